@@ -1,0 +1,125 @@
+/* teleop — the episode database: one SQLite file per episode.
+ *
+ * Layout and versioning are documented in docs/episode-format.md. The writer
+ * is used by the recorder thread only (never the control loop): it batches
+ * rows in transactions the caller opens and commits. The reader is the one
+ * way every consumer (check, info, review, export, replay) reads episodes; it
+ * refuses files of other formats or versions with a clear message.
+ *
+ * Memory: writer and reader handles are owned by the caller (close to free).
+ * Strings and arrays returned by the reader point into the handle and live
+ * until it is closed. Descriptors passed to the writer are copied.
+ */
+#ifndef TELEOP_EPISODE_H
+#define TELEOP_EPISODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define TP_EPISODE_APPLICATION_ID 0x54454C45 /* "TELE" */
+#define TP_EPISODE_FORMAT_VERSION 1
+
+typedef enum tp_stream_kind {
+    TP_STREAM_CAMERA = 0,
+    TP_STREAM_STATE,
+    TP_STREAM_ACTION,
+    TP_STREAM_OPERATOR,
+    TP_STREAM_OTHER,
+} tp_stream_kind;
+
+const char *tp_stream_kind_name(tp_stream_kind kind); /* "camera", "state", ... */
+
+typedef struct tp_stream_desc {
+    const char *name; /* unique: "head_camera", "state", "action", "operator" */
+    tp_stream_kind kind;
+    /* sample streams */
+    int dims;
+    const char *const *dim_names; /* dims entries, or NULL */
+    const char *units;            /* e.g. "rad", may be NULL */
+    double rate_hz;               /* nominal */
+    /* camera streams */
+    const char *codec; /* "h264", "ffv1" */
+    int width, height;
+    const uint8_t *extradata;
+    size_t extradata_size;
+} tp_stream_desc;
+
+typedef struct tp_episode_writer tp_episode_writer;
+
+/* Creates a new file (fails if it exists). */
+tp_episode_writer *tp_episode_writer_create(const char *path, char *err, size_t errlen);
+/* Adds a stream; returns its id (>= 1) or -1. */
+int tp_episode_writer_add_stream(tp_episode_writer *w, const tp_stream_desc *desc);
+int tp_episode_writer_set_meta(tp_episode_writer *w, const char *key, const char *value);
+int tp_episode_writer_begin(tp_episode_writer *w);
+int tp_episode_writer_commit(tp_episode_writer *w);
+int tp_episode_writer_sample(tp_episode_writer *w, int stream_id, int64_t seq, int64_t t_ns, const float *data,
+                             int dims);
+int tp_episode_writer_packet(tp_episode_writer *w, int stream_id, int64_t seq, int64_t pts, int64_t t_ns,
+                             bool keyframe, const uint8_t *data, size_t size);
+int tp_episode_writer_event(tp_episode_writer *w, int64_t t_ns, const char *kind, const char *detail);
+/* Writes outcome and end time, checkpoints the WAL; the file is then final. */
+int tp_episode_writer_finish(tp_episode_writer *w, const char *outcome);
+const char *tp_episode_writer_error(const tp_episode_writer *w);
+void tp_episode_writer_close(tp_episode_writer *w);
+
+typedef struct tp_stream_info {
+    int id;
+    const char *name;
+    tp_stream_kind kind;
+    const char *kind_name;
+    int dims;
+    const char *const *dim_names; /* dims entries ("" when not stored) */
+    const char *units;
+    double rate_hz;
+    const char *codec;
+    int width, height;
+    const uint8_t *extradata;
+    size_t extradata_size;
+    int64_t count;   /* samples or packets */
+    int64_t t_first; /* ns, 0 when empty */
+    int64_t t_last;
+} tp_stream_info;
+
+typedef struct tp_episode tp_episode;
+
+tp_episode *tp_episode_open(const char *path, char *err, size_t errlen);
+void tp_episode_close(tp_episode *ep);
+const char *tp_episode_meta(const tp_episode *ep, const char *key); /* NULL if absent */
+int tp_episode_stream_count(const tp_episode *ep);
+const tp_stream_info *tp_episode_stream(const tp_episode *ep, int index);
+const tp_stream_info *tp_episode_find_stream(const tp_episode *ep, const char *name);
+
+/* Cursor over one stream's rows in seq order. */
+typedef struct tp_episode_cursor tp_episode_cursor;
+tp_episode_cursor *tp_episode_cursor_open(tp_episode *ep, int stream_id);
+/* 1: a row; 0: end; -1: error. For sample streams data points at dims floats;
+ * for cameras at the packet bytes. Valid until the next call. */
+typedef struct tp_episode_row {
+    int64_t seq, t_ns, pts;
+    bool keyframe;
+    const float *samples;
+    const uint8_t *bytes;
+    size_t size;
+} tp_episode_row;
+int tp_episode_cursor_next(tp_episode_cursor *c, tp_episode_row *row);
+void tp_episode_cursor_close(tp_episode_cursor *c);
+
+typedef struct tp_episode_event {
+    int64_t t_ns;
+    const char *kind, *detail;
+} tp_episode_event;
+/* Calls fn for each event in time order; stops early when fn returns non-zero. */
+int tp_episode_events(tp_episode *ep, int (*fn)(const tp_episode_event *ev, void *user), void *user);
+
+/* `teleop check`: verifies schema/version, monotonic timestamps, every video
+ * packet decodable, counts consistent with durations. Writes one line per
+ * problem to report; returns 0 valid, 1 invalid. */
+int tp_episode_check(const char *path, FILE *report);
+/* `teleop info`: human summary or one JSON object. Returns 0 or 1 with the
+ * message on err_out. */
+int tp_episode_info(const char *path, bool json, FILE *out, FILE *err_out);
+
+#endif

@@ -1,0 +1,36 @@
+/* teleop — recorded operator motion: a time series of operator frames that
+ * replay devices play back (the bundled demo motion, or any CSV written by
+ * teleop-motion-gen).
+ *
+ * File format (docs/motion-format.md): CSV, first line a header naming the
+ * columns "t_s" then the TP_OPERATOR_DIMS operator-stream dimension names
+ * (operator.h), then one row per frame with strictly increasing t_s.
+ *
+ * Memory: tp_motion_load returns a motion owned by the caller
+ * (tp_motion_free). tp_motion_sample allocates nothing.
+ */
+#ifndef TELEOP_MOTION_H
+#define TELEOP_MOTION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "teleop/operator.h"
+
+typedef struct tp_motion tp_motion;
+
+tp_motion *tp_motion_load(const char *path, char *err, size_t errlen);
+void tp_motion_free(tp_motion *m);
+size_t tp_motion_frame_count(const tp_motion *m);
+double tp_motion_duration(const tp_motion *m); /* seconds, last t_s - first t_s */
+
+/* Frame at time t (seconds from the motion's start): poses interpolated
+ * (lerp/slerp), flags from the earlier frame. With loop, t wraps around.
+ * out->t_ns is left to the caller. */
+void tp_motion_sample(const tp_motion *m, double t, bool loop, tp_operator_frame *out);
+
+/* The demo motion (reach, grasp, lift, place, release with the right hand,
+ * a wave of the left), generated procedurally and written as CSV at rate_hz. */
+int tp_motion_write_demo(const char *path, double rate_hz, char *err, size_t errlen);
+
+#endif

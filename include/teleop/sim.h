@@ -1,0 +1,62 @@
+/* teleop — simulated humanoid upper body (MuJoCo) and its head camera.
+ *
+ * tp_sim owns the MuJoCo model and the physics data; it is stepped by exactly
+ * one thread (the control thread): set_targets + step + read_state allocate
+ * nothing. Actuated joints are exposed in the station's action order: left arm
+ * 7, right arm 7, left hand 7, right hand 7 (names from the model).
+ *
+ * tp_sim_renderer renders the model's head camera offscreen through EGL
+ * (no X server) from a qpos snapshot, with its own mjData and GL context; it
+ * is created, used and destroyed on one rendering thread. It keeps a pointer
+ * to the tp_sim's model, so the sim must outlive it.
+ */
+#ifndef TELEOP_SIM_H
+#define TELEOP_SIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "teleop/chain.h"
+
+#define TP_SIM_ARM_DOF 7
+#define TP_SIM_HAND_DOF 7
+#define TP_SIM_ACTION_DIMS 28
+
+typedef struct tp_sim tp_sim;
+
+/* Loads an MJCF file. NULL with a one-line message on failure. */
+tp_sim *tp_sim_create(const char *mjcf_path, char *err, size_t errlen);
+void tp_sim_destroy(tp_sim *sim);
+
+double tp_sim_timestep(const tp_sim *sim); /* seconds per physics step */
+int tp_sim_joint_count(const tp_sim *sim); /* TP_SIM_ACTION_DIMS */
+const char *tp_sim_joint_name(const tp_sim *sim, int i);
+void tp_sim_joint_limits(const tp_sim *sim, int i, double *lower, double *upper);
+double tp_sim_joint_max_velocity(const tp_sim *sim, int i);
+
+/* The arm chain of side (0 left, 1 right) from the torso body to the
+ * end-effector site ("left_ee"/"right_ee"), in torso coordinates. */
+int tp_sim_arm_chain(const tp_sim *sim, int side, tp_chain *out, char *err, size_t errlen);
+
+/* Position targets for the actuators, action order (clamped to limits). */
+void tp_sim_set_targets(tp_sim *sim, const double *q_target);
+void tp_sim_step(tp_sim *sim);
+double tp_sim_time(const tp_sim *sim); /* simulated seconds */
+/* Joint positions and velocities, action order. */
+void tp_sim_read_state(const tp_sim *sim, double *q, double *qd);
+/* World pose of a named site or body (tests, objects); -1 when not found. */
+int tp_sim_site_pose(const tp_sim *sim, const char *name, tp_pose *out);
+/* Full generalized position vector (objects included) for render snapshots. */
+int tp_sim_qpos_size(const tp_sim *sim);
+void tp_sim_copy_qpos(const tp_sim *sim, double *dst);
+
+typedef struct tp_sim_renderer tp_sim_renderer;
+
+tp_sim_renderer *tp_sim_renderer_create(const tp_sim *sim, const char *camera, int width, int height,
+                                        char *err, size_t errlen);
+/* Renders qpos (tp_sim_qpos_size values) into rgb (width*height*3 bytes,
+ * top row first). Returns 0, or -1 on a GL error. */
+int tp_sim_renderer_render(tp_sim_renderer *r, const double *qpos, uint8_t *rgb);
+void tp_sim_renderer_destroy(tp_sim_renderer *r);
+
+#endif
