@@ -1,0 +1,42 @@
+/* teleop — the motion safety filter between retargeting and the robot link.
+ *
+ * Every command passes through tp_safety_filter before it reaches a robot (the
+ * simulator included): non-finite values are replaced by the last safe
+ * command, positions are clamped inside the joint limits less a margin, and
+ * the per-cycle change is clamped to the velocity limit, so a teleport in the
+ * input becomes a bounded ramp and a released clutch holds the robot still.
+ *
+ * tp_safety is caller-owned plain data; the filter allocates nothing and is
+ * safe on the control thread.
+ */
+#ifndef TELEOP_SAFETY_H
+#define TELEOP_SAFETY_H
+
+#include <stdbool.h>
+
+#define TP_SAFETY_MAX_JOINTS 64
+
+enum tp_safety_flag {
+    TP_SAFETY_HOLD = 1u << 0,        /* no desired command: held the last one */
+    TP_SAFETY_NONFINITE = 1u << 1,   /* a non-finite value was replaced */
+    TP_SAFETY_POSITION = 1u << 2,    /* clamped to a position limit */
+    TP_SAFETY_VELOCITY = 1u << 3,    /* clamped to a velocity limit */
+};
+
+typedef struct tp_safety {
+    int n;
+    double lower[TP_SAFETY_MAX_JOINTS], upper[TP_SAFETY_MAX_JOINTS];
+    double max_velocity[TP_SAFETY_MAX_JOINTS];
+    double last[TP_SAFETY_MAX_JOINTS];
+} tp_safety;
+
+/* Limits are narrowed by margin (rad) at each end; max_velocity in rad/s.
+ * Returns -1 when n is out of range or a limit is inconsistent. */
+int tp_safety_init(tp_safety *s, int n, const double *lower, const double *upper, const double *max_velocity,
+                   double margin);
+/* Sets the held command (e.g. the robot's measured joints), clamped to limits. */
+void tp_safety_reset(tp_safety *s, const double *q);
+/* desired NULL means "hold". Writes the command to out and returns flags. */
+unsigned tp_safety_filter(tp_safety *s, const double *desired, double dt, double *out);
+
+#endif

@@ -1,0 +1,77 @@
+/* teleop — a station session: operator input → retargeting → safety → robot,
+ * with everything that flows recorded into one episode database.
+ *
+ * Threads (docs/architecture.md): an operator device thread, the fixed-rate
+ * control thread (no allocation, locks, logging or blocking I/O), a camera
+ * render thread, a video encoder thread and a recorder thread, joined by SPSC
+ * rings. tp_session_run blocks for the whole session.
+ *
+ * Memory: the config's strings are borrowed for the duration of the call; the
+ * caller owns the config and stats structs.
+ */
+#ifndef TELEOP_SESSION_H
+#define TELEOP_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "teleop/config.h"
+#include "teleop/retarget.h"
+#include "teleop/video.h"
+
+typedef struct tp_session_config {
+    double duration_s;  /* default 20 */
+    double control_hz;  /* default 500 */
+    double operator_hz; /* replay device rate, default 90 (a headset's) */
+    double stale_input_s; /* hold when the newest operator frame is older, default 0.1 */
+    const char *out_dir;  /* default "recordings" */
+    const char *task;     /* free text stored in the episode */
+    const char *operator_name;
+    bool record;                /* default true */
+    const char *model_path;     /* MJCF; default: bundled humanoid */
+    const char *motion_path;    /* operator motion CSV; default: bundled demo */
+    bool loop_motion;           /* default true */
+    const char *camera_name;    /* default "head_camera" */
+    tp_video_encoder_config video; /* 640x480 at 30 fps, H.264 */
+    tp_retarget_config retarget;
+    bool realtime_priority; /* try SCHED_FIFO for the control thread, default true */
+} tp_session_config;
+
+void tp_session_default_config(tp_session_config *cfg);
+/* Applies a station config file's [session], [camera], [robot], [operator]
+ * and [calibration] sections; rejects unknown keys. 0 or -1 with a one-line
+ * message naming file, line and key. */
+int tp_session_apply_config(tp_session_config *cfg, tp_config *file, char *err, size_t errlen);
+/* Resolves bundled defaults (model, motion) into buf-backed paths. */
+int tp_session_resolve_paths(tp_session_config *cfg, char *model_buf, char *motion_buf, size_t buflen, char *err,
+                             size_t errlen);
+
+typedef struct tp_session_stats {
+    char episode_path[4096]; /* empty when not recording */
+    int64_t control_cycles;
+    int64_t deadline_misses;   /* cycles that started more than one period late */
+    double period_median_us;   /* control period, start to start */
+    double period_p99_us;
+    double jitter_median_us;   /* |period - nominal| */
+    double jitter_p99_us;
+    double compute_median_us;  /* one control cycle's work */
+    double compute_p99_us;
+    int64_t frames_rendered;
+    int64_t frames_dropped;    /* encoder queue full */
+    int64_t frames_encoded;
+    int64_t samples_recorded;  /* state/action rows */
+    int64_t operator_frames;
+    int64_t bytes_video;
+    double render_median_ms;
+    double encode_median_ms;
+    double wall_s;             /* session start to return */
+    double stop_to_final_s;    /* end of control to file final */
+} tp_session_stats;
+
+/* Runs the session to completion. With a non-NULL stop flag set to non-zero
+ * from a signal handler, the session ends early and keeps the episode. */
+int tp_session_run(const tp_session_config *cfg, volatile int *stop_flag, tp_session_stats *stats, char *err,
+                   size_t errlen);
+
+#endif

@@ -1,0 +1,56 @@
+/* teleop — command-line entry point with git-style subcommands. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *summary;
+} commands[] = {
+    {"run", cmd_run, "run a session (default: simulated humanoid, replayed operator) and record an episode"},
+    {"info", cmd_info, "summarize an episode: duration, size, streams"},
+    {"check", cmd_check, "verify an episode file"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: teleop <command> [options]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n'teleop <command> --help' describes a command. 'teleop --version' prints the version.\n");
+}
+
+int cli_usage_error(const char *sub, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "teleop %s: %s (see 'teleop %s --help')\n", sub, msg, sub);
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("teleop %s\n", TELEOP_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "teleop: '%s' is not a teleop command (see 'teleop --help')\n", argv[1]);
+    return 2;
+}

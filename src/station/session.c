@@ -1,0 +1,1004 @@
+/* teleop — session orchestration: device, control, render, encoder and
+ * recorder threads joined by SPSC rings. */
+#include "teleop/session.h"
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "teleop/clock.h"
+#include "teleop/episode.h"
+#include "teleop/log.h"
+#include "teleop/motion.h"
+#include "teleop/paths.h"
+#include "teleop/ring.h"
+#include "teleop/safety.h"
+#include "teleop/sim.h"
+
+#define N_JOINTS TP_SIM_ACTION_DIMS
+#define RECORD_BATCH_NS (50 * 1000000LL)
+
+/* Events raised on real-time threads travel as fixed-size codes; the
+ * recorder thread turns them into text. */
+typedef enum event_code {
+    EV_ENGAGED,
+    EV_DISENGAGED,
+    EV_INPUT_STALE,
+    EV_INPUT_RESTORED,
+    EV_DEADLINE_MISS,
+    EV_SAFETY_POSITION,
+    EV_SAFETY_VELOCITY,
+    EV_SAFETY_NONFINITE,
+    EV_FRAME_DROPPED,
+    EV_RENDER_ERROR,
+    EV_ENCODE_ERROR,
+} event_code;
+
+typedef struct station_event {
+    int64_t t_ns;
+    event_code code;
+    int64_t arg;
+} station_event;
+
+typedef struct control_sample {
+    int64_t t_ns;
+    float state[N_JOINTS];
+    float velocity[N_JOINTS];
+    float action[N_JOINTS];
+} control_sample;
+
+typedef struct video_packet_msg {
+    int64_t pts, t_ns;
+    bool keyframe;
+    uint8_t *data; /* malloc'd by the encoder thread, freed by the recorder */
+    size_t size;
+} video_packet_msg;
+
+typedef struct session {
+    const tp_session_config *cfg;
+    volatile int *external_stop;
+    tp_sim *sim;
+    tp_motion *motion;
+    tp_retargeter *retarget;
+    tp_safety safety;
+    int nq;
+    int width, height;
+    size_t frame_bytes;
+
+    tp_ring op_to_control;   /* tp_operator_frame, device → control */
+    tp_ring op_to_recorder;  /* tp_operator_frame, device → recorder */
+    tp_ring samples;         /* control_sample, control → recorder */
+    tp_ring control_events;  /* station_event, control → recorder */
+    tp_ring snapshots;       /* int64 t_ns + nq doubles, control → render */
+    tp_ring frames;          /* int64 t_ns + rgb, render → encoder */
+    tp_ring render_events;   /* station_event, render → recorder */
+    tp_ring packets;         /* video_packet_msg, encoder → recorder */
+    tp_ring encoder_events;  /* station_event, encoder → recorder */
+
+    atomic_int control_done; /* control thread finished (duration or stop) */
+    atomic_int render_done;
+    atomic_int encoder_done;
+    atomic_int device_stop;
+    atomic_int failed; /* a worker hit a fatal error */
+    char fail_msg[512];
+
+    int64_t t_start_ns, t_end_ns;
+    int64_t *periods_ns; /* preallocated, one per cycle */
+    int64_t *compute_ns;
+    size_t period_cap, period_count;
+    double *render_ms, *encode_ms;
+    size_t timing_cap, render_count, encode_count;
+
+    tp_session_stats *stats;
+    const uint8_t *extradata;
+    size_t extradata_size;
+    tp_video_encoder *encoder;
+} session;
+
+static void fail(session *s, const char *msg)
+{
+    int expected = 0;
+    if (atomic_compare_exchange_strong(&s->failed, &expected, 1))
+        snprintf(s->fail_msg, sizeof s->fail_msg, "%s", msg);
+}
+
+static bool stopping(session *s)
+{
+    return (s->external_stop && *s->external_stop) || atomic_load(&s->failed);
+}
+
+/* ---------------------------------------------------------------- config */
+
+void tp_session_default_config(tp_session_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->duration_s = 20.0;
+    cfg->control_hz = 500.0;
+    cfg->operator_hz = 90.0;
+    cfg->stale_input_s = 0.1;
+    cfg->out_dir = "recordings";
+    cfg->task = "";
+    cfg->operator_name = "";
+    cfg->record = true;
+    cfg->loop_motion = true;
+    cfg->camera_name = "head_camera";
+    cfg->realtime_priority = true;
+    tp_video_encoder_default_config(&cfg->video, 640, 480, 30.0);
+    tp_retarget_default_config(&cfg->retarget);
+}
+
+int tp_session_apply_config(tp_session_config *cfg, tp_config *file, char *err, size_t errlen)
+{
+    long w, h, crf, gop, threads;
+    double fps;
+#define TRY(x)                                                                                                   \
+    do {                                                                                                         \
+        if ((x) != 0)                                                                                            \
+            return -1;                                                                                           \
+    } while (0)
+    TRY(tp_config_get_double(file, "session.duration", cfg->duration_s, 0.001, 86400, &cfg->duration_s, err,
+                             errlen));
+    TRY(tp_config_get_double(file, "session.control_rate_hz", cfg->control_hz, 10, 5000, &cfg->control_hz, err,
+                             errlen));
+    TRY(tp_config_get_double(file, "session.stale_input", cfg->stale_input_s, 0.001, 10, &cfg->stale_input_s, err,
+                             errlen));
+    TRY(tp_config_get_string(file, "session.out", cfg->out_dir, &cfg->out_dir, err, errlen));
+    TRY(tp_config_get_string(file, "session.task", cfg->task, &cfg->task, err, errlen));
+    TRY(tp_config_get_string(file, "session.operator", cfg->operator_name, &cfg->operator_name, err, errlen));
+    TRY(tp_config_get_bool(file, "session.record", cfg->record, &cfg->record, err, errlen));
+    TRY(tp_config_get_bool(file, "session.realtime_priority", cfg->realtime_priority, &cfg->realtime_priority, err,
+                           errlen));
+    TRY(tp_config_get_string(file, "robot.model", cfg->model_path, &cfg->model_path, err, errlen));
+    TRY(tp_config_get_string(file, "operator.motion", cfg->motion_path, &cfg->motion_path, err, errlen));
+    TRY(tp_config_get_bool(file, "operator.loop", cfg->loop_motion, &cfg->loop_motion, err, errlen));
+    TRY(tp_config_get_double(file, "operator.rate_hz", cfg->operator_hz, 1, 1000, &cfg->operator_hz, err,
+                             errlen));
+    const char *source = "replay";
+    TRY(tp_config_get_string(file, "operator.source", source, &source, err, errlen));
+    if (strcmp(source, "replay") != 0) {
+        snprintf(err, errlen, "%s: operator.source: '%s' is not available (this build supports: replay)",
+                 tp_config_name(file), source);
+        return -1;
+    }
+    TRY(tp_config_get_string(file, "camera.name", cfg->camera_name, &cfg->camera_name, err, errlen));
+    TRY(tp_config_get_int(file, "camera.width", cfg->video.width, 16, 4096, &w, err, errlen));
+    TRY(tp_config_get_int(file, "camera.height", cfg->video.height, 16, 4096, &h, err, errlen));
+    TRY(tp_config_get_double(file, "camera.fps", cfg->video.fps, 1, 240, &fps, err, errlen));
+    TRY(tp_config_get_string(file, "camera.codec", cfg->video.codec, &cfg->video.codec, err, errlen));
+    TRY(tp_config_get_string(file, "camera.preset", cfg->video.preset, &cfg->video.preset, err, errlen));
+    TRY(tp_config_get_int(file, "camera.crf", cfg->video.crf, 0, 51, &crf, err, errlen));
+    /* A GOP that is not given follows the frame rate: one keyframe a second. */
+    bool gop_given = tp_config_has(file, "camera.gop");
+    TRY(tp_config_get_int(file, "camera.gop", cfg->video.gop, 1, 1000, &gop, err, errlen));
+    TRY(tp_config_get_int(file, "camera.threads", cfg->video.threads, 1, 16, &threads, err, errlen));
+    if ((w % 2) || (h % 2)) {
+        snprintf(err, errlen, "%s: camera.width/camera.height: %ldx%ld must be even for H.264",
+                 tp_config_name(file), w, h);
+        return -1;
+    }
+    cfg->video.width = (int)w;
+    cfg->video.height = (int)h;
+    cfg->video.fps = fps;
+    cfg->video.crf = (int)crf;
+    cfg->video.gop = gop_given ? (int)gop : (int)lround(fps);
+    cfg->video.threads = (int)threads;
+    tp_calibration *cal = &cfg->retarget.calibration;
+    TRY(tp_config_get_double(file, "calibration.scale", cal->scale, 0.1, 10, &cal->scale, err, errlen));
+    TRY(tp_config_get_double(file, "calibration.xr_anchor_x", cal->xr_anchor.x, -10, 10, &cal->xr_anchor.x, err,
+                             errlen));
+    TRY(tp_config_get_double(file, "calibration.xr_anchor_y", cal->xr_anchor.y, -10, 10, &cal->xr_anchor.y, err,
+                             errlen));
+    TRY(tp_config_get_double(file, "calibration.xr_anchor_z", cal->xr_anchor.z, -10, 10, &cal->xr_anchor.z, err,
+                             errlen));
+    TRY(tp_config_get_double(file, "calibration.robot_anchor_x", cal->robot_anchor.x, -10, 10,
+                             &cal->robot_anchor.x, err, errlen));
+    TRY(tp_config_get_double(file, "calibration.robot_anchor_y", cal->robot_anchor.y, -10, 10,
+                             &cal->robot_anchor.y, err, errlen));
+    TRY(tp_config_get_double(file, "calibration.robot_anchor_z", cal->robot_anchor.z, -10, 10,
+                             &cal->robot_anchor.z, err, errlen));
+    TRY(tp_config_check_unused(file, err, errlen));
+#undef TRY
+    return 0;
+}
+
+int tp_session_resolve_paths(tp_session_config *cfg, char *model_buf, char *motion_buf, size_t buflen, char *err,
+                             size_t errlen)
+{
+    if (!cfg->model_path || !cfg->model_path[0]) {
+        if (tp_find_data("devices/robot/models/humanoid.xml", model_buf, buflen, err, errlen) != 0)
+            return -1;
+        cfg->model_path = model_buf;
+    }
+    if (!cfg->motion_path || !cfg->motion_path[0]) {
+        if (tp_find_data("motions/demo_motion.csv", motion_buf, buflen, err, errlen) != 0 &&
+            tp_find_data("src/tools/demo_motion.csv", motion_buf, buflen, err, errlen) != 0)
+            return -1;
+        cfg->motion_path = motion_buf;
+    }
+    return 0;
+}
+
+/* --------------------------------------------------------------- helpers */
+
+static void set_thread_name(const char *name) { pthread_setname_np(pthread_self(), name); }
+
+static void push_event(tp_ring *ring, int64_t t_ns, event_code code, int64_t arg)
+{
+    station_event ev = {t_ns, code, arg};
+    (void)tp_ring_push(ring, &ev); /* a full event ring loses the event, never blocks */
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double pct_i64(int64_t *v, size_t n, double p)
+{
+    if (n == 0)
+        return 0;
+    qsort(v, n, sizeof *v, cmp_i64);
+    size_t i = (size_t)llround(p * (double)(n - 1));
+    return (double)v[i];
+}
+
+static double pct_double(double *v, size_t n, double p)
+{
+    if (n == 0)
+        return 0;
+    qsort(v, n, sizeof *v, cmp_double);
+    return v[(size_t)llround(p * (double)(n - 1))];
+}
+
+/* --------------------------------------------------------- device thread */
+
+/* The replay operator device: plays the motion in real time at the
+ * configured rate, like a headset runtime delivering frames. */
+static void *device_thread(void *arg)
+{
+    session *s = arg;
+    set_thread_name("tp-operator");
+    const int64_t period = (int64_t)llround(1e9 / s->cfg->operator_hz);
+    int64_t next = s->t_start_ns;
+    tp_operator_frame f;
+    while (!atomic_load(&s->device_stop)) {
+        tp_sleep_until_ns(next);
+        int64_t now = tp_now_ns();
+        double t = (double)(now - s->t_start_ns) / 1e9;
+        tp_motion_sample(s->motion, t, s->cfg->loop_motion, &f);
+        f.t_ns = now;
+        (void)tp_ring_push(&s->op_to_control, &f);
+        (void)tp_ring_push(&s->op_to_recorder, &f);
+        next += period;
+        if (next < now)
+            next = now + period;
+    }
+    return NULL;
+}
+
+/* -------------------------------------------------------- control thread */
+
+static void *control_thread(void *arg)
+{
+    session *s = arg;
+    set_thread_name("tp-control");
+    const tp_session_config *cfg = s->cfg;
+    const int64_t period = (int64_t)llround(1e9 / cfg->control_hz);
+    const double dt = 1.0 / cfg->control_hz;
+    const int substeps = (int)fmax(1.0, lround(dt / tp_sim_timestep(s->sim)));
+    const int64_t stale_ns = (int64_t)(cfg->stale_input_s * 1e9);
+    const int64_t end_ns = s->t_start_ns + (int64_t)llround(cfg->duration_s * 1e9);
+    const size_t snap_size = s->snapshots.elem_size;
+
+    double q[N_JOINTS], qd[N_JOINTS], desired[N_JOINTS], command[N_JOINTS];
+    tp_operator_frame op;
+    bool have_op = false, engaged = false, stale = true;
+    tp_retarget_status status;
+
+    tp_sim_read_state(s->sim, q, qd);
+    tp_safety_reset(&s->safety, q);
+    tp_retarget_seed(s->retarget, q);
+    memcpy(desired, q, sizeof desired);
+
+    int64_t next = s->t_start_ns;
+    int64_t last_start = 0;
+    unsigned last_flags = 0;
+    while (!stopping(s)) {
+        tp_sleep_until_ns(next);
+        int64_t start = tp_now_ns();
+        if (start >= end_ns)
+            break;
+        if (last_start && s->period_count < s->period_cap)
+            s->periods_ns[s->period_count] = start - last_start;
+        if (start - next > period) {
+            s->stats->deadline_misses++;
+            push_event(&s->control_events, start, EV_DEADLINE_MISS, (start - next) / 1000);
+        }
+        last_start = start;
+
+        tp_operator_frame latest;
+        if (tp_ring_pop_latest(&s->op_to_control, &latest)) {
+            op = latest;
+            have_op = true;
+        }
+        bool input_fresh = have_op && start - op.t_ns <= stale_ns;
+        if (input_fresh == stale) {
+            stale = !input_fresh;
+            push_event(&s->control_events, start, stale ? EV_INPUT_STALE : EV_INPUT_RESTORED, 0);
+        }
+        bool want_engaged = input_fresh && op.engaged;
+        if (want_engaged != engaged) {
+            engaged = want_engaged;
+            if (engaged) /* soft start: retargeting resumes from where the robot is */
+                tp_retarget_seed(s->retarget, q);
+            push_event(&s->control_events, start, engaged ? EV_ENGAGED : EV_DISENGAGED, 0);
+        }
+        unsigned flags;
+        if (engaged) {
+            tp_retarget_step(s->retarget, &op, desired, &status);
+            flags = tp_safety_filter(&s->safety, desired, dt, command);
+        } else {
+            flags = tp_safety_filter(&s->safety, NULL, dt, command);
+        }
+        /* Report each kind of intervention when it starts, not every cycle. */
+        unsigned rising = flags & ~last_flags;
+        if (rising & TP_SAFETY_POSITION)
+            push_event(&s->control_events, start, EV_SAFETY_POSITION, 0);
+        if (rising & TP_SAFETY_VELOCITY)
+            push_event(&s->control_events, start, EV_SAFETY_VELOCITY, 0);
+        if (rising & TP_SAFETY_NONFINITE)
+            push_event(&s->control_events, start, EV_SAFETY_NONFINITE, 0);
+        last_flags = flags;
+
+        tp_sim_set_targets(s->sim, command);
+        for (int k = 0; k < substeps; k++)
+            tp_sim_step(s->sim);
+        int64_t t_state = tp_now_ns();
+        tp_sim_read_state(s->sim, q, qd);
+
+        control_sample *cs = tp_ring_reserve(&s->samples);
+        if (cs) {
+            cs->t_ns = t_state;
+            for (int i = 0; i < N_JOINTS; i++) {
+                cs->state[i] = (float)q[i];
+                cs->velocity[i] = (float)qd[i];
+                cs->action[i] = (float)command[i];
+            }
+            tp_ring_commit(&s->samples);
+        }
+        unsigned char *snap = tp_ring_reserve(&s->snapshots);
+        if (snap) {
+            memcpy(snap, &t_state, sizeof t_state);
+            tp_sim_copy_qpos(s->sim, (double *)(snap + sizeof(int64_t)));
+            tp_ring_commit(&s->snapshots);
+        }
+        (void)snap_size;
+        int64_t done = tp_now_ns();
+        if (s->period_count < s->period_cap)
+            s->compute_ns[s->period_count++] = done - start;
+        s->stats->control_cycles++;
+
+        next += period;
+        if (next < done - period) /* far behind: skip ahead, misses are counted */
+            next = done;
+    }
+    s->t_end_ns = tp_now_ns();
+    atomic_store(&s->control_done, 1);
+    return NULL;
+}
+
+/* --------------------------------------------------------- render thread */
+
+static void *render_thread(void *arg)
+{
+    session *s = arg;
+    set_thread_name("tp-camera");
+    char err[256];
+    tp_sim_renderer *r = tp_sim_renderer_create(s->sim, s->cfg->camera_name, s->width, s->height, err, sizeof err);
+    if (!r) {
+        fail(s, err);
+        atomic_store(&s->render_done, 1);
+        return NULL;
+    }
+    const size_t snap_size = s->snapshots.elem_size;
+    unsigned char *snap = malloc(snap_size);
+    if (!snap) {
+        fail(s, "camera: out of memory");
+        tp_sim_renderer_destroy(r);
+        atomic_store(&s->render_done, 1);
+        return NULL;
+    }
+    const int64_t period = (int64_t)llround(1e9 / s->cfg->video.fps);
+    int64_t next = s->t_start_ns;
+    while (!atomic_load(&s->control_done) && !stopping(s)) {
+        tp_sleep_until_ns(next);
+        next += period;
+        if (!tp_ring_pop_latest(&s->snapshots, snap))
+            continue; /* control has not produced a state yet */
+        unsigned char *slot = tp_ring_reserve(&s->frames);
+        if (!slot) {
+            s->stats->frames_dropped++;
+            push_event(&s->render_events, tp_now_ns(), EV_FRAME_DROPPED, s->stats->frames_rendered);
+            continue;
+        }
+        int64_t t_ns;
+        memcpy(&t_ns, snap, sizeof t_ns);
+        int64_t r0 = tp_now_ns();
+        if (tp_sim_renderer_render(r, (const double *)(snap + sizeof(int64_t)), slot + sizeof(int64_t)) != 0) {
+            push_event(&s->render_events, r0, EV_RENDER_ERROR, 0);
+            continue;
+        }
+        int64_t r1 = tp_now_ns();
+        if (s->render_count < s->timing_cap)
+            s->render_ms[s->render_count++] = (double)(r1 - r0) / 1e6;
+        /* The frame shows the physics state of time t_ns: that is its
+         * capture instant (the simulated shutter), stamped on the same
+         * monotonic clock as state and action. */
+        memcpy(slot, &t_ns, sizeof t_ns);
+        tp_ring_commit(&s->frames);
+        s->stats->frames_rendered++;
+        int64_t now = tp_now_ns();
+        if (next < now - period) /* fell behind: keep the cadence, skip */
+            next = now;
+    }
+    free(snap);
+    tp_sim_renderer_destroy(r);
+    atomic_store(&s->render_done, 1);
+    return NULL;
+}
+
+/* -------------------------------------------------------- encoder thread */
+
+static int drain_encoder(session *s, int64_t *pts_to_t, size_t pts_cap)
+{
+    char err[256];
+    tp_video_packet pkt;
+    int rc;
+    while ((rc = tp_video_encoder_receive(s->encoder, &pkt, err, sizeof err)) == 1) {
+        video_packet_msg m = {.pts = pkt.pts, .keyframe = pkt.keyframe, .size = pkt.size};
+        m.t_ns = pts_to_t[(size_t)pkt.pts % pts_cap];
+        m.data = malloc(pkt.size);
+        if (!m.data) {
+            fail(s, "encoder: out of memory");
+            return -1;
+        }
+        memcpy(m.data, pkt.data, pkt.size);
+        while (!tp_ring_push(&s->packets, &m)) {
+            if (atomic_load(&s->failed)) {
+                free(m.data);
+                return -1;
+            }
+            /* The recorder drains every 50 ms; wait for room rather than
+             * lose an encoded packet (which would break decoding). */
+            struct timespec ts = {0, 1000000};
+            nanosleep(&ts, NULL);
+        }
+        s->stats->frames_encoded++;
+        s->stats->bytes_video += (int64_t)pkt.size;
+    }
+    if (rc < 0) {
+        push_event(&s->encoder_events, tp_now_ns(), EV_ENCODE_ERROR, 0);
+        tp_log_error("%s", err);
+        fail(s, err);
+        return -1;
+    }
+    return 0;
+}
+
+static void *encoder_thread(void *arg)
+{
+    session *s = arg;
+    set_thread_name("tp-encoder");
+    char err[256];
+    enum { PTS_CAP = 256 };
+    int64_t pts_to_t[PTS_CAP]; /* capture time by frame index, for packets */
+    int64_t pts = 0;
+    for (;;) {
+        const unsigned char *slot = tp_ring_front(&s->frames);
+        if (!slot) {
+            if (atomic_load(&s->render_done) && tp_ring_count(&s->frames) == 0)
+                break;
+            struct timespec ts = {0, 2000000};
+            nanosleep(&ts, NULL);
+            continue;
+        }
+        int64_t t_ns;
+        memcpy(&t_ns, slot, sizeof t_ns);
+        pts_to_t[pts % PTS_CAP] = t_ns;
+        int64_t e0 = tp_now_ns();
+        int rc = tp_video_encoder_send(s->encoder, slot + sizeof(int64_t), pts, err, sizeof err);
+        tp_ring_release(&s->frames);
+        if (rc != 0) {
+            push_event(&s->encoder_events, e0, EV_ENCODE_ERROR, pts);
+            fail(s, err);
+            break;
+        }
+        pts++;
+        if (drain_encoder(s, pts_to_t, PTS_CAP) != 0)
+            break;
+        if (s->encode_count < s->timing_cap)
+            s->encode_ms[s->encode_count++] = (double)(tp_now_ns() - e0) / 1e6;
+    }
+    if (!atomic_load(&s->failed) && tp_video_encoder_send(s->encoder, NULL, 0, err, sizeof err) == 0)
+        drain_encoder(s, pts_to_t, PTS_CAP);
+    atomic_store(&s->encoder_done, 1);
+    return NULL;
+}
+
+/* ------------------------------------------------------- recorder thread */
+
+typedef struct recorder {
+    session *s;
+    tp_episode_writer *w;
+    int id_state, id_velocity, id_action, id_operator, id_camera;
+    int64_t seq_samples, seq_operator, seq_packets;
+    bool broken; /* a write failed: stop writing, keep what was committed */
+    float op_buf[TP_OPERATOR_DIMS];
+} recorder;
+
+static const char *event_kind(event_code c)
+{
+    switch (c) {
+    case EV_ENGAGED: return "engaged";
+    case EV_DISENGAGED: return "disengaged";
+    case EV_INPUT_STALE: return "input_stale";
+    case EV_INPUT_RESTORED: return "input_restored";
+    case EV_DEADLINE_MISS: return "deadline_miss";
+    case EV_SAFETY_POSITION: return "safety_position_clamp";
+    case EV_SAFETY_VELOCITY: return "safety_velocity_clamp";
+    case EV_SAFETY_NONFINITE: return "safety_nonfinite_input";
+    case EV_FRAME_DROPPED: return "frame_dropped";
+    case EV_RENDER_ERROR: return "camera_error";
+    case EV_ENCODE_ERROR: return "encoder_error";
+    }
+    return "unknown";
+}
+
+static int write_event_ring(recorder *rec, tp_ring *ring)
+{
+    station_event ev;
+    char detail[96];
+    while (tp_ring_pop(ring, &ev)) {
+        detail[0] = '\0';
+        if (ev.code == EV_DEADLINE_MISS)
+            snprintf(detail, sizeof detail, "late by %lld us", (long long)ev.arg);
+        else if (ev.code == EV_FRAME_DROPPED)
+            snprintf(detail, sizeof detail, "camera head_camera, after frame %lld", (long long)ev.arg);
+        if (tp_episode_writer_event(rec->w, ev.t_ns, event_kind(ev.code), detail[0] ? detail : NULL) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Moves everything queued into the open transaction. */
+static int drain_to_db(recorder *rec)
+{
+    session *s = rec->s;
+    tp_episode_writer *w = rec->w;
+    const control_sample *cs;
+    while ((cs = tp_ring_front(&s->samples))) {
+        if (tp_episode_writer_sample(w, rec->id_state, rec->seq_samples, cs->t_ns, cs->state, N_JOINTS) ||
+            tp_episode_writer_sample(w, rec->id_velocity, rec->seq_samples, cs->t_ns, cs->velocity, N_JOINTS) ||
+            tp_episode_writer_sample(w, rec->id_action, rec->seq_samples, cs->t_ns, cs->action, N_JOINTS))
+            return -1;
+        tp_ring_release(&s->samples);
+        rec->seq_samples++;
+        s->stats->samples_recorded++;
+    }
+    const tp_operator_frame *op;
+    while ((op = tp_ring_front(&s->op_to_recorder))) {
+        tp_operator_pack(op, rec->op_buf);
+        if (tp_episode_writer_sample(w, rec->id_operator, rec->seq_operator, op->t_ns, rec->op_buf,
+                                     TP_OPERATOR_DIMS))
+            return -1;
+        tp_ring_release(&s->op_to_recorder);
+        rec->seq_operator++;
+        s->stats->operator_frames++;
+    }
+    video_packet_msg m;
+    while (tp_ring_pop(&s->packets, &m)) {
+        int rc = tp_episode_writer_packet(w, rec->id_camera, rec->seq_packets, m.pts, m.t_ns, m.keyframe, m.data,
+                                          m.size);
+        free(m.data);
+        if (rc)
+            return -1;
+        rec->seq_packets++;
+    }
+    if (write_event_ring(rec, &s->control_events) || write_event_ring(rec, &s->render_events) ||
+        write_event_ring(rec, &s->encoder_events))
+        return -1;
+    return 0;
+}
+
+static int flush_batch(recorder *rec)
+{
+    if (tp_episode_writer_begin(rec->w) != 0)
+        return -1;
+    if (drain_to_db(rec) != 0)
+        return -1;
+    return tp_episode_writer_commit(rec->w);
+}
+
+static void discard_queues(session *s)
+{
+    video_packet_msg m;
+    while (tp_ring_pop(&s->packets, &m))
+        free(m.data);
+    while (tp_ring_front(&s->samples))
+        tp_ring_release(&s->samples);
+    while (tp_ring_front(&s->op_to_recorder))
+        tp_ring_release(&s->op_to_recorder);
+}
+
+static void *recorder_thread(void *arg)
+{
+    recorder *rec = arg;
+    session *s = rec->s;
+    set_thread_name("tp-recorder");
+    for (;;) {
+        bool last = atomic_load(&s->encoder_done) && atomic_load(&s->control_done);
+        if (rec->w && !rec->broken && flush_batch(rec) != 0) {
+            char msg[512];
+            snprintf(msg, sizeof msg, "recorder: %s", tp_episode_writer_error(rec->w));
+            fail(s, msg);
+            /* Keep draining so producers never stall; what was committed
+             * stays valid on disk. */
+            rec->broken = true;
+        }
+        if (!rec->w || rec->broken)
+            discard_queues(s);
+        if (last)
+            break;
+        struct timespec ts = {0, RECORD_BATCH_NS};
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
+}
+
+/* -------------------------------------------------------------- episode */
+
+static int make_episode_path(const char *dir, char *out, size_t outlen, char *err, size_t errlen)
+{
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "%s: cannot create output directory: %s", dir, strerror(errno));
+        return -1;
+    }
+    struct statvfs vfs;
+    if (statvfs(dir, &vfs) == 0) {
+        double free_mb = (double)vfs.f_bavail * (double)vfs.f_frsize / 1e6;
+        if (free_mb < 100) {
+            snprintf(err, errlen, "%s: only %.0f MB free; need at least 100 MB to record", dir, free_mb);
+            return -1;
+        }
+    }
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    /* The writer creates the file exclusively; the number only makes a
+     * collision unlikely, the exclusive create makes it impossible. */
+    for (int n = 1; n < 1000; n++) {
+        snprintf(out, outlen, "%s/episode-%s-%03d.db", dir, stamp, n);
+        if (access(out, F_OK) != 0)
+            return 0;
+    }
+    snprintf(err, errlen, "%s: no free episode name for %s", dir, stamp);
+    return -1;
+}
+
+static int open_episode(session *s, recorder *rec, char *err, size_t errlen)
+{
+    const tp_session_config *cfg = s->cfg;
+    char *path = s->stats->episode_path;
+    tp_episode_writer *w = NULL;
+    for (int attempt = 0; attempt < 5 && !w; attempt++) {
+        if (make_episode_path(cfg->out_dir, path, sizeof s->stats->episode_path, err, errlen) != 0)
+            return -1;
+        w = tp_episode_writer_create(path, err, errlen);
+    }
+    if (!w)
+        return -1;
+    rec->w = w;
+
+    const char *joint_names[N_JOINTS];
+    for (int i = 0; i < N_JOINTS; i++)
+        joint_names[i] = tp_sim_joint_name(s->sim, i);
+    char (*op_names)[64] = malloc(sizeof(char[64]) * TP_OPERATOR_DIMS);
+    const char **op_name_ptrs = malloc(sizeof(char *) * TP_OPERATOR_DIMS);
+    if (!op_names || !op_name_ptrs) {
+        free(op_names);
+        free(op_name_ptrs);
+        snprintf(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    for (int i = 0; i < TP_OPERATOR_DIMS; i++) {
+        tp_operator_dim_name((size_t)i, op_names[i], 64);
+        op_name_ptrs[i] = op_names[i];
+    }
+    tp_stream_desc state = {.name = "state", .kind = TP_STREAM_STATE, .dims = N_JOINTS, .dim_names = joint_names,
+                            .units = "rad", .rate_hz = cfg->control_hz};
+    tp_stream_desc velocity = state;
+    velocity.name = "state_velocity";
+    velocity.units = "rad/s";
+    tp_stream_desc action = state;
+    action.name = "action";
+    action.kind = TP_STREAM_ACTION;
+    tp_stream_desc oper = {.name = "operator", .kind = TP_STREAM_OPERATOR, .dims = TP_OPERATOR_DIMS,
+                           .dim_names = op_name_ptrs, .units = "m, quaternion xyzw, 0/1 flags",
+                           .rate_hz = cfg->operator_hz};
+    tp_stream_desc cam = {.name = cfg->camera_name, .kind = TP_STREAM_CAMERA, .dims = 3, .rate_hz = cfg->video.fps,
+                          .codec = tp_video_encoder_codec(s->encoder), .width = s->width, .height = s->height,
+                          .extradata = s->extradata, .extradata_size = s->extradata_size};
+    rec->id_state = tp_episode_writer_add_stream(w, &state);
+    rec->id_velocity = tp_episode_writer_add_stream(w, &velocity);
+    rec->id_action = tp_episode_writer_add_stream(w, &action);
+    rec->id_operator = tp_episode_writer_add_stream(w, &oper);
+    rec->id_camera = tp_episode_writer_add_stream(w, &cam);
+    free(op_names);
+    free(op_name_ptrs);
+    if (rec->id_state < 0 || rec->id_velocity < 0 || rec->id_action < 0 || rec->id_operator < 0 ||
+        rec->id_camera < 0) {
+        snprintf(err, errlen, "%s: %s", path, tp_episode_writer_error(w));
+        return -1;
+    }
+    char buf[64];
+    char host[128] = "";
+    gethostname(host, sizeof host - 1);
+    snprintf(buf, sizeof buf, "%lld", (long long)tp_wall_offset_ns());
+    struct {
+        const char *k, *v;
+    } meta[] = {
+        {"robot", "sim_humanoid_g1_dex3"},
+        {"robot_model", cfg->model_path},
+        {"hand", "dex3-1"},
+        {"task", cfg->task},
+        {"operator", cfg->operator_name},
+        {"station", host},
+        {"software_version", "teleop " TELEOP_VERSION},
+        {"operator_source", "replay"},
+        {"operator_motion", cfg->motion_path},
+        {"calibration", "default"},
+        {"wall_clock_offset_ns", buf},
+    };
+    for (size_t i = 0; i < sizeof meta / sizeof meta[0]; i++)
+        if (tp_episode_writer_set_meta(w, meta[i].k, meta[i].v) != 0) {
+            snprintf(err, errlen, "%s: %s", path, tp_episode_writer_error(w));
+            return -1;
+        }
+    snprintf(buf, sizeof buf, "%g", cfg->control_hz);
+    tp_episode_writer_set_meta(w, "control_rate_hz", buf);
+    snprintf(buf, sizeof buf, "%g", cfg->video.fps);
+    tp_episode_writer_set_meta(w, "fps", buf);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ run */
+
+static int init_session(session *s, char *err, size_t errlen)
+{
+    const tp_session_config *cfg = s->cfg;
+    s->sim = tp_sim_create(cfg->model_path, err, errlen);
+    if (!s->sim)
+        return -1;
+    if (tp_sim_joint_count(s->sim) != N_JOINTS) {
+        snprintf(err, errlen, "%s: expected %d actuated joints, found %d", cfg->model_path, N_JOINTS,
+                 tp_sim_joint_count(s->sim));
+        return -1;
+    }
+    s->motion = tp_motion_load(cfg->motion_path, err, errlen);
+    if (!s->motion)
+        return -1;
+    tp_chain arms[2];
+    double lower[N_JOINTS], upper[N_JOINTS], vmax[N_JOINTS];
+    for (int i = 0; i < N_JOINTS; i++) {
+        tp_sim_joint_limits(s->sim, i, &lower[i], &upper[i]);
+        vmax[i] = tp_sim_joint_max_velocity(s->sim, i);
+    }
+    for (int side = 0; side < 2; side++)
+        if (tp_sim_arm_chain(s->sim, side, &arms[side], err, errlen) != 0)
+            return -1;
+    tp_hand_desc hands[2];
+    tp_hand_desc_dex3(&hands[0], 0, lower + 14, upper + 14);
+    tp_hand_desc_dex3(&hands[1], 1, lower + 21, upper + 21);
+    s->retarget = tp_retarget_create(&cfg->retarget, arms, hands, err, errlen);
+    if (!s->retarget)
+        return -1;
+    /* Teleoperation caps joint speed well below the motors' ratings: the
+     * robot never outruns what the operator can see and stop. */
+    for (int i = 0; i < N_JOINTS; i++)
+        vmax[i] = fmin(vmax[i], i < 14 ? 3.0 : 8.0);
+    if (tp_safety_init(&s->safety, N_JOINTS, lower, upper, vmax, 0.01) != 0) {
+        snprintf(err, errlen, "%s: joint limits are inconsistent", cfg->model_path);
+        return -1;
+    }
+
+    s->width = cfg->video.width;
+    s->height = cfg->video.height;
+    s->frame_bytes = (size_t)s->width * (size_t)s->height * 3;
+    s->nq = tp_sim_qpos_size(s->sim);
+    s->encoder = tp_video_encoder_create(&cfg->video, err, errlen);
+    if (!s->encoder)
+        return -1;
+    tp_video_encoder_extradata(s->encoder, &s->extradata, &s->extradata_size);
+
+    size_t cycles = (size_t)(cfg->duration_s * cfg->control_hz) + 16;
+    size_t frames = (size_t)(cfg->duration_s * cfg->video.fps) + 16;
+    s->period_cap = cycles;
+    s->periods_ns = calloc(cycles, sizeof *s->periods_ns);
+    s->compute_ns = calloc(cycles, sizeof *s->compute_ns);
+    s->timing_cap = frames;
+    s->render_ms = calloc(frames, sizeof *s->render_ms);
+    s->encode_ms = calloc(frames, sizeof *s->encode_ms);
+    /* Rings hold about a second of data: the recorder drains every 50 ms. */
+    size_t ctl_cap = (size_t)cfg->control_hz + 64;
+    if (!s->periods_ns || !s->compute_ns || !s->render_ms || !s->encode_ms ||
+        tp_ring_init(&s->op_to_control, sizeof(tp_operator_frame), 64) ||
+        tp_ring_init(&s->op_to_recorder, sizeof(tp_operator_frame), (size_t)cfg->operator_hz * 2 + 64) ||
+        tp_ring_init(&s->samples, sizeof(control_sample), ctl_cap * 2) ||
+        tp_ring_init(&s->control_events, sizeof(station_event), 1024) ||
+        tp_ring_init(&s->snapshots, sizeof(int64_t) + sizeof(double) * (size_t)s->nq, 8) ||
+        tp_ring_init(&s->frames, sizeof(int64_t) + s->frame_bytes, 8) ||
+        tp_ring_init(&s->render_events, sizeof(station_event), 256) ||
+        tp_ring_init(&s->packets, sizeof(video_packet_msg), 256) ||
+        tp_ring_init(&s->encoder_events, sizeof(station_event), 64)) {
+        snprintf(err, errlen, "session: out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+static void free_session(session *s)
+{
+    video_packet_msg m;
+    if (s->packets.slots)
+        while (tp_ring_pop(&s->packets, &m))
+            free(m.data);
+    tp_ring *rings[] = {&s->op_to_control, &s->op_to_recorder, &s->samples,       &s->control_events,
+                        &s->snapshots,     &s->frames,         &s->render_events, &s->packets,
+                        &s->encoder_events};
+    for (size_t i = 0; i < sizeof rings / sizeof rings[0]; i++)
+        tp_ring_free(rings[i]);
+    free(s->periods_ns);
+    free(s->compute_ns);
+    free(s->render_ms);
+    free(s->encode_ms);
+    tp_video_encoder_destroy(s->encoder);
+    tp_retarget_destroy(s->retarget);
+    tp_motion_free(s->motion);
+    tp_sim_destroy(s->sim);
+}
+
+static void compute_stats(session *s)
+{
+    tp_session_stats *st = s->stats;
+    size_t n = s->period_count;
+    /* periods_ns[0] is unset (no previous cycle); skip it. */
+    if (n > 1) {
+        int64_t *p = s->periods_ns + 1;
+        size_t np = n - 1;
+        int64_t nominal = (int64_t)llround(1e9 / s->cfg->control_hz);
+        int64_t *jit = malloc(np * sizeof *jit);
+        if (jit) {
+            for (size_t i = 0; i < np; i++)
+                jit[i] = llabs(p[i] - nominal);
+            st->jitter_median_us = pct_i64(jit, np, 0.5) / 1e3;
+            st->jitter_p99_us = pct_i64(jit, np, 0.99) / 1e3;
+            free(jit);
+        }
+        st->period_median_us = pct_i64(p, np, 0.5) / 1e3;
+        st->period_p99_us = pct_i64(p, np, 0.99) / 1e3;
+    }
+    st->compute_median_us = pct_i64(s->compute_ns, n, 0.5) / 1e3;
+    st->compute_p99_us = pct_i64(s->compute_ns, n, 0.99) / 1e3;
+    st->render_median_ms = pct_double(s->render_ms, s->render_count, 0.5);
+    st->encode_median_ms = pct_double(s->encode_ms, s->encode_count, 0.5);
+}
+
+static void raise_priority(pthread_attr_t *attr, bool want)
+{
+    if (!want)
+        return;
+    struct sched_param sp = {.sched_priority = sched_get_priority_min(SCHED_FIFO) + 40};
+    if (pthread_attr_setinheritsched(attr, PTHREAD_EXPLICIT_SCHED) == 0 &&
+        pthread_attr_setschedpolicy(attr, SCHED_FIFO) == 0)
+        pthread_attr_setschedparam(attr, &sp);
+}
+
+int tp_session_run(const tp_session_config *cfg, volatile int *stop_flag, tp_session_stats *stats, char *err,
+                   size_t errlen)
+{
+    session s_storage;
+    session *s = &s_storage;
+    memset(s, 0, sizeof *s);
+    memset(stats, 0, sizeof *stats);
+    s->cfg = cfg;
+    s->external_stop = stop_flag;
+    s->stats = stats;
+    int64_t wall0 = tp_now_ns();
+    int rc = -1;
+    recorder rec = {.s = s};
+
+    if (init_session(s, err, errlen) != 0)
+        goto out;
+    if (cfg->record && open_episode(s, &rec, err, errlen) != 0)
+        goto out;
+
+    pthread_t th_dev, th_ctl, th_ren, th_enc, th_rec;
+    s->t_start_ns = tp_now_ns() + 20 * 1000000LL; /* all threads start on one tick */
+    if (rec.w) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%lld", (long long)s->t_start_ns);
+        tp_episode_writer_set_meta(rec.w, "start_t_ns", buf);
+        tp_episode_writer_event(rec.w, s->t_start_ns, "session_start", cfg->task && cfg->task[0] ? cfg->task : NULL);
+    }
+    pthread_attr_t ctl_attr;
+    pthread_attr_init(&ctl_attr);
+    raise_priority(&ctl_attr, cfg->realtime_priority);
+    if (pthread_create(&th_ctl, &ctl_attr, control_thread, s) != 0) {
+        /* No permission for SCHED_FIFO: run at normal priority. */
+        tp_log_info("control thread: real-time priority unavailable, running at normal priority");
+        pthread_attr_destroy(&ctl_attr);
+        pthread_attr_init(&ctl_attr);
+        if (pthread_create(&th_ctl, &ctl_attr, control_thread, s) != 0) {
+            snprintf(err, errlen, "session: cannot start the control thread");
+            pthread_attr_destroy(&ctl_attr);
+            goto out;
+        }
+    }
+    pthread_attr_destroy(&ctl_attr);
+    pthread_create(&th_dev, NULL, device_thread, s);
+    pthread_create(&th_ren, NULL, render_thread, s);
+    pthread_create(&th_enc, NULL, encoder_thread, s);
+    pthread_create(&th_rec, NULL, recorder_thread, &rec);
+
+    pthread_join(th_ctl, NULL);
+    atomic_store(&s->device_stop, 1);
+    pthread_join(th_dev, NULL);
+    pthread_join(th_ren, NULL);
+    pthread_join(th_enc, NULL);
+    pthread_join(th_rec, NULL);
+
+    if (rec.w && !rec.broken) {
+        const char *outcome = atomic_load(&s->failed) ? "error"
+                              : (stop_flag && *stop_flag) ? "stopped"
+                                                          : "completed";
+        char buf[32];
+        snprintf(buf, sizeof buf, "%lld", (long long)s->t_end_ns);
+        tp_episode_writer_set_meta(rec.w, "end_t_ns", buf);
+        tp_episode_writer_event(rec.w, s->t_end_ns, "session_end", outcome);
+        if (tp_episode_writer_finish(rec.w, outcome) != 0 && !atomic_load(&s->failed))
+            fail(s, tp_episode_writer_error(rec.w));
+        stats->stop_to_final_s = (double)(tp_now_ns() - s->t_end_ns) / 1e9;
+    }
+    compute_stats(s);
+    if (atomic_load(&s->failed)) {
+        snprintf(err, errlen, "%s", s->fail_msg);
+        goto out;
+    }
+    rc = 0;
+out:
+    if (rec.w)
+        tp_episode_writer_close(rec.w);
+    else if (rc != 0 && stats->episode_path[0] && access(stats->episode_path, F_OK) != 0)
+        stats->episode_path[0] = '\0';
+    free_session(s);
+    stats->wall_s = (double)(tp_now_ns() - wall0) / 1e9;
+    return rc;
+}
