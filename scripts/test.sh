@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Install dependencies, build with warnings as errors, run every test suite.
+# --sanitize builds and tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+# Ends with the line "N passed, N failed"; exit status 0 only when none failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh || exit 1
+
+builddir=build-test
+opts=(-Dwerror=true --buildtype=debugoptimized)
+if [[ "${1:-}" == "--sanitize" ]]; then
+  builddir=build-asan
+  opts+=(-Db_sanitize=address,undefined -Db_lundef=false)
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+  export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0
+  export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+fi
+if [[ -d $builddir ]]; then
+  meson setup --reconfigure "$builddir" "${opts[@]}" >/dev/null || exit 1
+else
+  meson setup "$builddir" "${opts[@]}" >/dev/null || exit 1
+fi
+ninja -C "$builddir" || { echo "0 passed, 1 failed"; exit 1; }
+meson test -C "$builddir" --print-errorlogs --num-processes 2 | tee "$builddir/test-summary.txt"
+ok=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$builddir/test-summary.txt" | tail -n 1)
+expfail=$(sed -n 's/^Expected Fail: *\([0-9]*\).*/\1/p' "$builddir/test-summary.txt" | tail -n 1)
+fail=$(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' "$builddir/test-summary.txt" | tail -n 1)
+unexp=$(sed -n 's/^Unexpected Pass: *\([0-9]*\).*/\1/p' "$builddir/test-summary.txt" | tail -n 1)
+timeout=$(sed -n 's/^Timeout: *\([0-9]*\).*/\1/p' "$builddir/test-summary.txt" | tail -n 1)
+passed=$(( ${ok:-0} + ${expfail:-0} ))
+failed=$(( ${fail:-0} + ${unexp:-0} + ${timeout:-0} ))
+if [[ -z "$ok" ]]; then failed=$((failed + 1)); fi
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]

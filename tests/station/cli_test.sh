@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# End-to-end: `teleop run` records an episode that `check` accepts and `info`
+# describes; usage and config errors give the documented exit codes and
+# one-line messages. Usage: cli_test.sh TELEOP_BINARY
+set -u
+teleop=$1
+tmp=$(mktemp -d /tmp/teleop-cli-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+expect_rc() { # expected-rc description command...
+  local want=$1 what=$2; shift 2
+  "$@" >"$tmp/out" 2>"$tmp/err"; local rc=$?
+  [[ $rc -eq $want ]] || fail "$what: exit $rc, want $want; stderr: $(cat "$tmp/err")"
+}
+
+# --- usage errors exit 2, help exits 0
+expect_rc 2 "no subcommand" "$teleop"
+expect_rc 2 "unknown subcommand" "$teleop" frobnicate
+expect_rc 2 "unknown option" "$teleop" run --bogus
+expect_rc 2 "bad duration" "$teleop" run --duration abc
+grep -q "duration" "$tmp/err" || fail "bad duration message: $(cat "$tmp/err")"
+expect_rc 2 "info without episode" "$teleop" info
+for sub in run info check; do
+  expect_rc 0 "$sub --help" "$teleop" $sub --help
+  grep -q "usage: teleop $sub" "$tmp/out" || fail "$sub --help text"
+done
+
+# --- config errors name file, line and key; exit 1
+printf '[session]\nduration = 2\ncontrol_rate_hz = fast\n' >"$tmp/bad.ini"
+expect_rc 1 "bad config value" "$teleop" run --config "$tmp/bad.ini" --out "$tmp/rec"
+grep -q "bad.ini:3: session.control_rate_hz: expected a number, got 'fast'" "$tmp/err" ||
+  fail "config value message: $(cat "$tmp/err")"
+[[ $(wc -l <"$tmp/err") -eq 1 ]] || fail "config error is not one line: $(cat "$tmp/err")"
+printf '[session]\ndurration = 2\n' >"$tmp/typo.ini"
+expect_rc 1 "unknown config key" "$teleop" run --config "$tmp/typo.ini" --out "$tmp/rec"
+grep -q "typo.ini:2: unknown key 'session.durration'" "$tmp/err" || fail "unknown key message: $(cat "$tmp/err")"
+expect_rc 1 "missing config" "$teleop" run --config "$tmp/nope.ini"
+expect_rc 1 "info on missing file" "$teleop" info "$tmp/nope.db"
+grep -q "nope.db" "$tmp/err" || fail "missing episode message names the file"
+
+# --- a short recorded session
+printf '[session]\ntask = "pick the cube"\n[camera]\ncrf = 28\n' >"$tmp/ok.ini"
+start=$(date +%s.%N)
+"$teleop" run --config "$tmp/ok.ini" --duration 3 --out "$tmp/rec" >"$tmp/run.out" 2>"$tmp/run.err"
+rc=$?
+end=$(date +%s.%N)
+[[ $rc -eq 0 ]] || fail "teleop run exit $rc: $(cat "$tmp/run.err")"
+episode=$(sed -n 's/^episode: //p' "$tmp/run.out")
+[[ -f "$episode" ]] || fail "no episode printed/written: $(cat "$tmp/run.out")"
+if [[ -f "$episode" ]]; then
+  expect_rc 0 "check on fresh episode" "$teleop" check "$episode"
+  expect_rc 0 "info" "$teleop" info "$episode"
+  grep -q "head_camera" "$tmp/out" || fail "info lacks the camera"
+  "$teleop" info --json "$episode" >"$tmp/info.json" || fail "info --json"
+  python3 - "$tmp/info.json" <<'PY' || fail "info --json content"
+import json, sys
+info = json.load(open(sys.argv[1]))
+streams = {s["name"]: s for s in info["streams"]}
+errors = []
+def need(cond, msg):
+    if not cond: errors.append(msg)
+for name in ("state", "action", "operator", "head_camera"):
+    need(name in streams, f"stream {name} missing")
+cam = streams.get("head_camera", {})
+need(cam.get("kind") == "camera", "camera kind")
+need(cam.get("width") == 640 and cam.get("height") == 480, "camera size")
+need(cam.get("codec") == "h264", "codec")
+# Loose bounds only: the strict rate targets are measured by the benchmark.
+need(cam.get("frames", 0) >= 3 * 15, f"frames {cam.get('frames')}")
+need(cam.get("fps", 0) > 15, f"fps {cam.get('fps')}")
+for name in ("state", "action"):
+    s = streams.get(name, {})
+    need(s.get("dims") == 28, f"{name} dims")
+    need(s.get("kind") == name, f"{name} kind")
+    need(s.get("count", 0) >= 3 * 250, f"{name} count {s.get('count')}")
+    need(s.get("rate_hz", 0) > 250, f"{name} rate {s.get('rate_hz')}")
+op = streams.get("operator", {})
+need(op.get("kind") == "operator" and op.get("dims", 0) > 400, "operator stream")
+if errors:
+    print("\n".join(errors)); sys.exit(1)
+PY
+  sqlite3 "$episode" "select value from meta where key='task'" | grep -qx "pick the cube" || fail "task not stored"
+  # The session returns within 2 s after its duration (plus start-up).
+  python3 -c "import sys; d=float(sys.argv[2])-float(sys.argv[1]); sys.exit(0 if d < 3 + 2 + 5 else 1)" "$start" "$end" ||
+    fail "run took too long"
+
+  # Tampering is caught: time going backwards in the state stream.
+  cp "$episode" "$tmp/tampered.db"
+  sqlite3 "$tmp/tampered.db" "update samples set t_ns = 0 where seq = 100 and stream_id = (select id from streams where name='state')"
+  expect_rc 1 "check on tampered" "$teleop" check "$tmp/tampered.db"
+  grep -q "state" "$tmp/err" || fail "tamper report names the stream: $(cat "$tmp/err")"
+  # Truncation is caught.
+  size=$(stat -c %s "$episode")
+  head -c $((size / 2)) "$episode" >"$tmp/truncated.db"
+  expect_rc 1 "check on truncated" "$teleop" check "$tmp/truncated.db"
+fi
+
+echo "cli_test: $failures failure(s)"
+[[ $failures -eq 0 ]]

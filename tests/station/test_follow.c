@@ -1,0 +1,135 @@
+/* The simulated arms and hands follow the operator: the bundled motion is
+ * replayed through retargeting, safety and MuJoCo physics (in simulated time,
+ * so the result does not depend on machine load). Wrist position error must
+ * stay below 1 cm wherever the target is reachable, and the fingers must move
+ * through the grasp. Usage: test_follow MODEL.xml MOTION.csv */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <cmocka.h>
+
+#include "teleop/motion.h"
+#include "teleop/retarget.h"
+#include "teleop/safety.h"
+#include "teleop/sim.h"
+
+static const char *model_path, *motion_path;
+
+static void test_follow_motion(void **state)
+{
+    (void)state;
+    char err[512];
+    tp_sim *sim = tp_sim_create(model_path, err, sizeof err);
+    if (!sim)
+        fail_msg("%s", err);
+    tp_motion *motion = tp_motion_load(motion_path, err, sizeof err);
+    if (!motion)
+        fail_msg("%s", err);
+    const int n = tp_sim_joint_count(sim);
+    assert_int_equal(n, TP_SIM_ACTION_DIMS);
+    double lower[TP_SIM_ACTION_DIMS], upper[TP_SIM_ACTION_DIMS], vmax[TP_SIM_ACTION_DIMS];
+    for (int i = 0; i < n; i++) {
+        tp_sim_joint_limits(sim, i, &lower[i], &upper[i]);
+        vmax[i] = fmin(tp_sim_joint_max_velocity(sim, i), i < 14 ? 3.0 : 8.0); /* the station's caps */
+    }
+    tp_chain arms[2];
+    for (int s = 0; s < 2; s++)
+        assert_int_equal(tp_sim_arm_chain(sim, s, &arms[s], err, sizeof err), 0);
+    tp_hand_desc hands[2];
+    tp_hand_desc_dex3(&hands[0], 0, lower + 14, upper + 14);
+    tp_hand_desc_dex3(&hands[1], 1, lower + 21, upper + 21);
+    tp_retarget_config rcfg;
+    tp_retarget_default_config(&rcfg);
+    tp_retargeter *rt = tp_retarget_create(&rcfg, arms, hands, err, sizeof err);
+    if (!rt)
+        fail_msg("%s", err);
+    tp_safety safety;
+    assert_int_equal(tp_safety_init(&safety, n, lower, upper, vmax, 0.01), 0);
+
+    double q[TP_SIM_ACTION_DIMS], qd[TP_SIM_ACTION_DIMS], desired[TP_SIM_ACTION_DIMS], cmd[TP_SIM_ACTION_DIMS];
+    tp_sim_read_state(sim, q, qd);
+    tp_safety_reset(&safety, q);
+    tp_retarget_seed(rt, q);
+    tp_pose torso;
+    assert_int_equal(tp_sim_site_pose(sim, "torso_link", &torso), 0);
+    tp_pose torso_inv = tp_pose_inverse(torso);
+
+    const double dt = 1.0 / 500.0;
+    const int substeps = (int)fmax(1.0, lround(dt / tp_sim_timestep(sim)));
+    const double duration = tp_motion_duration(motion);
+    assert_true(duration >= 15.0);
+    double max_err[2] = {0, 0}, sum_err[2] = {0, 0};
+    long counted[2] = {0, 0}, unreachable[2] = {0, 0};
+    double hand_min[TP_SIM_ACTION_DIMS], hand_max[TP_SIM_ACTION_DIMS];
+    for (int i = 0; i < n; i++) {
+        hand_min[i] = INFINITY;
+        hand_max[i] = -INFINITY;
+    }
+    tp_operator_frame op;
+    tp_retarget_status st;
+    long steps = (long)(duration / dt);
+    for (long k = 0; k < steps; k++) {
+        double t = (double)k * dt;
+        tp_motion_sample(motion, t, false, &op);
+        op.t_ns = (int64_t)(t * 1e9);
+        tp_retarget_step(rt, &op, desired, &st);
+        tp_safety_filter(&safety, desired, dt, cmd);
+        tp_sim_set_targets(sim, cmd);
+        for (int j = 0; j < substeps; j++)
+            tp_sim_step(sim);
+        tp_sim_read_state(sim, q, qd);
+        for (int i = 14; i < n; i++) {
+            hand_min[i] = fmin(hand_min[i], q[i]);
+            hand_max[i] = fmax(hand_max[i], q[i]);
+        }
+        if (t < 1.0) /* soft start from the rest pose */
+            continue;
+        for (int s = 0; s < 2; s++) {
+            if (!st.arm_ok[s] || st.position_error[s] > 1e-3) {
+                unreachable[s]++;
+                continue;
+            }
+            tp_pose ee;
+            assert_int_equal(tp_sim_site_pose(sim, s == 0 ? "left_ee" : "right_ee", &ee), 0);
+            tp_vec3 ee_torso = tp_pose_apply(torso_inv, ee.p);
+            double e = tp_v3_norm(tp_v3_sub(ee_torso, st.wrist_target[s].p));
+            max_err[s] = fmax(max_err[s], e);
+            sum_err[s] += e;
+            counted[s]++;
+        }
+    }
+    for (int s = 0; s < 2; s++) {
+        printf("%s wrist: %ld reachable frames, %ld not, error mean %.2f mm max %.2f mm\n", s ? "right" : "left",
+               counted[s], unreachable[s], 1e3 * sum_err[s] / (double)(counted[s] ? counted[s] : 1),
+               1e3 * max_err[s]);
+        /* The demo is designed reachable: nearly every frame must count. */
+        assert_true(counted[s] > 0.95 * (double)(steps - 500));
+        assert_true(max_err[s] < 0.01);
+    }
+    /* Fingers move through the grasp: the right hand's index and middle
+     * joints sweep a large part of their range. */
+    for (int i = 21 + 3; i < 28; i++) {
+        double range = upper[i] - lower[i];
+        printf("right hand joint %s swept %.2f of %.2f rad\n", tp_sim_joint_name(sim, i), hand_max[i] - hand_min[i],
+               range);
+        assert_true(hand_max[i] - hand_min[i] > 0.4 * range);
+    }
+    tp_retarget_destroy(rt);
+    tp_motion_free(motion);
+    tp_sim_destroy(sim);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s MODEL.xml MOTION.csv\n", argv[0]);
+        return 2;
+    }
+    model_path = argv[1];
+    motion_path = argv[2];
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_follow_motion)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

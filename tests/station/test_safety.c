@@ -1,0 +1,97 @@
+/* Safety filter: every command leaving it is finite, inside position limits
+ * and inside the per-cycle velocity bound, whatever goes in. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "teleop/safety.h"
+
+enum { N = 28 };
+
+static void make(tp_safety *s, double *lo, double *hi, double *vmax)
+{
+    for (int i = 0; i < N; i++) {
+        lo[i] = -1.0 - 0.05 * i;
+        hi[i] = 0.5 + 0.1 * i;
+        vmax[i] = 2.0 + i;
+    }
+    assert_int_equal(tp_safety_init(s, N, lo, hi, vmax, 0.01), 0);
+}
+
+static double adversarial(unsigned *seed)
+{
+    switch (rand_r(seed) % 8) {
+    case 0: return NAN;
+    case 1: return INFINITY;
+    case 2: return -INFINITY;
+    case 3: return 1e300;
+    case 4: return -1e300;
+    default: return ((double)rand_r(seed) / RAND_MAX - 0.5) * 20.0;
+    }
+}
+
+static void test_random_and_adversarial(void **state)
+{
+    (void)state;
+    tp_safety s;
+    double lo[N], hi[N], vmax[N], in[N], out[N], prev[N];
+    make(&s, lo, hi, vmax);
+    for (int i = 0; i < N; i++)
+        prev[i] = s.last[i];
+    unsigned seed = 12345;
+    const double dt = 0.002;
+    for (long k = 0; k < 200000; k++) {
+        int hold = rand_r(&seed) % 10 == 0;
+        for (int i = 0; i < N; i++)
+            in[i] = adversarial(&seed);
+        double step_dt = (rand_r(&seed) % 50 == 0) ? NAN : dt; /* a broken clock must not open the gate */
+        tp_safety_filter(&s, hold ? NULL : in, step_dt, out);
+        for (int i = 0; i < N; i++) {
+            assert_true(isfinite(out[i]));
+            assert_true(out[i] >= lo[i] + 0.01 - 1e-12 && out[i] <= hi[i] - 0.01 + 1e-12);
+            assert_true(fabs(out[i] - prev[i]) <= vmax[i] * dt + 1e-12);
+            prev[i] = out[i];
+        }
+    }
+}
+
+static void test_hold_and_ramp(void **state)
+{
+    (void)state;
+    tp_safety s;
+    double lo[N], hi[N], vmax[N], in[N], out[N];
+    make(&s, lo, hi, vmax);
+    double start[N];
+    for (int i = 0; i < N; i++)
+        start[i] = 0.1;
+    tp_safety_reset(&s, start);
+    unsigned f = tp_safety_filter(&s, NULL, 0.002, out);
+    assert_true(f & TP_SAFETY_HOLD);
+    for (int i = 0; i < N; i++)
+        assert_true(out[i] == 0.1);
+    /* A teleport becomes a ramp at the velocity limit. */
+    for (int i = 0; i < N; i++)
+        in[i] = 0.4;
+    f = tp_safety_filter(&s, in, 0.002, out);
+    assert_true(f & TP_SAFETY_VELOCITY);
+    assert_true(fabs(out[0] - (0.1 + vmax[0] * 0.002)) < 1e-12);
+    for (int k = 0; k < 1000; k++)
+        tp_safety_filter(&s, in, 0.002, out);
+    assert_true(fabs(out[0] - 0.4) < 1e-12);
+    /* Inconsistent limits are refused. */
+    double bad_hi[N];
+    for (int i = 0; i < N; i++)
+        bad_hi[i] = lo[i];
+    assert_int_equal(tp_safety_init(&s, N, lo, bad_hi, vmax, 0.01), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_random_and_adversarial),
+                                       cmocka_unit_test(test_hold_and_ramp)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
