@@ -40,6 +40,9 @@ int tp_sim_arm_chain(const tp_sim *sim, int side, tp_chain *out, char *err, size
 
 /* Position targets for the actuators, action order (clamped to limits). */
 void tp_sim_set_targets(tp_sim *sim, const double *q_target);
+/* Places the robot at q (action order, clamped to limits) at rest, with the
+ * targets set to q. Not for the control loop's steady state. */
+void tp_sim_reset_joints(tp_sim *sim, const double *q);
 void tp_sim_step(tp_sim *sim);
 double tp_sim_time(const tp_sim *sim); /* simulated seconds */
 /* Joint positions and velocities, action order. */
