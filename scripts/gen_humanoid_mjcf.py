@@ -137,7 +137,7 @@ xml = f"""<!-- teleop simulated humanoid upper body: Unitree G1 arm kinematics a
   <compiler angle="radian" autolimits="true"/>
   <option timestep="0.002" integrator="Euler" cone="elliptic" impratio="5"/>
   <visual>
-    <global offwidth="1280" offheight="960"/>
+    <global offwidth="640" offheight="480"/>
     <quality shadowsize="1024"/>
     <headlight ambient="0.35 0.35 0.35" diffuse="0.5 0.5 0.5" specular="0.1 0.1 0.1"/>
   </visual>

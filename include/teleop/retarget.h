@@ -35,7 +35,11 @@ typedef struct tp_calibration {
 
 void tp_calibration_default(tp_calibration *cal);
 tp_vec3 tp_calibration_point(const tp_calibration *cal, tp_vec3 p_xr);
-tp_quat tp_calibration_rotation(tp_quat q_xr); /* B * q_xr (axes change only) */
+/* The inverse map: robot torso frame → OpenXR stage. */
+tp_vec3 tp_calibration_point_inverse(const tp_calibration *cal, tp_vec3 p_robot);
+/* Orientation of a frame given in OpenXR stage, expressed in the robot torso
+ * frame (R_robot = B R_xr; the frame's own axes are unchanged). */
+tp_quat tp_calibration_rotation(tp_quat q_xr);
 
 /* Robot hand description for the finger mapping (Dex3-1-class by default):
  * joint limits in the robot's joint order thumb0 thumb1 thumb2 index0 index1

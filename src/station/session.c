@@ -84,6 +84,8 @@ typedef struct session {
     tp_ring packets;         /* video_packet_msg, encoder → recorder */
     tp_ring encoder_events;  /* station_event, encoder → recorder */
 
+    atomic_int render_ready; /* renderer created and warmed up (or failed) */
+    atomic_llong start_ns;   /* published once all threads may start; 0 before */
     atomic_int control_done; /* control thread finished (duration or stop) */
     atomic_int render_done;
     atomic_int encoder_done;
@@ -102,6 +104,7 @@ typedef struct session {
     const uint8_t *extradata;
     size_t extradata_size;
     tp_video_encoder *encoder;
+    uint8_t *warmup_rgb;
 } session;
 
 static void fail(session *s, const char *msg)
@@ -413,6 +416,7 @@ static void *render_thread(void *arg)
     tp_sim_renderer *r = tp_sim_renderer_create(s->sim, s->cfg->camera_name, s->width, s->height, err, sizeof err);
     if (!r) {
         fail(s, err);
+        atomic_store(&s->render_ready, 1);
         atomic_store(&s->render_done, 1);
         return NULL;
     }
@@ -421,8 +425,19 @@ static void *render_thread(void *arg)
     if (!snap) {
         fail(s, "camera: out of memory");
         tp_sim_renderer_destroy(r);
+        atomic_store(&s->render_ready, 1);
         atomic_store(&s->render_done, 1);
         return NULL;
+    }
+    /* The first frame compiles shaders and fills caches (~10x a normal
+     * frame): render it before the session clock starts. */
+    tp_sim_copy_qpos(s->sim, (double *)(snap + sizeof(int64_t)));
+    if (tp_sim_renderer_render(r, (const double *)(snap + sizeof(int64_t)), s->warmup_rgb) != 0)
+        fail(s, "camera: the first frame failed to render");
+    atomic_store(&s->render_ready, 1);
+    while (atomic_load(&s->start_ns) == 0 && !stopping(s)) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
     }
     const int64_t period = (int64_t)llround(1e9 / s->cfg->video.fps);
     int64_t next = s->t_start_ns;
@@ -846,9 +861,10 @@ static int init_session(session *s, char *err, size_t errlen)
     s->timing_cap = frames;
     s->render_ms = calloc(frames, sizeof *s->render_ms);
     s->encode_ms = calloc(frames, sizeof *s->encode_ms);
+    s->warmup_rgb = malloc(s->frame_bytes);
     /* Rings hold about a second of data: the recorder drains every 50 ms. */
     size_t ctl_cap = (size_t)cfg->control_hz + 64;
-    if (!s->periods_ns || !s->compute_ns || !s->render_ms || !s->encode_ms ||
+    if (!s->periods_ns || !s->compute_ns || !s->render_ms || !s->encode_ms || !s->warmup_rgb ||
         tp_ring_init(&s->op_to_control, sizeof(tp_operator_frame), 64) ||
         tp_ring_init(&s->op_to_recorder, sizeof(tp_operator_frame), (size_t)cfg->operator_hz * 2 + 64) ||
         tp_ring_init(&s->samples, sizeof(control_sample), ctl_cap * 2) ||
@@ -879,6 +895,7 @@ static void free_session(session *s)
     free(s->compute_ns);
     free(s->render_ms);
     free(s->encode_ms);
+    free(s->warmup_rgb);
     tp_video_encoder_destroy(s->encoder);
     tp_retarget_destroy(s->retarget);
     tp_motion_free(s->motion);
@@ -941,7 +958,21 @@ int tp_session_run(const tp_session_config *cfg, volatile int *stop_flag, tp_ses
         goto out;
 
     pthread_t th_dev, th_ctl, th_ren, th_enc, th_rec;
+    if (pthread_create(&th_ren, NULL, render_thread, s) != 0) {
+        snprintf(err, errlen, "session: cannot start the camera thread");
+        goto out;
+    }
+    while (!atomic_load(&s->render_ready)) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    if (atomic_load(&s->failed)) {
+        pthread_join(th_ren, NULL);
+        snprintf(err, errlen, "%s", s->fail_msg);
+        goto out;
+    }
     s->t_start_ns = tp_now_ns() + 20 * 1000000LL; /* all threads start on one tick */
+    atomic_store(&s->start_ns, s->t_start_ns);
     if (rec.w) {
         char buf[32];
         snprintf(buf, sizeof buf, "%lld", (long long)s->t_start_ns);
@@ -957,23 +988,36 @@ int tp_session_run(const tp_session_config *cfg, volatile int *stop_flag, tp_ses
         pthread_attr_destroy(&ctl_attr);
         pthread_attr_init(&ctl_attr);
         if (pthread_create(&th_ctl, &ctl_attr, control_thread, s) != 0) {
-            snprintf(err, errlen, "session: cannot start the control thread");
             pthread_attr_destroy(&ctl_attr);
+            fail(s, "session: cannot start the control thread");
+            atomic_store(&s->control_done, 1);
+            pthread_join(th_ren, NULL);
+            snprintf(err, errlen, "%s", s->fail_msg);
             goto out;
         }
     }
     pthread_attr_destroy(&ctl_attr);
-    pthread_create(&th_dev, NULL, device_thread, s);
-    pthread_create(&th_ren, NULL, render_thread, s);
-    pthread_create(&th_enc, NULL, encoder_thread, s);
-    pthread_create(&th_rec, NULL, recorder_thread, &rec);
+    /* A thread that cannot start ends the session through the failure
+     * flag; the ones that did start are joined as usual. */
+    bool dev_ok = pthread_create(&th_dev, NULL, device_thread, s) == 0;
+    bool enc_ok = pthread_create(&th_enc, NULL, encoder_thread, s) == 0;
+    if (!enc_ok)
+        atomic_store(&s->encoder_done, 1);
+    bool rec_ok = pthread_create(&th_rec, NULL, recorder_thread, &rec) == 0;
+    if (!dev_ok || !enc_ok || !rec_ok)
+        fail(s, "session: cannot start a worker thread");
 
     pthread_join(th_ctl, NULL);
     atomic_store(&s->device_stop, 1);
-    pthread_join(th_dev, NULL);
+    if (dev_ok)
+        pthread_join(th_dev, NULL);
     pthread_join(th_ren, NULL);
-    pthread_join(th_enc, NULL);
-    pthread_join(th_rec, NULL);
+    if (enc_ok)
+        pthread_join(th_enc, NULL);
+    if (rec_ok)
+        pthread_join(th_rec, NULL);
+    else
+        rec.broken = true;
 
     if (rec.w && !rec.broken) {
         const char *outcome = atomic_load(&s->failed) ? "error"

@@ -92,6 +92,11 @@ tp_sim_renderer *tp_sim_renderer_create(const tp_sim *sim, const char *camera, i
     mjv_defaultScene(&r->scn);
     mjv_makeScene(m, &r->scn, 2000);
     r->scene_made = 1;
+    /* Software GL (llvmpipe) is the common headless case: shadow maps and
+     * reflections would more than double the cost of a frame. */
+    r->scn.flags[mjRND_SHADOW] = 0;
+    r->scn.flags[mjRND_REFLECTION] = 0;
+    r->scn.flags[mjRND_SKYBOX] = 0;
     mjr_defaultContext(&r->con);
     mjr_makeContext(m, &r->con, mjFONTSCALE_100);
     r->context_made = 1;

@@ -1,0 +1,207 @@
+/* teleop — `teleop check`: verifies an episode file end to end. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "episode_schema.h"
+#include "teleop/episode.h"
+#include "teleop/video.h"
+
+typedef struct checker {
+    const char *path;
+    FILE *report;
+    int problems;
+} checker;
+
+static void problem(checker *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void problem(checker *c, const char *fmt, ...)
+{
+    c->problems++;
+    if (c->problems > 50) /* enough to act on; a broken file can have millions */
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(c->report, "%s: ", c->path);
+    vfprintf(c->report, fmt, ap);
+    fputc('\n', c->report);
+    va_end(ap);
+}
+
+static void check_integrity(checker *c, sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "PRAGMA integrity_check(20)", -1, &st, NULL) != SQLITE_OK) {
+        problem(c, "integrity check failed: %s", sqlite3_errmsg(db));
+        return;
+    }
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *msg = (const char *)sqlite3_column_text(st, 0);
+        if (msg && strcmp(msg, "ok") != 0)
+            problem(c, "database corrupt: %s", msg);
+    }
+    if (rc != SQLITE_DONE)
+        problem(c, "database corrupt: %s", sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+}
+
+static void check_tables(checker *c, sqlite3 *db)
+{
+    static const char *const tables[] = {"meta", "streams", "samples", "video_packets", "events"};
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+        sqlite3_stmt *st;
+        sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?", -1, &st, NULL);
+        sqlite3_bind_text(st, 1, tables[i], -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_ROW)
+            problem(c, "table '%s' is missing", tables[i]);
+        sqlite3_finalize(st);
+    }
+}
+
+/* Count against duration: a stream cannot hold more samples than its rate
+ * allows (duplication, splicing), and one far below its rate lost data. */
+static void check_rate(checker *c, const tp_stream_info *s)
+{
+    if (!(s->rate_hz > 0) || s->count < 3)
+        return;
+    double span = (double)(s->t_last - s->t_first) / 1e9;
+    double most = span * s->rate_hz * 1.05 + 2;
+    if ((double)(s->count - 1) > most)
+        problem(c, "stream '%s': %lld samples in %.3f s exceed its %.1f Hz rate", s->name, (long long)s->count,
+                span, s->rate_hz);
+    double measured = span > 0 ? (double)(s->count - 1) / span : 0;
+    if (measured < 0.5 * s->rate_hz)
+        problem(c, "stream '%s': %lld samples in %.3f s (%.1f Hz) is far below its %.1f Hz rate", s->name,
+                (long long)s->count, span, measured, s->rate_hz);
+}
+
+static void check_samples(checker *c, sqlite3 *db, const tp_stream_info *s)
+{
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(db, "SELECT seq, t_ns, length(data), typeof(data) FROM samples WHERE stream_id = ? ORDER BY seq",
+                       -1, &st, NULL);
+    sqlite3_bind_int(st, 1, s->id);
+    int64_t expect = 0, last_t = INT64_MIN;
+    int bad_size = 0, bad_seq = 0, bad_time = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t seq = sqlite3_column_int64(st, 0), t = sqlite3_column_int64(st, 1);
+        int len = sqlite3_column_int(st, 2);
+        if (len != 4 * s->dims && !bad_size++)
+            problem(c, "stream '%s': sample %lld has %d bytes, expected %d (%d float32)", s->name, (long long)seq,
+                    len, 4 * s->dims, s->dims);
+        if (seq != expect && !bad_seq++)
+            problem(c, "stream '%s': sample sequence jumps from %lld to %lld (rows missing)", s->name,
+                    (long long)expect - 1, (long long)seq);
+        if (t <= last_t && !bad_time++)
+            problem(c, "stream '%s': timestamp of sample %lld does not increase (%lld after %lld)", s->name,
+                    (long long)seq, (long long)t, (long long)last_t);
+        expect = seq + 1;
+        last_t = t;
+    }
+    if (rc != SQLITE_DONE)
+        problem(c, "stream '%s': samples unreadable: %s", s->name, sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    check_rate(c, s);
+}
+
+static void check_video(checker *c, tp_episode *ep, const tp_stream_info *s)
+{
+    char err[256];
+    if (s->width <= 0 || s->height <= 0) {
+        problem(c, "camera '%s': invalid frame size %dx%d", s->name, s->width, s->height);
+        return;
+    }
+    tp_video_decoder *dec = tp_video_decoder_create(s->codec, s->extradata, s->extradata_size, err, sizeof err);
+    if (!dec) {
+        problem(c, "camera '%s': %s", s->name, err);
+        return;
+    }
+    tp_episode_cursor *cur = tp_episode_cursor_open(ep, s->id);
+    if (!cur) {
+        problem(c, "camera '%s': packets unreadable", s->name);
+        tp_video_decoder_destroy(dec);
+        return;
+    }
+    tp_episode_row row;
+    int64_t expect = 0, last_t = INT64_MIN, last_pts = INT64_MIN, frames = 0;
+    int rc, bad_seq = 0, bad_time = 0, bad_pkt = 0, bad_frame = 0;
+    tp_video_frame fr;
+    while ((rc = tp_episode_cursor_next(cur, &row)) == 1) {
+        if (row.seq == 0 && !row.keyframe)
+            problem(c, "camera '%s': the first packet is not a keyframe", s->name);
+        if (row.seq != expect && !bad_seq++)
+            problem(c, "camera '%s': packet sequence jumps from %lld to %lld (packets missing)", s->name,
+                    (long long)expect - 1, (long long)row.seq);
+        if ((row.t_ns <= last_t || row.pts <= last_pts) && !bad_time++)
+            problem(c, "camera '%s': timestamp of packet %lld does not increase", s->name, (long long)row.seq);
+        expect = row.seq + 1;
+        last_t = row.t_ns;
+        last_pts = row.pts;
+        if (tp_video_decoder_send(dec, row.bytes, row.size, row.pts, err, sizeof err) != 0 && !bad_pkt++)
+            problem(c, "camera '%s': packet %lld does not decode: %s", s->name, (long long)row.seq, err);
+        int r;
+        while ((r = tp_video_decoder_receive(dec, &fr, err, sizeof err)) == 1) {
+            frames++;
+            if ((fr.width != s->width || fr.height != s->height) && !bad_frame++)
+                problem(c, "camera '%s': frame is %dx%d, stream says %dx%d", s->name, fr.width, fr.height, s->width,
+                        s->height);
+        }
+        if (r < 0 && !bad_pkt++)
+            problem(c, "camera '%s': packet %lld does not decode: %s", s->name, (long long)row.seq, err);
+    }
+    if (rc < 0)
+        problem(c, "camera '%s': packets unreadable", s->name);
+    tp_video_decoder_send(dec, NULL, 0, 0, err, sizeof err);
+    int r;
+    while ((r = tp_video_decoder_receive(dec, &fr, err, sizeof err)) == 1)
+        frames++;
+    if (r < 0 && !bad_pkt++)
+        problem(c, "camera '%s': final frames do not decode: %s", s->name, err);
+    if (frames != s->count)
+        problem(c, "camera '%s': %lld packets decoded to %lld frames", s->name, (long long)s->count,
+                (long long)frames);
+    tp_episode_cursor_close(cur);
+    tp_video_decoder_destroy(dec);
+    check_rate(c, s);
+}
+
+int tp_episode_check(const char *path, FILE *report)
+{
+    checker c = {.path = path, .report = report};
+    char err[512];
+    tp_episode *ep = tp_episode_open(path, err, sizeof err);
+    if (!ep) {
+        fprintf(report, "%s\n", err);
+        return 1;
+    }
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        problem(&c, "cannot open: %s", db ? sqlite3_errmsg(db) : "out of memory");
+    } else {
+        check_integrity(&c, db);
+        check_tables(&c, db);
+        const char *ver = tp_episode_meta(ep, "format_version");
+        if (!ver || atoi(ver) != TP_EPISODE_FORMAT_VERSION)
+            problem(&c, "meta 'format_version' is %s, expected %d", ver ? ver : "missing", TP_EPISODE_FORMAT_VERSION);
+        if (tp_episode_stream_count(ep) == 0)
+            problem(&c, "no streams");
+        for (int i = 0; i < tp_episode_stream_count(ep); i++) {
+            const tp_stream_info *s = tp_episode_stream(ep, i);
+            if (s->kind == TP_STREAM_CAMERA)
+                check_video(&c, ep, s);
+            else
+                check_samples(&c, db, s);
+        }
+    }
+    if (db)
+        sqlite3_close(db);
+    tp_episode_close(ep);
+    if (c.problems > 50)
+        fprintf(report, "%s: ... %d problems in all\n", path, c.problems);
+    return c.problems ? 1 : 0;
+}

@@ -1,0 +1,27 @@
+/* teleop — episode format v1 schema, shared by writer, reader and check
+ * (private to src/record). */
+#ifndef TELEOP_EPISODE_SCHEMA_H
+#define TELEOP_EPISODE_SCHEMA_H
+
+#define TP_EPISODE_SCHEMA                                                                                         \
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;"                                      \
+    "CREATE TABLE streams(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"                                   \
+    " kind TEXT NOT NULL CHECK(kind IN ('camera','state','action','operator','other')),"                       \
+    " dtype TEXT, dims INTEGER NOT NULL, names TEXT, units TEXT, rate_hz REAL,"                                 \
+    " codec TEXT, width INTEGER, height INTEGER, extradata BLOB) STRICT;"                                       \
+    "CREATE TABLE samples(stream_id INTEGER NOT NULL REFERENCES streams(id), seq INTEGER NOT NULL,"            \
+    " t_ns INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY(stream_id, seq)) STRICT, WITHOUT ROWID;"          \
+    "CREATE TABLE video_packets(stream_id INTEGER NOT NULL REFERENCES streams(id), seq INTEGER NOT NULL,"      \
+    " pts INTEGER NOT NULL, t_ns INTEGER NOT NULL, keyframe INTEGER NOT NULL, data BLOB NOT NULL,"             \
+    " PRIMARY KEY(stream_id, seq)) STRICT;"                                                                     \
+    "CREATE TABLE events(id INTEGER PRIMARY KEY, t_ns INTEGER NOT NULL, kind TEXT NOT NULL, detail TEXT) STRICT;" \
+    "CREATE TABLE tags(name TEXT PRIMARY KEY) STRICT;"                                                          \
+    "CREATE TABLE notes(id INTEGER PRIMARY KEY, t_unix_ns INTEGER, author TEXT, text TEXT NOT NULL) STRICT;"
+
+/* Checks application_id and user_version of an open database; 0, or -1 with
+ * the documented message naming path. */
+#include <sqlite3.h>
+#include <stddef.h>
+int tp_episode_check_header(sqlite3 *db, const char *path, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,130 @@
+/* teleop — `teleop info`: an episode's summary, for people or as JSON. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "teleop/episode.h"
+
+static void json_string(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (const unsigned char *c = (const unsigned char *)(s ? s : ""); *c; c++) {
+        switch (*c) {
+        case '"': fputs("\\\"", out); break;
+        case '\\': fputs("\\\\", out); break;
+        case '\n': fputs("\\n", out); break;
+        case '\r': fputs("\\r", out); break;
+        case '\t': fputs("\\t", out); break;
+        default:
+            if (*c < 0x20)
+                fprintf(out, "\\u%04x", *c);
+            else
+                fputc(*c, out);
+        }
+    }
+    fputc('"', out);
+}
+
+static double measured_rate(const tp_stream_info *s)
+{
+    double span = (double)(s->t_last - s->t_first) / 1e9;
+    return s->count > 1 && span > 0 ? (double)(s->count - 1) / span : 0.0;
+}
+
+static int count_event(const tp_episode_event *ev, void *user)
+{
+    (void)ev;
+    (*(int *)user)++;
+    return 0;
+}
+
+static const char *const meta_keys[] = {"task",     "robot",   "operator",         "outcome",
+                                        "station",  "calibration", "software_version", "created_unix_ns"};
+
+int tp_episode_info(const char *path, bool json, FILE *out, FILE *err_out)
+{
+    char err[512];
+    tp_episode *ep = tp_episode_open(path, err, sizeof err);
+    if (!ep) {
+        fprintf(err_out, "%s\n", err);
+        return 1;
+    }
+    struct stat sb;
+    long long size = stat(path, &sb) == 0 ? (long long)sb.st_size : -1;
+    int64_t t0 = INT64_MAX, t1 = INT64_MIN;
+    for (int i = 0; i < tp_episode_stream_count(ep); i++) {
+        const tp_stream_info *s = tp_episode_stream(ep, i);
+        if (s->count == 0)
+            continue;
+        if (s->t_first < t0)
+            t0 = s->t_first;
+        if (s->t_last > t1)
+            t1 = s->t_last;
+    }
+    double duration = t1 > t0 ? (double)(t1 - t0) / 1e9 : 0.0;
+    int events = 0;
+    tp_episode_events(ep, count_event, &events);
+
+    if (json) {
+        fputs("{\"path\":", out);
+        json_string(out, path);
+        fprintf(out, ",\"file_size\":%lld,\"duration_s\":%.6f,\"format_version\":%s,\"meta\":{", size, duration,
+                tp_episode_meta(ep, "format_version") ? tp_episode_meta(ep, "format_version") : "null");
+        bool first = true;
+        for (size_t k = 0; k < sizeof meta_keys / sizeof meta_keys[0]; k++) {
+            const char *v = tp_episode_meta(ep, meta_keys[k]);
+            if (!v)
+                continue;
+            if (!first)
+                fputc(',', out);
+            first = false;
+            json_string(out, meta_keys[k]);
+            fputc(':', out);
+            json_string(out, v);
+        }
+        fputs("},\"streams\":[", out);
+        for (int i = 0; i < tp_episode_stream_count(ep); i++) {
+            const tp_stream_info *s = tp_episode_stream(ep, i);
+            fputs(i ? ",{\"name\":" : "{\"name\":", out);
+            json_string(out, s->name);
+            fputs(",\"kind\":", out);
+            json_string(out, s->kind_name);
+            fprintf(out, ",\"dims\":%d,\"count\":%" PRId64 ",\"rate_hz\":%.3f,\"nominal_rate_hz\":%.3f", s->dims,
+                    s->count, measured_rate(s), s->rate_hz);
+            if (s->units && s->units[0]) {
+                fputs(",\"units\":", out);
+                json_string(out, s->units);
+            }
+            if (s->kind == TP_STREAM_CAMERA) {
+                fprintf(out, ",\"width\":%d,\"height\":%d,\"codec\":", s->width, s->height);
+                json_string(out, s->codec);
+                fprintf(out, ",\"frames\":%" PRId64 ",\"fps\":%.3f", s->count, measured_rate(s));
+            }
+            fputc('}', out);
+        }
+        fprintf(out, "],\"events\":%d}\n", events);
+    } else {
+        fprintf(out, "episode:  %s\n", path);
+        fprintf(out, "size:     %lld bytes\n", size);
+        fprintf(out, "duration: %.3f s\n", duration);
+        for (size_t k = 0; k < sizeof meta_keys / sizeof meta_keys[0]; k++) {
+            const char *v = tp_episode_meta(ep, meta_keys[k]);
+            if (v && v[0])
+                fprintf(out, "%-9s %s\n", meta_keys[k], v);
+        }
+        fprintf(out, "events:   %d\n", events);
+        fprintf(out, "streams:\n");
+        for (int i = 0; i < tp_episode_stream_count(ep); i++) {
+            const tp_stream_info *s = tp_episode_stream(ep, i);
+            fprintf(out, "  %-16s %-8s dims %-4d count %-7" PRId64 " rate %.2f Hz (nominal %.1f)", s->name,
+                    s->kind_name, s->dims, s->count, measured_rate(s), s->rate_hz);
+            if (s->kind == TP_STREAM_CAMERA)
+                fprintf(out, "  %dx%d %s, %" PRId64 " frames, %.2f fps", s->width, s->height, s->codec, s->count,
+                        measured_rate(s));
+            fputc('\n', out);
+        }
+    }
+    tp_episode_close(ep);
+    return 0;
+}

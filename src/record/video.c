@@ -1,0 +1,315 @@
+/* teleop — live video encode/decode with libavcodec (H.264 via libx264, FFV1). */
+#include "teleop/video.h"
+
+#include <libavcodec/avcodec.h>
+#include <libavutil/imgutils.h>
+#include <libavutil/log.h>
+#include <libavutil/opt.h>
+#include <libswscale/swscale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct tp_video_encoder {
+    AVCodecContext *ctx;
+    AVFrame *frame;
+    AVPacket *pkt;
+    struct SwsContext *sws;
+    char codec[16];
+    int width, height;
+};
+
+struct tp_video_decoder {
+    AVCodecContext *ctx;
+    AVFrame *frame;
+    AVPacket *pkt;
+    struct SwsContext *sws;
+    uint8_t *rgb;
+    size_t rgb_size;
+    int sws_w, sws_h, sws_fmt;
+};
+
+static void av_err(char *err, size_t errlen, const char *what, int code)
+{
+    char buf[AV_ERROR_MAX_STRING_SIZE];
+    av_strerror(code, buf, sizeof buf);
+    snprintf(err, errlen, "%s: %s", what, buf);
+}
+
+void tp_video_encoder_default_config(tp_video_encoder_config *cfg, int width, int height, double fps)
+{
+    cfg->width = width;
+    cfg->height = height;
+    cfg->fps = fps;
+    cfg->codec = "h264";
+    cfg->preset = "veryfast";
+    cfg->crf = 23;
+    cfg->gop = (int)(fps + 0.5);
+    cfg->threads = 1;
+}
+
+tp_video_encoder *tp_video_encoder_create(const tp_video_encoder_config *cfg, char *err, size_t errlen)
+{
+    /* libx264's statistics and libav's notices go to stderr by default; our
+     * errors come back as return codes with messages instead. */
+    if (av_log_get_level() == AV_LOG_INFO)
+        av_log_set_level(AV_LOG_ERROR);
+    bool h264 = !strcmp(cfg->codec, "h264");
+    bool ffv1 = !strcmp(cfg->codec, "ffv1");
+    if (!h264 && !ffv1) {
+        snprintf(err, errlen, "video codec '%s' is not supported (h264, ffv1)", cfg->codec);
+        return NULL;
+    }
+    if (cfg->width <= 0 || cfg->height <= 0 || (h264 && (cfg->width % 2 || cfg->height % 2)) || !(cfg->fps > 0)) {
+        snprintf(err, errlen, "video: invalid frame size %dx%d or rate %g", cfg->width, cfg->height, cfg->fps);
+        return NULL;
+    }
+    const AVCodec *codec = avcodec_find_encoder_by_name(h264 ? "libx264" : "ffv1");
+    if (!codec) {
+        snprintf(err, errlen, "video: encoder %s is not available in this libavcodec", h264 ? "libx264" : "ffv1");
+        return NULL;
+    }
+    tp_video_encoder *e = calloc(1, sizeof *e);
+    if (!e) {
+        snprintf(err, errlen, "video: out of memory");
+        return NULL;
+    }
+    snprintf(e->codec, sizeof e->codec, "%s", cfg->codec);
+    e->width = cfg->width;
+    e->height = cfg->height;
+    e->ctx = avcodec_alloc_context3(codec);
+    e->frame = av_frame_alloc();
+    e->pkt = av_packet_alloc();
+    if (!e->ctx || !e->frame || !e->pkt) {
+        snprintf(err, errlen, "video: out of memory");
+        tp_video_encoder_destroy(e);
+        return NULL;
+    }
+    AVCodecContext *c = e->ctx;
+    c->width = cfg->width;
+    c->height = cfg->height;
+    /* Frame-index time base: pts is the frame number, capture times travel
+     * beside the packets in the episode. */
+    int fps_num = (int)(cfg->fps * 1000 + 0.5);
+    c->time_base = (AVRational){1000, fps_num};
+    c->framerate = (AVRational){fps_num, 1000};
+    c->pix_fmt = h264 ? AV_PIX_FMT_YUV420P : AV_PIX_FMT_GBRP; /* planar RGB keeps FFV1 exact */
+    c->gop_size = h264 ? (cfg->gop > 0 ? cfg->gop : (int)(cfg->fps + 0.5)) : 1;
+    c->max_b_frames = 0;
+    c->thread_count = cfg->threads > 0 ? cfg->threads : 1;
+    c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+    if (h264) {
+        av_opt_set(c->priv_data, "preset", cfg->preset && cfg->preset[0] ? cfg->preset : "veryfast", 0);
+        av_opt_set_int(c->priv_data, "crf", cfg->crf, 0);
+        /* Fixed keyframe cadence so review can seek to any second. */
+        av_opt_set(c->priv_data, "x264-params", "scenecut=0:open-gop=0", 0);
+        c->keyint_min = c->gop_size;
+    } else {
+        c->level = 3;
+    }
+    int rc = avcodec_open2(c, codec, NULL);
+    if (rc < 0) {
+        av_err(err, errlen, h264 ? "video: cannot open libx264" : "video: cannot open ffv1", rc);
+        tp_video_encoder_destroy(e);
+        return NULL;
+    }
+    e->frame->format = c->pix_fmt;
+    e->frame->width = c->width;
+    e->frame->height = c->height;
+    if ((rc = av_frame_get_buffer(e->frame, 0)) < 0) {
+        av_err(err, errlen, "video: frame buffer", rc);
+        tp_video_encoder_destroy(e);
+        return NULL;
+    }
+    e->sws = sws_getContext(c->width, c->height, AV_PIX_FMT_RGB24, c->width, c->height, c->pix_fmt, SWS_BILINEAR,
+                            NULL, NULL, NULL);
+    if (!e->sws) {
+        snprintf(err, errlen, "video: cannot create the RGB to YUV converter");
+        tp_video_encoder_destroy(e);
+        return NULL;
+    }
+    return e;
+}
+
+void tp_video_encoder_destroy(tp_video_encoder *e)
+{
+    if (!e)
+        return;
+    sws_freeContext(e->sws);
+    av_packet_free(&e->pkt);
+    av_frame_free(&e->frame);
+    avcodec_free_context(&e->ctx);
+    free(e);
+}
+
+const char *tp_video_encoder_codec(const tp_video_encoder *e) { return e->codec; }
+
+void tp_video_encoder_extradata(const tp_video_encoder *e, const uint8_t **data, size_t *size)
+{
+    *data = e->ctx->extradata;
+    *size = (size_t)e->ctx->extradata_size;
+}
+
+int tp_video_encoder_send(tp_video_encoder *e, const uint8_t *rgb, int64_t pts, char *err, size_t errlen)
+{
+    int rc;
+    if (!rgb) {
+        rc = avcodec_send_frame(e->ctx, NULL);
+    } else {
+        if ((rc = av_frame_make_writable(e->frame)) < 0) {
+            av_err(err, errlen, "video: frame not writable", rc);
+            return -1;
+        }
+        const uint8_t *src[1] = {rgb};
+        int stride[1] = {3 * e->width};
+        sws_scale(e->sws, src, stride, 0, e->height, e->frame->data, e->frame->linesize);
+        e->frame->pts = pts;
+        rc = avcodec_send_frame(e->ctx, e->frame);
+    }
+    if (rc < 0 && rc != AVERROR_EOF) {
+        av_err(err, errlen, "video: encode", rc);
+        return -1;
+    }
+    return 0;
+}
+
+int tp_video_encoder_receive(tp_video_encoder *e, tp_video_packet *out, char *err, size_t errlen)
+{
+    av_packet_unref(e->pkt);
+    int rc = avcodec_receive_packet(e->ctx, e->pkt);
+    if (rc == AVERROR(EAGAIN) || rc == AVERROR_EOF)
+        return 0;
+    if (rc < 0) {
+        av_err(err, errlen, "video: encode", rc);
+        return -1;
+    }
+    out->data = e->pkt->data;
+    out->size = (size_t)e->pkt->size;
+    out->pts = e->pkt->pts;
+    out->keyframe = (e->pkt->flags & AV_PKT_FLAG_KEY) != 0;
+    return 1;
+}
+
+tp_video_decoder *tp_video_decoder_create(const char *codec_name, const uint8_t *extradata, size_t extradata_size,
+                                          char *err, size_t errlen)
+{
+    enum AVCodecID id = !strcmp(codec_name, "h264") ? AV_CODEC_ID_H264
+                        : !strcmp(codec_name, "ffv1") ? AV_CODEC_ID_FFV1
+                        : !strcmp(codec_name, "mjpeg") ? AV_CODEC_ID_MJPEG
+                                                       : AV_CODEC_ID_NONE;
+    const AVCodec *codec = id != AV_CODEC_ID_NONE ? avcodec_find_decoder(id) : NULL;
+    if (!codec) {
+        snprintf(err, errlen, "video: no decoder for codec '%s'", codec_name);
+        return NULL;
+    }
+    tp_video_decoder *d = calloc(1, sizeof *d);
+    if (!d) {
+        snprintf(err, errlen, "video: out of memory");
+        return NULL;
+    }
+    d->ctx = avcodec_alloc_context3(codec);
+    d->frame = av_frame_alloc();
+    d->pkt = av_packet_alloc();
+    if (!d->ctx || !d->frame || !d->pkt) {
+        snprintf(err, errlen, "video: out of memory");
+        tp_video_decoder_destroy(d);
+        return NULL;
+    }
+    if (extradata && extradata_size) {
+        d->ctx->extradata = av_mallocz(extradata_size + AV_INPUT_BUFFER_PADDING_SIZE);
+        if (!d->ctx->extradata) {
+            snprintf(err, errlen, "video: out of memory");
+            tp_video_decoder_destroy(d);
+            return NULL;
+        }
+        memcpy(d->ctx->extradata, extradata, extradata_size);
+        d->ctx->extradata_size = (int)extradata_size;
+    }
+    d->ctx->thread_count = 1;
+    int rc = avcodec_open2(d->ctx, codec, NULL);
+    if (rc < 0) {
+        av_err(err, errlen, "video: cannot open decoder", rc);
+        tp_video_decoder_destroy(d);
+        return NULL;
+    }
+    return d;
+}
+
+void tp_video_decoder_destroy(tp_video_decoder *d)
+{
+    if (!d)
+        return;
+    sws_freeContext(d->sws);
+    free(d->rgb);
+    av_packet_free(&d->pkt);
+    av_frame_free(&d->frame);
+    avcodec_free_context(&d->ctx);
+    free(d);
+}
+
+int tp_video_decoder_send(tp_video_decoder *d, const uint8_t *data, size_t size, int64_t pts, char *err,
+                          size_t errlen)
+{
+    int rc;
+    if (!data) {
+        rc = avcodec_send_packet(d->ctx, NULL);
+    } else {
+        av_packet_unref(d->pkt);
+        if ((rc = av_new_packet(d->pkt, (int)size)) < 0) {
+            av_err(err, errlen, "video: packet", rc);
+            return -1;
+        }
+        memcpy(d->pkt->data, data, size);
+        d->pkt->pts = pts;
+        d->pkt->dts = pts;
+        rc = avcodec_send_packet(d->ctx, d->pkt);
+    }
+    if (rc < 0 && rc != AVERROR_EOF) {
+        av_err(err, errlen, "video: undecodable packet", rc);
+        return -1;
+    }
+    return 0;
+}
+
+int tp_video_decoder_receive(tp_video_decoder *d, tp_video_frame *out, char *err, size_t errlen)
+{
+    int rc = avcodec_receive_frame(d->ctx, d->frame);
+    if (rc == AVERROR(EAGAIN) || rc == AVERROR_EOF)
+        return 0;
+    if (rc < 0) {
+        av_err(err, errlen, "video: decode", rc);
+        return -1;
+    }
+    AVFrame *f = d->frame;
+    if (f->decode_error_flags || (f->flags & AV_FRAME_FLAG_CORRUPT)) {
+        snprintf(err, errlen, "video: decoded frame %lld is corrupt", (long long)f->pts);
+        return -1;
+    }
+    if (!d->sws || d->sws_w != f->width || d->sws_h != f->height || d->sws_fmt != f->format) {
+        sws_freeContext(d->sws);
+        d->sws = sws_getContext(f->width, f->height, f->format, f->width, f->height, AV_PIX_FMT_RGB24, SWS_BILINEAR,
+                                NULL, NULL, NULL);
+        size_t need = (size_t)f->width * (size_t)f->height * 3;
+        if (need > d->rgb_size) {
+            free(d->rgb);
+            d->rgb = malloc(need);
+            d->rgb_size = d->rgb ? need : 0;
+        }
+        if (!d->sws || !d->rgb) {
+            snprintf(err, errlen, "video: cannot convert decoded frames to RGB");
+            return -1;
+        }
+        d->sws_w = f->width;
+        d->sws_h = f->height;
+        d->sws_fmt = f->format;
+    }
+    uint8_t *dst[1] = {d->rgb};
+    int stride[1] = {3 * f->width};
+    sws_scale(d->sws, (const uint8_t *const *)f->data, f->linesize, 0, f->height, dst, stride);
+    out->width = f->width;
+    out->height = f->height;
+    out->pts = f->pts;
+    out->rgb = d->rgb;
+    av_frame_unref(f);
+    return 1;
+}
