@@ -89,6 +89,9 @@ tp_sim_renderer *tp_sim_renderer_create(const tp_sim *sim, const char *camera, i
     r->cam.type = mjCAMERA_FIXED;
     r->cam.fixedcamid = cam_id;
     mjv_defaultOption(&r->opt);
+    /* A camera sees bodies only: no site markers (the end-effector sites). */
+    for (int g = 0; g < mjNGROUP; g++)
+        r->opt.sitegroup[g] = 0;
     mjv_defaultScene(&r->scn);
     mjv_makeScene(m, &r->scn, 2000);
     r->scene_made = 1;

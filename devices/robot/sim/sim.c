@@ -69,7 +69,16 @@ tp_sim *tp_sim_create(const char *mjcf_path, char *err, size_t errlen)
         char key[96];
         snprintf(key, sizeof key, "%s.max_velocity", s->names[i]);
         int nid = mj_name2id(m, mjOBJ_NUMERIC, key);
-        s->max_velocity[i] = nid >= 0 && m->numeric_size[nid] > 0 ? m->numeric_data[m->numeric_adr[nid]] : 3.0;
+        /* The velocity limit is a fact of the robot, kept in the model next to
+         * the joint range; guessing one would let the safety layer pass
+         * commands the real joint cannot follow. */
+        if (nid < 0 || m->numeric_size[nid] < 1 || !(m->numeric_data[m->numeric_adr[nid]] > 0)) {
+            snprintf(err, errlen, "%s: joint '%s' needs a positive <custom><numeric name=\"%s\"/>", mjcf_path,
+                     s->names[i], key);
+            tp_sim_destroy(s);
+            return NULL;
+        }
+        s->max_velocity[i] = m->numeric_data[m->numeric_adr[nid]];
     }
     s->torso_body = mj_name2id(m, mjOBJ_BODY, "torso_link");
     if (s->torso_body < 0) {
@@ -113,11 +122,15 @@ const char *tp_sim_joint_name(const tp_sim *s, int i) { return i >= 0 && i < TP_
 
 void tp_sim_joint_limits(const tp_sim *s, int i, double *lower, double *upper)
 {
-    *lower = s->lower[i];
-    *upper = s->upper[i];
+    bool ok = i >= 0 && i < TP_SIM_ACTION_DIMS;
+    *lower = ok ? s->lower[i] : NAN;
+    *upper = ok ? s->upper[i] : NAN;
 }
 
-double tp_sim_joint_max_velocity(const tp_sim *s, int i) { return s->max_velocity[i]; }
+double tp_sim_joint_max_velocity(const tp_sim *s, int i)
+{
+    return i >= 0 && i < TP_SIM_ACTION_DIMS ? s->max_velocity[i] : NAN;
+}
 
 void tp_sim_set_targets(tp_sim *s, const double *q_target)
 {
@@ -209,6 +222,10 @@ void tp_sim_copy_qpos(const tp_sim *s, double *dst) { memcpy(dst, s->d->qpos, si
 int tp_sim_arm_chain(const tp_sim *s, int side, tp_chain *out, char *err, size_t errlen)
 {
     const mjModel *m = s->m;
+    if (side != 0 && side != 1) {
+        snprintf(err, errlen, "%s: arm side %d is neither 0 (left) nor 1 (right)", s->path, side);
+        return -1;
+    }
     const char *site_name = side == 0 ? "left_ee" : "right_ee";
     int site = mj_name2id(m, mjOBJ_SITE, site_name);
     if (site < 0) {
