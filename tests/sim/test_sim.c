@@ -435,6 +435,26 @@ static void test_render(void **state)
     qpos[7] += 0.8;
     assert_int_equal(tp_sim_renderer_render(r, qpos, b), 0);
     assert_memory_equal(a, b, 640 * 480 * 3);
+    /* A second renderer (another size) on the same thread, interleaved with
+     * the first, and one created after it is gone: each keeps its own
+     * context, and the EGL display stays usable. */
+    tp_sim_renderer *small = tp_sim_renderer_create(s, "head_camera", 320, 240, err, sizeof err);
+    if (!small)
+        fail_msg("%s", err);
+    uint8_t *c = malloc(320 * 240 * 3);
+    assert_int_equal(tp_sim_renderer_render(small, qpos, c), 0);
+    assert_int_equal(tp_sim_renderer_render(r, qpos, b), 0);
+    assert_memory_equal(a, b, 640 * 480 * 3);
+    tp_sim_renderer_destroy(small);
+    small = tp_sim_renderer_create(s, "head_camera", 320, 240, err, sizeof err);
+    if (!small)
+        fail_msg("%s", err);
+    uint8_t *c2 = malloc(320 * 240 * 3);
+    assert_int_equal(tp_sim_renderer_render(small, qpos, c2), 0);
+    assert_memory_equal(c, c2, 320 * 240 * 3);
+    tp_sim_renderer_destroy(small);
+    free(c);
+    free(c2);
     const char *dump = getenv("TELEOP_TEST_DUMP");
     if (dump) {
         FILE *f = fopen(dump, "wb");

@@ -115,6 +115,9 @@ tp_sim_renderer *tp_sim_renderer_create(const tp_sim *sim, const char *camera, i
 int tp_sim_renderer_render(tp_sim_renderer *r, const double *qpos, uint8_t *rgb)
 {
     const mjModel *m = r->sim->m;
+    /* Another renderer on this thread may have made its own context current. */
+    if (eglGetCurrentContext() != r->ctx && !eglMakeCurrent(r->dpy, EGL_NO_SURFACE, EGL_NO_SURFACE, r->ctx))
+        return -1;
     memcpy(r->d->qpos, qpos, sizeof(double) * (size_t)m->nq);
     mj_kinematics(m, r->d);
     mj_camlight(m, r->d);
@@ -144,7 +147,11 @@ void tp_sim_renderer_destroy(tp_sim_renderer *r)
         eglMakeCurrent(r->dpy, EGL_NO_SURFACE, EGL_NO_SURFACE, EGL_NO_CONTEXT);
         if (r->ctx != EGL_NO_CONTEXT && r->ctx)
             eglDestroyContext(r->dpy, r->ctx);
-        eglTerminate(r->dpy);
+        /* No eglTerminate: the display is one per process, shared by every
+         * renderer (eglGetPlatformDisplay returns the same handle), so
+         * terminating it here would pull the GL driver from under renderers
+         * on other threads. */
+        eglReleaseThread();
     }
     free(r);
 }
