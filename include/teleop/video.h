@@ -50,8 +50,10 @@ int tp_video_encoder_receive(tp_video_encoder *enc, tp_video_packet *pkt, char *
 
 typedef struct tp_video_decoder tp_video_decoder;
 
+/* width/height: the stream's frame size (FFV1 needs it to open; 0 when
+ * unknown is fine for H.264). */
 tp_video_decoder *tp_video_decoder_create(const char *codec, const uint8_t *extradata, size_t extradata_size,
-                                          char *err, size_t errlen);
+                                          int width, int height, char *err, size_t errlen);
 void tp_video_decoder_destroy(tp_video_decoder *dec);
 /* data NULL flushes. Returns 0 or -1 (undecodable packet) with a message. */
 int tp_video_decoder_send(tp_video_decoder *dec, const uint8_t *data, size_t size, int64_t pts, char *err,

@@ -116,7 +116,8 @@ static void check_video(checker *c, tp_episode *ep, const tp_stream_info *s)
         problem(c, "camera '%s': invalid frame size %dx%d", s->name, s->width, s->height);
         return;
     }
-    tp_video_decoder *dec = tp_video_decoder_create(s->codec, s->extradata, s->extradata_size, err, sizeof err);
+    tp_video_decoder *dec = tp_video_decoder_create(s->codec, s->extradata, s->extradata_size, s->width, s->height, err,
+                                                     sizeof err);
     if (!dec) {
         problem(c, "camera '%s': %s", s->name, err);
         return;

@@ -36,6 +36,14 @@ static void av_err(char *err, size_t errlen, const char *what, int code)
     snprintf(err, errlen, "%s: %s", what, buf);
 }
 
+/* libx264's statistics and libav's per-packet notices go to stderr by
+ * default; our errors come back as return codes with messages instead. */
+static void quiet_libav(void)
+{
+    if (av_log_get_level() == AV_LOG_INFO)
+        av_log_set_level(AV_LOG_QUIET);
+}
+
 void tp_video_encoder_default_config(tp_video_encoder_config *cfg, int width, int height, double fps)
 {
     cfg->width = width;
@@ -50,10 +58,7 @@ void tp_video_encoder_default_config(tp_video_encoder_config *cfg, int width, in
 
 tp_video_encoder *tp_video_encoder_create(const tp_video_encoder_config *cfg, char *err, size_t errlen)
 {
-    /* libx264's statistics and libav's notices go to stderr by default; our
-     * errors come back as return codes with messages instead. */
-    if (av_log_get_level() == AV_LOG_INFO)
-        av_log_set_level(AV_LOG_ERROR);
+    quiet_libav();
     bool h264 = !strcmp(cfg->codec, "h264");
     bool ffv1 = !strcmp(cfg->codec, "ffv1");
     if (!h264 && !ffv1) {
@@ -93,7 +98,7 @@ tp_video_encoder *tp_video_encoder_create(const tp_video_encoder_config *cfg, ch
     int fps_num = (int)(cfg->fps * 1000 + 0.5);
     c->time_base = (AVRational){1000, fps_num};
     c->framerate = (AVRational){fps_num, 1000};
-    c->pix_fmt = h264 ? AV_PIX_FMT_YUV420P : AV_PIX_FMT_GBRP; /* planar RGB keeps FFV1 exact */
+    c->pix_fmt = h264 ? AV_PIX_FMT_YUV420P : AV_PIX_FMT_BGR0; /* RGB storage keeps FFV1 exact */
     c->gop_size = h264 ? (cfg->gop > 0 ? cfg->gop : (int)(cfg->fps + 0.5)) : 1;
     c->max_b_frames = 0;
     c->thread_count = cfg->threads > 0 ? cfg->threads : 1;
@@ -105,7 +110,7 @@ tp_video_encoder *tp_video_encoder_create(const tp_video_encoder_config *cfg, ch
         av_opt_set(c->priv_data, "x264-params", "scenecut=0:open-gop=0", 0);
         c->keyint_min = c->gop_size;
     } else {
-        c->level = 3;
+        c->level = 1; /* self-contained frames, no extradata needed to decode */
     }
     int rc = avcodec_open2(c, codec, NULL);
     if (rc < 0) {
@@ -191,7 +196,7 @@ int tp_video_encoder_receive(tp_video_encoder *e, tp_video_packet *out, char *er
 }
 
 tp_video_decoder *tp_video_decoder_create(const char *codec_name, const uint8_t *extradata, size_t extradata_size,
-                                          char *err, size_t errlen)
+                                          int width, int height, char *err, size_t errlen)
 {
     enum AVCodecID id = !strcmp(codec_name, "h264") ? AV_CODEC_ID_H264
                         : !strcmp(codec_name, "ffv1") ? AV_CODEC_ID_FFV1
@@ -202,6 +207,7 @@ tp_video_decoder *tp_video_decoder_create(const char *codec_name, const uint8_t 
         snprintf(err, errlen, "video: no decoder for codec '%s'", codec_name);
         return NULL;
     }
+    quiet_libav();
     tp_video_decoder *d = calloc(1, sizeof *d);
     if (!d) {
         snprintf(err, errlen, "video: out of memory");
@@ -226,6 +232,8 @@ tp_video_decoder *tp_video_decoder_create(const char *codec_name, const uint8_t 
         d->ctx->extradata_size = (int)extradata_size;
     }
     d->ctx->thread_count = 1;
+    d->ctx->width = width > 0 ? width : 0;
+    d->ctx->height = height > 0 ? height : 0;
     int rc = avcodec_open2(d->ctx, codec, NULL);
     if (rc < 0) {
         av_err(err, errlen, "video: cannot open decoder", rc);

@@ -1,0 +1,354 @@
+/* Episode database: write → read round trip on a real SQLite file with real
+ * H.264 packets; info; check catching truncation, tampering, foreign files;
+ * a crashed writer leaves a readable, valid episode. */
+#include <fcntl.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "teleop/episode.h"
+#include "teleop/video.h"
+
+static char dir[] = "/tmp/teleop-episode-XXXXXX";
+static const char *names28[28];
+static char name_buf[28][16];
+
+enum { RATE = 500, SECONDS = 2, FRAMES = 60, W = 320, H = 240 };
+static const int64_t T0 = 1000000000LL;
+
+static void path_in(char *out, size_t len, const char *file) { snprintf(out, len, "%s/%s", dir, file); }
+
+static void expect_in(const char *text, const char *want)
+{
+    if (!strstr(text, want))
+        fail_msg("'%s' does not contain '%s'", text, want);
+}
+
+/* Writes a complete episode; with crash_after_commits >= 0 the process
+ * stops dead after that many batches (no finish, no close). */
+static void write_episode(const char *path, int crash_after_commits)
+{
+    char err[512];
+    tp_episode_writer *w = tp_episode_writer_create(path, err, sizeof err);
+    if (!w)
+        fail_msg("%s", err);
+    tp_stream_desc st = {.name = "state", .kind = TP_STREAM_STATE, .dims = 28, .dim_names = names28, .units = "rad",
+                         .rate_hz = RATE};
+    tp_stream_desc ac = st;
+    ac.name = "action";
+    ac.kind = TP_STREAM_ACTION;
+    tp_video_encoder_config vc;
+    tp_video_encoder_default_config(&vc, W, H, 30);
+    tp_video_encoder *enc = tp_video_encoder_create(&vc, err, sizeof err);
+    assert_non_null(enc);
+    const uint8_t *extra;
+    size_t extra_size;
+    tp_video_encoder_extradata(enc, &extra, &extra_size);
+    tp_stream_desc cam = {.name = "head_camera", .kind = TP_STREAM_CAMERA, .dims = 3, .rate_hz = 30, .codec = "h264",
+                          .width = W, .height = H, .extradata = extra, .extradata_size = extra_size};
+    int id_s = tp_episode_writer_add_stream(w, &st);
+    int id_a = tp_episode_writer_add_stream(w, &ac);
+    int id_c = tp_episode_writer_add_stream(w, &cam);
+    assert_true(id_s > 0 && id_a > 0 && id_c > 0);
+    assert_int_equal(tp_episode_writer_add_stream(w, &st), -1); /* duplicate name */
+    assert_int_equal(tp_episode_writer_set_meta(w, "task", "pick \"the\" cube"), 0);
+
+    static uint8_t rgb[W * H * 3];
+    int64_t frame = 0, packet = 0;
+    int commits = 0;
+    for (int batch = 0; batch < SECONDS * 10; batch++) { /* 100 ms batches */
+        assert_int_equal(tp_episode_writer_begin(w), 0);
+        for (int k = 0; k < RATE / 10; k++) {
+            int64_t i = batch * (RATE / 10) + k;
+            float v[28];
+            for (int j = 0; j < 28; j++)
+                v[j] = (float)(0.001 * (double)i + j);
+            int64_t t = T0 + i * (1000000000LL / RATE);
+            assert_int_equal(tp_episode_writer_sample(w, id_s, i, t, v, 28), 0);
+            v[0] = -v[0];
+            assert_int_equal(tp_episode_writer_sample(w, id_a, i, t, v, 28), 0);
+        }
+        for (int k = 0; k < 3; k++, frame++) {
+            memset(rgb, (int)(frame * 4), sizeof rgb);
+            assert_int_equal(tp_video_encoder_send(enc, rgb, frame, err, sizeof err), 0);
+            tp_video_packet p;
+            while (tp_video_encoder_receive(enc, &p, err, sizeof err) == 1) {
+                int64_t t = T0 + p.pts * 1000000000LL / 30;
+                assert_int_equal(tp_episode_writer_packet(w, id_c, packet++, p.pts, t, p.keyframe, p.data, p.size), 0);
+            }
+        }
+        if (batch == 3)
+            assert_int_equal(tp_episode_writer_event(w, T0 + 400000000LL, "engaged", NULL), 0);
+        assert_int_equal(tp_episode_writer_commit(w), 0);
+        if (++commits == crash_after_commits)
+            _exit(0); /* as if killed: no finish, no close */
+    }
+    tp_video_encoder_send(enc, NULL, 0, err, sizeof err);
+    tp_video_packet p;
+    while (tp_video_encoder_receive(enc, &p, err, sizeof err) == 1) {
+        int64_t t = T0 + p.pts * 1000000000LL / 30;
+        assert_int_equal(tp_episode_writer_packet(w, id_c, packet++, p.pts, t, p.keyframe, p.data, p.size), 0);
+    }
+    assert_int_equal(tp_episode_writer_finish(w, "completed"), 0);
+    tp_episode_writer_close(w);
+    tp_video_encoder_destroy(enc);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 28; i++) {
+        snprintf(name_buf[i], sizeof name_buf[i], "joint_%d", i);
+        names28[i] = name_buf[i];
+    }
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    return system(cmd);
+}
+
+static int count_events(const tp_episode_event *ev, void *user)
+{
+    assert_string_equal(ev->kind, "engaged");
+    (*(int *)user)++;
+    return 0;
+}
+
+static void test_roundtrip(void **state)
+{
+    (void)state;
+    char path[256], err[512];
+    path_in(path, sizeof path, "ok.db");
+    write_episode(path, -1);
+    char wal[300];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    struct stat sb;
+    assert_true(stat(wal, &sb) != 0 || sb.st_size == 0); /* final: no pending WAL */
+    char again[512];
+    assert_null(tp_episode_writer_create(path, again, sizeof again)); /* never overwrites */
+
+    tp_episode *ep = tp_episode_open(path, err, sizeof err);
+    if (!ep)
+        fail_msg("%s", err);
+    assert_string_equal(tp_episode_meta(ep, "task"), "pick \"the\" cube");
+    assert_string_equal(tp_episode_meta(ep, "outcome"), "completed");
+    assert_string_equal(tp_episode_meta(ep, "format_version"), "1");
+    assert_int_equal(tp_episode_stream_count(ep), 3);
+    const tp_stream_info *s = tp_episode_find_stream(ep, "state");
+    assert_non_null(s);
+    assert_int_equal(s->kind, TP_STREAM_STATE);
+    assert_int_equal(s->dims, 28);
+    assert_string_equal(s->dim_names[27], "joint_27");
+    assert_string_equal(s->units, "rad");
+    assert_int_equal(s->count, RATE * SECONDS);
+    assert_int_equal(s->t_first, T0);
+    tp_episode_cursor *c = tp_episode_cursor_open(ep, tp_episode_find_stream(ep, "action")->id);
+    tp_episode_row row;
+    int64_t n = 0;
+    while (tp_episode_cursor_next(c, &row) == 1) {
+        assert_int_equal(row.seq, n);
+        assert_true(row.samples[0] == -(float)(0.001 * (double)n));
+        assert_true(row.samples[5] == (float)(0.001 * (double)n + 5));
+        n++;
+    }
+    assert_int_equal(n, RATE * SECONDS);
+    tp_episode_cursor_close(c);
+    const tp_stream_info *cam = tp_episode_find_stream(ep, "head_camera");
+    assert_int_equal(cam->kind, TP_STREAM_CAMERA);
+    assert_int_equal(cam->count, FRAMES);
+    assert_int_equal(cam->width, W);
+    assert_string_equal(cam->codec, "h264");
+    assert_true(cam->extradata_size > 0);
+    int events = 0;
+    assert_int_equal(tp_episode_events(ep, count_events, &events), 0);
+    assert_int_equal(events, 1);
+    tp_episode_close(ep);
+
+    assert_int_equal(tp_episode_check(path, stderr), 0);
+
+    char json[300];
+    path_in(json, sizeof json, "info.json");
+    FILE *f = fopen(json, "w");
+    assert_int_equal(tp_episode_info(path, true, f, stderr), 0);
+    fclose(f);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); s={x[\"name\"]:x for x in d[\"streams\"]};"
+             " c=s[\"head_camera\"]; assert c[\"frames\"]==%d and c[\"width\"]==%d and c[\"height\"]==%d and "
+             "c[\"codec\"]==\"h264\" and abs(c[\"fps\"]-30)<0.01, c;"
+             " assert s[\"state\"][\"count\"]==%d and s[\"state\"][\"kind\"]==\"state\" and "
+             "abs(s[\"state\"][\"rate_hz\"]-%d)<0.01;"
+             " assert d[\"meta\"][\"task\"]==\"pick \\\"the\\\" cube\"; assert d[\"events\"]==1' %s",
+             FRAMES, W, H, RATE * SECONDS, RATE, json);
+    assert_int_equal(system(cmd), 0);
+}
+
+static int run_check(const char *path, char *report, size_t len)
+{
+    FILE *f = fmemopen(report, len, "w");
+    int rc = tp_episode_check(path, f);
+    fclose(f);
+    return rc;
+}
+
+static void copy_file(const char *from, const char *to)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", from, to);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void sql(const char *path, const char *stmt)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    char *msg = NULL;
+    if (sqlite3_exec(db, stmt, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s", stmt, msg);
+    sqlite3_close(db);
+}
+
+static void test_check_catches_damage(void **state)
+{
+    (void)state;
+    char good[256], bad[256], report[8192];
+    path_in(good, sizeof good, "ok.db");
+    assert_int_equal(run_check(good, report, sizeof report), 0);
+
+    /* Truncated to half. */
+    path_in(bad, sizeof bad, "truncated.db");
+    struct stat sb;
+    assert_int_equal(stat(good, &sb), 0);
+    copy_file(good, bad);
+    assert_int_equal(truncate(bad, sb.st_size / 2), 0);
+    memset(report, 0, sizeof report);
+    assert_int_equal(run_check(bad, report, sizeof report), 1);
+
+    /* Time going backwards in one stream. */
+    path_in(bad, sizeof bad, "backwards.db");
+    copy_file(good, bad);
+    sql(bad, "UPDATE samples SET t_ns = 5 WHERE seq = 300 AND stream_id = (SELECT id FROM streams WHERE name='action')");
+    memset(report, 0, sizeof report);
+    assert_int_equal(run_check(bad, report, sizeof report), 1);
+    expect_in(report, "stream 'action': timestamp of sample 300 does not increase");
+
+    /* A range of rows deleted. */
+    path_in(bad, sizeof bad, "gap.db");
+    copy_file(good, bad);
+    sql(bad, "DELETE FROM samples WHERE seq BETWEEN 100 AND 199 AND stream_id = 1");
+    memset(report, 0, sizeof report);
+    assert_int_equal(run_check(bad, report, sizeof report), 1);
+    expect_in(report, "stream 'state': sample sequence jumps from 99 to 200");
+
+    /* A video packet's payload overwritten. */
+    path_in(bad, sizeof bad, "packet.db");
+    copy_file(good, bad);
+    sql(bad, "UPDATE video_packets SET data = zeroblob(length(data)) WHERE seq = 0");
+    memset(report, 0, sizeof report);
+    assert_int_equal(run_check(bad, report, sizeof report), 1);
+    expect_in(report, "camera 'head_camera'");
+
+    /* A sample of the wrong size. */
+    path_in(bad, sizeof bad, "size.db");
+    copy_file(good, bad);
+    sql(bad, "UPDATE samples SET data = x'00' WHERE seq = 7 AND stream_id = 1");
+    memset(report, 0, sizeof report);
+    assert_int_equal(run_check(bad, report, sizeof report), 1);
+    expect_in(report, "sample 7 has 1 bytes, expected 112");
+
+    /* Bytes overwritten in the middle of the file. */
+    path_in(bad, sizeof bad, "bytes.db");
+    copy_file(good, bad);
+    int fd = open(bad, O_WRONLY);
+    char junk[4096];
+    memset(junk, 0xA5, sizeof junk);
+    assert_int_equal(pwrite(fd, junk, sizeof junk, sb.st_size / 2 / 4096 * 4096), (ssize_t)sizeof junk);
+    close(fd);
+    memset(report, 0, sizeof report);
+    assert_int_equal(run_check(bad, report, sizeof report), 1);
+}
+
+static void test_foreign_and_versions(void **state)
+{
+    (void)state;
+    char path[256], err[512];
+    path_in(path, sizeof path, "foreign.db");
+    sql(path, "CREATE TABLE t(x)");
+    assert_null(tp_episode_open(path, err, sizeof err));
+    expect_in(err, "foreign.db: not a teleop episode (application_id 0x00000000)");
+    char report[1024] = "";
+    assert_int_equal(run_check(path, report, sizeof report), 1);
+    expect_in(report, "not a teleop episode");
+
+    char good[256], newer[256];
+    path_in(good, sizeof good, "ok.db");
+    path_in(newer, sizeof newer, "v2.db");
+    copy_file(good, newer);
+    sql(newer, "PRAGMA user_version = 2");
+    assert_null(tp_episode_open(newer, err, sizeof err));
+    expect_in(err, "v2.db: episode format version 2 is not supported (this teleop reads version 1)");
+    FILE *devnull = fopen("/dev/null", "w");
+    assert_int_equal(tp_episode_info(newer, true, devnull, devnull), 1);
+    fclose(devnull);
+
+    path_in(path, sizeof path, "text.db");
+    FILE *f = fopen(path, "w");
+    fputs("hello, this is not a database at all, just text that is long enough\n", f);
+    fclose(f);
+    assert_null(tp_episode_open(path, err, sizeof err));
+    expect_in(err, "text.db: not an SQLite database");
+    path_in(path, sizeof path, "missing.db");
+    assert_null(tp_episode_open(path, err, sizeof err));
+    expect_in(err, "missing.db: cannot open");
+}
+
+static void test_crashed_writer(void **state)
+{
+    (void)state;
+    char path[256], err[512];
+    path_in(path, sizeof path, "crash.db");
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        write_episode(path, 7); /* dies after 7 committed batches */
+        _exit(1);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    tp_episode *ep = tp_episode_open(path, err, sizeof err);
+    if (!ep)
+        fail_msg("%s", err);
+    /* Everything committed is there; the unfinished episode has no outcome. */
+    assert_int_equal(tp_episode_find_stream(ep, "state")->count, 7 * RATE / 10);
+    assert_null(tp_episode_meta(ep, "outcome"));
+    tp_episode_close(ep);
+    char report[4096] = "";
+    int rc = run_check(path, report, sizeof report);
+    if (rc != 0)
+        fail_msg("check on a crashed episode: %s", report);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_roundtrip), cmocka_unit_test(test_check_catches_damage),
+        cmocka_unit_test(test_foreign_and_versions), cmocka_unit_test(test_crashed_writer),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

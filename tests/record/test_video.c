@@ -1,0 +1,160 @@
+/* Video: real libx264 / FFV1 encode, decode back, compare. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "teleop/video.h"
+
+enum { W = 640, H = 480, N = 45 };
+
+/* A moving gradient with a moving box and sensor-like noise. */
+static void make_frame(uint8_t *rgb, int k, unsigned *seed)
+{
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            uint8_t *p = rgb + 3 * (y * W + x);
+            int n = (int)(rand_r(seed) % 7) - 3;
+            int r = (x + 4 * k) & 255, g = (y + 2 * k) & 255, b = 128;
+            if (x > 100 + 5 * k && x < 180 + 5 * k && y > 200 && y < 280) {
+                r = 230;
+                g = 40;
+                b = 40;
+            }
+            p[0] = (uint8_t)fmin(255, fmax(0, r + n));
+            p[1] = (uint8_t)fmin(255, fmax(0, g + n));
+            p[2] = (uint8_t)fmin(255, fmax(0, b + n));
+        }
+}
+
+static double psnr(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    double se = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = (double)a[i] - b[i];
+        se += d * d;
+    }
+    if (se == 0)
+        return INFINITY;
+    return 10 * log10(255.0 * 255.0 / (se / (double)n));
+}
+
+static void roundtrip(const char *codec, double min_psnr)
+{
+    char err[256];
+    tp_video_encoder_config cfg;
+    tp_video_encoder_default_config(&cfg, W, H, 30);
+    cfg.codec = codec;
+    tp_video_encoder *enc = tp_video_encoder_create(&cfg, err, sizeof err);
+    if (!enc)
+        fail_msg("%s", err);
+    assert_string_equal(tp_video_encoder_codec(enc), codec);
+    const uint8_t *extra;
+    size_t extra_size;
+    tp_video_encoder_extradata(enc, &extra, &extra_size);
+    if (!strcmp(codec, "h264"))
+        assert_true(extra_size > 0); /* SPS/PPS; FFV1 level 1 frames are self-contained */
+    tp_video_decoder *dec = tp_video_decoder_create(codec, extra, extra_size, W, H, err, sizeof err);
+    if (!dec)
+        fail_msg("%s", err);
+
+    static uint8_t src[N][W * H * 3];
+    unsigned seed = 1;
+    int packets = 0, frames = 0, keyframes = 0;
+    double worst = INFINITY;
+    tp_video_packet pkt;
+    tp_video_frame fr;
+    for (int k = 0; k <= N; k++) {
+        if (k < N) {
+            make_frame(src[k], k, &seed);
+            assert_int_equal(tp_video_encoder_send(enc, src[k], k, err, sizeof err), 0);
+        } else {
+            assert_int_equal(tp_video_encoder_send(enc, NULL, 0, err, sizeof err), 0);
+        }
+        int rc;
+        while ((rc = tp_video_encoder_receive(enc, &pkt, err, sizeof err)) == 1) {
+            assert_int_equal(pkt.pts, packets); /* no reordering: packet order is capture order */
+            if (pkt.keyframe) {
+                keyframes++;
+                if (!strcmp(codec, "h264"))
+                    assert_int_equal(pkt.pts % cfg.gop, 0);
+            }
+            packets++;
+            assert_int_equal(tp_video_decoder_send(dec, pkt.data, pkt.size, pkt.pts, err, sizeof err), 0);
+            while (tp_video_decoder_receive(dec, &fr, err, sizeof err) == 1) {
+                assert_int_equal(fr.width, W);
+                assert_int_equal(fr.height, H);
+                worst = fmin(worst, psnr(src[fr.pts], fr.rgb, W * H * 3));
+                frames++;
+            }
+        }
+        assert_true(rc >= 0);
+    }
+    tp_video_decoder_send(dec, NULL, 0, 0, err, sizeof err);
+    while (tp_video_decoder_receive(dec, &fr, err, sizeof err) == 1) {
+        worst = fmin(worst, psnr(src[fr.pts], fr.rgb, W * H * 3));
+        frames++;
+    }
+    printf("%s: %d packets, %d frames, %d keyframes, worst PSNR %.1f dB\n", codec, packets, frames, keyframes, worst);
+    assert_int_equal(packets, N);
+    assert_int_equal(frames, N);
+    assert_true(worst >= min_psnr);
+    if (!strcmp(codec, "h264"))
+        assert_int_equal(keyframes, (N + cfg.gop - 1) / cfg.gop);
+    tp_video_decoder_destroy(dec);
+    tp_video_encoder_destroy(enc);
+}
+
+static void test_h264(void **state)
+{
+    (void)state;
+    roundtrip("h264", 30.0);
+}
+
+static void test_ffv1_lossless(void **state)
+{
+    (void)state;
+    roundtrip("ffv1", INFINITY);
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    char err[256];
+    tp_video_encoder_config cfg;
+    tp_video_encoder_default_config(&cfg, 641, 480, 30);
+    assert_null(tp_video_encoder_create(&cfg, err, sizeof err));
+    cfg.width = 640;
+    cfg.codec = "vp9000";
+    assert_null(tp_video_encoder_create(&cfg, err, sizeof err));
+    assert_non_null(strstr(err, "vp9000"));
+    assert_null(tp_video_decoder_create("nope", NULL, 0, 0, 0, err, sizeof err));
+    /* Garbage is not a decodable H.264 packet. */
+    tp_video_decoder *dec = tp_video_decoder_create("h264", NULL, 0, 0, 0, err, sizeof err);
+    assert_non_null(dec);
+    uint8_t junk[512];
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = (uint8_t)(i * 37 + 11);
+    int rc = tp_video_decoder_send(dec, junk, sizeof junk, 0, err, sizeof err);
+    tp_video_frame fr;
+    int got = 0;
+    if (rc == 0) {
+        tp_video_decoder_send(dec, NULL, 0, 0, err, sizeof err);
+        while ((rc = tp_video_decoder_receive(dec, &fr, err, sizeof err)) == 1)
+            got++;
+    }
+    assert_true(rc < 0 || got == 0);
+    tp_video_decoder_destroy(dec);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_h264), cmocka_unit_test(test_ffv1_lossless),
+                                       cmocka_unit_test(test_errors)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
