@@ -96,5 +96,25 @@ PY
   expect_rc 1 "check on truncated" "$teleop" check "$tmp/truncated.db"
 fi
 
+# Ctrl-C ends a session early and keeps a valid episode marked 'stopped'.
+"$teleop" run --duration 60 --out "$tmp/int" >"$tmp/int.out" 2>"$tmp/int.err" &
+pid=$!
+sleep 3
+kill -INT $pid
+wait $pid
+rc=$?
+[[ $rc -eq 0 ]] || fail "interrupted run exit $rc: $(cat "$tmp/int.err")"
+ep=$(sed -n 's/^episode: //p' "$tmp/int.out")
+if [[ -f "$ep" ]]; then
+  expect_rc 0 "check on interrupted episode" "$teleop" check "$ep"
+  [[ $(sqlite3 "$ep" "select value from meta where key='outcome'") == stopped ]] || fail "outcome is not 'stopped'"
+else
+  fail "interrupted run printed no episode: $(cat "$tmp/int.out")"
+fi
+
+# An output folder that cannot be created is a one-line error, exit 1.
+expect_rc 1 "unwritable output" "$teleop" run --duration 1 --out /proc/teleop-no-such-dir
+grep -q "/proc/teleop-no-such-dir" "$tmp/err" || fail "unwritable output message: $(cat "$tmp/err")"
+
 echo "cli_test: $failures failure(s)"
 [[ $failures -eq 0 ]]
