@@ -45,3 +45,14 @@ void tp_ik_init(tp_ik_solver *solver, const tp_chain *chain, const tp_ik_params 
 tp_ik_result tp_ik_solve(const tp_ik_solver *solver, tp_pose target, double *q);
 
 #endif
+
+#ifndef TELEOP_IK_COLD_H
+#define TELEOP_IK_COLD_H
+#include <stdint.h>
+/* Cold start (engage, re-acquire): solves from q, then from random joint
+ * vectors inside the limits until one converges or budget_ns (monotonic
+ * clock) is spent; returns the best solution found. rng is caller-owned
+ * xorshift state (any non-zero value). No allocation. */
+tp_ik_result tp_ik_solve_cold(const tp_ik_solver *solver, tp_pose target, double *q, int64_t budget_ns,
+                              uint64_t *rng);
+#endif
