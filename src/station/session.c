@@ -16,12 +16,12 @@
 #include <unistd.h>
 
 #include "teleop/clock.h"
+#include "teleop/controller.h"
 #include "teleop/episode.h"
 #include "teleop/log.h"
 #include "teleop/motion.h"
 #include "teleop/paths.h"
 #include "teleop/ring.h"
-#include "teleop/safety.h"
 #include "teleop/sim.h"
 
 #define N_JOINTS TP_SIM_ACTION_DIMS
@@ -38,6 +38,11 @@ typedef enum event_code {
     EV_SAFETY_POSITION,
     EV_SAFETY_VELOCITY,
     EV_SAFETY_NONFINITE,
+    EV_SAFETY_WORKSPACE,
+    EV_CLUTCH_RELEASED,
+    EV_EMERGENCY_HOLD,
+    EV_TRACKING_LOST,
+    EV_TRACKING_REGAINED,
     EV_FRAME_DROPPED,
     EV_RENDER_ERROR,
     EV_ENCODE_ERROR,
@@ -68,8 +73,7 @@ typedef struct session {
     volatile int *external_stop;
     tp_sim *sim;
     tp_motion *motion;
-    tp_retargeter *retarget;
-    tp_safety safety;
+    tp_controller *controller;
     int nq;
     int width, height;
     size_t frame_bytes;
@@ -297,6 +301,33 @@ static void *device_thread(void *arg)
 
 /* -------------------------------------------------------- control thread */
 
+/* Rising and falling edges of the controller's flags become events. */
+static void flag_events(session *s, int64_t t, unsigned now, unsigned before)
+{
+    static const struct {
+        unsigned flag;
+        int on, off; /* event codes, -1 for none */
+    } map[] = {
+        {TP_CONTROL_ENGAGED, EV_ENGAGED, EV_DISENGAGED},
+        {TP_CONTROL_INPUT_STALE, EV_INPUT_STALE, EV_INPUT_RESTORED},
+        {TP_CONTROL_CLUTCH_OPEN, EV_CLUTCH_RELEASED, -1},
+        {TP_CONTROL_EMERGENCY, EV_EMERGENCY_HOLD, -1},
+        {TP_CONTROL_TRACKING_LOST, EV_TRACKING_LOST, EV_TRACKING_REGAINED},
+        {TP_CONTROL_WORKSPACE, EV_SAFETY_WORKSPACE, -1},
+        {TP_CONTROL_POSITION, EV_SAFETY_POSITION, -1},
+        {TP_CONTROL_VELOCITY, EV_SAFETY_VELOCITY, -1},
+        {TP_CONTROL_NONFINITE, EV_SAFETY_NONFINITE, -1},
+    };
+    unsigned changed = now ^ before;
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+        if (!(changed & map[i].flag))
+            continue;
+        int code = (now & map[i].flag) ? map[i].on : map[i].off;
+        if (code >= 0)
+            push_event(&s->control_events, t, (event_code)code, 0);
+    }
+}
+
 static void *control_thread(void *arg)
 {
     session *s = arg;
@@ -305,23 +336,16 @@ static void *control_thread(void *arg)
     const int64_t period = (int64_t)llround(1e9 / cfg->control_hz);
     const double dt = 1.0 / cfg->control_hz;
     const int substeps = (int)fmax(1.0, lround(dt / tp_sim_timestep(s->sim)));
-    const int64_t stale_ns = (int64_t)(cfg->stale_input_s * 1e9);
     const int64_t end_ns = s->t_start_ns + (int64_t)llround(cfg->duration_s * 1e9);
-    const size_t snap_size = s->snapshots.elem_size;
 
-    double q[N_JOINTS], qd[N_JOINTS], desired[N_JOINTS], command[N_JOINTS];
-    tp_operator_frame op;
-    bool have_op = false, engaged = false, stale = true;
-    tp_retarget_status status;
-
+    double q[N_JOINTS], qd[N_JOINTS], command[N_JOINTS];
     tp_sim_read_state(s->sim, q, qd);
-    tp_safety_reset(&s->safety, q);
-    tp_retarget_seed(s->retarget, q);
-    memcpy(desired, q, sizeof desired);
+    tp_controller_reset(s->controller, q);
 
     int64_t next = s->t_start_ns;
     int64_t last_start = 0;
-    unsigned last_flags = 0;
+    /* Before the first frame, input counts as stale: its arrival is an event. */
+    unsigned last_flags = TP_CONTROL_INPUT_STALE;
     while (!stopping(s)) {
         tp_sleep_until_ns(next);
         int64_t start = tp_now_ns();
@@ -336,37 +360,9 @@ static void *control_thread(void *arg)
         last_start = start;
 
         tp_operator_frame latest;
-        if (tp_ring_pop_latest(&s->op_to_control, &latest)) {
-            op = latest;
-            have_op = true;
-        }
-        bool input_fresh = have_op && start - op.t_ns <= stale_ns;
-        if (input_fresh == stale) {
-            stale = !input_fresh;
-            push_event(&s->control_events, start, stale ? EV_INPUT_STALE : EV_INPUT_RESTORED, 0);
-        }
-        bool want_engaged = input_fresh && op.engaged;
-        if (want_engaged != engaged) {
-            engaged = want_engaged;
-            if (engaged) /* soft start: retargeting resumes from where the robot is */
-                tp_retarget_seed(s->retarget, q);
-            push_event(&s->control_events, start, engaged ? EV_ENGAGED : EV_DISENGAGED, 0);
-        }
-        unsigned flags;
-        if (engaged) {
-            tp_retarget_step(s->retarget, &op, desired, &status);
-            flags = tp_safety_filter(&s->safety, desired, dt, command);
-        } else {
-            flags = tp_safety_filter(&s->safety, NULL, dt, command);
-        }
-        /* Report each kind of intervention when it starts, not every cycle. */
-        unsigned rising = flags & ~last_flags;
-        if (rising & TP_SAFETY_POSITION)
-            push_event(&s->control_events, start, EV_SAFETY_POSITION, 0);
-        if (rising & TP_SAFETY_VELOCITY)
-            push_event(&s->control_events, start, EV_SAFETY_VELOCITY, 0);
-        if (rising & TP_SAFETY_NONFINITE)
-            push_event(&s->control_events, start, EV_SAFETY_NONFINITE, 0);
+        bool got = tp_ring_pop_latest(&s->op_to_control, &latest);
+        unsigned flags = tp_controller_step(s->controller, got ? &latest : NULL, start, command);
+        flag_events(s, start, flags, last_flags);
         last_flags = flags;
 
         tp_sim_set_targets(s->sim, command);
@@ -391,7 +387,6 @@ static void *control_thread(void *arg)
             tp_sim_copy_qpos(s->sim, (double *)(snap + sizeof(int64_t)));
             tp_ring_commit(&s->snapshots);
         }
-        (void)snap_size;
         int64_t done = tp_now_ns();
         if (s->period_count < s->period_cap)
             s->compute_ns[s->period_count++] = done - start;
@@ -578,6 +573,11 @@ static const char *event_kind(event_code c)
     case EV_SAFETY_POSITION: return "safety_position_clamp";
     case EV_SAFETY_VELOCITY: return "safety_velocity_clamp";
     case EV_SAFETY_NONFINITE: return "safety_nonfinite_input";
+    case EV_SAFETY_WORKSPACE: return "safety_workspace_hold";
+    case EV_CLUTCH_RELEASED: return "clutch_released";
+    case EV_EMERGENCY_HOLD: return "emergency_hold";
+    case EV_TRACKING_LOST: return "tracking_lost";
+    case EV_TRACKING_REGAINED: return "tracking_regained";
     case EV_FRAME_DROPPED: return "frame_dropped";
     case EV_RENDER_ERROR: return "camera_error";
     case EV_ENCODE_ERROR: return "encoder_error";
@@ -832,17 +832,14 @@ static int init_session(session *s, char *err, size_t errlen)
     tp_hand_desc hands[2];
     tp_hand_desc_dex3(&hands[0], 0, lower + 14, upper + 14);
     tp_hand_desc_dex3(&hands[1], 1, lower + 21, upper + 21);
-    s->retarget = tp_retarget_create(&cfg->retarget, arms, hands, err, errlen);
-    if (!s->retarget)
+    tp_controller_config ccfg;
+    tp_controller_default_config(&ccfg);
+    ccfg.rate_hz = cfg->control_hz;
+    ccfg.stale_input_s = cfg->stale_input_s;
+    s->controller = tp_controller_create(&ccfg, &cfg->retarget, arms, hands, N_JOINTS, lower, upper, vmax, err,
+                                         errlen);
+    if (!s->controller)
         return -1;
-    /* Teleoperation caps joint speed well below the motors' ratings: the
-     * robot never outruns what the operator can see and stop. */
-    for (int i = 0; i < N_JOINTS; i++)
-        vmax[i] = fmin(vmax[i], i < 14 ? 3.0 : 8.0);
-    if (tp_safety_init(&s->safety, N_JOINTS, lower, upper, vmax, 0.01) != 0) {
-        snprintf(err, errlen, "%s: joint limits are inconsistent", cfg->model_path);
-        return -1;
-    }
 
     s->width = cfg->video.width;
     s->height = cfg->video.height;
@@ -897,7 +894,7 @@ static void free_session(session *s)
     free(s->encode_ms);
     free(s->warmup_rgb);
     tp_video_encoder_destroy(s->encoder);
-    tp_retarget_destroy(s->retarget);
+    tp_controller_destroy(s->controller);
     tp_motion_free(s->motion);
     tp_sim_destroy(s->sim);
 }

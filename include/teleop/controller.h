@@ -1,0 +1,74 @@
+/* teleop — one control cycle: newest operator frame → input checks (stale,
+ * clutch, non-finite) → wrist filtering → retargeting → workspace and motion
+ * safety → the joint command for the robot link.
+ *
+ * The controller is the only path from operator input to a robot command, so
+ * the guarantees live here: every command is finite, inside the joint limits
+ * (less a margin) and inside the per-cycle velocity bound; the robot holds
+ * still when input is stale, the clutch is released, the emergency hold is
+ * on, or a wrist would leave the workspace box.
+ *
+ * tp_controller_create allocates once; tp_controller_step allocates nothing,
+ * takes no lock and does no I/O (control-thread safe). It copies what it is
+ * given at creation; the caller owns all arguments.
+ */
+#ifndef TELEOP_CONTROLLER_H
+#define TELEOP_CONTROLLER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "teleop/filter.h"
+#include "teleop/operator.h"
+#include "teleop/retarget.h"
+
+#define TP_CONTROL_MAX_JOINTS 64
+
+typedef struct tp_controller_config {
+    double rate_hz;             /* control rate, default 500 */
+    double stale_input_s;       /* hold when the newest frame is older, default 0.1 */
+    double limit_margin;        /* rad inside each joint limit, default 0.01 */
+    double arm_velocity_cap;    /* rad/s, default 3.0 (below the motors' ratings) */
+    double hand_velocity_cap;   /* rad/s, default 8.0 */
+    bool filter_wrists;         /* One Euro on wrist poses, default true */
+    tp_one_euro_params wrist_position_filter; /* default min_cutoff 1.5 Hz, beta 4 */
+    tp_one_euro_params wrist_rotation_filter; /* default min_cutoff 1.5 Hz, beta 2 */
+    tp_vec3 workspace_min, workspace_max;     /* wrist box, torso frame (m) */
+} tp_controller_config;
+
+void tp_controller_default_config(tp_controller_config *cfg);
+
+/* Why the command is what it is; several may be set in one cycle. */
+enum tp_control_flag {
+    TP_CONTROL_ENGAGED = 1u << 0,     /* operator input drives the robot */
+    TP_CONTROL_INPUT_STALE = 1u << 1, /* no operator frame within stale_input_s */
+    TP_CONTROL_CLUTCH_OPEN = 1u << 2, /* operator released the clutch */
+    TP_CONTROL_EMERGENCY = 1u << 3,   /* emergency hold */
+    TP_CONTROL_NONFINITE = 1u << 4,   /* a non-finite value was rejected */
+    TP_CONTROL_POSITION = 1u << 5,    /* clamped to a joint limit */
+    TP_CONTROL_VELOCITY = 1u << 6,    /* clamped to the velocity bound */
+    TP_CONTROL_WORKSPACE = 1u << 7,   /* an arm held: its wrist would leave the box */
+    TP_CONTROL_TRACKING_LOST = 1u << 8, /* a hand or wrist is not tracked: that side holds */
+};
+
+typedef struct tp_controller tp_controller;
+
+/* lower/upper/max_velocity: n joints in the action layout (arms, then hands). */
+tp_controller *tp_controller_create(const tp_controller_config *cfg, const tp_retarget_config *rcfg,
+                                    const tp_chain arms[2], const tp_hand_desc hands[2], int n, const double *lower,
+                                    const double *upper, const double *max_velocity, char *err, size_t errlen);
+void tp_controller_destroy(tp_controller *c);
+
+/* Holds the robot at q (e.g. its measured joints) and disengages. */
+void tp_controller_reset(tp_controller *c, const double *q);
+void tp_controller_set_emergency(tp_controller *c, bool on);
+
+/* frame: the newest operator frame (NULL when none arrived this cycle; the
+ * last one is kept and ages). now_ns: this cycle's monotonic time. Writes n
+ * joint commands; returns tp_control_flag bits. No allocation. */
+unsigned tp_controller_step(tp_controller *c, const tp_operator_frame *frame, int64_t now_ns, double *command);
+/* The retargeting status of the last step (wrist targets, IK residuals). */
+const tp_retarget_status *tp_controller_status(const tp_controller *c);
+
+#endif
