@@ -14,6 +14,9 @@ if [[ "${1:-}" == "--sanitize" ]]; then
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
   export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0
   export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+  # Memory checking, not coverage, is the point here: the plain run drives
+  # the control-path property test with the full million frames.
+  export TELEOP_PROPERTY_FRAMES=200000
 fi
 if [[ -d $builddir ]]; then
   meson setup --reconfigure "$builddir" "${opts[@]}" >/dev/null || exit 1

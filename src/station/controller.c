@@ -8,6 +8,10 @@
 
 #include "teleop/safety.h"
 
+/* Device and control clocks are the same monotonic clock; allow for the
+ * stamp being taken on another core a moment after this cycle began. */
+#define FUTURE_TOLERANCE_NS 10000000LL
+
 struct tp_controller {
     tp_controller_config cfg;
     tp_retargeter *rt;
@@ -127,6 +131,10 @@ unsigned tp_controller_step(tp_controller *c, const tp_operator_frame *frame, in
     if (frame) {
         if (!frame_finite(frame)) {
             flags |= TP_CONTROL_NONFINITE;
+        } else if (frame->t_ns > now_ns + FUTURE_TOLERANCE_NS) {
+            /* Stamped in the future: a broken clock. Accepting it would
+             * make every real frame after it look old. */
+            flags |= TP_CONTROL_INPUT_STALE;
         } else if (!c->have_frame || frame->t_ns > c->last.t_ns) {
             /* Frames from the past (a clock going backwards, a replayed
              * stale frame) never replace a newer one. */
@@ -135,8 +143,7 @@ unsigned tp_controller_step(tp_controller *c, const tp_operator_frame *frame, in
         }
     }
     int64_t age = c->have_frame ? now_ns - c->last.t_ns : INT64_MAX;
-    bool fresh = c->have_frame && age >= -(int64_t)(c->cfg.stale_input_s * 1e9) &&
-                 age <= (int64_t)(c->cfg.stale_input_s * 1e9);
+    bool fresh = c->have_frame && age <= (int64_t)(c->cfg.stale_input_s * 1e9);
     if (!fresh)
         flags |= TP_CONTROL_INPUT_STALE;
     if (c->have_frame && !c->last.engaged)
