@@ -6,6 +6,7 @@
 #include <string.h>
 
 #define N_MAX TP_CHAIN_MAX_JOINTS
+#define POSTURE_STEP_MAX 0.002 /* rad per iteration */
 
 void tp_ik_default_params(tp_ik_params *p)
 {
@@ -156,8 +157,14 @@ tp_ik_result tp_ik_solve(const tp_ik_solver *s, tp_pose target, double *q)
         /* Nullspace posture: z - J^+ J z with the damped pseudo-inverse. */
         if (p->posture_gain > 0 && n > 6) {
             double z[N_MAX], jz[6];
-            for (int i = 0; i < n; i++)
-                z[i] = active[i] ? p->posture_gain * (s->rest[i] - x[i]) : 0;
+            /* The nullspace is exact only to first order: a large posture
+             * step moves the tip by its square. Small steps per iteration
+             * keep the task converging; the posture still drifts to rest
+             * over the cycles. */
+            for (int i = 0; i < n; i++) {
+                double zi = active[i] ? p->posture_gain * (s->rest[i] - x[i]) : 0;
+                z[i] = fmax(-POSTURE_STEP_MAX, fmin(POSTURE_STEP_MAX, zi));
+            }
             for (int r = 0; r < 6; r++) {
                 double v = 0;
                 for (int i = 0; i < n; i++)
