@@ -60,6 +60,12 @@ tp_controller *tp_controller_create(const tp_controller_config *cfg, const tp_re
                                     const double *upper, const double *max_velocity, char *err, size_t errlen);
 void tp_controller_destroy(tp_controller *c);
 
+struct tp_sim;
+/* The controller for the simulated humanoid: arm chains, joint limits,
+ * velocity ratings and Dex3-1 hand descriptions all read from the model. */
+tp_controller *tp_controller_create_for_sim(const struct tp_sim *sim, const tp_controller_config *cfg,
+                                            const tp_retarget_config *rcfg, char *err, size_t errlen);
+
 /* Holds the robot at q (e.g. its measured joints) and disengages. */
 void tp_controller_reset(tp_controller *c, const double *q);
 void tp_controller_set_emergency(tp_controller *c, bool on);

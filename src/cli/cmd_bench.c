@@ -234,11 +234,9 @@ static int bench_retarget(int argc, char **argv)
         return 1;
     }
     enum { N = TP_SIM_ACTION_DIMS };
-    double lower[N], upper[N], vmax[N], cmd[N];
-    for (int i = 0; i < N; i++) {
+    double lower[N], upper[N], cmd[N];
+    for (int i = 0; i < N; i++)
         tp_sim_joint_limits(sim, i, &lower[i], &upper[i]);
-        vmax[i] = tp_sim_joint_max_velocity(sim, i);
-    }
     tp_chain arms[2];
     tp_sim_arm_chain(sim, 0, &arms[0], err, sizeof err);
     tp_sim_arm_chain(sim, 1, &arms[1], err, sizeof err);
@@ -249,7 +247,7 @@ static int bench_retarget(int argc, char **argv)
     tp_retarget_default_config(&rcfg);
     tp_controller_config ccfg;
     tp_controller_default_config(&ccfg);
-    tp_controller *ctl = tp_controller_create(&ccfg, &rcfg, arms, hands, N, lower, upper, vmax, err, sizeof err);
+    tp_controller *ctl = tp_controller_create_for_sim(sim, &ccfg, &rcfg, err, sizeof err);
     if (!ctl) {
         fprintf(stderr, "teleop bench retarget: %s\n", err);
         return 1;

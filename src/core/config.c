@@ -1,5 +1,6 @@
 /* teleop — INI-style configuration parser with validating lookups. */
 #include "teleop/config.h"
+#include "teleop/file.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -167,38 +168,10 @@ fail:
 
 tp_config *tp_config_load(const char *path, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    size_t len;
+    char *buf = tp_read_file(path, &len, err, errlen);
+    if (!buf)
         return NULL;
-    }
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (cap - len < 4096) {
-            cap = cap ? cap * 2 : 8192;
-            char *nb = realloc(buf, cap + 1);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                snprintf(err, errlen, "%s: out of memory", path);
-                return NULL;
-            }
-            buf = nb;
-        }
-        size_t n = fread(buf + len, 1, cap - len, f);
-        len += n;
-        if (n == 0)
-            break;
-    }
-    int rd_err = ferror(f);
-    fclose(f);
-    if (rd_err) {
-        free(buf);
-        snprintf(err, errlen, "%s: read error", path);
-        return NULL;
-    }
-    buf[len] = '\0';
     if (memchr(buf, '\0', len)) {
         free(buf);
         snprintf(err, errlen, "%s: not a text file (contains NUL bytes)", path);

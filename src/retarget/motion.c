@@ -1,6 +1,8 @@
 /* teleop — operator motion files (CSV) and sampling with interpolation. */
 #include "teleop/motion.h"
 
+#include "teleop/file.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -25,33 +27,10 @@ void tp_motion_free(tp_motion *m)
 size_t tp_motion_frame_count(const tp_motion *m) { return m->count; }
 double tp_motion_duration(const tp_motion *m) { return m->count ? m->t[m->count - 1] - m->t[0] : 0.0; }
 
-static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    fseek(f, 0, SEEK_END);
-    long sz = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = sz >= 0 ? malloc((size_t)sz + 1) : NULL;
-    if (!buf || fread(buf, 1, (size_t)sz, f) != (size_t)sz) {
-        snprintf(err, errlen, "%s: cannot read", path);
-        free(buf);
-        fclose(f);
-        return NULL;
-    }
-    fclose(f);
-    buf[sz] = '\0';
-    *len = (size_t)sz;
-    return buf;
-}
-
 tp_motion *tp_motion_load(const char *path, char *err, size_t errlen)
 {
     size_t len;
-    char *buf = read_file(path, &len, err, errlen);
+    char *buf = tp_read_file(path, &len, err, errlen);
     if (!buf)
         return NULL;
     tp_motion *m = calloc(1, sizeof *m);

@@ -1,6 +1,8 @@
 /* teleop — URDF kinematics loader (expat). */
 #include "teleop/urdf.h"
 
+#include "teleop/file.h"
+
 #include <errno.h>
 #include <expat.h>
 #include <math.h>
@@ -311,35 +313,10 @@ tp_urdf *tp_urdf_parse(const char *xml, size_t len, const char *name, char *err,
 
 tp_urdf *tp_urdf_load(const char *path, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    size_t len;
+    char *buf = tp_read_file(path, &len, err, errlen);
+    if (!buf)
         return NULL;
-    }
-    char *buf = NULL;
-    size_t len = 0, cap = 0, n;
-    do {
-        if (cap - len < 65536) {
-            cap = cap ? cap * 2 : 131072;
-            char *nb = realloc(buf, cap);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                snprintf(err, errlen, "%s: out of memory", path);
-                return NULL;
-            }
-            buf = nb;
-        }
-        n = fread(buf + len, 1, cap - len, f);
-        len += n;
-    } while (n > 0);
-    bool rd_err = ferror(f);
-    fclose(f);
-    if (rd_err) {
-        free(buf);
-        snprintf(err, errlen, "%s: read error", path);
-        return NULL;
-    }
     tp_urdf *u = tp_urdf_parse(buf, len, path, err, errlen);
     free(buf);
     return u;

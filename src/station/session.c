@@ -820,24 +820,11 @@ static int init_session(session *s, char *err, size_t errlen)
     s->motion = tp_motion_load(cfg->motion_path, err, errlen);
     if (!s->motion)
         return -1;
-    tp_chain arms[2];
-    double lower[N_JOINTS], upper[N_JOINTS], vmax[N_JOINTS];
-    for (int i = 0; i < N_JOINTS; i++) {
-        tp_sim_joint_limits(s->sim, i, &lower[i], &upper[i]);
-        vmax[i] = tp_sim_joint_max_velocity(s->sim, i);
-    }
-    for (int side = 0; side < 2; side++)
-        if (tp_sim_arm_chain(s->sim, side, &arms[side], err, errlen) != 0)
-            return -1;
-    tp_hand_desc hands[2];
-    tp_hand_desc_dex3(&hands[0], 0, lower + 14, upper + 14);
-    tp_hand_desc_dex3(&hands[1], 1, lower + 21, upper + 21);
     tp_controller_config ccfg;
     tp_controller_default_config(&ccfg);
     ccfg.rate_hz = cfg->control_hz;
     ccfg.stale_input_s = cfg->stale_input_s;
-    s->controller = tp_controller_create(&ccfg, &cfg->retarget, arms, hands, N_JOINTS, lower, upper, vmax, err,
-                                         errlen);
+    s->controller = tp_controller_create_for_sim(s->sim, &ccfg, &cfg->retarget, err, errlen);
     if (!s->controller)
         return -1;
 

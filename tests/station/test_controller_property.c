@@ -108,17 +108,11 @@ static void test_commands_always_safe(void **state)
         tp_sim_joint_limits(sim, i, &lower[i], &upper[i]);
         vmax[i] = tp_sim_joint_max_velocity(sim, i);
     }
-    tp_chain arms[2];
-    for (int s = 0; s < 2; s++)
-        assert_int_equal(tp_sim_arm_chain(sim, s, &arms[s], err, sizeof err), 0);
-    tp_hand_desc hands[2];
-    tp_hand_desc_dex3(&hands[0], 0, lower + 14, upper + 14);
-    tp_hand_desc_dex3(&hands[1], 1, lower + 21, upper + 21);
     tp_retarget_config rcfg;
     tp_retarget_default_config(&rcfg);
     tp_controller_config cfg;
     tp_controller_default_config(&cfg);
-    tp_controller *c = tp_controller_create(&cfg, &rcfg, arms, hands, N, lower, upper, vmax, err, sizeof err);
+    tp_controller *c = tp_controller_create_for_sim(sim, &cfg, &rcfg, err, sizeof err);
     if (!c)
         fail_msg("%s", err);
     double q0[N], cmd[N], prev[N];

@@ -30,22 +30,14 @@ static void test_follow_motion(void **state)
         fail_msg("%s", err);
     const int n = tp_sim_joint_count(sim);
     assert_int_equal(n, TP_SIM_ACTION_DIMS);
-    double lower[TP_SIM_ACTION_DIMS], upper[TP_SIM_ACTION_DIMS], vmax[TP_SIM_ACTION_DIMS];
-    for (int i = 0; i < n; i++) {
+    double lower[TP_SIM_ACTION_DIMS], upper[TP_SIM_ACTION_DIMS];
+    for (int i = 0; i < n; i++)
         tp_sim_joint_limits(sim, i, &lower[i], &upper[i]);
-        vmax[i] = tp_sim_joint_max_velocity(sim, i);
-    }
-    tp_chain arms[2];
-    for (int s = 0; s < 2; s++)
-        assert_int_equal(tp_sim_arm_chain(sim, s, &arms[s], err, sizeof err), 0);
-    tp_hand_desc hands[2];
-    tp_hand_desc_dex3(&hands[0], 0, lower + 14, upper + 14);
-    tp_hand_desc_dex3(&hands[1], 1, lower + 21, upper + 21);
     tp_retarget_config rcfg;
     tp_retarget_default_config(&rcfg);
     tp_controller_config ccfg;
     tp_controller_default_config(&ccfg); /* the station's own control path */
-    tp_controller *ctl = tp_controller_create(&ccfg, &rcfg, arms, hands, n, lower, upper, vmax, err, sizeof err);
+    tp_controller *ctl = tp_controller_create_for_sim(sim, &ccfg, &rcfg, err, sizeof err);
     if (!ctl)
         fail_msg("%s", err);
 
