@@ -31,6 +31,8 @@ typedef struct tp_controller_config {
     double limit_margin;        /* rad inside each joint limit, default 0.01 */
     double arm_velocity_cap;    /* rad/s, default 3.0 (below the motors' ratings) */
     double hand_velocity_cap;   /* rad/s, default 8.0 */
+    double arm_acceleration;    /* rad/s^2, default 40 */
+    double hand_acceleration;   /* rad/s^2, default 200 */
     bool filter_wrists;         /* One Euro on wrist poses, default true */
     tp_one_euro_params wrist_position_filter; /* default min_cutoff 1.5 Hz, beta 4 */
     tp_one_euro_params wrist_rotation_filter; /* default min_cutoff 1.5 Hz, beta 2 */

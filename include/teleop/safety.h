@@ -21,19 +21,26 @@ enum tp_safety_flag {
     TP_SAFETY_NONFINITE = 1u << 1,   /* a non-finite value was replaced */
     TP_SAFETY_POSITION = 1u << 2,    /* clamped to a position limit */
     TP_SAFETY_VELOCITY = 1u << 3,    /* clamped to a velocity limit */
+    TP_SAFETY_ACCELERATION = 1u << 4, /* clamped to an acceleration limit */
 };
 
 typedef struct tp_safety {
     int n;
     double lower[TP_SAFETY_MAX_JOINTS], upper[TP_SAFETY_MAX_JOINTS];
     double max_velocity[TP_SAFETY_MAX_JOINTS];
+    double max_acceleration[TP_SAFETY_MAX_JOINTS]; /* rad/s^2; 0 = unbounded */
     double last[TP_SAFETY_MAX_JOINTS];
+    double last_velocity[TP_SAFETY_MAX_JOINTS];
 } tp_safety;
 
 /* Limits are narrowed by margin (rad) at each end; max_velocity in rad/s.
  * Returns -1 when n is out of range or a limit is inconsistent. */
 int tp_safety_init(tp_safety *s, int n, const double *lower, const double *upper, const double *max_velocity,
                    double margin);
+/* Bounds the change of commanded velocity per cycle (rad/s^2 per joint).
+ * A hold still stops at once: braking is the robot's position loop's job,
+ * the bound shapes motion toward targets. */
+void tp_safety_set_acceleration(tp_safety *s, const double *max_acceleration);
 /* Sets the held command (e.g. the robot's measured joints), clamped to limits. */
 void tp_safety_reset(tp_safety *s, const double *q);
 /* desired NULL means "hold". Writes the command to out and returns flags. */

@@ -33,6 +33,8 @@ void tp_controller_default_config(tp_controller_config *cfg)
     cfg->limit_margin = 0.01;
     cfg->arm_velocity_cap = 3.0;
     cfg->hand_velocity_cap = 8.0;
+    cfg->arm_acceleration = 40.0;
+    cfg->hand_acceleration = 200.0;
     cfg->filter_wrists = true;
     cfg->wrist_position_filter = (tp_one_euro_params){.min_cutoff = 1.5, .beta = 4.0, .d_cutoff = 1.0};
     cfg->wrist_rotation_filter = (tp_one_euro_params){.min_cutoff = 1.5, .beta = 2.0, .d_cutoff = 1.0};
@@ -63,7 +65,7 @@ tp_controller *tp_controller_create(const tp_controller_config *cfg, const tp_re
     c->arm_dof = arms[0].n;
     c->arms[0] = arms[0];
     c->arms[1] = arms[1];
-    double vmax[TP_CONTROL_MAX_JOINTS];
+    double vmax[TP_CONTROL_MAX_JOINTS] = {0};
     for (int i = 0; i < n; i++) {
         double cap = i < 2 * c->arm_dof ? cfg->arm_velocity_cap : cfg->hand_velocity_cap;
         vmax[i] = fmin(max_velocity[i], cap);
@@ -73,6 +75,10 @@ tp_controller *tp_controller_create(const tp_controller_config *cfg, const tp_re
         free(c);
         return NULL;
     }
+    double amax[TP_CONTROL_MAX_JOINTS];
+    for (int i = 0; i < n; i++)
+        amax[i] = i < 2 * c->arm_dof ? cfg->arm_acceleration : cfg->hand_acceleration;
+    tp_safety_set_acceleration(&c->safety, amax);
     c->rt = tp_retarget_create(rcfg, arms, hands, err, errlen);
     if (!c->rt) {
         free(c);

@@ -19,14 +19,24 @@ int tp_safety_init(tp_safety *s, int n, const double *lower, const double *upper
         s->upper[i] = hi;
         s->max_velocity[i] = max_velocity[i];
         s->last[i] = clampd(0.0, lo, hi);
+        s->last_velocity[i] = 0;
+        s->max_acceleration[i] = 0;
     }
     return 0;
 }
 
-void tp_safety_reset(tp_safety *s, const double *q)
+void tp_safety_set_acceleration(tp_safety *s, const double *max_acceleration)
 {
     for (int i = 0; i < s->n; i++)
+        s->max_acceleration[i] = isfinite(max_acceleration[i]) && max_acceleration[i] > 0 ? max_acceleration[i] : 0;
+}
+
+void tp_safety_reset(tp_safety *s, const double *q)
+{
+    for (int i = 0; i < s->n; i++) {
         s->last[i] = isfinite(q[i]) ? clampd(q[i], s->lower[i], s->upper[i]) : s->last[i];
+        s->last_velocity[i] = 0;
+    }
 }
 
 unsigned tp_safety_filter(tp_safety *s, const double *desired, double dt, double *out)
@@ -34,8 +44,10 @@ unsigned tp_safety_filter(tp_safety *s, const double *desired, double dt, double
     unsigned flags = 0;
     if (!desired) {
         flags |= TP_SAFETY_HOLD;
-        for (int i = 0; i < s->n; i++)
+        for (int i = 0; i < s->n; i++) {
             out[i] = s->last[i];
+            s->last_velocity[i] = 0;
+        }
         return flags;
     }
     if (!(dt > 0) || !isfinite(dt))
@@ -50,13 +62,32 @@ unsigned tp_safety_filter(tp_safety *s, const double *desired, double dt, double
             flags |= TP_SAFETY_POSITION;
             v = clampd(v, s->lower[i], s->upper[i]);
         }
-        double max_step = s->max_velocity[i] * dt;
         double step = v - s->last[i];
+        double max_step = s->max_velocity[i] * dt;
+        /* With an acceleration bound, approach no faster than the command can
+         * brake before the target: stopping from a step of k*u takes steps
+         * k*u, (k-1)*u, ..., u (u = a dt^2) and covers u k (k+1) / 2. */
+        if (s->max_acceleration[i] > 0 && dt > 0) {
+            double u = s->max_acceleration[i] * dt * dt;
+            double k = 0.5 * (sqrt(8.0 * fabs(step) / u + 1.0) - 1.0);
+            max_step = fmin(max_step, u * k);
+        }
         if (fabs(step) > max_step) {
             flags |= TP_SAFETY_VELOCITY;
-            v = s->last[i] + (step > 0 ? max_step : -max_step);
+            step = step > 0 ? max_step : -max_step;
         }
+        if (s->max_acceleration[i] > 0 && dt > 0) {
+            double dv_max = s->max_acceleration[i] * dt * dt; /* change of step per cycle */
+            double prev_step = s->last_velocity[i] * dt;
+            if (fabs(step - prev_step) > dv_max) {
+                flags |= TP_SAFETY_ACCELERATION;
+                step = prev_step + (step > prev_step ? dv_max : -dv_max);
+            }
+        }
+        /* Position limits are absolute: they win over the smooth ramp. */
+        v = clampd(s->last[i] + step, s->lower[i], s->upper[i]);
         out[i] = v;
+        s->last_velocity[i] = dt > 0 ? (v - s->last[i]) / dt : 0;
         s->last[i] = v;
     }
     return flags;

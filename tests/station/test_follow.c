@@ -52,7 +52,7 @@ static void test_follow_motion(void **state)
     const int substeps = (int)fmax(1.0, lround(dt / tp_sim_timestep(sim)));
     const double duration = tp_motion_duration(motion);
     assert_true(duration >= 15.0);
-    double max_err[2] = {0, 0}, sum_err[2] = {0, 0};
+    double max_err[2] = {0, 0}, sum_err[2] = {0, 0}, worst_t[2] = {0, 0};
     long counted[2] = {0, 0}, unreachable[2] = {0, 0};
     double hand_min[TP_SIM_ACTION_DIMS], hand_max[TP_SIM_ACTION_DIMS];
     for (int i = 0; i < n; i++) {
@@ -76,7 +76,7 @@ static void test_follow_motion(void **state)
             hand_min[i] = fmin(hand_min[i], q[i]);
             hand_max[i] = fmax(hand_max[i], q[i]);
         }
-        if (t < 1.0) /* soft start from the rest pose */
+        if (t < 2.0) /* soft start: the ramp from the rest pose to the operator (velocity and acceleration bounded) */
             continue;
         for (int s = 0; s < 2; s++) {
             if (!st.arm_ok[s] || st.position_error[s] > 1e-3) {
@@ -90,17 +90,20 @@ static void test_follow_motion(void **state)
              * filtered target: filter lag counts as error. */
             tp_vec3 target = tp_calibration_point(&rcfg.calibration, op.hand[s].joints[TP_HJ_WRIST].pose.p);
             double e = tp_v3_norm(tp_v3_sub(ee_torso, target));
-            max_err[s] = fmax(max_err[s], e);
+            if (e > max_err[s]) {
+                max_err[s] = e;
+                worst_t[s] = t;
+            }
             sum_err[s] += e;
             counted[s]++;
         }
     }
     for (int s = 0; s < 2; s++) {
-        printf("%s wrist: %ld reachable frames, %ld not, error mean %.2f mm max %.2f mm\n", s ? "right" : "left",
-               counted[s], unreachable[s], 1e3 * sum_err[s] / (double)(counted[s] ? counted[s] : 1),
-               1e3 * max_err[s]);
+        printf("%s wrist: %ld reachable frames, %ld not, error mean %.2f mm max %.2f mm (at %.2f s)\n",
+               s ? "right" : "left", counted[s], unreachable[s],
+               1e3 * sum_err[s] / (double)(counted[s] ? counted[s] : 1), 1e3 * max_err[s], worst_t[s]);
         /* The demo is designed reachable: nearly every frame must count. */
-        assert_true(counted[s] > 0.95 * (double)(steps - 500));
+        assert_true(counted[s] > 0.95 * (double)(steps - 1000));
         assert_true(max_err[s] < 0.01);
     }
     /* Fingers move through the grasp: the right hand's index and middle

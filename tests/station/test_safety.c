@@ -89,9 +89,38 @@ static void test_hold_and_ramp(void **state)
     assert_int_equal(tp_safety_init(&s, N, lo, bad_hi, vmax, 0.01), -1);
 }
 
+static void test_acceleration(void **state)
+{
+    (void)state;
+    tp_safety s;
+    double lo[N], hi[N], vmax[N], amax[N], in[N], out[N], start[N];
+    make(&s, lo, hi, vmax);
+    for (int i = 0; i < N; i++) {
+        amax[i] = 50.0;
+        start[i] = 0;
+        in[i] = 0.4; /* a step in the target */
+    }
+    tp_safety_set_acceleration(&s, amax);
+    tp_safety_reset(&s, start);
+    const double dt = 0.002;
+    double prev_v = 0, prev = 0;
+    for (int k = 0; k < 2000; k++) {
+        unsigned f = tp_safety_filter(&s, in, dt, out);
+        double v = (out[0] - prev) / dt;
+        assert_true(fabs(v - prev_v) <= amax[0] * dt + 1e-9); /* velocity changes smoothly */
+        assert_true(fabs(v) <= vmax[0] + 1e-9);
+        if (k == 0)
+            assert_true(f & TP_SAFETY_ACCELERATION);
+        assert_true(out[0] <= 0.4 + 1e-9); /* no overshoot */
+        prev_v = v;
+        prev = out[0];
+    }
+    assert_true(fabs(out[0] - 0.4) < 1e-6); /* and it still arrives */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_random_and_adversarial),
-                                       cmocka_unit_test(test_hold_and_ramp)};
+                                       cmocka_unit_test(test_hold_and_ramp), cmocka_unit_test(test_acceleration)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
