@@ -13,6 +13,7 @@
 #define TELEOP_SAFETY_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #define TP_SAFETY_MAX_JOINTS 64
 
@@ -45,5 +46,21 @@ void tp_safety_set_acceleration(tp_safety *s, const double *max_acceleration);
 void tp_safety_reset(tp_safety *s, const double *q);
 /* desired NULL means "hold". Writes the command to out and returns flags. */
 unsigned tp_safety_filter(tp_safety *s, const double *desired, double dt, double *out);
+
+/* Control-loop watchdog: fed the loop's cycle count from another thread,
+ * it reports when the count stops changing for longer than the limit and
+ * when it moves again. Plain data; no allocation. */
+typedef enum tp_watchdog_event { TP_WATCHDOG_NONE = 0, TP_WATCHDOG_STALL, TP_WATCHDOG_RESUMED } tp_watchdog_event;
+
+typedef struct tp_watchdog {
+    int64_t limit_ns;
+    long long seen;
+    int64_t last_change_ns;
+    bool stalled;
+} tp_watchdog;
+
+void tp_watchdog_init(tp_watchdog *w, int64_t limit_ns, int64_t now_ns);
+/* *for_ns: how long the count had not changed when the event fired. */
+tp_watchdog_event tp_watchdog_observe(tp_watchdog *w, long long count, int64_t now_ns, int64_t *for_ns);
 
 #endif

@@ -51,6 +51,7 @@ typedef struct tp_session_stats {
     char episode_path[4096]; /* empty when not recording */
     int64_t control_cycles;
     int64_t deadline_misses;   /* cycles that started more than one period late */
+    int64_t watchdog_stalls;   /* times the control loop stopped cycling for 10 periods */
     double period_median_us;   /* control period, start to start */
     double period_p99_us;
     double jitter_median_us;   /* |period - nominal| */

@@ -92,3 +92,28 @@ unsigned tp_safety_filter(tp_safety *s, const double *desired, double dt, double
     }
     return flags;
 }
+
+void tp_watchdog_init(tp_watchdog *w, int64_t limit_ns, int64_t now_ns)
+{
+    w->limit_ns = limit_ns;
+    w->seen = -1;
+    w->last_change_ns = now_ns;
+    w->stalled = false;
+}
+
+tp_watchdog_event tp_watchdog_observe(tp_watchdog *w, long long count, int64_t now_ns, int64_t *for_ns)
+{
+    *for_ns = now_ns - w->last_change_ns;
+    if (count != w->seen) {
+        bool was = w->stalled;
+        w->stalled = false;
+        w->seen = count;
+        w->last_change_ns = now_ns;
+        return was ? TP_WATCHDOG_RESUMED : TP_WATCHDOG_NONE;
+    }
+    if (!w->stalled && now_ns - w->last_change_ns > w->limit_ns) {
+        w->stalled = true;
+        return TP_WATCHDOG_STALL;
+    }
+    return TP_WATCHDOG_NONE;
+}

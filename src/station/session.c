@@ -22,6 +22,7 @@
 #include "teleop/motion.h"
 #include "teleop/paths.h"
 #include "teleop/ring.h"
+#include "teleop/safety.h"
 #include "teleop/sim.h"
 
 #define N_JOINTS TP_SIM_ACTION_DIMS
@@ -43,6 +44,8 @@ typedef enum event_code {
     EV_EMERGENCY_HOLD,
     EV_TRACKING_LOST,
     EV_TRACKING_REGAINED,
+    EV_WATCHDOG_STALL,
+    EV_WATCHDOG_RESUMED,
     EV_FRAME_DROPPED,
     EV_RENDER_ERROR,
     EV_ENCODE_ERROR,
@@ -87,10 +90,12 @@ typedef struct session {
     tp_ring render_events;   /* station_event, render → recorder */
     tp_ring packets;         /* video_packet_msg, encoder → recorder */
     tp_ring encoder_events;  /* station_event, encoder → recorder */
+    tp_ring watchdog_events; /* station_event, watchdog → recorder */
 
     atomic_int render_ready; /* renderer created and warmed up (or failed) */
     atomic_llong start_ns;   /* published once all threads may start; 0 before */
     atomic_int control_done; /* control thread finished (duration or stop) */
+    atomic_llong heartbeat;  /* control cycles completed, for the watchdog */
     atomic_int render_done;
     atomic_int encoder_done;
     atomic_int device_stop;
@@ -391,6 +396,7 @@ static void *control_thread(void *arg)
         if (s->period_count < s->period_cap)
             s->compute_ns[s->period_count++] = done - start;
         s->stats->control_cycles++;
+        atomic_store_explicit(&s->heartbeat, s->stats->control_cycles, memory_order_relaxed);
 
         next += period;
         if (next < done - period) /* far behind: skip ahead, misses are counted */
@@ -398,6 +404,41 @@ static void *control_thread(void *arg)
     }
     s->t_end_ns = tp_now_ns();
     atomic_store(&s->control_done, 1);
+    return NULL;
+}
+
+/* ------------------------------------------------------- watchdog thread */
+
+/* Watches the control loop from outside: a loop that stops cycling for ten
+ * periods is reported (and again when it resumes). In simulation the robot
+ * cannot move without the loop; a hardware robot link adds its own
+ * command-timeout hold on top. */
+static void *watchdog_thread(void *arg)
+{
+    session *s = arg;
+    set_thread_name("tp-watchdog");
+    const int64_t period = (int64_t)llround(1e9 / s->cfg->control_hz);
+    const int64_t limit = 10 * period > 20000000LL ? 10 * period : 20000000LL;
+    tp_watchdog wd;
+    tp_watchdog_init(&wd, limit, tp_now_ns());
+    while (!atomic_load(&s->control_done) && !stopping(s)) {
+        struct timespec ts = {0, 5000000};
+        nanosleep(&ts, NULL);
+        int64_t now = tp_now_ns(), quiet;
+        if (now < s->t_start_ns)
+            continue;
+        switch (tp_watchdog_observe(&wd, atomic_load_explicit(&s->heartbeat, memory_order_relaxed), now, &quiet)) {
+        case TP_WATCHDOG_STALL:
+            s->stats->watchdog_stalls++;
+            push_event(&s->watchdog_events, now, EV_WATCHDOG_STALL, quiet / 1000000);
+            break;
+        case TP_WATCHDOG_RESUMED:
+            push_event(&s->watchdog_events, now, EV_WATCHDOG_RESUMED, quiet / 1000000);
+            break;
+        case TP_WATCHDOG_NONE:
+            break;
+        }
+    }
     return NULL;
 }
 
@@ -578,6 +619,8 @@ static const char *event_kind(event_code c)
     case EV_EMERGENCY_HOLD: return "emergency_hold";
     case EV_TRACKING_LOST: return "tracking_lost";
     case EV_TRACKING_REGAINED: return "tracking_regained";
+    case EV_WATCHDOG_STALL: return "watchdog_control_stall";
+    case EV_WATCHDOG_RESUMED: return "watchdog_control_resumed";
     case EV_FRAME_DROPPED: return "frame_dropped";
     case EV_RENDER_ERROR: return "camera_error";
     case EV_ENCODE_ERROR: return "encoder_error";
@@ -593,6 +636,8 @@ static int write_event_ring(recorder *rec, tp_ring *ring)
         detail[0] = '\0';
         if (ev.code == EV_DEADLINE_MISS)
             snprintf(detail, sizeof detail, "late by %lld us", (long long)ev.arg);
+        else if (ev.code == EV_WATCHDOG_STALL || ev.code == EV_WATCHDOG_RESUMED)
+            snprintf(detail, sizeof detail, "no control cycle for %lld ms", (long long)ev.arg);
         else if (ev.code == EV_FRAME_DROPPED)
             snprintf(detail, sizeof detail, "camera head_camera, after frame %lld", (long long)ev.arg);
         if (tp_episode_writer_event(rec->w, ev.t_ns, event_kind(ev.code), detail[0] ? detail : NULL) != 0)
@@ -636,7 +681,7 @@ static int drain_to_db(recorder *rec)
         rec->seq_packets++;
     }
     if (write_event_ring(rec, &s->control_events) || write_event_ring(rec, &s->render_events) ||
-        write_event_ring(rec, &s->encoder_events))
+        write_event_ring(rec, &s->encoder_events) || write_event_ring(rec, &s->watchdog_events))
         return -1;
     return 0;
 }
@@ -857,7 +902,8 @@ static int init_session(session *s, char *err, size_t errlen)
         tp_ring_init(&s->frames, sizeof(int64_t) + s->frame_bytes, 8) ||
         tp_ring_init(&s->render_events, sizeof(station_event), 256) ||
         tp_ring_init(&s->packets, sizeof(video_packet_msg), 256) ||
-        tp_ring_init(&s->encoder_events, sizeof(station_event), 64)) {
+        tp_ring_init(&s->encoder_events, sizeof(station_event), 64) ||
+        tp_ring_init(&s->watchdog_events, sizeof(station_event), 64)) {
         snprintf(err, errlen, "session: out of memory");
         return -1;
     }
@@ -872,7 +918,7 @@ static void free_session(session *s)
             free(m.data);
     tp_ring *rings[] = {&s->op_to_control, &s->op_to_recorder, &s->samples,       &s->control_events,
                         &s->snapshots,     &s->frames,         &s->render_events, &s->packets,
-                        &s->encoder_events};
+                        &s->encoder_events, &s->watchdog_events};
     for (size_t i = 0; i < sizeof rings / sizeof rings[0]; i++)
         tp_ring_free(rings[i]);
     free(s->periods_ns);
@@ -988,11 +1034,15 @@ int tp_session_run(const tp_session_config *cfg, volatile int *stop_flag, tp_ses
     if (!enc_ok)
         atomic_store(&s->encoder_done, 1);
     bool rec_ok = pthread_create(&th_rec, NULL, recorder_thread, &rec) == 0;
-    if (!dev_ok || !enc_ok || !rec_ok)
+    pthread_t th_wd;
+    bool wd_ok = pthread_create(&th_wd, NULL, watchdog_thread, s) == 0;
+    if (!dev_ok || !enc_ok || !rec_ok || !wd_ok)
         fail(s, "session: cannot start a worker thread");
 
     pthread_join(th_ctl, NULL);
     atomic_store(&s->device_stop, 1);
+    if (wd_ok)
+        pthread_join(th_wd, NULL);
     if (dev_ok)
         pthread_join(th_dev, NULL);
     pthread_join(th_ren, NULL);

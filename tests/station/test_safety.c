@@ -118,9 +118,29 @@ static void test_acceleration(void **state)
     assert_true(fabs(out[0] - 0.4) < 1e-6); /* and it still arrives */
 }
 
+static void test_watchdog(void **state)
+{
+    (void)state;
+    tp_watchdog w;
+    int64_t quiet;
+    tp_watchdog_init(&w, 20000000, 0);
+    long long count = 0;
+    int64_t t = 0;
+    for (; t < 100000000; t += 5000000) /* a healthy loop: the count moves */
+        assert_int_equal(tp_watchdog_observe(&w, ++count, t, &quiet), TP_WATCHDOG_NONE);
+    int stalls = 0;
+    for (int k = 0; k < 20; k++, t += 5000000) /* stuck for 100 ms: reported once */
+        stalls += tp_watchdog_observe(&w, count, t, &quiet) == TP_WATCHDOG_STALL;
+    assert_int_equal(stalls, 1);
+    assert_int_equal(tp_watchdog_observe(&w, ++count, t, &quiet), TP_WATCHDOG_RESUMED);
+    assert_true(quiet >= 95000000);
+    assert_int_equal(tp_watchdog_observe(&w, ++count, t + 5000000, &quiet), TP_WATCHDOG_NONE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_random_and_adversarial),
-                                       cmocka_unit_test(test_hold_and_ramp), cmocka_unit_test(test_acceleration)};
+                                       cmocka_unit_test(test_hold_and_ramp), cmocka_unit_test(test_acceleration),
+                                       cmocka_unit_test(test_watchdog)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
