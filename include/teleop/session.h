@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "teleop/calibration.h"
 #include "teleop/config.h"
 #include "teleop/retarget.h"
 #include "teleop/video.h"
@@ -35,6 +36,7 @@ typedef struct tp_session_config {
     const char *camera_name;    /* default "head_camera" */
     tp_video_encoder_config video; /* 640x480 at 30 fps, H.264 */
     tp_retarget_config retarget;
+    char calibration_id[64];    /* recorded in meta.calibration; "default" unless a file is used */
     bool realtime_priority; /* try SCHED_FIFO for the control thread, default true */
 } tp_session_config;
 

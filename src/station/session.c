@@ -146,6 +146,7 @@ void tp_session_default_config(tp_session_config *cfg)
     cfg->realtime_priority = true;
     tp_video_encoder_default_config(&cfg->video, 640, 480, 30.0);
     tp_retarget_default_config(&cfg->retarget);
+    snprintf(cfg->calibration_id, sizeof cfg->calibration_id, "default");
 }
 
 int tp_session_apply_config(tp_session_config *cfg, tp_config *file, char *err, size_t errlen)
@@ -203,6 +204,21 @@ int tp_session_apply_config(tp_session_config *cfg, tp_config *file, char *err, 
     cfg->video.crf = (int)crf;
     cfg->video.gop = gop_given ? (int)gop : (int)lround(fps);
     cfg->video.threads = (int)threads;
+    /* A calibration file sets the whole calibration; keys given beside it
+     * in the station file override single values. */
+    const char *cal_file = NULL;
+    TRY(tp_config_get_string(file, "calibration.file", NULL, &cal_file, err, errlen));
+    if (cal_file && cal_file[0]) {
+        tp_operator_calibration oc;
+        tp_operator_calibration_default(&oc);
+        char cal_err[512];
+        if (tp_calibration_load(cal_file, &oc, cal_err, sizeof cal_err) != 0) {
+            snprintf(err, errlen, "%s: calibration.file: %s", tp_config_name(file), cal_err);
+            return -1;
+        }
+        cfg->retarget.calibration = oc.calibration;
+        snprintf(cfg->calibration_id, sizeof cfg->calibration_id, "%s", oc.id);
+    }
     tp_calibration *cal = &cfg->retarget.calibration;
     TRY(tp_config_get_double(file, "calibration.scale", cal->scale, 0.1, 10, &cal->scale, err, errlen));
     TRY(tp_config_get_double(file, "calibration.xr_anchor_x", cal->xr_anchor.x, -10, 10, &cal->xr_anchor.x, err,
@@ -834,7 +850,7 @@ static int open_episode(session *s, recorder *rec, char *err, size_t errlen)
         {"software_version", "teleop " TELEOP_VERSION},
         {"operator_source", "replay"},
         {"operator_motion", cfg->motion_path},
-        {"calibration", "default"},
+        {"calibration", cfg->calibration_id},
         {"wall_clock_offset_ns", buf},
     };
     for (size_t i = 0; i < sizeof meta / sizeof meta[0]; i++)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "teleop/calibration.h"
 #include "teleop/handmodel.h"
 #include "teleop/ik.h"
 #include "teleop/motion.h"
@@ -371,6 +372,75 @@ static void test_demo_reachable(void **state)
     tp_motion_free(m);
 }
 
+/* A synthetic operator with known dimensions: calibration recovers them,
+ * and a saved file loads back equal. */
+static void test_operator_calibration(void **state)
+{
+    (void)state;
+    enum { N = 900 };
+    static tp_operator_frame f[N];
+    const tp_vec3 head = tp_v3(0.2, 1.72, -0.1);
+    const double arm = 0.68; /* head to fully extended wrist */
+    double open[5] = {0, 0, 0, 0, 0};
+    for (int k = 0; k < N; k++) {
+        memset(&f[k], 0, sizeof f[k]);
+        f[k].t_ns = (int64_t)k * 1000000000LL / 90;
+        double t = k / 90.0;
+        f[k].head = (tp_pose){tp_v3_add(head, tp_v3(0.002 * sin(3 * t), 0, 0)), tp_quat_identity()};
+        f[k].head_valid = true;
+        /* Neutral for 2 s (hands low), then both arms reach forward, fully
+         * extended at t = 6 s. */
+        double u = t < 2 ? 0 : fmin(1.0, (t - 2) / 4);
+        for (int s2 = 0; s2 < 2; s2++) {
+            tp_vec3 low = tp_v3(s2 ? 0.2 : -0.2, -0.55, -0.15);
+            tp_vec3 out = tp_v3(s2 ? 0.15 : -0.15, -0.25, 0);
+            out.z = -sqrt(arm * arm - out.x * out.x - out.y * out.y);
+            tp_pose w = {tp_v3_add(f[k].head.p, tp_v3_lerp(low, out, u)), tp_quat_identity()};
+            tp_hand_model_pose(s2, w, open, &f[k].hand[s2]);
+        }
+    }
+    tp_operator_calibration cal;
+    tp_operator_calibration_default(&cal);
+    char err[512];
+    assert_int_equal(tp_calibrate(f, N, 2.0, 0.55, tp_v3(0.06, 0, 0.43), &cal, err, sizeof err), 0);
+    assert_true(tp_v3_norm(tp_v3_sub(cal.calibration.xr_anchor, head)) < 0.003);
+    assert_true(fabs(cal.human_reach - arm) < 0.003);
+    assert_true(fabs(cal.calibration.scale - 0.55 / arm) < 0.005);
+    assert_true(fabs(cal.hand_length - 0.184) < 0.005);
+
+    snprintf(cal.id, sizeof cal.id, "tester-1");
+    snprintf(cal.operator_name, sizeof cal.operator_name, "tester");
+    char path[] = "/tmp/teleop-cal-XXXXXX.ini";
+    int fd = mkstemps(path, 4);
+    close(fd);
+    assert_int_equal(tp_calibration_save(path, &cal, err, sizeof err), 0);
+    tp_operator_calibration back;
+    tp_operator_calibration_default(&back);
+    assert_int_equal(tp_calibration_load(path, &back, err, sizeof err), 0);
+    assert_string_equal(back.id, "tester-1");
+    assert_string_equal(back.operator_name, "tester");
+    assert_true(fabs(back.calibration.scale - cal.calibration.scale) < 1e-8);
+    assert_true(tp_v3_norm(tp_v3_sub(back.calibration.xr_anchor, cal.calibration.xr_anchor)) < 1e-8);
+    assert_true(fabs(back.hand_length - cal.hand_length) < 1e-8);
+    /* A bad value names file, line and key. */
+    FILE *bad = fopen(path, "w");
+    fputs("[calibration]\nid = x\nscale = -3\n", bad);
+    fclose(bad);
+    assert_int_equal(tp_calibration_load(path, &back, err, sizeof err), -1);
+    assert_non_null(strstr(err, ":3: calibration.scale: -3 is out of range"));
+    unlink(path);
+    /* No head in the neutral window. */
+    for (int k = 0; k < N; k++)
+        f[k].head_valid = false;
+    assert_int_equal(tp_calibrate(f, N, 2.0, 0.55, tp_v3(0.06, 0, 0.43), &cal, err, sizeof err), -1);
+    assert_non_null(strstr(err, "no tracked head pose"));
+    /* The robot's reach from its head: the G1 arm reaches about 0.6-0.7 m. */
+    tp_chain c;
+    load_chain("g1_upper_body.urdf", "torso_link", "right_hand_palm_link", &c);
+    double r = tp_robot_reach(&c, tp_v3(0.06, 0, 0.43));
+    assert_true(r > 0.55 && r < 0.8);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -382,6 +452,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_ik_g1_and_panda), cmocka_unit_test(test_ik_unreachable_nan_continuity),
         cmocka_unit_test(test_calibration),     cmocka_unit_test(test_hand_flexion_and_dex3),
         cmocka_unit_test(test_motion_files),    cmocka_unit_test(test_demo_reachable),
+        cmocka_unit_test(test_operator_calibration),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -116,5 +116,19 @@ fi
 expect_rc 1 "unwritable output" "$teleop" run --duration 1 --out /proc/teleop-no-such-dir
 grep -q "/proc/teleop-no-such-dir" "$tmp/err" || fail "unwritable output message: $(cat "$tmp/err")"
 
+# Calibration: measured from a capture, used by a session, recorded in the episode.
+motion=$(dirname "$teleop")/../tools/demo_motion.csv
+expect_rc 0 "calibrate" "$teleop" calibrate --operator tester --motion "$motion" -o "$tmp/tester.ini"
+grep -q '^id = "tester-' "$tmp/tester.ini" || fail "calibration file: $(cat "$tmp/tester.ini")"
+id=$(sed -n 's/^id = "\(.*\)"/\1/p' "$tmp/tester.ini")
+printf '[calibration]\nfile = %s\n' "$tmp/tester.ini" >"$tmp/cal.ini"
+"$teleop" run --config "$tmp/cal.ini" --duration 1 --out "$tmp/cal" >"$tmp/cal.out" 2>"$tmp/cal.err" || fail "run with calibration: $(cat "$tmp/cal.err")"
+ep=$(sed -n 's/^episode: //p' "$tmp/cal.out")
+[[ -f "$ep" && $(sqlite3 "$ep" "select value from meta where key='calibration'") == "$id" ]] || fail "episode does not record calibration $id"
+expect_rc 2 "calibrate without operator" "$teleop" calibrate --motion "$motion"
+printf '[calibration]\nfile = %s\n' "$tmp/missing.ini" >"$tmp/cal2.ini"
+expect_rc 1 "missing calibration file" "$teleop" run --config "$tmp/cal2.ini" --duration 1 --out "$tmp/cal"
+grep -q "calibration.file: .*missing.ini: cannot open" "$tmp/err" || fail "missing calibration message: $(cat "$tmp/err")"
+
 echo "cli_test: $failures failure(s)"
 [[ $failures -eq 0 ]]
