@@ -54,6 +54,11 @@ enum tp_control_flag {
     TP_CONTROL_TRACKING_LOST = 1u << 8, /* a hand or wrist is not tracked: that side holds */
 };
 
+/* The episode events for a change of flags from before to now: writes up
+ * to max event kinds ("engaged", "input_stale", ...; static strings) and
+ * returns how many. */
+int tp_control_flag_events(unsigned now, unsigned before, const char **kinds, int max);
+
 typedef struct tp_controller tp_controller;
 
 /* lower/upper/max_velocity: n joints in the action layout (arms, then hands). */

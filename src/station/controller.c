@@ -24,7 +24,28 @@ struct tp_controller {
     tp_retarget_status status;
     double desired[TP_CONTROL_MAX_JOINTS];
     double held[TP_CONTROL_MAX_JOINTS]; /* last command, per joint */
+    int64_t intervention_t[32];         /* last time each intervention flag fired */
 };
+
+/* Interventions (clamps, workspace holds, rejected input) are reported as
+ * active for this long after they last fired, so a clamp that flickers from
+ * cycle to cycle is one intervention, not hundreds. */
+#define INTERVENTION_HOLD_NS 500000000LL
+#define INTERVENTION_FLAGS (TP_CONTROL_POSITION | TP_CONTROL_VELOCITY | TP_CONTROL_WORKSPACE | TP_CONTROL_NONFINITE)
+
+static unsigned latch(tp_controller *c, unsigned flags, int64_t now)
+{
+    for (int b = 0; b < 32; b++) {
+        unsigned bit = 1u << b;
+        if (!(bit & INTERVENTION_FLAGS))
+            continue;
+        if (flags & bit)
+            c->intervention_t[b] = now;
+        else if (c->intervention_t[b] && now - c->intervention_t[b] < INTERVENTION_HOLD_NS)
+            flags |= bit;
+    }
+    return flags;
+}
 
 void tp_controller_default_config(tp_controller_config *cfg)
 {
@@ -168,7 +189,7 @@ unsigned tp_controller_step(tp_controller *c, const tp_operator_frame *frame, in
         c->engaged = false;
         tp_safety_filter(&c->safety, NULL, dt, command); /* hold: the last safe command */
         memcpy(c->held, command, sizeof(double) * (size_t)c->n);
-        return flags;
+        return latch(c, flags, now_ns);
     }
     if (!c->engaged) {
         tp_retarget_seed(c->rt, c->held);
@@ -207,5 +228,33 @@ unsigned tp_controller_step(tp_controller *c, const tp_operator_frame *frame, in
     if (sf & TP_SAFETY_NONFINITE)
         flags |= TP_CONTROL_NONFINITE;
     memcpy(c->held, command, sizeof(double) * (size_t)c->n);
-    return flags;
+    return latch(c, flags, now_ns);
+}
+
+int tp_control_flag_events(unsigned now, unsigned before, const char **kinds, int max)
+{
+    static const struct {
+        unsigned flag;
+        const char *on, *off;
+    } map[] = {
+        {TP_CONTROL_ENGAGED, "engaged", "disengaged"},
+        {TP_CONTROL_INPUT_STALE, "input_stale", "input_restored"},
+        {TP_CONTROL_CLUTCH_OPEN, "clutch_released", NULL},
+        {TP_CONTROL_EMERGENCY, "emergency_hold", NULL},
+        {TP_CONTROL_TRACKING_LOST, "tracking_lost", "tracking_regained"},
+        {TP_CONTROL_WORKSPACE, "safety_workspace_hold", NULL},
+        {TP_CONTROL_POSITION, "safety_position_clamp", NULL},
+        {TP_CONTROL_VELOCITY, "safety_velocity_clamp", NULL},
+        {TP_CONTROL_NONFINITE, "safety_nonfinite_input", NULL},
+    };
+    int count = 0;
+    unsigned changed = now ^ before;
+    for (size_t i = 0; i < sizeof map / sizeof map[0] && count < max; i++) {
+        if (!(changed & map[i].flag))
+            continue;
+        const char *kind = (now & map[i].flag) ? map[i].on : map[i].off;
+        if (kind)
+            kinds[count++] = kind;
+    }
+    return count;
 }

@@ -64,6 +64,8 @@ unsigned tp_safety_filter(tp_safety *s, const double *desired, double dt, double
         }
         double step = v - s->last[i];
         double max_step = s->max_velocity[i] * dt;
+        if (fabs(step) > max_step)
+            flags |= TP_SAFETY_VELOCITY;
         /* With an acceleration bound, approach no faster than the command can
          * brake before the target: stopping from a step of k*u takes steps
          * k*u, (k-1)*u, ..., u (u = a dt^2) and covers u k (k+1) / 2. */
@@ -73,7 +75,8 @@ unsigned tp_safety_filter(tp_safety *s, const double *desired, double dt, double
             max_step = fmin(max_step, u * k);
         }
         if (fabs(step) > max_step) {
-            flags |= TP_SAFETY_VELOCITY;
+            if (!(flags & TP_SAFETY_VELOCITY))
+                flags |= TP_SAFETY_ACCELERATION; /* the braking profile bound it */
             step = step > 0 ? max_step : -max_step;
         }
         if (s->max_acceleration[i] > 0 && dt > 0) {

@@ -31,19 +31,8 @@
 /* Events raised on real-time threads travel as fixed-size codes; the
  * recorder thread turns them into text. */
 typedef enum event_code {
-    EV_ENGAGED,
-    EV_DISENGAGED,
-    EV_INPUT_STALE,
-    EV_INPUT_RESTORED,
+    EV_CONTROL, /* a change in the controller's state; kind says which */
     EV_DEADLINE_MISS,
-    EV_SAFETY_POSITION,
-    EV_SAFETY_VELOCITY,
-    EV_SAFETY_NONFINITE,
-    EV_SAFETY_WORKSPACE,
-    EV_CLUTCH_RELEASED,
-    EV_EMERGENCY_HOLD,
-    EV_TRACKING_LOST,
-    EV_TRACKING_REGAINED,
     EV_WATCHDOG_STALL,
     EV_WATCHDOG_RESUMED,
     EV_FRAME_DROPPED,
@@ -55,6 +44,7 @@ typedef struct station_event {
     int64_t t_ns;
     event_code code;
     int64_t arg;
+    const char *kind; /* EV_CONTROL: a static string from tp_control_flag_events */
 } station_event;
 
 typedef struct control_sample {
@@ -261,7 +251,7 @@ static void set_thread_name(const char *name) { pthread_setname_np(pthread_self(
 
 static void push_event(tp_ring *ring, int64_t t_ns, event_code code, int64_t arg)
 {
-    station_event ev = {t_ns, code, arg};
+    station_event ev = {t_ns, code, arg, NULL};
     (void)tp_ring_push(ring, &ev); /* a full event ring loses the event, never blocks */
 }
 
@@ -325,27 +315,11 @@ static void *device_thread(void *arg)
 /* Rising and falling edges of the controller's flags become events. */
 static void flag_events(session *s, int64_t t, unsigned now, unsigned before)
 {
-    static const struct {
-        unsigned flag;
-        int on, off; /* event codes, -1 for none */
-    } map[] = {
-        {TP_CONTROL_ENGAGED, EV_ENGAGED, EV_DISENGAGED},
-        {TP_CONTROL_INPUT_STALE, EV_INPUT_STALE, EV_INPUT_RESTORED},
-        {TP_CONTROL_CLUTCH_OPEN, EV_CLUTCH_RELEASED, -1},
-        {TP_CONTROL_EMERGENCY, EV_EMERGENCY_HOLD, -1},
-        {TP_CONTROL_TRACKING_LOST, EV_TRACKING_LOST, EV_TRACKING_REGAINED},
-        {TP_CONTROL_WORKSPACE, EV_SAFETY_WORKSPACE, -1},
-        {TP_CONTROL_POSITION, EV_SAFETY_POSITION, -1},
-        {TP_CONTROL_VELOCITY, EV_SAFETY_VELOCITY, -1},
-        {TP_CONTROL_NONFINITE, EV_SAFETY_NONFINITE, -1},
-    };
-    unsigned changed = now ^ before;
-    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
-        if (!(changed & map[i].flag))
-            continue;
-        int code = (now & map[i].flag) ? map[i].on : map[i].off;
-        if (code >= 0)
-            push_event(&s->control_events, t, (event_code)code, 0);
+    const char *kinds[16];
+    int n = tp_control_flag_events(now, before, kinds, 16);
+    for (int i = 0; i < n; i++) {
+        station_event ev = {t, EV_CONTROL, 0, kinds[i]};
+        (void)tp_ring_push(&s->control_events, &ev);
     }
 }
 
@@ -622,19 +596,8 @@ typedef struct recorder {
 static const char *event_kind(event_code c)
 {
     switch (c) {
-    case EV_ENGAGED: return "engaged";
-    case EV_DISENGAGED: return "disengaged";
-    case EV_INPUT_STALE: return "input_stale";
-    case EV_INPUT_RESTORED: return "input_restored";
+    case EV_CONTROL: return "control";
     case EV_DEADLINE_MISS: return "deadline_miss";
-    case EV_SAFETY_POSITION: return "safety_position_clamp";
-    case EV_SAFETY_VELOCITY: return "safety_velocity_clamp";
-    case EV_SAFETY_NONFINITE: return "safety_nonfinite_input";
-    case EV_SAFETY_WORKSPACE: return "safety_workspace_hold";
-    case EV_CLUTCH_RELEASED: return "clutch_released";
-    case EV_EMERGENCY_HOLD: return "emergency_hold";
-    case EV_TRACKING_LOST: return "tracking_lost";
-    case EV_TRACKING_REGAINED: return "tracking_regained";
     case EV_WATCHDOG_STALL: return "watchdog_control_stall";
     case EV_WATCHDOG_RESUMED: return "watchdog_control_resumed";
     case EV_FRAME_DROPPED: return "frame_dropped";
@@ -656,7 +619,8 @@ static int write_event_ring(recorder *rec, tp_ring *ring)
             snprintf(detail, sizeof detail, "no control cycle for %lld ms", (long long)ev.arg);
         else if (ev.code == EV_FRAME_DROPPED)
             snprintf(detail, sizeof detail, "camera head_camera, after frame %lld", (long long)ev.arg);
-        if (tp_episode_writer_event(rec->w, ev.t_ns, event_kind(ev.code), detail[0] ? detail : NULL) != 0)
+        const char *kind = ev.code == EV_CONTROL ? ev.kind : event_kind(ev.code);
+        if (tp_episode_writer_event(rec->w, ev.t_ns, kind, detail[0] ? detail : NULL) != 0)
             return -1;
     }
     return 0;
