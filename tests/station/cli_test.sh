@@ -94,6 +94,26 @@ PY
   size=$(stat -c %s "$episode")
   head -c $((size / 2)) "$episode" >"$tmp/truncated.db"
   expect_rc 1 "check on truncated" "$teleop" check "$tmp/truncated.db"
+
+  # Offline retargeting: same video and operator stream, new actions.
+  printf '[calibration]\nscale = 0.6\n' >"$tmp/s6.ini"
+  expect_rc 0 "offline retarget" "$teleop" retarget "$episode" --config "$tmp/s6.ini" -o "$tmp/re.db"
+  expect_rc 0 "check on retargeted" "$teleop" check "$tmp/re.db"
+  same=$(sqlite3 "$tmp/re.db" "attach '$episode' as src;
+    select (select count(*) from video_packets) = (select count(*) from src.video_packets)
+       and not exists (select 1 from video_packets a join src.video_packets b using (seq) where a.data != b.data or a.t_ns != b.t_ns)
+       and not exists (select 1 from samples a join src.samples b using (seq)
+                       where a.stream_id = (select id from streams where name='operator')
+                         and b.stream_id = (select id from src.streams where name='operator') and a.data != b.data)")
+  [[ $same == 1 ]] || fail "retargeted episode changed the video or the operator stream"
+  differs=$(sqlite3 "$tmp/re.db" "attach '$episode' as src;
+    select count(*) from samples a join src.samples b using (seq)
+     where a.stream_id = (select id from streams where name='action')
+       and b.stream_id = (select id from src.streams where name='action') and a.data != b.data")
+  [[ $differs -gt 100 ]] || fail "retargeting with scale 0.6 did not change the actions"
+  [[ $(sqlite3 "$tmp/re.db" "select value from meta where key='retargeted_from'") == "$episode" ]] || fail "retargeted_from"
+  expect_rc 1 "retarget onto an existing file" "$teleop" retarget "$episode" -o "$tmp/re.db"
+  expect_rc 2 "retarget without -o" "$teleop" retarget "$episode"
 fi
 
 # Ctrl-C ends a session early and keeps a valid episode marked 'stopped'.
