@@ -18,6 +18,7 @@
 
 #include "teleop/calibration.h"
 #include "teleop/config.h"
+#include "teleop/controller.h"
 #include "teleop/retarget.h"
 #include "teleop/video.h"
 
@@ -36,6 +37,7 @@ typedef struct tp_session_config {
     const char *camera_name;    /* default "head_camera" */
     tp_video_encoder_config video; /* 640x480 at 30 fps, H.264 */
     tp_retarget_config retarget;
+    tp_controller_config control; /* filters, safety limits, workspace ([filter], [safety]) */
     char calibration_id[64];    /* recorded in meta.calibration; "default" unless a file is used */
     bool realtime_priority; /* try SCHED_FIFO for the control thread, default true */
 } tp_session_config;

@@ -92,7 +92,8 @@ tp_config *tp_config_parse(const char *text, const char *name, char *err, size_t
             continue;
         if (*s == '[') {
             char *close = strchr(s, ']');
-            if (!close || trim(close + 1)[0] != '\0') {
+            char *rest = close ? trim(close + 1) : NULL;
+            if (!close || (rest[0] != '\0' && rest[0] != '#' && rest[0] != ';')) {
                 snprintf(err, errlen, "%s:%d: malformed section header '%s'", cfg->name, lineno, s);
                 goto fail;
             }

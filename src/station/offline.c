@@ -100,8 +100,7 @@ int tp_offline_retarget(const char *episode_path, const tp_session_config *cfg, 
     o.sim = tp_sim_create(cfg->model_path, err, errlen);
     if (!o.sim)
         goto out;
-    tp_controller_config ccfg;
-    tp_controller_default_config(&ccfg);
+    tp_controller_config ccfg = cfg->control;
     ccfg.rate_hz = cfg->control_hz;
     ccfg.stale_input_s = cfg->stale_input_s;
     o.ctl = tp_controller_create_for_sim(o.sim, &ccfg, &cfg->retarget, err, errlen);

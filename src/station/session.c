@@ -136,6 +136,7 @@ void tp_session_default_config(tp_session_config *cfg)
     cfg->realtime_priority = true;
     tp_video_encoder_default_config(&cfg->video, 640, 480, 30.0);
     tp_retarget_default_config(&cfg->retarget);
+    tp_controller_default_config(&cfg->control);
     snprintf(cfg->calibration_id, sizeof cfg->calibration_id, "default");
 }
 
@@ -223,6 +224,43 @@ int tp_session_apply_config(tp_session_config *cfg, tp_config *file, char *err, 
                              &cal->robot_anchor.y, err, errlen));
     TRY(tp_config_get_double(file, "calibration.robot_anchor_z", cal->robot_anchor.z, -10, 10,
                              &cal->robot_anchor.z, err, errlen));
+    tp_controller_config *cc = &cfg->control;
+    TRY(tp_config_get_bool(file, "filter.wrists", cc->filter_wrists, &cc->filter_wrists, err, errlen));
+    TRY(tp_config_get_double(file, "filter.position_min_cutoff", cc->wrist_position_filter.min_cutoff, 0.01, 100,
+                             &cc->wrist_position_filter.min_cutoff, err, errlen));
+    TRY(tp_config_get_double(file, "filter.position_beta", cc->wrist_position_filter.beta, 0, 1000,
+                             &cc->wrist_position_filter.beta, err, errlen));
+    TRY(tp_config_get_double(file, "filter.rotation_min_cutoff", cc->wrist_rotation_filter.min_cutoff, 0.01, 100,
+                             &cc->wrist_rotation_filter.min_cutoff, err, errlen));
+    TRY(tp_config_get_double(file, "filter.rotation_beta", cc->wrist_rotation_filter.beta, 0, 1000,
+                             &cc->wrist_rotation_filter.beta, err, errlen));
+    TRY(tp_config_get_double(file, "filter.derivative_cutoff", cc->wrist_position_filter.d_cutoff, 0.01, 100,
+                             &cc->wrist_position_filter.d_cutoff, err, errlen));
+    cc->wrist_rotation_filter.d_cutoff = cc->wrist_position_filter.d_cutoff;
+    TRY(tp_config_get_double(file, "safety.limit_margin", cc->limit_margin, 0, 0.5, &cc->limit_margin, err, errlen));
+    TRY(tp_config_get_double(file, "safety.arm_velocity", cc->arm_velocity_cap, 0.01, 50, &cc->arm_velocity_cap, err,
+                             errlen));
+    TRY(tp_config_get_double(file, "safety.hand_velocity", cc->hand_velocity_cap, 0.01, 50, &cc->hand_velocity_cap,
+                             err, errlen));
+    TRY(tp_config_get_double(file, "safety.arm_acceleration", cc->arm_acceleration, 0, 10000, &cc->arm_acceleration,
+                             err, errlen));
+    TRY(tp_config_get_double(file, "safety.hand_acceleration", cc->hand_acceleration, 0, 10000,
+                             &cc->hand_acceleration, err, errlen));
+    static const char *const axes[] = {"x", "y", "z"};
+    double *mins[] = {&cc->workspace_min.x, &cc->workspace_min.y, &cc->workspace_min.z};
+    double *maxs[] = {&cc->workspace_max.x, &cc->workspace_max.y, &cc->workspace_max.z};
+    for (int a = 0; a < 3; a++) {
+        char key[64];
+        snprintf(key, sizeof key, "safety.workspace_min_%s", axes[a]);
+        TRY(tp_config_get_double(file, key, *mins[a], -5, 5, mins[a], err, errlen));
+        snprintf(key, sizeof key, "safety.workspace_max_%s", axes[a]);
+        TRY(tp_config_get_double(file, key, *maxs[a], -5, 5, maxs[a], err, errlen));
+        if (*mins[a] >= *maxs[a]) {
+            snprintf(err, errlen, "%s: safety.workspace_min_%s must be below safety.workspace_max_%s",
+                     tp_config_name(file), axes[a], axes[a]);
+            return -1;
+        }
+    }
     TRY(tp_config_check_unused(file, err, errlen));
 #undef TRY
     return 0;
@@ -845,8 +883,7 @@ static int init_session(session *s, char *err, size_t errlen)
     s->motion = tp_motion_load(cfg->motion_path, err, errlen);
     if (!s->motion)
         return -1;
-    tp_controller_config ccfg;
-    tp_controller_default_config(&ccfg);
+    tp_controller_config ccfg = cfg->control;
     ccfg.rate_hz = cfg->control_hz;
     ccfg.stale_input_s = cfg->stale_input_s;
     s->controller = tp_controller_create_for_sim(s->sim, &ccfg, &cfg->retarget, err, errlen);

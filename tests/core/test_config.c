@@ -16,7 +16,7 @@ static const char *good = "# station\n"
                           "duration = 12.5   # seconds\n"
                           "task = \"pick # place\"\n"
                           "\n"
-                          "[camera]\n"
+                          "[camera]   # the head camera\n"
                           "width=640\n"
                           "enabled = yes\n";
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # End-to-end: `teleop run` records an episode that `check` accepts and `info`
 # describes; usage and config errors give the documented exit codes and
-# one-line messages. Usage: cli_test.sh TELEOP_BINARY
+# one-line messages. Usage: cli_test.sh TELEOP_BINARY EXAMPLE_CONFIG
 set -u
 teleop=$1
+example_config=$2
 tmp=$(mktemp -d /tmp/teleop-cli-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 failures=0
@@ -38,6 +39,12 @@ grep -q "typo.ini:2: unknown key 'session.durration'" "$tmp/err" || fail "unknow
 expect_rc 1 "missing config" "$teleop" run --config "$tmp/nope.ini"
 expect_rc 1 "info on missing file" "$teleop" info "$tmp/nope.db"
 grep -q "nope.db" "$tmp/err" || fail "missing episode message names the file"
+
+# --- the documented example config is valid as shipped
+expect_rc 0 "example config" "$teleop" run --config "$example_config" --duration 0.5 --no-record
+printf '[safety]\nworkspace_min_x = 0.5\nworkspace_max_x = 0.1\n' >"$tmp/ws.ini"
+expect_rc 1 "inverted workspace" "$teleop" run --config "$tmp/ws.ini" --duration 0.5 --no-record
+grep -q "safety.workspace_min_x must be below safety.workspace_max_x" "$tmp/err" || fail "workspace message: $(cat "$tmp/err")"
 
 # --- a short recorded session
 printf '[session]\ntask = "pick the cube"\n[camera]\ncrf = 28\n' >"$tmp/ok.ini"
