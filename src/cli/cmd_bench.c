@@ -11,6 +11,7 @@
 #include "teleop/clock.h"
 #include "teleop/controller.h"
 #include "teleop/ik.h"
+#include "teleop/mjcf.h"
 #include "teleop/motion.h"
 #include "teleop/paths.h"
 #include "teleop/sim.h"
@@ -77,13 +78,14 @@ static int write_targets(const tp_chain *c, const char *path, long count)
 static int bench_ik(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"urdf", required_argument, NULL, 'u'},        {"base", required_argument, NULL, 'b'},
+        {"urdf", required_argument, NULL, 'u'},        {"mjcf", required_argument, NULL, 'M'},
+        {"base", required_argument, NULL, 'b'},
         {"tip", required_argument, NULL, 't'},         {"targets", required_argument, NULL, 'T'},
         {"write-targets", required_argument, NULL, 'w'}, {"count", required_argument, NULL, 'n'},
         {"budget-ms", required_argument, NULL, 'B'},   {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *urdf = NULL, *base = NULL, *tip = NULL, *targets = NULL, *out = NULL;
+    const char *urdf = NULL, *mjcf = NULL, *base = NULL, *tip = NULL, *targets = NULL, *out = NULL;
     long count = 10000;
     double budget_ms = 2.0;
     int c;
@@ -92,6 +94,7 @@ static int bench_ik(int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 'u': urdf = optarg; break;
+        case 'M': mjcf = optarg; break;
         case 'b': base = optarg; break;
         case 't': tip = optarg; break;
         case 'T': targets = optarg; break;
@@ -99,7 +102,7 @@ static int bench_ik(int argc, char **argv)
         case 'n': count = atol(optarg); break;
         case 'B': budget_ms = atof(optarg); break;
         case 'h':
-            printf("usage: teleop bench ik --urdf FILE --base LINK --tip LINK --targets FILE [--budget-ms MS]\n"
+            printf("usage: teleop bench ik (--urdf FILE | --mjcf FILE) --base LINK --tip LINK --targets FILE [--budget-ms MS]\n"
                    "       teleop bench ik --urdf FILE --base LINK --tip LINK --write-targets FILE [--count N]\n\n"
                    "Solves every target line 'warm|cold x y z qx qy qz qw s1 ... sN' (tip pose in the base\n"
                    "frame, then one seed per chain joint) and prints per kind:\n"
@@ -112,20 +115,28 @@ static int bench_ik(int argc, char **argv)
         default: return cli_usage_error("bench ik", "unknown option '%s'", argv[optind - 1]);
         }
     }
-    if (!urdf || !base || !tip || (!targets == !out))
-        return cli_usage_error("bench ik", "needs --urdf, --base, --tip and one of --targets or --write-targets");
+    if (!urdf == !mjcf || !base || !tip || (!targets == !out))
+        return cli_usage_error("bench ik", "needs one of --urdf or --mjcf, --base, --tip and one of --targets or "
+                                           "--write-targets");
     char err[512];
-    tp_urdf *u = tp_urdf_load(urdf, err, sizeof err);
-    if (!u) {
-        fprintf(stderr, "teleop bench ik: %s\n", err);
-        return 1;
-    }
     tp_chain chain;
-    int rc = tp_urdf_chain(u, base, tip, &chain, err, sizeof err);
-    tp_urdf_free(u);
-    if (rc != 0) {
-        fprintf(stderr, "teleop bench ik: %s: %s\n", urdf, err);
-        return 1;
+    if (mjcf) {
+        if (tp_mjcf_chain(mjcf, base, tip, &chain, err, sizeof err) != 0) {
+            fprintf(stderr, "teleop bench ik: %s\n", err);
+            return 1;
+        }
+    } else {
+        tp_urdf *u = tp_urdf_load(urdf, err, sizeof err);
+        if (!u) {
+            fprintf(stderr, "teleop bench ik: %s\n", err);
+            return 1;
+        }
+        int rc = tp_urdf_chain(u, base, tip, &chain, err, sizeof err);
+        tp_urdf_free(u);
+        if (rc != 0) {
+            fprintf(stderr, "teleop bench ik: %s: %s\n", urdf, err);
+            return 1;
+        }
     }
     if (out)
         return write_targets(&chain, out, count > 0 ? count : 10000);

@@ -221,67 +221,17 @@ void tp_sim_copy_qpos(const tp_sim *s, double *dst) { memcpy(dst, s->d->qpos, si
 
 int tp_sim_arm_chain(const tp_sim *s, int side, tp_chain *out, char *err, size_t errlen)
 {
-    const mjModel *m = s->m;
     if (side != 0 && side != 1) {
         snprintf(err, errlen, "%s: arm side %d is neither 0 (left) nor 1 (right)", s->path, side);
         return -1;
     }
     const char *site_name = side == 0 ? "left_ee" : "right_ee";
-    int site = mj_name2id(m, mjOBJ_SITE, site_name);
-    if (site < 0) {
-        snprintf(err, errlen, "%s: site '%s' not found", s->path, site_name);
+    if (tp_mjcf_model_chain(s->m, s->path, "torso_link", site_name, out, err, errlen) != 0)
         return -1;
-    }
-    int path[64], n = 0;
-    for (int b = m->site_bodyid[site]; b != s->torso_body; b = m->body_parentid[b]) {
-        if (b == 0 || n == 64) {
-            snprintf(err, errlen, "%s: site '%s' is not below body 'torso_link'", s->path, site_name);
-            return -1;
-        }
-        path[n++] = b;
-    }
-    memset(out, 0, sizeof *out);
-    snprintf(out->base_name, sizeof out->base_name, "torso_link");
-    snprintf(out->tip_name, sizeof out->tip_name, "%s", site_name);
-    tp_pose pending = tp_pose_identity(); /* fixed transform since the last joint frame */
-    for (int k = n - 1; k >= 0; k--) {
-        int b = path[k];
-        tp_pose local = {tp_v3(m->body_pos[3 * b], m->body_pos[3 * b + 1], m->body_pos[3 * b + 2]),
-                         quat_from_mj(m->body_quat + 4 * b)};
-        pending = tp_pose_mul(pending, local);
-        if (m->body_jntnum[b] == 0)
-            continue;
-        int j = m->body_jntadr[b];
-        if (m->body_jntnum[b] != 1 || m->jnt_type[j] != mjJNT_HINGE) {
-            snprintf(err, errlen, "%s: body '%s' on the arm chain must have exactly one hinge joint", s->path,
-                     mj_id2name(m, mjOBJ_BODY, b));
-            return -1;
-        }
-        if (out->n == TP_CHAIN_MAX_JOINTS) {
-            snprintf(err, errlen, "%s: arm chain has too many joints", s->path);
-            return -1;
-        }
-        int i = out->n++;
-        tp_vec3 jp = tp_v3(m->jnt_pos[3 * j], m->jnt_pos[3 * j + 1], m->jnt_pos[3 * j + 2]);
-        out->origin[i] = tp_pose_mul(pending, (tp_pose){jp, tp_quat_identity()});
-        out->axis[i] = tp_v3_normalize(tp_v3(m->jnt_axis[3 * j], m->jnt_axis[3 * j + 1], m->jnt_axis[3 * j + 2]));
-        out->lower[i] = m->jnt_limited[j] ? m->jnt_range[2 * j] : -2 * M_PI;
-        out->upper[i] = m->jnt_limited[j] ? m->jnt_range[2 * j + 1] : 2 * M_PI;
-        const char *jn = mj_id2name(m, mjOBJ_JOINT, j);
-        snprintf(out->joint_name[i], TP_NAME_MAX, "%s", jn ? jn : "");
-        out->max_velocity[i] = INFINITY;
-        for (int a = 0; a < TP_SIM_ACTION_DIMS; a++)
-            if (jn && !strcmp(s->names[a], jn))
-                out->max_velocity[i] = s->max_velocity[a];
-        pending = (tp_pose){tp_v3_scale(jp, -1.0), tp_quat_identity()};
-    }
     if (out->n != TP_SIM_ARM_DOF) {
         snprintf(err, errlen, "%s: arm chain to '%s' has %d joints, expected %d", s->path, site_name, out->n,
                  TP_SIM_ARM_DOF);
         return -1;
     }
-    tp_pose site_local = {tp_v3(m->site_pos[3 * site], m->site_pos[3 * site + 1], m->site_pos[3 * site + 2]),
-                          quat_from_mj(m->site_quat + 4 * site)};
-    out->tip = tp_pose_mul(pending, site_local);
     return 0;
 }

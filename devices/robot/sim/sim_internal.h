@@ -18,4 +18,8 @@ struct tp_sim {
     int torso_body;
 };
 
+/* Chain from base body to tip (site, else body) of a loaded model. */
+int tp_mjcf_model_chain(const mjModel *m, const char *path, const char *base_body, const char *tip, tp_chain *out,
+                        char *err, size_t errlen);
+
 #endif
