@@ -37,6 +37,10 @@ typedef struct tp_controller_config {
     tp_one_euro_params wrist_position_filter; /* default min_cutoff 1.5 Hz, beta 4 */
     tp_one_euro_params wrist_rotation_filter; /* default min_cutoff 1.5 Hz, beta 2 */
     tp_vec3 workspace_min, workspace_max;     /* wrist box, torso frame (m) */
+    /* Arm chains in the robot model, by name: base body/link and tip (site or
+     * body) per side; defaults "torso_link", "left_ee", "right_ee". */
+    char arm_base[64];
+    char arm_tip[2][64];
 } tp_controller_config;
 
 void tp_controller_default_config(tp_controller_config *cfg);

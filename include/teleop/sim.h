@@ -38,6 +38,9 @@ double tp_sim_joint_max_velocity(const tp_sim *sim, int i);
  * end-effector site ("left_ee"/"right_ee"), in torso coordinates. */
 int tp_sim_arm_chain(const tp_sim *sim, int side, tp_chain *out, char *err, size_t errlen);
 
+/* Any serial chain of the model: base body to tip (site, else body). */
+int tp_sim_chain(const tp_sim *sim, const char *base, const char *tip, tp_chain *out, char *err, size_t errlen);
+
 /* Position targets for the actuators, action order (clamped to limits). */
 void tp_sim_set_targets(tp_sim *sim, const double *q_target);
 /* Places the robot at q (action order, clamped to limits) at rest, with the

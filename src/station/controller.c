@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,6 +62,9 @@ void tp_controller_default_config(tp_controller_config *cfg)
     cfg->wrist_rotation_filter = (tp_one_euro_params){.min_cutoff = 1.5, .beta = 2.0, .d_cutoff = 1.0};
     cfg->workspace_min = tp_v3(-0.10, -0.60, -0.30);
     cfg->workspace_max = tp_v3(0.60, 0.60, 0.50);
+    snprintf(cfg->arm_base, sizeof cfg->arm_base, "torso_link");
+    snprintf(cfg->arm_tip[0], sizeof cfg->arm_tip[0], "left_ee");
+    snprintf(cfg->arm_tip[1], sizeof cfg->arm_tip[1], "right_ee");
 }
 
 tp_controller *tp_controller_create(const tp_controller_config *cfg, const tp_retarget_config *rcfg,

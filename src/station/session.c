@@ -225,6 +225,20 @@ int tp_session_apply_config(tp_session_config *cfg, tp_config *file, char *err, 
     TRY(tp_config_get_double(file, "calibration.robot_anchor_z", cal->robot_anchor.z, -10, 10,
                              &cal->robot_anchor.z, err, errlen));
     tp_controller_config *cc = &cfg->control;
+    {
+        const char *names[3] = {cc->arm_base, cc->arm_tip[0], cc->arm_tip[1]};
+        static const char *const keys[3] = {"robot.arm_base", "robot.left_arm_tip", "robot.right_arm_tip"};
+        char *dst[3] = {cc->arm_base, cc->arm_tip[0], cc->arm_tip[1]};
+        for (int k = 0; k < 3; k++) {
+            TRY(tp_config_get_string(file, keys[k], names[k], &names[k], err, errlen));
+            if (strlen(names[k]) >= sizeof cc->arm_base) {
+                snprintf(err, errlen, "%s: %s: name longer than 63 characters", tp_config_name(file), keys[k]);
+                return -1;
+            }
+            if (dst[k] != names[k])
+                memmove(dst[k], names[k], strlen(names[k]) + 1);
+        }
+    }
     TRY(tp_config_get_bool(file, "filter.wrists", cc->filter_wrists, &cc->filter_wrists, err, errlen));
     TRY(tp_config_get_double(file, "filter.position_min_cutoff", cc->wrist_position_filter.min_cutoff, 0.01, 100,
                              &cc->wrist_position_filter.min_cutoff, err, errlen));

@@ -46,6 +46,16 @@ printf '[safety]\nworkspace_min_x = 0.5\nworkspace_max_x = 0.1\n' >"$tmp/ws.ini"
 expect_rc 1 "inverted workspace" "$teleop" run --config "$tmp/ws.ini" --duration 0.5 --no-record
 grep -q "safety.workspace_min_x must be below safety.workspace_max_x" "$tmp/err" || fail "workspace message: $(cat "$tmp/err")"
 
+# --- arm chains chosen by name in the config
+printf '[robot]\nleft_arm_tip = left_hand_palm_link\nright_arm_tip = right_hand_palm_link\n' >"$tmp/chain.ini"
+expect_rc 0 "chains by name" "$teleop" run --config "$tmp/chain.ini" --duration 0.5 --no-record
+printf '[robot]\nleft_arm_tip = right_ee\n' >"$tmp/chain2.ini"
+expect_rc 1 "crossed chain" "$teleop" run --config "$tmp/chain2.ini" --duration 0.5 --no-record
+grep -q "not the robot's left arm joints" "$tmp/err" || fail "crossed chain message: $(cat "$tmp/err")"
+printf '[robot]\narm_base = pelvis\n' >"$tmp/chain3.ini"
+expect_rc 1 "unknown base" "$teleop" run --config "$tmp/chain3.ini" --duration 0.5 --no-record
+grep -q "base body 'pelvis' not found" "$tmp/err" || fail "unknown base message: $(cat "$tmp/err")"
+
 # --- a short recorded session
 printf '[session]\ntask = "pick the cube"\n[camera]\ncrf = 28\n' >"$tmp/ok.ini"
 start=$(date +%s.%N)

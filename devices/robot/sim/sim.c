@@ -219,6 +219,11 @@ int tp_sim_qpos_size(const tp_sim *s) { return s->m->nq; }
 
 void tp_sim_copy_qpos(const tp_sim *s, double *dst) { memcpy(dst, s->d->qpos, sizeof(double) * (size_t)s->m->nq); }
 
+int tp_sim_chain(const tp_sim *s, const char *base, const char *tip, tp_chain *out, char *err, size_t errlen)
+{
+    return tp_mjcf_model_chain(s->m, s->path, base, tip, out, err, errlen);
+}
+
 int tp_sim_arm_chain(const tp_sim *s, int side, tp_chain *out, char *err, size_t errlen)
 {
     if (side != 0 && side != 1) {
