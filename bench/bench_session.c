@@ -54,9 +54,10 @@ int main(int argc, char **argv)
            st.render_median_ms);
     printf("encoder: %lld frames, encode median %.2f ms/frame, %.2f Mbit/s\n", (long long)st.frames_encoded,
            st.encode_median_ms, (double)st.bytes_video * 8 / 1e6 / seconds);
-    printf("recorder: %lld state+action rows (%.1f rows/s), %lld operator frames, %.2f MB/s to disk\n",
-           (long long)st.samples_recorded, (double)st.samples_recorded / seconds, (long long)st.operator_frames,
-           file_mb / seconds);
+    printf("recorder: %lld state+action rows (%.1f rows/s, %lld dropped), %lld operator frames (%lld dropped), "
+           "%.2f MB/s to disk\n",
+           (long long)st.samples_recorded, (double)st.samples_recorded / seconds, (long long)st.samples_dropped,
+           (long long)st.operator_frames, (long long)st.operator_frames_dropped, file_mb / seconds);
     printf("stop-to-final: %.3f s; wall %.2f s; process CPU %.2f s (%.0f%% of one core); peak RSS %.1f MB\n",
            st.stop_to_final_s, st.wall_s, cpu, 100 * cpu / st.wall_s, (double)ru1.ru_maxrss / 1024);
     return 0;

@@ -66,6 +66,8 @@ typedef struct tp_session_stats {
     int64_t frames_dropped;    /* encoder queue full */
     int64_t frames_encoded;
     int64_t samples_recorded;  /* state/action rows */
+    int64_t samples_dropped;   /* state/action rows lost to a full recorder queue (first one is an event) */
+    int64_t operator_frames_dropped;
     int64_t operator_frames;
     int64_t bytes_video;
     double render_median_ms;

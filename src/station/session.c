@@ -33,6 +33,7 @@
 typedef enum event_code {
     EV_CONTROL, /* a change in the controller's state; kind says which */
     EV_DEADLINE_MISS,
+    EV_RECORDER_BEHIND,
     EV_WATCHDOG_STALL,
     EV_WATCHDOG_RESUMED,
     EV_FRAME_DROPPED,
@@ -354,7 +355,8 @@ static void *device_thread(void *arg)
         tp_motion_sample(s->motion, t, s->cfg->loop_motion, &f);
         f.t_ns = now;
         (void)tp_ring_push(&s->op_to_control, &f);
-        (void)tp_ring_push(&s->op_to_recorder, &f);
+        if (!tp_ring_push(&s->op_to_recorder, &f))
+            s->stats->operator_frames_dropped++;
         next += period;
         if (next < now)
             next = now + period;
@@ -391,6 +393,8 @@ static void *control_thread(void *arg)
 
     int64_t next = s->t_start_ns;
     int64_t last_start = 0;
+    const int64_t snapshot_period = (int64_t)llround(1e9 / (4.0 * cfg->video.fps));
+    int64_t last_snapshot = 0;
     /* Before the first frame, input counts as stale: its arrival is an event. */
     unsigned last_flags = TP_CONTROL_INPUT_STALE;
     while (!stopping(s)) {
@@ -427,12 +431,19 @@ static void *control_thread(void *arg)
                 cs->action[i] = (float)command[i];
             }
             tp_ring_commit(&s->samples);
+        } else if (s->stats->samples_dropped++ == 0) {
+            push_event(&s->control_events, t_state, EV_RECORDER_BEHIND, 0);
         }
-        unsigned char *snap = tp_ring_reserve(&s->snapshots);
-        if (snap) {
-            memcpy(snap, &t_state, sizeof t_state);
-            tp_sim_copy_qpos(s->sim, (double *)(snap + sizeof(int64_t)));
-            tp_ring_commit(&s->snapshots);
+        /* Snapshots at four times the camera rate: the ring of eight then
+         * always holds one a few milliseconds old for the camera to take. */
+        if (t_state - last_snapshot >= snapshot_period) {
+            unsigned char *snap = tp_ring_reserve(&s->snapshots);
+            if (snap) {
+                memcpy(snap, &t_state, sizeof t_state);
+                tp_sim_copy_qpos(s->sim, (double *)(snap + sizeof(int64_t)));
+                tp_ring_commit(&s->snapshots);
+                last_snapshot = t_state;
+            }
         }
         int64_t done = tp_now_ns();
         if (s->period_count < s->period_cap)
@@ -650,6 +661,7 @@ static const char *event_kind(event_code c)
     switch (c) {
     case EV_CONTROL: return "control";
     case EV_DEADLINE_MISS: return "deadline_miss";
+    case EV_RECORDER_BEHIND: return "recorder_behind";
     case EV_WATCHDOG_STALL: return "watchdog_control_stall";
     case EV_WATCHDOG_RESUMED: return "watchdog_control_resumed";
     case EV_FRAME_DROPPED: return "frame_dropped";
