@@ -3,12 +3,20 @@
 #ifndef TELEOP_CLI_H
 #define TELEOP_CLI_H
 
+#include "teleop/session.h"
+
 int cmd_run(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
 int cmd_retarget(int argc, char **argv);
+
+/* Default session config, with the station file at path applied (NULL:
+ * none). On error prints "teleop SUB: message" and returns -1; on success
+ * *file is the loaded config (owned by the caller; the session config
+ * borrows its strings). */
+int cli_session_config(const char *sub, const char *path, tp_session_config *cfg, tp_config **file);
 
 /* Prints "teleop SUB: msg" on stderr and returns 2. */
 int cli_usage_error(const char *sub, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -38,16 +38,9 @@ int cmd_retarget(int argc, char **argv)
         return cli_usage_error("retarget", "-o NEW_EPISODE is required");
     char err[1024];
     tp_session_config cfg;
-    tp_session_default_config(&cfg);
     tp_config *file = NULL;
-    if (config_path) {
-        file = tp_config_load(config_path, err, sizeof err);
-        if (!file || tp_session_apply_config(&cfg, file, err, sizeof err) != 0) {
-            fprintf(stderr, "teleop retarget: %s\n", err);
-            tp_config_free(file);
-            return 1;
-        }
-    }
+    if (cli_session_config("retarget", config_path, &cfg, &file) != 0)
+        return 1;
     static char model[4096], motion[4096];
     tp_offline_stats st;
     int rc = tp_session_resolve_paths(&cfg, model, motion, sizeof model, err, sizeof err);

@@ -38,6 +38,23 @@ static void run_help(void)
            "the episode (outcome 'stopped').\n");
 }
 
+int cli_session_config(const char *sub, const char *path, tp_session_config *cfg, tp_config **file)
+{
+    char err[1024];
+    tp_session_default_config(cfg);
+    *file = NULL;
+    if (!path)
+        return 0;
+    *file = tp_config_load(path, err, sizeof err);
+    if (!*file || tp_session_apply_config(cfg, *file, err, sizeof err) != 0) {
+        fprintf(stderr, "teleop %s: %s\n", sub, err);
+        tp_config_free(*file);
+        *file = NULL;
+        return -1;
+    }
+    return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -79,20 +96,9 @@ int cmd_run(int argc, char **argv)
 
     char err[1024];
     tp_session_config cfg;
-    tp_session_default_config(&cfg);
     tp_config *file = NULL;
-    if (config_path) {
-        file = tp_config_load(config_path, err, sizeof err);
-        if (!file) {
-            fprintf(stderr, "teleop run: %s\n", err);
-            return 1;
-        }
-        if (tp_session_apply_config(&cfg, file, err, sizeof err) != 0) {
-            fprintf(stderr, "teleop run: %s\n", err);
-            tp_config_free(file);
-            return 1;
-        }
-    }
+    if (cli_session_config("run", config_path, &cfg, &file) != 0)
+        return 1;
     if (duration > 0)
         cfg.duration_s = duration;
     if (out)
