@@ -49,15 +49,63 @@ static void check_integrity(checker *c, sqlite3 *db)
     sqlite3_finalize(st);
 }
 
-static void check_tables(checker *c, sqlite3 *db)
+/* Every table and column of format v1, so a file missing one is reported
+ * by name rather than failing later on a query. */
+static void check_schema(checker *c, sqlite3 *db)
 {
-    static const char *const tables[] = {"meta", "streams", "samples", "video_packets", "events"};
-    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+    static const struct {
+        const char *table, *columns[13];
+    } schema[] = {
+        {"meta", {"key", "value"}},
+        {"streams",
+         {"id", "name", "kind", "dtype", "dims", "names", "units", "rate_hz", "codec", "width", "height", "extradata"}},
+        {"samples", {"stream_id", "seq", "t_ns", "data", "crc32"}},
+        {"video_packets", {"stream_id", "seq", "pts", "t_ns", "keyframe", "data", "crc32"}},
+        {"events", {"id", "t_ns", "kind", "detail"}},
+        {"tags", {"name"}},
+        {"notes", {"id", "t_unix_ns", "author", "text"}},
+    };
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1, &st, NULL) != SQLITE_OK) {
+        problem(c, "schema unreadable: %s", sqlite3_errmsg(db));
+        return;
+    }
+    for (size_t i = 0; i < sizeof schema / sizeof schema[0]; i++) {
+        sqlite3_bind_text(st, 1, schema[i].table, -1, SQLITE_STATIC);
+        for (size_t k = 0; k < 13 && schema[i].columns[k]; k++) {
+            sqlite3_bind_text(st, 2, schema[i].columns[k], -1, SQLITE_STATIC);
+            int rc = sqlite3_step(st);
+            sqlite3_reset(st);
+            if (rc == SQLITE_ROW)
+                continue;
+            if (k == 0)
+                problem(c, "table '%s' is missing", schema[i].table);
+            else
+                problem(c, "table '%s' has no column '%s'", schema[i].table, schema[i].columns[k]);
+            if (k == 0)
+                break;
+        }
+    }
+    sqlite3_finalize(st);
+}
+
+/* Rows that belong to no stream of their kind are invisible to every
+ * reader: data was lost or spliced in. */
+static void check_orphans(checker *c, sqlite3 *db)
+{
+    static const char *const sql[] = {
+        "SELECT count(*) FROM samples WHERE stream_id NOT IN (SELECT id FROM streams WHERE kind != 'camera')",
+        "SELECT count(*) FROM video_packets WHERE stream_id NOT IN (SELECT id FROM streams WHERE kind = 'camera')",
+    };
+    static const char *const what[] = {"samples", "video packets"};
+    for (int i = 0; i < 2; i++) {
         sqlite3_stmt *st;
-        sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?", -1, &st, NULL);
-        sqlite3_bind_text(st, 1, tables[i], -1, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_ROW)
-            problem(c, "table '%s' is missing", tables[i]);
+        if (sqlite3_prepare_v2(db, sql[i], -1, &st, NULL) != SQLITE_OK) {
+            problem(c, "%s unreadable: %s", what[i], sqlite3_errmsg(db));
+            continue;
+        }
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0)
+            problem(c, "%lld %s belong to no stream of their kind", (long long)sqlite3_column_int64(st, 0), what[i]);
         sqlite3_finalize(st);
     }
 }
@@ -82,18 +130,25 @@ static void check_rate(checker *c, const tp_stream_info *s)
 static void check_samples(checker *c, sqlite3 *db, const tp_stream_info *s)
 {
     sqlite3_stmt *st;
-    sqlite3_prepare_v2(db, "SELECT seq, t_ns, length(data), typeof(data) FROM samples WHERE stream_id = ? ORDER BY seq",
-                       -1, &st, NULL);
+    if (sqlite3_prepare_v2(db, "SELECT seq, t_ns, data, crc32 FROM samples WHERE stream_id = ? ORDER BY seq", -1, &st,
+                           NULL) != SQLITE_OK) {
+        problem(c, "stream '%s': samples unreadable: %s", s->name, sqlite3_errmsg(db));
+        return;
+    }
     sqlite3_bind_int(st, 1, s->id);
     int64_t expect = 0, last_t = INT64_MIN;
-    int bad_size = 0, bad_seq = 0, bad_time = 0;
+    int bad_size = 0, bad_seq = 0, bad_time = 0, bad_crc = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t seq = sqlite3_column_int64(st, 0), t = sqlite3_column_int64(st, 1);
-        int len = sqlite3_column_int(st, 2);
+        const void *data = sqlite3_column_blob(st, 2);
+        int len = sqlite3_column_bytes(st, 2);
         if (len != 4 * s->dims && !bad_size++)
             problem(c, "stream '%s': sample %lld has %d bytes, expected %d (%d float32)", s->name, (long long)seq,
                     len, 4 * s->dims, s->dims);
+        if (tp_episode_crc32(data, (size_t)len) != (uint32_t)sqlite3_column_int64(st, 3) && !bad_crc++)
+            problem(c, "stream '%s': sample %lld does not match its crc32 (data changed after recording)", s->name,
+                    (long long)seq);
         if (seq != expect && !bad_seq++)
             problem(c, "stream '%s': sample sequence jumps from %lld to %lld (rows missing)", s->name,
                     (long long)expect - 1, (long long)seq);
@@ -109,42 +164,56 @@ static void check_samples(checker *c, sqlite3 *db, const tp_stream_info *s)
     check_rate(c, s);
 }
 
-static void check_video(checker *c, tp_episode *ep, const tp_stream_info *s)
+static void check_video(checker *c, sqlite3 *db, const tp_stream_info *s)
 {
     char err[256];
     if (s->width <= 0 || s->height <= 0) {
         problem(c, "camera '%s': invalid frame size %dx%d", s->name, s->width, s->height);
         return;
     }
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT seq, pts, t_ns, keyframe, data, crc32 FROM video_packets WHERE stream_id = ?"
+                           " ORDER BY seq",
+                           -1, &st, NULL) != SQLITE_OK) {
+        problem(c, "camera '%s': packets unreadable: %s", s->name, sqlite3_errmsg(db));
+        return;
+    }
+    sqlite3_bind_int(st, 1, s->id);
     tp_video_decoder *dec = tp_video_decoder_create(s->codec, s->extradata, s->extradata_size, s->width, s->height, err,
                                                      sizeof err);
     if (!dec) {
         problem(c, "camera '%s': %s", s->name, err);
+        sqlite3_finalize(st);
         return;
     }
-    tp_episode_cursor *cur = tp_episode_cursor_open(ep, s->id);
-    if (!cur) {
-        problem(c, "camera '%s': packets unreadable", s->name);
-        tp_video_decoder_destroy(dec);
-        return;
-    }
-    tp_episode_row row;
     int64_t expect = 0, last_t = INT64_MIN, last_pts = INT64_MIN, frames = 0;
-    int rc, bad_seq = 0, bad_time = 0, bad_pkt = 0, bad_frame = 0;
+    int rc, bad_seq = 0, bad_time = 0, bad_pkt = 0, bad_frame = 0, bad_crc = 0;
     tp_video_frame fr;
-    while ((rc = tp_episode_cursor_next(cur, &row)) == 1) {
-        if (row.seq == 0 && !row.keyframe)
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t seq = sqlite3_column_int64(st, 0), pts = sqlite3_column_int64(st, 1), t = sqlite3_column_int64(st, 2);
+        bool key = sqlite3_column_int(st, 3) != 0;
+        const uint8_t *data = sqlite3_column_blob(st, 4);
+        size_t size = (size_t)sqlite3_column_bytes(st, 4);
+        if (tp_episode_crc32(data, size) != (uint32_t)sqlite3_column_int64(st, 5) && !bad_crc++)
+            problem(c, "camera '%s': packet %lld does not match its crc32 (data changed after recording)", s->name,
+                    (long long)seq);
+        if (seq == 0 && !key)
             problem(c, "camera '%s': the first packet is not a keyframe", s->name);
-        if (row.seq != expect && !bad_seq++)
+        if (seq != expect && !bad_seq++)
             problem(c, "camera '%s': packet sequence jumps from %lld to %lld (packets missing)", s->name,
-                    (long long)expect - 1, (long long)row.seq);
-        if ((row.t_ns <= last_t || row.pts <= last_pts) && !bad_time++)
-            problem(c, "camera '%s': timestamp of packet %lld does not increase", s->name, (long long)row.seq);
-        expect = row.seq + 1;
-        last_t = row.t_ns;
-        last_pts = row.pts;
-        if (tp_video_decoder_send(dec, row.bytes, row.size, row.pts, err, sizeof err) != 0 && !bad_pkt++)
-            problem(c, "camera '%s': packet %lld does not decode: %s", s->name, (long long)row.seq, err);
+                    (long long)expect - 1, (long long)seq);
+        if ((t <= last_t || pts <= last_pts) && !bad_time++)
+            problem(c, "camera '%s': timestamp of packet %lld does not increase", s->name, (long long)seq);
+        expect = seq + 1;
+        last_t = t;
+        last_pts = pts;
+        if (size == 0 || tp_video_decoder_send(dec, data, size, pts, err, sizeof err) != 0) {
+            if (!bad_pkt++)
+                problem(c, "camera '%s': packet %lld does not decode: %s", s->name, (long long)seq,
+                        size ? err : "empty");
+            continue;
+        }
         int r;
         while ((r = tp_video_decoder_receive(dec, &fr, err, sizeof err)) == 1) {
             frames++;
@@ -153,10 +222,11 @@ static void check_video(checker *c, tp_episode *ep, const tp_stream_info *s)
                         s->height);
         }
         if (r < 0 && !bad_pkt++)
-            problem(c, "camera '%s': packet %lld does not decode: %s", s->name, (long long)row.seq, err);
+            problem(c, "camera '%s': packet %lld does not decode: %s", s->name, (long long)seq, err);
     }
-    if (rc < 0)
-        problem(c, "camera '%s': packets unreadable", s->name);
+    if (rc != SQLITE_DONE)
+        problem(c, "camera '%s': packets unreadable: %s", s->name, sqlite3_errmsg(db));
+    sqlite3_finalize(st);
     tp_video_decoder_send(dec, NULL, 0, 0, err, sizeof err);
     int r;
     while ((r = tp_video_decoder_receive(dec, &fr, err, sizeof err)) == 1)
@@ -166,7 +236,6 @@ static void check_video(checker *c, tp_episode *ep, const tp_stream_info *s)
     if (frames != s->count)
         problem(c, "camera '%s': %lld packets decoded to %lld frames", s->name, (long long)s->count,
                 (long long)frames);
-    tp_episode_cursor_close(cur);
     tp_video_decoder_destroy(dec);
     check_rate(c, s);
 }
@@ -185,7 +254,8 @@ int tp_episode_check(const char *path, FILE *report)
         problem(&c, "cannot open: %s", db ? sqlite3_errmsg(db) : "out of memory");
     } else {
         check_integrity(&c, db);
-        check_tables(&c, db);
+        check_schema(&c, db);
+        check_orphans(&c, db);
         const char *ver = tp_episode_meta(ep, "format_version");
         if (!ver || atoi(ver) != TP_EPISODE_FORMAT_VERSION)
             problem(&c, "meta 'format_version' is %s, expected %d", ver ? ver : "missing", TP_EPISODE_FORMAT_VERSION);
@@ -194,7 +264,7 @@ int tp_episode_check(const char *path, FILE *report)
         for (int i = 0; i < tp_episode_stream_count(ep); i++) {
             const tp_stream_info *s = tp_episode_stream(ep, i);
             if (s->kind == TP_STREAM_CAMERA)
-                check_video(&c, ep, s);
+                check_video(&c, db, s);
             else
                 check_samples(&c, db, s);
         }

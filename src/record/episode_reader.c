@@ -74,32 +74,35 @@ static char *dup_col(sqlite3_stmt *st, int col)
     return strdup(t ? (const char *)t : "");
 }
 
-/* Parses a JSON array of strings written by the writer. */
-static char **parse_names(const char *json, int dims)
+/* Dimension names from the streams.names JSON array (SQLite's json_each);
+ * entries not stored are "". */
+static char **parse_names(tp_episode *ep, const char *json, int dims, const char *stream, char *err, size_t errlen)
 {
     char **names = calloc((size_t)(dims > 0 ? dims : 1), sizeof *names);
-    if (!names)
+    if (!names) {
+        snprintf(err, errlen, "%s: out of memory", ep->path);
         return NULL;
-    const char *p = json ? strchr(json, '[') : NULL;
-    for (int i = 0; i < dims; i++) {
-        const char *q = p ? strchr(p, '"') : NULL;
-        char *out = NULL;
-        if (q) {
-            q++;
-            size_t len = strlen(q);
-            out = malloc(len + 1);
-            size_t o = 0;
-            while (out && *q && *q != '"') {
-                if (*q == '\\' && q[1])
-                    q++;
-                out[o++] = *q++;
-            }
-            if (out)
-                out[o] = '\0';
-            p = *q ? q + 1 : q;
-        }
-        names[i] = out ? out : strdup("");
     }
+    int rc = SQLITE_DONE;
+    if (json) {
+        sqlite3_stmt *st;
+        rc = sqlite3_prepare_v2(ep->db, "SELECT key, value FROM json_each(?) WHERE type != 'null'", -1, &st, NULL);
+        if (rc == SQLITE_OK) {
+            sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC);
+            while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                int k = sqlite3_column_int(st, 0);
+                if (k >= 0 && k < dims && !names[k])
+                    names[k] = dup_col(st, 1);
+            }
+        }
+        sqlite3_finalize(st);
+    }
+    for (int i = 0; i < dims; i++)
+        if (!names[i])
+            names[i] = strdup("");
+    if (rc != SQLITE_DONE)
+        snprintf(err, errlen, "%s: stream '%s': names is not a JSON array: %s", ep->path, stream,
+                 sqlite3_errmsg(ep->db));
     return names;
 }
 
@@ -125,7 +128,18 @@ static int load_streams(tp_episode *ep, char *err, size_t errlen)
         s->name = dup_col(st, 1);
         s->kind_name = dup_col(st, 2);
         s->info.dims = sqlite3_column_int(st, 3);
-        s->dim_names = parse_names((const char *)sqlite3_column_text(st, 4), s->info.dims);
+        if (s->info.dims < 0 || s->info.dims > 1 << 20) {
+            snprintf(err, errlen, "%s: stream '%s': invalid dims %d", ep->path, s->name ? s->name : "", s->info.dims);
+            sqlite3_finalize(st);
+            return -1;
+        }
+        err[0] = '\0';
+        s->dim_names =
+            parse_names(ep, (const char *)sqlite3_column_text(st, 4), s->info.dims, s->name ? s->name : "", err, errlen);
+        if (err[0]) {
+            sqlite3_finalize(st);
+            return -1;
+        }
         s->units = dup_col(st, 5);
         s->info.rate_hz = sqlite3_column_double(st, 6);
         s->codec = dup_col(st, 7);
@@ -138,15 +152,15 @@ static int load_streams(tp_episode *ep, char *err, size_t errlen)
                 memcpy(s->extradata, sqlite3_column_blob(st, 10), (size_t)xn);
             s->info.extradata_size = s->extradata ? (size_t)xn : 0;
         }
+        if (!s->name || !s->kind_name || !s->units || !s->codec || !s->dim_names) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
         static const char *const kinds[] = {"camera", "state", "action", "operator", "other"};
         s->info.kind = TP_STREAM_OTHER;
         for (int k = 0; k < 5; k++)
             if (!strcmp(s->kind_name, kinds[k]))
                 s->info.kind = (tp_stream_kind)k;
-        if (!s->name || !s->kind_name || !s->units || !s->codec || !s->dim_names) {
-            rc = SQLITE_NOMEM;
-            break;
-        }
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
@@ -271,6 +285,15 @@ void tp_episode_close(tp_episode *ep)
         sqlite3_close(ep->db);
     free(ep->path);
     free(ep);
+}
+
+int tp_episode_meta_at(const tp_episode *ep, int index, const char **key, const char **value)
+{
+    if (index < 0 || index >= ep->nmeta)
+        return -1;
+    *key = ep->meta_keys[index];
+    *value = ep->meta_values[index];
+    return 0;
 }
 
 const char *tp_episode_meta(const tp_episode *ep, const char *key)

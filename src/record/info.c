@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "episode_schema.h"
 #include "teleop/episode.h"
 
 static void json_string(FILE *out, const char *s)
@@ -69,19 +70,16 @@ int tp_episode_info(const char *path, bool json, FILE *out, FILE *err_out)
     if (json) {
         fputs("{\"path\":", out);
         json_string(out, path);
-        fprintf(out, ",\"file_size\":%lld,\"duration_s\":%.6f,\"format_version\":%s,\"meta\":{", size, duration,
-                tp_episode_meta(ep, "format_version") ? tp_episode_meta(ep, "format_version") : "null");
-        bool first = true;
-        for (size_t k = 0; k < sizeof meta_keys / sizeof meta_keys[0]; k++) {
-            const char *v = tp_episode_meta(ep, meta_keys[k]);
-            if (!v)
-                continue;
-            if (!first)
+        /* The reader accepted the file, so its format is this version. */
+        fprintf(out, ",\"file_size\":%lld,\"duration_s\":%.6f,\"format_version\":%d,\"meta\":{", size, duration,
+                TP_EPISODE_FORMAT_VERSION);
+        const char *key, *value;
+        for (int k = 0; tp_episode_meta_at(ep, k, &key, &value) == 0; k++) {
+            if (k)
                 fputc(',', out);
-            first = false;
-            json_string(out, meta_keys[k]);
+            json_string(out, key);
             fputc(':', out);
-            json_string(out, v);
+            json_string(out, value);
         }
         fputs("},\"streams\":[", out);
         for (int i = 0; i < tp_episode_stream_count(ep); i++) {

@@ -26,6 +26,8 @@ struct tp_video_decoder {
     struct SwsContext *sws;
     uint8_t *rgb;
     size_t rgb_size;
+    uint8_t *in; /* packet bytes plus the zero padding libavcodec reads past the end */
+    unsigned in_size;
     int sws_w, sws_h, sws_fmt;
 };
 
@@ -106,8 +108,9 @@ tp_video_encoder *tp_video_encoder_create(const tp_video_encoder_config *cfg, ch
     if (h264) {
         av_opt_set(c->priv_data, "preset", cfg->preset && cfg->preset[0] ? cfg->preset : "veryfast", 0);
         av_opt_set_int(c->priv_data, "crf", cfg->crf, 0);
-        /* Fixed keyframe cadence so review can seek to any second. */
-        av_opt_set(c->priv_data, "x264-params", "scenecut=0:open-gop=0", 0);
+        /* Fixed keyframe cadence so review can seek to any second; SPS/PPS
+         * only in the extradata, so every packet is one frame's slices. */
+        av_opt_set(c->priv_data, "x264-params", "scenecut=0:open-gop=0:repeat-headers=0", 0);
         c->keyint_min = c->gop_size;
     } else {
         c->level = 1; /* self-contained frames, no extradata needed to decode */
@@ -249,6 +252,7 @@ void tp_video_decoder_destroy(tp_video_decoder *d)
         return;
     sws_freeContext(d->sws);
     free(d->rgb);
+    av_freep(&d->in);
     av_packet_free(&d->pkt);
     av_frame_free(&d->frame);
     avcodec_free_context(&d->ctx);
@@ -262,12 +266,20 @@ int tp_video_decoder_send(tp_video_decoder *d, const uint8_t *data, size_t size,
     if (!data) {
         rc = avcodec_send_packet(d->ctx, NULL);
     } else {
-        av_packet_unref(d->pkt);
-        if ((rc = av_new_packet(d->pkt, (int)size)) < 0) {
-            av_err(err, errlen, "video: packet", rc);
+        if (size > INT32_MAX - AV_INPUT_BUFFER_PADDING_SIZE) {
+            snprintf(err, errlen, "video: packet of %zu bytes is too large", size);
             return -1;
         }
-        memcpy(d->pkt->data, data, size);
+        /* One buffer reused for every packet (grown when needed). */
+        av_fast_padded_malloc(&d->in, &d->in_size, size);
+        if (!d->in) {
+            snprintf(err, errlen, "video: out of memory for a %zu-byte packet", size);
+            return -1;
+        }
+        memcpy(d->in, data, size);
+        av_packet_unref(d->pkt);
+        d->pkt->data = d->in;
+        d->pkt->size = (int)size;
         d->pkt->pts = pts;
         d->pkt->dts = pts;
         rc = avcodec_send_packet(d->ctx, d->pkt);
