@@ -22,6 +22,7 @@
 static char dir[] = "/tmp/teleop-episode-XXXXXX";
 static const char *names28[28];
 static char name_buf[28][16];
+static const char tricky_name[] = "say \"hi\" \\ \xc3\xa9\t";
 
 enum { RATE = 500, SECONDS = 2, FRAMES = 60, W = 320, H = 240 };
 static const int64_t T0 = 1000000000LL;
@@ -111,6 +112,7 @@ static int setup(void **state)
         snprintf(name_buf[i], sizeof name_buf[i], "joint_%d", i);
         names28[i] = name_buf[i];
     }
+    names28[3] = tricky_name; /* stored as JSON: must survive quoting */
     return mkdtemp(dir) ? 0 : -1;
 }
 
@@ -138,7 +140,9 @@ static void test_roundtrip(void **state)
     char wal[300];
     snprintf(wal, sizeof wal, "%s-wal", path);
     struct stat sb;
-    assert_true(stat(wal, &sb) != 0 || sb.st_size == 0); /* final: no pending WAL */
+    char shm[300];
+    snprintf(shm, sizeof shm, "%s-shm", path);
+    assert_true(stat(wal, &sb) != 0 && stat(shm, &sb) != 0); /* final: one file */
     char again[512];
     assert_null(tp_episode_writer_create(path, again, sizeof again)); /* never overwrites */
 
@@ -154,6 +158,7 @@ static void test_roundtrip(void **state)
     assert_int_equal(s->kind, TP_STREAM_STATE);
     assert_int_equal(s->dims, 28);
     assert_string_equal(s->dim_names[27], "joint_27");
+    assert_string_equal(s->dim_names[3], tricky_name);
     assert_string_equal(s->units, "rad");
     assert_int_equal(s->count, RATE * SECONDS);
     assert_int_equal(s->t_first, T0);
@@ -180,6 +185,21 @@ static void test_roundtrip(void **state)
     tp_episode_close(ep);
 
     assert_int_equal(tp_episode_check(path, stderr), 0);
+    /* Readers leave a finished episode alone: no -wal/-shm appear beside it. */
+    assert_true(stat(wal, &sb) != 0 && stat(shm, &sb) != 0);
+
+    /* A third-party reader needs nothing but sqlite3, struct and zlib. */
+    char py[1024];
+    snprintf(py, sizeof py,
+             "python3 -c 'import sqlite3,struct,zlib,json,sys; db=sqlite3.connect(sys.argv[1]);"
+             " sid,dims,names=db.execute(\"select id,dims,names from streams where name=?\",(\"action\",)).fetchone();"
+             " rows=db.execute(\"select seq,data,crc32 from samples where stream_id=? order by seq\",(sid,)).fetchall();"
+             " assert len(json.loads(names))==dims==28 and json.loads(names)[3]==%s;"
+             " assert all(zlib.crc32(d)==c for _,d,c in rows);"
+             " v=struct.unpack(\"<%%df\"%%dims, rows[10][1]); assert abs(v[0]+0.01)<1e-6 and abs(v[5]-5.01)<1e-5, v;"
+             " assert all(zlib.crc32(d)==c for d,c in db.execute(\"select data,crc32 from video_packets\"))' %s",
+             "\"say \\\"hi\\\" \\\\ \\u00e9\\t\"", path);
+    assert_int_equal(system(py), 0);
 
     char json[300];
     path_in(json, sizeof json, "info.json");
@@ -283,6 +303,112 @@ static void test_check_catches_damage(void **state)
     assert_int_equal(run_check(bad, report, sizeof report), 1);
 }
 
+/* Finds needle in the file and overwrites one byte in its middle, as bit rot
+ * or a bad copy would. */
+static void flip_byte_of(const char *path, const void *needle, size_t n)
+{
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    rewind(f);
+    char *buf = malloc((size_t)size);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)size, f), (size_t)size);
+    char *hit = memmem(buf, (size_t)size, needle, n);
+    assert_non_null(hit);
+    long at = (long)(hit - buf) + (long)n / 2;
+    fseek(f, at, SEEK_SET);
+    fputc(buf[at] ^ 0x10, f);
+    fclose(f);
+    free(buf);
+}
+
+static void test_check_catches_bit_rot(void **state)
+{
+    (void)state;
+    char good[256], bad[256], report[8192], err[512];
+    path_in(good, sizeof good, "ok.db");
+
+    /* One byte of one state sample, in place in the file: SQLite's page
+     * structure is intact, only the crc32 can tell. */
+    path_in(bad, sizeof bad, "rot_sample.db");
+    copy_file(good, bad);
+    float v[28];
+    for (int j = 0; j < 28; j++)
+        v[j] = (float)(0.001 * 500 + j);
+    flip_byte_of(bad, v, sizeof v);
+    memset(report, 0, sizeof report);
+    assert_int_equal(run_check(bad, report, sizeof report), 1);
+    expect_in(report, "stream 'state': sample 500 does not match its crc32");
+
+    /* One byte inside a video keyframe. */
+    tp_episode *ep = tp_episode_open(good, err, sizeof err);
+    assert_non_null(ep);
+    tp_episode_cursor *c = tp_episode_cursor_open(ep, tp_episode_find_stream(ep, "head_camera")->id);
+    tp_episode_row row;
+    uint8_t packet[4096];
+    size_t size = 0;
+    while (tp_episode_cursor_next(c, &row) == 1)
+        if (row.seq == 30) {
+            assert_true(row.keyframe);
+            size = row.size < sizeof packet ? row.size : sizeof packet;
+            memcpy(packet, row.bytes, size);
+        }
+    tp_episode_cursor_close(c);
+    tp_episode_close(ep);
+    assert_true(size > 16);
+    path_in(bad, sizeof bad, "rot_packet.db");
+    copy_file(good, bad);
+    flip_byte_of(bad, packet, size);
+    memset(report, 0, sizeof report);
+    assert_int_equal(run_check(bad, report, sizeof report), 1);
+    expect_in(report, "camera 'head_camera': packet");
+    expect_in(report, "does not match its crc32");
+
+    /* Schema damage and rows of no stream. */
+    path_in(bad, sizeof bad, "column.db");
+    copy_file(good, bad);
+    sql(bad, "ALTER TABLE samples DROP COLUMN crc32");
+    memset(report, 0, sizeof report);
+    assert_int_equal(run_check(bad, report, sizeof report), 1);
+    expect_in(report, "table 'samples' has no column 'crc32'");
+    path_in(bad, sizeof bad, "orphan.db");
+    copy_file(good, bad);
+    sql(bad, "INSERT INTO samples SELECT 99, seq, t_ns, data, crc32 FROM samples WHERE stream_id = 1 AND seq < 5");
+    memset(report, 0, sizeof report);
+    assert_int_equal(run_check(bad, report, sizeof report), 1);
+    expect_in(report, "5 samples belong to no stream of their kind");
+}
+
+static void test_writer_errors(void **state)
+{
+    (void)state;
+    char path[256], err[512];
+    path_in(path, sizeof path, "errors.db");
+    tp_episode_writer *w = tp_episode_writer_create(path, err, sizeof err);
+    assert_non_null(w);
+    tp_stream_desc st = {.name = "state", .kind = TP_STREAM_STATE, .dims = 28, .rate_hz = RATE};
+    int id = tp_episode_writer_add_stream(w, &st);
+    assert_true(id > 0);
+    float v[28] = {0};
+    assert_int_equal(tp_episode_writer_sample(w, id, 0, 1, v, 27), -1);
+    expect_in(tp_episode_writer_error(w), "stream 'state': sample 0 has 27 values, the stream has 28");
+    assert_int_equal(tp_episode_writer_sample(w, id + 5, 0, 1, v, 28), -1);
+    expect_in(tp_episode_writer_error(w), "no sample stream with id");
+    uint8_t bytes[4] = {0, 0, 1, 9};
+    assert_int_equal(tp_episode_writer_packet(w, id, 0, 0, 1, true, bytes, sizeof bytes), -1);
+    expect_in(tp_episode_writer_error(w), "no camera stream with id");
+    assert_int_equal(tp_episode_writer_sample(w, id, 0, 1, v, 28), 0);
+    assert_int_equal(tp_episode_writer_sample(w, id, 0, 2, v, 28), -1); /* seq used twice */
+    expect_in(tp_episode_writer_error(w), "errors.db: stream 'state': write sample 0: UNIQUE constraint failed");
+    tp_stream_desc cam = {.name = "cam", .kind = TP_STREAM_CAMERA, .dims = 3, .codec = "h264"};
+    assert_int_equal(tp_episode_writer_add_stream(w, &cam), -1); /* no frame size */
+    expect_in(tp_episode_writer_error(w), "stream 'cam': invalid description");
+    assert_int_equal(tp_episode_writer_finish(w, "error"), 0);
+    tp_episode_writer_close(w);
+}
+
 static void test_foreign_and_versions(void **state)
 {
     (void)state;
@@ -331,6 +457,13 @@ static void test_crashed_writer(void **state)
     int status;
     waitpid(pid, &status, 0);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    char wal[300], shm[300];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    snprintf(shm, sizeof shm, "%s-shm", path);
+    struct stat sb;
+    assert_int_equal(stat(wal, &sb), 0); /* the committed batches are still in the WAL */
+    /* As if the episode were copied off the station without its -shm. */
+    assert_int_equal(unlink(shm), 0);
     tp_episode *ep = tp_episode_open(path, err, sizeof err);
     if (!ep)
         fail_msg("%s", err);
@@ -348,6 +481,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrip), cmocka_unit_test(test_check_catches_damage),
+        cmocka_unit_test(test_check_catches_bit_rot), cmocka_unit_test(test_writer_errors),
         cmocka_unit_test(test_foreign_and_versions), cmocka_unit_test(test_crashed_writer),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -32,6 +32,21 @@ static void make_frame(uint8_t *rgb, int k, unsigned *seed)
         }
 }
 
+/* NAL unit types of an Annex B byte stream, as a bit mask; -1 when it does
+ * not start with a start code. */
+static int nal_types(const uint8_t *p, size_t n)
+{
+    if (!(n > 4 && p[0] == 0 && p[1] == 0 && (p[2] == 1 || (p[2] == 0 && p[3] == 1))))
+        return -1;
+    int mask = 0;
+    for (size_t i = 0; i + 3 < n; i++)
+        if (p[i] == 0 && p[i + 1] == 0 && p[i + 2] == 1)
+            mask |= 1 << (p[i + 3] & 0x1f);
+    return mask;
+}
+
+enum { NAL_IDR = 1 << 5, NAL_SPS = 1 << 7, NAL_PPS = 1 << 8 };
+
 static double psnr(const uint8_t *a, const uint8_t *b, size_t n)
 {
     double se = 0;
@@ -57,8 +72,12 @@ static void roundtrip(const char *codec, double min_psnr)
     const uint8_t *extra;
     size_t extra_size;
     tp_video_encoder_extradata(enc, &extra, &extra_size);
-    if (!strcmp(codec, "h264"))
-        assert_true(extra_size > 0); /* SPS/PPS; FFV1 level 1 frames are self-contained */
+    bool h264 = !strcmp(codec, "h264");
+    if (h264) {
+        /* SPS and PPS in Annex B form; FFV1 level 1 frames are self-contained. */
+        int types = nal_types(extra, extra_size);
+        assert_true(types > 0 && (types & NAL_SPS) && (types & NAL_PPS));
+    }
     tp_video_decoder *dec = tp_video_decoder_create(codec, extra, extra_size, W, H, err, sizeof err);
     if (!dec)
         fail_msg("%s", err);
@@ -79,9 +98,16 @@ static void roundtrip(const char *codec, double min_psnr)
         int rc;
         while ((rc = tp_video_encoder_receive(enc, &pkt, err, sizeof err)) == 1) {
             assert_int_equal(pkt.pts, packets); /* no reordering: packet order is capture order */
+            if (h264) {
+                /* Annex B, headers only in the extradata, IDR exactly on keyframes. */
+                int types = nal_types(pkt.data, pkt.size);
+                assert_true(types > 0);
+                assert_false(types & (NAL_SPS | NAL_PPS));
+                assert_int_equal(!!(types & NAL_IDR), pkt.keyframe);
+            }
             if (pkt.keyframe) {
                 keyframes++;
-                if (!strcmp(codec, "h264"))
+                if (h264)
                     assert_int_equal(pkt.pts % cfg.gop, 0);
             }
             packets++;
