@@ -1,0 +1,341 @@
+/* Vector hand retargeting on the Dex3-1 (both sides) and the Inspire-class
+ * right hand, driven by the human hand model: open, fist and pinch at several
+ * wrist orientations, limits, continuity of a warm-started sweep, inactive
+ * hands and malformed descriptions. Prints the per-frame solve time (median)
+ * without asserting it. Usage: test_hand_vector MODELS_DIR */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "teleop/hand_vector.h"
+#include "teleop/handmodel.h"
+
+static const char *models_dir;
+
+typedef struct hand_case {
+    const char *name;
+    tp_hand_vector_desc desc;
+    int n_fingers; /* joints that flex a long finger: must follow open/fist */
+    int finger_joint[8];
+    double open_end[8], closed_end[8];
+    int thumb_kp, index_kp; /* keypoints for the pinch distance */
+} hand_case;
+
+static void path_of(const char *file, char *buf, size_t len) { snprintf(buf, len, "%s/%s", models_dir, file); }
+
+static void load_case(int which, hand_case *c)
+{
+    char path[1024], err[512];
+    memset(c, 0, sizeof *c);
+    c->thumb_kp = 1;
+    c->index_kp = 2;
+    if (which < 2) {
+        path_of("g1_upper_body.urdf", path, sizeof path);
+        if (tp_hand_vector_desc_dex3(path, which, &c->desc, err, sizeof err) != 0)
+            fail_msg("%s", err);
+        c->name = which ? "dex3 right" : "dex3 left";
+        /* index 3,4 and middle 5,6: open is the value nearest zero, closed
+         * the far end of the range (the mirrored limits carry the side). */
+        c->n_fingers = 4;
+        for (int i = 0; i < 4; i++) {
+            int j = 3 + i;
+            c->finger_joint[i] = j;
+            double lo = c->desc.lower[j], hi = c->desc.upper[j];
+            c->open_end[i] = fmin(hi, fmax(lo, 0.0));
+            c->closed_end[i] = fabs(hi) > fabs(lo) ? hi : lo;
+        }
+    } else {
+        path_of("inspire_hand_right.urdf", path, sizeof path);
+        if (tp_hand_vector_desc_inspire_right(path, &c->desc, err, sizeof err) != 0)
+            fail_msg("%s", err);
+        c->name = "inspire right";
+        c->n_fingers = 4;
+        for (int i = 0; i < 4; i++) {
+            c->finger_joint[i] = 2 + i;
+            c->open_end[i] = c->desc.lower[2 + i];
+            c->closed_end[i] = c->desc.upper[2 + i];
+        }
+    }
+}
+
+static tp_pose wrist_pose(int k)
+{
+    static const double rv[4][3] = {{0, 0, 0}, {0.6, -0.3, 0.2}, {-0.4, 1.2, 0.5}, {2.0, 0.3, -1.0}};
+    return (tp_pose){tp_v3(0.1 * k, 1.2, -0.3), tp_quat_from_rotvec(tp_v3(rv[k][0], rv[k][1], rv[k][2]))};
+}
+
+/* Runs the same human pose for a number of frames: each frame is one warm
+ * started solve, as on the control loop, so the temporal term relaxes. */
+static void settle(tp_hand_vector *h, int side, tp_pose wrist, const double flex[5], int frames, double *q)
+{
+    tp_hand_frame f;
+    tp_hand_model_pose(side, wrist, flex, &f);
+    for (int i = 0; i < frames; i++)
+        assert_int_equal(tp_hand_vector_retarget(h, &f, q), 0);
+}
+
+static void check_limits(const tp_hand_vector_desc *d, const double *q)
+{
+    for (int i = 0; i < d->dof; i++) {
+        assert_true(isfinite(q[i]));
+        assert_true(q[i] >= d->lower[i] && q[i] <= d->upper[i]);
+    }
+}
+
+static double pinch_distance(const hand_case *c, const double *q)
+{
+    tp_vec3 kp[TP_HV_MAX_KEYPOINTS];
+    tp_hand_vector_keypoints(&c->desc, q, kp);
+    return tp_v3_norm(tp_v3_sub(kp[c->thumb_kp], kp[c->index_kp]));
+}
+
+static void poses_on(int which)
+{
+    hand_case c;
+    load_case(which, &c);
+    int side = c.desc.side;
+    char err[256];
+    tp_hand_vector *h = tp_hand_vector_create(&c.desc, NULL, err, sizeof err);
+    if (!h)
+        fail_msg("%s", err);
+    static const double open[5] = {0, 0, 0, 0, 0}, fist[5] = {1, 1, 1, 1, 1}, pinch[5] = {0.6, 0.6, 0, 0, 0};
+    for (int k = 0; k < 4; k++) {
+        tp_pose w = wrist_pose(k);
+        double qo[TP_HV_MAX_DOF], qf[TP_HV_MAX_DOF], qp[TP_HV_MAX_DOF];
+        tp_hand_vector_seed(h, NULL);
+        settle(h, side, w, open, 60, qo);
+        check_limits(&c.desc, qo);
+        settle(h, side, w, fist, 60, qf);
+        check_limits(&c.desc, qf);
+        settle(h, side, w, open, 60, qo); /* back to open from the fist: no hysteresis */
+        settle(h, side, w, pinch, 60, qp);
+        check_limits(&c.desc, qp);
+        for (int i = 0; i < c.n_fingers; i++) {
+            int j = c.finger_joint[i];
+            double range = c.closed_end[i] - c.open_end[i];
+            double fo = (qo[j] - c.open_end[i]) / range, ff = (qf[j] - c.open_end[i]) / range;
+            if (k == 0)
+                printf("# %s %s: open %.2f fist %.2f of the closing range\n", c.name, c.desc.joint_name[j], fo, ff);
+            assert_true(fo < 0.15);
+            assert_true(ff > 0.6);
+        }
+        double dopen = pinch_distance(&c, qo), dpinch = pinch_distance(&c, qp);
+        if (k == 0)
+            printf("# %s thumb-index distance: open %.1f mm, pinch %.1f mm\n", c.name, 1e3 * dopen, 1e3 * dpinch);
+        assert_true(dpinch < dopen);
+    }
+    tp_hand_vector_destroy(h);
+}
+
+static void test_dex3_left(void **st) { (void)st; poses_on(0); }
+static void test_dex3_right(void **st) { (void)st; poses_on(1); }
+static void test_inspire(void **st) { (void)st; poses_on(2); }
+
+static double now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Open -> fist -> open over 3 s at 60 Hz: consecutive solutions stay close
+ * (warm start), every one inside the limits; the per-frame time is measured
+ * on the same frames. */
+static void sweep_on(int which)
+{
+    hand_case c;
+    load_case(which, &c);
+    char err[256];
+    tp_hand_vector *h = tp_hand_vector_create(&c.desc, NULL, err, sizeof err);
+    if (!h)
+        fail_msg("%s", err);
+    enum { FRAMES = 180, ROUNDS = 10 };
+    static double times[FRAMES * ROUNDS];
+    double prev[TP_HV_MAX_DOF], q[TP_HV_MAX_DOF], max_step = 0;
+    int nt = 0;
+    for (int r = 0; r < ROUNDS; r++) {
+        tp_pose w = wrist_pose(r % 4);
+        tp_hand_vector_seed(h, NULL);
+        static const double open[5] = {0};
+        settle(h, c.desc.side, w, open, 60, prev);
+        for (int i = 0; i < FRAMES; i++) {
+            double s = 0.5 - 0.5 * cos(2 * M_PI * i / (FRAMES - 1)); /* 0 -> 1 -> 0 */
+            double flex[5] = {s, s, s, s, s};
+            tp_hand_frame f;
+            tp_hand_model_pose(c.desc.side, w, flex, &f);
+            double t0 = now_us();
+            assert_int_equal(tp_hand_vector_retarget(h, &f, q), 0);
+            times[nt++] = now_us() - t0;
+            check_limits(&c.desc, q);
+            for (int j = 0; j < c.desc.dof; j++)
+                max_step = fmax(max_step, fabs(q[j] - prev[j]));
+            memcpy(prev, q, sizeof q);
+        }
+    }
+    qsort(times, (size_t)nt, sizeof times[0], cmp_double);
+    printf("# %s: %d dof, %d vectors; solve median %.1f us, p95 %.1f us, max %.1f us per frame; largest joint "
+           "step %.3f rad/frame\n",
+           c.name, c.desc.dof, c.desc.n_vectors, times[nt / 2], times[nt * 95 / 100], times[nt - 1], max_step);
+    /* A full open-close-open over 180 frames moves each joint by at most its
+     * range twice (<= ~2.1 rad each way over 90 frames): 0.2 rad per frame is
+     * several times the smooth rate, a jump would exceed it. */
+    assert_true(max_step < 0.2);
+    tp_hand_vector_destroy(h);
+}
+
+static void test_sweep_dex3(void **st)
+{
+    (void)st;
+    sweep_on(0);
+    sweep_on(1);
+}
+static void test_sweep_inspire(void **st) { (void)st; sweep_on(2); }
+
+static void test_inactive(void **st)
+{
+    (void)st;
+    hand_case c;
+    load_case(1, &c);
+    char err[256];
+    tp_hand_vector *h = tp_hand_vector_create(&c.desc, NULL, err, sizeof err);
+    assert_non_null(h);
+    static const double open[5] = {0};
+    tp_hand_frame f;
+    tp_hand_model_pose(TP_RIGHT, wrist_pose(0), open, &f);
+    double q[TP_HV_MAX_DOF];
+    for (int i = 0; i < TP_HV_MAX_DOF; i++)
+        q[i] = 123.0;
+    f.active = false;
+    assert_int_equal(tp_hand_vector_retarget(h, &f, q), -1);
+    f.active = true;
+    f.joints[TP_HJ_INDEX_TIP].valid = false;
+    assert_int_equal(tp_hand_vector_retarget(h, &f, q), -1);
+    f.joints[TP_HJ_INDEX_TIP].valid = true;
+    f.joints[TP_HJ_WRIST].pose.p.x = NAN;
+    assert_int_equal(tp_hand_vector_retarget(h, &f, q), -1);
+    for (int i = 0; i < TP_HV_MAX_DOF; i++)
+        assert_true(q[i] == 123.0);
+    tp_hand_model_pose(TP_RIGHT, wrist_pose(0), open, &f);
+    assert_int_equal(tp_hand_vector_retarget(h, &f, q), 0);
+    check_limits(&c.desc, q);
+    tp_hand_vector_destroy(h);
+}
+
+static void test_malformed(void **st)
+{
+    (void)st;
+    char path[1024], err[512];
+    path_of("inspire_hand_right.urdf", path, sizeof path);
+    tp_hand_vector_desc d;
+    tp_hand_vector_spec s = {.side = TP_RIGHT, .base_link = "hand_base_link", .n_tips = 2,
+                             .tip_link = {"thumb_tip", "no_such_link"}, .base_human = TP_HJ_WRIST,
+                             .tip_human = {TP_HJ_THUMB_TIP, TP_HJ_INDEX_TIP}};
+    assert_int_equal(tp_hand_vector_desc_load(path, &s, &d, err, sizeof err), -1);
+    printf("# unknown link: %s\n", err);
+    assert_non_null(strstr(err, "no_such_link"));
+
+    s.base_link = "index_link"; /* thumb_tip hangs off the palm, not below the index finger */
+    s.tip_link[1] = "index_tip";
+    assert_int_equal(tp_hand_vector_desc_load(path, &s, &d, err, sizeof err), -1);
+    printf("# tip not below base: %s\n", err);
+    assert_non_null(strstr(err, "thumb_tip"));
+
+    s.base_link = "no_such_base";
+    assert_int_equal(tp_hand_vector_desc_load(path, &s, &d, err, sizeof err), -1);
+    assert_non_null(strstr(err, "no_such_base"));
+
+    s.base_link = "hand_base_link";
+    s.tip_human[1] = 40;
+    assert_int_equal(tp_hand_vector_desc_load(path, &s, &d, err, sizeof err), -1);
+    assert_non_null(strstr(err, "index_tip"));
+
+    s.tip_human[1] = TP_HJ_INDEX_TIP;
+    s.n_joints = 1;
+    s.joint_name[0] = "thumb_yaw_joint";
+    assert_int_equal(tp_hand_vector_desc_load(path, &s, &d, err, sizeof err), -1);
+    assert_non_null(strstr(err, "thumb_bend_joint"));
+
+    s.n_joints = 0;
+    s.n_vectors = 1;
+    s.origin[0] = 1;
+    s.task[0] = 1;
+    assert_int_equal(tp_hand_vector_desc_load(path, &s, &d, err, sizeof err), -1);
+    assert_non_null(strstr(err, "vector 0"));
+
+    assert_int_equal(tp_hand_vector_desc_load("/nonexistent/hand.urdf", &s, &d, err, sizeof err), -1);
+    assert_non_null(strstr(err, "/nonexistent/hand.urdf"));
+
+    /* A valid custom description: shared thumb joints are one variable. */
+    s.n_vectors = 0;
+    s.n_tips = 2;
+    s.tip_link[0] = "thumb_tip";
+    s.tip_link[1] = "index_tip";
+    assert_int_equal(tp_hand_vector_desc_load(path, &s, &d, err, sizeof err), 0);
+    assert_int_equal(d.dof, 3);
+    assert_int_equal(d.n_vectors, 2);
+}
+
+/* Dex3-1's three chains map onto the seven named joints in Unitree's order;
+ * the left palm frame is the right one turned half a turn about X, so mirrored
+ * human hands must give mirrored joints. */
+static void test_dex3_layout(void **st)
+{
+    (void)st;
+    hand_case c;
+    load_case(0, &c);
+    assert_int_equal(c.desc.dof, 7);
+    assert_string_equal(c.desc.joint_name[0], "left_hand_zero_joint");
+    assert_string_equal(c.desc.joint_name[6], "left_hand_six_joint");
+    assert_int_equal(c.desc.chain[0].n, 3);
+    assert_int_equal(c.desc.chain_var[2][1], 4); /* left middle = four_link (see hand_vector.c) */
+    hand_case r;
+    load_case(1, &r);
+    char err[256];
+    tp_hand_vector *hl = tp_hand_vector_create(&c.desc, NULL, err, sizeof err);
+    tp_hand_vector *hr = tp_hand_vector_create(&r.desc, NULL, err, sizeof err);
+    assert_non_null(hl);
+    assert_non_null(hr);
+    static const double pinch[5] = {0.6, 0.6, 0.2, 0, 0};
+    double ql[TP_HV_MAX_DOF], qr[TP_HV_MAX_DOF];
+    settle(hl, TP_LEFT, wrist_pose(0), pinch, 30, ql);
+    settle(hr, TP_RIGHT, wrist_pose(0), pinch, 30, qr);
+    /* Mirroring in Y keeps rotations about Y (thumb zero joint, equal
+     * limits on both sides) and negates those about Z (mirrored limits). */
+    for (int j = 0; j < 7; j++) {
+        double expect = j == 0 ? qr[j] : -qr[j];
+        if (fabs(ql[j] - expect) > 1e-6)
+            printf("# %s %g, %s %g\n", c.desc.joint_name[j], ql[j], r.desc.joint_name[j], qr[j]);
+        assert_true(fabs(ql[j] - expect) < 1e-6);
+    }
+    tp_hand_vector_destroy(hl);
+    tp_hand_vector_destroy(hr);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s MODELS_DIR\n", argv[0]);
+        return 2;
+    }
+    models_dir = argv[1];
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_dex3_layout),   cmocka_unit_test(test_dex3_left),
+        cmocka_unit_test(test_dex3_right),    cmocka_unit_test(test_inspire),
+        cmocka_unit_test(test_sweep_dex3),    cmocka_unit_test(test_sweep_inspire),
+        cmocka_unit_test(test_inactive),      cmocka_unit_test(test_malformed),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
