@@ -313,11 +313,13 @@ static void test_dex3_layout(void **st)
     settle(hl, TP_LEFT, wrist_pose(0), pinch, 30, ql);
     settle(hr, TP_RIGHT, wrist_pose(0), pinch, 30, qr);
     /* Mirroring in Y keeps rotations about Y (thumb zero joint, equal
-     * limits on both sides) and negates those about Z (mirrored limits). */
+     * limits on both sides) and negates those about Z (mirrored limits);
+     * the left hand's index is five/six, the right hand's three/four. */
+    static const int twin[7] = {0, 1, 2, 5, 6, 3, 4};
     for (int j = 0; j < 7; j++) {
-        double expect = j == 0 ? qr[j] : -qr[j];
+        double expect = j == 0 ? qr[0] : -qr[twin[j]];
         if (fabs(ql[j] - expect) > 1e-6)
-            printf("# %s %g, %s %g\n", c.desc.joint_name[j], ql[j], r.desc.joint_name[j], qr[j]);
+            printf("# %s %g, %s %g\n", c.desc.joint_name[j], ql[j], r.desc.joint_name[twin[j]], qr[twin[j]]);
         assert_true(fabs(ql[j] - expect) < 1e-6);
     }
     tp_hand_vector_destroy(hl);
