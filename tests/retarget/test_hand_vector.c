@@ -326,6 +326,49 @@ static void test_dex3_layout(void **st)
     tp_hand_vector_destroy(hr);
 }
 
+/* Human vectors land in the robot-hand convention whatever the wrist
+ * orientation: +X toward the fingers, +Z toward the thumb on both sides, the
+ * palm toward +Y (right) or -Y (left); base_in_ee rotates them further. */
+static void test_frames(void **st)
+{
+    (void)st;
+    char path[1024], err[512];
+    path_of("inspire_hand_right.urdf", path, sizeof path);
+    tp_hand_vector_spec s = {.base_link = "hand_base_link", .n_tips = 2, .tip_link = {"thumb_tip", "index_tip"},
+                             .base_human = TP_HJ_WRIST, .tip_human = {TP_HJ_THUMB_TIP, TP_HJ_INDEX_TIP}};
+    static const double open[5] = {0}, fist[5] = {1, 1, 1, 1, 1};
+    for (int side = 0; side < 2; side++) {
+        s.side = side;
+        tp_hand_vector_desc d;
+        assert_int_equal(tp_hand_vector_desc_load(path, &s, &d, err, sizeof err), 0);
+        for (int k = 0; k < 4; k++) {
+            tp_hand_frame f;
+            tp_vec3 v[2];
+            tp_hand_model_pose(side, wrist_pose(k), open, &f);
+            assert_int_equal(tp_hand_vector_human_vectors(&d, &f, v), 0);
+            assert_true(v[1].x > 0.15 && fabs(v[1].y) < 0.02); /* flat index along +X */
+            assert_true(v[0].z > 0.03);                         /* thumb on the +Z side */
+            tp_hand_model_pose(side, wrist_pose(k), fist, &f);
+            assert_int_equal(tp_hand_vector_human_vectors(&d, &f, v), 0);
+            assert_true(side ? v[1].y > 0.01 : v[1].y < -0.01); /* curled toward the palm */
+        }
+        /* The same hand described with its base turned a quarter turn
+         * about X sees every vector rotated back by that turn. */
+        tp_hand_vector_spec s2 = s;
+        tp_quat b = tp_quat_from_axis_angle(tp_v3(1, 0, 0), M_PI / 2);
+        s2.base_in_ee = b;
+        tp_hand_vector_desc d2;
+        assert_int_equal(tp_hand_vector_desc_load(path, &s2, &d2, err, sizeof err), 0);
+        tp_hand_frame f;
+        tp_hand_model_pose(side, wrist_pose(2), fist, &f);
+        tp_vec3 v[2], v2[2];
+        assert_int_equal(tp_hand_vector_human_vectors(&d, &f, v), 0);
+        assert_int_equal(tp_hand_vector_human_vectors(&d2, &f, v2), 0);
+        for (int i = 0; i < 2; i++)
+            assert_true(tp_v3_norm(tp_v3_sub(v2[i], tp_quat_rotate(tp_quat_conj(b), v[i]))) < 1e-12);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -338,6 +381,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_dex3_right),    cmocka_unit_test(test_inspire),
         cmocka_unit_test(test_sweep_dex3),    cmocka_unit_test(test_sweep_inspire),
         cmocka_unit_test(test_inactive),      cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_frames),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
