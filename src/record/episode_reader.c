@@ -38,7 +38,7 @@ int tp_episode_check_header(sqlite3 *db, const char *path, char *err, size_t err
     sqlite3_stmt *st;
     int app = 0, ver = 0;
     if (sqlite3_prepare_v2(db, "PRAGMA application_id", -1, &st, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "%s: not an SQLite database (%s)", path, sqlite3_errmsg(db));
+        snprintf(err, errlen, "%s: damaged database: %s", path, sqlite3_errmsg(db));
         return -1;
     }
     int rc = sqlite3_step(st);
@@ -46,7 +46,7 @@ int tp_episode_check_header(sqlite3 *db, const char *path, char *err, size_t err
         app = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW) {
-        snprintf(err, errlen, "%s: not an SQLite database (%s)", path, sqlite3_errmsg(db));
+        snprintf(err, errlen, "%s: damaged database: %s", path, sqlite3_errmsg(db));
         return -1;
     }
     if (app != TP_EPISODE_APPLICATION_ID) {

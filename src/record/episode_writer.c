@@ -126,6 +126,9 @@ tp_episode_writer *tp_episode_writer_create(const char *path, char *err, size_t 
         goto fail;
     }
     sqlite3_extended_result_codes(w->db, 1);
+    /* A reader (check, info, a preview) briefly holding the file must not
+     * fail the final checkpoint. */
+    sqlite3_busy_timeout(w->db, 2000);
     char sql[256];
     snprintf(sql, sizeof sql, "PRAGMA application_id=%d; PRAGMA user_version=%d;", TP_EPISODE_APPLICATION_ID,
              TP_EPISODE_FORMAT_VERSION);

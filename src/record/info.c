@@ -1,8 +1,10 @@
 /* teleop — `teleop info`: an episode's summary, for people or as JSON. */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "episode_schema.h"
 #include "teleop/episode.h"
@@ -40,8 +42,20 @@ static int count_event(const tp_episode_event *ev, void *user)
     return 0;
 }
 
-static const char *const meta_keys[] = {"task",     "robot",   "operator",         "outcome",
-                                        "station",  "calibration", "software_version", "created_unix_ns"};
+/* The meta entries people look for first; --json lists them all. */
+static const char *const meta_keys[] = {"task",    "robot",       "operator",        "outcome",
+                                        "station", "calibration", "software_version"};
+
+/* "2025-03-01 14:02:03 UTC" from a meta value in Unix nanoseconds. */
+static void utc_time(char *buf, size_t len, const char *unix_ns)
+{
+    char *end;
+    long long ns = unix_ns ? strtoll(unix_ns, &end, 10) : 0;
+    time_t t = (time_t)(ns / 1000000000LL);
+    struct tm tm;
+    if (!unix_ns || *end || ns <= 0 || !gmtime_r(&t, &tm) || !strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm))
+        snprintf(buf, len, "%s", unix_ns ? unix_ns : "unknown");
+}
 
 int tp_episode_info(const char *path, bool json, FILE *out, FILE *err_out)
 {
@@ -111,6 +125,9 @@ int tp_episode_info(const char *path, bool json, FILE *out, FILE *err_out)
             if (v && v[0])
                 fprintf(out, "%-9s %s\n", meta_keys[k], v);
         }
+        char when[64];
+        utc_time(when, sizeof when, tp_episode_meta(ep, "created_unix_ns"));
+        fprintf(out, "%-9s %s\n", "created", when);
         fprintf(out, "events:   %d\n", events);
         fprintf(out, "streams:\n");
         for (int i = 0; i < tp_episode_stream_count(ep); i++) {

@@ -201,6 +201,15 @@ static void test_roundtrip(void **state)
              "\"say \\\"hi\\\" \\\\ \\u00e9\\t\"", path);
     assert_int_equal(system(py), 0);
 
+    char text[4096] = "";
+    FILE *mem = fmemopen(text, sizeof text - 1, "w");
+    assert_int_equal(tp_episode_info(path, false, mem, stderr), 0);
+    fclose(mem);
+    expect_in(text, "duration: 1.998 s");
+    expect_in(text, "task      pick \"the\" cube");
+    expect_in(text, "count 1000 ");
+    expect_in(text, "320x240 h264, 60 frames, 30.00 fps");
+
     char json[300];
     path_in(json, sizeof json, "info.json");
     FILE *f = fopen(json, "w");
@@ -258,6 +267,7 @@ static void test_check_catches_damage(void **state)
     assert_int_equal(truncate(bad, sb.st_size / 2), 0);
     memset(report, 0, sizeof report);
     assert_int_equal(run_check(bad, report, sizeof report), 1);
+    expect_in(report, "truncated.db: ");
 
     /* Time going backwards in one stream. */
     path_in(bad, sizeof bad, "backwards.db");
