@@ -65,6 +65,7 @@ static void roundtrip(const char *codec, double min_psnr)
     tp_video_encoder_config cfg;
     tp_video_encoder_default_config(&cfg, W, H, 30);
     cfg.codec = codec;
+    cfg.gop = 15; /* three keyframes in N frames, each checked for its place */
     tp_video_encoder *enc = tp_video_encoder_create(&cfg, err, sizeof err);
     if (!enc)
         fail_msg("%s", err);
@@ -154,6 +155,12 @@ static void test_errors(void **state)
     char err[256];
     tp_video_encoder_config cfg;
     tp_video_encoder_default_config(&cfg, 641, 480, 30);
+    /* Defaults: one keyframe a second, x264 veryfast at CRF 23, one thread. */
+    assert_int_equal(cfg.gop, 30);
+    assert_int_equal(cfg.crf, 23);
+    assert_int_equal(cfg.threads, 1);
+    assert_string_equal(cfg.preset, "veryfast");
+    assert_string_equal(cfg.codec, "h264");
     assert_null(tp_video_encoder_create(&cfg, err, sizeof err));
     cfg.width = 640;
     cfg.codec = "vp9000";
