@@ -42,13 +42,18 @@ tp_vec3 tp_calibration_point_inverse(const tp_calibration *cal, tp_vec3 p_robot)
 tp_quat tp_calibration_rotation(tp_quat q_xr);
 
 /* Robot hand description for the finger mapping (Dex3-1-class by default):
- * joint limits in the robot's joint order thumb0 thumb1 thumb2 index0 index1
- * middle0 middle1, and for each joint which end of its range means "closed". */
+ * joint limits in the robot's joint order (Dex3-1: zero … six = thumb0
+ * thumb1 thumb2, then the two fingers' base and tip joints), for each joint
+ * its open and closed values and the operator finger that drives it. */
 typedef struct tp_hand_desc {
     int dof;
     double lower[TP_HAND_DOF_MAX], upper[TP_HAND_DOF_MAX];
     double closed[TP_HAND_DOF_MAX]; /* joint value of a closed fist */
     double open[TP_HAND_DOF_MAX];   /* joint value of a flat open hand */
+    /* Operator finger driving each joint: 0 thumb, 1 index, 2 middle,
+     * 3 ring, 4 little (the Dex3-1's index is three/four on the right hand
+     * but five/six on the left). */
+    int finger[TP_HAND_DOF_MAX];
 } tp_hand_desc;
 
 /* Dex3-1-class description from the 7 joint limits of one side. */

@@ -47,20 +47,37 @@ bool tp_hand_flexion(const tp_hand_frame *h, double flex[5])
     return true;
 }
 
+/* Dex3-1 thumb base rotation (zero joint, axis +Y of the palm link, the
+ * palm normal) that turns the thumb's flexion plane onto the index: the
+ * plane pivots about the zero joint (palm x = 0.028 m) and at 0 lies midway
+ * between the two fingers (z = ±0.0285 m); -0.30 rad makes it pass through
+ * the index's proximal phalanx (x ≈ 0.125 m, z = +0.0285 m). The index is
+ * on +Z_ee on both sides (three/four on the right, five/six on the left) and
+ * a rotation about the palm normal survives the left/right mirror, so the
+ * sign is the same on both hands. */
+#define DEX3_THUMB0_TOWARD_INDEX (-0.30)
+
 void tp_hand_desc_dex3(tp_hand_desc *d, int side, const double *lower, const double *upper)
 {
-    (void)side; /* the mirrored limits carry the side */
+    /* The mirrored limits carry the side's flexion signs. The side decides
+     * which finger is the index: the one on +Z_ee (toward the thumb in the
+     * handshake pose), three/four on the right, five/six on the left. */
+    static const int finger_of[2][7] = {{0, 0, 0, 2, 2, 1, 1}, {0, 0, 0, 1, 1, 2, 2}};
     d->dof = 7;
+    for (int i = 0; i < 7; i++)
+        d->finger[i] = finger_of[side ? 1 : 0][i];
     for (int i = 0; i < 7; i++) {
         d->lower[i] = lower[i];
         d->upper[i] = upper[i];
         /* Open: the value nearest zero. Closed: 85 % of the way to the limit
          * farther from zero, which is the flexion direction on each side's
-         * mirrored ranges. The thumb's base rotation (joint 0) is symmetric
-         * and stays neutral in this mapping. */
+         * mirrored ranges (a margin so a fist does not press on the stops).
+         * The thumb's base rotation has a symmetric range: closing turns it
+         * toward the index, as a human thumb opposes the index first. */
         d->open[i] = fmin(upper[i], fmax(lower[i], 0.0));
         double far = fabs(upper[i]) > fabs(lower[i]) ? upper[i] : lower[i];
-        d->closed[i] = i == 0 ? d->open[i] : d->open[i] + 0.85 * (far - d->open[i]);
+        d->closed[i] = i == 0 ? fmin(upper[i], fmax(lower[i], DEX3_THUMB0_TOWARD_INDEX))
+                              : d->open[i] + 0.85 * (far - d->open[i]);
     }
 }
 
@@ -69,12 +86,8 @@ bool tp_hand_retarget(const tp_hand_desc *d, const tp_hand_frame *h, double *q)
     double flex[5];
     if (!tp_hand_flexion(h, flex))
         return false;
-    /* Dex3-1 order: thumb 0-2, index 3-4, middle 5-6. Other hands map their
-     * joints to fingers in the same thumb, index, middle, ring, little
-     * order, two or three joints per finger. */
-    static const int finger_of_dex3[7] = {0, 0, 0, 1, 1, 2, 2};
     for (int i = 0; i < d->dof; i++) {
-        int f = d->dof == 7 ? finger_of_dex3[i] : (i * 5) / d->dof;
+        int f = d->finger[i] >= 0 && d->finger[i] < 5 ? d->finger[i] : 0;
         double v = d->open[i] + flex[f] * (d->closed[i] - d->open[i]);
         q[i] = fmin(d->upper[i], fmax(d->lower[i], v));
     }

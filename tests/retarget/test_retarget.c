@@ -47,6 +47,102 @@ static void random_q(const tp_chain *c, double *q)
         q[i] = c->lower[i] + (c->upper[i] - c->lower[i]) * (0.05 + 0.9 * uni());
 }
 
+/* The G1 arm chains transcribed from the URDF's numbers (torso_link → seven
+ * revolute joints → *_hand_palm_link), independent of the URDF loader. */
+static void g1_arm_facts(int side, tp_chain *c)
+{
+    static const char *const names[7] = {"shoulder_pitch", "shoulder_roll", "shoulder_yaw", "elbow",
+                                         "wrist_roll",     "wrist_pitch",   "wrist_yaw"};
+    const double m = side ? -1.0 : 1.0; /* the right arm mirrors y */
+    const double xyz[7][3] = {{0.0039563, side ? -0.10021 : 0.10022, 0.23778}, /* not quite symmetric */ {0, m * 0.038, -0.013831},
+                              {0, m * 0.00624, -0.1032},          {0.015783, 0, -0.080518},
+                              {0.100, m * 0.00188791, -0.010},    {0.038, 0, 0},
+                              {0.046, 0, 0}};
+    const double axis[7][3] = {{0, 1, 0}, {1, 0, 0}, {0, 0, 1}, {0, 1, 0}, {1, 0, 0}, {0, 1, 0}, {0, 0, 1}};
+    const double lo[7] = {-3.0892, side ? -2.2515 : -1.5882, -2.618, -1.0472, -1.972222054, -1.614429558, -1.614429558};
+    const double hi[7] = {2.6704, side ? 1.5882 : 2.2515, 2.618, 2.0944, 1.972222054, 1.614429558, 1.614429558};
+    memset(c, 0, sizeof *c);
+    c->n = 7;
+    snprintf(c->base_name, sizeof c->base_name, "torso_link");
+    snprintf(c->tip_name, sizeof c->tip_name, "%s_hand_palm_link", side ? "right" : "left");
+    for (int i = 0; i < 7; i++) {
+        snprintf(c->joint_name[i], sizeof c->joint_name[i], "%s_%s_joint", side ? "right" : "left", names[i]);
+        c->origin[i].p = tp_v3(xyz[i][0], xyz[i][1], xyz[i][2]);
+        c->origin[i].q = tp_quat_identity();
+        c->axis[i] = tp_v3(axis[i][0], axis[i][1], axis[i][2]);
+        c->lower[i] = lo[i];
+        c->upper[i] = hi[i];
+        c->max_velocity[i] = i < 5 ? 37 : 22;
+    }
+    /* rpy = Rz(yaw) Ry(pitch) Rx(roll); the right side mirrors roll and yaw. */
+    c->origin[0].q = tp_quat_from_rpy(m * 0.27931, 5.4949e-05, m * -0.00019159);
+    c->origin[1].q = tp_quat_from_rpy(m * -0.27925, 0, 0);
+    c->tip = (tp_pose){tp_v3(0.0415, m * 0.003, 0), tp_quat_identity()};
+}
+
+static void test_g1_chain_facts(void **state)
+{
+    (void)state;
+    /* The transcription and the URDF loader agree on both arms. */
+    for (int side = 0; side < 2; side++) {
+        tp_chain facts, loaded;
+        g1_arm_facts(side, &facts);
+        load_chain("g1_upper_body.urdf", "torso_link", side ? "right_hand_palm_link" : "left_hand_palm_link",
+                   &loaded);
+        assert_int_equal(loaded.n, 7);
+        for (int i = 0; i < 7; i++) {
+            assert_string_equal(facts.joint_name[i], loaded.joint_name[i]);
+            assert_true(fabs(facts.lower[i] - loaded.lower[i]) < 1e-12 && fabs(facts.upper[i] - loaded.upper[i]) < 1e-12);
+        }
+        for (int k = 0; k < 50; k++) {
+            double q[7];
+            random_q(&facts, q);
+            tp_pose a = tp_chain_fk(&facts, q), b = tp_chain_fk(&loaded, q);
+            assert_true(tp_v3_norm(tp_v3_sub(a.p, b.p)) < 1e-10);
+            assert_true(tp_quat_angle_between(a.q, b.q) < 1e-9);
+        }
+        /* Sanity of the facts: at zero the upper arm hangs, the forearm
+         * points forward, the palm is on its own side at chest height. */
+        double zero[7] = {0};
+        tp_pose tip = tp_chain_fk(&facts, zero);
+        assert_true(side ? tip.p.y < -0.1 : tip.p.y > 0.1);
+        assert_true(tip.p.x > 0.2 && tip.p.z > -0.05 && tip.p.z < 0.1);
+    }
+}
+
+/* Plain solves from the retargeter's rest posture (no restarts). */
+static void test_ik_cold_from_rest(void **state)
+{
+    (void)state;
+    for (int side = 0; side < 2; side++) {
+        tp_chain c;
+        g1_arm_facts(side, &c);
+        const double rest[7] = {0, side ? -0.2 : 0.2, 0, 1.0, 0, 0, 0};
+        tp_ik_params p;
+        tp_ik_default_params(&p);
+        p.max_iterations = 100; /* a cold start is a setup-time solve, not a tracking step */
+        tp_ik_solver s;
+        tp_ik_init(&s, &c, &p, rest);
+        int ok = 0;
+        const int N = 300;
+        for (int k = 0; k < N; k++) {
+            double truth[7], q[7];
+            random_q(&c, truth);
+            tp_pose target = tp_chain_fk(&c, truth);
+            memcpy(q, rest, sizeof q);
+            tp_ik_result r = tp_ik_solve(&s, target, q);
+            tp_pose got = tp_chain_fk(&c, q);
+            for (int i = 0; i < 7; i++)
+                assert_true(isfinite(q[i]) && q[i] >= c.lower[i] && q[i] <= c.upper[i]);
+            if (r.converged && tp_v3_norm(tp_v3_sub(got.p, target.p)) < 1e-4 &&
+                tp_quat_angle_between(got.q, target.q) < 1e-3)
+                ok++;
+        }
+        printf("%s arm, cold from rest: %d/%d converged\n", side ? "right" : "left", ok, N);
+        assert_true(ok >= N * 8 / 10);
+    }
+}
+
 static void check_roundtrips(const tp_chain *c, const char *name)
 {
     tp_ik_solver s;
@@ -106,6 +202,28 @@ static void test_ik_unreachable_nan_continuity(void **state)
     for (int i = 0; i < 7; i++)
         assert_true(isfinite(q[i]) && q[i] >= c.lower[i] && q[i] <= c.upper[i]);
     assert_true(tp_v3_norm(tp_v3_sub(after.p, far.p)) < tp_v3_norm(tp_v3_sub(before.p, far.p)));
+    /* ... and the arm points at it: shoulder → hand along shoulder → target. */
+    tp_vec3 shoulder = c.origin[0].p;
+    double cosang = tp_v3_dot(tp_v3_normalize(tp_v3_sub(after.p, shoulder)), tp_v3_normalize(tp_v3_sub(far.p, shoulder)));
+    printf("unreachable: hand %.3f m from the target, arm %.1f deg off its direction\n",
+           tp_v3_norm(tp_v3_sub(after.p, far.p)), acos(fmin(1.0, cosang)) * 180 / M_PI);
+    assert_true(cosang > cos(15 * M_PI / 180));
+    /* Solving again every cycle from there: no jumps at the reach boundary.
+     * The hand stays where it is while the stretched arm settles its
+     * remaining freedom (orientation, posture) in shrinking steps. */
+    double again[7], last_step = 0;
+    memcpy(again, q, sizeof again);
+    for (int k = 0; k < 12; k++) {
+        double prev[7];
+        memcpy(prev, again, sizeof prev);
+        tp_pose hand_before = tp_chain_fk(&c, again);
+        tp_ik_solve(&s, far, again);
+        assert_true(tp_v3_norm(tp_v3_sub(tp_chain_fk(&c, again).p, hand_before.p)) < 0.005);
+        last_step = 0;
+        for (int i = 0; i < 7; i++)
+            last_step = fmax(last_step, fabs(again[i] - prev[i]));
+    }
+    assert_true(last_step < 0.03);
     /* NaN target: the warm start comes back unchanged. */
     double keep[7];
     memcpy(keep, q, sizeof keep);
@@ -162,6 +280,20 @@ static void test_calibration(void **state)
         assert_true(tp_quat_angle_between(q, w) < 1e-9);
         /* A hand pointing forward (-Z in OpenXR) gives an end effector
          * whose +X points forward in the robot frame. */
+        /* C_side (end-effector axes in OpenXR hand-joint coordinates, as
+         * columns) is a proper rotation, and wrist_to_ee is B R C. */
+        const tp_mat3 B = {{{0, 0, -1}, {-1, 0, 0}, {0, 1, 0}}};
+        tp_mat3 C = side ? tp_mat3_from_cols(tp_v3(0, 0, -1), tp_v3(0, -1, 0), tp_v3(-1, 0, 0))
+                         : tp_mat3_from_cols(tp_v3(0, 0, -1), tp_v3(0, 1, 0), tp_v3(1, 0, 0));
+        double det = C.m[0][0] * (C.m[1][1] * C.m[2][2] - C.m[1][2] * C.m[2][1]) -
+                     C.m[0][1] * (C.m[1][0] * C.m[2][2] - C.m[1][2] * C.m[2][0]) +
+                     C.m[0][2] * (C.m[1][0] * C.m[2][1] - C.m[1][1] * C.m[2][0]);
+        assert_true(fabs(det - 1) < 1e-12);
+        tp_mat3 want = tp_mat3_mul(tp_mat3_mul(B, tp_quat_to_mat3(q)), C);
+        tp_mat3 got = tp_quat_to_mat3(tp_retarget_wrist_to_ee(side, q));
+        for (int r = 0; r < 3; r++)
+            for (int k = 0; k < 3; k++)
+                assert_true(fabs(want.m[r][k] - got.m[r][k]) < 1e-9);
         tp_quat ee = tp_retarget_wrist_to_ee(side, tp_quat_identity());
         tp_vec3 x = tp_quat_rotate(ee, tp_v3(1, 0, 0));
         assert_true(fabs(x.x - 1) < 1e-9);
@@ -169,7 +301,21 @@ static void test_calibration(void **state)
          * down; the robot palm is -Y_ee on the left and +Y_ee on the right. */
         tp_vec3 palm = tp_quat_rotate(ee, tp_v3(0, side ? 1 : -1, 0));
         assert_true(fabs(palm.z + 1) < 1e-9);
+        /* The back of the hand (+Y of the hand joint) is +Y_ee on the
+         * left, -Y_ee on the right. */
+        tp_quat w0 = tp_retarget_ee_to_wrist(side, tp_quat_identity());
+        tp_vec3 back = tp_mat3_apply(B, tp_quat_rotate(w0, tp_v3(0, 1, 0)));
+        assert_true(fabs(back.y - (side ? -1 : 1)) < 1e-9);
     }
+    /* The head: R_robot = B R_xr, so a head looking ahead (-Z in OpenXR)
+     * looks along +X of the torso, and its up (+Y) is +Z. */
+    tp_quat head = tp_calibration_rotation(tp_quat_identity());
+    assert_true(tp_v3_norm(tp_v3_sub(tp_quat_rotate(head, tp_v3(0, 0, -1)), tp_v3(1, 0, 0))) < 1e-12);
+    assert_true(tp_v3_norm(tp_v3_sub(tp_quat_rotate(head, tp_v3(0, 1, 0)), tp_v3(0, 0, 1))) < 1e-12);
+    /* Looking 20 degrees down in OpenXR (about +X, negative) looks down in the torso frame. */
+    head = tp_calibration_rotation(tp_quat_from_axis_angle(tp_v3(1, 0, 0), -0.35));
+    tp_vec3 fwd = tp_quat_rotate(head, tp_v3(0, 0, -1));
+    assert_true(fwd.z < -0.3 && fwd.x > 0.9);
 }
 
 static void test_hand_flexion_and_dex3(void **state)
@@ -214,12 +360,93 @@ static void test_hand_flexion_and_dex3(void **state)
             tp_hand_model_pose(side, wrist, pinch, &h);
             assert_true(tp_hand_flexion(&h, flex));
             assert_true(fabs(flex[0] - 0.6) < 0.02 && fabs(flex[1] - 0.6) < 0.02 && flex[2] < 0.02);
+            /* Index pinch: only the robot's index finger closes (three/four
+             * on the right, five/six on the left); the thumb turns toward it. */
+            assert_true(tp_hand_retarget(&d[side], &h, q));
+            int idx = side ? 3 : 5, mid = side ? 5 : 3;
+            assert_true(fabs(q[idx] - d[side].open[idx]) > 0.5 && fabs(q[mid] - d[side].open[mid]) < 0.05);
+            assert_true(q[0] < -0.1);
             h.joints[TP_HJ_INDEX_TIP].valid = false;
             assert_false(tp_hand_flexion(&h, flex));
             h.joints[TP_HJ_INDEX_TIP].valid = true;
             h.active = false;
             assert_false(tp_hand_retarget(&d[side], &h, q));
         }
+    }
+}
+
+/* Both hands see the same motion mirrored: the joints mirror (the right's
+ * index joints are the left's index joints negated), and the thumb's base
+ * rotation toward the index really brings the thumb to the index finger of
+ * the URDF's hand (palm → thumb two_link against the finger links). */
+static void test_dex3_mirror_and_thumb(void **state)
+{
+    (void)state;
+    char path[1024], err[512];
+    snprintf(path, sizeof path, "%s/g1_upper_body.urdf", models_dir);
+    tp_urdf *u = tp_urdf_load(path, err, sizeof err);
+    if (!u)
+        fail_msg("%s", err);
+    tp_hand_desc d[2];
+    tp_chain thumb[2], fing[2][2];
+    for (int side = 0; side < 2; side++) {
+        const char *sn = side ? "right" : "left";
+        char base[64], tip[64];
+        snprintf(base, sizeof base, "%s_hand_palm_link", sn);
+        snprintf(tip, sizeof tip, "%s_hand_two_link", sn);
+        assert_int_equal(tp_urdf_chain(u, base, tip, &thumb[side], err, sizeof err), 0);
+        snprintf(tip, sizeof tip, "%s_hand_four_link", sn);
+        assert_int_equal(tp_urdf_chain(u, base, tip, &fing[side][0], err, sizeof err), 0);
+        snprintf(tip, sizeof tip, "%s_hand_six_link", sn);
+        assert_int_equal(tp_urdf_chain(u, base, tip, &fing[side][1], err, sizeof err), 0);
+        double lo[7], hi[7];
+        lo[0] = thumb[side].lower[0], hi[0] = thumb[side].upper[0];
+        lo[1] = thumb[side].lower[1], hi[1] = thumb[side].upper[1];
+        lo[2] = thumb[side].lower[2], hi[2] = thumb[side].upper[2];
+        for (int f = 0; f < 2; f++)
+            for (int k = 0; k < 2; k++) {
+                lo[3 + 2 * f + k] = fing[side][f].lower[k];
+                hi[3 + 2 * f + k] = fing[side][f].upper[k];
+            }
+        tp_hand_desc_dex3(&d[side], side, lo, hi);
+    }
+    tp_urdf_free(u);
+    for (int k = 0; k < 10; k++) {
+        double flex[5] = {uni(), uni(), uni(), uni(), uni()};
+        tp_hand_frame h;
+        double q[2][7];
+        for (int side = 0; side < 2; side++) {
+            tp_pose wrist = {tp_v3(0, 1.2, -0.3), tp_quat_identity()};
+            tp_hand_model_pose(side, wrist, flex, &h);
+            assert_true(tp_hand_retarget(&d[side], &h, q[side]));
+        }
+        /* Thumb: rotation the same, flexion mirrored; index ↔ index. */
+        assert_true(fabs(q[0][0] - q[1][0]) < 1e-9);
+        assert_true(fabs(q[0][1] + q[1][1]) < 1e-9 && fabs(q[0][2] + q[1][2]) < 1e-9);
+        for (int j = 0; j < 2; j++) {
+            assert_true(fabs(q[0][5 + j] + q[1][3 + j]) < 1e-9); /* index */
+            assert_true(fabs(q[0][3 + j] + q[1][5 + j]) < 1e-9); /* middle */
+        }
+    }
+    for (int side = 0; side < 2; side++) {
+        /* The closed thumb, turned toward the index, ends nearer the index
+         * finger's middle phalanx than the middle finger's, and nearer than
+         * with no rotation. */
+        double tq[3] = {d[side].closed[0], d[side].closed[1], d[side].closed[2]};
+        tp_vec3 t_idx = tp_chain_fk(&thumb[side], tq).p;
+        tq[0] = 0;
+        tp_vec3 t_mid0 = tp_chain_fk(&thumb[side], tq).p;
+        double fq[2] = {0, 0};
+        tp_vec3 index_p = tp_chain_fk(&fing[side][side ? 0 : 1], fq).p;
+        tp_vec3 middle_p = tp_chain_fk(&fing[side][side ? 1 : 0], fq).p;
+        double di = tp_v3_norm(tp_v3_sub(t_idx, index_p)), dm = tp_v3_norm(tp_v3_sub(t_idx, middle_p));
+        double d0 = tp_v3_norm(tp_v3_sub(t_mid0, index_p));
+        printf("%s thumb closed: %.1f mm from the index, %.1f mm from the middle (%.1f mm unrotated)\n",
+               side ? "right" : "left", di * 1e3, dm * 1e3, d0 * 1e3);
+        assert_true(di < dm && di < d0);
+        /* The index finger is the one on +Z of the palm (thumb side in the
+         * handshake pose). */
+        assert_true(index_p.z > 0.02 && middle_p.z < -0.02);
     }
 }
 
@@ -265,18 +492,51 @@ static void test_motion_files(void **state)
     tp_vec3 pm = mid.hand[1].joints[TP_HJ_WRIST].pose.p;
     assert_true(tp_v3_norm(tp_v3_sub(pm, tp_v3_lerp(pa, pb, 0.5))) < 1e-6);
     assert_true(a.engaged && a.hand[0].active && a.hand[1].active && a.head_valid);
+    /* At each row's own time the sample is that row, exactly. */
+    FILE *csv = fopen(path, "r");
+    assert_non_null(csv);
+    static char line[32768];
+    assert_non_null(fgets(line, sizeof line, csv)); /* header */
+    int rows_checked = 0;
+    for (int r = 0; fgets(line, sizeof line, csv); r++) {
+        if (r % 97 != 0)
+            continue;
+        char *p = line, *end;
+        double t = strtod(p, &end);
+        float want[TP_OPERATOR_DIMS], got[TP_OPERATOR_DIMS];
+        for (int i = 0; i < TP_OPERATOR_DIMS; i++) {
+            p = end + 1;
+            want[i] = (float)strtod(p, &end);
+        }
+        tp_operator_frame fr;
+        memset(&fr, 0, sizeof fr);
+        tp_motion_sample(m, t, false, &fr);
+        tp_operator_pack(&fr, got);
+        for (int i = 0; i < TP_OPERATOR_DIMS; i++)
+            if (fabsf(want[i] - got[i]) > 1e-6f)
+                fail_msg("row %d column %d: %.9g in the file, %.9g sampled", r, i + 2, (double)want[i],
+                         (double)got[i]);
+        rows_checked++;
+    }
+    fclose(csv);
+    assert_int_equal(rows_checked, 7);
     /* Looping wraps time. */
     tp_operator_frame l;
     memset(&l, 0, sizeof l);
     tp_motion_sample(m, 25.0, true, &l);
     tp_motion_sample(m, 5.0, false, &a);
     assert_true(tp_v3_norm(tp_v3_sub(l.head.p, a.head.p)) < 1e-6);
-    /* The demo grasps: right fingers open at first, closed mid-carry. */
+    /* The demo grasps: right fingers open until the grasp (t ≈ 6–7 s),
+     * closed from lift to place, open again after the release (t ≈ 14 s). */
     double flex[5];
-    tp_motion_sample(m, 1.0, false, &a);
-    assert_true(tp_hand_flexion(&a.hand[1], flex) && flex[1] < 0.2);
-    tp_motion_sample(m, 10.0, false, &a);
-    assert_true(tp_hand_flexion(&a.hand[1], flex) && flex[1] > 0.6);
+    for (double t = 0; t <= 20.0; t += 0.1) {
+        tp_motion_sample(m, t, false, &a);
+        assert_true(tp_hand_flexion(&a.hand[1], flex));
+        if (t < 6.0 || t > 14.05)
+            assert_true(flex[1] < 0.2 && flex[2] < 0.2);
+        if (t > 7.2 && t < 13.0)
+            assert_true(flex[1] > 0.6 && flex[2] > 0.6 && flex[0] > 0.6);
+    }
     tp_motion_free(m);
 
     /* Malformed files. */
@@ -332,8 +592,8 @@ static void test_demo_reachable(void **state)
     unlink(path);
     assert_non_null(m);
     tp_chain arms[2];
-    load_chain("g1_upper_body.urdf", "torso_link", "left_hand_palm_link", &arms[0]);
-    load_chain("g1_upper_body.urdf", "torso_link", "right_hand_palm_link", &arms[1]);
+    g1_arm_facts(0, &arms[0]);
+    g1_arm_facts(1, &arms[1]);
     tp_hand_desc hands[2];
     double lo[7] = {-1, -1, -1, -1, -1, -1, -1}, hi[7] = {1, 1, 1, 1, 1, 1, 1};
     tp_hand_desc_dex3(&hands[0], 0, lo, hi);
@@ -452,7 +712,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_ik_g1_and_panda), cmocka_unit_test(test_ik_unreachable_nan_continuity),
         cmocka_unit_test(test_calibration),     cmocka_unit_test(test_hand_flexion_and_dex3),
         cmocka_unit_test(test_motion_files),    cmocka_unit_test(test_demo_reachable),
-        cmocka_unit_test(test_operator_calibration),
+        cmocka_unit_test(test_operator_calibration), cmocka_unit_test(test_g1_chain_facts),
+        cmocka_unit_test(test_ik_cold_from_rest),    cmocka_unit_test(test_dex3_mirror_and_thumb),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
