@@ -21,8 +21,9 @@ int main(int argc, char **argv)
         case 'r': {
             char *end;
             rate = strtod(optarg, &end);
-            if (*end || !(rate > 0)) {
-                fprintf(stderr, "teleop-motion-gen: --rate: expected a positive number, got '%s'\n", optarg);
+            if (end == optarg || *end || !(rate >= 1 && rate <= 2000)) {
+                fprintf(stderr, "teleop-motion-gen: --rate: expected a number of Hz in [1, 2000], got '%s'\n",
+                        optarg);
                 return 2;
             }
             break;
@@ -32,7 +33,8 @@ int main(int argc, char **argv)
             printf("usage: teleop-motion-gen [--rate HZ] -o FILE\n\n"
                    "Writes the demo operator motion (20 s: the right hand reaches, grasps, lifts, places and\n"
                    "releases a cube; the left hand makes a small reach) as a motion CSV sampled at HZ\n"
-                   "(default 60). Deterministic: the same command writes the same file.\n");
+                   "(default 60, range 1-2000). Deterministic: the same command writes the same file.\n\n"
+                   "Exit status: 0 written, 1 the file could not be written, 2 usage error.\n");
             return 0;
         case ':': fprintf(stderr, "teleop-motion-gen: %s needs a value\n", argv[optind - 1]); return 2;
         default: fprintf(stderr, "teleop-motion-gen: unknown option '%s'\n", argv[optind - 1]); return 2;
