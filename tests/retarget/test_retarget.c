@@ -632,6 +632,93 @@ static void test_demo_reachable(void **state)
     tp_motion_free(m);
 }
 
+/* tp_retarget_step: tracked sides follow, untracked or non-finite sides
+ * hold their last values exactly, nothing non-finite reaches the action. */
+static void test_retarget_step_hold(void **state)
+{
+    (void)state;
+    tp_chain arms[2];
+    g1_arm_facts(0, &arms[0]);
+    g1_arm_facts(1, &arms[1]);
+    double lo_l[7] = {-1.04719755, -0.72431163, 0, -1.83259571, -2.0943951, -1.83259571, -2.0943951};
+    double hi_l[7] = {1.04719755, 1.04719755, 2.0943951, 0.19198621, 0, 0.19198621, 0};
+    double lo_r[7], hi_r[7];
+    for (int i = 0; i < 7; i++) {
+        lo_r[i] = -hi_l[i];
+        hi_r[i] = -lo_l[i];
+    }
+    tp_hand_desc hands[2];
+    tp_hand_desc_dex3(&hands[0], 0, lo_l, hi_l);
+    tp_hand_desc_dex3(&hands[1], 1, lo_r, hi_r);
+    tp_retarget_config cfg;
+    tp_retarget_default_config(&cfg);
+    char err[256];
+    tp_retargeter *rt = tp_retarget_create(&cfg, arms, hands, err, sizeof err);
+    assert_non_null(rt);
+    double action[28], before[28];
+    tp_retarget_status st;
+    tp_operator_frame f;
+    memset(&f, 0, sizeof f);
+    /* Nothing tracked yet: the rest posture and open hands. */
+    tp_retarget_step(rt, &f, action, &st);
+    assert_false(st.arm_ok[0] || st.arm_ok[1] || st.hand_ok[0] || st.hand_ok[1]);
+    assert_true(fabs(action[1] - 0.2) < 1e-12 && fabs(action[8] + 0.2) < 1e-12 && fabs(action[3] - 1.0) < 1e-12);
+    for (int i = 14; i < 28; i++)
+        assert_true(action[i] == hands[(i - 14) / 7].open[(i - 14) % 7]);
+    /* Both hands at reachable poses, fists. */
+    tp_calibration cal;
+    tp_calibration_default(&cal);
+    double fist[5] = {1, 1, 1, 1, 1};
+    for (int side = 0; side < 2; side++) {
+        tp_vec3 p = tp_v3(0.24, side ? -0.20 : 0.20, 0.04);
+        tp_pose w = {tp_calibration_point_inverse(&cal, p), tp_retarget_ee_to_wrist(side, tp_quat_identity())};
+        tp_hand_model_pose(side, w, fist, &f.hand[side]);
+    }
+    for (int k = 0; k < 20; k++)
+        tp_retarget_step(rt, &f, action, &st);
+    for (int side = 0; side < 2; side++) {
+        assert_true(st.arm_ok[side] && st.hand_ok[side]);
+        assert_true(st.position_error[side] < 1e-4 && st.orientation_error[side] < 1e-3);
+        tp_pose ee = tp_chain_fk(&arms[side], action + 7 * side);
+        assert_true(tp_v3_norm(tp_v3_sub(ee.p, tp_v3(0.24, side ? -0.20 : 0.20, 0.04))) < 1e-4);
+        assert_true(tp_v3_norm(tp_v3_sub(st.wrist_target[side].p, ee.p)) < 1e-4);
+        for (int i = 0; i < 7; i++)
+            assert_true(fabs(action[14 + 7 * side + i] - hands[side].closed[i]) < 0.05);
+    }
+    memcpy(before, action, sizeof before);
+    /* Left wrist NaN: that arm (and hand, whose flexion needs the wrist)
+     * holds exactly. Right hand moved and opened with one finger joint
+     * invalid: its arm follows the valid wrist, its fingers hold. */
+    f.hand[0].joints[TP_HJ_WRIST].pose.p.x = NAN;
+    f.hand[1].joints[TP_HJ_MIDDLE_TIP].valid = false;
+    double open[5] = {0, 0, 0, 0, 0};
+    tp_pose w1 = f.hand[1].joints[TP_HJ_WRIST].pose;
+    tp_hand_model_pose(1, (tp_pose){tp_v3_add(w1.p, tp_v3(0, 0.05, 0)), w1.q}, open, &f.hand[1]);
+    f.hand[1].joints[TP_HJ_MIDDLE_TIP].valid = false;
+    tp_retarget_step(rt, &f, action, &st);
+    assert_false(st.arm_ok[0]);
+    assert_memory_equal(action, before, 7 * sizeof(double));
+    assert_true(st.arm_ok[1] && !st.hand_ok[1]); /* the wrist is valid: the arm moves */
+    assert_memory_equal(action + 21, before + 21, 7 * sizeof(double));
+    /* A lost hand (inactive): everything on that side holds. */
+    memcpy(before, action, sizeof before);
+    f.hand[1].active = false;
+    f.hand[0].joints[TP_HJ_WRIST].pose.q = (tp_quat){NAN, 0, 0, 1};
+    tp_retarget_step(rt, &f, action, &st);
+    assert_memory_equal(action, before, sizeof before);
+    for (int i = 0; i < 28; i++)
+        assert_true(isfinite(action[i]));
+    /* Seeding replaces the warm start (clamped), ignoring non-finite values. */
+    double seed[28];
+    memcpy(seed, before, sizeof seed);
+    seed[3] = 5.0;  /* beyond the elbow limit */
+    seed[10] = NAN; /* keeps the right elbow */
+    tp_retarget_seed(rt, seed);
+    tp_retarget_step(rt, &f, action, &st);
+    assert_true(action[3] == arms[0].upper[3] && action[10] == before[10]);
+    tp_retarget_destroy(rt);
+}
+
 /* A synthetic operator with known dimensions: calibration recovers them,
  * and a saved file loads back equal. */
 static void test_operator_calibration(void **state)
@@ -714,6 +801,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_motion_files),    cmocka_unit_test(test_demo_reachable),
         cmocka_unit_test(test_operator_calibration), cmocka_unit_test(test_g1_chain_facts),
         cmocka_unit_test(test_ik_cold_from_rest),    cmocka_unit_test(test_dex3_mirror_and_thumb),
+        cmocka_unit_test(test_retarget_step_hold),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
