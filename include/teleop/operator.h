@@ -72,6 +72,9 @@ enum tp_button {
 
 typedef struct tp_controller_frame {
     bool active;
+    tp_pose grip; /* the grip pose (/input/grip/pose): the palm, +Z toward the wrist */
+    tp_pose aim;  /* the aim pose (/input/aim/pose): the pointing ray, -Z forward */
+    bool grip_valid, aim_valid; /* position and orientation valid */
     float trigger; /* 0..1 */
     float squeeze; /* 0..1 */
     float stick[2];
@@ -91,10 +94,12 @@ typedef struct tp_operator_frame {
  *   head: px py pz qx qy qz qw valid                              (8)
  *   per hand (left, right): active, then per joint 0..25:
  *     px py pz qx qy qz qw radius valid                          (1 + 26*9)
- *   per controller (left, right): active trigger squeeze sx sy buttons (6)
+ *   per controller (left, right): active trigger squeeze sx sy buttons,
+ *     grip px py pz qx qy qz qw valid, aim px py pz qx qy qz qw valid  (22)
  *   engaged                                                       (1)
  * Booleans are 0.0 or 1.0; buttons is the bit mask as an exact float. */
-#define TP_OPERATOR_DIMS (8 + 2 * (1 + TP_HAND_JOINT_COUNT * 9) + 2 * 6 + 1)
+#define TP_OPERATOR_CONTROLLER_DIMS 22
+#define TP_OPERATOR_DIMS (8 + 2 * (1 + TP_HAND_JOINT_COUNT * 9) + 2 * TP_OPERATOR_CONTROLLER_DIMS + 1)
 
 void tp_operator_pack(const tp_operator_frame *f, float out[TP_OPERATOR_DIMS]);
 void tp_operator_unpack(const float in[TP_OPERATOR_DIMS], int64_t t_ns, tp_operator_frame *f);

@@ -57,6 +57,10 @@ void tp_operator_pack(const tp_operator_frame *f, float out[TP_OPERATOR_DIMS])
         *o++ = c->stick[0];
         *o++ = c->stick[1];
         *o++ = (float)c->buttons;
+        o = put_pose(o, c->grip);
+        *o++ = c->grip_valid ? 1.0f : 0.0f;
+        o = put_pose(o, c->aim);
+        *o++ = c->aim_valid ? 1.0f : 0.0f;
     }
     *o++ = f->engaged ? 1.0f : 0.0f;
 }
@@ -83,6 +87,10 @@ void tp_operator_unpack(const float in[TP_OPERATOR_DIMS], int64_t t_ns, tp_opera
         c->stick[0] = *i++;
         c->stick[1] = *i++;
         c->buttons = (uint32_t)*i++;
+        i = get_pose(i, &c->grip);
+        c->grip_valid = *i++ > 0.5f;
+        i = get_pose(i, &c->aim);
+        c->aim_valid = *i++ > 0.5f;
     }
     f->engaged = *i++ > 0.5f;
 }
@@ -115,9 +123,17 @@ void tp_operator_dim_name(size_t i, char *buf, size_t len)
         return;
     }
     i -= 2 * per_hand;
-    if (i < 12) {
-        snprintf(buf, len, "%s.controller.%s", side[i / 6], ctrl_parts[i % 6]);
+    if (i < 2 * TP_OPERATOR_CONTROLLER_DIMS) {
+        size_t s = i / TP_OPERATOR_CONTROLLER_DIMS, k = i % TP_OPERATOR_CONTROLLER_DIMS;
+        if (k < 6) {
+            snprintf(buf, len, "%s.controller.%s", side[s], ctrl_parts[k]);
+            return;
+        }
+        k -= 6;
+        const char *pose_name = k < 8 ? "grip" : "aim";
+        k %= 8;
+        snprintf(buf, len, "%s.controller.%s.%s", side[s], pose_name, k < 7 ? pose_parts[k] : "valid");
         return;
     }
-    snprintf(buf, len, i == 12 ? "engaged" : "?");
+    snprintf(buf, len, i == 2 * TP_OPERATOR_CONTROLLER_DIMS ? "engaged" : "?");
 }

@@ -180,5 +180,7 @@ void tp_motion_sample(const tp_motion *m, double t, bool loop, tp_operator_frame
         c->squeeze = (float)(c->squeeze + u * (b.ctrl[s].squeeze - c->squeeze));
         c->stick[0] = (float)(c->stick[0] + u * (b.ctrl[s].stick[0] - c->stick[0]));
         c->stick[1] = (float)(c->stick[1] + u * (b.ctrl[s].stick[1] - c->stick[1]));
+        c->grip = lerp_pose(c->grip, b.ctrl[s].grip, u);
+        c->aim = lerp_pose(c->aim, b.ctrl[s].aim, u);
     }
 }

@@ -82,6 +82,14 @@ static void demo_frame(double t, tp_operator_frame *f)
                          tp_retarget_ee_to_wrist(side, q_ee)};
         double fl[5] = {flex, flex, flex, flex, flex};
         tp_hand_model_pose(side, wrist, fl, &f->hand[side]);
+        /* The operator also holds the controllers, grips squeezed: the
+         * clutch an OpenXR session engages with. */
+        tp_controller_frame *c = &f->ctrl[side];
+        c->active = true;
+        c->squeeze = 1.0f;
+        c->grip = f->hand[side].joints[TP_HJ_PALM].pose;
+        c->aim = c->grip;
+        c->grip_valid = c->aim_valid = true;
     }
     f->engaged = true;
 }

@@ -25,6 +25,9 @@ static void test_pack_roundtrip(void **state)
     f.ctrl[0].active = true;
     f.ctrl[0].squeeze = 0.75f;
     f.ctrl[0].buttons = TP_BTN_A | TP_BTN_MENU;
+    f.ctrl[0].grip = (tp_pose){{-0.2, 1.1, -0.4}, {0.5, 0.5, 0.5, 0.5}};
+    f.ctrl[0].grip_valid = true;
+    f.ctrl[0].aim = (tp_pose){{-0.25, 1.15, -0.45}, {0, 0, 0, 1}};
     f.engaged = true;
     float buf[TP_OPERATOR_DIMS];
     tp_operator_pack(&f, buf);
@@ -38,6 +41,10 @@ static void test_pack_roundtrip(void **state)
     assert_false(g.hand[1].joints[25].valid);
     assert_int_equal(g.ctrl[0].buttons, TP_BTN_A | TP_BTN_MENU);
     assert_float_equal(g.ctrl[0].squeeze, 0.75, 1e-7);
+    assert_true(g.ctrl[0].grip_valid && !g.ctrl[0].aim_valid);
+    assert_float_equal(g.ctrl[0].grip.p.z, -0.4, 1e-6);
+    assert_float_equal(g.ctrl[0].grip.q.w, 0.5, 1e-7);
+    assert_float_equal(g.ctrl[0].aim.p.x, -0.25, 1e-6);
 }
 
 static void test_dim_names(void **state)
@@ -57,7 +64,13 @@ static void test_dim_names(void **state)
     tp_operator_dim_name(TP_OPERATOR_DIMS - 1, name, sizeof name);
     assert_string_equal(name, "engaged");
     tp_operator_dim_name(TP_OPERATOR_DIMS - 2, name, sizeof name);
-    assert_string_equal(name, "right.controller.buttons");
+    assert_string_equal(name, "right.controller.aim.valid");
+    tp_operator_dim_name(TP_OPERATOR_DIMS - 1 - 22, name, sizeof name);
+    assert_string_equal(name, "right.controller.active");
+    tp_operator_dim_name(TP_OPERATOR_DIMS - 1 - 22 + 6, name, sizeof name);
+    assert_string_equal(name, "right.controller.grip.px");
+    tp_operator_dim_name(TP_OPERATOR_DIMS - 1 - 22 + 13, name, sizeof name);
+    assert_string_equal(name, "right.controller.grip.valid");
     /* Every name is distinct. */
     static char all[TP_OPERATOR_DIMS][64];
     for (int i = 0; i < TP_OPERATOR_DIMS; i++) {

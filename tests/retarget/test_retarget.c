@@ -569,7 +569,7 @@ static void test_motion_files(void **state)
             strcat(text, row);
         }
         write_text(path, text);
-        static const char *const want[] = {"bad.csv:3: column 32 (left.thumb_metacarpal.qx): not a number", "bad.csv:3: 491 columns, expected 492",
+        static const char *const want[] = {"bad.csv:3: column 32 (left.thumb_metacarpal.qx): not a number", "bad.csv:3: 523 columns, expected 524",
                                            "bad.csv:3: t_s 0 does not increase (previous 0.1)"};
         expect_load_error(path, want[variant]);
     }
