@@ -227,6 +227,11 @@ static int load_meta(tp_episode *ep, char *err, size_t errlen)
 
 tp_episode *tp_episode_open(const char *path, char *err, size_t errlen)
 {
+    struct stat sb;
+    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        snprintf(err, errlen, "%s: is a directory, not an episode file", path);
+        return NULL;
+    }
     FILE *f = fopen(path, "rb");
     if (!f) {
         snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
