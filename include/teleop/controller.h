@@ -41,6 +41,12 @@ typedef struct tp_controller_config {
      * body) per side; defaults "torso_link", "left_ee", "right_ee". */
     char arm_base[64];
     char arm_tip[2][64];
+    /* Hand retargeting: "flexion" (finger-curl mapping, default) or
+     * "vector" (keypoint-vector optimization, hand_vector.h) from the hand's
+     * kinematic description; an empty path means the bundled G1 + Dex3-1
+     * URDF. */
+    char hand_method[16];
+    char hand_urdf[1024];
 } tp_controller_config;
 
 void tp_controller_default_config(tp_controller_config *cfg);
@@ -76,6 +82,15 @@ struct tp_sim;
  * velocity ratings and Dex3-1 hand descriptions all read from the model. */
 tp_controller *tp_controller_create_for_sim(const struct tp_sim *sim, const tp_controller_config *cfg,
                                             const tp_retarget_config *rcfg, char *err, size_t errlen);
+
+struct tp_hand_vector_desc;
+struct tp_hand_vector_params;
+/* Switches the hands to vector retargeting (see tp_retarget_use_hand_vector).
+ * Setup only. 0 or -1 with a message. */
+int tp_controller_use_hand_vector(tp_controller *c, const struct tp_hand_vector_desc *descs,
+                                  const struct tp_hand_vector_params *params, char *err, size_t errlen);
+/* The retargeter inside, for status and tools. */
+const tp_retargeter *tp_controller_retargeter(const tp_controller *c);
 
 /* Holds the robot at q (e.g. its measured joints) and disengages. */
 void tp_controller_reset(tp_controller *c, const double *q);

@@ -82,6 +82,17 @@ tp_retargeter *tp_retarget_create(const tp_retarget_config *cfg, const tp_chain 
                                   const tp_hand_desc hands[2], char *err, size_t errlen);
 void tp_retarget_destroy(tp_retargeter *rt);
 
+/* Switches both hands from the flexion mapping to vector retargeting
+ * (hand_vector.h), descs[0] left, descs[1] right: each must have the hands'
+ * dof, and its joints are the action's hand joints in order. Setup only
+ * (allocates the solvers); the retargeter owns them. 0 or -1 with a message. */
+struct tp_hand_vector_desc;
+struct tp_hand_vector_params;
+int tp_retarget_use_hand_vector(tp_retargeter *rt, const struct tp_hand_vector_desc *descs,
+                                const struct tp_hand_vector_params *params, char *err, size_t errlen);
+/* "flexion" or "vector". */
+const char *tp_retarget_hand_method(const tp_retargeter *rt);
+
 /* Seeds the warm start (e.g. the robot's current joints, action order). */
 void tp_retarget_seed(tp_retargeter *rt, const double *q);
 

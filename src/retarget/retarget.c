@@ -1,6 +1,8 @@
 /* teleop — retargeting: calibration, per-arm IK and per-hand mapping. */
 #include "teleop/retarget.h"
 
+#include "teleop/hand_vector.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +62,12 @@ struct tp_retargeter {
     double arm_q[2][TP_CHAIN_MAX_JOINTS];  /* last solution: warm start and hold */
     double hand_q[2][TP_HAND_DOF_MAX];
     int arm_dof, hand_dof;
+    /* Vector retargeting, when chosen: one solver per hand. It runs only on
+     * a new tracking frame (the headset delivers ~90 Hz, control runs at
+     * 500 Hz); between frames the hand keeps its last solution. */
+    tp_hand_vector *hand_vector[2];
+    int64_t hand_frame_t[2];
+    bool hand_frame_seen[2];
 };
 
 tp_retargeter *tp_retarget_create(const tp_retarget_config *cfg, const tp_chain arms[2], const tp_hand_desc hands[2],
@@ -107,7 +115,48 @@ tp_retargeter *tp_retarget_create(const tp_retarget_config *cfg, const tp_chain 
     return rt;
 }
 
-void tp_retarget_destroy(tp_retargeter *rt) { free(rt); }
+void tp_retarget_destroy(tp_retargeter *rt)
+{
+    if (!rt)
+        return;
+    for (int s = 0; s < 2; s++)
+        tp_hand_vector_destroy(rt->hand_vector[s]);
+    free(rt);
+}
+
+int tp_retarget_use_hand_vector(tp_retargeter *rt, const tp_hand_vector_desc *descs,
+                                const tp_hand_vector_params *params, char *err, size_t errlen)
+{
+    static const char *const side_name[2] = {"left", "right"};
+    for (int s = 0; s < 2; s++) {
+        if (descs[s].dof != rt->hand_dof) {
+            snprintf(err, errlen, "retarget: %s hand description has %d joints, the robot's hand %d", side_name[s],
+                     descs[s].dof, rt->hand_dof);
+            return -1;
+        }
+        if (descs[s].side != s) {
+            snprintf(err, errlen, "retarget: the %s hand's description is for the %s side", side_name[s],
+                     side_name[descs[s].side ? 1 : 0]);
+            return -1;
+        }
+    }
+    tp_hand_vector *made[2] = {NULL, NULL};
+    for (int s = 0; s < 2; s++) {
+        if (!(made[s] = tp_hand_vector_create(&descs[s], params, err, errlen))) {
+            tp_hand_vector_destroy(made[0]);
+            return -1;
+        }
+    }
+    for (int s = 0; s < 2; s++) {
+        tp_hand_vector_destroy(rt->hand_vector[s]);
+        rt->hand_vector[s] = made[s];
+        tp_hand_vector_seed(made[s], rt->hand_q[s]);
+        rt->hand_frame_seen[s] = false;
+    }
+    return 0;
+}
+
+const char *tp_retarget_hand_method(const tp_retargeter *rt) { return rt->hand_vector[0] ? "vector" : "flexion"; }
 
 void tp_retarget_seed(tp_retargeter *rt, const double *q)
 {
@@ -121,6 +170,10 @@ void tp_retarget_seed(tp_retargeter *rt, const double *q)
             double v = q[2 * rt->arm_dof + s * rt->hand_dof + i];
             if (isfinite(v))
                 rt->hand_q[s][i] = fmin(rt->hand[s].upper[i], fmax(rt->hand[s].lower[i], v));
+        }
+        if (rt->hand_vector[s]) {
+            tp_hand_vector_seed(rt->hand_vector[s], rt->hand_q[s]);
+            rt->hand_frame_seen[s] = false;
         }
     }
 }
@@ -150,9 +203,19 @@ void tp_retarget_step(tp_retargeter *rt, const tp_operator_frame *f, double *act
             }
         }
         double hq[TP_HAND_DOF_MAX];
-        st->hand_ok[s] = tp_hand_retarget(&rt->hand[s], h, hq);
-        if (st->hand_ok[s])
-            memcpy(rt->hand_q[s], hq, sizeof(double) * (size_t)rt->hand_dof);
+        if (!rt->hand_vector[s]) {
+            st->hand_ok[s] = tp_hand_retarget(&rt->hand[s], h, hq);
+            if (st->hand_ok[s])
+                memcpy(rt->hand_q[s], hq, sizeof(double) * (size_t)rt->hand_dof);
+        } else if (rt->hand_frame_seen[s] && f->t_ns == rt->hand_frame_t[s]) {
+            st->hand_ok[s] = true; /* the same tracking frame: its solution stands */
+        } else {
+            st->hand_ok[s] = tp_hand_vector_retarget(rt->hand_vector[s], h, hq) == 0;
+            rt->hand_frame_seen[s] = st->hand_ok[s];
+            rt->hand_frame_t[s] = f->t_ns;
+            if (st->hand_ok[s])
+                memcpy(rt->hand_q[s], hq, sizeof(double) * (size_t)rt->hand_dof);
+        }
     }
     for (int s = 0; s < 2; s++) {
         memcpy(action + s * rt->arm_dof, rt->arm_q[s], sizeof(double) * (size_t)rt->arm_dof);

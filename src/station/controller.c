@@ -65,6 +65,8 @@ void tp_controller_default_config(tp_controller_config *cfg)
     snprintf(cfg->arm_base, sizeof cfg->arm_base, "torso_link");
     snprintf(cfg->arm_tip[0], sizeof cfg->arm_tip[0], "left_ee");
     snprintf(cfg->arm_tip[1], sizeof cfg->arm_tip[1], "right_ee");
+    snprintf(cfg->hand_method, sizeof cfg->hand_method, "flexion");
+    cfg->hand_urdf[0] = '\0';
 }
 
 tp_controller *tp_controller_create(const tp_controller_config *cfg, const tp_retarget_config *rcfg,
@@ -135,6 +137,17 @@ void tp_controller_reset(tp_controller *c, const double *q)
 }
 
 void tp_controller_set_emergency(tp_controller *c, bool on) { c->emergency = on; }
+
+int tp_controller_use_hand_vector(tp_controller *c, const struct tp_hand_vector_desc *descs,
+                                  const struct tp_hand_vector_params *params, char *err, size_t errlen)
+{
+    if (tp_retarget_use_hand_vector(c->rt, descs, params, err, errlen) != 0)
+        return -1;
+    tp_retarget_seed(c->rt, c->held);
+    return 0;
+}
+
+const tp_retargeter *tp_controller_retargeter(const tp_controller *c) { return c->rt; }
 
 const tp_retarget_status *tp_controller_status(const tp_controller *c) { return &c->status; }
 

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "teleop/controller.h"
+#include "teleop/hand_vector.h"
+#include "teleop/paths.h"
 #include "teleop/sim.h"
 
 tp_controller *tp_controller_create_for_sim(const tp_sim *sim, const tp_controller_config *cfg,
@@ -34,5 +36,42 @@ tp_controller *tp_controller_create_for_sim(const tp_sim *sim, const tp_controll
     tp_hand_desc_dex3(&hands[0], 0, lower + 2 * TP_SIM_ARM_DOF, upper + 2 * TP_SIM_ARM_DOF);
     tp_hand_desc_dex3(&hands[1], 1, lower + 2 * TP_SIM_ARM_DOF + TP_SIM_HAND_DOF,
                       upper + 2 * TP_SIM_ARM_DOF + TP_SIM_HAND_DOF);
-    return tp_controller_create(cfg, rcfg, arms, hands, N, lower, upper, vmax, err, errlen);
+    tp_controller *c = tp_controller_create(cfg, rcfg, arms, hands, N, lower, upper, vmax, err, errlen);
+    if (!c || !strcmp(cfg->hand_method, "flexion"))
+        return c;
+    if (strcmp(cfg->hand_method, "vector") != 0) {
+        snprintf(err, errlen, "hand method '%s' is unknown (flexion or vector)", cfg->hand_method);
+        tp_controller_destroy(c);
+        return NULL;
+    }
+    char path[4096];
+    if (cfg->hand_urdf[0])
+        snprintf(path, sizeof path, "%s", cfg->hand_urdf);
+    else if (tp_find_data("devices/robot/models/g1_upper_body.urdf", path, sizeof path, err, errlen) != 0) {
+        tp_controller_destroy(c);
+        return NULL;
+    }
+    tp_hand_vector_desc descs[2];
+    for (int side = 0; side < 2; side++) {
+        if (tp_hand_vector_desc_dex3(path, side, &descs[side], err, errlen) != 0) {
+            tp_controller_destroy(c);
+            return NULL;
+        }
+        /* Solutions land on the action's hand joints by position: the
+         * description's joints must be exactly those, in order. */
+        for (int i = 0; i < descs[side].dof; i++) {
+            const char *want = tp_sim_joint_name(sim, 2 * TP_SIM_ARM_DOF + side * TP_SIM_HAND_DOF + i);
+            if (descs[side].dof != TP_SIM_HAND_DOF || strcmp(descs[side].joint_name[i], want) != 0) {
+                snprintf(err, errlen, "%s: %s hand joint %d is '%s', the robot's action has '%s'", path,
+                         side ? "right" : "left", i, descs[side].joint_name[i], want);
+                tp_controller_destroy(c);
+                return NULL;
+            }
+        }
+    }
+    if (tp_controller_use_hand_vector(c, descs, NULL, err, errlen) != 0) {
+        tp_controller_destroy(c);
+        return NULL;
+    }
+    return c;
 }

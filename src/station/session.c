@@ -240,6 +240,24 @@ int tp_session_apply_config(tp_session_config *cfg, tp_config *file, char *err, 
                 memmove(dst[k], names[k], strlen(names[k]) + 1);
         }
     }
+    {
+        const char *method = cc->hand_method, *urdf = cc->hand_urdf;
+        TRY(tp_config_get_string(file, "retarget.hand_method", method, &method, err, errlen));
+        TRY(tp_config_get_string(file, "retarget.hand_urdf", urdf, &urdf, err, errlen));
+        if (strcmp(method, "flexion") != 0 && strcmp(method, "vector") != 0) {
+            snprintf(err, errlen, "%s: retarget.hand_method: '%s' is not flexion or vector", tp_config_name(file),
+                     method);
+            return -1;
+        }
+        if (strlen(urdf) >= sizeof cc->hand_urdf) {
+            snprintf(err, errlen, "%s: retarget.hand_urdf: path too long", tp_config_name(file));
+            return -1;
+        }
+        if (method != cc->hand_method)
+            memmove(cc->hand_method, method, strlen(method) + 1);
+        if (urdf != cc->hand_urdf)
+            memmove(cc->hand_urdf, urdf, strlen(urdf) + 1);
+    }
     TRY(tp_config_get_bool(file, "filter.wrists", cc->filter_wrists, &cc->filter_wrists, err, errlen));
     TRY(tp_config_get_double(file, "filter.position_min_cutoff", cc->wrist_position_filter.min_cutoff, 0.01, 100,
                              &cc->wrist_position_filter.min_cutoff, err, errlen));
@@ -872,6 +890,7 @@ static int open_episode(session *s, recorder *rec, char *err, size_t errlen)
         {"robot", "sim_humanoid_g1_dex3"},
         {"robot_model", cfg->model_path},
         {"hand", "dex3-1"},
+        {"hand_method", cfg->control.hand_method},
         {"task", cfg->task},
         {"operator", cfg->operator_name},
         {"station", host},

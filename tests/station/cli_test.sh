@@ -56,6 +56,20 @@ printf '[robot]\narm_base = pelvis\n' >"$tmp/chain3.ini"
 expect_rc 1 "unknown base" "$teleop" run --config "$tmp/chain3.ini" --duration 0.5 --no-record
 grep -q "base body 'pelvis' not found" "$tmp/err" || fail "unknown base message: $(cat "$tmp/err")"
 
+# --- hand retargeting method chosen in the config, recorded in the episode
+printf '[retarget]\nhand_method = vector\n' >"$tmp/vector.ini"
+expect_rc 0 "vector hands" "$teleop" run --config "$tmp/vector.ini" --duration 1 --out "$tmp/rec_vector"
+vep=$(sed -n 's/^episode: //p' "$tmp/out")
+[[ -f "$vep" ]] && sqlite3 "$vep" "select value from meta where key='hand_method'" | grep -qx vector ||
+  fail "episode does not record hand_method = vector"
+printf '[retarget]\nhand_method = fingers\n' >"$tmp/method.ini"
+expect_rc 1 "unknown hand method" "$teleop" run --config "$tmp/method.ini" --duration 0.5 --no-record
+grep -q "method.ini: retarget.hand_method: 'fingers' is not flexion or vector" "$tmp/err" ||
+  fail "hand method message: $(cat "$tmp/err")"
+printf '[retarget]\nhand_method = vector\nhand_urdf = %s/missing.urdf\n' "$tmp" >"$tmp/hurdf.ini"
+expect_rc 1 "missing hand description" "$teleop" run --config "$tmp/hurdf.ini" --duration 0.5 --no-record
+grep -q "missing.urdf" "$tmp/err" || fail "hand description message: $(cat "$tmp/err")"
+
 # --- a short recorded session
 printf '[session]\ntask = "pick the cube"\n[camera]\ncrf = 28\n' >"$tmp/ok.ini"
 start=$(date +%s.%N)

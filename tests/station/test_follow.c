@@ -2,7 +2,8 @@
  * replayed through retargeting, safety and MuJoCo physics (in simulated time,
  * so the result does not depend on machine load). Wrist position error must
  * stay below 1 cm wherever the target is reachable, and the fingers must move
- * through the grasp. Usage: test_follow MODEL.xml MOTION.csv */
+ * through the grasp, with either hand method (flexion mapping, vector
+ * retargeting). Usage: test_follow MODEL.xml MOTION.csv */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +12,8 @@
 #include <stdio.h>
 #include <cmocka.h>
 
+#include <string.h>
+
 #include "teleop/controller.h"
 #include "teleop/motion.h"
 #include "teleop/retarget.h"
@@ -18,9 +21,8 @@
 
 static const char *model_path, *motion_path;
 
-static void test_follow_motion(void **state)
+static void follow_motion(const char *hand_method)
 {
-    (void)state;
     char err[512];
     tp_sim *sim = tp_sim_create(model_path, err, sizeof err);
     if (!sim)
@@ -37,6 +39,7 @@ static void test_follow_motion(void **state)
     tp_retarget_default_config(&rcfg);
     tp_controller_config ccfg;
     tp_controller_default_config(&ccfg); /* the station's own control path */
+    snprintf(ccfg.hand_method, sizeof ccfg.hand_method, "%s", hand_method);
     tp_controller *ctl = tp_controller_create_for_sim(sim, &ccfg, &rcfg, err, sizeof err);
     if (!ctl)
         fail_msg("%s", err);
@@ -110,12 +113,48 @@ static void test_follow_motion(void **state)
      * joints sweep a large part of their range. */
     for (int i = 21 + 3; i < 28; i++) {
         double range = upper[i] - lower[i];
-        printf("right hand joint %s swept %.2f of %.2f rad\n", tp_sim_joint_name(sim, i), hand_max[i] - hand_min[i],
+        printf("%s: right hand joint %s swept %.2f of %.2f rad\n", hand_method, tp_sim_joint_name(sim, i), hand_max[i] - hand_min[i],
                range);
         assert_true(hand_max[i] - hand_min[i] > 0.4 * range);
     }
     tp_controller_destroy(ctl);
     tp_motion_free(motion);
+    tp_sim_destroy(sim);
+}
+
+static void test_follow_flexion(void **state)
+{
+    (void)state;
+    follow_motion("flexion");
+}
+
+static void test_follow_vector(void **state)
+{
+    (void)state;
+    follow_motion("vector");
+}
+
+/* A hand description that is not the robot's hand, or an unknown method, is
+ * refused at setup with a message naming it. */
+static void test_hand_method_errors(void **state)
+{
+    (void)state;
+    char err[512];
+    tp_sim *sim = tp_sim_create(model_path, err, sizeof err);
+    if (!sim)
+        fail_msg("%s", err);
+    tp_retarget_config rcfg;
+    tp_retarget_default_config(&rcfg);
+    tp_controller_config ccfg;
+    tp_controller_default_config(&ccfg);
+    snprintf(ccfg.hand_method, sizeof ccfg.hand_method, "magic");
+    assert_null(tp_controller_create_for_sim(sim, &ccfg, &rcfg, err, sizeof err));
+    assert_non_null(strstr(err, "'magic'"));
+    snprintf(ccfg.hand_method, sizeof ccfg.hand_method, "vector");
+    snprintf(ccfg.hand_urdf, sizeof ccfg.hand_urdf, "%s", "/nonexistent/hand.urdf");
+    assert_null(tp_controller_create_for_sim(sim, &ccfg, &rcfg, err, sizeof err));
+    printf("missing description: %s\n", err);
+    assert_non_null(strstr(err, "/nonexistent/hand.urdf"));
     tp_sim_destroy(sim);
 }
 
@@ -127,6 +166,7 @@ int main(int argc, char **argv)
     }
     model_path = argv[1];
     motion_path = argv[2];
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_follow_motion)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_follow_flexion), cmocka_unit_test(test_follow_vector),
+                                       cmocka_unit_test(test_hand_method_errors)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
