@@ -36,6 +36,8 @@ typedef struct tp_controller_config {
     bool filter_wrists;         /* One Euro on wrist poses, default true */
     tp_one_euro_params wrist_position_filter; /* default min_cutoff 1.5 Hz, beta 4 */
     tp_one_euro_params wrist_rotation_filter; /* default min_cutoff 1.5 Hz, beta 2 */
+    bool filter_hands;          /* One Euro on hand keypoints (in the wrist frame), default true */
+    tp_one_euro_params hand_filter; /* default min_cutoff 2 Hz, beta 10 */
     tp_vec3 workspace_min, workspace_max;     /* wrist box, torso frame (m) */
     /* Arm chains in the robot model, by name: base body/link and tip (site or
      * body) per side; defaults "torso_link", "left_ee", "right_ee". */

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "teleop/operator.h"
 #include "teleop/pose.h"
 
 typedef struct tp_one_euro_params {
@@ -51,5 +52,21 @@ tp_vec3 tp_one_euro_vec3_filter(tp_one_euro_vec3 *f, tp_vec3 x, int64_t t_ns);
 void tp_one_euro_pose_init(tp_one_euro_pose *f, const tp_one_euro_params *pos, const tp_one_euro_params *rot);
 tp_pose tp_one_euro_pose_filter(tp_one_euro_pose *f, tp_pose x, int64_t t_ns);
 void tp_one_euro_pose_reset(tp_one_euro_pose *f);
+
+/* Hand keypoints: each of the 26 joints' positions is filtered in the frame
+ * of its own wrist, so finger tremor is smoothed while the hand as a whole
+ * follows the wrist (filtered separately, or not) with no added lag. */
+typedef struct tp_one_euro_hand {
+    tp_one_euro_vec3 joint[TP_HAND_JOINT_COUNT];
+} tp_one_euro_hand;
+
+void tp_one_euro_hand_init(tp_one_euro_hand *f, const tp_one_euro_params *p);
+void tp_one_euro_hand_reset(tp_one_euro_hand *f);
+/* Filters hand (sampled at t_ns) in place: each valid joint's offset from
+ * raw_wrist is filtered, then placed on hand->joints[TP_HJ_WRIST].pose (the
+ * wrist the caller wants the hand on, e.g. its filtered wrist); joint
+ * orientations turn with the wrist. Nothing changes when the wrist is not
+ * valid. A repeated t_ns repeats the previous output. */
+void tp_one_euro_hand_filter(tp_one_euro_hand *f, tp_hand_frame *hand, tp_pose raw_wrist, int64_t t_ns);
 
 #endif

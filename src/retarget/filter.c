@@ -95,3 +95,36 @@ tp_pose tp_one_euro_pose_filter(tp_one_euro_pose *f, tp_pose x, int64_t t_ns)
     out.q = f->q_hat;
     return out;
 }
+
+void tp_one_euro_hand_init(tp_one_euro_hand *f, const tp_one_euro_params *p)
+{
+    for (int j = 0; j < TP_HAND_JOINT_COUNT; j++)
+        tp_one_euro_vec3_init(&f->joint[j], p);
+}
+
+void tp_one_euro_hand_reset(tp_one_euro_hand *f)
+{
+    for (int j = 0; j < TP_HAND_JOINT_COUNT; j++)
+        f->joint[j].initialized = false;
+}
+
+void tp_one_euro_hand_filter(tp_one_euro_hand *f, tp_hand_frame *hand, tp_pose raw_wrist, int64_t t_ns)
+{
+    if (!hand->active || !hand->joints[TP_HJ_WRIST].valid)
+        return;
+    const tp_pose placed = hand->joints[TP_HJ_WRIST].pose;
+    const tp_pose raw_inv = tp_pose_inverse(raw_wrist);
+    /* Orientation change from the raw wrist to the wrist the hand goes on. */
+    const tp_quat turn = tp_quat_mul(placed.q, tp_quat_conj(raw_wrist.q));
+    for (int j = 0; j < TP_HAND_JOINT_COUNT; j++) {
+        tp_hand_joint *hj = &hand->joints[j];
+        if (!hj->valid)
+            continue;
+        if (j == TP_HJ_WRIST)
+            continue;
+        tp_vec3 local = tp_pose_apply(raw_inv, hj->pose.p);
+        local = tp_one_euro_vec3_filter(&f->joint[j], local, t_ns);
+        hj->pose.p = tp_pose_apply(placed, local);
+        hj->pose.q = tp_quat_normalize(tp_quat_mul(turn, hj->pose.q));
+    }
+}

@@ -22,6 +22,7 @@ struct tp_controller {
     tp_operator_frame last; /* newest frame seen */
     bool have_frame, engaged, emergency;
     tp_one_euro_pose wrist_filter[2];
+    tp_one_euro_hand hand_filter[2];
     tp_retarget_status status;
     double desired[TP_CONTROL_MAX_JOINTS];
     double held[TP_CONTROL_MAX_JOINTS]; /* last command, per joint */
@@ -60,6 +61,8 @@ void tp_controller_default_config(tp_controller_config *cfg)
     cfg->filter_wrists = true;
     cfg->wrist_position_filter = (tp_one_euro_params){.min_cutoff = 1.5, .beta = 4.0, .d_cutoff = 1.0};
     cfg->wrist_rotation_filter = (tp_one_euro_params){.min_cutoff = 1.5, .beta = 2.0, .d_cutoff = 1.0};
+    cfg->filter_hands = true;
+    cfg->hand_filter = (tp_one_euro_params){.min_cutoff = 2.0, .beta = 10.0, .d_cutoff = 1.0};
     cfg->workspace_min = tp_v3(-0.10, -0.60, -0.30);
     cfg->workspace_max = tp_v3(0.60, 0.60, 0.50);
     snprintf(cfg->arm_base, sizeof cfg->arm_base, "torso_link");
@@ -111,8 +114,10 @@ tp_controller *tp_controller_create(const tp_controller_config *cfg, const tp_re
         free(c);
         return NULL;
     }
-    for (int s = 0; s < 2; s++)
+    for (int s = 0; s < 2; s++) {
         tp_one_euro_pose_init(&c->wrist_filter[s], &cfg->wrist_position_filter, &cfg->wrist_rotation_filter);
+        tp_one_euro_hand_init(&c->hand_filter[s], &cfg->hand_filter);
+    }
     double zero[TP_CONTROL_MAX_JOINTS] = {0};
     tp_controller_reset(c, zero);
     return c;
@@ -132,8 +137,10 @@ void tp_controller_reset(tp_controller *c, const double *q)
     memcpy(c->held, c->safety.last, sizeof(double) * (size_t)c->n);
     tp_retarget_seed(c->rt, c->held);
     c->engaged = false;
-    for (int s = 0; s < 2; s++)
+    for (int s = 0; s < 2; s++) {
         tp_one_euro_pose_reset(&c->wrist_filter[s]);
+        tp_one_euro_hand_reset(&c->hand_filter[s]);
+    }
 }
 
 void tp_controller_set_emergency(tp_controller *c, bool on) { c->emergency = on; }
@@ -200,8 +207,10 @@ unsigned tp_controller_step(tp_controller *c, const tp_operator_frame *frame, in
         if (c->engaged) {
             /* Released: the next engage starts from where the robot is held,
              * with fresh filters. */
-            for (int s = 0; s < 2; s++)
+            for (int s = 0; s < 2; s++) {
                 tp_one_euro_pose_reset(&c->wrist_filter[s]);
+                tp_one_euro_hand_reset(&c->hand_filter[s]);
+            }
         }
         c->engaged = false;
         tp_safety_filter(&c->safety, NULL, dt, command); /* hold: the last safe command */
@@ -215,12 +224,16 @@ unsigned tp_controller_step(tp_controller *c, const tp_operator_frame *frame, in
     flags |= TP_CONTROL_ENGAGED;
 
     tp_operator_frame f = c->last;
-    if (c->cfg.filter_wrists)
-        for (int s = 0; s < 2; s++) {
-            tp_hand_joint *w = &f.hand[s].joints[TP_HJ_WRIST];
-            if (f.hand[s].active && w->valid)
-                w->pose = tp_one_euro_pose_filter(&c->wrist_filter[s], w->pose, f.t_ns);
-        }
+    for (int s = 0; s < 2; s++) {
+        tp_hand_joint *w = &f.hand[s].joints[TP_HJ_WRIST];
+        if (!f.hand[s].active || !w->valid)
+            continue;
+        tp_pose raw_wrist = w->pose;
+        if (c->cfg.filter_wrists)
+            w->pose = tp_one_euro_pose_filter(&c->wrist_filter[s], w->pose, f.t_ns);
+        if (c->cfg.filter_hands)
+            tp_one_euro_hand_filter(&c->hand_filter[s], &f.hand[s], raw_wrist, f.t_ns);
+    }
     tp_retarget_step(c->rt, &f, c->desired, &c->status);
     for (int s = 0; s < 2; s++) {
         double *arm = c->desired + s * c->arm_dof;

@@ -270,6 +270,11 @@ int tp_session_apply_config(tp_session_config *cfg, tp_config *file, char *err, 
     TRY(tp_config_get_double(file, "filter.derivative_cutoff", cc->wrist_position_filter.d_cutoff, 0.01, 100,
                              &cc->wrist_position_filter.d_cutoff, err, errlen));
     cc->wrist_rotation_filter.d_cutoff = cc->wrist_position_filter.d_cutoff;
+    TRY(tp_config_get_bool(file, "filter.hands", cc->filter_hands, &cc->filter_hands, err, errlen));
+    TRY(tp_config_get_double(file, "filter.hand_min_cutoff", cc->hand_filter.min_cutoff, 0.01, 100,
+                             &cc->hand_filter.min_cutoff, err, errlen));
+    TRY(tp_config_get_double(file, "filter.hand_beta", cc->hand_filter.beta, 0, 1000, &cc->hand_filter.beta, err,
+                             errlen));
     TRY(tp_config_get_double(file, "safety.limit_margin", cc->limit_margin, 0, 0.5, &cc->limit_margin, err, errlen));
     TRY(tp_config_get_double(file, "safety.arm_velocity", cc->arm_velocity_cap, 0.01, 50, &cc->arm_velocity_cap, err,
                              errlen));
