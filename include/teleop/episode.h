@@ -55,12 +55,16 @@ int tp_episode_writer_add_stream(tp_episode_writer *w, const tp_stream_desc *des
 int tp_episode_writer_set_meta(tp_episode_writer *w, const char *key, const char *value);
 int tp_episode_writer_begin(tp_episode_writer *w);
 int tp_episode_writer_commit(tp_episode_writer *w);
+/* Drops the open batch (after a failed write); committed rows stay. */
+void tp_episode_writer_rollback(tp_episode_writer *w);
 int tp_episode_writer_sample(tp_episode_writer *w, int stream_id, int64_t seq, int64_t t_ns, const float *data,
                              int dims);
 int tp_episode_writer_packet(tp_episode_writer *w, int stream_id, int64_t seq, int64_t pts, int64_t t_ns,
                              bool keyframe, const uint8_t *data, size_t size);
 int tp_episode_writer_event(tp_episode_writer *w, int64_t t_ns, const char *kind, const char *detail);
-/* Writes outcome and end time, checkpoints the WAL; the file is then final. */
+/* Computes and stores the sync report, writes outcome and end time in one
+ * transaction, checkpoints the WAL and leaves WAL mode; the file is then
+ * final (docs/episode-format.md). */
 int tp_episode_writer_finish(tp_episode_writer *w, const char *outcome);
 const char *tp_episode_writer_error(const tp_episode_writer *w);
 void tp_episode_writer_close(tp_episode_writer *w);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "episode_schema.h"
+#include "episode_sync.h"
 #include "teleop/episode.h"
 #include "teleop/video.h"
 
@@ -240,6 +241,161 @@ static void check_video(checker *c, sqlite3 *db, const tp_stream_info *s)
     check_rate(c, s);
 }
 
+static bool same_int(sqlite3_stmt *st, int col, int64_t want)
+{
+    return sqlite3_column_type(st, col) == SQLITE_INTEGER && sqlite3_column_int64(st, col) == want;
+}
+
+/* want < 0 stands for NULL (no reference stream, or no sample). */
+static bool same_opt(sqlite3_stmt *st, int col, int64_t want)
+{
+    return want < 0 ? sqlite3_column_type(st, col) == SQLITE_NULL : same_int(st, col, want);
+}
+
+static bool same_match(sqlite3_stmt *st, int col, const tp_sync_match *m)
+{
+    if (m->seq < 0)
+        return sqlite3_column_type(st, col) == SQLITE_NULL && sqlite3_column_type(st, col + 1) == SQLITE_NULL;
+    return same_int(st, col, m->seq) && same_int(st, col + 1, m->skew_ns);
+}
+
+/* The sync report is optional (an interrupted episode has none until it is
+ * recovered); when present it must be exactly what the rows give, so it is
+ * recomputed and compared row by row. */
+static void check_sync(checker *c, sqlite3 *db)
+{
+    int present = tp_sync_present(db);
+    if (present <= 0) {
+        if (present < 0)
+            problem(c, "sync report unreadable: %s", sqlite3_errmsg(db));
+        return;
+    }
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"
+                               " AND name IN ('sync', 'sync_summary', 'sync_gaps')", -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int(st, 0) != 3) {
+        sqlite3_finalize(st);
+        problem(c, "sync report incomplete: tables sync, sync_summary and sync_gaps go together");
+        return;
+    }
+    sqlite3_finalize(st);
+    tp_sync_report r;
+    char err[256];
+    if (tp_sync_compute(db, &r, err, sizeof err) != 0) {
+        problem(c, "%s", err);
+        return;
+    }
+    /* Per camera: the summary, then every frame's row. */
+    int bad = 0;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT camera_stream_id, frames, state_stream_id, state_max_skew_ns, state_median_skew_ns,"
+                           " action_stream_id, action_max_skew_ns, action_median_skew_ns FROM sync_summary"
+                           " ORDER BY camera_stream_id",
+                           -1, &st, NULL) != SQLITE_OK) {
+        problem(c, "sync_summary unreadable: %s", sqlite3_errmsg(db));
+        tp_sync_report_free(&r);
+        return;
+    }
+    int k = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && !bad) {
+        int id = sqlite3_column_int(st, 0);
+        const tp_sync_camera *cam = k < r.ncameras ? &r.cameras[k] : NULL;
+        if (!cam || cam->stream_id != id) {
+            problem(c, "sync_summary: camera stream %d is not a camera of this episode, or out of order", id);
+            bad++;
+        } else if (sqlite3_column_int64(st, 1) != cam->frames || !same_opt(st, 2, r.state_id ? r.state_id : -1) ||
+                   !same_opt(st, 3, cam->state_max) || !same_opt(st, 4, cam->state_median) ||
+                   !same_opt(st, 5, r.action_id ? r.action_id : -1) || !same_opt(st, 6, cam->action_max) ||
+                   !same_opt(st, 7, cam->action_median)) {
+            problem(c, "sync_summary: camera stream %d does not match its frames and samples", id);
+            bad++;
+        }
+        k++;
+    }
+    if (!bad && rc == SQLITE_DONE && k != r.ncameras)
+        problem(c, "sync_summary: %d cameras, the episode has %d", k, r.ncameras);
+    sqlite3_finalize(st);
+    if (sqlite3_prepare_v2(db,
+                           "SELECT camera_stream_id, frame_seq, t_ns, state_seq, state_skew_ns, action_seq,"
+                           " action_skew_ns FROM sync ORDER BY camera_stream_id, frame_seq",
+                           -1, &st, NULL) != SQLITE_OK) {
+        problem(c, "sync unreadable: %s", sqlite3_errmsg(db));
+        tp_sync_report_free(&r);
+        return;
+    }
+    k = 0;
+    int64_t i = 0;
+    bad = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        while (k < r.ncameras && i >= r.cameras[k].frames) {
+            k++;
+            i = 0;
+        }
+        const tp_sync_camera *cam = k < r.ncameras ? &r.cameras[k] : NULL;
+        int id = sqlite3_column_int(st, 0);
+        int64_t seq = sqlite3_column_int64(st, 1);
+        if (cam && (id > cam->stream_id || (id == cam->stream_id && seq > cam->frame_seq[i]))) {
+            problem(c, "sync: camera stream %d frame %lld has no row", cam->stream_id, (long long)cam->frame_seq[i]);
+            bad++;
+            break;
+        }
+        if (!cam || cam->stream_id != id || cam->frame_seq[i] != seq) {
+            problem(c, "sync: row for camera stream %d frame %lld has no such video frame", id, (long long)seq);
+            bad++;
+            break;
+        }
+        if (sqlite3_column_int64(st, 2) != cam->t_ns[i] || !same_match(st, 3, &cam->state[i]) ||
+            !same_match(st, 5, &cam->action[i])) {
+            problem(c, "sync: camera stream %d frame %lld: stored nearest samples or skews differ from the rows", id,
+                    (long long)seq);
+            bad++;
+            break;
+        }
+        i++;
+    }
+    if (!bad) {
+        while (k < r.ncameras && i >= r.cameras[k].frames) {
+            k++;
+            i = 0;
+        }
+        if (rc != SQLITE_DONE)
+            problem(c, "sync unreadable: %s", sqlite3_errmsg(db));
+        else if (k < r.ncameras)
+            problem(c, "sync: camera stream %d frame %lld has no row", r.cameras[k].stream_id,
+                    (long long)r.cameras[k].frame_seq[i]);
+    }
+    sqlite3_finalize(st);
+    if (sqlite3_prepare_v2(db, "SELECT stream_id, seq, t_ns, gap_ns FROM sync_gaps ORDER BY stream_id, seq", -1, &st,
+                           NULL) != SQLITE_OK) {
+        problem(c, "sync_gaps unreadable: %s", sqlite3_errmsg(db));
+        tp_sync_report_free(&r);
+        return;
+    }
+    size_t g = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const tp_sync_gap *want = g < r.ngaps ? &r.gaps[g] : NULL;
+        int id = sqlite3_column_int(st, 0);
+        int64_t seq = sqlite3_column_int64(st, 1);
+        if (want && (id > want->stream_id || (id == want->stream_id && seq > want->seq))) {
+            problem(c, "sync_gaps: the gap in stream %d before row %lld (%.3f ms) is not stored", want->stream_id,
+                    (long long)want->seq, (double)want->gap_ns / 1e6);
+            break;
+        }
+        if (!want || id != want->stream_id || seq != want->seq || sqlite3_column_int64(st, 2) != want->t_ns ||
+            sqlite3_column_int64(st, 3) != want->gap_ns) {
+            problem(c, "sync_gaps: gap at stream %d row %lld does not match the stream's timestamps", id,
+                    (long long)seq);
+            break;
+        }
+        g++;
+    }
+    if (rc == SQLITE_DONE && g < r.ngaps)
+        problem(c, "sync_gaps: the gap in stream %d before row %lld (%.3f ms) is not stored", r.gaps[g].stream_id,
+                (long long)r.gaps[g].seq, (double)r.gaps[g].gap_ns / 1e6);
+    sqlite3_finalize(st);
+    tp_sync_report_free(&r);
+}
+
 int tp_episode_check(const char *path, FILE *report)
 {
     checker c = {.path = path, .report = report};
@@ -268,6 +424,7 @@ int tp_episode_check(const char *path, FILE *report)
             else
                 check_samples(&c, db, s);
         }
+        check_sync(&c, db);
     }
     if (db)
         sqlite3_close(db);

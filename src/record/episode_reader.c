@@ -309,6 +309,8 @@ const char *tp_episode_meta(const tp_episode *ep, const char *key)
     return NULL;
 }
 
+sqlite3 *tp_episode_db(const tp_episode *ep) { return ep->db; }
+
 int tp_episode_stream_count(const tp_episode *ep) { return ep->nstreams; }
 
 const tp_stream_info *tp_episode_stream(const tp_episode *ep, int index)

@@ -40,4 +40,7 @@ uint32_t tp_episode_crc32(const void *data, size_t size);
  * Strings live as long as the handle. */
 int tp_episode_meta_at(const tp_episode *ep, int index, const char **key, const char **value);
 
+/* The reader's connection, for check and info queries on optional tables. */
+sqlite3 *tp_episode_db(const tp_episode *ep);
+
 #endif

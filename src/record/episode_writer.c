@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "episode_schema.h"
+#include "episode_sync.h"
 #include "teleop/episode.h"
 
 typedef struct stream_slot {
@@ -282,6 +283,14 @@ int tp_episode_writer_commit(tp_episode_writer *w)
     return 0;
 }
 
+void tp_episode_writer_rollback(tp_episode_writer *w)
+{
+    if (!w->in_txn)
+        return;
+    w->in_txn = false;
+    sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
 static const stream_slot *slot_of(const tp_episode_writer *w, int id)
 {
     return id > 0 && id < w->nslots && w->streams[id].name ? &w->streams[id] : NULL;
@@ -340,10 +349,32 @@ int tp_episode_writer_finish(tp_episode_writer *w, const char *outcome)
 {
     if (tp_episode_writer_commit(w))
         return -1;
+    /* The sync report and the outcome land in one transaction: an episode
+     * with an outcome always has its complete report. */
+    if (tp_episode_writer_begin(w))
+        return -1;
+    tp_sync_report report;
+    char err[256];
+    if (tp_sync_compute(w->db, &report, err, sizeof err) != 0) {
+        fail(w, "%s", err);
+        tp_episode_writer_rollback(w);
+        return -1;
+    }
+    int stored = tp_sync_store(w->db, &report, err, sizeof err);
+    tp_sync_report_free(&report);
+    if (stored != 0) {
+        fail(w, "%s", err);
+        tp_episode_writer_rollback(w);
+        return -1;
+    }
     char buf[32];
     snprintf(buf, sizeof buf, "%lld", (long long)unix_ns());
     if (tp_episode_writer_set_meta(w, "outcome", outcome ? outcome : "completed") ||
-        tp_episode_writer_set_meta(w, "finished_unix_ns", buf))
+        tp_episode_writer_set_meta(w, "finished_unix_ns", buf)) {
+        tp_episode_writer_rollback(w);
+        return -1;
+    }
+    if (tp_episode_writer_commit(w))
         return -1;
     /* Fold the WAL into the main file, then leave WAL mode: a finished
      * episode is one plain file, and read-only readers (check, review, a

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "episode_schema.h"
+#include "episode_sync.h"
 #include "teleop/episode.h"
 
 static void json_string(FILE *out, const char *s)
@@ -55,6 +56,97 @@ static void utc_time(char *buf, size_t len, const char *unix_ns)
     struct tm tm;
     if (!unix_ns || *end || ns <= 0 || !gmtime_r(&t, &tm) || !strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm))
         snprintf(buf, len, "%s", unix_ns ? unix_ns : "unknown");
+}
+
+static const char *stream_name(const tp_episode *ep, int id)
+{
+    for (int i = 0; i < tp_episode_stream_count(ep); i++)
+        if (tp_episode_stream(ep, i)->id == id)
+            return tp_episode_stream(ep, i)->name;
+    return "?";
+}
+
+static void ms_or_none(FILE *out, sqlite3_stmt *st, int col)
+{
+    if (sqlite3_column_type(st, col) == SQLITE_NULL)
+        fputs("-", out);
+    else
+        fprintf(out, "%.3f ms", (double)sqlite3_column_int64(st, col) / 1e6);
+}
+
+static void json_int_or_null(FILE *out, const char *key, sqlite3_stmt *st, int col)
+{
+    fprintf(out, ",\"%s\":", key);
+    if (sqlite3_column_type(st, col) == SQLITE_NULL)
+        fputs("null", out);
+    else
+        fprintf(out, "%lld", (long long)sqlite3_column_int64(st, col));
+}
+
+/* The stored sync report: per camera skew statistics, per stream gaps. */
+static void print_sync(tp_episode *ep, bool json, FILE *out)
+{
+    sqlite3 *db = tp_episode_db(ep);
+    sqlite3_stmt *cams = NULL, *gaps = NULL;
+    if (tp_sync_present(db) != 1 ||
+        sqlite3_prepare_v2(db,
+                           "SELECT camera_stream_id, frames, state_max_skew_ns, state_median_skew_ns,"
+                           " action_max_skew_ns, action_median_skew_ns FROM sync_summary ORDER BY camera_stream_id",
+                           -1, &cams, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db,
+                           "SELECT stream_id, count(*), max(gap_ns), sum(gap_ns) FROM sync_gaps"
+                           " GROUP BY stream_id ORDER BY stream_id",
+                           -1, &gaps, NULL) != SQLITE_OK) {
+        sqlite3_finalize(cams);
+        fputs(json ? ",\"sync\":null" : "sync:     not stored (the episode was not finished; see teleop recover)\n",
+              out);
+        return;
+    }
+    if (json) {
+        fputs(",\"sync\":{\"cameras\":[", out);
+        for (int n = 0; sqlite3_step(cams) == SQLITE_ROW; n++) {
+            fputs(n ? ",{\"name\":" : "{\"name\":", out);
+            json_string(out, stream_name(ep, sqlite3_column_int(cams, 0)));
+            fprintf(out, ",\"frames\":%lld", (long long)sqlite3_column_int64(cams, 1));
+            json_int_or_null(out, "state_max_skew_ns", cams, 2);
+            json_int_or_null(out, "state_median_skew_ns", cams, 3);
+            json_int_or_null(out, "action_max_skew_ns", cams, 4);
+            json_int_or_null(out, "action_median_skew_ns", cams, 5);
+            fputc('}', out);
+        }
+        fputs("],\"gaps\":[", out);
+        for (int n = 0; sqlite3_step(gaps) == SQLITE_ROW; n++) {
+            fputs(n ? ",{\"stream\":" : "{\"stream\":", out);
+            json_string(out, stream_name(ep, sqlite3_column_int(gaps, 0)));
+            fprintf(out, ",\"count\":%lld,\"longest_ns\":%lld,\"total_ns\":%lld}",
+                    (long long)sqlite3_column_int64(gaps, 1), (long long)sqlite3_column_int64(gaps, 2),
+                    (long long)sqlite3_column_int64(gaps, 3));
+        }
+        fputs("]}", out);
+    } else {
+        int n = 0;
+        while (sqlite3_step(cams) == SQLITE_ROW) {
+            fprintf(out, "%s%-16s %lld frames; nearest state: skew max ", n++ ? "          " : "sync:     ",
+                    stream_name(ep, sqlite3_column_int(cams, 0)), (long long)sqlite3_column_int64(cams, 1));
+            ms_or_none(out, cams, 2);
+            fputs(", median ", out);
+            ms_or_none(out, cams, 3);
+            fputs("; action: max ", out);
+            ms_or_none(out, cams, 4);
+            fputs(", median ", out);
+            ms_or_none(out, cams, 5);
+            fputc('\n', out);
+        }
+        if (!n)
+            fputs("sync:     no cameras\n", out);
+        fputs("gaps:    ", out);
+        for (n = 0; sqlite3_step(gaps) == SQLITE_ROW; n++)
+            fprintf(out, "%s %s %lld (longest %.3f ms)", n ? "," : "", stream_name(ep, sqlite3_column_int(gaps, 0)),
+                    (long long)sqlite3_column_int64(gaps, 1), (double)sqlite3_column_int64(gaps, 2) / 1e6);
+        fprintf(out, "%s (intervals over %d nominal periods)\n", n ? "" : " none", TP_SYNC_GAP_FACTOR);
+    }
+    sqlite3_finalize(cams);
+    sqlite3_finalize(gaps);
 }
 
 int tp_episode_info(const char *path, bool json, FILE *out, FILE *err_out)
@@ -115,7 +207,9 @@ int tp_episode_info(const char *path, bool json, FILE *out, FILE *err_out)
             }
             fputc('}', out);
         }
-        fprintf(out, "],\"events\":%d}\n", events);
+        fprintf(out, "],\"events\":%d", events);
+        print_sync(ep, true, out);
+        fputs("}\n", out);
     } else {
         fprintf(out, "episode:  %s\n", path);
         fprintf(out, "size:     %lld bytes\n", size);
@@ -139,6 +233,7 @@ int tp_episode_info(const char *path, bool json, FILE *out, FILE *err_out)
                         measured_rate(s));
             fputc('\n', out);
         }
+        print_sync(ep, false, out);
     }
     tp_episode_close(ep);
     return 0;
