@@ -19,6 +19,7 @@
 #include "teleop/calibration.h"
 #include "teleop/config.h"
 #include "teleop/controller.h"
+#include "teleop/controls.h"
 #include "teleop/retarget.h"
 #include "teleop/video.h"
 
@@ -34,6 +35,10 @@ typedef struct tp_session_config {
     const char *model_path;     /* MJCF; default: bundled humanoid */
     const char *motion_path;    /* operator motion CSV; default: bundled demo */
     bool loop_motion;           /* default true */
+    const char *operator_source; /* operator device: "xr" (default) or "motion" (operator_device.h) */
+    const char *xr_runtime;      /* "replay" (default: the bundled replay runtime plays motion_path) or "system" */
+    const char *xr_replay_script; /* scripted controller input for the replay runtime, or NULL */
+    tp_controls_config controls; /* [controls]: clutch and command bindings */
     const char *camera_name;    /* default "head_camera" */
     tp_video_encoder_config video; /* 640x480 at 30 fps, H.264 */
     tp_retarget_config retarget;

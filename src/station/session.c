@@ -20,6 +20,7 @@
 #include "teleop/episode.h"
 #include "teleop/log.h"
 #include "teleop/motion.h"
+#include "teleop/operator_device.h"
 #include "teleop/paths.h"
 #include "teleop/ring.h"
 #include "teleop/safety.h"
@@ -66,7 +67,8 @@ typedef struct session {
     const tp_session_config *cfg;
     volatile int *external_stop;
     tp_sim *sim;
-    tp_motion *motion;
+    tp_operator_device device; /* opened at setup, driven by the device thread */
+    tp_controls controls;      /* device thread only */
     tp_controller *controller;
     int nq;
     int width, height;
@@ -82,6 +84,13 @@ typedef struct session {
     tp_ring packets;         /* video_packet_msg, encoder → recorder */
     tp_ring encoder_events;  /* station_event, encoder → recorder */
     tp_ring watchdog_events; /* station_event, watchdog → recorder */
+    tp_ring device_events;   /* tp_device_event, device → recorder */
+    /* tp_command_msg, device → recorder: operator commands (record start,
+     * stop, clutch, emergency), written as events; the one consumer that a
+     * recording workflow takes over. */
+    tp_ring commands;
+    atomic_int emergency;    /* operator's emergency hold, device → control */
+    atomic_int device_ended; /* the device ended the session (XR exit or loss) */
 
     atomic_int render_ready; /* renderer created and warmed up (or failed) */
     atomic_llong start_ns;   /* published once all threads may start; 0 before */
@@ -105,6 +114,7 @@ typedef struct session {
     size_t extradata_size;
     tp_video_encoder *encoder;
     uint8_t *warmup_rgb;
+    char device_description[512];
 } session;
 
 static void fail(session *s, const char *msg)
@@ -116,7 +126,7 @@ static void fail(session *s, const char *msg)
 
 static bool stopping(session *s)
 {
-    return (s->external_stop && *s->external_stop) || atomic_load(&s->failed);
+    return (s->external_stop && *s->external_stop) || atomic_load(&s->failed) || atomic_load(&s->device_ended);
 }
 
 /* ---------------------------------------------------------------- config */
@@ -133,6 +143,9 @@ void tp_session_default_config(tp_session_config *cfg)
     cfg->operator_name = "";
     cfg->record = true;
     cfg->loop_motion = true;
+    cfg->operator_source = "motion";
+    cfg->xr_runtime = "replay";
+    tp_controls_default_config(&cfg->controls);
     cfg->camera_name = "head_camera";
     cfg->realtime_priority = true;
     tp_video_encoder_default_config(&cfg->video, 640, 480, 30.0);
@@ -167,13 +180,23 @@ int tp_session_apply_config(tp_session_config *cfg, tp_config *file, char *err, 
     TRY(tp_config_get_bool(file, "operator.loop", cfg->loop_motion, &cfg->loop_motion, err, errlen));
     TRY(tp_config_get_double(file, "operator.rate_hz", cfg->operator_hz, 1, 1000, &cfg->operator_hz, err,
                              errlen));
-    const char *source = "replay";
-    TRY(tp_config_get_string(file, "operator.source", source, &source, err, errlen));
-    if (strcmp(source, "replay") != 0) {
-        snprintf(err, errlen, "%s: operator.source: '%s' is not available (this build supports: replay)",
-                 tp_config_name(file), source);
+    TRY(tp_config_get_string(file, "operator.source", cfg->operator_source, &cfg->operator_source, err, errlen));
+    if (strcmp(cfg->operator_source, "replay") == 0) /* the name before OpenXR came */
+        cfg->operator_source = "motion";
+    if (!tp_operator_device_find(cfg->operator_source)) {
+        snprintf(err, errlen, "%s: operator.source: '%s' is not one of %s", tp_config_name(file),
+                 cfg->operator_source, tp_operator_device_names());
         return -1;
     }
+    TRY(tp_config_get_string(file, "operator.xr_runtime", cfg->xr_runtime, &cfg->xr_runtime, err, errlen));
+    if (strcmp(cfg->xr_runtime, "replay") != 0 && strcmp(cfg->xr_runtime, "system") != 0) {
+        snprintf(err, errlen, "%s: operator.xr_runtime: '%s' is neither 'replay' nor 'system'", tp_config_name(file),
+                 cfg->xr_runtime);
+        return -1;
+    }
+    TRY(tp_config_get_string(file, "operator.xr_replay_script", cfg->xr_replay_script, &cfg->xr_replay_script, err,
+                             errlen));
+    TRY(tp_controls_apply_config(&cfg->controls, file, err, errlen));
     TRY(tp_config_get_string(file, "camera.name", cfg->camera_name, &cfg->camera_name, err, errlen));
     TRY(tp_config_get_int(file, "camera.width", cfg->video.width, 16, 4096, &w, err, errlen));
     TRY(tp_config_get_int(file, "camera.height", cfg->video.height, 16, 4096, &h, err, errlen));
@@ -362,28 +385,46 @@ static double pct_double(double *v, size_t n, double p)
 
 /* --------------------------------------------------------- device thread */
 
-/* The replay operator device: plays the motion in real time at the
- * configured rate, like a headset runtime delivering frames. */
+/* The operator device (XR or motion replay) paces this thread: each poll
+ * returns the next frame. The operator controls turn the frame sequence
+ * into commands and the clutch state before the frame goes on. */
 static void *device_thread(void *arg)
 {
     session *s = arg;
     set_thread_name("tp-operator");
-    const int64_t period = (int64_t)llround(1e9 / s->cfg->operator_hz);
-    int64_t next = s->t_start_ns;
+    tp_operator_device *dev = &s->device;
+    char err[512];
+    if (dev->ops->start(dev->state, s->t_start_ns, err, sizeof err) != 0) {
+        fail(s, err);
+        return NULL;
+    }
     tp_operator_frame f;
-    while (!atomic_load(&s->device_stop)) {
-        tp_sleep_until_ns(next);
-        int64_t now = tp_now_ns();
-        double t = (double)(now - s->t_start_ns) / 1e9;
-        tp_motion_sample(s->motion, t, s->cfg->loop_motion, &f);
-        f.t_ns = now;
+    tp_device_event events[16];
+    tp_command_msg cmds[16];
+    while (!atomic_load(&s->device_stop) && !atomic_load(&s->failed)) {
+        int n_events = 0;
+        int rc = dev->ops->poll(dev->state, &f, events, 16, &n_events, err, sizeof err);
+        for (int i = 0; i < n_events; i++)
+            (void)tp_ring_push(&s->device_events, &events[i]); /* a full ring loses the event, never blocks */
+        if (rc == TP_DEVICE_ERROR) {
+            fail(s, err);
+            break;
+        }
+        if (rc == TP_DEVICE_ENDED) {
+            atomic_store(&s->device_ended, 1);
+            break;
+        }
+        if (rc != TP_DEVICE_FRAME)
+            continue;
+        int n = tp_controls_update(&s->controls, &f, cmds, 16);
+        for (int i = 0; i < n; i++)
+            (void)tp_ring_push(&s->commands, &cmds[i]);
+        atomic_store(&s->emergency, tp_controls_emergency(&s->controls));
         (void)tp_ring_push(&s->op_to_control, &f);
         if (!tp_ring_push(&s->op_to_recorder, &f))
             s->stats->operator_frames_dropped++;
-        next += period;
-        if (next < now)
-            next = now + period;
     }
+    dev->ops->stop(dev->state);
     return NULL;
 }
 
@@ -420,6 +461,7 @@ static void *control_thread(void *arg)
     int64_t last_snapshot = 0;
     /* Before the first frame, input counts as stale: its arrival is an event. */
     unsigned last_flags = TP_CONTROL_INPUT_STALE;
+    bool last_emergency = false;
     while (!stopping(s)) {
         tp_sleep_until_ns(next);
         int64_t start = tp_now_ns();
@@ -433,6 +475,11 @@ static void *control_thread(void *arg)
         }
         last_start = start;
 
+        bool emergency = atomic_load_explicit(&s->emergency, memory_order_relaxed);
+        if (emergency != last_emergency) {
+            tp_controller_set_emergency(s->controller, emergency);
+            last_emergency = emergency;
+        }
         tp_operator_frame latest;
         bool got = tp_ring_pop_latest(&s->op_to_control, &latest);
         unsigned flags = tp_controller_step(s->controller, got ? &latest : NULL, start, command);
@@ -713,6 +760,21 @@ static int write_event_ring(recorder *rec, tp_ring *ring)
     return 0;
 }
 
+/* Operator device reports and operator commands. */
+static int write_device_events(recorder *rec)
+{
+    session *s = rec->s;
+    tp_device_event ev;
+    while (tp_ring_pop(&s->device_events, &ev))
+        if (tp_episode_writer_event(rec->w, ev.t_ns, ev.kind, ev.detail[0] ? ev.detail : NULL) != 0)
+            return -1;
+    tp_command_msg cmd;
+    while (tp_ring_pop(&s->commands, &cmd))
+        if (tp_episode_writer_event(rec->w, cmd.t_ns, "operator_command", tp_command_name(cmd.code)) != 0)
+            return -1;
+    return 0;
+}
+
 /* Moves everything queued into the open transaction. */
 static int drain_to_db(recorder *rec)
 {
@@ -748,7 +810,8 @@ static int drain_to_db(recorder *rec)
         rec->seq_packets++;
     }
     if (write_event_ring(rec, &s->control_events) || write_event_ring(rec, &s->render_events) ||
-        write_event_ring(rec, &s->encoder_events) || write_event_ring(rec, &s->watchdog_events))
+        write_event_ring(rec, &s->encoder_events) || write_event_ring(rec, &s->watchdog_events) ||
+        write_device_events(rec))
         return -1;
     return 0;
 }
@@ -771,6 +834,12 @@ static void discard_queues(session *s)
         tp_ring_release(&s->samples);
     while (tp_ring_front(&s->op_to_recorder))
         tp_ring_release(&s->op_to_recorder);
+    tp_device_event ev;
+    while (tp_ring_pop(&s->device_events, &ev))
+        ;
+    tp_command_msg cmd;
+    while (tp_ring_pop(&s->commands, &cmd))
+        ;
 }
 
 static void *recorder_thread(void *arg)
@@ -900,7 +969,8 @@ static int open_episode(session *s, recorder *rec, char *err, size_t errlen)
         {"operator", cfg->operator_name},
         {"station", host},
         {"software_version", "teleop " TELEOP_VERSION},
-        {"operator_source", "replay"},
+        {"operator_source", cfg->operator_source},
+        {"operator_device", s->device_description},
         {"operator_motion", cfg->motion_path},
         {"calibration", cfg->calibration_id},
         {"wall_clock_offset_ns", buf},
@@ -930,9 +1000,13 @@ static int init_session(session *s, char *err, size_t errlen)
                  tp_sim_joint_count(s->sim));
         return -1;
     }
-    s->motion = tp_motion_load(cfg->motion_path, err, errlen);
-    if (!s->motion)
+    tp_operator_device_config dcfg = {.motion_path = cfg->motion_path, .loop = cfg->loop_motion,
+                                      .rate_hz = cfg->operator_hz, .xr_runtime = cfg->xr_runtime,
+                                      .xr_replay_script = cfg->xr_replay_script};
+    if (tp_operator_device_open(&s->device, cfg->operator_source, &dcfg, err, errlen) != 0)
         return -1;
+    s->device.ops->describe(s->device.state, s->device_description, sizeof s->device_description);
+    tp_controls_init(&s->controls, &cfg->controls);
     tp_controller_config ccfg = cfg->control;
     ccfg.rate_hz = cfg->control_hz;
     ccfg.stale_input_s = cfg->stale_input_s;
@@ -970,7 +1044,9 @@ static int init_session(session *s, char *err, size_t errlen)
         tp_ring_init(&s->render_events, sizeof(station_event), 256) ||
         tp_ring_init(&s->packets, sizeof(video_packet_msg), 256) ||
         tp_ring_init(&s->encoder_events, sizeof(station_event), 64) ||
-        tp_ring_init(&s->watchdog_events, sizeof(station_event), 64)) {
+        tp_ring_init(&s->watchdog_events, sizeof(station_event), 64) ||
+        tp_ring_init(&s->device_events, sizeof(tp_device_event), 256) ||
+        tp_ring_init(&s->commands, sizeof(tp_command_msg), 256)) {
         snprintf(err, errlen, "session: out of memory");
         return -1;
     }
@@ -985,7 +1061,7 @@ static void free_session(session *s)
             free(m.data);
     tp_ring *rings[] = {&s->op_to_control, &s->op_to_recorder, &s->samples,       &s->control_events,
                         &s->snapshots,     &s->frames,         &s->render_events, &s->packets,
-                        &s->encoder_events, &s->watchdog_events};
+                        &s->encoder_events, &s->watchdog_events, &s->device_events, &s->commands};
     for (size_t i = 0; i < sizeof rings / sizeof rings[0]; i++)
         tp_ring_free(rings[i]);
     free(s->periods_ns);
@@ -995,7 +1071,7 @@ static void free_session(session *s)
     free(s->warmup_rgb);
     tp_video_encoder_destroy(s->encoder);
     tp_controller_destroy(s->controller);
-    tp_motion_free(s->motion);
+    tp_operator_device_close(&s->device);
     tp_sim_destroy(s->sim);
 }
 
@@ -1121,9 +1197,12 @@ int tp_session_run(const tp_session_config *cfg, volatile int *stop_flag, tp_ses
         rec.broken = true;
 
     if (rec.w && !rec.broken) {
-        const char *outcome = atomic_load(&s->failed) ? "error"
-                              : (stop_flag && *stop_flag) ? "stopped"
-                                                          : "completed";
+        /* The device ending the session (the operator quit in the headset,
+         * the XR session or instance was lost) stops it early: the robot
+         * holds its last command and the episode is kept. */
+        const char *outcome = atomic_load(&s->failed)                                     ? "error"
+                              : (stop_flag && *stop_flag) || atomic_load(&s->device_ended) ? "stopped"
+                                                                                           : "completed";
         char buf[32];
         snprintf(buf, sizeof buf, "%lld", (long long)s->t_end_ns);
         tp_episode_writer_set_meta(rec.w, "end_t_ns", buf);

@@ -1,0 +1,122 @@
+/* teleop — the OpenXR client: a headless OpenXR session, through the Khronos
+ * loader, that turns a headset's head pose, both hands (XR_EXT_hand_tracking,
+ * 26 joints) and both controllers (action system) into operator frames.
+ *
+ * It works with whatever runtime the loader selects (Monado, SteamVR, WiVRn,
+ * ALVR, ..., or teleop's replay runtime through XR_RUNTIME_JSON); see
+ * docs/devices/xr.md for what it relies on. The session needs no graphics:
+ * XR_MND_headless is required, XR_EXT_hand_tracking and
+ * XR_KHR_convert_timespec_time are used when offered.
+ *
+ * One thread drives a tp_xr: tp_xr_poll handles the runtime's events (the
+ * whole session lifecycle) and, while the session runs, paces itself on
+ * xrWaitFrame and locates everything at the frame's predicted display time.
+ * Frames are stamped on the station's monotonic clock at that instant (see
+ * tp_xr_poll).
+ *
+ * Memory: tp_xr_create allocates the client; tp_xr_destroy frees it and every
+ * OpenXR handle. tp_xr_poll allocates nothing. Pointers returned by
+ * tp_xr_get_info stay valid until tp_xr_destroy.
+ */
+#ifndef TELEOP_XR_H
+#define TELEOP_XR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "teleop/operator.h"
+
+typedef struct tp_xr tp_xr;
+
+typedef struct tp_xr_config {
+    const char *app_name; /* default "teleop" */
+    /* Without XR_EXT_hand_tracking the hands read inactive; true makes its
+     * absence an error instead. */
+    bool require_hand_tracking;
+} tp_xr_config;
+
+void tp_xr_default_config(tp_xr_config *cfg);
+
+#define TP_XR_MAX_EXTENSIONS 128
+#define TP_XR_MAX_SPACES 16
+
+/* What the runtime and system are; filled by tp_xr_create. */
+typedef struct tp_xr_info {
+    char runtime_name[128];
+    char runtime_version[32]; /* "major.minor.patch" */
+    char system_name[256];
+    uint32_t vendor_id;
+    bool orientation_tracking, position_tracking;
+    uint32_t max_layers;
+    bool hand_tracking_supported; /* extension enabled and the system says so */
+    bool timespec_conversion;     /* XR_KHR_convert_timespec_time enabled */
+    int extension_count;
+    struct {
+        char name[128];
+        uint32_t version;
+        bool enabled; /* teleop enabled it */
+    } extensions[TP_XR_MAX_EXTENSIONS];
+    int space_count;
+    const char *spaces[TP_XR_MAX_SPACES]; /* "VIEW", "LOCAL", "STAGE", ... */
+    const char *base_space;               /* the operator frame's space: "STAGE" or "LOCAL" */
+} tp_xr_info;
+
+/* Creates the instance (app name, extensions), gets the head-mounted system,
+ * creates the headless session, the reference spaces, the hand trackers and
+ * the controller actions with suggested bindings. NULL with a one-line
+ * message when no runtime is installed, a required extension is missing or
+ * no headset is connected. */
+tp_xr *tp_xr_create(const tp_xr_config *cfg, char *err, size_t errlen);
+void tp_xr_destroy(tp_xr *xr);
+const tp_xr_info *tp_xr_get_info(const tp_xr *xr);
+
+/* Something that happened in the runtime, for the episode's events. kind is
+ * a static string: "xr_session_state" (detail: IDLE, READY, SYNCHRONIZED,
+ * VISIBLE, FOCUSED, STOPPING, LOSS_PENDING, EXITING), "xr_tracking_lost" and
+ * "xr_tracking_found" (detail: head, left_hand, right_hand, left_controller,
+ * right_controller), "xr_interaction_profile" (detail: "left
+ * /interaction_profiles/..."), "xr_session_lost", "xr_instance_lost",
+ * "xr_exit", "xr_reference_space_change", "xr_events_lost". */
+typedef struct tp_xr_event {
+    int64_t t_ns; /* station monotonic clock when teleop saw it */
+    const char *kind;
+    char detail[96];
+} tp_xr_event;
+
+enum tp_xr_status {
+    TP_XR_ERROR = -1,
+    TP_XR_IDLE = 0,  /* no frame: the session is not running (waited ~10 ms) */
+    TP_XR_FRAME = 1, /* *frame holds a new frame */
+    TP_XR_ENDED = 2, /* the session is over: exit, session loss or instance loss */
+};
+
+/* Handles pending runtime events, then, while the session runs, waits for
+ * the next frame (xrWaitFrame) and locates head, hands and controllers at its
+ * predicted display time. frame->t_ns is that display time on the station's
+ * monotonic clock: the instant the poses describe, typically one or two
+ * display periods after the call returns (a prediction). frame->engaged is
+ * left false (the operator controls set it). Up to max events go to events,
+ * their number to *n_events. Returns a tp_xr_status; on TP_XR_ERROR a
+ * one-line message is in err. */
+int tp_xr_poll(tp_xr *xr, tp_operator_frame *frame, tp_xr_event *events, int max, int *n_events, char *err,
+               size_t errlen);
+
+/* Asks the runtime to end the session (xrRequestExitSession); keep polling
+ * until TP_XR_ENDED. When the session is not running it ends at once. */
+void tp_xr_request_exit(tp_xr *xr);
+
+/* Current session state name ("FOCUSED", ...). */
+const char *tp_xr_session_state(const tp_xr *xr);
+/* Current interaction profile of a hand (TP_LEFT/TP_RIGHT), "" when none. */
+const char *tp_xr_interaction_profile(const tp_xr *xr, int side);
+
+/* Runtime time ↔ station monotonic nanoseconds (XR_KHR_convert_timespec_time;
+ * without it, 0 and -1). */
+int tp_xr_time_to_ns(const tp_xr *xr, int64_t xr_time, int64_t *ns);
+int tp_xr_ns_to_time(const tp_xr *xr, int64_t ns, int64_t *xr_time);
+
+/* "XR_ERROR_RUNTIME_FAILURE", ... for any XrResult (no instance needed). */
+const char *tp_xr_result_name(int result);
+
+#endif
