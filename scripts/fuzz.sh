@@ -1,17 +1,32 @@
 #!/usr/bin/env bash
-# Fuzzes the URDF loading path with libFuzzer (clang, ASan, UBSan) for
-# SECONDS (default 60), starting from tests/fuzz/corpus. Exits non-zero on
-# the first crash, leak or undefined behaviour, leaving the input in /tmp.
+# Fuzzes a robot-description loading path with libFuzzer (clang, ASan, UBSan)
+# for SECONDS (default 60), starting from the seed corpus:
+#   scripts/fuzz.sh [urdf|mjcf] [SECONDS]
+#   urdf: our URDF parser and chain extraction (tests/fuzz/fuzz_urdf.c)
+#   mjcf: MuJoCo's XML parser through an in-memory file, then our chain
+#         extraction (tests/fuzz/fuzz_mjcf.c; MuJoCo itself is not
+#         instrumented, our code is)
+# Exits non-zero on the first crash, leak or undefined behaviour, leaving the
+# input in the printed folder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+target=urdf
+if [[ "${1:-}" == urdf || "${1:-}" == mjcf ]]; then target=$1; shift; fi
 seconds=${1:-60}
 command -v clang >/dev/null || { echo "fuzz: needs clang (apt-get install clang libclang-rt-dev)" >&2; exit 1; }
 out=$(mktemp -d /tmp/teleop-fuzz-XXXXXX)
-clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-  -Iinclude tests/fuzz/fuzz_urdf.c src/retarget/urdf.c src/retarget/chain.c src/core/pose.c src/core/file.c \
-  -lexpat -lm -o "$out/fuzz_urdf"
+flags=(-std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Iinclude)
 mkdir -p "$out/corpus"
-cp tests/fuzz/corpus/* "$out/corpus/"
-"$out/fuzz_urdf" -max_total_time="$seconds" -max_len=8192 -artifact_prefix="$out/" \
-  -dict=tests/fuzz/urdf.dict "$out/corpus" 2>&1 | tail -n 5
-echo "fuzz: ${seconds} s clean; corpus and binary in $out"
+if [[ $target == urdf ]]; then
+  clang "${flags[@]}" tests/fuzz/fuzz_urdf.c src/retarget/urdf.c src/retarget/chain.c src/core/pose.c \
+    src/core/file.c -lexpat -lm -o "$out/fuzz"
+  cp tests/fuzz/corpus/* "$out/corpus/"
+  extra=(-max_len=8192 -dict=tests/fuzz/urdf.dict)
+else
+  clang "${flags[@]}" -Idevices/robot/sim tests/fuzz/fuzz_mjcf.c devices/robot/sim/mjcf_chain.c \
+    src/retarget/chain.c src/core/pose.c -lmujoco -lm -o "$out/fuzz"
+  cp tests/fuzz/corpus-mjcf/* "$out/corpus/"
+  extra=(-max_len=4096 -dict=tests/fuzz/mjcf.dict)
+fi
+"$out/fuzz" -max_total_time="$seconds" -artifact_prefix="$out/" "${extra[@]}" "$out/corpus" 2>&1 | tail -n 5
+echo "fuzz $target: ${seconds} s clean; corpus and binary in $out"

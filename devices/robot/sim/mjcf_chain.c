@@ -84,6 +84,21 @@ int tp_mjcf_model_chain(const mjModel *m, const char *path, const char *base_bod
         tip_local = (tp_pose){tp_v3(m->site_pos[3 * site], m->site_pos[3 * site + 1], m->site_pos[3 * site + 2]),
                               quat_from_mj(m->site_quat + 4 * site)};
     out->tip = tp_pose_mul(pending, tip_local);
+    /* MuJoCo accepts "nan" and "inf" in numbers; a chain built from them
+     * would command nonsense, so it is refused here, by joint. */
+    for (int i = 0; i < out->n; i++)
+        if (!tp_v3_isfinite(out->origin[i].p) || !tp_quat_isfinite(out->origin[i].q) ||
+            !tp_v3_isfinite(out->axis[i]) || tp_v3_norm(out->axis[i]) < 0.5 || !isfinite(out->lower[i]) ||
+            !isfinite(out->upper[i]) || out->lower[i] > out->upper[i] || isnan(out->max_velocity[i]) ||
+            out->max_velocity[i] <= 0) {
+            snprintf(err, errlen, "%s: joint '%s' on the chain %s -> %s has a non-finite or invalid placement, axis, "
+                     "range or velocity limit", path, out->joint_name[i], base_body, tip);
+            return -1;
+        }
+    if (!tp_v3_isfinite(out->tip.p) || !tp_quat_isfinite(out->tip.q)) {
+        snprintf(err, errlen, "%s: tip '%s' has a non-finite placement", path, tip);
+        return -1;
+    }
     return 0;
 }
 
