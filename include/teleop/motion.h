@@ -20,6 +20,12 @@
 typedef struct tp_motion tp_motion;
 
 tp_motion *tp_motion_load(const char *path, char *err, size_t errlen);
+/* A motion from count in-memory frames (e.g. an episode's operator stream):
+ * t_s strictly increasing seconds, rows count * TP_OPERATOR_DIMS floats, both
+ * copied. Errors name `what` and the row: "what: row 7: t 0.1 does not
+ * increase (previous 0.1)". */
+tp_motion *tp_motion_from_rows(const double *t_s, const float *rows, size_t count, const char *what, char *err,
+                               size_t errlen);
 void tp_motion_free(tp_motion *m);
 size_t tp_motion_frame_count(const tp_motion *m);
 double tp_motion_duration(const tp_motion *m); /* seconds, last t_s - first t_s */

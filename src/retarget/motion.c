@@ -27,6 +27,41 @@ void tp_motion_free(tp_motion *m)
 size_t tp_motion_frame_count(const tp_motion *m) { return m->count; }
 double tp_motion_duration(const tp_motion *m) { return m->count ? m->t[m->count - 1] - m->t[0] : 0.0; }
 
+tp_motion *tp_motion_from_rows(const double *t_s, const float *rows, size_t count, const char *what, char *err,
+                               size_t errlen)
+{
+    if (count < 1) {
+        snprintf(err, errlen, "%s: no frames", what);
+        return NULL;
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (!isfinite(t_s[i]) || (i && !(t_s[i] > t_s[i - 1]))) {
+            snprintf(err, errlen, "%s: row %zu: t %g does not increase (previous %g)", what, i, t_s[i],
+                     i ? t_s[i - 1] : 0.0);
+            return NULL;
+        }
+        for (int d = 0; d < TP_OPERATOR_DIMS; d++) {
+            if (!isfinite(rows[i * TP_OPERATOR_DIMS + d])) {
+                char name[64];
+                tp_operator_dim_name((size_t)d, name, sizeof name);
+                snprintf(err, errlen, "%s: row %zu: %s is not a finite number", what, i, name);
+                return NULL;
+            }
+        }
+    }
+    tp_motion *m = calloc(1, sizeof *m);
+    if (!m || !(m->t = malloc(count * sizeof *m->t)) ||
+        !(m->rows = malloc(count * TP_OPERATOR_DIMS * sizeof *m->rows))) {
+        snprintf(err, errlen, "%s: out of memory", what);
+        tp_motion_free(m);
+        return NULL;
+    }
+    memcpy(m->t, t_s, count * sizeof *m->t);
+    memcpy(m->rows, rows, count * TP_OPERATOR_DIMS * sizeof *m->rows);
+    m->count = count;
+    return m;
+}
+
 tp_motion *tp_motion_load(const char *path, char *err, size_t errlen)
 {
     size_t len;
