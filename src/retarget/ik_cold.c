@@ -28,14 +28,21 @@ tp_ik_result tp_ik_solve_cold(const tp_ik_solver *s, tp_pose target, double *q, 
     double best[TP_CHAIN_MAX_JOINTS], trial[TP_CHAIN_MAX_JOINTS];
     memcpy(best, q, sizeof(double) * (size_t)c->n);
     tp_ik_result best_r = tp_ik_solve(s, target, best);
-    /* Restarts use more iterations than a warm tracking step: a random
-     * start is far from the answer. */
+    /* Each restart first gets a warm step's iterations; only a start that
+     * came within 2 cm gets twice as many more to finish. Most random starts
+     * that fail are hopeless (a wrong elbow or wrist branch pinned at a
+     * limit), and abandoning them early doubles the restarts a budget buys:
+     * measured on CPU time, 99.9 % instead of 99.5 % of G1 cold targets
+     * solved within 2 ms. */
+    const double promising_m = 0.02;
     tp_ik_solver wide = *s;
-    wide.params.max_iterations = s->params.max_iterations * 3;
+    wide.params.max_iterations = s->params.max_iterations * 2;
     while (!best_r.converged && isfinite(best_r.position_error) && tp_now_ns() < deadline) {
         for (int i = 0; i < c->n; i++)
             trial[i] = c->lower[i] + (c->upper[i] - c->lower[i]) * uniform(rng);
-        tp_ik_result r = tp_ik_solve(&wide, target, trial);
+        tp_ik_result r = tp_ik_solve(s, target, trial);
+        if (!r.converged && r.position_error < promising_m)
+            r = tp_ik_solve(&wide, target, trial);
         if (r.converged || score(s, r) < score(s, best_r)) {
             best_r = r;
             memcpy(best, trial, sizeof(double) * (size_t)c->n);
