@@ -160,7 +160,8 @@ XrResult XRAPI_CALL rt_xrCreateAction(XrActionSet set_handle, const XrActionCrea
     a->type = info->actionType;
     snprintf(a->name, sizeof a->name, "%s", info->actionName);
     snprintf(a->localized, sizeof a->localized, "%s", info->localizedActionName);
-    memcpy(a->subactions, info->subactionPaths, info->countSubactionPaths * sizeof *a->subactions);
+    if (info->countSubactionPaths)
+        memcpy(a->subactions, info->subactionPaths, info->countSubactionPaths * sizeof *a->subactions);
     a->subaction_count = info->countSubactionPaths;
     if (!rt_handle_new(&a->obj, RT_ACTION, set->obj.handle)) {
         free(a);

@@ -98,6 +98,18 @@ void rt_handle_destroy(uint64_t h)
     rt_obj_free(o);
 }
 
+/* The loader unloads the module after the last instance: destroy what the
+ * application left and free the table, so nothing outlives the module. */
+__attribute__((destructor)) static void handles_release(void)
+{
+    for (size_t i = 0; i < g_slot_count; i++)
+        if (g_slots[i].obj && g_slots[i].obj->type == RT_INSTANCE)
+            rt_handle_destroy(g_slots[i].obj->handle);
+    free(g_slots);
+    g_slots = NULL;
+    g_slot_count = g_slot_cap = 0;
+}
+
 void rt_obj_free(rt_obj *obj)
 {
     if (obj->type == RT_INSTANCE) {

@@ -17,6 +17,7 @@
 #include "teleop/episode.h"
 #include "teleop/operator.h"
 
+#include <dlfcn.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -208,15 +209,18 @@ static double expected_squeeze(double s, int side)
     return g_frames[i].ctrl[side].squeeze + u * (g_frames[k].ctrl[side].squeeze - g_frames[i].ctrl[side].squeeze);
 }
 
+/* Every position and quaternion component within tol (q and -q alike). */
 static void check_pose(XrPosef got, tp_pose want, double tol, const char *what)
 {
-    double dp = fabs(got.position.x - want.p.x) + fabs(got.position.y - want.p.y) + fabs(got.position.z - want.p.z);
-    double dq1 = fabs(got.orientation.x - want.q.x) + fabs(got.orientation.y - want.q.y) +
-                 fabs(got.orientation.z - want.q.z) + fabs(got.orientation.w - want.q.w);
-    double dq2 = fabs(got.orientation.x + want.q.x) + fabs(got.orientation.y + want.q.y) +
-                 fabs(got.orientation.z + want.q.z) + fabs(got.orientation.w + want.q.w);
-    double dq = dq1 < dq2 ? dq1 : dq2;
-    CHECK(dp <= 3 * tol && dq <= 4 * tol, "%s: position off by %g, orientation by %g", what, dp, dq);
+    double dp = fmax(fabs(got.position.x - want.p.x), fmax(fabs(got.position.y - want.p.y), fabs(got.position.z - want.p.z)));
+    double dq[2];
+    for (int sgn = 0; sgn < 2; sgn++) {
+        double k = sgn ? -1 : 1;
+        dq[sgn] = fmax(fmax(fabs(got.orientation.x - k * want.q.x), fabs(got.orientation.y - k * want.q.y)),
+                       fmax(fabs(got.orientation.z - k * want.q.z), fabs(got.orientation.w - k * want.q.w)));
+    }
+    double q = fmin(dq[0], dq[1]);
+    CHECK(dp <= tol && q <= tol, "%s: position off by %g, orientation by %g", what, dp, q);
 }
 
 /* ---- helpers around the loader ---- */
@@ -1140,6 +1144,234 @@ static void scenario_bad_input(void)
     setenv("TELEOP_XR_REPLAY_LOOP", "0", 1);
 }
 
+static void write_csv(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    CHECK(f, "%s", path);
+    fputs("t_s", f);
+    for (size_t d = 0; d < TP_OPERATOR_DIMS; d++) {
+        char name[64];
+        tp_operator_dim_name(d, name, sizeof name);
+        fprintf(f, ",%s", name);
+    }
+    fputc('\n', f);
+    for (int i = 0; i < ROWS; i++) {
+        float v[TP_OPERATOR_DIMS];
+        tp_operator_pack(&g_frames[i], v);
+        fprintf(f, "%.17g", (double)(g_t_ns[i] - g_t_ns[0]) * 1e-9);
+        for (int d = 0; d < TP_OPERATOR_DIMS; d++)
+            fprintf(f, ",%.9g", v[d]);
+        fputc('\n', f);
+    }
+    fclose(f);
+}
+
+/* A CSV source, looped: poses at arbitrary times (xrLocateSpace takes any
+ * time) wrap around; played once they hold the last frame; before t0 the
+ * first. */
+static void scenario_csv_loop(void)
+{
+    char csv[512];
+    snprintf(csv, sizeof csv, "%s/play.csv", g_dir);
+    write_csv(csv);
+    setenv("TELEOP_XR_REPLAY_SOURCE", csv, 1);
+    unsetenv("TELEOP_XR_REPLAY_SCRIPT");
+    double duration = (double)(g_t_ns[ROWS - 1] - g_t_ns[0]) * 1e-9;
+    for (int loop = 0; loop < 2; loop++) {
+        setenv("TELEOP_XR_REPLAY_LOOP", loop ? "1" : "0", 1);
+        XrInstance inst = create_instance(true, 2);
+        XrSession s = create_session(inst, get_system(inst));
+        expect_state(inst, s, XR_SESSION_STATE_IDLE);
+        expect_state(inst, s, XR_SESSION_STATE_READY);
+        XrSpace stage = ref_space(s, XR_REFERENCE_SPACE_TYPE_STAGE), view = ref_space(s, XR_REFERENCE_SPACE_TYPE_VIEW);
+        PROC(inst, xrCreateHandTrackerEXT, create_tracker);
+        PROC(inst, xrLocateHandJointsEXT, locate_joints);
+        XrHandTrackerEXT right;
+        XrHandTrackerCreateInfoEXT tci = {XR_TYPE_HAND_TRACKER_CREATE_INFO_EXT, NULL, XR_HAND_RIGHT_EXT,
+                                          XR_HAND_JOINT_SET_DEFAULT_EXT};
+        OK(create_tracker(s, &tci, &right));
+        XrTime t0 = begin(inst, s);
+        for (int k = -3; k < 200; k++) {
+            XrTime T = t0 + (XrTime)k * 13700000 + 12345;
+            double st = (double)(T - t0) * 1e-9, want = st < 0 ? 0 : st;
+            if (loop)
+                want = fmod(want, duration);
+            else if (want > duration)
+                want = duration;
+            XrSpaceLocation loc = {XR_TYPE_SPACE_LOCATION};
+            OK(xrLocateSpace(view, stage, T, &loc));
+            char what[64];
+            snprintf(what, sizeof what, "head at %.4f s (loop %d)", st, loop);
+            check_pose(loc.pose, expected_head(want), 1e-6, what);
+            XrHandJointLocationEXT jl[XR_HAND_JOINT_COUNT_EXT];
+            XrHandJointsLocateInfoEXT li = {XR_TYPE_HAND_JOINTS_LOCATE_INFO_EXT, NULL, stage, T};
+            XrHandJointLocationsEXT locs = {XR_TYPE_HAND_JOINT_LOCATIONS_EXT, NULL, XR_FALSE, XR_HAND_JOINT_COUNT_EXT,
+                                            jl};
+            OK(locate_joints(right, &li, &locs));
+            CHECK(locs.isActive, "right hand");
+            for (int j = 0; j < XR_HAND_JOINT_COUNT_EXT; j++) {
+                double radius;
+                snprintf(what, sizeof what, "right joint %d at %.4f s (loop %d)", j, st, loop);
+                check_pose(jl[j].pose, expected_joint(want, 1, j, &radius), 1e-6, what);
+                CHECK(fabs(jl[j].radius - radius) <= 1e-6, "%s radius", what);
+            }
+        }
+        OK(xrDestroySession(s));
+        OK(xrDestroyInstance(inst));
+    }
+    unlink(csv);
+}
+
+/* ---- the runtime without the loader ----
+ * dlopen + negotiation by hand: checks the single export and the
+ * negotiation answers, and runs a full object lifecycle with only the test
+ * and the runtime in the stack (the sanitizer run leak-checks the runtime
+ * here; the loader's own leaks are suppressed). Structures declared from
+ * the loader specification. */
+
+typedef struct {
+    int type;
+    uint32_t version;
+    size_t size;
+    uint32_t min_interface, max_interface;
+    XrVersion min_api, max_api;
+} loader_info;
+
+typedef struct {
+    int type;
+    uint32_t version;
+    size_t size;
+    uint32_t interface_version;
+    XrVersion api_version;
+    PFN_xrGetInstanceProcAddr gipa;
+} runtime_request;
+
+static PFN_xrGetInstanceProcAddr g_gipa;
+
+static PFN_xrVoidFunction fn(XrInstance inst, const char *name)
+{
+    PFN_xrVoidFunction f = NULL;
+    XrResult r = g_gipa(inst, name, &f);
+    CHECK(r == XR_SUCCESS && f, "%s: %d", name, r);
+    return f;
+}
+#define FN(inst, name) ((PFN_##name)fn(inst, #name))
+
+static void scenario_direct(const char *manifest)
+{
+    FILE *f = fopen(manifest, "r");
+    CHECK(f, "%s", manifest);
+    char text[4096];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    char *lib = strstr(text, "\"library_path\"");
+    CHECK(lib, "library_path in %s", manifest);
+    lib = strchr(strchr(lib + 14, ':'), '"') + 1;
+    *strchr(lib, '"') = '\0';
+    void *h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+    CHECK(h, "dlopen %s: %s", lib, dlerror());
+    typedef XrResult (*negotiate_fn)(const loader_info *, runtime_request *);
+    negotiate_fn negotiate = (negotiate_fn)dlsym(h, "xrNegotiateLoaderRuntimeInterface");
+    CHECK(negotiate, "negotiation symbol");
+    CHECK(!dlsym(h, "xrCreateInstance") && !dlsym(h, "rt_xrCreateInstance") && !dlsym(h, "tp_motion_load") &&
+              !dlsym(h, "tp_episode_open") && !dlsym(h, "rt_handle_new"),
+          "the runtime exports more than the negotiation function");
+    loader_info li = {1, 1, sizeof li, 1, 1, XR_MAKE_VERSION(1, 0, 0), XR_MAKE_VERSION(1, 0, 0xFFFFFFFF)};
+    runtime_request rq = {3, 1, sizeof rq, 0, 0, NULL};
+    li.version = 2;
+    EXPECT(XR_ERROR_INITIALIZATION_FAILED, negotiate(&li, &rq));
+    li.version = 1;
+    li.min_interface = li.max_interface = 2;
+    EXPECT(XR_ERROR_INITIALIZATION_FAILED, negotiate(&li, &rq));
+    li.min_interface = li.max_interface = 1;
+    OK(negotiate(&li, &rq));
+    CHECK(rq.interface_version == 1 && rq.gipa && XR_VERSION_MAJOR(rq.api_version) == 1, "negotiated");
+    g_gipa = rq.gipa;
+
+    PFN_xrVoidFunction pf;
+    EXPECT(XR_ERROR_HANDLE_INVALID, g_gipa(XR_NULL_HANDLE, "xrGetSystem", &pf));
+    uint32_t count;
+    OK(FN(XR_NULL_HANDLE, xrEnumerateInstanceExtensionProperties)(NULL, 0, &count, NULL));
+    CHECK(count == 3, "extensions %u", count);
+    XrExtensionProperties props[3] = {{XR_TYPE_EXTENSION_PROPERTIES}, {XR_TYPE_EXTENSION_PROPERTIES},
+                                      {XR_TYPE_EXTENSION_PROPERTIES}};
+    EXPECT(XR_ERROR_SIZE_INSUFFICIENT, FN(XR_NULL_HANDLE, xrEnumerateInstanceExtensionProperties)(NULL, 2, &count, props));
+    OK(FN(XR_NULL_HANDLE, xrEnumerateInstanceExtensionProperties)(NULL, 3, &count, props));
+    CHECK(strcmp(props[0].extensionName, XR_MND_HEADLESS_EXTENSION_NAME) == 0 &&
+              strcmp(props[1].extensionName, XR_EXT_HAND_TRACKING_EXTENSION_NAME) == 0 &&
+              strcmp(props[2].extensionName, XR_KHR_CONVERT_TIMESPEC_TIME_EXTENSION_NAME) == 0,
+          "extension names");
+
+    write_script("0.0 /user/hand/left/input/squeeze/value 1\n0.05 exit\n");
+    setenv("TELEOP_XR_REPLAY_LOOP", "1", 1);
+    for (int round = 0; round < 2; round++) {
+        XrInstanceCreateInfo ci = {XR_TYPE_INSTANCE_CREATE_INFO};
+        snprintf(ci.applicationInfo.applicationName, sizeof ci.applicationInfo.applicationName, "direct");
+        ci.applicationInfo.apiVersion = XR_MAKE_VERSION(1, 0, 0);
+        ci.enabledExtensionCount = 3;
+        ci.enabledExtensionNames = all_ext;
+        XrInstance inst;
+        ci.applicationInfo.apiVersion = XR_MAKE_VERSION(2, 0, 0);
+        EXPECT(XR_ERROR_API_VERSION_UNSUPPORTED, FN(XR_NULL_HANDLE, xrCreateInstance)(&ci, &inst));
+        ci.applicationInfo.apiVersion = XR_MAKE_VERSION(1, 0, 0);
+        OK(FN(XR_NULL_HANDLE, xrCreateInstance)(&ci, &inst));
+        XrSystemGetInfo gi = {XR_TYPE_SYSTEM_GET_INFO, NULL, XR_FORM_FACTOR_HEAD_MOUNTED_DISPLAY};
+        XrSystemId sys;
+        OK(FN(inst, xrGetSystem)(inst, &gi, &sys));
+        XrSessionCreateInfo sci = {XR_TYPE_SESSION_CREATE_INFO, NULL, 0, sys};
+        XrSession s;
+        OK(FN(inst, xrCreateSession)(inst, &sci, &s));
+        XrReferenceSpaceCreateInfo rci = {XR_TYPE_REFERENCE_SPACE_CREATE_INFO, NULL, XR_REFERENCE_SPACE_TYPE_LOCAL,
+                                          {{0, 0, 0, 1}, {0, 0, 0}}};
+        XrSpace local;
+        OK(FN(inst, xrCreateReferenceSpace)(s, &rci, &local));
+        XrHandTrackerCreateInfoEXT tci = {XR_TYPE_HAND_TRACKER_CREATE_INFO_EXT, NULL, XR_HAND_LEFT_EXT,
+                                          XR_HAND_JOINT_SET_DEFAULT_EXT};
+        XrHandTrackerEXT tr;
+        OK(FN(inst, xrCreateHandTrackerEXT)(s, &tci, &tr));
+        XrActionSetCreateInfo asci = {XR_TYPE_ACTION_SET_CREATE_INFO, NULL, "direct", "Direct", 0};
+        XrActionSet set;
+        OK(FN(inst, xrCreateActionSet)(inst, &asci, &set));
+        XrPath left;
+        OK(FN(inst, xrStringToPath)(inst, "/user/hand/left/input/squeeze/value", &left));
+        XrActionCreateInfo aci = {XR_TYPE_ACTION_CREATE_INFO, NULL, "squeeze", XR_ACTION_TYPE_FLOAT_INPUT, 0, NULL,
+                                  "Squeeze"};
+        XrAction act;
+        OK(FN(inst, xrCreateAction)(set, &aci, &act));
+        XrActionSuggestedBinding b = {act, left};
+        XrPath prof;
+        OK(FN(inst, xrStringToPath)(inst, "/interaction_profiles/oculus/touch_controller", &prof));
+        XrInteractionProfileSuggestedBinding sb = {XR_TYPE_INTERACTION_PROFILE_SUGGESTED_BINDING, NULL, prof, 1, &b};
+        OK(FN(inst, xrSuggestInteractionProfileBindings)(inst, &sb));
+        XrSessionActionSetsAttachInfo ai = {XR_TYPE_SESSION_ACTION_SETS_ATTACH_INFO, NULL, 1, &set};
+        OK(FN(inst, xrAttachSessionActionSets)(s, &ai));
+        XrSessionBeginInfo bi = {XR_TYPE_SESSION_BEGIN_INFO, NULL, XR_VIEW_CONFIGURATION_TYPE_PRIMARY_STEREO};
+        OK(FN(inst, xrBeginSession)(s, &bi));
+        XrActiveActionSet as = {set, XR_NULL_PATH};
+        XrActionsSyncInfo si = {XR_TYPE_ACTIONS_SYNC_INFO, NULL, 1, &as};
+        OK(FN(inst, xrSyncActions)(s, &si));
+        XrActionStateGetInfo sgi = {XR_TYPE_ACTION_STATE_GET_INFO, NULL, act, XR_NULL_PATH};
+        XrActionStateFloat st = {XR_TYPE_ACTION_STATE_FLOAT};
+        OK(FN(inst, xrGetActionStateFloat)(s, &sgi, &st));
+        CHECK(st.isActive && st.currentState == 1.0f, "scripted squeeze without the loader");
+        usleep(60000);
+        int events = 0;
+        XrEventDataBuffer ev = {XR_TYPE_EVENT_DATA_BUFFER};
+        while (FN(inst, xrPollEvent)(inst, &ev) == XR_SUCCESS) {
+            events++;
+            ev.type = XR_TYPE_EVENT_DATA_BUFFER;
+        }
+        /* IDLE READY profile SYNCHRONIZED VISIBLE FOCUSED VISIBLE SYNCHRONIZED STOPPING */
+        CHECK(events == 9, "events %d", events);
+        if (round == 0)
+            OK(FN(inst, xrDestroyInstance)(inst)); /* children go with it */
+        /* round 1 leaves the instance to the module's unload */
+    }
+    unsetenv("TELEOP_XR_REPLAY_SCRIPT");
+    CHECK(dlclose(h) == 0, "dlclose");
+}
+
 /* The default source: the bundled demo motion. */
 static void scenario_default_source(void)
 {
@@ -1178,6 +1410,8 @@ int main(int argc, char **argv)
     snprintf(db, sizeof db, "%s/play.db", g_dir);
     write_episode(db, ROWS);
 
+    scenario_direct(argv[1]);
+    fprintf(stderr, "direct: ok\n");
     scenario_errors();
     fprintf(stderr, "errors: ok\n");
     scenario_bad_input();
@@ -1188,6 +1422,8 @@ int main(int argc, char **argv)
     fprintf(stderr, "script: ok\n");
     scenario_lifecycle();
     fprintf(stderr, "lifecycle: ok\n");
+    scenario_csv_loop();
+    fprintf(stderr, "csv and loop: ok\n");
     scenario_default_source();
     fprintf(stderr, "default source: ok\n");
     int findings = validation_findings(true);
