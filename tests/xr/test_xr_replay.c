@@ -436,10 +436,14 @@ static XrTime begin(XrInstance inst, XrSession s)
 static XrTime frame(XrSession s, XrTime t0, XrTime *last)
 {
     XrFrameState fs = {XR_TYPE_FRAME_STATE};
+    XrTime called = now_ns();
     OK(xrWaitFrame(s, NULL, &fs));
     CHECK(fs.predictedDisplayPeriod == 11111111, "period %lld", (long long)fs.predictedDisplayPeriod);
     CHECK((fs.predictedDisplayTime - t0) % fs.predictedDisplayPeriod == 0, "display time off the grid");
-    CHECK(fs.predictedDisplayTime > *last && fs.predictedDisplayTime > now_ns(), "display time not ahead");
+    /* At least a period after the call (not after the return: a loaded
+     * machine may deschedule us past it). */
+    CHECK(fs.predictedDisplayTime > *last && fs.predictedDisplayTime >= called + fs.predictedDisplayPeriod,
+          "display time not ahead");
     CHECK(!fs.shouldRender, "headless must not render");
     *last = fs.predictedDisplayTime;
     OK(xrBeginFrame(s, NULL));
@@ -582,12 +586,13 @@ static void scenario_playback(void)
     bool stopping = false;
     while (!stopping) {
         XrTime T = frame(s, t0, &last);
+        double returned = (double)(now_ns() - t0) * 1e-9;
         frames++;
         double st = (double)(T - t0) * 1e-9;
         for (XrEventDataBuffer e = poll(inst); e.type; e = poll(inst)) {
             const XrEventDataSessionStateChanged *sc = (const XrEventDataSessionStateChanged *)&e;
             CHECK(e.type == XR_TYPE_EVENT_DATA_SESSION_STATE_CHANGED, "event %d", e.type);
-            CHECK(st >= duration - 0.05, "state %d before the end of the source (%.3f s)", sc->state, st);
+            CHECK(returned >= duration, "state %d before the end of the source (%.3f s)", sc->state, returned);
             if (sc->state == XR_SESSION_STATE_STOPPING)
                 stopping = true;
             else
@@ -643,9 +648,9 @@ static void scenario_playback(void)
         double r_unused;
         check_pose(gloc.pose, expected_joint(st, 1, 0, &r_unused), 1e-6, "right grip");
 
-        CHECK(st < duration + 0.5, "no exit request after the source ended");
+        CHECK(returned < duration + 3.0, "no exit request after the source ended");
     }
-    CHECK(frames > 50 && checked_syncs == frames - 1, "frames %d, checked %d", frames, checked_syncs);
+    CHECK(frames > 20 && checked_syncs == frames - 1, "frames %d, checked %d", frames, checked_syncs);
     /* Not focused any more: actions are inactive. */
     EXPECT(XR_SESSION_NOT_FOCUSED, sync_actions(s, a.set));
     CHECK(!get_float(s, a.squeeze, a.left).isActive, "inactive when not focused");
@@ -755,16 +760,18 @@ static void scenario_script(void)
             break;
         CHECK(r == XR_SUCCESS, "sync %d", r);
         XrActionStateFloat sq = get_float(s, a.squeeze, a.left);
-        if (s0 >= 0.30) {
+        if (s0 >= 0.30)
             CHECK(sq.currentState == 0.75f, "scripted squeeze %g at %.3f s", sq.currentState, s0);
+        else if (s1 < 0.30)
+            CHECK(sq.currentState < 0.5f, "stream squeeze %g", sq.currentState);
+        if (sq.currentState == 0.75f) {
+            /* The first sync that sees it: changed, at the script's time. */
             if (!saw_squeeze) {
                 CHECK(sq.changedSinceLastSync, "changed");
                 CHECK(sq.lastChangeTime == t0 + 300000000, "lastChangeTime %lld, want t0 + 0.3 s",
                       (long long)(sq.lastChangeTime - t0));
             }
             saw_squeeze = true;
-        } else if (s1 < 0.30) {
-            CHECK(sq.currentState < 0.5f, "stream squeeze %g", sq.currentState);
         }
         XrActionStateVector2f st = get_vec2(s, a.stick, a.right);
         if (s0 >= 0.40)
@@ -800,7 +807,7 @@ static void scenario_script(void)
         } else {
             CHECK(loc.locationFlags != 0, "head");
         }
-        CHECK(s0 < 1.5, "no exit");
+        CHECK(s0 < 3.0, "no exit");
     }
     CHECK(saw_index && saw_squeeze && saw_lost && saw_head_lost, "script steps seen");
     OK(xrEndSession(s));
