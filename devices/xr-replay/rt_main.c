@@ -110,8 +110,34 @@ __attribute__((destructor)) static void handles_release(void)
     g_slot_count = g_slot_cap = 0;
 }
 
+/* Drops queued events that name a session being destroyed: the application
+ * must never receive a handle it already destroyed. */
+static void purge_session_events(rt_instance *inst, uint64_t session)
+{
+    size_t kept = 0;
+    XrEventDataBuffer *tmp = malloc(RT_MAX_EVENTS * sizeof *tmp);
+    if (!tmp)
+        return;
+    for (size_t i = 0; i < inst->event_count; i++) {
+        const XrEventDataBuffer *e = &inst->events[(inst->event_head + i) % RT_MAX_EVENTS];
+        uint64_t named = 0;
+        if (e->type == XR_TYPE_EVENT_DATA_SESSION_STATE_CHANGED)
+            named = (uint64_t)((const XrEventDataSessionStateChanged *)e)->session;
+        else if (e->type == XR_TYPE_EVENT_DATA_INTERACTION_PROFILE_CHANGED)
+            named = (uint64_t)((const XrEventDataInteractionProfileChanged *)e)->session;
+        if (named != session)
+            tmp[kept++] = *e;
+    }
+    memcpy(inst->events, tmp, kept * sizeof *tmp);
+    inst->event_head = 0;
+    inst->event_count = kept;
+    free(tmp);
+}
+
 void rt_obj_free(rt_obj *obj)
 {
+    if (obj->type == RT_SESSION)
+        purge_session_events(((rt_session *)obj)->inst, obj->handle);
     if (obj->type == RT_INSTANCE) {
         rt_instance *inst = (rt_instance *)obj;
         for (size_t i = 0; i < inst->path_count; i++)

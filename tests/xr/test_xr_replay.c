@@ -610,6 +610,22 @@ static void scenario_playback(void)
               "head flags %llx", (unsigned long long)loc.locationFlags);
         check_pose(loc.pose, expected_head(st), 1e-6, "head in STAGE");
         CHECK(vel.velocityFlags & XR_SPACE_VELOCITY_LINEAR_VALID_BIT, "velocity");
+        XrViewLocateInfo vli = {XR_TYPE_VIEW_LOCATE_INFO, NULL, XR_VIEW_CONFIGURATION_TYPE_PRIMARY_STEREO, T, stage};
+        XrViewState vs = {XR_TYPE_VIEW_STATE};
+        XrView views[2] = {{XR_TYPE_VIEW}, {XR_TYPE_VIEW}};
+        uint32_t nv;
+        OK(xrLocateViews(s, &vli, &vs, 2, &nv, views));
+        CHECK(nv == 2 && vs.viewStateFlags == loc.locationFlags, "views");
+        {
+            tp_pose hd = expected_head(st);
+            for (int e = 0; e < 2; e++) {
+                tp_pose eye = tp_pose_mul(hd, (tp_pose){{e ? 0.0315 : -0.0315, 0, 0}, {0, 0, 0, 1}});
+                check_pose(views[e].pose, eye, 1e-6, e ? "right eye" : "left eye");
+                CHECK(views[e].fov.angleLeft < 0 && views[e].fov.angleRight > 0 && views[e].fov.angleUp > 0 &&
+                          views[e].fov.angleDown < 0,
+                      "fov");
+            }
+        }
         XrSpaceLocation lloc = {XR_TYPE_SPACE_LOCATION};
         OK(xrLocateSpace(view, local, T, &lloc));
         check_pose(lloc.pose, tp_pose_mul(tp_pose_inverse(local_in_stage), expected_head(st)), 1e-6, "head in LOCAL");
@@ -871,6 +887,9 @@ static void scenario_lifecycle(void)
     EXPECT(XR_ERROR_SESSION_LOST, xrWaitFrame(s, NULL, &fs));
     EXPECT(XR_ERROR_SESSION_LOST, xrRequestExitSession(s));
     OK(xrDestroySession(s));
+    s = create_session(inst, sys);
+    OK(xrDestroySession(s));
+    expect_no_event(inst); /* no events naming a destroyed session */
     s = create_session(inst, sys);
     expect_state(inst, s, XR_SESSION_STATE_IDLE);
     OK(xrDestroySession(s));
