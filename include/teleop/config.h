@@ -28,6 +28,11 @@ void tp_config_free(tp_config *cfg);
 /* File name given at load/parse, or NULL for a NULL config. */
 const char *tp_config_name(const tp_config *cfg);
 bool tp_config_has(const tp_config *cfg, const char *key);
+/* Sections named "PREFIX.NAME" ([camera.head] for prefix "camera"), in file
+ * order, each once, whether or not they hold keys: stores up to max NAME
+ * parts (pointing into the config) in names and returns how many there are
+ * in all (which may exceed max). */
+int tp_config_subsections(const tp_config *cfg, const char *prefix, const char **names, int max);
 
 /* Lookups return 0 (value or default in *out) or -1 with a message in err. */
 int tp_config_get_string(tp_config *cfg, const char *key, const char *def, const char **out, char *err,

@@ -21,6 +21,10 @@ struct tp_config {
     char *name;
     entry *entries;
     size_t count, cap;
+    /* Section headers in file order, each once: a section may have no keys
+     * and still mean something (a camera with every default). */
+    char **sections;
+    size_t section_count, section_cap;
 };
 
 static char *trim(char *s)
@@ -63,8 +67,30 @@ void tp_config_free(tp_config *cfg)
         free(cfg->entries[i].value);
     }
     free(cfg->entries);
+    for (size_t i = 0; i < cfg->section_count; i++)
+        free(cfg->sections[i]);
+    free(cfg->sections);
     free(cfg->name);
     free(cfg);
+}
+
+static int remember_section(tp_config *cfg, const char *sec)
+{
+    for (size_t i = 0; i < cfg->section_count; i++)
+        if (!strcmp(cfg->sections[i], sec))
+            return 0;
+    if (cfg->section_count == cfg->section_cap) {
+        size_t ncap = cfg->section_cap ? cfg->section_cap * 2 : 16;
+        char **ns = realloc(cfg->sections, ncap * sizeof *ns);
+        if (!ns)
+            return -1;
+        cfg->sections = ns;
+        cfg->section_cap = ncap;
+    }
+    if (!(cfg->sections[cfg->section_count] = strdup(sec)))
+        return -1;
+    cfg->section_count++;
+    return 0;
 }
 
 tp_config *tp_config_parse(const char *text, const char *name, char *err, size_t errlen)
@@ -104,6 +130,10 @@ tp_config *tp_config_parse(const char *text, const char *name, char *err, size_t
                 goto fail;
             }
             strcpy(section, sec);
+            if (remember_section(cfg, section) != 0) {
+                snprintf(err, errlen, "%s:%d: out of memory", cfg->name, lineno);
+                goto fail;
+            }
             continue;
         }
         char *eq = strchr(s, '=');
@@ -186,6 +216,23 @@ tp_config *tp_config_load(const char *path, char *err, size_t errlen)
 const char *tp_config_name(const tp_config *cfg) { return cfg ? cfg->name : NULL; }
 
 bool tp_config_has(const tp_config *cfg, const char *key) { return find(cfg, key) != NULL; }
+
+int tp_config_subsections(const tp_config *cfg, const char *prefix, const char **names, int max)
+{
+    if (!cfg)
+        return 0;
+    size_t pl = strlen(prefix);
+    int n = 0;
+    for (size_t i = 0; i < cfg->section_count; i++) {
+        const char *sec = cfg->sections[i];
+        if (strncmp(sec, prefix, pl) != 0 || sec[pl] != '.' || !sec[pl + 1])
+            continue;
+        if (n < max)
+            names[n] = sec + pl + 1;
+        n++;
+    }
+    return n;
+}
 
 int tp_config_get_string(tp_config *cfg, const char *key, const char *def, const char **out, char *err,
                          size_t errlen)

@@ -99,6 +99,41 @@ static void test_unknown_key(void **state)
     tp_config_free(c);
 }
 
+/* Dotted sections: [camera.head] keys are "camera.head.KEY"; sections are
+ * listed in file order, once, even without keys. */
+static void test_subsections(void **state)
+{
+    (void)state;
+    char err[256];
+    tp_config *c = tp_config_parse("[camera]\nfps = 30\n"
+                                   "[camera.right_wrist]\nwidth = 320\n"
+                                   "[camera.head]\n"
+                                   "[cameras.other]\n"
+                                   "[camera.right_wrist]\nheight = 240\n"
+                                   "[camera.left.x]\nfps = 15\n",
+                                   "cams.ini", err, sizeof err);
+    assert_non_null(c);
+    const char *names[2];
+    assert_int_equal(tp_config_subsections(c, "camera", names, 2), 3);
+    assert_string_equal(names[0], "right_wrist");
+    assert_string_equal(names[1], "head");
+    const char *all[8];
+    assert_int_equal(tp_config_subsections(c, "camera", all, 8), 3);
+    assert_string_equal(all[2], "left.x");
+    assert_int_equal(tp_config_subsections(c, "cameras", all, 8), 1);
+    assert_string_equal(all[0], "other");
+    assert_int_equal(tp_config_subsections(c, "session", all, 8), 0);
+    assert_int_equal(tp_config_subsections(NULL, "camera", all, 8), 0);
+    long w, h;
+    assert_int_equal(tp_config_get_int(c, "camera.right_wrist.width", 0, 1, 4096, &w, err, sizeof err), 0);
+    assert_int_equal(tp_config_get_int(c, "camera.right_wrist.height", 0, 1, 4096, &h, err, sizeof err), 0);
+    assert_int_equal(w, 320);
+    assert_int_equal(h, 240);
+    assert_int_equal(tp_config_check_unused(c, err, sizeof err), -1);
+    assert_non_null(strstr(err, "cams.ini:2: unknown key 'camera.fps'"));
+    tp_config_free(c);
+}
+
 static void test_load_file(void **state)
 {
     (void)state;
@@ -123,7 +158,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_values),       cmocka_unit_test(test_syntax_errors),
         cmocka_unit_test(test_value_errors), cmocka_unit_test(test_unknown_key),
-        cmocka_unit_test(test_load_file),
+        cmocka_unit_test(test_load_file),    cmocka_unit_test(test_subsections),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
