@@ -11,6 +11,13 @@
 #include <string.h>
 
 struct tp_video_encoder {
+    /* Passthrough (codec "mjpeg"): no libav encoder; the compressed frame a
+     * camera delivered is handed back as the packet, byte for byte. */
+    bool passthrough;
+    uint8_t *pass_data;
+    size_t pass_size, pass_cap;
+    int64_t pass_pts;
+    bool pass_ready;
     AVCodecContext *ctx;
     AVFrame *frame;
     AVPacket *pkt;
@@ -63,8 +70,20 @@ tp_video_encoder *tp_video_encoder_create(const tp_video_encoder_config *cfg, ch
     quiet_libav();
     bool h264 = !strcmp(cfg->codec, "h264");
     bool ffv1 = !strcmp(cfg->codec, "ffv1");
+    if (!strcmp(cfg->codec, "mjpeg")) {
+        tp_video_encoder *e = calloc(1, sizeof *e);
+        if (!e) {
+            snprintf(err, errlen, "video: out of memory");
+            return NULL;
+        }
+        e->passthrough = true;
+        snprintf(e->codec, sizeof e->codec, "mjpeg");
+        e->width = cfg->width;
+        e->height = cfg->height;
+        return e;
+    }
     if (!h264 && !ffv1) {
-        snprintf(err, errlen, "video codec '%s' is not supported (h264, ffv1)", cfg->codec);
+        snprintf(err, errlen, "video codec '%s' is not supported (h264, ffv1, mjpeg)", cfg->codec);
         return NULL;
     }
     if (cfg->width <= 0 || cfg->height <= 0 || (h264 && (cfg->width % 2 || cfg->height % 2)) || !(cfg->fps > 0)) {
@@ -147,13 +166,57 @@ void tp_video_encoder_destroy(tp_video_encoder *e)
     av_packet_free(&e->pkt);
     av_frame_free(&e->frame);
     avcodec_free_context(&e->ctx);
+    free(e->pass_data);
     free(e);
+}
+
+bool tp_video_encoder_is_passthrough(const tp_video_encoder *e) { return e->passthrough; }
+
+int tp_video_encoder_send_compressed(tp_video_encoder *e, const uint8_t *data, size_t size, int64_t pts, char *err,
+                                     size_t errlen)
+{
+    if (!e->passthrough) {
+        snprintf(err, errlen, "video: %s encodes raw frames; compressed frames pass through codec mjpeg only",
+                 e->codec);
+        return -1;
+    }
+    if (!data)
+        return 0; /* nothing is held back: flushing is a no-op */
+    if (e->pass_ready) {
+        snprintf(err, errlen, "video: the previous mjpeg frame was not received");
+        return -1;
+    }
+    /* A JPEG starts with SOI (FF D8) and ends with EOI (FF D9); a frame cut
+     * short by the device would not decode. */
+    if (size < 4 || data[0] != 0xFF || data[1] != 0xD8 || data[size - 2] != 0xFF || data[size - 1] != 0xD9) {
+        snprintf(err, errlen, "video: frame %lld is not a complete JPEG image (%zu bytes)", (long long)pts, size);
+        return -1;
+    }
+    if (size > e->pass_cap) {
+        uint8_t *n = realloc(e->pass_data, size);
+        if (!n) {
+            snprintf(err, errlen, "video: out of memory for a %zu-byte frame", size);
+            return -1;
+        }
+        e->pass_data = n;
+        e->pass_cap = size;
+    }
+    memcpy(e->pass_data, data, size);
+    e->pass_size = size;
+    e->pass_pts = pts;
+    e->pass_ready = true;
+    return 0;
 }
 
 const char *tp_video_encoder_codec(const tp_video_encoder *e) { return e->codec; }
 
 void tp_video_encoder_extradata(const tp_video_encoder *e, const uint8_t **data, size_t *size)
 {
+    if (e->passthrough) {
+        *data = NULL;
+        *size = 0;
+        return;
+    }
     *data = e->ctx->extradata;
     *size = (size_t)e->ctx->extradata_size;
 }
@@ -161,6 +224,13 @@ void tp_video_encoder_extradata(const tp_video_encoder *e, const uint8_t **data,
 int tp_video_encoder_send(tp_video_encoder *e, const uint8_t *rgb, int64_t pts, char *err, size_t errlen)
 {
     int rc;
+    if (e->passthrough) {
+        if (!rgb)
+            return 0;
+        snprintf(err, errlen, "video: codec mjpeg passes compressed camera frames through; it cannot encode raw "
+                              "frames");
+        return -1;
+    }
     if (!rgb) {
         rc = avcodec_send_frame(e->ctx, NULL);
     } else {
@@ -183,6 +253,16 @@ int tp_video_encoder_send(tp_video_encoder *e, const uint8_t *rgb, int64_t pts, 
 
 int tp_video_encoder_receive(tp_video_encoder *e, tp_video_packet *out, char *err, size_t errlen)
 {
+    if (e->passthrough) {
+        if (!e->pass_ready)
+            return 0;
+        e->pass_ready = false;
+        out->data = e->pass_data;
+        out->size = e->pass_size;
+        out->pts = e->pass_pts;
+        out->keyframe = true; /* every JPEG stands alone */
+        return 1;
+    }
     av_packet_unref(e->pkt);
     int rc = avcodec_receive_packet(e->ctx, e->pkt);
     if (rc == AVERROR(EAGAIN) || rc == AVERROR_EOF)

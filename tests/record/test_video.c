@@ -9,6 +9,9 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <libavcodec/avcodec.h>
+#include <libswscale/swscale.h>
+
 #include "teleop/video.h"
 
 enum { W = 640, H = 480, N = 45 };
@@ -137,6 +140,107 @@ static void roundtrip(const char *codec, double min_psnr)
     tp_video_encoder_destroy(enc);
 }
 
+/* An MJPEG camera's frames: JPEGs made by libavcodec's own MJPEG encoder
+ * (as a UVC camera would send), passed through byte for byte, and decoded. */
+static void test_mjpeg_passthrough(void **state)
+{
+    (void)state;
+    char err[256];
+    const AVCodec *jc = avcodec_find_encoder(AV_CODEC_ID_MJPEG);
+    assert_non_null(jc);
+    AVCodecContext *jpeg = avcodec_alloc_context3(jc);
+    jpeg->width = W;
+    jpeg->height = H;
+    jpeg->pix_fmt = AV_PIX_FMT_YUVJ420P;
+    jpeg->time_base = (AVRational){1, 30};
+    jpeg->flags |= AV_CODEC_FLAG_QSCALE;
+    jpeg->global_quality = FF_QP2LAMBDA * 3;
+    assert_int_equal(avcodec_open2(jpeg, jc, NULL), 0);
+    AVFrame *yuv = av_frame_alloc();
+    yuv->format = AV_PIX_FMT_YUVJ420P;
+    yuv->width = W;
+    yuv->height = H;
+    assert_int_equal(av_frame_get_buffer(yuv, 0), 0);
+    AVPacket *jp = av_packet_alloc();
+    struct SwsContext *sws = sws_getContext(W, H, AV_PIX_FMT_RGB24, W, H, AV_PIX_FMT_YUVJ420P, SWS_BILINEAR, NULL,
+                                            NULL, NULL);
+    assert_non_null(sws);
+
+    tp_video_encoder_config cfg;
+    tp_video_encoder_default_config(&cfg, W, H, 30);
+    cfg.codec = "mjpeg";
+    tp_video_encoder *enc = tp_video_encoder_create(&cfg, err, sizeof err);
+    if (!enc)
+        fail_msg("%s", err);
+    assert_true(tp_video_encoder_is_passthrough(enc));
+    assert_string_equal(tp_video_encoder_codec(enc), "mjpeg");
+    const uint8_t *extra;
+    size_t extra_size;
+    tp_video_encoder_extradata(enc, &extra, &extra_size);
+    assert_int_equal(extra_size, 0);
+    tp_video_decoder *dec = tp_video_decoder_create("mjpeg", NULL, 0, W, H, err, sizeof err);
+    if (!dec)
+        fail_msg("%s", err);
+    /* Raw frames cannot pass through. */
+    static uint8_t src[W * H * 3];
+    assert_int_equal(tp_video_encoder_send(enc, src, 0, err, sizeof err), -1);
+    assert_non_null(strstr(err, "mjpeg"));
+
+    unsigned seed = 7;
+    double worst = INFINITY;
+    enum { FRAMES = 10 };
+    for (int k = 0; k < FRAMES; k++) {
+        make_frame(src, k, &seed);
+        const uint8_t *in[1] = {src};
+        int stride[1] = {3 * W};
+        assert_int_equal(av_frame_make_writable(yuv), 0);
+        sws_scale(sws, in, stride, 0, H, yuv->data, yuv->linesize);
+        yuv->pts = k;
+        assert_int_equal(avcodec_send_frame(jpeg, yuv), 0);
+        assert_int_equal(avcodec_receive_packet(jpeg, jp), 0);
+
+        /* A frame cut short is refused, the camera's next one still passes. */
+        if (k == 3) {
+            assert_int_equal(tp_video_encoder_send_compressed(enc, jp->data, (size_t)jp->size / 2, k, err,
+                                                              sizeof err), -1);
+            assert_non_null(strstr(err, "not a complete JPEG"));
+        }
+        assert_int_equal(tp_video_encoder_send_compressed(enc, jp->data, (size_t)jp->size, k, err, sizeof err), 0);
+        tp_video_packet pkt;
+        assert_int_equal(tp_video_encoder_receive(enc, &pkt, err, sizeof err), 1);
+        assert_int_equal(pkt.size, (size_t)jp->size);
+        assert_memory_equal(pkt.data, jp->data, pkt.size);
+        assert_int_equal(pkt.pts, k);
+        assert_true(pkt.keyframe);
+        assert_int_equal(tp_video_encoder_receive(enc, &pkt, err, sizeof err), 0); /* one frame, one packet */
+        assert_int_equal(tp_video_decoder_send(dec, pkt.data, pkt.size, pkt.pts, err, sizeof err), 0);
+        tp_video_frame fr;
+        assert_int_equal(tp_video_decoder_receive(dec, &fr, err, sizeof err), 1);
+        assert_int_equal(fr.width, W);
+        assert_int_equal(fr.height, H);
+        assert_int_equal(fr.pts, k);
+        worst = fmin(worst, psnr(src, fr.rgb, W * H * 3));
+        av_packet_unref(jp);
+    }
+    assert_int_equal(tp_video_encoder_send_compressed(enc, NULL, 0, 0, err, sizeof err), 0);
+    printf("mjpeg passthrough: %d frames, worst PSNR %.1f dB\n", FRAMES, worst);
+    assert_true(worst >= 30);
+    /* Compressed frames go to the passthrough codec only. */
+    tp_video_encoder *h264 = tp_video_encoder_create(&(tp_video_encoder_config){W, H, 30, "h264", "ultrafast", 23,
+                                                                                  30, 1},
+                                                     err, sizeof err);
+    assert_non_null(h264);
+    assert_false(tp_video_encoder_is_passthrough(h264));
+    assert_int_equal(tp_video_encoder_send_compressed(h264, jp->data, 16, 0, err, sizeof err), -1);
+    tp_video_encoder_destroy(h264);
+    tp_video_decoder_destroy(dec);
+    tp_video_encoder_destroy(enc);
+    sws_freeContext(sws);
+    av_packet_free(&jp);
+    av_frame_free(&yuv);
+    avcodec_free_context(&jpeg);
+}
+
 static void test_h264(void **state)
 {
     (void)state;
@@ -188,6 +292,7 @@ static void test_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_h264), cmocka_unit_test(test_ffv1_lossless),
-                                       cmocka_unit_test(test_errors)};
+                                       cmocka_unit_test(test_errors),
+                                       cmocka_unit_test(test_mjpeg_passthrough)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
