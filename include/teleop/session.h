@@ -2,26 +2,41 @@
  * with everything that flows recorded into one episode database.
  *
  * Threads (docs/architecture.md): an operator device thread, the fixed-rate
- * control thread (no allocation, locks, logging or blocking I/O), a camera
- * render thread, a video encoder thread and a recorder thread, joined by SPSC
- * rings. tp_session_run blocks for the whole session.
+ * control thread (no allocation, locks, logging or blocking I/O), per camera
+ * a capture thread and an encoder thread, and a recorder thread, joined by
+ * SPSC rings. tp_session_run blocks for the whole session.
  *
  * Memory: the config's strings are borrowed for the duration of the call; the
- * caller owns the config and stats structs.
+ * caller owns the config and stats structs. The per-camera counters in the
+ * stats are atomics, updated while the session runs: another thread may read
+ * them live (atomic_load) for a status display.
  */
 #ifndef TELEOP_SESSION_H
 #define TELEOP_SESSION_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "teleop/calibration.h"
+#include "teleop/camera.h"
 #include "teleop/config.h"
 #include "teleop/controller.h"
 #include "teleop/controls.h"
 #include "teleop/retarget.h"
 #include "teleop/video.h"
+
+#define TP_SESSION_MAX_CAMERAS 8
+
+/* One camera of the station: the device and how its stream is encoded. */
+typedef struct tp_session_camera {
+    tp_camera_params device;       /* device.name is the stream name */
+    tp_video_encoder_config video; /* h264 (default), ffv1, or mjpeg passthrough */
+    /* Test hook (no config key): every frame's encode also sleeps this long,
+     * to make an encoder fall behind on purpose. */
+    double test_encode_delay_ms;
+} tp_session_camera;
 
 typedef struct tp_session_config {
     double duration_s;  /* default 20 */
@@ -39,8 +54,9 @@ typedef struct tp_session_config {
     const char *xr_runtime;      /* "replay" (default: the bundled replay runtime plays motion_path) or "system" */
     const char *xr_replay_script; /* scripted controller input for the replay runtime, or NULL */
     tp_controls_config controls; /* [controls]: clutch and command bindings */
-    const char *camera_name;    /* default "head_camera" */
-    tp_video_encoder_config video; /* 640x480 at 30 fps, H.264 */
+    /* Default: one sim camera, "head_camera", 640x480 at 30 fps, H.264. */
+    tp_session_camera cameras[TP_SESSION_MAX_CAMERAS];
+    int camera_count;
     tp_retarget_config retarget;
     tp_controller_config control; /* filters, safety limits, workspace ([filter], [safety]) */
     char calibration_id[64];    /* recorded in meta.calibration; "default" unless a file is used */
@@ -48,13 +64,28 @@ typedef struct tp_session_config {
 } tp_session_config;
 
 void tp_session_default_config(tp_session_config *cfg);
-/* Applies a station config file's [session], [camera], [robot], [operator]
- * and [calibration] sections; rejects unknown keys. 0 or -1 with a one-line
+/* Applies a station config file's [session], [camera] and [camera.NAME],
+ * [robot], [operator], [calibration], [filter] and [safety] sections; rejects
+ * unknown keys. 0 or -1 with a one-line
  * message naming file, line and key. */
 int tp_session_apply_config(tp_session_config *cfg, tp_config *file, char *err, size_t errlen);
 /* Resolves bundled defaults (model, motion) into buf-backed paths. */
 int tp_session_resolve_paths(tp_session_config *cfg, char *model_buf, char *motion_buf, size_t buflen, char *err,
                              size_t errlen);
+
+typedef struct tp_session_camera_stats {
+    char name[64];
+    atomic_llong captured; /* frames the device delivered (dropped ones included) */
+    atomic_llong dropped;  /* dropped at capture: the encoder queue was full */
+    atomic_llong encoded;  /* packets stored */
+    atomic_llong bytes;    /* encoded bytes */
+    atomic_llong gaps;     /* times no frame came for over three frame periods */
+    atomic_llong gap_ms;   /* their total length */
+    atomic_int lost;       /* the device vanished or failed; the session went on */
+    double capture_median_ms; /* render or read of one frame */
+    double encode_median_ms;
+    double capture_cpu_s, encoder_cpu_s; /* thread CPU time */
+} tp_session_camera_stats;
 
 typedef struct tp_session_stats {
     char episode_path[4096]; /* empty when not recording */
@@ -67,7 +98,9 @@ typedef struct tp_session_stats {
     double jitter_p99_us;
     double compute_median_us;  /* one control cycle's work */
     double compute_p99_us;
-    int64_t frames_rendered;
+    int camera_count;
+    tp_session_camera_stats cameras[TP_SESSION_MAX_CAMERAS];
+    int64_t frames_rendered;   /* sums over the cameras */
     int64_t frames_dropped;    /* encoder queue full */
     int64_t frames_encoded;
     int64_t samples_recorded;  /* state/action rows */
@@ -75,8 +108,9 @@ typedef struct tp_session_stats {
     int64_t operator_frames_dropped;
     int64_t operator_frames;
     int64_t bytes_video;
-    double render_median_ms;
+    double render_median_ms;   /* the first camera's */
     double encode_median_ms;
+    double control_cpu_s, recorder_cpu_s; /* thread CPU time */
     double wall_s;             /* session start to return */
     double stop_to_final_s;    /* end of control to file final */
 } tp_session_stats;

@@ -1,5 +1,5 @@
-/* teleop — session orchestration: device, control, render, encoder and
- * recorder threads joined by SPSC rings. */
+/* teleop — session orchestration: device, control, camera (src/station/
+ * cameras.c) and recorder threads joined by SPSC rings. */
 #include "teleop/session.h"
 
 #include <errno.h>
@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "station/cameras.h"
 #include "teleop/clock.h"
 #include "teleop/controller.h"
 #include "teleop/episode.h"
@@ -37,9 +38,6 @@ typedef enum event_code {
     EV_RECORDER_BEHIND,
     EV_WATCHDOG_STALL,
     EV_WATCHDOG_RESUMED,
-    EV_FRAME_DROPPED,
-    EV_RENDER_ERROR,
-    EV_ENCODE_ERROR,
 } event_code;
 
 typedef struct station_event {
@@ -56,13 +54,6 @@ typedef struct control_sample {
     float action[N_JOINTS];
 } control_sample;
 
-typedef struct video_packet_msg {
-    int64_t pts, t_ns;
-    bool keyframe;
-    uint8_t *data; /* malloc'd by the encoder thread, freed by the recorder */
-    size_t size;
-} video_packet_msg;
-
 typedef struct session {
     const tp_session_config *cfg;
     volatile int *external_stop;
@@ -70,19 +61,15 @@ typedef struct session {
     tp_operator_device device; /* opened at setup, driven by the device thread */
     tp_controls controls;      /* device thread only */
     tp_controller *controller;
-    int nq;
-    int width, height;
-    size_t frame_bytes;
+    camera_rig *cameras;
+    tp_ring *snapshot_rings[TP_SESSION_MAX_CAMERAS]; /* one per sim camera, control → camera */
+    int snapshot_ring_count;
+    double snapshot_fps; /* the fastest sim camera's rate */
 
     tp_ring op_to_control;   /* tp_operator_frame, device → control */
     tp_ring op_to_recorder;  /* tp_operator_frame, device → recorder */
     tp_ring samples;         /* control_sample, control → recorder */
     tp_ring control_events;  /* station_event, control → recorder */
-    tp_ring snapshots;       /* int64 t_ns + nq doubles, control → render */
-    tp_ring frames;          /* int64 t_ns + rgb, render → encoder */
-    tp_ring render_events;   /* station_event, render → recorder */
-    tp_ring packets;         /* video_packet_msg, encoder → recorder */
-    tp_ring encoder_events;  /* station_event, encoder → recorder */
     tp_ring watchdog_events; /* station_event, watchdog → recorder */
     tp_ring device_events;   /* tp_device_event, device → recorder */
     /* tp_command_msg, device → recorder: operator commands (record start,
@@ -92,12 +79,9 @@ typedef struct session {
     atomic_int emergency;    /* operator's emergency hold, device → control */
     atomic_int device_ended; /* the device ended the session (XR exit or loss) */
 
-    atomic_int render_ready; /* renderer created and warmed up (or failed) */
     atomic_llong start_ns;   /* published once all threads may start; 0 before */
     atomic_int control_done; /* control thread finished (duration or stop) */
     atomic_llong heartbeat;  /* control cycles completed, for the watchdog */
-    atomic_int render_done;
-    atomic_int encoder_done;
     atomic_int device_stop;
     atomic_int failed; /* a worker hit a fatal error */
     char fail_msg[512];
@@ -106,14 +90,8 @@ typedef struct session {
     int64_t *periods_ns; /* preallocated, one per cycle */
     int64_t *compute_ns;
     size_t period_cap, period_count;
-    double *render_ms, *encode_ms;
-    size_t timing_cap, render_count, encode_count;
 
     tp_session_stats *stats;
-    const uint8_t *extradata;
-    size_t extradata_size;
-    tp_video_encoder *encoder;
-    uint8_t *warmup_rgb;
     char device_description[512];
 } session;
 
@@ -122,6 +100,15 @@ static void fail(session *s, const char *msg)
     int expected = 0;
     if (atomic_compare_exchange_strong(&s->failed, &expected, 1))
         snprintf(s->fail_msg, sizeof s->fail_msg, "%s", msg);
+}
+
+static void fail_hook(void *user, const char *msg) { fail(user, msg); }
+
+static double thread_cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static bool stopping(session *s)
@@ -146,9 +133,9 @@ void tp_session_default_config(tp_session_config *cfg)
     cfg->operator_source = "motion";
     cfg->xr_runtime = "replay";
     tp_controls_default_config(&cfg->controls);
-    cfg->camera_name = "head_camera";
+    camera_default_config(&cfg->cameras[0], "head_camera");
+    cfg->camera_count = 1;
     cfg->realtime_priority = true;
-    tp_video_encoder_default_config(&cfg->video, 640, 480, 30.0);
     tp_retarget_default_config(&cfg->retarget);
     tp_controller_default_config(&cfg->control);
     snprintf(cfg->calibration_id, sizeof cfg->calibration_id, "default");
@@ -156,8 +143,6 @@ void tp_session_default_config(tp_session_config *cfg)
 
 int tp_session_apply_config(tp_session_config *cfg, tp_config *file, char *err, size_t errlen)
 {
-    long w, h, crf, gop, threads;
-    double fps;
 #define TRY(x)                                                                                                   \
     do {                                                                                                         \
         if ((x) != 0)                                                                                            \
@@ -197,28 +182,7 @@ int tp_session_apply_config(tp_session_config *cfg, tp_config *file, char *err, 
     TRY(tp_config_get_string(file, "operator.xr_replay_script", cfg->xr_replay_script, &cfg->xr_replay_script, err,
                              errlen));
     TRY(tp_controls_apply_config(&cfg->controls, file, err, errlen));
-    TRY(tp_config_get_string(file, "camera.name", cfg->camera_name, &cfg->camera_name, err, errlen));
-    TRY(tp_config_get_int(file, "camera.width", cfg->video.width, 16, 4096, &w, err, errlen));
-    TRY(tp_config_get_int(file, "camera.height", cfg->video.height, 16, 4096, &h, err, errlen));
-    TRY(tp_config_get_double(file, "camera.fps", cfg->video.fps, 1, 240, &fps, err, errlen));
-    TRY(tp_config_get_string(file, "camera.codec", cfg->video.codec, &cfg->video.codec, err, errlen));
-    TRY(tp_config_get_string(file, "camera.preset", cfg->video.preset, &cfg->video.preset, err, errlen));
-    TRY(tp_config_get_int(file, "camera.crf", cfg->video.crf, 0, 51, &crf, err, errlen));
-    /* A GOP that is not given follows the frame rate: one keyframe a second. */
-    bool gop_given = tp_config_has(file, "camera.gop");
-    TRY(tp_config_get_int(file, "camera.gop", cfg->video.gop, 1, 1000, &gop, err, errlen));
-    TRY(tp_config_get_int(file, "camera.threads", cfg->video.threads, 1, 16, &threads, err, errlen));
-    if ((w % 2) || (h % 2)) {
-        snprintf(err, errlen, "%s: camera.width/camera.height: %ldx%ld must be even for H.264",
-                 tp_config_name(file), w, h);
-        return -1;
-    }
-    cfg->video.width = (int)w;
-    cfg->video.height = (int)h;
-    cfg->video.fps = fps;
-    cfg->video.crf = (int)crf;
-    cfg->video.gop = gop_given ? (int)gop : (int)lround(fps);
-    cfg->video.threads = (int)threads;
+    TRY(camera_apply_config(cfg, file, err, errlen));
     /* A calibration file sets the whole calibration; keys given beside it
      * in the station file override single values. */
     const char *cal_file = NULL;
@@ -360,12 +324,6 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static double pct_i64(int64_t *v, size_t n, double p)
 {
     if (n == 0)
@@ -373,14 +331,6 @@ static double pct_i64(int64_t *v, size_t n, double p)
     qsort(v, n, sizeof *v, cmp_i64);
     size_t i = (size_t)llround(p * (double)(n - 1));
     return (double)v[i];
-}
-
-static double pct_double(double *v, size_t n, double p)
-{
-    if (n == 0)
-        return 0;
-    qsort(v, n, sizeof *v, cmp_double);
-    return v[(size_t)llround(p * (double)(n - 1))];
 }
 
 /* --------------------------------------------------------- device thread */
@@ -457,7 +407,8 @@ static void *control_thread(void *arg)
 
     int64_t next = s->t_start_ns;
     int64_t last_start = 0;
-    const int64_t snapshot_period = (int64_t)llround(1e9 / (4.0 * cfg->video.fps));
+    const int64_t snapshot_period =
+        s->snapshot_fps > 0 ? (int64_t)llround(1e9 / (4.0 * s->snapshot_fps)) : INT64_MAX;
     int64_t last_snapshot = 0;
     /* Before the first frame, input counts as stale: its arrival is an event. */
     unsigned last_flags = TP_CONTROL_INPUT_STALE;
@@ -504,16 +455,19 @@ static void *control_thread(void *arg)
         } else if (s->stats->samples_dropped++ == 0) {
             push_event(&s->control_events, t_state, EV_RECORDER_BEHIND, 0);
         }
-        /* Snapshots at four times the camera rate: the ring of eight then
-         * always holds one a few milliseconds old for the camera to take. */
-        if (t_state - last_snapshot >= snapshot_period) {
-            unsigned char *snap = tp_ring_reserve(&s->snapshots);
-            if (snap) {
-                memcpy(snap, &t_state, sizeof t_state);
-                tp_sim_copy_qpos(s->sim, (double *)(snap + sizeof(int64_t)));
-                tp_ring_commit(&s->snapshots);
-                last_snapshot = t_state;
+        /* Snapshots at four times the fastest sim camera's rate: each ring
+         * of eight then always holds one a few milliseconds old for its
+         * camera to take. */
+        if (s->snapshot_ring_count > 0 && t_state - last_snapshot >= snapshot_period) {
+            for (int k = 0; k < s->snapshot_ring_count; k++) {
+                unsigned char *snap = tp_ring_reserve(s->snapshot_rings[k]);
+                if (snap) {
+                    memcpy(snap, &t_state, sizeof t_state);
+                    tp_sim_copy_qpos(s->sim, (double *)(snap + sizeof(int64_t)));
+                    tp_ring_commit(s->snapshot_rings[k]);
+                }
             }
+            last_snapshot = t_state;
         }
         int64_t done = tp_now_ns();
         if (s->period_count < s->period_cap)
@@ -526,6 +480,7 @@ static void *control_thread(void *arg)
             next = done;
     }
     s->t_end_ns = tp_now_ns();
+    s->stats->control_cpu_s = thread_cpu_s();
     atomic_store(&s->control_done, 1);
     return NULL;
 }
@@ -565,163 +520,13 @@ static void *watchdog_thread(void *arg)
     return NULL;
 }
 
-/* --------------------------------------------------------- render thread */
-
-static void *render_thread(void *arg)
-{
-    session *s = arg;
-    set_thread_name("tp-camera");
-    char err[256];
-    tp_sim_renderer *r = tp_sim_renderer_create(s->sim, s->cfg->camera_name, s->width, s->height, err, sizeof err);
-    if (!r) {
-        fail(s, err);
-        atomic_store(&s->render_ready, 1);
-        atomic_store(&s->render_done, 1);
-        return NULL;
-    }
-    const size_t snap_size = s->snapshots.elem_size;
-    unsigned char *snap = malloc(snap_size);
-    if (!snap) {
-        fail(s, "camera: out of memory");
-        tp_sim_renderer_destroy(r);
-        atomic_store(&s->render_ready, 1);
-        atomic_store(&s->render_done, 1);
-        return NULL;
-    }
-    /* The first frame compiles shaders and fills caches (~10x a normal
-     * frame): render it before the session clock starts. */
-    tp_sim_copy_qpos(s->sim, (double *)(snap + sizeof(int64_t)));
-    if (tp_sim_renderer_render(r, (const double *)(snap + sizeof(int64_t)), s->warmup_rgb) != 0)
-        fail(s, "camera: the first frame failed to render");
-    atomic_store(&s->render_ready, 1);
-    while (atomic_load(&s->start_ns) == 0 && !stopping(s)) {
-        struct timespec ts = {0, 1000000};
-        nanosleep(&ts, NULL);
-    }
-    const int64_t period = (int64_t)llround(1e9 / s->cfg->video.fps);
-    int64_t next = s->t_start_ns;
-    while (!atomic_load(&s->control_done) && !stopping(s)) {
-        tp_sleep_until_ns(next);
-        next += period;
-        if (!tp_ring_pop_latest(&s->snapshots, snap))
-            continue; /* control has not produced a state yet */
-        unsigned char *slot = tp_ring_reserve(&s->frames);
-        if (!slot) {
-            s->stats->frames_dropped++;
-            push_event(&s->render_events, tp_now_ns(), EV_FRAME_DROPPED, s->stats->frames_rendered);
-            continue;
-        }
-        int64_t t_ns;
-        memcpy(&t_ns, snap, sizeof t_ns);
-        int64_t r0 = tp_now_ns();
-        if (tp_sim_renderer_render(r, (const double *)(snap + sizeof(int64_t)), slot + sizeof(int64_t)) != 0) {
-            push_event(&s->render_events, r0, EV_RENDER_ERROR, 0);
-            continue;
-        }
-        int64_t r1 = tp_now_ns();
-        if (s->render_count < s->timing_cap)
-            s->render_ms[s->render_count++] = (double)(r1 - r0) / 1e6;
-        /* The frame shows the physics state of time t_ns: that is its
-         * capture instant (the simulated shutter), stamped on the same
-         * monotonic clock as state and action. */
-        memcpy(slot, &t_ns, sizeof t_ns);
-        tp_ring_commit(&s->frames);
-        s->stats->frames_rendered++;
-        int64_t now = tp_now_ns();
-        if (next < now - period) /* fell behind: keep the cadence, skip */
-            next = now;
-    }
-    free(snap);
-    tp_sim_renderer_destroy(r);
-    atomic_store(&s->render_done, 1);
-    return NULL;
-}
-
-/* -------------------------------------------------------- encoder thread */
-
-static int drain_encoder(session *s, int64_t *pts_to_t, size_t pts_cap)
-{
-    char err[256];
-    tp_video_packet pkt;
-    int rc;
-    while ((rc = tp_video_encoder_receive(s->encoder, &pkt, err, sizeof err)) == 1) {
-        video_packet_msg m = {.pts = pkt.pts, .keyframe = pkt.keyframe, .size = pkt.size};
-        m.t_ns = pts_to_t[(size_t)pkt.pts % pts_cap];
-        m.data = malloc(pkt.size);
-        if (!m.data) {
-            fail(s, "encoder: out of memory");
-            return -1;
-        }
-        memcpy(m.data, pkt.data, pkt.size);
-        while (!tp_ring_push(&s->packets, &m)) {
-            if (atomic_load(&s->failed)) {
-                free(m.data);
-                return -1;
-            }
-            /* The recorder drains every 50 ms; wait for room rather than
-             * lose an encoded packet (which would break decoding). */
-            struct timespec ts = {0, 1000000};
-            nanosleep(&ts, NULL);
-        }
-        s->stats->frames_encoded++;
-        s->stats->bytes_video += (int64_t)pkt.size;
-    }
-    if (rc < 0) {
-        push_event(&s->encoder_events, tp_now_ns(), EV_ENCODE_ERROR, 0);
-        tp_log_error("%s", err);
-        fail(s, err);
-        return -1;
-    }
-    return 0;
-}
-
-static void *encoder_thread(void *arg)
-{
-    session *s = arg;
-    set_thread_name("tp-encoder");
-    char err[256];
-    enum { PTS_CAP = 256 };
-    int64_t pts_to_t[PTS_CAP]; /* capture time by frame index, for packets */
-    int64_t pts = 0;
-    for (;;) {
-        const unsigned char *slot = tp_ring_front(&s->frames);
-        if (!slot) {
-            if (atomic_load(&s->render_done) && tp_ring_count(&s->frames) == 0)
-                break;
-            struct timespec ts = {0, 2000000};
-            nanosleep(&ts, NULL);
-            continue;
-        }
-        int64_t t_ns;
-        memcpy(&t_ns, slot, sizeof t_ns);
-        pts_to_t[pts % PTS_CAP] = t_ns;
-        int64_t e0 = tp_now_ns();
-        int rc = tp_video_encoder_send(s->encoder, slot + sizeof(int64_t), pts, err, sizeof err);
-        tp_ring_release(&s->frames);
-        if (rc != 0) {
-            push_event(&s->encoder_events, e0, EV_ENCODE_ERROR, pts);
-            fail(s, err);
-            break;
-        }
-        pts++;
-        if (drain_encoder(s, pts_to_t, PTS_CAP) != 0)
-            break;
-        if (s->encode_count < s->timing_cap)
-            s->encode_ms[s->encode_count++] = (double)(tp_now_ns() - e0) / 1e6;
-    }
-    if (!atomic_load(&s->failed) && tp_video_encoder_send(s->encoder, NULL, 0, err, sizeof err) == 0)
-        drain_encoder(s, pts_to_t, PTS_CAP);
-    atomic_store(&s->encoder_done, 1);
-    return NULL;
-}
-
 /* ------------------------------------------------------- recorder thread */
 
 typedef struct recorder {
     session *s;
     tp_episode_writer *w;
-    int id_state, id_velocity, id_action, id_operator, id_camera;
-    int64_t seq_samples, seq_operator, seq_packets;
+    int id_state, id_velocity, id_action, id_operator;
+    int64_t seq_samples, seq_operator;
     bool broken; /* a write failed: stop writing, keep what was committed */
     float op_buf[TP_OPERATOR_DIMS];
 } recorder;
@@ -734,9 +539,6 @@ static const char *event_kind(event_code c)
     case EV_RECORDER_BEHIND: return "recorder_behind";
     case EV_WATCHDOG_STALL: return "watchdog_control_stall";
     case EV_WATCHDOG_RESUMED: return "watchdog_control_resumed";
-    case EV_FRAME_DROPPED: return "frame_dropped";
-    case EV_RENDER_ERROR: return "camera_error";
-    case EV_ENCODE_ERROR: return "encoder_error";
     }
     return "unknown";
 }
@@ -751,8 +553,6 @@ static int write_event_ring(recorder *rec, tp_ring *ring)
             snprintf(detail, sizeof detail, "late by %lld us", (long long)ev.arg);
         else if (ev.code == EV_WATCHDOG_STALL || ev.code == EV_WATCHDOG_RESUMED)
             snprintf(detail, sizeof detail, "no control cycle for %lld ms", (long long)ev.arg);
-        else if (ev.code == EV_FRAME_DROPPED)
-            snprintf(detail, sizeof detail, "camera head_camera, after frame %lld", (long long)ev.arg);
         const char *kind = ev.code == EV_CONTROL ? ev.kind : event_kind(ev.code);
         if (tp_episode_writer_event(rec->w, ev.t_ns, kind, detail[0] ? detail : NULL) != 0)
             return -1;
@@ -800,17 +600,9 @@ static int drain_to_db(recorder *rec)
         rec->seq_operator++;
         s->stats->operator_frames++;
     }
-    video_packet_msg m;
-    while (tp_ring_pop(&s->packets, &m)) {
-        int rc = tp_episode_writer_packet(w, rec->id_camera, rec->seq_packets, m.pts, m.t_ns, m.keyframe, m.data,
-                                          m.size);
-        free(m.data);
-        if (rc)
-            return -1;
-        rec->seq_packets++;
-    }
-    if (write_event_ring(rec, &s->control_events) || write_event_ring(rec, &s->render_events) ||
-        write_event_ring(rec, &s->encoder_events) || write_event_ring(rec, &s->watchdog_events) ||
+    if (camera_rig_drain(s->cameras, w) != 0)
+        return -1;
+    if (write_event_ring(rec, &s->control_events) || write_event_ring(rec, &s->watchdog_events) ||
         write_device_events(rec))
         return -1;
     return 0;
@@ -827,9 +619,7 @@ static int flush_batch(recorder *rec)
 
 static void discard_queues(session *s)
 {
-    video_packet_msg m;
-    while (tp_ring_pop(&s->packets, &m))
-        free(m.data);
+    camera_rig_discard(s->cameras);
     while (tp_ring_front(&s->samples))
         tp_ring_release(&s->samples);
     while (tp_ring_front(&s->op_to_recorder))
@@ -848,7 +638,7 @@ static void *recorder_thread(void *arg)
     session *s = rec->s;
     set_thread_name("tp-recorder");
     for (;;) {
-        bool last = atomic_load(&s->encoder_done) && atomic_load(&s->control_done);
+        bool last = camera_rig_done(s->cameras) && atomic_load(&s->control_done);
         if (rec->w && !rec->broken && flush_batch(rec) != 0) {
             char msg[512];
             snprintf(msg, sizeof msg, "recorder: %s", tp_episode_writer_error(rec->w));
@@ -859,11 +649,13 @@ static void *recorder_thread(void *arg)
         }
         if (!rec->w || rec->broken)
             discard_queues(s);
+        camera_rig_report(s->cameras, tp_now_ns());
         if (last)
             break;
         struct timespec ts = {0, RECORD_BATCH_NS};
         nanosleep(&ts, NULL);
     }
+    s->stats->recorder_cpu_s = thread_cpu_s();
     return NULL;
 }
 
@@ -939,19 +731,19 @@ static int open_episode(session *s, recorder *rec, char *err, size_t errlen)
     tp_stream_desc oper = {.name = "operator", .kind = TP_STREAM_OPERATOR, .dims = TP_OPERATOR_DIMS,
                            .dim_names = op_name_ptrs, .units = "m, quaternion xyzw, 0/1 flags",
                            .rate_hz = cfg->operator_hz};
-    tp_stream_desc cam = {.name = cfg->camera_name, .kind = TP_STREAM_CAMERA, .dims = 3, .rate_hz = cfg->video.fps,
-                          .codec = tp_video_encoder_codec(s->encoder), .width = s->width, .height = s->height,
-                          .extradata = s->extradata, .extradata_size = s->extradata_size};
     rec->id_state = tp_episode_writer_add_stream(w, &state);
     rec->id_velocity = tp_episode_writer_add_stream(w, &velocity);
     rec->id_action = tp_episode_writer_add_stream(w, &action);
     rec->id_operator = tp_episode_writer_add_stream(w, &oper);
-    rec->id_camera = tp_episode_writer_add_stream(w, &cam);
     free(op_names);
     free(op_name_ptrs);
-    if (rec->id_state < 0 || rec->id_velocity < 0 || rec->id_action < 0 || rec->id_operator < 0 ||
-        rec->id_camera < 0) {
+    if (rec->id_state < 0 || rec->id_velocity < 0 || rec->id_action < 0 || rec->id_operator < 0) {
         snprintf(err, errlen, "%s: %s", path, tp_episode_writer_error(w));
+        return -1;
+    }
+    char cam_err[512];
+    if (camera_rig_add_streams(s->cameras, w, cam_err, sizeof cam_err) != 0) {
+        snprintf(err, errlen, "%s: %s", path, cam_err);
         return -1;
     }
     char buf[64];
@@ -982,8 +774,10 @@ static int open_episode(session *s, recorder *rec, char *err, size_t errlen)
         }
     snprintf(buf, sizeof buf, "%g", cfg->control_hz);
     tp_episode_writer_set_meta(w, "control_rate_hz", buf);
-    snprintf(buf, sizeof buf, "%g", cfg->video.fps);
-    tp_episode_writer_set_meta(w, "fps", buf);
+    if (cfg->camera_count > 0) {
+        snprintf(buf, sizeof buf, "%g", cfg->cameras[0].device.fps);
+        tp_episode_writer_set_meta(w, "fps", buf);
+    }
     return 0;
 }
 
@@ -1014,36 +808,26 @@ static int init_session(session *s, char *err, size_t errlen)
     if (!s->controller)
         return -1;
 
-    s->width = cfg->video.width;
-    s->height = cfg->video.height;
-    s->frame_bytes = (size_t)s->width * (size_t)s->height * 3;
-    s->nq = tp_sim_qpos_size(s->sim);
-    s->encoder = tp_video_encoder_create(&cfg->video, err, errlen);
-    if (!s->encoder)
+    s->stats->camera_count = cfg->camera_count;
+    camera_rig_links links = {.sim = s->sim, .start_ns = &s->start_ns, .stop = &s->control_done,
+                              .fail = fail_hook, .user = s, .stats = s->stats->cameras};
+    s->cameras = camera_rig_create(cfg, &links, err, errlen);
+    if (!s->cameras)
         return -1;
-    tp_video_encoder_extradata(s->encoder, &s->extradata, &s->extradata_size);
+    s->snapshot_ring_count =
+        camera_rig_snapshot_rings(s->cameras, s->snapshot_rings, TP_SESSION_MAX_CAMERAS, &s->snapshot_fps);
 
     size_t cycles = (size_t)(cfg->duration_s * cfg->control_hz) + 16;
-    size_t frames = (size_t)(cfg->duration_s * cfg->video.fps) + 16;
     s->period_cap = cycles;
     s->periods_ns = calloc(cycles, sizeof *s->periods_ns);
     s->compute_ns = calloc(cycles, sizeof *s->compute_ns);
-    s->timing_cap = frames;
-    s->render_ms = calloc(frames, sizeof *s->render_ms);
-    s->encode_ms = calloc(frames, sizeof *s->encode_ms);
-    s->warmup_rgb = malloc(s->frame_bytes);
     /* Rings hold about a second of data: the recorder drains every 50 ms. */
     size_t ctl_cap = (size_t)cfg->control_hz + 64;
-    if (!s->periods_ns || !s->compute_ns || !s->render_ms || !s->encode_ms || !s->warmup_rgb ||
+    if (!s->periods_ns || !s->compute_ns ||
         tp_ring_init(&s->op_to_control, sizeof(tp_operator_frame), 64) ||
         tp_ring_init(&s->op_to_recorder, sizeof(tp_operator_frame), (size_t)cfg->operator_hz * 2 + 64) ||
         tp_ring_init(&s->samples, sizeof(control_sample), ctl_cap * 2) ||
         tp_ring_init(&s->control_events, sizeof(station_event), 1024) ||
-        tp_ring_init(&s->snapshots, sizeof(int64_t) + sizeof(double) * (size_t)s->nq, 8) ||
-        tp_ring_init(&s->frames, sizeof(int64_t) + s->frame_bytes, 8) ||
-        tp_ring_init(&s->render_events, sizeof(station_event), 256) ||
-        tp_ring_init(&s->packets, sizeof(video_packet_msg), 256) ||
-        tp_ring_init(&s->encoder_events, sizeof(station_event), 64) ||
         tp_ring_init(&s->watchdog_events, sizeof(station_event), 64) ||
         tp_ring_init(&s->device_events, sizeof(tp_device_event), 256) ||
         tp_ring_init(&s->commands, sizeof(tp_command_msg), 256)) {
@@ -1055,21 +839,13 @@ static int init_session(session *s, char *err, size_t errlen)
 
 static void free_session(session *s)
 {
-    video_packet_msg m;
-    if (s->packets.slots)
-        while (tp_ring_pop(&s->packets, &m))
-            free(m.data);
-    tp_ring *rings[] = {&s->op_to_control, &s->op_to_recorder, &s->samples,       &s->control_events,
-                        &s->snapshots,     &s->frames,         &s->render_events, &s->packets,
-                        &s->encoder_events, &s->watchdog_events, &s->device_events, &s->commands};
+    tp_ring *rings[] = {&s->op_to_control,   &s->op_to_recorder, &s->samples,  &s->control_events,
+                        &s->watchdog_events, &s->device_events,  &s->commands};
     for (size_t i = 0; i < sizeof rings / sizeof rings[0]; i++)
         tp_ring_free(rings[i]);
     free(s->periods_ns);
     free(s->compute_ns);
-    free(s->render_ms);
-    free(s->encode_ms);
-    free(s->warmup_rgb);
-    tp_video_encoder_destroy(s->encoder);
+    camera_rig_destroy(s->cameras);
     tp_controller_destroy(s->controller);
     tp_operator_device_close(&s->device);
     tp_sim_destroy(s->sim);
@@ -1097,8 +873,17 @@ static void compute_stats(session *s)
     }
     st->compute_median_us = pct_i64(s->compute_ns, n, 0.5) / 1e3;
     st->compute_p99_us = pct_i64(s->compute_ns, n, 0.99) / 1e3;
-    st->render_median_ms = pct_double(s->render_ms, s->render_count, 0.5);
-    st->encode_median_ms = pct_double(s->encode_ms, s->encode_count, 0.5);
+    for (int i = 0; i < st->camera_count; i++) {
+        const tp_session_camera_stats *c = &st->cameras[i];
+        st->frames_rendered += atomic_load(&c->captured);
+        st->frames_dropped += atomic_load(&c->dropped);
+        st->frames_encoded += atomic_load(&c->encoded);
+        st->bytes_video += atomic_load(&c->bytes);
+    }
+    if (st->camera_count > 0) {
+        st->render_median_ms = st->cameras[0].capture_median_ms;
+        st->encode_median_ms = st->cameras[0].encode_median_ms;
+    }
 }
 
 static void raise_priority(pthread_attr_t *attr, bool want)
@@ -1130,18 +915,12 @@ int tp_session_run(const tp_session_config *cfg, volatile int *stop_flag, tp_ses
     if (cfg->record && open_episode(s, &rec, err, errlen) != 0)
         goto out;
 
-    pthread_t th_dev, th_ctl, th_ren, th_enc, th_rec;
-    if (pthread_create(&th_ren, NULL, render_thread, s) != 0) {
-        snprintf(err, errlen, "session: cannot start the camera thread");
-        goto out;
-    }
-    while (!atomic_load(&s->render_ready)) {
-        struct timespec ts = {0, 1000000};
-        nanosleep(&ts, NULL);
-    }
-    if (atomic_load(&s->failed)) {
-        pthread_join(th_ren, NULL);
-        snprintf(err, errlen, "%s", s->fail_msg);
+    pthread_t th_dev, th_ctl, th_rec;
+    /* Cameras open first: a sim camera renders its warm-up frame before the
+     * session clock starts. */
+    if (camera_rig_start_capture(s->cameras, err, errlen) != 0) {
+        atomic_store(&s->control_done, 1);
+        camera_rig_join(s->cameras);
         goto out;
     }
     s->t_start_ns = tp_now_ns() + 20 * 1000000LL; /* all threads start on one tick */
@@ -1164,7 +943,7 @@ int tp_session_run(const tp_session_config *cfg, volatile int *stop_flag, tp_ses
             pthread_attr_destroy(&ctl_attr);
             fail(s, "session: cannot start the control thread");
             atomic_store(&s->control_done, 1);
-            pthread_join(th_ren, NULL);
+            camera_rig_join(s->cameras);
             snprintf(err, errlen, "%s", s->fail_msg);
             goto out;
         }
@@ -1173,9 +952,8 @@ int tp_session_run(const tp_session_config *cfg, volatile int *stop_flag, tp_ses
     /* A thread that cannot start ends the session through the failure
      * flag; the ones that did start are joined as usual. */
     bool dev_ok = pthread_create(&th_dev, NULL, device_thread, s) == 0;
-    bool enc_ok = pthread_create(&th_enc, NULL, encoder_thread, s) == 0;
-    if (!enc_ok)
-        atomic_store(&s->encoder_done, 1);
+    char enc_err[256];
+    bool enc_ok = camera_rig_start_encoders(s->cameras, enc_err, sizeof enc_err) == 0;
     bool rec_ok = pthread_create(&th_rec, NULL, recorder_thread, &rec) == 0;
     pthread_t th_wd;
     bool wd_ok = pthread_create(&th_wd, NULL, watchdog_thread, s) == 0;
@@ -1188,9 +966,7 @@ int tp_session_run(const tp_session_config *cfg, volatile int *stop_flag, tp_ses
         pthread_join(th_wd, NULL);
     if (dev_ok)
         pthread_join(th_dev, NULL);
-    pthread_join(th_ren, NULL);
-    if (enc_ok)
-        pthread_join(th_enc, NULL);
+    camera_rig_join(s->cameras);
     if (rec_ok)
         pthread_join(th_rec, NULL);
     else

@@ -1,0 +1,18 @@
+/* teleop — the camera drivers' tables (private to devices/camera). */
+#ifndef TELEOP_CAMERA_DRIVERS_H
+#define TELEOP_CAMERA_DRIVERS_H
+
+#include "teleop/camera.h"
+
+extern const tp_camera_driver tp_camera_sim_driver;
+extern const tp_camera_driver tp_camera_pattern_driver;
+
+/* Fixed-rate frame clock shared by the timed drivers: sleeps toward the next
+ * tick, but never past the caller's deadline. true when the tick came. */
+typedef struct camera_ticker {
+    int64_t next_ns, period_ns;
+} camera_ticker;
+void camera_ticker_start(camera_ticker *t, int64_t t0_ns, double fps);
+bool camera_ticker_wait(camera_ticker *t, int64_t deadline_ns, int64_t *tick_ns);
+
+#endif

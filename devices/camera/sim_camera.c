@@ -1,0 +1,147 @@
+/* teleop — the "sim" camera driver: a named MJCF camera rendered offscreen
+ * (EGL) from the newest qpos snapshot the control loop published. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "camera_drivers.h"
+#include "teleop/clock.h"
+
+typedef struct sim_camera {
+    tp_sim_renderer *renderer;
+    tp_ring *snapshots;
+    unsigned char *snap; /* int64 t_ns + qpos */
+    camera_ticker ticker;
+    int64_t frames;
+} sim_camera;
+
+static int sim_open(tp_camera *cam, const tp_camera_env *env, char *err, size_t errlen)
+{
+    const tp_camera_params *p = &cam->params;
+    if (!env || !env->sim || !env->snapshots) {
+        snprintf(err, errlen, "camera '%s': the sim driver needs the simulated robot", p->name);
+        return -1;
+    }
+    if (p->format != TP_PIXEL_RGB24) {
+        snprintf(err, errlen, "camera '%s': the sim driver delivers rgb frames only", p->name);
+        return -1;
+    }
+    if (env->snapshots->elem_size != sizeof(int64_t) + sizeof(double) * (size_t)tp_sim_qpos_size(env->sim)) {
+        snprintf(err, errlen, "camera '%s': snapshot ring does not match the model", p->name);
+        return -1;
+    }
+    sim_camera *c = calloc(1, sizeof *c);
+    if (!c || !(c->snap = malloc(env->snapshots->elem_size))) {
+        free(c);
+        snprintf(err, errlen, "camera '%s': out of memory", p->name);
+        return -1;
+    }
+    c->snapshots = env->snapshots;
+    c->renderer = tp_sim_renderer_create(env->sim, p->source, p->width, p->height, err, errlen);
+    if (!c->renderer) {
+        free(c->snap);
+        free(c);
+        return -1;
+    }
+    /* The first frame compiles shaders and fills caches (about ten normal
+     * frames): render it now, before the session clock starts. */
+    uint8_t *warm = malloc(tp_camera_max_frame_bytes(p));
+    tp_sim_copy_qpos(env->sim, (double *)(c->snap + sizeof(int64_t)));
+    int rc = warm ? tp_sim_renderer_render(c->renderer, (const double *)(c->snap + sizeof(int64_t)), warm) : -1;
+    free(warm);
+    if (rc != 0) {
+        snprintf(err, errlen, "camera '%s': the first frame failed to render", p->name);
+        tp_sim_renderer_destroy(c->renderer);
+        free(c->snap);
+        free(c);
+        return -1;
+    }
+    cam->state = c;
+    return 0;
+}
+
+static int sim_start(tp_camera *cam, int64_t t0_ns, char *err, size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    sim_camera *c = cam->state;
+    camera_ticker_start(&c->ticker, t0_ns, cam->params.fps);
+    return 0;
+}
+
+static int sim_poll(tp_camera *cam, int64_t deadline_ns, char *err, size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    sim_camera *c = cam->state;
+    int64_t tick;
+    while (camera_ticker_wait(&c->ticker, deadline_ns, &tick))
+        if (tp_ring_pop_latest(c->snapshots, c->snap))
+            return 1; /* else the control loop has not published a state yet */
+    return 0;
+}
+
+static int sim_read(tp_camera *cam, tp_camera_frame *f, char *err, size_t errlen)
+{
+    sim_camera *c = cam->state;
+    const tp_camera_params *p = &cam->params;
+    /* The frame shows the physics state of that instant: its capture time. */
+    memcpy(&f->t_ns, c->snap, sizeof f->t_ns);
+    f->index = c->frames++;
+    f->format = TP_PIXEL_RGB24;
+    f->size = 0;
+    if (!f->data)
+        return 0;
+    size_t need = (size_t)p->width * (size_t)p->height * 3;
+    if (f->capacity < need) {
+        snprintf(err, errlen, "camera '%s': frame buffer of %zu bytes is too small", p->name, f->capacity);
+        return -1;
+    }
+    if (tp_sim_renderer_render(c->renderer, (const double *)(c->snap + sizeof(int64_t)), f->data) != 0) {
+        snprintf(err, errlen, "camera '%s': render failed", p->name);
+        return -1;
+    }
+    f->size = need;
+    return 0;
+}
+
+static void sim_stop(tp_camera *cam) { (void)cam; }
+
+static void sim_close(tp_camera *cam)
+{
+    sim_camera *c = cam->state;
+    if (!c)
+        return;
+    tp_sim_renderer_destroy(c->renderer);
+    free(c->snap);
+    free(c);
+    cam->state = NULL;
+}
+
+const tp_camera_driver tp_camera_sim_driver = {
+    .name = "sim", .open = sim_open, .start = sim_start, .poll = sim_poll,
+    .read = sim_read, .stop = sim_stop, .close = sim_close,
+};
+
+void camera_ticker_start(camera_ticker *t, int64_t t0_ns, double fps)
+{
+    t->period_ns = (int64_t)(1e9 / fps + 0.5);
+    t->next_ns = t0_ns;
+}
+
+bool camera_ticker_wait(camera_ticker *t, int64_t deadline_ns, int64_t *tick_ns)
+{
+    if (t->next_ns > deadline_ns) {
+        tp_sleep_until_ns(deadline_ns);
+        return false;
+    }
+    tp_sleep_until_ns(t->next_ns);
+    *tick_ns = t->next_ns;
+    t->next_ns += t->period_ns;
+    /* Fell more than a period behind (a slow render): keep the cadence from
+     * now rather than bursting to catch up. */
+    int64_t now = tp_now_ns();
+    if (t->next_ns < now - t->period_ns)
+        t->next_ns = now;
+    return true;
+}

@@ -1,0 +1,822 @@
+/* teleop — the station's cameras: capture and encoder threads per camera,
+ * frames dropped at capture when encoding falls behind, gaps recorded. */
+#include "station/cameras.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "teleop/clock.h"
+#include "teleop/log.h"
+#include "teleop/ring.h"
+
+/* Frames in flight between a camera and its encoder: 200 ms at 30 fps. A
+ * deeper queue would only hide an encoder that cannot keep up, and each slot
+ * is a whole raw frame. */
+#define FRAME_SLOTS 6
+#define PACKET_SLOTS 256
+#define PTS_MAP 256
+
+typedef enum cam_event_code {
+    CEV_FRAME_DROPPED, /* arg: the device's frame index */
+    CEV_STALL,         /* t: the last frame; no frame since for over the gap threshold */
+    CEV_GAP,           /* t: the last frame before it; arg: length in ns */
+    CEV_GAP_TO_END,    /* a gap still open when the session ended */
+    CEV_LOST,          /* the device vanished or failed */
+    CEV_READ_ERROR,
+    CEV_BAD_FRAME,     /* the encoder refused a frame (a cut-short JPEG); arg: frame index */
+    CEV_ENCODE_ERROR,
+} cam_event_code;
+
+typedef struct cam_event {
+    int64_t t_ns;
+    cam_event_code code;
+    int64_t arg;
+    char msg[96]; /* device or encoder message, for LOST and errors */
+} cam_event;
+
+typedef struct frame_header {
+    int64_t t_ns, index;
+    uint32_t size, format;
+} frame_header;
+
+typedef struct packet_msg {
+    int64_t pts, t_ns;
+    bool keyframe;
+    uint8_t *data; /* malloc'd by the encoder thread, freed by the recorder */
+    size_t size;
+} packet_msg;
+
+typedef struct cam {
+    camera_rig *rig;
+    const tp_session_camera *cfg;
+    tp_session_camera_stats *st;
+    tp_camera *device; /* owned by the capture thread while it runs */
+    tp_video_encoder *encoder;
+    tp_video_decoder *mjpeg_decoder; /* MJPEG camera encoded to h264/ffv1 */
+    tp_ring frames;         /* frame_header + bytes, capture → encoder */
+    tp_ring packets;        /* packet_msg, encoder → recorder */
+    tp_ring capture_events; /* cam_event, capture → recorder */
+    tp_ring encoder_events; /* cam_event, encoder → recorder */
+    tp_ring snapshots;      /* sim cameras: int64 t_ns + qpos, control → capture */
+    bool has_snapshots;
+    size_t slot_bytes;
+    int stream_id;
+    int64_t seq;
+    atomic_int ready, capture_done, encoder_done;
+    char open_err[512];
+    pthread_t capture_th, encoder_th;
+    bool capture_started, encoder_started;
+    double *capture_ms, *encode_ms;
+    size_t timing_cap, capture_count, encode_count;
+    /* live status, recorder thread only */
+    int64_t reported_dropped, reported_gaps, last_report_ns;
+} cam;
+
+struct camera_rig {
+    camera_rig_links links;
+    int count;
+    cam cams[TP_SESSION_MAX_CAMERAS];
+};
+
+/* ---------------------------------------------------------------- config */
+
+void camera_default_config(tp_session_camera *c, const char *name)
+{
+    memset(c, 0, sizeof *c);
+    tp_camera_default_params(&c->device, name);
+    tp_video_encoder_default_config(&c->video, c->device.width, c->device.height, c->device.fps);
+}
+
+/* A key of camera NAME: [camera.NAME] KEY, else [camera] KEY, else def. Both
+ * are looked up, so both count as used. */
+static int cam_key(tp_config *file, const char *name, const char *key, char *buf, size_t buflen, bool *given)
+{
+    snprintf(buf, buflen, "camera.%s.%s", name, key);
+    if (name && tp_config_has(file, buf)) {
+        *given = true;
+        return 1;
+    }
+    snprintf(buf, buflen, "camera.%s", key);
+    *given = tp_config_has(file, buf);
+    return 0;
+}
+
+#define KEYBUF 192
+#define TRY(x)                                                                                                   \
+    do {                                                                                                         \
+        if ((x) != 0)                                                                                            \
+            return -1;                                                                                           \
+    } while (0)
+
+static int get_str(tp_config *f, const char *name, const char *key, const char *def, const char **out, char *err,
+                   size_t errlen)
+{
+    char k[KEYBUF];
+    bool given;
+    *out = def;
+    if (name) { /* the section default first: it is used even when overridden */
+        snprintf(k, sizeof k, "camera.%s", key);
+        TRY(tp_config_get_string(f, k, def, out, err, errlen));
+    }
+    cam_key(f, name, key, k, sizeof k, &given);
+    return tp_config_get_string(f, k, *out, out, err, errlen);
+}
+
+static int get_int(tp_config *f, const char *name, const char *key, long def, long lo, long hi, long *out,
+                   bool *given, char *err, size_t errlen)
+{
+    char k[KEYBUF];
+    bool g;
+    *out = def;
+    if (name) {
+        snprintf(k, sizeof k, "camera.%s", key);
+        TRY(tp_config_get_int(f, k, def, lo, hi, out, err, errlen));
+    }
+    cam_key(f, name, key, k, sizeof k, &g);
+    if (given)
+        *given = g;
+    return tp_config_get_int(f, k, *out, lo, hi, out, err, errlen);
+}
+
+static int get_double(tp_config *f, const char *name, const char *key, double def, double lo, double hi,
+                      double *out, char *err, size_t errlen)
+{
+    char k[KEYBUF];
+    bool g;
+    *out = def;
+    if (name) {
+        snprintf(k, sizeof k, "camera.%s", key);
+        TRY(tp_config_get_double(f, k, def, lo, hi, out, err, errlen));
+    }
+    cam_key(f, name, key, k, sizeof k, &g);
+    return tp_config_get_double(f, k, *out, lo, hi, out, err, errlen);
+}
+
+/* One camera from its section (name non-NULL) or the legacy [camera]. */
+static int parse_camera(tp_session_camera *c, tp_config *f, const char *name, const char *stream, char *err,
+                        size_t errlen)
+{
+    const char *fname = tp_config_name(f) ? tp_config_name(f) : "config";
+    const char *sec = name ? name : "";
+    const char *dot = name ? "." : "";
+    camera_default_config(c, stream);
+    tp_camera_params *d = &c->device;
+    tp_video_encoder_config *v = &c->video;
+    const char *format = "rgb";
+    long w, h, crf, gop, threads, quality, seed;
+    bool gop_given = false;
+    double fps;
+    TRY(get_str(f, name, "driver", d->driver, &d->driver, err, errlen));
+    TRY(get_str(f, name, "mjcf_camera", stream, &d->source, err, errlen));
+    TRY(get_str(f, name, "format", format, &format, err, errlen));
+    TRY(get_int(f, name, "width", d->width, 16, 4096, &w, NULL, err, errlen));
+    TRY(get_int(f, name, "height", d->height, 16, 4096, &h, NULL, err, errlen));
+    TRY(get_double(f, name, "fps", d->fps, 1, 240, &fps, err, errlen));
+    TRY(get_str(f, name, "codec", v->codec, &v->codec, err, errlen));
+    TRY(get_str(f, name, "preset", v->preset, &v->preset, err, errlen));
+    TRY(get_int(f, name, "crf", v->crf, 0, 51, &crf, NULL, err, errlen));
+    TRY(get_int(f, name, "gop", 1, 1, 1000, &gop, &gop_given, err, errlen));
+    TRY(get_int(f, name, "threads", v->threads, 1, 16, &threads, NULL, err, errlen));
+    TRY(get_int(f, name, "seed", (long)d->seed, 0, 2147483647L, &seed, NULL, err, errlen));
+    TRY(get_double(f, name, "noise", d->noise, 0, 64, &d->noise, err, errlen));
+    TRY(get_int(f, name, "mjpeg_quality", d->mjpeg_quality, 2, 31, &quality, NULL, err, errlen));
+    TRY(get_double(f, name, "stall_at", 0, 0, 86400, &d->stall_at_s, err, errlen));
+    TRY(get_double(f, name, "stall_for", 0, 0, 86400, &d->stall_for_s, err, errlen));
+    TRY(get_double(f, name, "vanish_at", 0, 0, 86400, &d->vanish_at_s, err, errlen));
+    if (!tp_camera_find_driver(d->driver)) {
+        snprintf(err, errlen, "%s: camera%s%s.driver: unknown driver '%s' (drivers: %s)", fname, dot, sec, d->driver,
+                 tp_camera_driver_names());
+        return -1;
+    }
+    if (!strcmp(format, "rgb"))
+        d->format = TP_PIXEL_RGB24;
+    else if (!strcmp(format, "mjpeg"))
+        d->format = TP_PIXEL_MJPEG;
+    else {
+        snprintf(err, errlen, "%s: camera%s%s.format: '%s' is not rgb or mjpeg", fname, dot, sec, format);
+        return -1;
+    }
+    if (!strcmp(d->driver, "sim") && d->format != TP_PIXEL_RGB24) {
+        snprintf(err, errlen, "%s: camera%s%s.format: the sim driver delivers rgb only", fname, dot, sec);
+        return -1;
+    }
+    bool mjpeg_codec = !strcmp(v->codec, "mjpeg");
+    if (strcmp(v->codec, "h264") && strcmp(v->codec, "ffv1") && !mjpeg_codec) {
+        snprintf(err, errlen, "%s: camera%s%s.codec: '%s' is not h264, ffv1 or mjpeg", fname, dot, sec, v->codec);
+        return -1;
+    }
+    if (mjpeg_codec && d->format != TP_PIXEL_MJPEG) {
+        snprintf(err, errlen, "%s: camera%s%s.codec: mjpeg passes MJPEG frames through; this camera delivers %s",
+                 fname, dot, sec, tp_pixel_format_name(d->format));
+        return -1;
+    }
+    if ((w % 2) || (h % 2)) {
+        snprintf(err, errlen, "%s: camera%s%s.width/height: %ldx%ld must be even", fname, dot, sec, w, h);
+        return -1;
+    }
+    d->width = v->width = (int)w;
+    d->height = v->height = (int)h;
+    d->fps = v->fps = fps;
+    d->seed = (uint64_t)seed;
+    d->mjpeg_quality = (int)quality;
+    v->crf = (int)crf;
+    /* A GOP that is not given follows the frame rate: one keyframe a second. */
+    v->gop = gop_given ? (int)gop : (int)lround(fps);
+    v->threads = (int)threads;
+    return 0;
+}
+
+int camera_apply_config(tp_session_config *cfg, tp_config *file, char *err, size_t errlen)
+{
+    const char *names[TP_SESSION_MAX_CAMERAS];
+    int n = tp_config_subsections(file, "camera", names, TP_SESSION_MAX_CAMERAS);
+    const char *fname = tp_config_name(file);
+    if (n > TP_SESSION_MAX_CAMERAS) {
+        snprintf(err, errlen, "%s: %d [camera.NAME] sections; at most %d cameras", fname, n,
+                 TP_SESSION_MAX_CAMERAS);
+        return -1;
+    }
+    if (n == 0) {
+        /* The single camera of [camera] (or the default head camera). */
+        const char *name = cfg->camera_count > 0 ? cfg->cameras[0].device.name : "head_camera";
+        TRY(tp_config_get_string(file, "camera.name", name, &name, err, errlen));
+        if (!name[0] || strlen(name) > 63) {
+            snprintf(err, errlen, "%s: camera.name: 1 to 63 characters", fname);
+            return -1;
+        }
+        TRY(parse_camera(&cfg->cameras[0], file, NULL, name, err, errlen));
+        cfg->camera_count = 1;
+        return 0;
+    }
+    if (tp_config_has(file, "camera.name")) {
+        snprintf(err, errlen, "%s: camera.name: [camera.NAME] sections name their cameras; 'name' is for a single "
+                              "[camera] only", fname);
+        return -1;
+    }
+    static const char *const reserved[] = {"state", "state_velocity", "action", "operator"};
+    for (int i = 0; i < n; i++) {
+        if (strlen(names[i]) > 63) {
+            snprintf(err, errlen, "%s: [camera.%s]: a camera name has at most 63 characters", fname, names[i]);
+            return -1;
+        }
+        for (size_t r = 0; r < sizeof reserved / sizeof reserved[0]; r++)
+            if (!strcmp(names[i], reserved[r])) {
+                snprintf(err, errlen, "%s: [camera.%s]: '%s' is the name of another stream", fname, names[i],
+                         names[i]);
+                return -1;
+            }
+        TRY(parse_camera(&cfg->cameras[i], file, names[i], names[i], err, errlen));
+    }
+    cfg->camera_count = n;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ rig */
+
+static void set_thread_name(const char *prefix, const char *name)
+{
+    char buf[16];
+    snprintf(buf, sizeof buf, "%s%s", prefix, name); /* the kernel keeps 15 characters */
+    pthread_setname_np(pthread_self(), buf);
+}
+
+static double thread_cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void push_event(tp_ring *ring, int64_t t_ns, cam_event_code code, int64_t arg, const char *msg)
+{
+    cam_event ev = {.t_ns = t_ns, .code = code, .arg = arg};
+    if (msg)
+        snprintf(ev.msg, sizeof ev.msg, "%.95s", msg);
+    (void)tp_ring_push(ring, &ev); /* a full event ring loses the event, never blocks */
+}
+
+static void nap_ms(long ms)
+{
+    struct timespec ts = {0, ms * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+camera_rig *camera_rig_create(const tp_session_config *cfg, const camera_rig_links *links, char *err,
+                              size_t errlen)
+{
+    camera_rig *rig = calloc(1, sizeof *rig);
+    if (!rig) {
+        snprintf(err, errlen, "cameras: out of memory");
+        return NULL;
+    }
+    rig->links = *links;
+    size_t nq = links->sim ? (size_t)tp_sim_qpos_size(links->sim) : 0;
+    for (int i = 0; i < cfg->camera_count; i++) {
+        cam *c = &rig->cams[i];
+        rig->count = i + 1;
+        c->rig = rig;
+        c->cfg = &cfg->cameras[i];
+        c->st = &links->stats[i];
+        c->stream_id = -1;
+        snprintf(c->st->name, sizeof c->st->name, "%s", c->cfg->device.name);
+        tp_video_encoder_config vc = c->cfg->video;
+        vc.width = c->cfg->device.width;
+        vc.height = c->cfg->device.height;
+        vc.fps = c->cfg->device.fps;
+        if (!strcmp(vc.codec, "mjpeg") && c->cfg->device.format != TP_PIXEL_MJPEG) {
+            snprintf(err, errlen, "camera '%s': codec mjpeg needs a camera that delivers MJPEG",
+                     c->cfg->device.name);
+            camera_rig_destroy(rig);
+            return NULL;
+        }
+        char verr[256];
+        c->encoder = tp_video_encoder_create(&vc, verr, sizeof verr);
+        if (!c->encoder) {
+            snprintf(err, errlen, "camera '%s': %s", c->cfg->device.name, verr);
+            camera_rig_destroy(rig);
+            return NULL;
+        }
+        if (c->cfg->device.format == TP_PIXEL_MJPEG && !tp_video_encoder_is_passthrough(c->encoder)) {
+            c->mjpeg_decoder = tp_video_decoder_create("mjpeg", NULL, 0, vc.width, vc.height, verr, sizeof verr);
+            if (!c->mjpeg_decoder) {
+                snprintf(err, errlen, "camera '%s': %s", c->cfg->device.name, verr);
+                camera_rig_destroy(rig);
+                return NULL;
+            }
+        }
+        c->slot_bytes = sizeof(frame_header) + tp_camera_max_frame_bytes(&c->cfg->device);
+        c->has_snapshots = !strcmp(c->cfg->device.driver, "sim");
+        size_t frames = (size_t)(cfg->duration_s * c->cfg->device.fps) + 16;
+        c->timing_cap = frames;
+        c->capture_ms = calloc(frames, sizeof *c->capture_ms);
+        c->encode_ms = calloc(frames, sizeof *c->encode_ms);
+        if (!c->capture_ms || !c->encode_ms || tp_ring_init(&c->frames, c->slot_bytes, FRAME_SLOTS) ||
+            tp_ring_init(&c->packets, sizeof(packet_msg), PACKET_SLOTS) ||
+            tp_ring_init(&c->capture_events, sizeof(cam_event), 256) ||
+            tp_ring_init(&c->encoder_events, sizeof(cam_event), 64) ||
+            (c->has_snapshots && (!links->sim || tp_ring_init(&c->snapshots, sizeof(int64_t) + sizeof(double) * nq,
+                                                               8)))) {
+            snprintf(err, errlen, "camera '%s': out of memory", c->cfg->device.name);
+            camera_rig_destroy(rig);
+            return NULL;
+        }
+    }
+    return rig;
+}
+
+void camera_rig_discard(camera_rig *rig)
+{
+    for (int i = 0; i < rig->count; i++) {
+        cam *c = &rig->cams[i];
+        packet_msg m;
+        if (c->packets.slots)
+            while (tp_ring_pop(&c->packets, &m))
+                free(m.data);
+        cam_event ev;
+        if (c->capture_events.slots)
+            while (tp_ring_pop(&c->capture_events, &ev)) {
+            }
+        if (c->encoder_events.slots)
+            while (tp_ring_pop(&c->encoder_events, &ev)) {
+            }
+    }
+}
+
+void camera_rig_destroy(camera_rig *rig)
+{
+    if (!rig)
+        return;
+    camera_rig_discard(rig);
+    for (int i = 0; i < rig->count; i++) {
+        cam *c = &rig->cams[i];
+        tp_ring_free(&c->frames);
+        tp_ring_free(&c->packets);
+        tp_ring_free(&c->capture_events);
+        tp_ring_free(&c->encoder_events);
+        tp_ring_free(&c->snapshots);
+        tp_video_encoder_destroy(c->encoder);
+        tp_video_decoder_destroy(c->mjpeg_decoder);
+        free(c->capture_ms);
+        free(c->encode_ms);
+    }
+    free(rig);
+}
+
+int camera_rig_count(const camera_rig *rig) { return rig->count; }
+
+int camera_rig_snapshot_rings(camera_rig *rig, tp_ring **rings, int max, double *max_fps)
+{
+    int n = 0;
+    *max_fps = 0;
+    for (int i = 0; i < rig->count && n < max; i++)
+        if (rig->cams[i].has_snapshots) {
+            rings[n++] = &rig->cams[i].snapshots;
+            if (rig->cams[i].cfg->device.fps > *max_fps)
+                *max_fps = rig->cams[i].cfg->device.fps;
+        }
+    return n;
+}
+
+/* -------------------------------------------------------- capture thread */
+
+static void *capture_thread(void *arg)
+{
+    cam *c = arg;
+    camera_rig *rig = c->rig;
+    const tp_camera_params *p = &c->cfg->device;
+    set_thread_name("tp-cam-", p->name);
+    char err[256];
+    tp_camera_env env = {.sim = rig->links.sim, .snapshots = c->has_snapshots ? &c->snapshots : NULL};
+    c->device = tp_camera_open(p, &env, c->open_err, sizeof c->open_err);
+    atomic_store(&c->ready, 1);
+    if (!c->device) {
+        atomic_store(&c->capture_done, 1);
+        return NULL;
+    }
+    while (atomic_load(rig->links.start_ns) == 0 && !atomic_load(rig->links.stop))
+        nap_ms(1);
+    int64_t t0 = atomic_load(rig->links.start_ns);
+    const int64_t period = (int64_t)llround(1e9 / p->fps);
+    /* A gap is three frame periods without a frame (at least 50 ms), so a
+     * late frame or two is jitter, not a gap. */
+    const int64_t gap_ns = 3 * period > 50000000LL ? 3 * period : 50000000LL;
+    int64_t last_ns = t0;
+    bool stalled = false, lost = false;
+    if (t0 && tp_camera_start(c->device, t0, err, sizeof err) != 0) {
+        push_event(&c->capture_events, tp_now_ns(), CEV_LOST, 0, err);
+        atomic_store(&c->st->lost, 1);
+        lost = true;
+    }
+    while (!lost && !atomic_load(rig->links.stop)) {
+        /* A bounded wait, so the end of the session is noticed promptly. */
+        int rc = tp_camera_poll(c->device, tp_now_ns() + 50000000LL, err, sizeof err);
+        if (rc < 0) {
+            push_event(&c->capture_events, tp_now_ns(), CEV_LOST, 0, err);
+            atomic_store(&c->st->lost, 1);
+            lost = true;
+            break;
+        }
+        if (rc == 0) {
+            if (!stalled && tp_now_ns() - last_ns > gap_ns) {
+                push_event(&c->capture_events, last_ns, CEV_STALL, 0, NULL);
+                stalled = true;
+            }
+            continue;
+        }
+        unsigned char *slot = tp_ring_reserve(&c->frames);
+        tp_camera_frame f = {.data = slot ? slot + sizeof(frame_header) : NULL,
+                             .capacity = slot ? c->slot_bytes - sizeof(frame_header) : 0};
+        int64_t r0 = tp_now_ns();
+        int rrc = tp_camera_read(c->device, &f, err, sizeof err);
+        int64_t r1 = tp_now_ns();
+        if (f.t_ns - last_ns > gap_ns) {
+            push_event(&c->capture_events, last_ns, CEV_GAP, f.t_ns - last_ns, NULL);
+            atomic_fetch_add(&c->st->gaps, 1);
+            atomic_fetch_add(&c->st->gap_ms, (f.t_ns - last_ns) / 1000000);
+        }
+        stalled = false;
+        if (f.t_ns > last_ns)
+            last_ns = f.t_ns;
+        if (rrc != 0) {
+            push_event(&c->capture_events, r0, CEV_READ_ERROR, f.index, err);
+            continue;
+        }
+        atomic_fetch_add(&c->st->captured, 1);
+        if (!slot) {
+            /* The encoder is behind: drop here, before any encoding work. */
+            atomic_fetch_add(&c->st->dropped, 1);
+            push_event(&c->capture_events, f.t_ns, CEV_FRAME_DROPPED, f.index, NULL);
+            continue;
+        }
+        frame_header h = {.t_ns = f.t_ns, .index = f.index, .size = (uint32_t)f.size, .format = (uint32_t)f.format};
+        memcpy(slot, &h, sizeof h);
+        tp_ring_commit(&c->frames);
+        if (c->capture_count < c->timing_cap)
+            c->capture_ms[c->capture_count++] = (double)(r1 - r0) / 1e6;
+    }
+    int64_t end = tp_now_ns();
+    if (t0 && end - last_ns > gap_ns) {
+        push_event(&c->capture_events, last_ns, CEV_GAP_TO_END, end - last_ns, NULL);
+        atomic_fetch_add(&c->st->gaps, 1);
+        atomic_fetch_add(&c->st->gap_ms, (end - last_ns) / 1000000);
+    }
+    tp_camera_stop(c->device);
+    tp_camera_close(c->device);
+    c->device = NULL;
+    c->st->capture_cpu_s = thread_cpu_s();
+    atomic_store(&c->capture_done, 1);
+    return NULL;
+}
+
+int camera_rig_start_capture(camera_rig *rig, char *err, size_t errlen)
+{
+    for (int i = 0; i < rig->count; i++) {
+        cam *c = &rig->cams[i];
+        if (pthread_create(&c->capture_th, NULL, capture_thread, c) != 0) {
+            snprintf(err, errlen, "camera '%s': cannot start its capture thread", c->cfg->device.name);
+            atomic_store(&c->ready, 1);
+            atomic_store(&c->capture_done, 1);
+            return -1;
+        }
+        c->capture_started = true;
+    }
+    int rc = 0;
+    for (int i = 0; i < rig->count; i++) {
+        cam *c = &rig->cams[i];
+        while (!atomic_load(&c->ready))
+            nap_ms(1);
+        if (c->open_err[0] && rc == 0) {
+            snprintf(err, errlen, "%s", c->open_err);
+            rc = -1;
+        }
+    }
+    return rc;
+}
+
+/* -------------------------------------------------------- encoder thread */
+
+/* Moves every packet the encoder has ready to the recorder. */
+static int drain_encoder(cam *c, const int64_t *pts_to_t)
+{
+    char err[256];
+    tp_video_packet pkt;
+    int rc;
+    while ((rc = tp_video_encoder_receive(c->encoder, &pkt, err, sizeof err)) == 1) {
+        packet_msg m = {.pts = pkt.pts, .keyframe = pkt.keyframe, .size = pkt.size};
+        m.t_ns = pts_to_t[(size_t)pkt.pts % PTS_MAP];
+        m.data = malloc(pkt.size);
+        if (!m.data) {
+            c->rig->links.fail(c->rig->links.user, "encoder: out of memory");
+            return -1;
+        }
+        memcpy(m.data, pkt.data, pkt.size);
+        while (!tp_ring_push(&c->packets, &m)) {
+            /* Wait for the recorder rather than lose an encoded packet
+             * (the packets after it would not decode); the frame ring
+             * fills meanwhile and capture drops frames. */
+            nap_ms(1);
+        }
+        atomic_fetch_add(&c->st->encoded, 1);
+        atomic_fetch_add(&c->st->bytes, (long long)pkt.size);
+    }
+    if (rc < 0) {
+        push_event(&c->encoder_events, tp_now_ns(), CEV_ENCODE_ERROR, 0, err);
+        char msg[320];
+        snprintf(msg, sizeof msg, "camera '%s': %s", c->cfg->device.name, err);
+        c->rig->links.fail(c->rig->links.user, msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* One frame into the encoder. 0 sent; 1 refused (the frame is lost, the
+ * stream goes on); -1 a fatal encoder error. */
+static int encode_frame(cam *c, const frame_header *h, const uint8_t *data, int64_t pts, char *err, size_t errlen)
+{
+    if (h->format == TP_PIXEL_MJPEG) {
+        if (tp_video_encoder_is_passthrough(c->encoder))
+            return tp_video_encoder_send_compressed(c->encoder, data, h->size, pts, err, errlen) == 0 ? 0 : 1;
+        /* An MJPEG camera stored as h264 or ffv1: decode, then encode. */
+        tp_video_frame fr;
+        if (tp_video_decoder_send(c->mjpeg_decoder, data, h->size, pts, err, errlen) != 0 ||
+            tp_video_decoder_receive(c->mjpeg_decoder, &fr, err, errlen) != 1)
+            return 1;
+        if (fr.width != c->cfg->device.width || fr.height != c->cfg->device.height) {
+            snprintf(err, errlen, "a %dx%d JPEG from a %dx%d camera", fr.width, fr.height, c->cfg->device.width,
+                     c->cfg->device.height);
+            return 1;
+        }
+        return tp_video_encoder_send(c->encoder, fr.rgb, pts, err, errlen) == 0 ? 0 : -1;
+    }
+    return tp_video_encoder_send(c->encoder, data, pts, err, errlen) == 0 ? 0 : -1;
+}
+
+static void *encoder_thread(void *arg)
+{
+    cam *c = arg;
+    set_thread_name("tp-enc-", c->cfg->device.name);
+    char err[256];
+    int64_t pts_to_t[PTS_MAP]; /* capture time by frame index, for packets */
+    int64_t pts = 0;
+    const long delay_ns = (long)(c->cfg->test_encode_delay_ms * 1e6);
+    bool failed = false;
+    for (;;) {
+        const unsigned char *slot = tp_ring_front(&c->frames);
+        if (!slot) {
+            if (atomic_load(&c->capture_done) && tp_ring_count(&c->frames) == 0)
+                break;
+            nap_ms(2);
+            continue;
+        }
+        frame_header h;
+        memcpy(&h, slot, sizeof h);
+        int64_t e0 = tp_now_ns();
+        pts_to_t[pts % PTS_MAP] = h.t_ns;
+        int rc = encode_frame(c, &h, slot + sizeof h, pts, err, sizeof err);
+        if (delay_ns > 0) {
+            struct timespec ts = {delay_ns / 1000000000L, delay_ns % 1000000000L};
+            nanosleep(&ts, NULL);
+        }
+        tp_ring_release(&c->frames);
+        if (rc < 0) {
+            push_event(&c->encoder_events, e0, CEV_ENCODE_ERROR, h.index, err);
+            char msg[320];
+            snprintf(msg, sizeof msg, "camera '%s': %s", c->cfg->device.name, err);
+            c->rig->links.fail(c->rig->links.user, msg);
+            failed = true;
+            break;
+        }
+        if (rc > 0) {
+            push_event(&c->encoder_events, h.t_ns, CEV_BAD_FRAME, h.index, err);
+            continue;
+        }
+        pts++;
+        if (drain_encoder(c, pts_to_t) != 0) {
+            failed = true;
+            break;
+        }
+        if (c->encode_count < c->timing_cap)
+            c->encode_ms[c->encode_count++] = (double)(tp_now_ns() - e0) / 1e6;
+    }
+    if (!failed && tp_video_encoder_send(c->encoder, NULL, 0, err, sizeof err) == 0)
+        drain_encoder(c, pts_to_t);
+    /* A failed encoder leaves frames behind: release them so nothing waits. */
+    while (tp_ring_front(&c->frames))
+        tp_ring_release(&c->frames);
+    c->st->encoder_cpu_s = thread_cpu_s();
+    atomic_store(&c->encoder_done, 1);
+    return NULL;
+}
+
+int camera_rig_start_encoders(camera_rig *rig, char *err, size_t errlen)
+{
+    int rc = 0;
+    for (int i = 0; i < rig->count; i++) {
+        cam *c = &rig->cams[i];
+        if (pthread_create(&c->encoder_th, NULL, encoder_thread, c) != 0) {
+            atomic_store(&c->encoder_done, 1);
+            if (rc == 0)
+                snprintf(err, errlen, "camera '%s': cannot start its encoder thread", c->cfg->device.name);
+            rc = -1;
+            continue;
+        }
+        c->encoder_started = true;
+    }
+    return rc;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, size_t n)
+{
+    if (n == 0)
+        return 0;
+    qsort(v, n, sizeof *v, cmp_double);
+    return v[n / 2];
+}
+
+void camera_rig_join(camera_rig *rig)
+{
+    for (int i = 0; i < rig->count; i++) {
+        cam *c = &rig->cams[i];
+        if (c->capture_started)
+            pthread_join(c->capture_th, NULL);
+        c->capture_started = false;
+        atomic_store(&c->capture_done, 1);
+    }
+    for (int i = 0; i < rig->count; i++) {
+        cam *c = &rig->cams[i];
+        if (c->encoder_started)
+            pthread_join(c->encoder_th, NULL);
+        c->encoder_started = false;
+        atomic_store(&c->encoder_done, 1);
+        c->st->capture_median_ms = median(c->capture_ms, c->capture_count);
+        c->st->encode_median_ms = median(c->encode_ms, c->encode_count);
+    }
+}
+
+bool camera_rig_done(const camera_rig *rig)
+{
+    for (int i = 0; i < rig->count; i++)
+        if (!atomic_load(&rig->cams[i].encoder_done))
+            return false;
+    return true;
+}
+
+/* --------------------------------------------------------------- recorder */
+
+int camera_rig_add_streams(camera_rig *rig, tp_episode_writer *w, char *err, size_t errlen)
+{
+    for (int i = 0; i < rig->count; i++) {
+        cam *c = &rig->cams[i];
+        const tp_camera_params *p = &c->cfg->device;
+        const uint8_t *extra;
+        size_t extra_size;
+        tp_video_encoder_extradata(c->encoder, &extra, &extra_size);
+        tp_stream_desc d = {.name = p->name, .kind = TP_STREAM_CAMERA, .dims = 3, .rate_hz = p->fps,
+                            .codec = tp_video_encoder_codec(c->encoder), .width = p->width, .height = p->height,
+                            .extradata = extra, .extradata_size = extra_size};
+        c->stream_id = tp_episode_writer_add_stream(w, &d);
+        char key[96], value[256];
+        snprintf(key, sizeof key, "camera.%s", p->name);
+        snprintf(value, sizeof value, "driver=%s source=%s format=%s", p->driver, p->source ? p->source : "",
+                 tp_pixel_format_name(p->format));
+        if (c->stream_id < 0 || tp_episode_writer_set_meta(w, key, value) != 0) {
+            snprintf(err, errlen, "%s", tp_episode_writer_error(w));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int write_events(cam *c, tp_ring *ring, tp_episode_writer *w)
+{
+    cam_event ev;
+    char detail[256];
+    const char *name = c->cfg->device.name;
+    while (tp_ring_pop(ring, &ev)) {
+        const char *kind = "camera_error";
+        switch (ev.code) {
+        case CEV_FRAME_DROPPED:
+            kind = "frame_dropped";
+            snprintf(detail, sizeof detail, "camera %s: frame %lld dropped at capture, encoder queue full", name,
+                     (long long)ev.arg);
+            break;
+        case CEV_STALL:
+            kind = "camera_stall";
+            snprintf(detail, sizeof detail, "camera %s: no frame since this time", name);
+            break;
+        case CEV_GAP:
+        case CEV_GAP_TO_END:
+            kind = "camera_gap";
+            snprintf(detail, sizeof detail, "camera %s: no frames for %.0f ms%s", name, (double)ev.arg / 1e6,
+                     ev.code == CEV_GAP_TO_END ? ", until the end of the session" : "");
+            break;
+        case CEV_LOST:
+            kind = "camera_lost";
+            snprintf(detail, sizeof detail, "camera %s: %s", name, ev.msg);
+            break;
+        case CEV_READ_ERROR:
+            snprintf(detail, sizeof detail, "camera %s: frame %lld: %s", name, (long long)ev.arg, ev.msg);
+            break;
+        case CEV_BAD_FRAME:
+            kind = "frame_dropped";
+            snprintf(detail, sizeof detail, "camera %s: frame %lld refused by the encoder: %s", name,
+                     (long long)ev.arg, ev.msg);
+            break;
+        case CEV_ENCODE_ERROR:
+            kind = "encoder_error";
+            snprintf(detail, sizeof detail, "camera %s: %s", name, ev.msg);
+            break;
+        }
+        if (tp_episode_writer_event(w, ev.t_ns, kind, detail) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int camera_rig_drain(camera_rig *rig, tp_episode_writer *w)
+{
+    for (int i = 0; i < rig->count; i++) {
+        cam *c = &rig->cams[i];
+        packet_msg m;
+        while (tp_ring_pop(&c->packets, &m)) {
+            int rc = tp_episode_writer_packet(w, c->stream_id, c->seq, m.pts, m.t_ns, m.keyframe, m.data, m.size);
+            free(m.data);
+            if (rc)
+                return -1;
+            c->seq++;
+        }
+        if (write_events(c, &c->capture_events, w) || write_events(c, &c->encoder_events, w))
+            return -1;
+    }
+    return 0;
+}
+
+void camera_rig_report(camera_rig *rig, int64_t now_ns)
+{
+    for (int i = 0; i < rig->count; i++) {
+        cam *c = &rig->cams[i];
+        if (now_ns - c->last_report_ns < 1000000000LL)
+            continue;
+        int64_t dropped = atomic_load(&c->st->dropped), gaps = atomic_load(&c->st->gaps);
+        if (dropped != c->reported_dropped)
+            tp_log_warn("camera %s: %lld frames dropped in the last second (%lld in all): encoding is behind",
+                        c->cfg->device.name, (long long)(dropped - c->reported_dropped), (long long)dropped);
+        if (gaps != c->reported_gaps)
+            tp_log_warn("camera %s: %lld gaps so far, %lld ms without frames%s", c->cfg->device.name,
+                        (long long)gaps, (long long)atomic_load(&c->st->gap_ms),
+                        atomic_load(&c->st->lost) ? " (device lost)" : "");
+        c->reported_dropped = dropped;
+        c->reported_gaps = gaps;
+        c->last_report_ns = now_ns;
+    }
+}
