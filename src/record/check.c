@@ -111,9 +111,38 @@ static void check_orphans(checker *c, sqlite3 *db)
     }
 }
 
+/* Frames a camera's events account for: each frame_dropped event is one
+ * frame, each camera_gap one of "no frames for N ms" (docs/episode-format.md,
+ * Events). Their details start with "camera NAME:". */
+static double recorded_camera_loss(sqlite3 *db, const tp_stream_info *s)
+{
+    char prefix[160];
+    snprintf(prefix, sizeof prefix, "camera %s:", s->name);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT kind, detail FROM events WHERE kind IN ('frame_dropped', 'camera_gap') "
+                           "AND substr(detail, 1, length(?1)) = ?1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return 0;
+    sqlite3_bind_text(st, 1, prefix, -1, SQLITE_TRANSIENT);
+    double frames = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *kind = (const char *)sqlite3_column_text(st, 0);
+        const char *detail = (const char *)sqlite3_column_text(st, 1);
+        const char *gap = detail ? strstr(detail, "no frames for ") : NULL;
+        if (!strcmp(kind, "frame_dropped"))
+            frames += 1;
+        else if (gap)
+            frames += atof(gap + strlen("no frames for ")) / 1e3 * s->rate_hz;
+    }
+    sqlite3_finalize(st);
+    return frames;
+}
+
 /* Count against duration: a stream cannot hold more samples than its rate
- * allows (duplication, splicing), and one far below its rate lost data. */
-static void check_rate(checker *c, const tp_stream_info *s)
+ * allows (duplication, splicing), and one far below its rate lost data
+ * (unless events record the loss: frames dropped, a camera's gaps). */
+static void check_rate(checker *c, const tp_stream_info *s, double recorded_loss)
 {
     if (!(s->rate_hz > 0) || s->count < 3)
         return;
@@ -122,7 +151,7 @@ static void check_rate(checker *c, const tp_stream_info *s)
     if ((double)(s->count - 1) > most)
         problem(c, "stream '%s': %lld samples in %.3f s exceed its %.1f Hz rate", s->name, (long long)s->count,
                 span, s->rate_hz);
-    double measured = span > 0 ? (double)(s->count - 1) / span : 0;
+    double measured = span > 0 ? ((double)(s->count - 1) + recorded_loss) / span : 0;
     if (measured < 0.5 * s->rate_hz)
         problem(c, "stream '%s': %lld samples in %.3f s (%.1f Hz) is far below its %.1f Hz rate", s->name,
                 (long long)s->count, span, measured, s->rate_hz);
@@ -162,7 +191,7 @@ static void check_samples(checker *c, sqlite3 *db, const tp_stream_info *s)
     if (rc != SQLITE_DONE)
         problem(c, "stream '%s': samples unreadable: %s", s->name, sqlite3_errmsg(db));
     sqlite3_finalize(st);
-    check_rate(c, s);
+    check_rate(c, s, 0);
 }
 
 static void check_video(checker *c, sqlite3 *db, const tp_stream_info *s)
@@ -238,7 +267,7 @@ static void check_video(checker *c, sqlite3 *db, const tp_stream_info *s)
         problem(c, "camera '%s': %lld packets decoded to %lld frames", s->name, (long long)s->count,
                 (long long)frames);
     tp_video_decoder_destroy(dec);
-    check_rate(c, s);
+    check_rate(c, s, recorded_camera_loss(db, s));
 }
 
 static bool same_int(sqlite3_stmt *st, int col, int64_t want)

@@ -498,15 +498,18 @@ static void *capture_thread(void *arg)
         if (c->capture_count < c->timing_cap)
             c->capture_ms[c->capture_count++] = (double)(r1 - r0) / 1e6;
     }
+    tp_camera_stop(c->device);
+    tp_camera_close(c->device);
+    c->device = NULL;
+    /* A lost camera's gap lasts until the session ends. */
+    while (lost && !atomic_load(rig->links.stop))
+        nap_ms(5);
     int64_t end = tp_now_ns();
     if (t0 && end - last_ns > gap_ns) {
         push_event(&c->capture_events, last_ns, CEV_GAP_TO_END, end - last_ns, NULL);
         atomic_fetch_add(&c->st->gaps, 1);
         atomic_fetch_add(&c->st->gap_ms, (end - last_ns) / 1000000);
     }
-    tp_camera_stop(c->device);
-    tp_camera_close(c->device);
-    c->device = NULL;
     c->st->capture_cpu_s = thread_cpu_s();
     atomic_store(&c->capture_done, 1);
     return NULL;

@@ -301,6 +301,32 @@ static void test_check_catches_damage(void **state)
     assert_int_equal(run_check(bad, report, sizeof report), 1);
     expect_in(report, "sample 7 has 1 bytes, expected 112");
 
+    /* A camera far below its rate lost frames, unless its events account
+     * for them (frames dropped at capture, gaps): only its own count. */
+    path_in(bad, sizeof bad, "slow.db");
+    copy_file(good, bad);
+    sql(bad, "UPDATE streams SET rate_hz = 100 WHERE name = 'head_camera'");
+    memset(report, 0, sizeof report);
+    assert_int_equal(run_check(bad, report, sizeof report), 1);
+    expect_in(report, "stream 'head_camera': ");
+    expect_in(report, "is far below its 100.0 Hz rate");
+    sql(bad, "INSERT INTO events(t_ns, kind, detail) VALUES (5, 'camera_gap', 'camera other: no frames for 100000 ms')");
+    memset(report, 0, sizeof report);
+    assert_int_equal(run_check(bad, report, sizeof report), 1);
+    char gap[160];
+    snprintf(gap, sizeof gap,
+             "INSERT INTO events(t_ns, kind, detail) VALUES (5, 'camera_gap', 'camera head_camera: no frames for %d "
+             "ms')",
+             SECONDS * 150);
+    sql(bad, gap);
+    for (int i = 0; i < SECONDS * 10; i++)
+        sql(bad, "INSERT INTO events(t_ns, kind, detail) VALUES (6, 'frame_dropped', 'camera head_camera: frame 1 "
+                 "dropped at capture, encoder queue full')");
+    memset(report, 0, sizeof report);
+    int rc = run_check(bad, report, sizeof report);
+    if (rc != 0)
+        fail_msg("%s", report);
+
     /* Bytes overwritten in the middle of the file. */
     path_in(bad, sizeof bad, "bytes.db");
     copy_file(good, bad);
