@@ -82,6 +82,7 @@ typedef struct tp_session_camera_stats {
     atomic_llong gaps;     /* times no frame came for over three frame periods */
     atomic_llong gap_ms;   /* their total length */
     atomic_int lost;       /* the device vanished or failed; the session went on */
+    int queue_frames;      /* frames the capture → encoder queue holds */
     double capture_median_ms; /* render or read of one frame */
     double encode_median_ms;
     double capture_cpu_s, encoder_cpu_s; /* thread CPU time */

@@ -13,10 +13,12 @@
 #include "teleop/log.h"
 #include "teleop/ring.h"
 
-/* Frames in flight between a camera and its encoder: 200 ms at 30 fps. A
- * deeper queue would only hide an encoder that cannot keep up, and each slot
- * is a whole raw frame. */
-#define FRAME_SLOTS 6
+/* Frames in flight between a camera and its encoder: at least 0.4 s of
+ * frames (the ring rounds up to a power of two: 16 at 30 fps), so an encoder thread the scheduler keeps waiting on a busy
+ * machine catches up without a drop. A deeper queue would only hide an
+ * encoder that cannot keep up, and each slot is a whole raw frame. */
+#define FRAME_QUEUE_S 0.4
+#define FRAME_SLOTS_MIN 4
 #define PACKET_SLOTS 256
 #define PTS_MAP 256
 
@@ -305,6 +307,12 @@ static void nap_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
+static size_t frame_slots(double fps)
+{
+    size_t n = (size_t)ceil(FRAME_QUEUE_S * fps);
+    return n < FRAME_SLOTS_MIN ? FRAME_SLOTS_MIN : n;
+}
+
 camera_rig *camera_rig_create(const tp_session_config *cfg, const camera_rig_links *links, char *err,
                               size_t errlen)
 {
@@ -349,12 +357,13 @@ camera_rig *camera_rig_create(const tp_session_config *cfg, const camera_rig_lin
             }
         }
         c->slot_bytes = sizeof(frame_header) + tp_camera_max_frame_bytes(&c->cfg->device);
+        c->st->queue_frames = 0;
         c->has_snapshots = !strcmp(c->cfg->device.driver, "sim");
         size_t frames = (size_t)(cfg->duration_s * c->cfg->device.fps) + 16;
         c->timing_cap = frames;
         c->capture_ms = calloc(frames, sizeof *c->capture_ms);
         c->encode_ms = calloc(frames, sizeof *c->encode_ms);
-        if (!c->capture_ms || !c->encode_ms || tp_ring_init(&c->frames, c->slot_bytes, FRAME_SLOTS) ||
+        if (!c->capture_ms || !c->encode_ms || tp_ring_init(&c->frames, c->slot_bytes, frame_slots(c->cfg->device.fps)) ||
             tp_ring_init(&c->packets, sizeof(packet_msg), PACKET_SLOTS) ||
             tp_ring_init(&c->capture_events, sizeof(cam_event), 256) ||
             tp_ring_init(&c->encoder_events, sizeof(cam_event), 64) ||
@@ -364,6 +373,7 @@ camera_rig *camera_rig_create(const tp_session_config *cfg, const camera_rig_lin
             camera_rig_destroy(rig);
             return NULL;
         }
+        c->st->queue_frames = (int)c->frames.capacity;
     }
     return rig;
 }
