@@ -95,6 +95,7 @@ typedef struct tp_session_stats {
     int64_t watchdog_stalls;   /* times the control loop stopped cycling for 10 periods */
     double period_median_us;   /* control period, start to start */
     double period_p99_us;
+    double period_max_us;      /* the longest: a loop that waited on anything shows here */
     double jitter_median_us;   /* |period - nominal| */
     double jitter_p99_us;
     double compute_median_us;  /* one control cycle's work */

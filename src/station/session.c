@@ -870,6 +870,7 @@ static void compute_stats(session *s)
         }
         st->period_median_us = pct_i64(p, np, 0.5) / 1e3;
         st->period_p99_us = pct_i64(p, np, 0.99) / 1e3;
+        st->period_max_us = pct_i64(p, np, 1.0) / 1e3;
     }
     st->compute_median_us = pct_i64(s->compute_ns, n, 0.5) / 1e3;
     st->compute_p99_us = pct_i64(s->compute_ns, n, 0.99) / 1e3;

@@ -364,8 +364,14 @@ static void test_slow_encoder_drops_at_capture(void **state)
         assert_int_equal(atomic_load(&st.cameras[i].dropped), 0);
         assert_true(atomic_load(&st.cameras[i].encoded) >= 85);
     }
-    /* The control loop never waits on a camera. */
-    assert_int_equal(st.deadline_misses, 0);
+    /* The control loop never waits on a camera: had it waited once for the
+     * slow encoder (100 ms a frame), that period would show it and about 50
+     * cycles would be missing. Deadline misses a loaded machine causes on
+     * its own (a few ms late) are printed, not attributed to recording. */
+    printf("control period max %.0f us, p99 %.0f us\n", st.period_max_us, st.period_p99_us);
+    assert_true(st.period_max_us < 20000);
+    assert_int_equal(st.watchdog_stalls, 0);
+    assert_int_equal(st.samples_dropped, 0);
     assert_true(st.control_cycles >= 1495 && st.control_cycles <= 1501);
     /* Frames captured before the stop are still encoded: the slow camera's
      * full queue (at 100 ms a frame) bounds the wait. */
@@ -410,7 +416,8 @@ static void test_stall_vanish_and_mjpeg(void **state)
     if (tp_session_run(&cfg, NULL, &st, err, sizeof err) != 0)
         fail_msg("%s", err);
     assert_true(st.stop_to_final_s < 0.5);
-    assert_int_equal(st.deadline_misses, 0);
+    assert_true(st.period_max_us < 20000);
+    assert_int_equal(st.samples_dropped, 0);
 
     const tp_session_camera_stats *stalls = &st.cameras[0], *vanishes = &st.cameras[1];
     assert_int_equal(atomic_load(&stalls->gaps), 1);
