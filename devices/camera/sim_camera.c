@@ -12,7 +12,7 @@ typedef struct sim_camera {
     tp_ring *snapshots;
     unsigned char *snap; /* int64 t_ns + qpos */
     camera_ticker ticker;
-    int64_t frames;
+    int64_t t0_ns, tick_ns;
 } sim_camera;
 
 static int sim_open(tp_camera *cam, const tp_camera_env *env, char *err, size_t errlen)
@@ -65,6 +65,7 @@ static int sim_start(tp_camera *cam, int64_t t0_ns, char *err, size_t errlen)
     (void)err;
     (void)errlen;
     sim_camera *c = cam->state;
+    c->t0_ns = t0_ns;
     camera_ticker_start(&c->ticker, t0_ns, cam->params.fps);
     return 0;
 }
@@ -76,8 +77,10 @@ static int sim_poll(tp_camera *cam, int64_t deadline_ns, char *err, size_t errle
     sim_camera *c = cam->state;
     int64_t tick;
     while (camera_ticker_wait(&c->ticker, deadline_ns, &tick))
-        if (tp_ring_pop_latest(c->snapshots, c->snap))
-            return 1; /* else the control loop has not published a state yet */
+        if (tp_ring_pop_latest(c->snapshots, c->snap)) {
+            c->tick_ns = tick;
+            return 1;
+        } /* else the control loop has not published a state yet */
     return 0;
 }
 
@@ -87,7 +90,9 @@ static int sim_read(tp_camera *cam, tp_camera_frame *f, char *err, size_t errlen
     const tp_camera_params *p = &cam->params;
     /* The frame shows the physics state of that instant: its capture time. */
     memcpy(&f->t_ns, c->snap, sizeof f->t_ns);
-    f->index = c->frames++;
+    /* The frame clock's tick: ticks skipped while a render ran late show as
+     * a jump in the index. */
+    f->index = (c->tick_ns - c->t0_ns + c->ticker.period_ns / 2) / c->ticker.period_ns;
     f->format = TP_PIXEL_RGB24;
     f->size = 0;
     if (!f->data)

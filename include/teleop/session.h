@@ -77,6 +77,7 @@ typedef struct tp_session_camera_stats {
     char name[64];
     atomic_llong captured; /* frames the device delivered (dropped ones included) */
     atomic_llong dropped;  /* dropped at capture: the encoder queue was full */
+    atomic_llong missed;   /* skipped by the device: it fell behind its rate (a render ran late) */
     atomic_llong encoded;  /* packets stored */
     atomic_llong bytes;    /* encoded bytes */
     atomic_llong gaps;     /* times no frame came for over three frame periods */

@@ -112,15 +112,16 @@ static void check_orphans(checker *c, sqlite3 *db)
 }
 
 /* Frames a camera's events account for: each frame_dropped event is one
- * frame, each camera_gap one of "no frames for N ms" (docs/episode-format.md,
- * Events). Their details start with "camera NAME:". */
+ * frame, a frames_missed event "N frames missed", a camera_gap "no frames
+ * for N ms" (docs/episode-format.md, Events). Their details start with
+ * "camera NAME:". */
 static double recorded_camera_loss(sqlite3 *db, const tp_stream_info *s)
 {
     char prefix[160];
     snprintf(prefix, sizeof prefix, "camera %s:", s->name);
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db,
-                           "SELECT kind, detail FROM events WHERE kind IN ('frame_dropped', 'camera_gap') "
+                           "SELECT kind, detail FROM events WHERE kind IN ('frame_dropped', 'frames_missed', 'camera_gap') "
                            "AND substr(detail, 1, length(?1)) = ?1",
                            -1, &st, NULL) != SQLITE_OK)
         return 0;
@@ -132,6 +133,8 @@ static double recorded_camera_loss(sqlite3 *db, const tp_stream_info *s)
         const char *gap = detail ? strstr(detail, "no frames for ") : NULL;
         if (!strcmp(kind, "frame_dropped"))
             frames += 1;
+        else if (!strcmp(kind, "frames_missed") && detail && strlen(detail) > strlen(prefix))
+            frames += atof(detail + strlen(prefix));
         else if (gap)
             frames += atof(gap + strlen("no frames for ")) / 1e3 * s->rate_hz;
     }

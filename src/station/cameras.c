@@ -28,6 +28,7 @@ typedef enum cam_event_code {
     CEV_GAP,           /* t: the last frame before it; arg: length in ns */
     CEV_GAP_TO_END,    /* a gap still open when the session ended */
     CEV_LOST,          /* the device vanished or failed */
+    CEV_MISSED,        /* the device skipped frames (fell behind its rate); arg: how many */
     CEV_READ_ERROR,
     CEV_BAD_FRAME,     /* the encoder refused a frame (a cut-short JPEG); arg: frame index */
     CEV_ENCODE_ERROR,
@@ -454,7 +455,7 @@ static void *capture_thread(void *arg)
     /* A gap is three frame periods without a frame (at least 50 ms), so a
      * late frame or two is jitter, not a gap. */
     const int64_t gap_ns = 3 * period > 50000000LL ? 3 * period : 50000000LL;
-    int64_t last_ns = t0;
+    int64_t last_ns = t0, last_index = -1;
     bool stalled = false, lost = false;
     if (t0 && tp_camera_start(c->device, t0, err, sizeof err) != 0) {
         push_event(&c->capture_events, tp_now_ns(), CEV_LOST, 0, err);
@@ -487,7 +488,13 @@ static void *capture_thread(void *arg)
             push_event(&c->capture_events, last_ns, CEV_GAP, f.t_ns - last_ns, NULL);
             atomic_fetch_add(&c->st->gaps, 1);
             atomic_fetch_add(&c->st->gap_ms, (f.t_ns - last_ns) / 1000000);
+        } else if (last_index >= 0 && f.index > last_index + 1) {
+            /* Shorter than a gap: frames the device skipped, counted. */
+            push_event(&c->capture_events, f.t_ns, CEV_MISSED, f.index - last_index - 1, NULL);
+            atomic_fetch_add(&c->st->missed, f.index - last_index - 1);
         }
+        if (f.index > last_index)
+            last_index = f.index;
         stalled = false;
         if (f.t_ns > last_ns)
             last_ns = f.t_ns;
@@ -772,6 +779,11 @@ static int write_events(cam *c, tp_ring *ring, tp_episode_writer *w)
             kind = "camera_gap";
             snprintf(detail, sizeof detail, "camera %s: no frames for %.0f ms%s", name, (double)ev.arg / 1e6,
                      ev.code == CEV_GAP_TO_END ? ", until the end of the session" : "");
+            break;
+        case CEV_MISSED:
+            kind = "frames_missed";
+            snprintf(detail, sizeof detail, "camera %s: %lld frames missed, the camera fell behind its rate", name,
+                     (long long)ev.arg);
             break;
         case CEV_LOST:
             kind = "camera_lost";

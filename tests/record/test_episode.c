@@ -286,9 +286,14 @@ static void write_slow_camera(const char *path, bool with_events)
     /* Another camera's loss does not count for this one. */
     assert_int_equal(tp_episode_writer_event(w, T0, "camera_gap", "camera other: no frames for 100000 ms"), 0);
     if (with_events) {
-        /* 0.3 s of gap (30 frames) and 20 dropped frames: 45 + 15 + 10 a second. */
-        assert_int_equal(tp_episode_writer_event(w, T0, "camera_gap", "camera wrist: no frames for 300 ms"), 0);
-        for (int i = 0; i < 20; i++)
+        /* 0.2 s of gap (20 frames), 10 frames missed and 10 dropped: with
+         * the 59 intervals stored, 99 frames in 1.967 s, just over half the
+         * rate; without any one of them, below. */
+        assert_int_equal(tp_episode_writer_event(w, T0, "camera_gap", "camera wrist: no frames for 200 ms"), 0);
+        assert_int_equal(tp_episode_writer_event(w, T0, "frames_missed",
+                                                 "camera wrist: 10 frames missed, the camera fell behind its rate"),
+                         0);
+        for (int i = 0; i < 10; i++)
             assert_int_equal(tp_episode_writer_event(w, T0 + i, "frame_dropped",
                                                      "camera wrist: frame 1 dropped at capture, encoder queue full"),
                              0);
