@@ -1162,6 +1162,28 @@ static void scenario_bad_input(void)
     setenv("TELEOP_XR_REPLAY_SOURCE", csv, 1);
     snprintf(needle, sizeof needle, "%s:1: column 3", csv);
     expect_create_fails(needle);
+    /* An episode without an operator stream, and one with the wrong dims. */
+    char ep[512];
+    snprintf(ep, sizeof ep, "%s/noop.db", g_dir);
+    for (int variant = 0; variant < 2; variant++) {
+        unlink(ep);
+        char err[512];
+        tp_episode_writer *w = tp_episode_writer_create(ep, err, sizeof err);
+        CHECK(w, "%s", err);
+        tp_stream_desc d = {.name = variant ? "operator" : "state", .kind = variant ? TP_STREAM_OPERATOR : TP_STREAM_STATE,
+                            .dims = 3, .rate_hz = 10};
+        int id = tp_episode_writer_add_stream(w, &d);
+        CHECK(id > 0, "add_stream");
+        CHECK(tp_episode_writer_begin(w) == 0 &&
+                  tp_episode_writer_sample(w, id, 0, 1000, (const float[3]){1, 2, 3}, 3) == 0 &&
+                  tp_episode_writer_commit(w) == 0 && tp_episode_writer_finish(w, "ok") == 0,
+              "write");
+        tp_episode_writer_close(w);
+        setenv("TELEOP_XR_REPLAY_SOURCE", ep, 1);
+        snprintf(needle, sizeof needle, variant ? "%s: stream 'operator' has 3 dims, expected 523" : "%s: no 'operator' stream", ep);
+        expect_create_fails(needle);
+    }
+    unlink(ep);
     setenv("TELEOP_XR_REPLAY_SOURCE", "/nonexistent/episode.db", 1);
     expect_create_fails("/nonexistent/episode.db");
     setenv("TELEOP_XR_REPLAY_SOURCE", db, 1);
