@@ -134,6 +134,12 @@ typedef struct rt_source {
     rt_script_event *events;
     size_t event_count;
     tp_pose local_in_stage; /* LOCAL space origin in STAGE */
+    /* Recent samples: an app locates head, hands and controllers at the same
+     * display time (and velocities at ±1 ms), so most lookups repeat. */
+    rt_sample cache[4];
+    double cache_s[4];
+    bool cache_valid[4];
+    unsigned cache_next;
 } rt_source;
 
 /* Loads the source and script the environment selects. 0, or -1 with a
@@ -142,7 +148,7 @@ int rt_source_load(rt_source *src, char *err, size_t errlen);
 void rt_source_free(rt_source *src);
 double rt_source_duration(const rt_source *src);
 /* Sample at stream time s (seconds; negative is clamped to 0). */
-void rt_source_sample(const rt_source *src, double s, rt_sample *out);
+void rt_source_sample(rt_source *src, double s, rt_sample *out);
 /* Script parsing on its own (tests and error messages). */
 int rt_script_parse(const char *path, rt_script_event **events, size_t *count, char *err, size_t errlen);
 

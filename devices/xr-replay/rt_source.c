@@ -446,10 +446,27 @@ void rt_source_free(rt_source *src)
 
 double rt_source_duration(const rt_source *src) { return tp_motion_duration(src->motion); }
 
-void rt_source_sample(const rt_source *src, double s, rt_sample *out)
+static void sample_uncached(const rt_source *src, double s, rt_sample *out);
+
+void rt_source_sample(rt_source *src, double s, rt_sample *out)
 {
     if (!(s > 0))
         s = 0;
+    for (int i = 0; i < 4; i++) {
+        if (src->cache_valid[i] && src->cache_s[i] == s) {
+            *out = src->cache[i];
+            return;
+        }
+    }
+    sample_uncached(src, s, out);
+    unsigned k = src->cache_next++ % 4;
+    src->cache[k] = *out;
+    src->cache_s[k] = s;
+    src->cache_valid[k] = true;
+}
+
+static void sample_uncached(const rt_source *src, double s, rt_sample *out)
+{
     out->frame.t_ns = 0;
     tp_motion_sample(src->motion, s, src->loop, &out->frame);
     for (int side = 0; side < 2; side++) {
