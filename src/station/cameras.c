@@ -48,6 +48,8 @@ typedef struct frame_header {
 
 typedef struct packet_msg {
     int64_t pts, t_ns;
+    int64_t epoch;   /* the recording epoch the frame belongs to */
+    bool end_of_epoch; /* no data: every packet of this epoch came before */
     bool keyframe;
     uint8_t *data; /* malloc'd by the encoder thread, freed by the recorder */
     size_t size;
@@ -59,6 +61,10 @@ typedef struct cam {
     tp_session_camera_stats *st;
     tp_camera *device; /* owned by the capture thread while it runs */
     tp_video_encoder *encoder;
+    tp_video_encoder_config video;   /* what the encoder was made from, to make it again */
+    uint8_t *extradata;              /* a copy: the encoder thread may be replacing the encoder */
+    size_t extradata_size;
+    const char *codec;
     tp_video_decoder *mjpeg_decoder; /* MJPEG camera encoded to h264/ffv1 */
     tp_ring frames;         /* frame_header + bytes, capture → encoder */
     tp_ring packets;        /* packet_msg, encoder → recorder */
@@ -77,12 +83,21 @@ typedef struct cam {
     size_t timing_cap, capture_count, encode_count;
     /* live status, recorder thread only */
     int64_t reported_dropped, reported_gaps, last_report_ns;
+    /* encoder thread only: the epoch being encoded */
+    int64_t epoch, epoch_start_ns, epoch_frames;
+    bool epoch_recording;
+    /* recorder thread only: the last epoch whose end marker arrived */
+    int64_t ended_epoch;
 } cam;
 
 struct camera_rig {
     camera_rig_links links;
     int count;
     cam cams[TP_SESSION_MAX_CAMERAS];
+    /* Recording epochs (set by the recorder, read by the encoders): the
+     * boundary first, then the epoch number with the recording bit. */
+    atomic_llong epoch_boundary_ns;
+    atomic_llong epoch_word; /* epoch << 1 | recording */
 };
 
 /* ---------------------------------------------------------------- config */
@@ -323,6 +338,8 @@ camera_rig *camera_rig_create(const tp_session_config *cfg, const camera_rig_lin
         return NULL;
     }
     rig->links = *links;
+    atomic_store(&rig->epoch_boundary_ns, 0);
+    atomic_store(&rig->epoch_word, 1); /* epoch 0, recording */
     size_t nq = links->sim ? (size_t)tp_sim_qpos_size(links->sim) : 0;
     for (int i = 0; i < cfg->camera_count; i++) {
         cam *c = &rig->cams[i];
@@ -343,12 +360,26 @@ camera_rig *camera_rig_create(const tp_session_config *cfg, const camera_rig_lin
             return NULL;
         }
         char verr[256];
+        c->video = vc;
         c->encoder = tp_video_encoder_create(&vc, verr, sizeof verr);
         if (!c->encoder) {
             snprintf(err, errlen, "camera '%s': %s", c->cfg->device.name, verr);
             camera_rig_destroy(rig);
             return NULL;
         }
+        const uint8_t *extra;
+        tp_video_encoder_extradata(c->encoder, &extra, &c->extradata_size);
+        c->codec = tp_video_encoder_codec(c->encoder);
+        c->extradata = malloc(c->extradata_size ? c->extradata_size : 1);
+        if (!c->extradata) {
+            snprintf(err, errlen, "camera '%s': out of memory", c->cfg->device.name);
+            camera_rig_destroy(rig);
+            return NULL;
+        }
+        if (c->extradata_size)
+            memcpy(c->extradata, extra, c->extradata_size);
+        c->epoch_recording = true; /* epoch 0 records until the recorder says otherwise */
+        c->ended_epoch = -1;
         if (c->cfg->device.format == TP_PIXEL_MJPEG && !tp_video_encoder_is_passthrough(c->encoder)) {
             c->mjpeg_decoder = tp_video_decoder_create("mjpeg", NULL, 0, vc.width, vc.height, verr, sizeof verr);
             if (!c->mjpeg_decoder) {
@@ -410,6 +441,7 @@ void camera_rig_destroy(camera_rig *rig)
         tp_ring_free(&c->encoder_events);
         tp_ring_free(&c->snapshots);
         tp_video_encoder_destroy(c->encoder);
+        free(c->extradata);
         tp_video_decoder_destroy(c->mjpeg_decoder);
         free(c->capture_ms);
         free(c->encode_ms);
@@ -566,7 +598,7 @@ static int drain_encoder(cam *c, const int64_t *pts_to_t)
     tp_video_packet pkt;
     int rc;
     while ((rc = tp_video_encoder_receive(c->encoder, &pkt, err, sizeof err)) == 1) {
-        packet_msg m = {.pts = pkt.pts, .keyframe = pkt.keyframe, .size = pkt.size};
+        packet_msg m = {.pts = pkt.pts, .keyframe = pkt.keyframe, .size = pkt.size, .epoch = c->epoch};
         m.t_ns = pts_to_t[(size_t)pkt.pts % PTS_MAP];
         m.data = malloc(pkt.size);
         if (!m.data) {
@@ -615,6 +647,53 @@ static int encode_frame(cam *c, const frame_header *h, const uint8_t *data, int6
     return tp_video_encoder_send(c->encoder, data, pts, err, errlen) == 0 ? 0 : -1;
 }
 
+static void push_packet(cam *c, const packet_msg *m)
+{
+    while (!tp_ring_push(&c->packets, m))
+        nap_ms(1); /* as drain_encoder: never lose a packet */
+}
+
+/* Ends the epoch being encoded: its last packets, then its end marker, and a
+ * fresh encoder, so every epoch is a whole stream that starts on a keyframe. */
+static int end_epoch(cam *c, const int64_t *pts_to_t)
+{
+    char err[256];
+    if (c->epoch_frames > 0 && !tp_video_encoder_is_passthrough(c->encoder)) {
+        if (tp_video_encoder_send(c->encoder, NULL, 0, err, sizeof err) != 0 || drain_encoder(c, pts_to_t) != 0)
+            return -1;
+        tp_video_encoder *fresh = tp_video_encoder_create(&c->video, err, sizeof err);
+        if (!fresh) {
+            char msg[320];
+            snprintf(msg, sizeof msg, "camera '%s': %s", c->cfg->device.name, err);
+            c->rig->links.fail(c->rig->links.user, msg);
+            return -1;
+        }
+        tp_video_encoder_destroy(c->encoder);
+        c->encoder = fresh;
+    }
+    packet_msg marker = {.epoch = c->epoch, .end_of_epoch = true};
+    push_packet(c, &marker);
+    c->epoch_frames = 0;
+    return 0;
+}
+
+/* Moves to the recorder's newest epoch once its boundary has passed at
+ * t_ref (a frame's capture time, or a while ago when no frame comes). */
+static int follow_epoch(cam *c, int64_t t_ref, int64_t *pts, const int64_t *pts_to_t)
+{
+    long long word = atomic_load_explicit(&c->rig->epoch_word, memory_order_acquire);
+    int64_t boundary = atomic_load(&c->rig->epoch_boundary_ns);
+    if ((word >> 1) == c->epoch || t_ref < boundary)
+        return 0;
+    if (end_epoch(c, pts_to_t) != 0)
+        return -1;
+    c->epoch = word >> 1;
+    c->epoch_recording = word & 1;
+    c->epoch_start_ns = boundary;
+    *pts = 0;
+    return 0;
+}
+
 static void *encoder_thread(void *arg)
 {
     cam *c = arg;
@@ -623,17 +702,33 @@ static void *encoder_thread(void *arg)
     int64_t pts_to_t[PTS_MAP]; /* capture time by frame index, for packets */
     int64_t pts = 0;
     const long delay_ns = (long)(c->cfg->test_encode_delay_ms * 1e6);
+    /* With no frame for this long after a boundary, the camera is stalled:
+     * end the epoch without waiting for it. */
+    const int64_t stalled_ns = 200000000LL;
     bool failed = false;
     for (;;) {
         const unsigned char *slot = tp_ring_front(&c->frames);
         if (!slot) {
             if (atomic_load(&c->capture_done) && tp_ring_count(&c->frames) == 0)
                 break;
+            if (follow_epoch(c, tp_now_ns() - stalled_ns, &pts, pts_to_t) != 0) {
+                failed = true;
+                break;
+            }
             nap_ms(2);
             continue;
         }
         frame_header h;
         memcpy(&h, slot, sizeof h);
+        if (follow_epoch(c, h.t_ns, &pts, pts_to_t) != 0) {
+            failed = true;
+            break;
+        }
+        if (!c->epoch_recording || h.t_ns < c->epoch_start_ns) {
+            /* Between episodes (or from before one, late): nobody keeps it. */
+            tp_ring_release(&c->frames);
+            continue;
+        }
         int64_t e0 = tp_now_ns();
         pts_to_t[pts % PTS_MAP] = h.t_ns;
         int rc = encode_frame(c, &h, slot + sizeof h, pts, err, sizeof err);
@@ -655,6 +750,7 @@ static void *encoder_thread(void *arg)
             continue;
         }
         pts++;
+        c->epoch_frames++;
         if (drain_encoder(c, pts_to_t) != 0) {
             failed = true;
             break;
@@ -664,6 +760,10 @@ static void *encoder_thread(void *arg)
     }
     if (!failed && tp_video_encoder_send(c->encoder, NULL, 0, err, sizeof err) == 0)
         drain_encoder(c, pts_to_t);
+    if (!failed) {
+        packet_msg marker = {.epoch = c->epoch, .end_of_epoch = true};
+        push_packet(c, &marker);
+    }
     /* A failed encoder leaves frames behind: release them so nothing waits. */
     while (tp_ring_front(&c->frames))
         tp_ring_release(&c->frames);
@@ -738,13 +838,11 @@ int camera_rig_add_streams(camera_rig *rig, tp_episode_writer *w, char *err, siz
     for (int i = 0; i < rig->count; i++) {
         cam *c = &rig->cams[i];
         const tp_camera_params *p = &c->cfg->device;
-        const uint8_t *extra;
-        size_t extra_size;
-        tp_video_encoder_extradata(c->encoder, &extra, &extra_size);
         tp_stream_desc d = {.name = p->name, .kind = TP_STREAM_CAMERA, .dims = 3, .rate_hz = p->fps,
-                            .codec = tp_video_encoder_codec(c->encoder), .width = p->width, .height = p->height,
-                            .extradata = extra, .extradata_size = extra_size};
+                            .codec = c->codec, .width = p->width, .height = p->height,
+                            .extradata = c->extradata, .extradata_size = c->extradata_size};
         c->stream_id = tp_episode_writer_add_stream(w, &d);
+        c->seq = 0;
         char key[96], value[256];
         snprintf(key, sizeof key, "camera.%s", p->name);
         snprintf(value, sizeof value, "driver=%s source=%s format=%s", p->driver, p->source ? p->source : "",
@@ -814,6 +912,10 @@ int camera_rig_drain(camera_rig *rig, tp_episode_writer *w)
         cam *c = &rig->cams[i];
         packet_msg m;
         while (tp_ring_pop(&c->packets, &m)) {
+            if (m.end_of_epoch) {
+                c->ended_epoch = m.epoch;
+                continue;
+            }
             int rc = tp_episode_writer_packet(w, c->stream_id, c->seq, m.pts, m.t_ns, m.keyframe, m.data, m.size);
             free(m.data);
             if (rc)
@@ -824,6 +926,60 @@ int camera_rig_drain(camera_rig *rig, tp_episode_writer *w)
             return -1;
     }
     return 0;
+}
+
+int64_t camera_rig_begin_epoch(camera_rig *rig, int64_t boundary_ns, bool recording)
+{
+    long long word = atomic_load(&rig->epoch_word);
+    int64_t epoch = (word >> 1) + 1;
+    atomic_store(&rig->epoch_boundary_ns, boundary_ns);
+    atomic_store_explicit(&rig->epoch_word, (long long)(epoch << 1 | (recording ? 1 : 0)), memory_order_release);
+    return epoch;
+}
+
+int camera_rig_drain_epoch(camera_rig *rig, tp_episode_writer *w, int64_t epoch)
+{
+    for (int i = 0; i < rig->count; i++) {
+        cam *c = &rig->cams[i];
+        const packet_msg *front;
+        while ((front = tp_ring_front(&c->packets))) {
+            packet_msg m = *front;
+            if (m.epoch > epoch)
+                break; /* the next episode's: it stays queued */
+            tp_ring_release(&c->packets);
+            if (m.end_of_epoch) {
+                if (m.epoch > c->ended_epoch)
+                    c->ended_epoch = m.epoch;
+                continue;
+            }
+            int rc = 0;
+            if (m.epoch == epoch && w)
+                rc = tp_episode_writer_packet(w, c->stream_id, c->seq++, m.pts, m.t_ns, m.keyframe, m.data, m.size);
+            free(m.data);
+            if (rc)
+                return -1;
+        }
+        if (w ? (write_events(c, &c->capture_events, w) || write_events(c, &c->encoder_events, w)) : 0)
+            return -1;
+        if (!w) {
+            cam_event ev;
+            while (tp_ring_pop(&c->capture_events, &ev)) {
+            }
+            while (tp_ring_pop(&c->encoder_events, &ev)) {
+            }
+        }
+    }
+    return 0;
+}
+
+bool camera_rig_epoch_ended(const camera_rig *rig, int64_t epoch)
+{
+    for (int i = 0; i < rig->count; i++) {
+        const cam *c = &rig->cams[i];
+        if (c->ended_epoch < epoch && !(atomic_load(&c->encoder_done) && tp_ring_count(&c->packets) == 0))
+            return false;
+    }
+    return true;
 }
 
 void camera_rig_report(camera_rig *rig, int64_t now_ns)

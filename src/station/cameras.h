@@ -65,6 +65,19 @@ bool camera_rig_done(const camera_rig *rig);
  * message). */
 int camera_rig_add_streams(camera_rig *rig, tp_episode_writer *w, char *err, size_t errlen);
 int camera_rig_drain(camera_rig *rig, tp_episode_writer *w);
+/* Recording epochs. Each episode is one epoch: from its boundary on, every
+ * encoder encodes into a fresh stream (starting on a keyframe) tagged with
+ * the epoch; when the next boundary passes (or no frame came for 0.2 s after
+ * it) the encoder flushes and marks the epoch's end. Frames of an epoch that
+ * is not recording are not encoded. Epoch 0 records from the start, so a
+ * recorder that never calls this sees one stream. Returns the new epoch. */
+int64_t camera_rig_begin_epoch(camera_rig *rig, int64_t boundary_ns, bool recording);
+/* Writes the packets of epoch (w NULL: drops them) and drops older ones;
+ * packets of later epochs stay queued. Camera events go to w (or are
+ * dropped). -1 on a write error. */
+int camera_rig_drain_epoch(camera_rig *rig, tp_episode_writer *w, int64_t epoch);
+/* Every camera has delivered the end of epoch (or has stopped for good). */
+bool camera_rig_epoch_ended(const camera_rig *rig, int64_t epoch);
 /* Frees queued packets and events without writing them. */
 void camera_rig_discard(camera_rig *rig);
 /* Live status on stderr (warn level), at most once a second per camera and
