@@ -116,6 +116,8 @@ typedef struct tp_session_stats {
     double control_cpu_s, recorder_cpu_s; /* thread CPU time */
     double wall_s;             /* session start to return */
     double stop_to_final_s;    /* end of control to file final */
+    double stop_to_encoded_s;  /* end of control to the last encoder flushed */
+    double stop_to_recorded_s; /* ... to the recorder's last batch committed */
 } tp_session_stats;
 
 /* Runs the session to completion. With a non-NULL stop flag set to non-zero

@@ -968,10 +968,12 @@ int tp_session_run(const tp_session_config *cfg, volatile int *stop_flag, tp_ses
     if (dev_ok)
         pthread_join(th_dev, NULL);
     camera_rig_join(s->cameras);
+    stats->stop_to_encoded_s = (double)(tp_now_ns() - s->t_end_ns) / 1e9;
     if (rec_ok)
         pthread_join(th_rec, NULL);
     else
         rec.broken = true;
+    stats->stop_to_recorded_s = (double)(tp_now_ns() - s->t_end_ns) / 1e9;
 
     if (rec.w && !rec.broken) {
         /* The device ending the session (the operator quit in the headset,
