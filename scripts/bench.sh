@@ -1,13 +1,28 @@
 #!/usr/bin/env bash
-# Benchmarks: builds in release mode and runs a 20 s session benchmark
-# (control-loop rate and jitter, camera/encoder rates, recorder throughput).
+# Benchmarks: builds in release mode and runs a session benchmark, then
+# verifies its episode with `teleop check`.
+#   scripts/bench.sh [SECONDS]            the embedded default session (20 s):
+#                                         control-loop rate and jitter, camera and
+#                                         encoder rates, recorder throughput
+#   scripts/bench.sh recording [SECONDS]  live multi-camera recording (60 s): three
+#                                         640x480 30 fps test-pattern cameras with
+#                                         motion and noise, 500 Hz state and action,
+#                                         the operator stream; per-camera drops,
+#                                         deadline misses, recorder+encoder CPU, peak
+#                                         RSS, stop-to-final, against the targets
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 [[ -d build ]] || meson setup build --buildtype=release >/dev/null
 ninja -C build >/dev/null
 out=$(mktemp -d /tmp/teleop-bench-XXXXXX)
-build/bench/teleop-bench-session "${1:-20}" "$out"
+trap 'rm -rf "$out"' EXIT
+status=0
+if [[ "${1:-}" == "recording" ]]; then
+  build/bench/teleop-bench-session --cameras 3 --pattern --seconds "${2:-60}" --out "$out" --targets || status=$?
+else
+  build/bench/teleop-bench-session "${1:-20}" "$out"
+fi
 ep=$(ls "$out"/*.db | head -n 1)
 build/src/cli/teleop check "$ep"
-rm -rf "$out"
+exit $status

@@ -118,6 +118,27 @@ typedef struct tp_episode_event {
 /* Calls fn for each event in time order; stops early when fn returns non-zero. */
 int tp_episode_events(tp_episode *ep, int (*fn)(const tp_episode_event *ev, void *user), void *user);
 
+/* Recovery of an episode whose recording was cut off (crash, kill -9, power
+ * loss): its committed rows are kept, the sync report is computed, meta
+ * gets outcome "interrupted", end_t_ns (the last stamp of any stream),
+ * finished_unix_ns and recovered_unix_ns, a session_end event is added, the
+ * WAL is checkpointed and the file leaves WAL mode, as a finished episode.
+ * An episode whose writer is alive (its flock held) is left alone; a
+ * PATH.creating setup file whose writer died is removed (it never became an
+ * episode). msg gets one line naming the file. */
+typedef enum tp_recover_result {
+    TP_RECOVER_ERROR = -1,
+    TP_RECOVER_NOTHING = 0, /* finished already */
+    TP_RECOVER_DONE = 1,
+    TP_RECOVER_BUSY = 2,    /* being written by a live process */
+    TP_RECOVER_REMOVED = 3, /* a dead setup file was removed */
+} tp_recover_result;
+tp_recover_result tp_episode_recover(const char *path, char *msg, size_t msglen);
+/* Recovers every *.db (and removes every dead *.db.creating) in dir, one
+ * line on out per file acted on or refused; a missing dir is empty. 0, or -1
+ * when some file could not be recovered; *recovered counts the files acted on. */
+int tp_episode_recover_dir(const char *dir, FILE *out, int *recovered);
+
 /* `teleop check`: verifies schema/version, monotonic timestamps, every video
  * packet decodable, counts consistent with durations. Writes one line per
  * problem to report; returns 0 valid, 1 invalid. */

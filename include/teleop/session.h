@@ -61,6 +61,8 @@ typedef struct tp_session_config {
     tp_controller_config control; /* filters, safety limits, workspace ([filter], [safety]) */
     char calibration_id[64];    /* recorded in meta.calibration; "default" unless a file is used */
     bool realtime_priority; /* try SCHED_FIFO for the control thread, default true */
+    double min_free_mb;     /* free space the recordings folder needs to start an episode, default 100 */
+    double max_recorder_behind_s; /* recorder rings overflowing this long ends the recording, default 1 */
 } tp_session_config;
 
 void tp_session_default_config(tp_session_config *cfg);
@@ -116,6 +118,10 @@ typedef struct tp_session_stats {
     double control_cpu_s, recorder_cpu_s; /* thread CPU time */
     double wall_s;             /* session start to return */
     double stop_to_final_s;    /* end of control to file final */
+    double stop_to_encoded_s;  /* end of control to the last encoder flushed */
+    double stop_to_recorded_s; /* ... to the recorder's last batch committed */
+    int64_t recording_stopped_ns; /* when a disk fault ended the recording (robot held since); 0 if not */
+    unsigned final_control_flags;  /* tp_control_flag bits of the last control cycle */
 } tp_session_stats;
 
 /* Runs the session to completion. With a non-NULL stop flag set to non-zero

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "teleop/config.h"
+#include "teleop/episode.h"
 #include "teleop/log.h"
 #include "teleop/session.h"
 
@@ -112,6 +113,12 @@ int cmd_run(int argc, char **argv)
         fprintf(stderr, "teleop run: %s\n", err);
         tp_config_free(file);
         return 1;
+    }
+
+    /* Episodes cut off by a crash of an earlier run are finalized first. */
+    if (cfg.record) {
+        int recovered;
+        tp_episode_recover_dir(cfg.out_dir, stderr, &recovered);
     }
 
     struct sigaction sa;

@@ -13,6 +13,7 @@ static const struct {
     {"run", cmd_run, "run a session (default: simulated humanoid, replayed operator) and record an episode"},
     {"info", cmd_info, "summarize an episode: duration, size, streams"},
     {"check", cmd_check, "verify an episode file"},
+    {"recover", cmd_recover, "finalize episodes whose recording was cut off (crash, kill, power loss)"},
     {"retarget", cmd_retarget, "re-run retargeting on a recorded episode into a new episode"},
     {"calibrate", cmd_calibrate, "measure an operator's calibration from a capture"},
     {"bench", cmd_bench, "retargeting benchmarks: arm IK on a URDF chain, control step over the bundled motion"},

@@ -40,6 +40,12 @@ uint32_t tp_episode_crc32(const void *data, size_t size);
  * Strings live as long as the handle. */
 int tp_episode_meta_at(const tp_episode *ep, int index, const char **key, const char **value);
 
+/* Leaves WAL mode after a checkpoint: the header's version bytes go to
+ * rollback (1) through an in-memory journal, so a fault during the switch
+ * cannot leave a hot journal (which read-only readers could not undo)
+ * behind. SQLITE_OK only when the mode changed. */
+int tp_episode_leave_wal(sqlite3 *db);
+
 /* The reader's connection, for check and info queries on optional tables. */
 sqlite3 *tp_episode_db(const tp_episode *ep);
 

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "episode_schema.h"
@@ -30,6 +32,10 @@ struct tp_episode_writer {
     int nslots;
     char error[512];
     bool in_txn;
+    char *creating;    /* PATH.creating until published, then NULL */
+    bool creating_txn; /* the setup transaction is open */
+    int lock_fd;       /* flock'd for the writer's life */
+    bool dead;         /* publishing failed half-way: no connection to write on */
 };
 
 const char *tp_stream_kind_name(tp_stream_kind kind)
@@ -105,63 +111,168 @@ static int prepare(tp_episode_writer *w, const char *sql, sqlite3_stmt **st)
     return 0;
 }
 
-tp_episode_writer *tp_episode_writer_create(const char *path, char *err, size_t errlen)
+static void finalize_statements(tp_episode_writer *w)
 {
-    /* Exclusive create: two stations can never write one episode, and an
-     * existing episode is never overwritten. */
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: cannot create episode: %s", path, strerror(errno));
-        return NULL;
+    sqlite3_stmt **all[] = {&w->ins_sample, &w->ins_packet, &w->ins_event, &w->ins_meta, &w->begin, &w->commit};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        sqlite3_finalize(*all[i]);
+        *all[i] = NULL;
     }
-    close(fd);
-    tp_episode_writer *w = calloc(1, sizeof *w);
-    if (!w || !(w->path = strdup(path))) {
-        free(w);
-        unlink(path);
-        snprintf(err, errlen, "%s: out of memory", path);
-        return NULL;
-    }
-    if (sqlite3_open_v2(path, &w->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, w->db ? sqlite3_errmsg(w->db) : "out of memory");
-        goto fail;
-    }
+}
+
+/* Opens file on w->db with the prepared statements the writer reuses. */
+static int open_db(tp_episode_writer *w, const char *file)
+{
+    if (sqlite3_open_v2(file, &w->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+        return w->db ? fail_db(w, "cannot open") : fail(w, "cannot open: out of memory");
     sqlite3_extended_result_codes(w->db, 1);
     /* A reader (check, info, a preview) briefly holding the file must not
      * fail the final checkpoint. */
     sqlite3_busy_timeout(w->db, 2000);
+    return 0;
+}
+
+static int prepare_statements(tp_episode_writer *w)
+{
+    return prepare(w, "INSERT INTO samples(stream_id, seq, t_ns, data, crc32) VALUES(?,?,?,?,?)", &w->ins_sample) ||
+                   prepare(w,
+                           "INSERT INTO video_packets(stream_id, seq, pts, t_ns, keyframe, data, crc32)"
+                           " VALUES(?,?,?,?,?,?,?)",
+                           &w->ins_packet) ||
+                   prepare(w, "INSERT INTO events(t_ns, kind, detail) VALUES(?,?,?)", &w->ins_event) ||
+                   prepare(w, "INSERT OR REPLACE INTO meta(key, value) VALUES(?,?)", &w->ins_meta) ||
+                   prepare(w, "BEGIN", &w->begin) || prepare(w, "COMMIT", &w->commit)
+               ? -1
+               : 0;
+}
+
+tp_episode_writer *tp_episode_writer_create(const char *path, char *err, size_t errlen)
+{
+    tp_episode_writer *w = calloc(1, sizeof *w);
+    if (!w || !(w->path = strdup(path)) || asprintf(&w->creating, "%s.creating", path) < 0) {
+        if (w)
+            free(w->path);
+        free(w);
+        snprintf(err, errlen, "%s: out of memory", path);
+        return NULL;
+    }
+    w->lock_fd = -1;
+    /* The episode is set up (schema, streams, meta) in PATH.creating, in one
+     * transaction, and appears under PATH only when complete (publish): a
+     * crash during setup leaves no half-made episode. An existing episode is
+     * never overwritten. */
+    if (access(path, F_OK) == 0) {
+        snprintf(err, errlen, "%s: cannot create episode: %s", path, strerror(EEXIST));
+        free(w->creating);
+        w->creating = NULL;
+        goto fail;
+    }
+    w->lock_fd = open(w->creating, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (w->lock_fd < 0) {
+        snprintf(err, errlen, "%s: cannot create episode: %s: %s", path, w->creating, strerror(errno));
+        free(w->creating);
+        w->creating = NULL;
+        goto fail;
+    }
+    /* Held until close: recovery leaves alone an episode whose writer lives
+     * (the lock dies with the process, kill -9 included). */
+    if (flock(w->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        snprintf(err, errlen, "%s: cannot lock: %s", w->creating, strerror(errno));
+        goto fail;
+    }
     char sql[256];
     snprintf(sql, sizeof sql, "PRAGMA application_id=%d; PRAGMA user_version=%d;", TP_EPISODE_APPLICATION_ID,
              TP_EPISODE_FORMAT_VERSION);
-    if (exec(w, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", "set journal mode") ||
-        exec(w, "BEGIN", "create schema") || exec(w, sql, "set format version") ||
-        exec(w, TP_EPISODE_SCHEMA, "create schema") ||
-        prepare(w, "INSERT INTO samples(stream_id, seq, t_ns, data, crc32) VALUES(?,?,?,?,?)", &w->ins_sample) ||
-        prepare(w,
-                "INSERT INTO video_packets(stream_id, seq, pts, t_ns, keyframe, data, crc32) VALUES(?,?,?,?,?,?,?)",
-                &w->ins_packet) ||
-        prepare(w, "INSERT INTO events(t_ns, kind, detail) VALUES(?,?,?)", &w->ins_event) ||
-        prepare(w, "INSERT OR REPLACE INTO meta(key, value) VALUES(?,?)", &w->ins_meta) ||
-        prepare(w, "BEGIN", &w->begin) || prepare(w, "COMMIT", &w->commit)) {
-        snprintf(err, errlen, "%s", w->error);
-        goto fail;
-    }
     char buf[32];
+    if (open_db(w, w->creating) || exec(w, "BEGIN", "create schema") || exec(w, sql, "set format version") ||
+        exec(w, TP_EPISODE_SCHEMA, "create schema") || prepare_statements(w))
+        goto fail_msg;
+    w->in_txn = true;
+    w->creating_txn = true;
     snprintf(buf, sizeof buf, "%d", TP_EPISODE_FORMAT_VERSION);
-    if (tp_episode_writer_set_meta(w, "format_version", buf)) {
-        snprintf(err, errlen, "%s", w->error);
-        goto fail;
-    }
+    if (tp_episode_writer_set_meta(w, "format_version", buf))
+        goto fail_msg;
     snprintf(buf, sizeof buf, "%lld", (long long)unix_ns());
-    if (tp_episode_writer_set_meta(w, "created_unix_ns", buf) || exec(w, "COMMIT", "create schema")) {
-        snprintf(err, errlen, "%s", w->error);
-        goto fail;
-    }
+    if (tp_episode_writer_set_meta(w, "created_unix_ns", buf))
+        goto fail_msg;
     return w;
+fail_msg:
+    snprintf(err, errlen, "%s", w->error);
 fail:
     tp_episode_writer_close(w);
-    unlink(path);
     return NULL;
+}
+
+static int fsync_dir_of(const char *path)
+{
+    char *dir = strdup(path);
+    if (!dir)
+        return -1;
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *(slash == dir ? slash + 1 : slash) = '\0';
+    int fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(dir);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+/* Commits the setup, gives the file its final name (link: fails rather than
+ * replace an existing episode) and reopens it in WAL mode for recording. */
+static int publish_steps(tp_episode_writer *w);
+
+static int publish(tp_episode_writer *w)
+{
+    if (!w->creating)
+        return 0;
+    if (publish_steps(w) == 0)
+        return 0;
+    w->dead = true;
+    return -1;
+}
+
+static int publish_steps(tp_episode_writer *w)
+{
+    w->in_txn = false;
+    w->creating_txn = false;
+    if (step_reset(w->commit)) {
+        fail_db(w, "create episode");
+        sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    /* Switch to WAL while the file is still the setup file: a switch cut
+     * short leaves a hot rollback journal, which read-only readers cannot
+     * undo; under the setup name it is simply discarded. */
+    finalize_statements(w);
+    if (exec(w, "PRAGMA journal_mode=WAL", "set journal mode"))
+        return -1;
+    if (sqlite3_close(w->db) != SQLITE_OK)
+        return fail_db(w, "create episode: close");
+    w->db = NULL;
+    char side[4200];
+    struct stat sb;
+    snprintf(side, sizeof side, "%s-wal", w->creating);
+    if (stat(side, &sb) == 0 && sb.st_size > 0)
+        return fail(w, "create episode: the setup could not be checkpointed");
+    if (fsync(w->lock_fd) != 0)
+        return fail(w, "create episode: fsync: %s", strerror(errno));
+    if (link(w->creating, w->path) != 0)
+        return fail(w, "cannot create episode: %s", strerror(errno));
+    unlink(w->creating);
+    free(w->creating);
+    w->creating = NULL;
+    if (fsync_dir_of(w->path) != 0)
+        return fail(w, "create episode: fsync of its folder: %s", strerror(errno));
+    /* WAL: a commit appends to PATH-wal; synchronous=FULL syncs it at every
+     * commit, so a power loss, like a crash, loses at most the batch being
+     * written. */
+    if (open_db(w, w->path) || exec(w, "PRAGMA synchronous=FULL", "set synchronous") ||
+        prepare_statements(w))
+        return -1;
+    return 0;
 }
 
 /* Dimension names as a JSON array, built by SQLite's JSON functions so any
@@ -194,6 +305,8 @@ static char *names_json(tp_episode_writer *w, const tp_stream_desc *d)
 
 int tp_episode_writer_add_stream(tp_episode_writer *w, const tp_stream_desc *d)
 {
+    if (w->dead)
+        return -1;
     w->error[0] = '\0';
     if (!d->name || !d->name[0])
         return fail(w, "add stream: a stream needs a name");
@@ -254,6 +367,8 @@ int tp_episode_writer_add_stream(tp_episode_writer *w, const tp_stream_desc *d)
 
 int tp_episode_writer_set_meta(tp_episode_writer *w, const char *key, const char *value)
 {
+    if (w->dead)
+        return -1;
     sqlite3_stmt *st = w->ins_meta;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, value ? value : "", -1, SQLITE_STATIC);
@@ -262,6 +377,10 @@ int tp_episode_writer_set_meta(tp_episode_writer *w, const char *key, const char
 
 int tp_episode_writer_begin(tp_episode_writer *w)
 {
+    if (w->dead)
+        return -1;
+    if (w->creating && publish(w))
+        return -1;
     if (w->in_txn)
         return 0;
     if (step_reset(w->begin))
@@ -272,7 +391,9 @@ int tp_episode_writer_begin(tp_episode_writer *w)
 
 int tp_episode_writer_commit(tp_episode_writer *w)
 {
-    if (!w->in_txn)
+    if (w->dead)
+        return -1;
+    if (!w->in_txn || w->creating_txn)
         return 0;
     w->in_txn = false;
     if (step_reset(w->commit)) {
@@ -285,7 +406,7 @@ int tp_episode_writer_commit(tp_episode_writer *w)
 
 void tp_episode_writer_rollback(tp_episode_writer *w)
 {
-    if (!w->in_txn)
+    if (w->dead || !w->in_txn || w->creating_txn)
         return;
     w->in_txn = false;
     sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
@@ -299,6 +420,8 @@ static const stream_slot *slot_of(const tp_episode_writer *w, int id)
 int tp_episode_writer_sample(tp_episode_writer *w, int stream_id, int64_t seq, int64_t t_ns, const float *data,
                              int dims)
 {
+    if (w->dead)
+        return -1;
     const stream_slot *s = slot_of(w, stream_id);
     if (!s || s->camera)
         return fail(w, "write sample: no sample stream with id %d", stream_id);
@@ -319,6 +442,8 @@ int tp_episode_writer_sample(tp_episode_writer *w, int stream_id, int64_t seq, i
 int tp_episode_writer_packet(tp_episode_writer *w, int stream_id, int64_t seq, int64_t pts, int64_t t_ns,
                              bool keyframe, const uint8_t *data, size_t size)
 {
+    if (w->dead)
+        return -1;
     const stream_slot *s = slot_of(w, stream_id);
     if (!s || !s->camera)
         return fail(w, "write video packet: no camera stream with id %d", stream_id);
@@ -337,6 +462,8 @@ int tp_episode_writer_packet(tp_episode_writer *w, int stream_id, int64_t seq, i
 
 int tp_episode_writer_event(tp_episode_writer *w, int64_t t_ns, const char *kind, const char *detail)
 {
+    if (w->dead)
+        return -1;
     sqlite3_stmt *st = w->ins_event;
     sqlite3_bind_int64(st, 1, t_ns);
     sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
@@ -347,7 +474,9 @@ int tp_episode_writer_event(tp_episode_writer *w, int64_t t_ns, const char *kind
 
 int tp_episode_writer_finish(tp_episode_writer *w, const char *outcome)
 {
-    if (tp_episode_writer_commit(w))
+    if (w->dead)
+        return -1;
+    if ((w->creating && publish(w)) || tp_episode_writer_commit(w))
         return -1;
     /* The sync report and the outcome land in one transaction: an episode
      * with an outcome always has its complete report. */
@@ -381,9 +510,32 @@ int tp_episode_writer_finish(tp_episode_writer *w, const char *outcome)
      * read-only mount) open it without creating -wal/-shm files beside it. */
     if (sqlite3_wal_checkpoint_v2(w->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL) != SQLITE_OK)
         return fail_db(w, "checkpoint");
-    if (exec(w, "PRAGMA journal_mode=DELETE", "leave WAL mode"))
-        return -1;
+    if (tp_episode_leave_wal(w->db) != SQLITE_OK)
+        return fail_db(w, "leave WAL mode");
     return 0;
+}
+
+int tp_episode_leave_wal(sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode=MEMORY", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    rc = sqlite3_step(st);
+    const unsigned char *mode = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+    rc = mode && !strcmp((const char *)mode, "memory") ? SQLITE_OK : rc == SQLITE_ROW ? SQLITE_ERROR : rc;
+    sqlite3_finalize(st);
+    if (rc != SQLITE_OK)
+        return rc;
+    /* SQLite reports the new mode even when writing the header failed
+     * (seen with a failing write under test): read back what the disk has. */
+    const char *file = sqlite3_db_filename(db, "main");
+    int fd = file ? open(file, O_RDONLY | O_CLOEXEC) : -1;
+    unsigned char version[2] = {0, 0};
+    ssize_t n = fd >= 0 ? pread(fd, version, 2, 18) : -1;
+    if (fd >= 0)
+        close(fd);
+    return n == 2 && version[0] == 1 && version[1] == 1 ? SQLITE_OK : SQLITE_IOERR;
 }
 
 const char *tp_episode_writer_error(const tp_episode_writer *w) { return w->error; }
@@ -392,14 +544,22 @@ void tp_episode_writer_close(tp_episode_writer *w)
 {
     if (!w)
         return;
-    sqlite3_finalize(w->ins_sample);
-    sqlite3_finalize(w->ins_packet);
-    sqlite3_finalize(w->ins_event);
-    sqlite3_finalize(w->ins_meta);
-    sqlite3_finalize(w->begin);
-    sqlite3_finalize(w->commit);
+    finalize_statements(w);
     if (w->db)
         sqlite3_close(w->db);
+    /* Never published: the setup is discarded, no episode appears. */
+    if (w->creating) {
+        static const char *const sides[] = {"-journal", "-wal", "-shm"};
+        for (size_t i = 0; i < sizeof sides / sizeof sides[0]; i++) {
+            char side[4200];
+            snprintf(side, sizeof side, "%s%s", w->creating, sides[i]);
+            unlink(side);
+        }
+        unlink(w->creating);
+        free(w->creating);
+    }
+    if (w->lock_fd >= 0)
+        close(w->lock_fd);
     for (int i = 0; i < w->nslots; i++)
         free(w->streams[i].name);
     free(w->streams);

@@ -130,6 +130,12 @@ tp_video_encoder *tp_video_encoder_create(const tp_video_encoder_config *cfg, ch
         /* Fixed keyframe cadence so review can seek to any second; SPS/PPS
          * only in the extradata, so every packet is one frame's slices. */
         av_opt_set(c->priv_data, "x264-params", "scenecut=0:open-gop=0:repeat-headers=0", 0);
+        /* No lookahead: each packet leaves the encoder with its frame, so the
+         * episode holds video up to the last frame even after a crash, the
+         * flush at the end has nothing queued, and three 640x480 encoders
+         * need about 35 MB less. Measured on the noisy test pattern at CRF
+         * 23 it cost no CPU and under 5 % bitrate (README, Benchmarks). */
+        av_opt_set(c->priv_data, "tune", "zerolatency", 0);
         c->keyint_min = c->gop_size;
     } else {
         c->level = 1; /* self-contained frames, no extradata needed to decode */

@@ -84,6 +84,8 @@ typedef struct session {
     atomic_llong heartbeat;  /* control cycles completed, for the watchdog */
     atomic_int device_stop;
     atomic_int failed; /* a worker hit a fatal error */
+    atomic_int recording_failed; /* the recorder stopped writing: control holds the robot */
+    atomic_llong drop_since_ns;  /* first state/action row lost in the current overflow; 0: none */
     char fail_msg[512];
 
     int64_t t_start_ns, t_end_ns;
@@ -136,6 +138,8 @@ void tp_session_default_config(tp_session_config *cfg)
     camera_default_config(&cfg->cameras[0], "head_camera");
     cfg->camera_count = 1;
     cfg->realtime_priority = true;
+    cfg->min_free_mb = 100;
+    cfg->max_recorder_behind_s = 1.0;
     tp_retarget_default_config(&cfg->retarget);
     tp_controller_default_config(&cfg->control);
     snprintf(cfg->calibration_id, sizeof cfg->calibration_id, "default");
@@ -160,6 +164,10 @@ int tp_session_apply_config(tp_session_config *cfg, tp_config *file, char *err, 
     TRY(tp_config_get_bool(file, "session.record", cfg->record, &cfg->record, err, errlen));
     TRY(tp_config_get_bool(file, "session.realtime_priority", cfg->realtime_priority, &cfg->realtime_priority, err,
                            errlen));
+    TRY(tp_config_get_double(file, "recording.min_free_mb", cfg->min_free_mb, 0, 1e9, &cfg->min_free_mb, err,
+                             errlen));
+    TRY(tp_config_get_double(file, "recording.max_behind", cfg->max_recorder_behind_s, 0.05, 3600,
+                             &cfg->max_recorder_behind_s, err, errlen));
     TRY(tp_config_get_string(file, "robot.model", cfg->model_path, &cfg->model_path, err, errlen));
     TRY(tp_config_get_string(file, "operator.motion", cfg->motion_path, &cfg->motion_path, err, errlen));
     TRY(tp_config_get_bool(file, "operator.loop", cfg->loop_motion, &cfg->loop_motion, err, errlen));
@@ -426,7 +434,11 @@ static void *control_thread(void *arg)
         }
         last_start = start;
 
-        bool emergency = atomic_load_explicit(&s->emergency, memory_order_relaxed);
+        /* An emergency from the operator's device, or the recording
+         * stopped by a disk fault (the session goes on, the robot holds
+         * where it is). */
+        bool emergency = atomic_load_explicit(&s->emergency, memory_order_relaxed) ||
+                         atomic_load_explicit(&s->recording_failed, memory_order_relaxed);
         if (emergency != last_emergency) {
             tp_controller_set_emergency(s->controller, emergency);
             last_emergency = emergency;
@@ -452,8 +464,11 @@ static void *control_thread(void *arg)
                 cs->action[i] = (float)command[i];
             }
             tp_ring_commit(&s->samples);
-        } else if (s->stats->samples_dropped++ == 0) {
-            push_event(&s->control_events, t_state, EV_RECORDER_BEHIND, 0);
+        } else {
+            if (!atomic_load_explicit(&s->drop_since_ns, memory_order_relaxed))
+                atomic_store_explicit(&s->drop_since_ns, t_state, memory_order_relaxed);
+            if (__atomic_fetch_add(&s->stats->samples_dropped, 1, __ATOMIC_RELAXED) == 0)
+                push_event(&s->control_events, t_state, EV_RECORDER_BEHIND, 0);
         }
         /* Snapshots at four times the fastest sim camera's rate: each ring
          * of eight then always holds one a few milliseconds old for its
@@ -481,6 +496,7 @@ static void *control_thread(void *arg)
     }
     s->t_end_ns = tp_now_ns();
     s->stats->control_cpu_s = thread_cpu_s();
+    s->stats->final_control_flags = last_flags;
     atomic_store(&s->control_done, 1);
     return NULL;
 }
@@ -528,6 +544,7 @@ typedef struct recorder {
     int id_state, id_velocity, id_action, id_operator;
     int64_t seq_samples, seq_operator;
     bool broken; /* a write failed: stop writing, keep what was committed */
+    char error[512];
     float op_buf[TP_OPERATOR_DIMS];
 } recorder;
 
@@ -614,6 +631,8 @@ static int flush_batch(recorder *rec)
         return -1;
     if (drain_to_db(rec) != 0)
         return -1;
+    /* The queue has room again: an overflow from here on is a new one. */
+    atomic_store(&rec->s->drop_since_ns, 0);
     return tp_episode_writer_commit(rec->w);
 }
 
@@ -632,28 +651,67 @@ static void discard_queues(session *s)
         ;
 }
 
+/* Recording ends, the session does not: the robot is held (control thread),
+ * the operator told, and what was committed stays a valid episode. */
+static void stop_recording(recorder *rec, int64_t now, const char *why)
+{
+    session *s = rec->s;
+    rec->broken = true;
+    snprintf(rec->error, sizeof rec->error, "%s", why);
+    s->stats->recording_stopped_ns = now;
+    atomic_store(&s->recording_failed, 1);
+    tp_log_error("recording stopped: %s; the robot is held, the session continues", why);
+    tp_episode_writer_rollback(rec->w);
+    /* Written if the disk still takes it (a slow disk does; a full one may not). */
+    if (tp_episode_writer_begin(rec->w) == 0) {
+        tp_episode_writer_event(rec->w, now, "recording_stopped", why);
+        tp_episode_writer_event(rec->w, now, "emergency_hold", "recording stopped");
+        if (tp_episode_writer_commit(rec->w) != 0)
+            tp_episode_writer_rollback(rec->w);
+    }
+}
+
 static void *recorder_thread(void *arg)
 {
     recorder *rec = arg;
     session *s = rec->s;
     set_thread_name("tp-recorder");
+    const int64_t max_behind = (int64_t)(s->cfg->max_recorder_behind_s * 1e9);
+    int64_t next = tp_now_ns(), dropped_seen = 0;
     for (;;) {
         bool last = camera_rig_done(s->cameras) && atomic_load(&s->control_done);
-        if (rec->w && !rec->broken && flush_batch(rec) != 0) {
-            char msg[512];
-            snprintf(msg, sizeof msg, "recorder: %s", tp_episode_writer_error(rec->w));
-            fail(s, msg);
-            /* Keep draining so producers never stall; what was committed
-             * stays valid on disk. */
-            rec->broken = true;
+        if (rec->w && !rec->broken && flush_batch(rec) != 0)
+            stop_recording(rec, tp_now_ns(), tp_episode_writer_error(rec->w));
+        int64_t now = tp_now_ns();
+        /* A disk too slow shows as rows the control loop could not queue.
+         * An overflow lasts from its first lost row until a check finds no
+         * new loss; one longer than the limit ends the recording. */
+        int64_t dropped = __atomic_load_n(&s->stats->samples_dropped, __ATOMIC_RELAXED);
+        if (dropped > dropped_seen) {
+            int64_t since = atomic_load(&s->drop_since_ns);
+            if (since && now - since > max_behind && rec->w && !rec->broken) {
+                char why[512];
+                snprintf(why, sizeof why,
+                         "%.300s: disk too slow: the recorder's queue overflowed for %.2f s (%lld state/action rows"
+                         " lost)",
+                         s->stats->episode_path, (double)(now - since) / 1e9, (long long)dropped);
+                stop_recording(rec, now, why);
+            }
+        } else {
+            atomic_store(&s->drop_since_ns, 0);
         }
+        dropped_seen = dropped;
         if (!rec->w || rec->broken)
             discard_queues(s);
         camera_rig_report(s->cameras, tp_now_ns());
         if (last)
             break;
-        struct timespec ts = {0, RECORD_BATCH_NS};
-        nanosleep(&ts, NULL);
+        /* One batch every 50 ms on absolute deadlines, so a slow batch
+         * does not stretch the window a crash can lose. */
+        next += RECORD_BATCH_NS;
+        if (next < now)
+            next = now + RECORD_BATCH_NS / 5;
+        tp_sleep_until_ns(next);
     }
     s->stats->recorder_cpu_s = thread_cpu_s();
     return NULL;
@@ -661,19 +719,23 @@ static void *recorder_thread(void *arg)
 
 /* -------------------------------------------------------------- episode */
 
-static int make_episode_path(const char *dir, char *out, size_t outlen, char *err, size_t errlen)
+static int make_episode_path(const char *dir, double min_free_mb, char *out, size_t outlen, char *err,
+                             size_t errlen)
 {
     if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
         snprintf(err, errlen, "%s: cannot create output directory: %s", dir, strerror(errno));
         return -1;
     }
     struct statvfs vfs;
-    if (statvfs(dir, &vfs) == 0) {
-        double free_mb = (double)vfs.f_bavail * (double)vfs.f_frsize / 1e6;
-        if (free_mb < 100) {
-            snprintf(err, errlen, "%s: only %.0f MB free; need at least 100 MB to record", dir, free_mb);
-            return -1;
-        }
+    if (statvfs(dir, &vfs) != 0) {
+        snprintf(err, errlen, "%s: cannot measure free space: %s", dir, strerror(errno));
+        return -1;
+    }
+    double free_mb = (double)vfs.f_bavail * (double)vfs.f_frsize / 1e6;
+    if (free_mb < min_free_mb) {
+        snprintf(err, errlen, "%s: only %.1f MB free; recording needs at least %.1f MB (recording.min_free_mb)", dir,
+                 free_mb, min_free_mb);
+        return -1;
     }
     time_t now = time(NULL);
     struct tm tm;
@@ -684,7 +746,9 @@ static int make_episode_path(const char *dir, char *out, size_t outlen, char *er
      * collision unlikely, the exclusive create makes it impossible. */
     for (int n = 1; n < 1000; n++) {
         snprintf(out, outlen, "%s/episode-%s-%03d.db", dir, stamp, n);
-        if (access(out, F_OK) != 0)
+        char creating[4200];
+        snprintf(creating, sizeof creating, "%s.creating", out);
+        if (access(out, F_OK) != 0 && access(creating, F_OK) != 0)
             return 0;
     }
     snprintf(err, errlen, "%s: no free episode name for %s", dir, stamp);
@@ -697,7 +761,7 @@ static int open_episode(session *s, recorder *rec, char *err, size_t errlen)
     char *path = s->stats->episode_path;
     tp_episode_writer *w = NULL;
     for (int attempt = 0; attempt < 5 && !w; attempt++) {
-        if (make_episode_path(cfg->out_dir, path, sizeof s->stats->episode_path, err, errlen) != 0)
+        if (make_episode_path(cfg->out_dir, cfg->min_free_mb, path, sizeof s->stats->episode_path, err, errlen) != 0)
             return -1;
         w = tp_episode_writer_create(path, err, errlen);
     }
@@ -968,25 +1032,36 @@ int tp_session_run(const tp_session_config *cfg, volatile int *stop_flag, tp_ses
     if (dev_ok)
         pthread_join(th_dev, NULL);
     camera_rig_join(s->cameras);
+    stats->stop_to_encoded_s = (double)(tp_now_ns() - s->t_end_ns) / 1e9;
     if (rec_ok)
         pthread_join(th_rec, NULL);
     else
         rec.broken = true;
+    stats->stop_to_recorded_s = (double)(tp_now_ns() - s->t_end_ns) / 1e9;
 
-    if (rec.w && !rec.broken) {
+    if (rec.w) {
         /* The device ending the session (the operator quit in the headset,
          * the XR session or instance was lost) stops it early: the robot
-         * holds its last command and the episode is kept. */
-        const char *outcome = atomic_load(&s->failed)                                     ? "error"
+         * holds its last command and the episode is kept. After a disk
+         * fault the finish is tried all the same (outcome error); if the
+         * disk refuses it, the committed rows stay a valid episode that
+         * recovery finalizes later. */
+        const char *outcome = atomic_load(&s->failed) || rec.broken                        ? "error"
                               : (stop_flag && *stop_flag) || atomic_load(&s->device_ended) ? "stopped"
                                                                                            : "completed";
         char buf[32];
         snprintf(buf, sizeof buf, "%lld", (long long)s->t_end_ns);
         tp_episode_writer_set_meta(rec.w, "end_t_ns", buf);
         tp_episode_writer_event(rec.w, s->t_end_ns, "session_end", outcome);
-        if (tp_episode_writer_finish(rec.w, outcome) != 0 && !atomic_load(&s->failed))
+        if (tp_episode_writer_finish(rec.w, outcome) != 0 && !atomic_load(&s->failed) && !rec.broken)
             fail(s, tp_episode_writer_error(rec.w));
         stats->stop_to_final_s = (double)(tp_now_ns() - s->t_end_ns) / 1e9;
+    }
+    if (rec.broken && rec.error[0] && !atomic_load(&s->failed)) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "recording stopped %.2f s into the session: %.400s",
+                 (double)(stats->recording_stopped_ns - s->t_start_ns) / 1e9, rec.error);
+        fail(s, msg);
     }
     compute_stats(s);
     if (atomic_load(&s->failed)) {
@@ -997,7 +1072,8 @@ int tp_session_run(const tp_session_config *cfg, volatile int *stop_flag, tp_ses
 out:
     if (rec.w)
         tp_episode_writer_close(rec.w);
-    else if (rc != 0 && stats->episode_path[0] && access(stats->episode_path, F_OK) != 0)
+    /* An episode never published (setup cut short) does not exist. */
+    if (stats->episode_path[0] && access(stats->episode_path, F_OK) != 0)
         stats->episode_path[0] = '\0';
     free_session(s);
     stats->wall_s = (double)(tp_now_ns() - wall0) / 1e9;

@@ -468,6 +468,69 @@ static void test_render(void **state)
     tp_sim_destroy(s);
 }
 
+/* Each wrist camera rides on its own hand and sees it: closing that hand's
+ * fingers changes its picture several times more than closing the other
+ * hand's (which may be in view, far off), and bending the arm moves the
+ * camera. */
+static long changed_pixels(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    long c = 0;
+    for (size_t i = 0; i < n; i += 3)
+        c += abs(a[i] - b[i]) + abs(a[i + 1] - b[i + 1]) + abs(a[i + 2] - b[i + 2]) > 60;
+    return c;
+}
+
+static void test_wrist_cameras(void **state)
+{
+    (void)state;
+    tp_sim *s = load();
+    char err[256];
+    enum { W = 320, H = 240, N = W * H * 3 };
+    uint8_t *rest = malloc(N), *own = malloc(N), *other = malloc(N);
+    double qpos[64], q[TP_SIM_ACTION_DIMS] = {0};
+    assert_true(tp_sim_qpos_size(s) <= 64);
+    static const char *const cams[2] = {"left_wrist_camera", "right_wrist_camera"};
+    for (int side = 0; side < 2; side++) {
+        tp_sim_renderer *r = tp_sim_renderer_create(s, cams[side], W, H, err, sizeof err);
+        if (!r)
+            fail_msg("%s", err);
+        memset(q, 0, sizeof q);
+        tp_sim_reset_joints(s, q);
+        tp_sim_copy_qpos(s, qpos);
+        assert_int_equal(tp_sim_renderer_render(r, qpos, rest), 0);
+        /* Close one hand: its seven joints most of the way to the far limit. */
+        for (int hand = 0; hand < 2; hand++) {
+            memset(q, 0, sizeof q);
+            for (int j = 0; j < TP_SIM_HAND_DOF; j++) {
+                int i = 2 * TP_SIM_ARM_DOF + hand * TP_SIM_HAND_DOF + j;
+                double lo, hi;
+                tp_sim_joint_limits(s, i, &lo, &hi);
+                q[i] = 0.8 * (fabs(hi) > fabs(lo) ? hi : lo);
+            }
+            tp_sim_reset_joints(s, q);
+            tp_sim_copy_qpos(s, qpos);
+            assert_int_equal(tp_sim_renderer_render(r, qpos, hand == side ? own : other), 0);
+        }
+        long c_own = changed_pixels(rest, own, N), c_other = changed_pixels(rest, other, N);
+        printf("%s: closing its hand changes %.1f %% of the picture, the other hand %.1f %%\n", cams[side],
+               100.0 * c_own / (W * H), 100.0 * c_other / (W * H));
+        assert_true(c_own > W * H / 50);
+        assert_true(c_other < c_own / 3); /* the other hand can be in view, far off */
+        /* Bending the elbow moves the camera: the whole view changes. */
+        memset(q, 0, sizeof q);
+        q[side * TP_SIM_ARM_DOF + 3] = 1.0;
+        tp_sim_reset_joints(s, q);
+        tp_sim_copy_qpos(s, qpos);
+        assert_int_equal(tp_sim_renderer_render(r, qpos, other), 0);
+        assert_true(changed_pixels(rest, other, N) > W * H / 5);
+        tp_sim_renderer_destroy(r);
+    }
+    free(rest);
+    free(own);
+    free(other);
+    tp_sim_destroy(s);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3) {
@@ -482,6 +545,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_tracking_and_clamping), cmocka_unit_test(test_gravity_hold),
         cmocka_unit_test(test_objects_rest),
         cmocka_unit_test(test_render),
+        cmocka_unit_test(test_wrist_cameras),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -181,5 +181,12 @@ printf '[calibration]\nfile = %s\n' "$tmp/missing.ini" >"$tmp/cal2.ini"
 expect_rc 1 "missing calibration file" "$teleop" run --config "$tmp/cal2.ini" --duration 1 --out "$tmp/cal"
 grep -q "calibration.file: .*missing.ini: cannot open" "$tmp/err" || fail "missing calibration message: $(cat "$tmp/err")"
 
+# Free space is checked before each episode; the message names the folder and the figures.
+printf '[recording]\nmin_free_mb = 999999999\n' >"$tmp/free.ini"
+expect_rc 1 "too little free space" "$teleop" run --config "$tmp/free.ini" --duration 0.5 --out "$tmp/free"
+grep -q "$tmp/free: only .* MB free; recording needs at least 999999999.0 MB (recording.min_free_mb)" "$tmp/err" ||
+  fail "free space message: $(cat "$tmp/err")"
+[[ -z $(ls -A "$tmp/free") ]] || fail "an episode was created without the free space"
+
 echo "cli_test: $failures failure(s)"
 [[ $failures -eq 0 ]]
