@@ -26,6 +26,7 @@
 #include "teleop/controls.h"
 #include "teleop/retarget.h"
 #include "teleop/video.h"
+#include "teleop/workflow.h"
 
 #define TP_SESSION_MAX_CAMERAS 8
 
@@ -62,6 +63,17 @@ typedef struct tp_session_config {
     char calibration_id[64];    /* recorded in meta.calibration; "default" unless a file is used */
     bool realtime_priority; /* try SCHED_FIFO for the control thread, default true */
     double min_free_mb;     /* free space the recordings folder needs to start an episode, default 100 */
+    /* The recording workflow ([recording] episodes, episode_time,
+     * reset_time, auto_start; docs/recording.md). Default: one episode from
+     * start to end. */
+    tp_workflow_config workflow;
+    /* Operator commands from this file descriptor (terminal keys or command
+     * lines, docs/recording.md); -1 (default): none. */
+    int command_fd;
+    /* Told of every episode that is kept, discarded or deleted ("kept",
+     * "discarded", "deleted"), from the recorder thread; may be NULL. */
+    void (*on_episode)(void *user, const char *path, const char *what);
+    void *on_episode_user;
     double max_recorder_behind_s; /* recorder rings overflowing this long ends the recording, default 1 */
 } tp_session_config;
 
@@ -92,7 +104,9 @@ typedef struct tp_session_camera_stats {
 } tp_session_camera_stats;
 
 typedef struct tp_session_stats {
-    char episode_path[4096]; /* empty when not recording */
+    char episode_path[4096]; /* the last episode kept; empty when none */
+    int episodes_kept;       /* still on disk at the end */
+    int episodes_discarded;  /* discarded takes and deleted episodes */
     int64_t control_cycles;
     int64_t deadline_misses;   /* cycles that started more than one period late */
     int64_t watchdog_stalls;   /* times the control loop stopped cycling for 10 periods */

@@ -1,10 +1,13 @@
 /* teleop run — a session, recorded. */
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "teleop/config.h"
@@ -23,20 +26,46 @@ static void on_signal(int sig)
 static void run_help(void)
 {
     printf("usage: teleop run [--config FILE] [--duration SECONDS] [--out DIR] [--task TEXT] [--no-record]\n"
+           "                  [--episodes N] [--episode-time S] [--reset-time S] [--manual] [--commands FILE|-]\n"
            "\n"
-           "Runs a teleoperation session and records one episode. With no devices configured it runs the\n"
-           "embedded default: the bundled operator motion replayed through retargeting into the simulated\n"
-           "humanoid, its head camera rendered headless, for 20 s at a 500 Hz control rate.\n"
+           "Runs a teleoperation session. With no devices configured it runs the embedded default: the\n"
+           "bundled operator motion replayed through the OpenXR replay runtime and retargeting into the\n"
+           "simulated humanoid, its head camera rendered headless, for 20 s at a 500 Hz control rate,\n"
+           "recorded as one episode. With the recording workflow options it records a session of\n"
+           "episodes (docs/recording.md).\n"
            "\n"
            "  --config FILE       station config (docs/configuration.md); options below override it\n"
-           "  --duration SECONDS  session length (default 20)\n"
+           "  --duration SECONDS  session length (default 20; 24 h with the workflow options)\n"
            "  --out DIR           episode folder (default recordings)\n"
-           "  --task TEXT         task description stored in the episode\n"
+           "  --task TEXT         task description stored in each episode\n"
            "  --no-record         run without writing an episode\n"
+           "  --episodes N        end the session after N kept episodes (0: until quit)\n"
+           "  --episode-time S    stop and keep each episode after S seconds\n"
+           "  --reset-time S      pause S seconds between episodes (robot still teleoperated)\n"
+           "  --manual            wait for a start command instead of recording at once\n"
+           "  --commands FILE|-   read operator commands from FILE or stdin (- ); a terminal on stdin\n"
+           "                      is read as keys by default: space start/stop, d discard, r re-record, q quit\n"
            "  -v, --verbose       progress and timing on stderr\n"
            "\n"
-           "Prints 'episode: PATH' for each episode written. Ctrl-C ends the session early and keeps\n"
-           "the episode (outcome 'stopped').\n");
+           "Prints 'episode: PATH' for each episode kept ('discarded: PATH', 'deleted: PATH' for the\n"
+           "others). Ctrl-C ends the session early and keeps the episode being recorded (outcome\n"
+           "'stopped').\n");
+}
+
+static void on_episode(void *user, const char *path, const char *what)
+{
+    (void)user;
+    printf("%s: %s\n", !strcmp(what, "kept") ? "episode" : what, path);
+    fflush(stdout);
+}
+
+static int positive_seconds(const char *opt, const char *text, double *out)
+{
+    char *end;
+    *out = strtod(text, &end);
+    if (*end || !(*out >= 0) || !isfinite(*out))
+        return cli_usage_error("run", "%s: expected a number of seconds, got '%s'", opt, text);
+    return 0;
 }
 
 int cli_session_config(const char *sub, const char *path, tp_session_config *cfg, tp_config **file)
@@ -62,8 +91,15 @@ int cmd_run(int argc, char **argv)
         {"config", required_argument, NULL, 'c'}, {"duration", required_argument, NULL, 'd'},
         {"out", required_argument, NULL, 'o'},    {"task", required_argument, NULL, 't'},
         {"no-record", no_argument, NULL, 'n'},    {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},         {"episodes", required_argument, NULL, 'E'},
+        {"episode-time", required_argument, NULL, 'T'}, {"reset-time", required_argument, NULL, 'R'},
+        {"manual", no_argument, NULL, 'M'},       {"commands", required_argument, NULL, 'C'},
+        {NULL, 0, NULL, 0},
     };
+    long episodes = -1;
+    double episode_time = -1, reset_time = -1;
+    bool manual = false;
+    const char *commands = NULL;
     const char *config_path = NULL, *out = NULL, *task = NULL;
     double duration = -1;
     bool no_record = false, verbose = false;
@@ -72,6 +108,23 @@ int cmd_run(int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":c:d:o:t:nvh", opts, NULL)) != -1) {
         switch (c) {
+        case 'E': {
+            char *end;
+            episodes = strtol(optarg, &end, 10);
+            if (*end || !*optarg || episodes < 0 || episodes > 1000000)
+                return cli_usage_error("run", "--episodes: expected a count (0 = until quit), got '%s'", optarg);
+            break;
+        }
+        case 'T':
+            if (positive_seconds("--episode-time", optarg, &episode_time) != 0)
+                return 2;
+            break;
+        case 'R':
+            if (positive_seconds("--reset-time", optarg, &reset_time) != 0)
+                return 2;
+            break;
+        case 'M': manual = true; break;
+        case 'C': commands = optarg; break;
         case 'c': config_path = optarg; break;
         case 'd': {
             char *end;
@@ -108,6 +161,35 @@ int cmd_run(int argc, char **argv)
         cfg.task = task;
     if (no_record)
         cfg.record = false;
+    bool workflow_given = episodes >= 0 || episode_time >= 0 || reset_time >= 0 || manual;
+    if (episodes >= 0)
+        cfg.workflow.episodes = (int)episodes;
+    if (episode_time >= 0)
+        cfg.workflow.episode_time_s = episode_time;
+    if (reset_time >= 0)
+        cfg.workflow.reset_time_s = reset_time;
+    if (manual)
+        cfg.workflow.auto_start = false;
+    /* A recording session lasts until its episodes are done or it is quit;
+     * the duration stays a cap. */
+    bool workflow_config = cfg.workflow.episodes != 1 || !cfg.workflow.auto_start;
+    if ((workflow_given || workflow_config) && duration <= 0 && !(file && tp_config_has(file, "session.duration")))
+        cfg.duration_s = 86400;
+    int command_fd = -1;
+    if (commands && strcmp(commands, "-") != 0) {
+        command_fd = open(commands, O_RDONLY | O_CLOEXEC);
+        if (command_fd < 0) {
+            fprintf(stderr, "teleop run: --commands %s: %s\n", commands, strerror(errno));
+            tp_config_free(file);
+            return 1;
+        }
+    } else if (commands) {
+        command_fd = 0;
+    } else if (isatty(0) && tcgetpgrp(0) == getpgrp()) {
+        command_fd = 0; /* the operator's terminal, when we own it (not a background job) */
+    }
+    cfg.command_fd = command_fd;
+    cfg.on_episode = on_episode;
     static char model_buf[4096], motion_buf[4096];
     if (tp_session_resolve_paths(&cfg, model_buf, motion_buf, sizeof model_buf, err, sizeof err) != 0) {
         fprintf(stderr, "teleop run: %s\n", err);
@@ -129,8 +211,8 @@ int cmd_run(int argc, char **argv)
 
     tp_session_stats stats;
     int rc = tp_session_run(&cfg, &stop_requested, &stats, err, sizeof err);
-    if (stats.episode_path[0])
-        printf("episode: %s\n", stats.episode_path);
+    if (command_fd > 0)
+        close(command_fd);
     fflush(stdout);
     if (rc != 0)
         fprintf(stderr, "teleop run: %s\n", err);

@@ -66,7 +66,7 @@ typedef struct cam {
     tp_video_encoder_config video;   /* what the encoder was made from, to make it again */
     uint8_t *extradata;              /* a copy: the encoder thread may be replacing the encoder */
     size_t extradata_size;
-    const char *codec;
+    char codec[32];
     tp_video_decoder *mjpeg_decoder; /* MJPEG camera encoded to h264/ffv1 */
     tp_ring frames;         /* frame_header + bytes, capture → encoder */
     tp_ring packets;        /* packet_msg, encoder → recorder */
@@ -383,7 +383,7 @@ camera_rig *camera_rig_create(const tp_session_config *cfg, const camera_rig_lin
         }
         const uint8_t *extra;
         tp_video_encoder_extradata(c->encoder, &extra, &c->extradata_size);
-        c->codec = tp_video_encoder_codec(c->encoder);
+        snprintf(c->codec, sizeof c->codec, "%s", tp_video_encoder_codec(c->encoder));
         c->extradata = malloc(c->extradata_size ? c->extradata_size : 1);
         if (!c->extradata) {
             snprintf(err, errlen, "camera '%s': out of memory", c->cfg->device.name);
@@ -953,7 +953,7 @@ int64_t camera_rig_begin_epoch(camera_rig *rig, int64_t boundary_ns, bool record
     return epoch;
 }
 
-int camera_rig_drain_epoch(camera_rig *rig, tp_episode_writer *w, int64_t epoch)
+int camera_rig_drain_epoch(camera_rig *rig, tp_episode_writer *w, int64_t epoch, int64_t end_ns)
 {
     for (int i = 0; i < rig->count; i++) {
         cam *c = &rig->cams[i];
@@ -969,7 +969,11 @@ int camera_rig_drain_epoch(camera_rig *rig, tp_episode_writer *w, int64_t epoch)
                 continue;
             }
             int rc = 0;
-            if (m.epoch == epoch && w)
+            /* A frame the encoder took before it learned where the episode
+             * ends (the end is found a batch late) is not the episode's;
+             * dropping the tail of a stream without B-frames leaves the rest
+             * decodable. */
+            if (m.epoch == epoch && w && m.t_ns < end_ns)
                 rc = tp_episode_writer_packet(w, c->stream_id, c->seq++, m.pts, m.t_ns, m.keyframe, m.data, m.size);
             free(m.data);
             if (rc)

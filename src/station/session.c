@@ -3,6 +3,7 @@
 #include "teleop/session.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "station/cameras.h"
+#include "station/keyboard.h"
 #include "teleop/clock.h"
 #include "teleop/controller.h"
 #include "teleop/episode.h"
@@ -85,6 +87,10 @@ typedef struct session {
     atomic_int device_stop;
     atomic_int failed; /* a worker hit a fatal error */
     atomic_int recording_failed; /* the recorder stopped writing: control holds the robot */
+    atomic_int keyboard_emergency; /* the operator's emergency key, recorder → control */
+    atomic_int workflow_done;      /* the recording workflow ended the session */
+    tp_ring inputs;                /* station_input, keyboard → recorder */
+    keyboard *keys;
     atomic_llong drop_since_ns;  /* first state/action row lost in the current overflow; 0: none */
     char fail_msg[512];
 
@@ -115,7 +121,8 @@ static double thread_cpu_s(void)
 
 static bool stopping(session *s)
 {
-    return (s->external_stop && *s->external_stop) || atomic_load(&s->failed) || atomic_load(&s->device_ended);
+    return (s->external_stop && *s->external_stop) || atomic_load(&s->failed) || atomic_load(&s->device_ended) ||
+           atomic_load(&s->workflow_done);
 }
 
 /* ---------------------------------------------------------------- config */
@@ -140,6 +147,8 @@ void tp_session_default_config(tp_session_config *cfg)
     cfg->realtime_priority = true;
     cfg->min_free_mb = 100;
     cfg->max_recorder_behind_s = 1.0;
+    tp_workflow_default_config(&cfg->workflow);
+    cfg->command_fd = -1;
     tp_retarget_default_config(&cfg->retarget);
     tp_controller_default_config(&cfg->control);
     snprintf(cfg->calibration_id, sizeof cfg->calibration_id, "default");
@@ -168,6 +177,17 @@ int tp_session_apply_config(tp_session_config *cfg, tp_config *file, char *err, 
                              errlen));
     TRY(tp_config_get_double(file, "recording.max_behind", cfg->max_recorder_behind_s, 0.05, 3600,
                              &cfg->max_recorder_behind_s, err, errlen));
+    {
+        tp_workflow_config *wf = &cfg->workflow;
+        long episodes;
+        TRY(tp_config_get_int(file, "recording.episodes", wf->episodes, 0, 1000000, &episodes, err, errlen));
+        wf->episodes = (int)episodes;
+        TRY(tp_config_get_double(file, "recording.episode_time", wf->episode_time_s, 0, 86400, &wf->episode_time_s,
+                                 err, errlen));
+        TRY(tp_config_get_double(file, "recording.reset_time", wf->reset_time_s, 0, 86400, &wf->reset_time_s, err,
+                                 errlen));
+        TRY(tp_config_get_bool(file, "recording.auto_start", wf->auto_start, &wf->auto_start, err, errlen));
+    }
     TRY(tp_config_get_string(file, "robot.model", cfg->model_path, &cfg->model_path, err, errlen));
     TRY(tp_config_get_string(file, "operator.motion", cfg->motion_path, &cfg->motion_path, err, errlen));
     TRY(tp_config_get_bool(file, "operator.loop", cfg->loop_motion, &cfg->loop_motion, err, errlen));
@@ -438,7 +458,8 @@ static void *control_thread(void *arg)
          * stopped by a disk fault (the session goes on, the robot holds
          * where it is). */
         bool emergency = atomic_load_explicit(&s->emergency, memory_order_relaxed) ||
-                         atomic_load_explicit(&s->recording_failed, memory_order_relaxed);
+                         atomic_load_explicit(&s->recording_failed, memory_order_relaxed) ||
+                         atomic_load_explicit(&s->keyboard_emergency, memory_order_relaxed);
         if (emergency != last_emergency) {
             tp_controller_set_emergency(s->controller, emergency);
             last_emergency = emergency;
@@ -546,6 +567,20 @@ typedef struct recorder {
     bool broken; /* a write failed: stop writing, keep what was committed */
     char error[512];
     float op_buf[TP_OPERATOR_DIMS];
+    /* The workflow: which episode is open and which rows belong to it. */
+    tp_workflow wf;
+    int64_t epoch;                  /* the open episode's camera epoch */
+    int64_t ep_start_ns, ep_end_ns; /* rows stamped in [start, end) are the episode's */
+    bool first_opened;              /* the first episode was set up before the threads started */
+    int episode_index;              /* episodes opened, discarded takes included */
+    char task[232];
+    char stamp[32];                 /* the session's start, in episode names */
+    char path[4096];                /* the open episode */
+    char last_kept[4096];
+    tp_command_msg pending_cmds[64]; /* operator commands to write as events */
+    int pending_count;
+    int64_t status_ns;
+    int64_t encoded_seen[TP_SESSION_MAX_CAMERAS];
 } recorder;
 
 static const char *event_kind(event_code c)
@@ -585,10 +620,12 @@ static int write_device_events(recorder *rec)
     while (tp_ring_pop(&s->device_events, &ev))
         if (tp_episode_writer_event(rec->w, ev.t_ns, ev.kind, ev.detail[0] ? ev.detail : NULL) != 0)
             return -1;
-    tp_command_msg cmd;
-    while (tp_ring_pop(&s->commands, &cmd))
-        if (tp_episode_writer_event(rec->w, cmd.t_ns, "operator_command", tp_command_name(cmd.code)) != 0)
+    for (int i = 0; i < rec->pending_count; i++) {
+        const tp_command_msg *cmd = &rec->pending_cmds[i];
+        if (tp_episode_writer_event(rec->w, cmd->t_ns, "operator_command", tp_command_name(cmd->code)) != 0)
             return -1;
+    }
+    rec->pending_count = 0;
     return 0;
 }
 
@@ -599,6 +636,12 @@ static int drain_to_db(recorder *rec)
     tp_episode_writer *w = rec->w;
     const control_sample *cs;
     while ((cs = tp_ring_front(&s->samples))) {
+        if (cs->t_ns >= rec->ep_end_ns)
+            break; /* the next episode's, or nobody's */
+        if (cs->t_ns < rec->ep_start_ns) {
+            tp_ring_release(&s->samples);
+            continue;
+        }
         if (tp_episode_writer_sample(w, rec->id_state, rec->seq_samples, cs->t_ns, cs->state, N_JOINTS) ||
             tp_episode_writer_sample(w, rec->id_velocity, rec->seq_samples, cs->t_ns, cs->velocity, N_JOINTS) ||
             tp_episode_writer_sample(w, rec->id_action, rec->seq_samples, cs->t_ns, cs->action, N_JOINTS))
@@ -609,6 +652,12 @@ static int drain_to_db(recorder *rec)
     }
     const tp_operator_frame *op;
     while ((op = tp_ring_front(&s->op_to_recorder))) {
+        if (op->t_ns >= rec->ep_end_ns)
+            break;
+        if (op->t_ns < rec->ep_start_ns) {
+            tp_ring_release(&s->op_to_recorder);
+            continue;
+        }
         tp_operator_pack(op, rec->op_buf);
         if (tp_episode_writer_sample(w, rec->id_operator, rec->seq_operator, op->t_ns, rec->op_buf,
                                      TP_OPERATOR_DIMS))
@@ -617,7 +666,7 @@ static int drain_to_db(recorder *rec)
         rec->seq_operator++;
         s->stats->operator_frames++;
     }
-    if (camera_rig_drain(s->cameras, w) != 0)
+    if (camera_rig_drain_epoch(s->cameras, w, rec->epoch, rec->ep_end_ns) != 0)
         return -1;
     if (write_event_ring(rec, &s->control_events) || write_event_ring(rec, &s->watchdog_events) ||
         write_device_events(rec))
@@ -636,9 +685,12 @@ static int flush_batch(recorder *rec)
     return tp_episode_writer_commit(rec->w);
 }
 
-static void discard_queues(session *s)
+/* Nothing is being recorded (between episodes, or after a disk fault): rows
+ * and events go nowhere, so no queue fills. */
+static void discard_queues(recorder *rec)
 {
-    camera_rig_discard(s->cameras);
+    session *s = rec->s;
+    camera_rig_drain_epoch(s->cameras, NULL, INT64_MAX, 0);
     while (tp_ring_front(&s->samples))
         tp_ring_release(&s->samples);
     while (tp_ring_front(&s->op_to_recorder))
@@ -646,9 +698,12 @@ static void discard_queues(session *s)
     tp_device_event ev;
     while (tp_ring_pop(&s->device_events, &ev))
         ;
-    tp_command_msg cmd;
-    while (tp_ring_pop(&s->commands, &cmd))
+    station_event sev;
+    while (tp_ring_pop(&s->control_events, &sev))
         ;
+    while (tp_ring_pop(&s->watchdog_events, &sev))
+        ;
+    rec->pending_count = 0;
 }
 
 /* Recording ends, the session does not: the robot is held (control thread),
@@ -671,6 +726,9 @@ static void stop_recording(recorder *rec, int64_t now, const char *why)
     }
 }
 
+static void workflow_step(recorder *rec, int64_t now);
+static void status_line(recorder *rec, int64_t now);
+
 static void *recorder_thread(void *arg)
 {
     recorder *rec = arg;
@@ -680,6 +738,7 @@ static void *recorder_thread(void *arg)
     int64_t next = tp_now_ns(), dropped_seen = 0;
     for (;;) {
         bool last = camera_rig_done(s->cameras) && atomic_load(&s->control_done);
+        workflow_step(rec, tp_now_ns());
         if (rec->w && !rec->broken && flush_batch(rec) != 0)
             stop_recording(rec, tp_now_ns(), tp_episode_writer_error(rec->w));
         int64_t now = tp_now_ns();
@@ -694,7 +753,7 @@ static void *recorder_thread(void *arg)
                 snprintf(why, sizeof why,
                          "%.300s: disk too slow: the recorder's queue overflowed for %.2f s (%lld state/action rows"
                          " lost)",
-                         s->stats->episode_path, (double)(now - since) / 1e9, (long long)dropped);
+                         rec->path, (double)(now - since) / 1e9, (long long)dropped);
                 stop_recording(rec, now, why);
             }
         } else {
@@ -702,8 +761,9 @@ static void *recorder_thread(void *arg)
         }
         dropped_seen = dropped;
         if (!rec->w || rec->broken)
-            discard_queues(s);
+            discard_queues(rec);
         camera_rig_report(s->cameras, tp_now_ns());
+        status_line(rec, tp_now_ns());
         if (last)
             break;
         /* One batch every 50 ms on absolute deadlines, so a slow batch
@@ -719,8 +779,11 @@ static void *recorder_thread(void *arg)
 
 /* -------------------------------------------------------------- episode */
 
-static int make_episode_path(const char *dir, double min_free_mb, char *out, size_t outlen, char *err,
-                             size_t errlen)
+/* episode-<session start>-<NNN>.db: NNN starts at the episode's number in the
+ * session, so names rise through a session and a discarded episode's name is
+ * never given to a later one; a name another session took is skipped. */
+static int make_episode_path(const char *dir, double min_free_mb, const char *stamp, int first, char *out,
+                             size_t outlen, char *err, size_t errlen)
 {
     if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
         snprintf(err, errlen, "%s: cannot create output directory: %s", dir, strerror(errno));
@@ -737,14 +800,9 @@ static int make_episode_path(const char *dir, double min_free_mb, char *out, siz
                  free_mb, min_free_mb);
         return -1;
     }
-    time_t now = time(NULL);
-    struct tm tm;
-    localtime_r(&now, &tm);
-    char stamp[32];
-    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
     /* The writer creates the file exclusively; the number only makes a
      * collision unlikely, the exclusive create makes it impossible. */
-    for (int n = 1; n < 1000; n++) {
+    for (int n = first; n < first + 100000; n++) {
         snprintf(out, outlen, "%s/episode-%s-%03d.db", dir, stamp, n);
         char creating[4200];
         snprintf(creating, sizeof creating, "%s.creating", out);
@@ -758,10 +816,11 @@ static int make_episode_path(const char *dir, double min_free_mb, char *out, siz
 static int open_episode(session *s, recorder *rec, char *err, size_t errlen)
 {
     const tp_session_config *cfg = s->cfg;
-    char *path = s->stats->episode_path;
+    char *path = rec->path;
     tp_episode_writer *w = NULL;
     for (int attempt = 0; attempt < 5 && !w; attempt++) {
-        if (make_episode_path(cfg->out_dir, cfg->min_free_mb, path, sizeof s->stats->episode_path, err, errlen) != 0)
+        if (make_episode_path(cfg->out_dir, cfg->min_free_mb, rec->stamp, rec->episode_index + 1 + attempt, path,
+                              sizeof rec->path, err, errlen) != 0)
             return -1;
         w = tp_episode_writer_create(path, err, errlen);
     }
@@ -821,7 +880,7 @@ static int open_episode(session *s, recorder *rec, char *err, size_t errlen)
         {"robot_model", cfg->model_path},
         {"hand", "dex3-1"},
         {"hand_method", cfg->control.hand_method},
-        {"task", cfg->task},
+        {"task", rec->task},
         {"operator", cfg->operator_name},
         {"station", host},
         {"software_version", "teleop " TELEOP_VERSION},
@@ -838,11 +897,249 @@ static int open_episode(session *s, recorder *rec, char *err, size_t errlen)
         }
     snprintf(buf, sizeof buf, "%g", cfg->control_hz);
     tp_episode_writer_set_meta(w, "control_rate_hz", buf);
+    snprintf(buf, sizeof buf, "%d", rec->episode_index + 1);
+    tp_episode_writer_set_meta(w, "episode_index", buf);
     if (cfg->camera_count > 0) {
         snprintf(buf, sizeof buf, "%g", cfg->cameras[0].device.fps);
         tp_episode_writer_set_meta(w, "fps", buf);
     }
     return 0;
+}
+
+
+/* ------------------------------------------------------------- workflow */
+
+/* A line for the operator on stderr (clearing a status line drawn in place). */
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+    char line[1200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "%steleop: %s\n", isatty(2) ? "\r\033[K" : "", line);
+}
+
+static void notify(recorder *rec, const char *path, const char *what)
+{
+    const tp_session_config *cfg = rec->s->cfg;
+    if (cfg->on_episode)
+        cfg->on_episode(cfg->on_episode_user, path, what);
+}
+
+static bool chatty(const tp_session_config *cfg)
+{
+    return cfg->workflow.episodes != 1 || !cfg->workflow.auto_start || cfg->workflow.episode_time_s > 0 ||
+           cfg->command_fd >= 0;
+}
+
+static void remove_episode_files(const char *path)
+{
+    char side[4200];
+    unlink(path);
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
+}
+
+/* OPEN: the episode set up before the threads started, or a new one. */
+static void begin_episode(recorder *rec, int64_t t)
+{
+    session *s = rec->s;
+    const tp_session_config *cfg = s->cfg;
+    if (!cfg->record)
+        return;
+    if (rec->first_opened) {
+        rec->first_opened = false; /* its epoch began with the session */
+    } else {
+        char err[1024];
+        if (open_episode(s, rec, err, sizeof err) != 0) {
+            /* No room or no folder for the next episode: end the session
+             * (the ones kept so far stay). */
+            if (rec->w) {
+                tp_episode_writer_close(rec->w);
+                rec->w = NULL;
+                remove_episode_files(rec->path);
+            }
+            char msg[512];
+            snprintf(msg, sizeof msg, "cannot start episode %d: %.450s", rec->episode_index + 1, err);
+            fail(s, msg);
+            return;
+        }
+        rec->epoch = camera_rig_begin_epoch(s->cameras, t, true);
+        char buf[32];
+        snprintf(buf, sizeof buf, "%lld", (long long)t);
+        tp_episode_writer_set_meta(rec->w, "start_t_ns", buf);
+    }
+    rec->episode_index++;
+    rec->ep_start_ns = t;
+    rec->ep_end_ns = INT64_MAX;
+    rec->seq_samples = rec->seq_operator = 0;
+    tp_episode_writer_event(rec->w, t, "episode_start", rec->task[0] ? rec->task : NULL);
+    if (chatty(cfg))
+        say("episode %d: recording %s%s%s",
+               rec->episode_index, rec->path, rec->task[0] ? ", task: " : "", rec->task);
+}
+
+/* CLOSE: everything stamped before t goes in, then the file is final (and
+ * deleted when discarded). */
+static void end_episode(recorder *rec, int64_t t, bool keep, const char *outcome)
+{
+    session *s = rec->s;
+    if (!rec->w)
+        return;
+    camera_rig_begin_epoch(s->cameras, t, false);
+    rec->ep_end_ns = t;
+    int64_t deadline = tp_now_ns() + 1500000000LL; /* a stalled camera is given up on after 0.2 s */
+    while (!rec->broken) {
+        bool cameras_in = camera_rig_epoch_ended(s->cameras, rec->epoch);
+        if (flush_batch(rec) != 0) {
+            stop_recording(rec, tp_now_ns(), tp_episode_writer_error(rec->w));
+            break;
+        }
+        if (cameras_in || tp_now_ns() > deadline)
+            break;
+        struct timespec ts = {0, 5000000};
+        nanosleep(&ts, NULL);
+    }
+    int64_t final0 = tp_now_ns();
+    const char *result = rec->broken ? "error" : outcome;
+    char buf[32];
+    snprintf(buf, sizeof buf, "%lld", (long long)t);
+    tp_episode_writer_set_meta(rec->w, "end_t_ns", buf);
+    tp_episode_writer_event(rec->w, t, "episode_end", result);
+    int frc = tp_episode_writer_finish(rec->w, result);
+    tp_episode_writer_close(rec->w);
+    rec->w = NULL;
+    double secs = (double)(t - rec->ep_start_ns) / 1e9;
+    double to_final = (double)(tp_now_ns() - final0) / 1e9 + (double)(final0 - t) / 1e9;
+    if (!keep) {
+        remove_episode_files(rec->path);
+        s->stats->episodes_discarded++;
+        rec->wf.last_closed_kept = false;
+        notify(rec, rec->path, "discarded");
+        say("episode %d: discarded (%.1f s)", rec->episode_index, secs);
+    } else {
+        if (frc != 0)
+            tp_log_error("episode %d: %s", rec->episode_index, "finish failed; recovery will finalize it");
+        s->stats->episodes_kept++;
+        snprintf(rec->last_kept, sizeof rec->last_kept, "%s", rec->path);
+        snprintf(s->stats->episode_path, sizeof s->stats->episode_path, "%s", rec->path);
+        notify(rec, rec->path, "kept");
+        if (chatty(s->cfg))
+            say("episode %d: kept (%.1f s, final %.2f s after its end) %s", rec->episode_index,
+                   secs, to_final, rec->path);
+    }
+    /* A disk fault ends the recording of this episode only when the next
+     * one can be written again; the robot stays held (recording_failed). */
+    rec->ep_start_ns = INT64_MAX;
+}
+
+static void delete_last_kept(recorder *rec)
+{
+    session *s = rec->s;
+    if (!rec->last_kept[0])
+        return;
+    remove_episode_files(rec->last_kept);
+    s->stats->episodes_kept--;
+    s->stats->episodes_discarded++;
+    notify(rec, rec->last_kept, "deleted");
+    say("deleted the last kept episode %s (re-record)", rec->last_kept);
+    rec->last_kept[0] = '\0';
+    s->stats->episode_path[0] = '\0';
+}
+
+static void perform(recorder *rec, const tp_wf_action *a, int n)
+{
+    for (int i = 0; i < n; i++) {
+        switch (a[i].kind) {
+        case TP_WF_OPEN: begin_episode(rec, a[i].t_ns); break;
+        case TP_WF_CLOSE_KEEP: end_episode(rec, a[i].t_ns, true, "completed"); break;
+        case TP_WF_CLOSE_DISCARD: end_episode(rec, a[i].t_ns, false, "discarded"); break;
+        case TP_WF_DELETE_LAST_KEPT: delete_last_kept(rec); break;
+        case TP_WF_END_SESSION: atomic_store(&rec->s->workflow_done, 1); break;
+        }
+    }
+}
+
+/* Operator inputs (keyboard, headset commands) and the clock, in order. */
+static void workflow_step(recorder *rec, int64_t now)
+{
+    session *s = rec->s;
+    tp_wf_action acts[TP_WF_MAX_ACTIONS];
+    station_input in;
+    while (tp_ring_pop(&s->inputs, &in)) {
+        if (in.kind == STATION_INPUT_WORKFLOW) {
+            perform(rec, acts, tp_workflow_input(&rec->wf, (tp_wf_input)in.input, in.t_ns, acts));
+        } else if (in.kind == STATION_INPUT_EMERGENCY) {
+            int on = !atomic_load(&s->keyboard_emergency);
+            atomic_store(&s->keyboard_emergency, on);
+            say("emergency hold %s (keyboard)", on ? "ON: the robot holds still" : "released");
+            if (rec->pending_count < 64)
+                rec->pending_cmds[rec->pending_count++] =
+                    (tp_command_msg){in.t_ns, on ? TP_CMD_EMERGENCY_ON : TP_CMD_EMERGENCY_OFF};
+        } else if (in.kind == STATION_INPUT_TASK) {
+            snprintf(rec->task, sizeof rec->task, "%s", in.task);
+            say("task for the next episodes: %s", rec->task);
+        }
+    }
+    tp_command_msg cmd;
+    while (tp_ring_pop(&s->commands, &cmd)) {
+        if (rec->pending_count < 64)
+            rec->pending_cmds[rec->pending_count++] = cmd;
+        int input = cmd.code == TP_CMD_RECORD_START         ? TP_WF_IN_START
+                    : cmd.code == TP_CMD_RECORD_STOP_KEEP    ? TP_WF_IN_STOP_KEEP
+                    : cmd.code == TP_CMD_RECORD_STOP_DISCARD ? TP_WF_IN_STOP_DISCARD
+                                                             : -1;
+        if (input >= 0)
+            perform(rec, acts, tp_workflow_input(&rec->wf, (tp_wf_input)input, cmd.t_ns, acts));
+    }
+    perform(rec, acts, tp_workflow_tick(&rec->wf, now, acts));
+}
+
+/* One line: state, episode, time, counts, cameras, disk. Redrawn in place
+ * on a terminal, a line a second otherwise (only for recording sessions). */
+static void status_line(recorder *rec, int64_t now)
+{
+    session *s = rec->s;
+    const tp_session_config *cfg = s->cfg;
+    bool tty = isatty(2);
+    if (!chatty(cfg) || now - rec->status_ns < (tty ? 250000000LL : 1000000000LL))
+        return;
+    double dt = rec->status_ns ? (double)(now - rec->status_ns) / 1e9 : 0;
+    rec->status_ns = now;
+    char line[1024];
+    int n = 0;
+    const tp_workflow *wf = &rec->wf;
+    n += snprintf(line + n, sizeof line - (size_t)n, "[%s] episode %d (%d kept, %d discarded)",
+                  tp_wf_state_name(wf->state), rec->episode_index + (wf->state == TP_WF_RECORDING ? 0 : 1),
+                  s->stats->episodes_kept, s->stats->episodes_discarded);
+    double left = tp_workflow_time_left(wf, now);
+    double in_state = fmax(0.0, (double)(now - wf->state_since_ns) / 1e9);
+    if (wf->state == TP_WF_RECORDING || wf->state == TP_WF_RESETTING)
+        n += snprintf(line + n, sizeof line - (size_t)n, "  %.1f s%s", in_state, left >= 0 ? "" : "");
+    if (left >= 0)
+        n += snprintf(line + n, sizeof line - (size_t)n, " (%.1f s left)", left);
+    long long drops = 0;
+    for (int i = 0; i < s->stats->camera_count && n < (int)sizeof line - 64; i++) {
+        const tp_session_camera_stats *c = &s->stats->cameras[i];
+        long long enc = atomic_load(&c->encoded);
+        drops += atomic_load(&c->dropped);
+        double fps = dt > 0 ? (double)(enc - rec->encoded_seen[i]) / dt : 0;
+        rec->encoded_seen[i] = enc;
+        n += snprintf(line + n, sizeof line - (size_t)n, "  %s %.1f fps", c->name, fps);
+    }
+    n += snprintf(line + n, sizeof line - (size_t)n, "  drops %lld", drops);
+    struct statvfs vfs;
+    if (statvfs(cfg->out_dir, &vfs) == 0)
+        snprintf(line + n, sizeof line - (size_t)n, "  disk %.1f GB free",
+                 (double)vfs.f_bavail * (double)vfs.f_frsize / 1e9);
+    if (tty)
+        fprintf(stderr, "\r%s\033[K", line);
+    else
+        fprintf(stderr, "%s\n", line);
 }
 
 /* ------------------------------------------------------------------ run */
@@ -881,7 +1178,8 @@ static int init_session(session *s, char *err, size_t errlen)
     s->snapshot_ring_count =
         camera_rig_snapshot_rings(s->cameras, s->snapshot_rings, TP_SESSION_MAX_CAMERAS, &s->snapshot_fps);
 
-    size_t cycles = (size_t)(cfg->duration_s * cfg->control_hz) + 16;
+    /* Timing figures cover the first ten minutes of a longer session. */
+    size_t cycles = (size_t)(fmin(cfg->duration_s, 600.0) * cfg->control_hz) + 16;
     s->period_cap = cycles;
     s->periods_ns = calloc(cycles, sizeof *s->periods_ns);
     s->compute_ns = calloc(cycles, sizeof *s->compute_ns);
@@ -894,7 +1192,8 @@ static int init_session(session *s, char *err, size_t errlen)
         tp_ring_init(&s->control_events, sizeof(station_event), 1024) ||
         tp_ring_init(&s->watchdog_events, sizeof(station_event), 64) ||
         tp_ring_init(&s->device_events, sizeof(tp_device_event), 256) ||
-        tp_ring_init(&s->commands, sizeof(tp_command_msg), 256)) {
+        tp_ring_init(&s->commands, sizeof(tp_command_msg), 256) ||
+        tp_ring_init(&s->inputs, sizeof(station_input), 64)) {
         snprintf(err, errlen, "session: out of memory");
         return -1;
     }
@@ -904,7 +1203,7 @@ static int init_session(session *s, char *err, size_t errlen)
 static void free_session(session *s)
 {
     tp_ring *rings[] = {&s->op_to_control,   &s->op_to_recorder, &s->samples,  &s->control_events,
-                        &s->watchdog_events, &s->device_events,  &s->commands};
+                        &s->watchdog_events, &s->device_events,  &s->commands,  &s->inputs};
     for (size_t i = 0; i < sizeof rings / sizeof rings[0]; i++)
         tp_ring_free(rings[i]);
     free(s->periods_ns);
@@ -973,12 +1272,24 @@ int tp_session_run(const tp_session_config *cfg, volatile int *stop_flag, tp_ses
     s->stats = stats;
     int64_t wall0 = tp_now_ns();
     int rc = -1;
-    recorder rec = {.s = s};
+    recorder rec = {.s = s, .ep_start_ns = INT64_MAX, .ep_end_ns = INT64_MAX};
+    snprintf(rec.task, sizeof rec.task, "%s", cfg->task ? cfg->task : "");
+    {
+        time_t now = time(NULL);
+        struct tm tm;
+        localtime_r(&now, &tm);
+        strftime(rec.stamp, sizeof rec.stamp, "%Y%m%d-%H%M%S", &tm);
+    }
 
     if (init_session(s, err, errlen) != 0)
         goto out;
-    if (cfg->record && open_episode(s, &rec, err, errlen) != 0)
-        goto out;
+    /* The first episode is set up before anything starts, so a folder that
+     * cannot take it fails the session at once. */
+    if (cfg->record && cfg->workflow.auto_start) {
+        if (open_episode(s, &rec, err, errlen) != 0)
+            goto out;
+        rec.first_opened = true;
+    }
 
     pthread_t th_dev, th_ctl, th_rec;
     /* Cameras open first: a sim camera renders its warm-up frame before the
@@ -995,6 +1306,18 @@ int tp_session_run(const tp_session_config *cfg, volatile int *stop_flag, tp_ses
         snprintf(buf, sizeof buf, "%lld", (long long)s->t_start_ns);
         tp_episode_writer_set_meta(rec.w, "start_t_ns", buf);
         tp_episode_writer_event(rec.w, s->t_start_ns, "session_start", cfg->task && cfg->task[0] ? cfg->task : NULL);
+    }
+    /* Cameras encode from the first episode's start, or not until one opens. */
+    rec.epoch = camera_rig_begin_epoch(s->cameras, s->t_start_ns, rec.first_opened);
+    {
+        tp_wf_action acts[TP_WF_MAX_ACTIONS];
+        perform(&rec, acts, tp_workflow_begin(&rec.wf, &cfg->workflow, s->t_start_ns, acts));
+    }
+    if (cfg->command_fd >= 0) {
+        char kerr[256];
+        s->keys = keyboard_start(cfg->command_fd, &s->inputs, kerr, sizeof kerr);
+        if (!s->keys)
+            tp_log_warn("%s; no command input", kerr);
     }
     pthread_attr_t ctl_attr;
     pthread_attr_init(&ctl_attr);
@@ -1037,6 +1360,8 @@ int tp_session_run(const tp_session_config *cfg, volatile int *stop_flag, tp_ses
         pthread_join(th_rec, NULL);
     else
         rec.broken = true;
+    keyboard_stop(s->keys);
+    s->keys = NULL;
     stats->stop_to_recorded_s = (double)(tp_now_ns() - s->t_end_ns) / 1e9;
 
     if (rec.w) {
@@ -1053,9 +1378,18 @@ int tp_session_run(const tp_session_config *cfg, volatile int *stop_flag, tp_ses
         snprintf(buf, sizeof buf, "%lld", (long long)s->t_end_ns);
         tp_episode_writer_set_meta(rec.w, "end_t_ns", buf);
         tp_episode_writer_event(rec.w, s->t_end_ns, "session_end", outcome);
+        tp_episode_writer_event(rec.w, s->t_end_ns, "episode_end", outcome);
         if (tp_episode_writer_finish(rec.w, outcome) != 0 && !atomic_load(&s->failed) && !rec.broken)
             fail(s, tp_episode_writer_error(rec.w));
         stats->stop_to_final_s = (double)(tp_now_ns() - s->t_end_ns) / 1e9;
+        tp_episode_writer_close(rec.w);
+        rec.w = NULL;
+        stats->episodes_kept++;
+        snprintf(stats->episode_path, sizeof stats->episode_path, "%s", rec.path);
+        notify(&rec, rec.path, "kept");
+        if (chatty(cfg))
+            say("episode %d: kept (%.1f s, session end) %s", rec.episode_index,
+                (double)(s->t_end_ns - rec.ep_start_ns) / 1e9, rec.path);
     }
     if (rec.broken && rec.error[0] && !atomic_load(&s->failed)) {
         char msg[512];
@@ -1070,6 +1404,7 @@ int tp_session_run(const tp_session_config *cfg, volatile int *stop_flag, tp_ses
     }
     rc = 0;
 out:
+    keyboard_stop(s->keys);
     if (rec.w)
         tp_episode_writer_close(rec.w);
     /* An episode never published (setup cut short) does not exist. */
