@@ -6,7 +6,7 @@
  * recording targets are met.
  *
  * Usage: teleop-bench-session [SECONDS] [OUT_DIR]            the default session
- *        teleop-bench-session --cameras N [--pattern] [--seconds S] [--out DIR]
+ *        teleop-bench-session --cameras N [--pattern]   (N = 0: no cameras, a baseline) [--seconds S] [--out DIR]
  *            [--width W --height H --fps F --preset P --crf C --threads T] [--targets]
  */
 #include <getopt.h>
@@ -34,7 +34,7 @@ int main(int argc, char **argv)
 {
     double seconds = 20.0, fps = 30;
     const char *out = "/tmp/teleop-bench";
-    int cameras = 0, width = 640, height = 480, crf = -1, threads = 0;
+    int cameras = -1, width = 640, height = 480, crf = -1, threads = 0;
     bool pattern = false, targets = false;
     const char *preset = NULL;
     static const struct option opts[] = {
@@ -68,7 +68,7 @@ int main(int argc, char **argv)
         seconds = atof(argv[optind++]);
     if (optind < argc)
         out = argv[optind++];
-    if (!(seconds > 0) || cameras < 0 || cameras > TP_SESSION_MAX_CAMERAS || !(fps > 0) || width < 16 ||
+    if (!(seconds > 0) || cameras < -1 || cameras > TP_SESSION_MAX_CAMERAS || !(fps > 0) || width < 16 ||
         height < 16) {
         usage(argv[0]);
         return 2;
@@ -81,7 +81,8 @@ int main(int argc, char **argv)
     /* The simulated robot's three cameras, or as many test-pattern ones. */
     static const char *const names[] = {"head", "left_wrist", "right_wrist", "cam3", "cam4", "cam5", "cam6", "cam7"};
     static const char *const mjcf[] = {"head_camera", "left_wrist_camera", "right_wrist_camera"};
-    if (cameras > 0) {
+    if (cameras >= 0) {
+        /* --cameras 0: no camera at all, the baseline for the control loop. */
         cfg.camera_count = cameras;
         for (int i = 0; i < cameras; i++) {
             tp_session_camera *cam = &cfg.cameras[i];
@@ -135,9 +136,12 @@ int main(int argc, char **argv)
     const tp_session_camera *c0 = &cfg.cameras[0];
     printf("session: %.1f s, episode %s (%.1f MB); machine load average %.2f before, %.2f after\n", seconds,
            st.episode_path, file_mb, load0[0], load1[0]);
-    printf("cameras: %d x %s %dx%d at %g fps, %s preset %s crf %d threads %d\n", cfg.camera_count,
-           c0->device.driver, width, height, fps, c0->video.codec, c0->video.preset, c0->video.crf,
-           c0->video.threads);
+    if (cfg.camera_count > 0)
+        printf("cameras: %d x %s %dx%d at %g fps, %s preset %s crf %d threads %d\n", cfg.camera_count,
+               c0->device.driver, width, height, fps, c0->video.codec, c0->video.preset, c0->video.crf,
+               c0->video.threads);
+    else
+        printf("cameras: none\n");
     printf("control loop: %.1f Hz (%lld cycles, %lld deadline misses)\n", rate, (long long)st.control_cycles,
            (long long)st.deadline_misses);
     printf("control period: median %.1f us, p99 %.1f us; jitter |period-2000us| median %.1f us, p99 %.1f us\n",

@@ -8,11 +8,15 @@ extern const tp_camera_driver tp_camera_sim_driver;
 extern const tp_camera_driver tp_camera_pattern_driver;
 
 /* Fixed-rate frame clock shared by the timed drivers: sleeps toward the next
- * tick, but never past the caller's deadline. true when the tick came. */
+ * tick, but never past the caller's deadline. true when the tick came.
+ * backlog: how many past ticks a late reader still gets, one after another
+ * (a device's own frame buffers, as a UVC camera's driver queue holds a few
+ * frames); older ticks are skipped and show as a jump in the tick index. */
 typedef struct camera_ticker {
     int64_t next_ns, period_ns;
+    int backlog;
 } camera_ticker;
-void camera_ticker_start(camera_ticker *t, int64_t t0_ns, double fps);
+void camera_ticker_start(camera_ticker *t, int64_t t0_ns, double fps, int backlog);
 bool camera_ticker_wait(camera_ticker *t, int64_t deadline_ns, int64_t *tick_ns);
 
 #endif

@@ -172,7 +172,9 @@ static int pattern_start(tp_camera *cam, int64_t t0_ns, char *err, size_t errlen
     const tp_camera_params *p = &cam->params;
     c->t0_ns = t0_ns;
     c->index = 0;
-    camera_ticker_start(&c->ticker, t0_ns, p->fps);
+    /* Like a UVC camera's driver queue: frames taken while the reader was
+     * held up wait for it, up to four. */
+    camera_ticker_start(&c->ticker, t0_ns, p->fps, 4);
     if (p->stall_for_s > 0) {
         c->stall_from_ns = t0_ns + (int64_t)llround(p->stall_at_s * 1e9);
         c->stall_until_ns = c->stall_from_ns + (int64_t)llround(p->stall_for_s * 1e9);

@@ -66,7 +66,9 @@ static int sim_start(tp_camera *cam, int64_t t0_ns, char *err, size_t errlen)
     (void)errlen;
     sim_camera *c = cam->state;
     c->t0_ns = t0_ns;
-    camera_ticker_start(&c->ticker, t0_ns, cam->params.fps);
+    /* No backlog: a frame shows the newest state, so a late render cannot
+     * catch up on past ticks. */
+    camera_ticker_start(&c->ticker, t0_ns, cam->params.fps, 0);
     return 0;
 }
 
@@ -128,10 +130,11 @@ const tp_camera_driver tp_camera_sim_driver = {
     .read = sim_read, .stop = sim_stop, .close = sim_close,
 };
 
-void camera_ticker_start(camera_ticker *t, int64_t t0_ns, double fps)
+void camera_ticker_start(camera_ticker *t, int64_t t0_ns, double fps, int backlog)
 {
     t->period_ns = (int64_t)(1e9 / fps + 0.5);
     t->next_ns = t0_ns;
+    t->backlog = backlog;
 }
 
 bool camera_ticker_wait(camera_ticker *t, int64_t deadline_ns, int64_t *tick_ns)
@@ -141,12 +144,16 @@ bool camera_ticker_wait(camera_ticker *t, int64_t deadline_ns, int64_t *tick_ns)
         return false;
     }
     tp_sleep_until_ns(t->next_ns);
+    /* Further behind than the backlog covers (a slow render, a starved
+     * thread): the oldest ticks are gone; keep the cadence from the oldest
+     * one still held. */
+    int64_t now = tp_now_ns();
+    int64_t oldest = now - (int64_t)t->backlog * t->period_ns;
+    if (t->next_ns < oldest - t->period_ns) {
+        int64_t skip = (oldest - t->next_ns) / t->period_ns;
+        t->next_ns += skip * t->period_ns;
+    }
     *tick_ns = t->next_ns;
     t->next_ns += t->period_ns;
-    /* Fell more than a period behind (a slow render): keep the cadence from
-     * now rather than bursting to catch up. */
-    int64_t now = tp_now_ns();
-    if (t->next_ns < now - t->period_ns)
-        t->next_ns = now;
     return true;
 }

@@ -568,7 +568,11 @@ static void *capture_thread(void *arg)
     /* A lost camera's gap lasts until the session ends. */
     while (lost && !atomic_load(rig->links.stop))
         nap_ms(5);
+    /* A gap open at the end lasts until the session's end, not until this
+     * thread noticed it. */
     int64_t end = tp_now_ns();
+    if (rig->links.end_ns && *rig->links.end_ns > 0 && *rig->links.end_ns < end)
+        end = *rig->links.end_ns;
     if (t0 && end - last_ns > gap_ns) {
         push_event(&c->capture_events, last_ns, CEV_GAP_TO_END, end - last_ns, NULL);
         atomic_fetch_add(&c->st->gaps, 1);

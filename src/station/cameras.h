@@ -37,6 +37,7 @@ typedef struct camera_rig_links {
     const tp_sim *sim;
     atomic_llong *start_ns;  /* 0 until the session clock starts; then its start */
     atomic_int *stop;        /* non-zero: capture ends (the control loop ended) */
+    const int64_t *end_ns;   /* the session's end, written before stop is set (or NULL) */
     void (*fail)(void *user, const char *msg); /* a fatal encoder error */
     void *user;
     tp_session_camera_stats *stats; /* one per camera */

@@ -1170,8 +1170,9 @@ static int init_session(session *s, char *err, size_t errlen)
         return -1;
 
     s->stats->camera_count = cfg->camera_count;
-    camera_rig_links links = {.sim = s->sim, .start_ns = &s->start_ns, .stop = &s->control_done,
-                              .fail = fail_hook, .user = s, .stats = s->stats->cameras};
+    camera_rig_links links = {.sim = s->sim,          .start_ns = &s->start_ns, .stop = &s->control_done,
+                              .end_ns = &s->t_end_ns, .fail = fail_hook,        .user = s,
+                              .stats = s->stats->cameras};
     s->cameras = camera_rig_create(cfg, &links, err, errlen);
     if (!s->cameras)
         return -1;

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Crash soak: kills `teleop run` with SIGKILL at random moments N times (default
+# 200), checks every episode left behind as it is and after recovery, and
+# prints the data lost at each kill (max, median). Extra options go to
+# tests/station/crash_test.py (--min/--max kill window in s, --seed, --keep DIR).
+# Usage: scripts/crash_soak.sh [N] [options]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-200}
+shift || true
+[[ -d build ]] || meson setup build >/dev/null
+ninja -C build >/dev/null
+exec python3 tests/station/crash_test.py build/src/cli/teleop "$n" --max 4.5 --duration 6 "$@"
