@@ -216,11 +216,13 @@ static void test_non_sqlite_refused(void **state)
         const char *content;
         size_t size;
     } files[] = {
-        {"text.db", "this is a text file, not a database, but long enough to be read\n", 66},
-        {"empty.db", "", 0},
-        {"short.db", "SQLite format", 13},
-        {"mp4.db", "\x00\x00\x00\x18" "ftypmp42\x00\x00\x00\x00mp42isom", 28},
-        {"almost.db", "SQLite format 2\0 and more bytes after it to fill a header", 58},
+#define BYTES(s) s, sizeof(s) - 1
+        {"text.db", BYTES("this is a text file, not a database, but long enough to be read\n")},
+        {"empty.db", BYTES("")},
+        {"short.db", BYTES("SQLite format")},
+        {"mp4.db", BYTES("\x00\x00\x00\x18" "ftypmp42\x00\x00\x00\x00mp42isom")},
+        {"almost.db", BYTES("SQLite format 2\0 and more bytes after it to fill a header")},
+#undef BYTES
     };
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         path_in(path, sizeof path, files[i].name);
