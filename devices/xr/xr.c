@@ -439,6 +439,10 @@ static int create_session(tp_xr *xr, char *err, size_t errlen)
 
 tp_xr *tp_xr_create(const tp_xr_config *cfg, char *err, size_t errlen)
 {
+    /* The loader reports its failures on stderr in several lines of its
+     * own; teleop says it in one. XR_LOADER_DEBUG=error (or all) brings the
+     * loader's lines back. */
+    setenv("XR_LOADER_DEBUG", "none", 0);
     tp_xr *xr = calloc(1, sizeof *xr);
     if (!xr) {
         snprintf(err, errlen, "OpenXR: out of memory");
@@ -578,7 +582,14 @@ static int handle_events(tp_xr *xr, event_sink *sink, char *err, size_t errlen)
             if (sc->session != xr->session)
                 break;
             xr->state = sc->state;
+            int before = sink->n;
             emit(sink, "xr_session_state", "%s%s", state_name(sc->state), NULL);
+            /* Stamped with the runtime's time of the change when it can be
+             * converted (the replay runtime's SYNCHRONIZED carries the start
+             * of its stream), else when teleop saw it. */
+            int64_t when;
+            if (sink->n > before && sc->time > 0 && tp_xr_time_to_ns(xr, sc->time, &when) == 0)
+                sink->ev[sink->n - 1].t_ns = when;
             switch (sc->state) {
             case XR_SESSION_STATE_READY: {
                 XrSessionBeginInfo bi = {.type = XR_TYPE_SESSION_BEGIN_INFO,

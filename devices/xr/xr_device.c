@@ -9,9 +9,9 @@
 #include "teleop/paths.h"
 #include "teleop/xr.h"
 
-#ifndef TELEOP_XR_REPLAY_MANIFEST_REL
-#define TELEOP_XR_REPLAY_MANIFEST_REL "devices/xr-replay/teleop_xr_replay.json"
-#endif
+/* The replay runtime's manifest in the build tree, then as installed. */
+static const char *const replay_manifests[] = {"devices/xr-replay/teleop_xr_replay.json",
+                                               "devices/xr-replay/teleop_xr_replay.installed.json"};
 
 typedef struct xr_device {
     tp_xr *xr;
@@ -19,19 +19,20 @@ typedef struct xr_device {
     tp_xr_event ev[16];
 } xr_device;
 
-/* Points the loader at the bundled replay runtime and tells it what to
- * play; must happen before the instance exists. */
-static int select_replay_runtime(const tp_operator_device_config *cfg, char *err, size_t errlen)
+int tp_xr_use_replay_runtime(const char *source, bool loop, const char *script, char *err, size_t errlen)
 {
     char manifest[4096];
-    if (tp_find_data(TELEOP_XR_REPLAY_MANIFEST_REL, manifest, sizeof manifest, err, errlen) != 0)
+    if (tp_find_data(replay_manifests[0], manifest, sizeof manifest, err, errlen) != 0 &&
+        tp_find_data(replay_manifests[1], manifest, sizeof manifest, err, errlen) != 0) {
+        char why[512];
+        snprintf(why, sizeof why, "%s", err);
+        snprintf(err, errlen, "the replay OpenXR runtime is not built or installed: %s", why);
         return -1;
-    if (setenv("XR_RUNTIME_JSON", manifest, 1) != 0 ||
-        (cfg->motion_path && setenv("TELEOP_XR_REPLAY_SOURCE", cfg->motion_path, 1) != 0) ||
-        setenv("TELEOP_XR_REPLAY_LOOP", cfg->loop ? "1" : "0", 1) != 0 ||
-        (cfg->xr_replay_script && cfg->xr_replay_script[0] &&
-         setenv("TELEOP_XR_REPLAY_SCRIPT", cfg->xr_replay_script, 1) != 0)) {
-        snprintf(err, errlen, "xr device: cannot set the replay runtime's environment");
+    }
+    if (setenv("XR_RUNTIME_JSON", manifest, 1) != 0 || (source && setenv("TELEOP_XR_REPLAY_SOURCE", source, 1) != 0) ||
+        setenv("TELEOP_XR_REPLAY_LOOP", loop ? "1" : "0", 1) != 0 ||
+        (script && script[0] && setenv("TELEOP_XR_REPLAY_SCRIPT", script, 1) != 0)) {
+        snprintf(err, errlen, "xr: cannot set the replay runtime's environment");
         return -1;
     }
     return 0;
@@ -41,7 +42,7 @@ static int xr_open(void **state, const tp_operator_device_config *cfg, char *err
 {
     const char *runtime = cfg->xr_runtime ? cfg->xr_runtime : "replay";
     if (strcmp(runtime, "replay") == 0) {
-        if (select_replay_runtime(cfg, err, errlen) != 0)
+        if (tp_xr_use_replay_runtime(cfg->motion_path, cfg->loop, cfg->xr_replay_script, err, errlen) != 0)
             return -1;
     } else if (strcmp(runtime, "system") != 0) {
         snprintf(err, errlen, "xr device: runtime '%s' is neither 'replay' nor 'system'", runtime);
