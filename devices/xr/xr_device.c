@@ -102,9 +102,10 @@ static int xr_poll(void *state, tp_operator_frame *f, tp_device_event *events, i
 
 /* Follows the session to its end (STOPPING → xrEndSession → EXITING) so the
  * runtime sees a clean exit; gives up after two seconds. */
-static void xr_stop(void *state)
+static void xr_stop(void *state, tp_device_event *events, int max_events, int *n_events)
 {
     xr_device *d = state;
+    *n_events = 0;
     if (d->stopped)
         return;
     d->stopped = true;
@@ -115,6 +116,7 @@ static void xr_stop(void *state)
     int n;
     while (tp_now_ns() < deadline) {
         int rc = tp_xr_poll(d->xr, &f, d->ev, 16, &n, err, sizeof err);
+        *n_events += copy_events(d->ev, n, events + *n_events, max_events - *n_events);
         if (rc == TP_XR_ENDED || rc == TP_XR_ERROR)
             break;
     }
