@@ -133,7 +133,7 @@ void tp_session_default_config(tp_session_config *cfg)
     cfg->operator_name = "";
     cfg->record = true;
     cfg->loop_motion = true;
-    cfg->operator_source = "motion";
+    cfg->operator_source = "xr";
     cfg->xr_runtime = "replay";
     tp_controls_default_config(&cfg->controls);
     camera_default_config(&cfg->cameras[0], "head_camera");
