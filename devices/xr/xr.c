@@ -439,6 +439,10 @@ static int create_session(tp_xr *xr, char *err, size_t errlen)
 
 tp_xr *tp_xr_create(const tp_xr_config *cfg, char *err, size_t errlen)
 {
+    /* The loader reports its failures on stderr in several lines of its
+     * own; teleop says it in one. XR_LOADER_DEBUG=error (or all) brings the
+     * loader's lines back. */
+    setenv("XR_LOADER_DEBUG", "none", 0);
     tp_xr *xr = calloc(1, sizeof *xr);
     if (!xr) {
         snprintf(err, errlen, "OpenXR: out of memory");
@@ -503,14 +507,16 @@ typedef struct event_sink {
     int max, n;
 } event_sink;
 
-static void emit(event_sink *sink, const char *kind, const char *fmt, const char *a, const char *b)
+/* The event written (stamped now), or NULL when the sink is full. */
+static tp_xr_event *emit(event_sink *sink, const char *kind, const char *fmt, const char *a, const char *b)
 {
     if (sink->n >= sink->max)
-        return;
+        return NULL;
     tp_xr_event *e = &sink->ev[sink->n++];
     e->t_ns = tp_now_ns();
     e->kind = kind;
     snprintf(e->detail, sizeof e->detail, fmt ? fmt : "", a ? a : "", b ? b : "");
+    return e;
 }
 
 /* Loss results end the session (the caller returns TP_XR_ENDED). */
@@ -578,7 +584,13 @@ static int handle_events(tp_xr *xr, event_sink *sink, char *err, size_t errlen)
             if (sc->session != xr->session)
                 break;
             xr->state = sc->state;
-            emit(sink, "xr_session_state", "%s%s", state_name(sc->state), NULL);
+            tp_xr_event *e = emit(sink, "xr_session_state", "%s%s", state_name(sc->state), NULL);
+            /* Stamped with the runtime's time of the change when it can be
+             * converted (the replay runtime's SYNCHRONIZED carries the start
+             * of its stream), else when teleop saw it. */
+            int64_t when;
+            if (e && sc->time > 0 && tp_xr_time_to_ns(xr, sc->time, &when) == 0)
+                e->t_ns = when;
             switch (sc->state) {
             case XR_SESSION_STATE_READY: {
                 XrSessionBeginInfo bi = {.type = XR_TYPE_SESSION_BEGIN_INFO,
@@ -745,8 +757,11 @@ static void tracking_events(tp_xr *xr, const tp_operator_frame *f, event_sink *s
     }
     for (int p = 0; p < PART_COUNT; p++) {
         /* The first frame reports only what is missing. */
-        if (xr->tracked_known[p] ? now[p] != xr->tracked[p] : !now[p])
-            emit(sink, now[p] ? "xr_tracking_found" : "xr_tracking_lost", "%s%s", part_names[p], NULL);
+        if (xr->tracked_known[p] ? now[p] != xr->tracked[p] : !now[p]) {
+            tp_xr_event *e = emit(sink, now[p] ? "xr_tracking_found" : "xr_tracking_lost", "%s%s", part_names[p], NULL);
+            if (e)
+                e->t_ns = f->t_ns; /* the instant the frame describes */
+        }
         xr->tracked[p] = now[p];
         xr->tracked_known[p] = true;
     }

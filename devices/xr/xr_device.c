@@ -9,9 +9,9 @@
 #include "teleop/paths.h"
 #include "teleop/xr.h"
 
-#ifndef TELEOP_XR_REPLAY_MANIFEST_REL
-#define TELEOP_XR_REPLAY_MANIFEST_REL "devices/xr-replay/teleop_xr_replay.json"
-#endif
+/* The replay runtime's manifest in the build tree, then as installed. */
+static const char *const replay_manifests[] = {"devices/xr-replay/teleop_xr_replay.json",
+                                               "devices/xr-replay/teleop_xr_replay.installed.json"};
 
 typedef struct xr_device {
     tp_xr *xr;
@@ -19,19 +19,20 @@ typedef struct xr_device {
     tp_xr_event ev[16];
 } xr_device;
 
-/* Points the loader at the bundled replay runtime and tells it what to
- * play; must happen before the instance exists. */
-static int select_replay_runtime(const tp_operator_device_config *cfg, char *err, size_t errlen)
+int tp_xr_use_replay_runtime(const char *source, bool loop, const char *script, char *err, size_t errlen)
 {
     char manifest[4096];
-    if (tp_find_data(TELEOP_XR_REPLAY_MANIFEST_REL, manifest, sizeof manifest, err, errlen) != 0)
+    if (tp_find_data(replay_manifests[0], manifest, sizeof manifest, err, errlen) != 0 &&
+        tp_find_data(replay_manifests[1], manifest, sizeof manifest, err, errlen) != 0) {
+        char why[512];
+        snprintf(why, sizeof why, "%s", err);
+        snprintf(err, errlen, "the replay OpenXR runtime is not built or installed: %s", why);
         return -1;
-    if (setenv("XR_RUNTIME_JSON", manifest, 1) != 0 ||
-        (cfg->motion_path && setenv("TELEOP_XR_REPLAY_SOURCE", cfg->motion_path, 1) != 0) ||
-        setenv("TELEOP_XR_REPLAY_LOOP", cfg->loop ? "1" : "0", 1) != 0 ||
-        (cfg->xr_replay_script && cfg->xr_replay_script[0] &&
-         setenv("TELEOP_XR_REPLAY_SCRIPT", cfg->xr_replay_script, 1) != 0)) {
-        snprintf(err, errlen, "xr device: cannot set the replay runtime's environment");
+    }
+    if (setenv("XR_RUNTIME_JSON", manifest, 1) != 0 || (source && setenv("TELEOP_XR_REPLAY_SOURCE", source, 1) != 0) ||
+        setenv("TELEOP_XR_REPLAY_LOOP", loop ? "1" : "0", 1) != 0 ||
+        (script && script[0] && setenv("TELEOP_XR_REPLAY_SCRIPT", script, 1) != 0)) {
+        snprintf(err, errlen, "xr: cannot set the replay runtime's environment");
         return -1;
     }
     return 0;
@@ -41,7 +42,7 @@ static int xr_open(void **state, const tp_operator_device_config *cfg, char *err
 {
     const char *runtime = cfg->xr_runtime ? cfg->xr_runtime : "replay";
     if (strcmp(runtime, "replay") == 0) {
-        if (select_replay_runtime(cfg, err, errlen) != 0)
+        if (tp_xr_use_replay_runtime(cfg->motion_path, cfg->loop, cfg->xr_replay_script, err, errlen) != 0)
             return -1;
     } else if (strcmp(runtime, "system") != 0) {
         snprintf(err, errlen, "xr device: runtime '%s' is neither 'replay' nor 'system'", runtime);
@@ -101,9 +102,10 @@ static int xr_poll(void *state, tp_operator_frame *f, tp_device_event *events, i
 
 /* Follows the session to its end (STOPPING → xrEndSession → EXITING) so the
  * runtime sees a clean exit; gives up after two seconds. */
-static void xr_stop(void *state)
+static void xr_stop(void *state, tp_device_event *events, int max_events, int *n_events)
 {
     xr_device *d = state;
+    *n_events = 0;
     if (d->stopped)
         return;
     d->stopped = true;
@@ -114,6 +116,7 @@ static void xr_stop(void *state)
     int n;
     while (tp_now_ns() < deadline) {
         int rc = tp_xr_poll(d->xr, &f, d->ev, 16, &n, err, sizeof err);
+        *n_events += copy_events(d->ev, n, events + *n_events, max_events - *n_events);
         if (rc == TP_XR_ENDED || rc == TP_XR_ERROR)
             break;
     }

@@ -54,8 +54,9 @@ typedef struct tp_operator_device_ops {
      * frame->engaged is left to the operator controls. */
     int (*poll)(void *state, tp_operator_frame *frame, tp_device_event *events, int max_events, int *n_events,
                 char *err, size_t errlen);
-    /* Winds down (an XR session is asked to exit and followed to its end). */
-    void (*stop)(void *state);
+    /* Winds down (an XR session is asked to exit and followed to its end,
+     * at most 2 s); what the device reports meanwhile goes to events. */
+    void (*stop)(void *state, tp_device_event *events, int max_events, int *n_events);
     void (*close)(void *state);
     /* One line on what is connected ("OpenXR runtime 'X' 1.2.3, system 'Y'"). */
     void (*describe)(void *state, char *buf, size_t len);

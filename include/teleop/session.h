@@ -42,7 +42,7 @@ typedef struct tp_session_camera {
 typedef struct tp_session_config {
     double duration_s;  /* default 20 */
     double control_hz;  /* default 500 */
-    double operator_hz; /* replay device rate, default 90 (a headset's) */
+    double operator_hz; /* motion device rate, default 90 (a headset's); an XR runtime paces itself */
     double stale_input_s; /* hold when the newest operator frame is older, default 0.1 */
     const char *out_dir;  /* default "recordings" */
     const char *task;     /* free text stored in the episode */

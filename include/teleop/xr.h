@@ -116,6 +116,13 @@ const char *tp_xr_interaction_profile(const tp_xr *xr, int side);
 int tp_xr_time_to_ns(const tp_xr *xr, int64_t xr_time, int64_t *ns);
 int tp_xr_ns_to_time(const tp_xr *xr, int64_t ns, int64_t *xr_time);
 
+/* Selects teleop's bundled replay runtime for instances created after the
+ * call (XR_RUNTIME_JSON = its manifest, found like other bundled data) and
+ * what it plays: TELEOP_XR_REPLAY_SOURCE = source (a motion CSV or an
+ * episode), TELEOP_XR_REPLAY_LOOP, and TELEOP_XR_REPLAY_SCRIPT when script is
+ * given. Call before other threads run (it sets environment variables). */
+int tp_xr_use_replay_runtime(const char *source, bool loop, const char *script, char *err, size_t errlen);
+
 /* "XR_ERROR_RUNTIME_FAILURE", ... for any XrResult (no instance needed). */
 const char *tp_xr_result_name(int result);
 

@@ -16,6 +16,7 @@ static const struct {
     {"recover", cmd_recover, "finalize episodes whose recording was cut off (crash, kill, power loss)"},
     {"retarget", cmd_retarget, "re-run retargeting on a recorded episode into a new episode"},
     {"calibrate", cmd_calibrate, "measure an operator's calibration from a capture"},
+    {"xr-probe", cmd_xr_probe, "list the OpenXR runtime, system, extensions, spaces and tracked devices"},
     {"bench", cmd_bench, "retargeting benchmarks: arm IK on a URDF chain, control step over the bundled motion"},
 };
 

@@ -11,7 +11,11 @@
 
 /* Device and control clocks are the same monotonic clock; allow for the
  * stamp being taken on another core a moment after this cycle began. */
-#define FUTURE_TOLERANCE_NS 10000000LL
+/* How far ahead of the control cycle a frame may be stamped. OpenXR frames
+ * carry their predicted display time (the instant their poses describe), one
+ * to a few display periods ahead, more with streaming headsets; anything
+ * further out is a broken clock. */
+#define FUTURE_TOLERANCE_NS 100000000LL
 
 struct tp_controller {
     tp_controller_config cfg;

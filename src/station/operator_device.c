@@ -106,7 +106,13 @@ static int motion_poll(void *state, tp_operator_frame *f, tp_device_event *event
     return TP_DEVICE_FRAME;
 }
 
-static void motion_stop(void *state) { (void)state; }
+static void motion_stop(void *state, tp_device_event *events, int max_events, int *n_events)
+{
+    (void)state;
+    (void)events;
+    (void)max_events;
+    *n_events = 0;
+}
 
 static void motion_close(void *state)
 {

@@ -80,6 +80,7 @@ typedef struct session {
     tp_ring commands;
     atomic_int emergency;    /* operator's emergency hold, device → control */
     atomic_int device_ended; /* the device ended the session (XR exit or loss) */
+    atomic_int device_done;  /* device thread finished (its last reports are queued) */
 
     atomic_llong start_ns;   /* published once all threads may start; 0 before */
     atomic_int control_done; /* control thread finished (duration or stop) */
@@ -139,7 +140,7 @@ void tp_session_default_config(tp_session_config *cfg)
     cfg->operator_name = "";
     cfg->record = true;
     cfg->loop_motion = true;
-    cfg->operator_source = "motion";
+    cfg->operator_source = "xr";
     cfg->xr_runtime = "replay";
     tp_controls_default_config(&cfg->controls);
     camera_default_config(&cfg->cameras[0], "head_camera");
@@ -402,7 +403,13 @@ static void *device_thread(void *arg)
         if (!tp_ring_push(&s->op_to_recorder, &f))
             s->stats->operator_frames_dropped++;
     }
-    dev->ops->stop(dev->state);
+    /* Winding down reports too (an XR session's STOPPING and EXITING). */
+    int n_events = 0;
+    tp_device_event events_end[16];
+    dev->ops->stop(dev->state, events_end, 16, &n_events);
+    for (int i = 0; i < n_events; i++)
+        (void)tp_ring_push(&s->device_events, &events_end[i]);
+    atomic_store(&s->device_done, 1);
     return NULL;
 }
 
@@ -737,7 +744,7 @@ static void *recorder_thread(void *arg)
     const int64_t max_behind = (int64_t)(s->cfg->max_recorder_behind_s * 1e9);
     int64_t next = tp_now_ns(), dropped_seen = 0;
     for (;;) {
-        bool last = camera_rig_done(s->cameras) && atomic_load(&s->control_done);
+        bool last = camera_rig_done(s->cameras) && atomic_load(&s->control_done) && atomic_load(&s->device_done);
         workflow_step(rec, tp_now_ns());
         if (rec->w && !rec->broken && flush_batch(rec) != 0)
             stop_recording(rec, tp_now_ns(), tp_episode_writer_error(rec->w));
@@ -1346,6 +1353,8 @@ int tp_session_run(const tp_session_config *cfg, volatile int *stop_flag, tp_ses
     bool rec_ok = pthread_create(&th_rec, NULL, recorder_thread, &rec) == 0;
     pthread_t th_wd;
     bool wd_ok = pthread_create(&th_wd, NULL, watchdog_thread, s) == 0;
+    if (!dev_ok)
+        atomic_store(&s->device_done, 1);
     if (!dev_ok || !enc_ok || !rec_ok || !wd_ok)
         fail(s, "session: cannot start a worker thread");
 
