@@ -22,7 +22,8 @@ expect_rc 2 "unknown option" "$teleop" run --bogus
 expect_rc 2 "bad duration" "$teleop" run --duration abc
 grep -q "duration" "$tmp/err" || fail "bad duration message: $(cat "$tmp/err")"
 expect_rc 2 "info without episode" "$teleop" info
-for sub in run info check; do
+expect_rc 2 "recover without a path" "$teleop" recover
+for sub in run info check recover; do
   expect_rc 0 "$sub --help" "$teleop" $sub --help
   grep -q "usage: teleop $sub" "$tmp/out" || fail "$sub --help text"
 done
@@ -180,6 +181,15 @@ expect_rc 2 "calibrate without operator" "$teleop" calibrate --motion "$motion"
 printf '[calibration]\nfile = %s\n' "$tmp/missing.ini" >"$tmp/cal2.ini"
 expect_rc 1 "missing calibration file" "$teleop" run --config "$tmp/cal2.ini" --duration 1 --out "$tmp/cal"
 grep -q "calibration.file: .*missing.ini: cannot open" "$tmp/err" || fail "missing calibration message: $(cat "$tmp/err")"
+
+# recover: a file that is not an episode is one line and exit 1; a finished
+# episode or an empty folder has nothing to recover.
+echo "not a database" >"$tmp/junk.db"
+expect_rc 1 "recover a non-episode" "$teleop" recover "$tmp/junk.db"
+grep -qx "$tmp/junk.db: not an SQLite database" "$tmp/err" || fail "recover message: $(cat "$tmp/err")"
+mkdir -p "$tmp/none"
+expect_rc 0 "recover an empty folder" "$teleop" recover "$tmp/none"
+grep -qx "$tmp/none: nothing to recover" "$tmp/out" || fail "recover empty folder: $(cat "$tmp/out")"
 
 # Free space is checked before each episode; the message names the folder and the figures.
 printf '[recording]\nmin_free_mb = 999999999\n' >"$tmp/free.ini"
