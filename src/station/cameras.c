@@ -100,10 +100,12 @@ void camera_default_config(tp_session_camera *c, const char *name)
  * are looked up, so both count as used. */
 static int cam_key(tp_config *file, const char *name, const char *key, char *buf, size_t buflen, bool *given)
 {
-    snprintf(buf, buflen, "camera.%s.%s", name, key);
-    if (name && tp_config_has(file, buf)) {
-        *given = true;
-        return 1;
+    if (name) {
+        snprintf(buf, buflen, "camera.%s.%s", name, key);
+        if (tp_config_has(file, buf)) {
+            *given = true;
+            return 1;
+        }
     }
     snprintf(buf, buflen, "camera.%s", key);
     *given = tp_config_has(file, buf);
