@@ -115,10 +115,12 @@ void camera_default_config(tp_session_camera *c, const char *name)
  * are looked up, so both count as used. */
 static int cam_key(tp_config *file, const char *name, const char *key, char *buf, size_t buflen, bool *given)
 {
-    snprintf(buf, buflen, "camera.%s.%s", name, key);
-    if (name && tp_config_has(file, buf)) {
-        *given = true;
-        return 1;
+    if (name) {
+        snprintf(buf, buflen, "camera.%s.%s", name, key);
+        if (tp_config_has(file, buf)) {
+            *given = true;
+            return 1;
+        }
     }
     snprintf(buf, buflen, "camera.%s", key);
     *given = tp_config_has(file, buf);
@@ -304,10 +306,13 @@ static void set_thread_name(const char *prefix, const char *name)
     pthread_setname_np(pthread_self(), buf);
 }
 
-/* Capture and encoder threads run at nice -5 when permitted (root or
+/* Encoder threads (and the recorder) run at nice -5 when permitted (root or
  * CAP_SYS_NICE): on a machine shared with other work they get about three
  * times the CPU share of a normal thread, so unrelated load does not starve
- * them into dropping frames. The control loop stays above them (SCHED_FIFO). */
+ * them into dropping frames. Capture threads stay at normal priority, and so
+ * do the GL driver's render workers they start: when CPU runs short it is
+ * capture, where frames are meant to be dropped, that gives way, never the
+ * writing of what was captured. The control loop is above all (SCHED_FIFO). */
 #define CAMERA_NICE (-5)
 
 static void raise_thread_share(void)
@@ -486,7 +491,6 @@ static void *capture_thread(void *arg)
     camera_rig *rig = c->rig;
     const tp_camera_params *p = &c->cfg->device;
     set_thread_name("tp-cam-", p->name);
-    raise_thread_share();
     char err[256];
     tp_camera_env env = {.sim = rig->links.sim, .snapshots = c->has_snapshots ? &c->snapshots : NULL};
     c->device = tp_camera_open(p, &env, c->open_err, sizeof c->open_err);

@@ -49,7 +49,29 @@ static int copy_meta(offline *o, const char *src_path, const tp_session_config *
     return 0;
 }
 
-/* Copies a camera stream's packets unchanged (same bytes, pts and t_ns). */
+/* A camera's events describe its video (frames dropped or missed, gaps, a
+ * lost device): they travel with the packets. Their details begin with
+ * "camera NAME:" (docs/episode-format.md). */
+typedef struct camera_events {
+    offline *o;
+    char prefix[96];
+    int failed;
+} camera_events;
+
+static int copy_camera_event(const tp_episode_event *ev, void *user)
+{
+    camera_events *ce = user;
+    if (!ev->detail || strncmp(ev->detail, ce->prefix, strlen(ce->prefix)) != 0)
+        return 0;
+    if (tp_episode_writer_event(ce->o->w, ev->t_ns, ev->kind, ev->detail) != 0) {
+        ce->failed = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* Copies a camera stream's packets unchanged (same bytes, pts and t_ns), and
+ * its events. */
 static int copy_camera(offline *o, const tp_stream_info *s, long long *packets)
 {
     tp_stream_desc d = {.name = s->name, .kind = TP_STREAM_CAMERA, .dims = s->dims, .rate_hz = s->rate_hz,
@@ -79,6 +101,14 @@ static int copy_camera(offline *o, const tp_stream_info *s, long long *packets)
         snprintf(o->err, o->errlen, "camera '%s': packet unreadable", s->name);
         return -1;
     }
+    camera_events ce = {.o = o};
+    snprintf(ce.prefix, sizeof ce.prefix, "camera %.60s:", s->name);
+    if (tp_episode_events(o->src, copy_camera_event, &ce) != 0 && !ce.failed) {
+        snprintf(o->err, o->errlen, "camera '%s': events unreadable", s->name);
+        return -1;
+    }
+    if (ce.failed)
+        return writer_fail(o);
     return tp_episode_writer_commit(o->w) ? writer_fail(o) : 0;
 }
 

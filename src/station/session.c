@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
@@ -741,6 +742,10 @@ static void *recorder_thread(void *arg)
     recorder *rec = arg;
     session *s = rec->s;
     set_thread_name("tp-recorder");
+    /* The same CPU share as the camera threads (nice -5 when permitted): the
+     * encoders must not starve the writer of what was already recorded. */
+    if (setpriority(PRIO_PROCESS, (id_t)gettid(), -5) != 0)
+        tp_log_debug("recorder: nice -5 not permitted, running at normal priority");
     const int64_t max_behind = (int64_t)(s->cfg->max_recorder_behind_s * 1e9);
     int64_t next = tp_now_ns(), dropped_seen = 0;
     for (;;) {

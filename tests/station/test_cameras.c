@@ -19,6 +19,7 @@
 #include "teleop/clock.h"
 #include "teleop/config.h"
 #include "teleop/episode.h"
+#include "teleop/offline.h"
 #include "teleop/session.h"
 #include "teleop/video.h"
 
@@ -512,6 +513,23 @@ static void test_stall_vanish_and_mjpeg(void **state)
     assert_true(s->count >= 1495);
     tp_episode_close(ep);
     assert_valid_episode(st.episode_path);
+
+    /* Retargeting copies the video with the events that describe it. */
+    char copy[512];
+    snprintf(copy, sizeof copy, "%s/retargeted.db", out_dir);
+    tp_offline_stats ost;
+    if (tp_offline_retarget(st.episode_path, &cfg, copy, &ost, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    ep = tp_episode_open(copy, err2, sizeof err2);
+    assert_non_null(ep);
+    event_tally c = tally(ep, "stalls");
+    assert_int_equal(c.gaps, 1);
+    assert_true(c.gap_ms[0] >= 600 && c.gap_ms[0] <= 700);
+    c = tally(ep, "vanishes");
+    assert_int_equal(c.lost, 1);
+    assert_int_equal(c.gaps_to_end, 1);
+    tp_episode_close(ep);
+    assert_valid_episode(copy);
 }
 
 int main(int argc, char **argv)
