@@ -180,6 +180,34 @@ rt_obj *rt_handle_next(enum rt_obj_type type, uint64_t parent, size_t *cursor);
 void rt_lock(void);
 void rt_unlock(void);
 
+/* Entry points hold the runtime lock for their whole body: ENTER_* takes it
+ * and resolves the handle (returning its error with the lock released), and
+ * RETURN releases it on every way out. */
+#define RETURN(r)                                                                                                  \
+    do {                                                                                                           \
+        XrResult r_ = (r);                                                                                         \
+        rt_unlock();                                                                                               \
+        return r_;                                                                                                 \
+    } while (0)
+
+#define ENTER_INSTANCE(instance)                                                                                   \
+    XrResult res_;                                                                                                 \
+    rt_lock();                                                                                                     \
+    rt_instance *inst = rt_instance_get(instance, &res_);                                                          \
+    if (!inst) {                                                                                                   \
+        rt_unlock();                                                                                               \
+        return res_;                                                                                               \
+    }
+
+#define ENTER_SESSION(h)                                                                                           \
+    XrResult res_;                                                                                                 \
+    rt_lock();                                                                                                     \
+    rt_session *s = rt_session_get(h, &res_);                                                                      \
+    if (!s) {                                                                                                      \
+        rt_unlock();                                                                                               \
+        return res_;                                                                                               \
+    }
+
 /* ---- instance ---- */
 
 typedef struct rt_binding {

@@ -8,22 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RETURN(r)                                                                                                  \
-    do {                                                                                                           \
-        XrResult r_ = (r);                                                                                         \
-        rt_unlock();                                                                                               \
-        return r_;                                                                                                 \
-    } while (0)
-
-#define ENTER_SESSION(h)                                                                                           \
-    XrResult res_;                                                                                                 \
-    rt_lock();                                                                                                     \
-    rt_session *s = rt_session_get(h, &res_);                                                                      \
-    if (!s) {                                                                                                      \
-        rt_unlock();                                                                                               \
-        return res_;                                                                                               \
-    }
-
 static const char *const user_paths[] = {"/user/hand/left", "/user/hand/right", "/user/head", "/user/gamepad",
                                          "/user/treadmill"};
 static const char *const hand_labels[] = {"Left Hand", "Right Hand"};
@@ -521,31 +505,44 @@ XrResult XRAPI_CALL rt_xrSyncActions(XrSession session, const XrActionsSyncInfo 
 
 /* The state slot getInfo names: 0 left, 1 right, 2 any, -1 a user path with
  * no input here (head, gamepad). */
-static XrResult state_lookup(rt_session *s, const XrActionStateGetInfo *info, XrActionType type, rt_action **out,
-                             int *slot)
+/* The checks every use of an action shares: a live action of this
+ * instance, attached, of the wanted type, and a subaction path it was
+ * created with (XR_NULL_PATH: any). */
+static XrResult action_lookup(rt_session *s, XrAction action, XrPath subaction, XrActionType type, rt_action **out)
 {
-    if (!info || info->type != XR_TYPE_ACTION_STATE_GET_INFO)
-        return XR_ERROR_VALIDATION_FAILURE;
-    rt_action *a = rt_handle_get((uint64_t)info->action, RT_ACTION);
+    rt_action *a = rt_handle_get((uint64_t)action, RT_ACTION);
     if (!a || a->set->inst != s->inst)
         return XR_ERROR_HANDLE_INVALID;
     if (!action_attached(s, a))
         return XR_ERROR_ACTIONSET_NOT_ATTACHED;
     if (a->type != type)
         return XR_ERROR_ACTION_TYPE_MISMATCH;
-    *slot = 2;
-    if (info->subactionPath != XR_NULL_PATH) {
-        if (!rt_path_string(s->inst, info->subactionPath))
+    if (subaction != XR_NULL_PATH) {
+        if (!rt_path_string(s->inst, subaction))
             return XR_ERROR_PATH_INVALID;
         size_t i = 0;
-        while (i < a->subaction_count && a->subactions[i] != info->subactionPath)
+        while (i < a->subaction_count && a->subactions[i] != subaction)
             i++;
         if (i == a->subaction_count)
             return XR_ERROR_PATH_UNSUPPORTED;
+    }
+    *out = a;
+    return XR_SUCCESS;
+}
+
+static XrResult state_lookup(rt_session *s, const XrActionStateGetInfo *info, XrActionType type, rt_action **out,
+                             int *slot)
+{
+    if (!info || info->type != XR_TYPE_ACTION_STATE_GET_INFO)
+        return XR_ERROR_VALIDATION_FAILURE;
+    XrResult r = action_lookup(s, info->action, info->subactionPath, type, out);
+    if (r != XR_SUCCESS)
+        return r;
+    *slot = 2;
+    if (info->subactionPath != XR_NULL_PATH) {
         int u = rt_user_path_index(s->inst, info->subactionPath);
         *slot = u == 0 || u == 1 ? u : -1;
     }
-    *out = a;
     return XR_SUCCESS;
 }
 
@@ -696,22 +693,10 @@ static XrResult haptic_lookup(rt_session *s, const XrHapticActionInfo *info)
 {
     if (!info || info->type != XR_TYPE_HAPTIC_ACTION_INFO)
         return XR_ERROR_VALIDATION_FAILURE;
-    rt_action *a = rt_handle_get((uint64_t)info->action, RT_ACTION);
-    if (!a || a->set->inst != s->inst)
-        return XR_ERROR_HANDLE_INVALID;
-    if (!action_attached(s, a))
-        return XR_ERROR_ACTIONSET_NOT_ATTACHED;
-    if (a->type != XR_ACTION_TYPE_VIBRATION_OUTPUT)
-        return XR_ERROR_ACTION_TYPE_MISMATCH;
-    if (info->subactionPath != XR_NULL_PATH) {
-        if (!rt_path_string(s->inst, info->subactionPath))
-            return XR_ERROR_PATH_INVALID;
-        size_t i = 0;
-        while (i < a->subaction_count && a->subactions[i] != info->subactionPath)
-            i++;
-        if (i == a->subaction_count)
-            return XR_ERROR_PATH_UNSUPPORTED;
-    }
+    rt_action *a;
+    XrResult r = action_lookup(s, info->action, info->subactionPath, XR_ACTION_TYPE_VIBRATION_OUTPUT, &a);
+    if (r != XR_SUCCESS)
+        return r;
     return s->state == XR_SESSION_STATE_FOCUSED ? XR_SUCCESS : XR_SESSION_NOT_FOCUSED;
 }
 

@@ -295,22 +295,6 @@ XrResult XRAPI_CALL rt_xrDestroyInstance(XrInstance instance)
     return r;
 }
 
-#define ENTER_INSTANCE(instance)                                                                                   \
-    XrResult res_;                                                                                                 \
-    rt_lock();                                                                                                     \
-    rt_instance *inst = rt_instance_get(instance, &res_);                                                          \
-    if (!inst) {                                                                                                   \
-        rt_unlock();                                                                                               \
-        return res_;                                                                                               \
-    }
-
-#define RETURN(r)                                                                                                  \
-    do {                                                                                                           \
-        XrResult r_ = (r);                                                                                         \
-        rt_unlock();                                                                                               \
-        return r_;                                                                                                 \
-    } while (0)
-
 XrResult XRAPI_CALL rt_xrGetInstanceProperties(XrInstance instance, XrInstanceProperties *props)
 {
     ENTER_INSTANCE(instance);

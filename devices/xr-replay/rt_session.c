@@ -12,22 +12,6 @@
 
 #include <openxr/openxr_reflection.h>
 
-#define RETURN(r)                                                                                                  \
-    do {                                                                                                           \
-        XrResult r_ = (r);                                                                                         \
-        rt_unlock();                                                                                               \
-        return r_;                                                                                                 \
-    } while (0)
-
-#define ENTER_SESSION(h)                                                                                           \
-    XrResult res_;                                                                                                 \
-    rt_lock();                                                                                                     \
-    rt_session *s = rt_session_get(h, &res_);                                                                      \
-    if (!s) {                                                                                                      \
-        rt_unlock();                                                                                               \
-        return res_;                                                                                               \
-    }
-
 typedef struct rt_space {
     rt_obj obj;
     rt_session *sess;
