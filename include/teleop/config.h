@@ -1,8 +1,9 @@
 /* teleop — station configuration files.
  *
- * Format (documented in docs/configuration.md): INI-style text, `[section]`
- * headers, `key = value` lines, `#` or `;` comments, keys addressed as
- * "section.key". Every lookup validates its value; every error message names
+ * Format (documented in docs/configuration.md): INI-style UTF-8 text (a BOM
+ * is skipped), `[section]` headers, `key = value` lines, `#` or `;` comments,
+ * keys addressed as "section.key". Bytes that are not UTF-8 and control
+ * characters are refused wherever they are; messages escape them. Every lookup validates its value; every error message names
  * the file, the line and the key, on one line. Unknown keys are reported by
  * tp_config_check_unused so typos never pass silently.
  *
@@ -43,8 +44,73 @@ int tp_config_get_int(tp_config *cfg, const char *key, long def, long min, long 
                       size_t errlen);
 int tp_config_get_bool(tp_config *cfg, const char *key, bool def, bool *out, char *err, size_t errlen);
 
-/* -1 with "FILE:LINE: unknown key 'section.key'" for the first key that no
+/* -1 with "FILE:LINE: [section] key: unknown key" for the first key that no
  * lookup has asked for; 0 when every key was used. */
 int tp_config_check_unused(const tp_config *cfg, char *err, size_t errlen);
+
+
+/* ------------------------------------------------------------ key tables
+ *
+ * Each module describes its keys once, in a table: name, type, range,
+ * where the value goes in the module's config struct, and what it means.
+ * The same table parses and validates a file, writes the resolved
+ * configuration back as INI, and generates the key tables of
+ * docs/configuration.md, so a key cannot skip validation or documentation.
+ * Every error is one line: "FILE:LINE: [section] key: message".
+ */
+#include <stdio.h>
+
+typedef enum tp_config_type {
+    TP_CFG_BOOL,       /* bool; true/false, yes/no, on/off, 1/0 */
+    TP_CFG_INT,        /* int in [min, max] */
+    TP_CFG_DOUBLE,     /* double, finite, in [min, max] */
+    TP_CFG_TEXT,       /* UTF-8 without control characters, at most max bytes (0: TP_TASK_MAX_BYTES) */
+    TP_CFG_NAME,       /* a name (tp_name_check: letters, digits, '_', '-') */
+    TP_CFG_ENUM,       /* one of choices, stored as the choice's (static) text */
+    TP_CFG_ENUM_INDEX, /* one of choices, stored as an int index */
+    TP_CFG_PATH,       /* an existing regular file, or empty for the default */
+    TP_CFG_CUSTOM,     /* parse/format give the syntax */
+} tp_config_type;
+
+typedef struct tp_config_key {
+    const char *name; /* key within its section */
+    tp_config_type type;
+    size_t offset; /* of the field within the struct the table applies to */
+    /* TEXT, NAME, ENUM, PATH: 0 for a const char * field (pointing into the
+     * file, or to a static choice), else the size of a char array field. */
+    size_t size;
+    double min, max;            /* INT, DOUBLE: range; TEXT: max bytes */
+    const char *const *choices; /* ENUM, ENUM_INDEX: NULL-terminated */
+    /* CUSTOM: 0, or -1 with a message (without file, line or key). */
+    int (*parse)(const char *text, void *field, char *msg, size_t msglen);
+    void (*format)(const void *field, char *buf, size_t len);
+    const char *syntax;       /* CUSTOM: the value's syntax for the docs */
+    const char *default_text; /* docs: when the default is better said than shown (empty path) */
+    const char *meaning;
+} tp_config_key;
+
+/* Sets every key of the table given in [section] (others keep their value in
+ * base). -1 with "FILE:LINE: [section] key: message" for the first bad one. */
+int tp_config_apply_keys(tp_config *file, const char *section, const tp_config_key *keys, size_t count, void *base,
+                         char *err, size_t errlen);
+/* Marks [section] key as known without applying it; true when given. */
+bool tp_config_given(tp_config *file, const char *section, const char *key);
+/* Formats "FILE:LINE: [section] key: message" (no line when the key is not
+ * in the file; no key when key is NULL) into err; returns -1. */
+int tp_config_error(const tp_config *file, const char *section, const char *key, char *err, size_t errlen,
+                    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* Writes "[section]" and one "key = value" line per key, values as read
+ * back by tp_config_parse (text quoted). */
+void tp_config_write_keys(FILE *out, const char *section, const tp_config_key *keys, size_t count, const void *base);
+/* One key's value as the INI text tp_config_write_keys writes (unquoted). */
+void tp_config_format_value(const tp_config_key *k, const void *base, char *buf, size_t len);
+/* Markdown table (key, type and range, default, meaning) for the docs;
+ * defaults read from a default-initialized struct. */
+void tp_config_doc_keys(FILE *out, const tp_config_key *keys, size_t count, const void *defaults);
+
+/* Section headers in file order, each once, with the line of their first
+ * header. */
+size_t tp_config_section_count(const tp_config *cfg);
+const char *tp_config_section_at(const tp_config *cfg, size_t i, int *line);
 
 #endif

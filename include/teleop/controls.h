@@ -108,10 +108,8 @@ int tp_control_binding_parse(const char *text, tp_control_binding *out, char *er
 void tp_control_binding_format(const tp_control_binding *b, char *buf, size_t len);
 const char *tp_control_action_key(int action); /* "record_start", ... (the [controls] key) */
 
-/* Reads the [controls] section (clutch, threshold, debounce and one key per
- * action); two actions bound to the same chord and hold are an error.
- * 0 or -1 with "FILE: controls.KEY: ..." in err. */
-int tp_controls_apply_config(tp_controls_config *cfg, tp_config *file, char *err, size_t errlen);
+/* The [controls] section (clutch, threshold, debounce and one key per
+ * action) is a key table of the station config (teleop/station_config.h). */
 
 typedef struct tp_controls {
     tp_controls_config cfg;

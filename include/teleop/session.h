@@ -61,6 +61,7 @@ typedef struct tp_session_config {
     tp_retarget_config retarget;
     tp_controller_config control; /* filters, safety limits, workspace ([filter], [safety]) */
     char calibration_id[64];    /* recorded in meta.calibration; "default" unless a file is used */
+    const char *calibration_file; /* [calibration] file the calibration came from, or NULL */
     bool realtime_priority; /* try SCHED_FIFO for the control thread, default true */
     double min_free_mb;     /* free space the recordings folder needs to start an episode, default 100 */
     /* The recording workflow ([recording] episodes, episode_time,
@@ -78,10 +79,10 @@ typedef struct tp_session_config {
 } tp_session_config;
 
 void tp_session_default_config(tp_session_config *cfg);
-/* Applies a station config file's [session], [camera] and [camera.NAME],
- * [robot], [operator], [calibration], [filter] and [safety] sections; rejects
- * unknown keys. 0 or -1 with a one-line
- * message naming file, line and key. */
+/* Applies a station config file through the key tables
+ * (src/station/station_config.c, docs/configuration.md); rejects unknown
+ * sections and keys. 0 or -1 with a one-line message
+ * "FILE:LINE: [section] key: message". */
 int tp_session_apply_config(tp_session_config *cfg, tp_config *file, char *err, size_t errlen);
 /* Resolves bundled defaults (model, motion) into buf-backed paths. */
 int tp_session_resolve_paths(tp_session_config *cfg, char *model_buf, char *motion_buf, size_t buflen, char *err,

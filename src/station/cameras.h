@@ -25,9 +25,6 @@
 #include "teleop/episode.h"
 #include "teleop/session.h"
 
-/* Parses [camera] (defaults for all, or the single legacy camera) and
- * [camera.NAME] sections into cfg->cameras. 0, or -1 naming file and key. */
-int camera_apply_config(tp_session_config *cfg, tp_config *file, char *err, size_t errlen);
 /* One default camera: the sim head camera. */
 void camera_default_config(tp_session_camera *cam, const char *name);
 

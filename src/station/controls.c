@@ -27,7 +27,6 @@ static const int action_command[TP_ACTION_COUNT] = {
 
 static const char *const input_names[TP_INPUT_COUNT] = {"a", "b", "menu", "stick", "trigger", "squeeze"};
 static const char *const side_names[3] = {"left", "right", "any"};
-static const char *const clutch_names[] = {"either", "both", "left", "right", "always"};
 
 const char *tp_command_name(int cmd)
 {
@@ -154,62 +153,8 @@ void tp_control_binding_format(const tp_control_binding *b, char *buf, size_t le
         snprintf(buf + used, len - used, " hold %g", b->hold_s);
 }
 
-static bool same_binding(const tp_control_binding *a, const tp_control_binding *b)
-{
-    if (a->count == 0 || a->count != b->count || a->hold_s != b->hold_s)
-        return false;
-    for (int i = 0; i < a->count; i++) {
-        bool found = false;
-        for (int j = 0; j < b->count; j++)
-            found |= a->keys[i].side == b->keys[j].side && a->keys[i].input == b->keys[j].input;
-        if (!found)
-            return false;
-    }
-    return true;
-}
-
-int tp_controls_apply_config(tp_controls_config *cfg, tp_config *file, char *err, size_t errlen)
-{
-    const char *name = tp_config_name(file);
-    const char *clutch = clutch_names[cfg->clutch];
-    if (tp_config_get_string(file, "controls.clutch", clutch, &clutch, err, errlen) != 0)
-        return -1;
-    int mode = -1;
-    for (int i = 0; i < (int)(sizeof clutch_names / sizeof clutch_names[0]); i++)
-        if (strcmp(clutch, clutch_names[i]) == 0)
-            mode = i;
-    if (mode < 0) {
-        snprintf(err, errlen, "%s: controls.clutch: '%s' is not one of either, both, left, right, always", name,
-                 clutch);
-        return -1;
-    }
-    cfg->clutch = (tp_clutch_mode)mode;
-    if (tp_config_get_double(file, "controls.threshold", cfg->threshold, 0.15, 1.0, &cfg->threshold, err, errlen) ||
-        tp_config_get_double(file, "controls.debounce", cfg->debounce_s, 0, 1.0, &cfg->debounce_s, err, errlen))
-        return -1;
-    for (int a = 0; a < TP_ACTION_COUNT; a++) {
-        char key[64], text[96], perr[256];
-        snprintf(key, sizeof key, "controls.%s", action_keys[a]);
-        if (!tp_config_has(file, key))
-            continue;
-        tp_control_binding_format(&cfg->bindings[a], text, sizeof text);
-        const char *value = text;
-        if (tp_config_get_string(file, key, text, &value, err, errlen) != 0)
-            return -1;
-        if (tp_control_binding_parse(value, &cfg->bindings[a], perr, sizeof perr) != 0) {
-            snprintf(err, errlen, "%s: %s: %s", name, key, perr);
-            return -1;
-        }
-    }
-    for (int a = 0; a < TP_ACTION_COUNT; a++)
-        for (int b = a + 1; b < TP_ACTION_COUNT; b++)
-            if (same_binding(&cfg->bindings[a], &cfg->bindings[b])) {
-                snprintf(err, errlen, "%s: controls.%s and controls.%s are bound to the same input", name,
-                         action_keys[a], action_keys[b]);
-                return -1;
-            }
-    return 0;
-}
+/* The [controls] keys are read by the station config's key table
+ * (src/station/station_config.c). */
 
 /* ------------------------------------------------------------- runtime */
 

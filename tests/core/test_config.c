@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "teleop/config.h"
+#include "teleop/text.h"
 
 static const char *good = "# station\n"
                           "[session]\n"
@@ -60,9 +61,10 @@ static void test_syntax_errors(void **state)
 {
     (void)state;
     expect_parse_error("[a]\nx = 1\nnonsense\n", "bad.ini:3: expected 'key = value'");
-    expect_parse_error("x = 1\n", "bad.ini:1: key 'x' is outside any [section]");
+    expect_parse_error("x = 1\n", "bad.ini:1: x: key outside any [section]");
     expect_parse_error("[a\n", "bad.ini:1: malformed section header");
-    expect_parse_error("[a]\nbad key = 1\n", "bad.ini:2: invalid key 'bad key'");
+    expect_parse_error("[a]\nbad key = 1\n", "bad.ini:2: [a] bad key: invalid key name");
+    expect_parse_error("[a]\nb.c = 1\n", "bad.ini:2: [a] b.c: invalid key name");
 }
 
 static void test_value_errors(void **state)
@@ -76,13 +78,13 @@ static void test_value_errors(void **state)
     long n;
     bool b;
     assert_int_equal(tp_config_get_double(c, "s.rate", 1, 0, 10, &d, err, sizeof err), -1);
-    assert_string_equal(err, "v.ini:3: s.rate: expected a number, got 'fast'");
+    assert_string_equal(err, "v.ini:3: [s] rate: expected a number, got 'fast'");
     assert_int_equal(tp_config_get_int(c, "s.n", 1, 0, 100, &n, err, sizeof err), -1);
-    assert_string_equal(err, "v.ini:4: s.n: expected an integer, got '12x'");
+    assert_string_equal(err, "v.ini:4: [s] n: expected an integer, got '12x'");
     assert_int_equal(tp_config_get_bool(c, "s.flag", false, &b, err, sizeof err), -1);
-    assert_string_equal(err, "v.ini:5: s.flag: expected true or false, got 'maybe'");
+    assert_string_equal(err, "v.ini:5: [s] flag: expected true or false, got 'maybe'");
     assert_int_equal(tp_config_get_double(c, "s.big", 1, 0, 10, &d, err, sizeof err), -1);
-    assert_string_equal(err, "v.ini:6: s.big: 1e+09 is out of range [0, 10]");
+    assert_string_equal(err, "v.ini:6: [s] big: 1e+09 is out of range [0, 10]");
     tp_config_free(c);
 }
 
@@ -95,7 +97,7 @@ static void test_unknown_key(void **state)
     double d;
     assert_int_equal(tp_config_get_double(c, "session.duration", 1, 0, 10, &d, err, sizeof err), 0);
     assert_int_equal(tp_config_check_unused(c, err, sizeof err), -1);
-    assert_string_equal(err, "u.ini:3: unknown key 'session.durration'");
+    assert_string_equal(err, "u.ini:3: [session] durration: unknown key");
     tp_config_free(c);
 }
 
@@ -130,7 +132,7 @@ static void test_subsections(void **state)
     assert_int_equal(w, 320);
     assert_int_equal(h, 240);
     assert_int_equal(tp_config_check_unused(c, err, sizeof err), -1);
-    assert_non_null(strstr(err, "cams.ini:2: unknown key 'camera.fps'"));
+    assert_non_null(strstr(err, "cams.ini:2: [camera] fps: unknown key"));
     tp_config_free(c);
 }
 
@@ -153,12 +155,170 @@ static void test_load_file(void **state)
     unlink(path);
 }
 
+/* Item 17: a UTF-8 BOM is accepted; bytes that are not UTF-8 and control
+ * characters are refused with file and line, and never echoed raw. */
+static void test_text_bytes(void **state)
+{
+    (void)state;
+    char err[256];
+    tp_config *c = tp_config_parse("\xEF\xBB\xBF[session]\ntask = caf\xC3\xA9\n", "bom.ini", err, sizeof err);
+    assert_non_null(c);
+    const char *s;
+    assert_int_equal(tp_config_get_string(c, "session.task", "", &s, err, sizeof err), 0);
+    assert_string_equal(s, "caf\xC3\xA9");
+    tp_config_free(c);
+    expect_parse_error("[session]\ntask = caf\xE9\n", "bad.ini:2: not valid UTF-8 text");
+    expect_parse_error("[session]\ntask = a\x1b[2Jb\n", "bad.ini:2: control character (byte 0x1B)");
+    expect_parse_error("[session]\ntask = a\x7f\n", "bad.ini:2: control character (byte 0x7F)");
+    expect_parse_error("[session]\ntask = a\xC2\x9B" "b\n", "bad.ini:2: control character (byte 0x9B)");
+    expect_parse_error("[s]\nx = \xED\xA0\x80\n", "bad.ini:2: not valid UTF-8"); /* a surrogate */
+    expect_parse_error("[s]\nx = \xC0\xAF\n", "bad.ini:2: not valid UTF-8");     /* overlong '/' */
+    /* CRLF line ends and tabs are whitespace. */
+    c = tp_config_parse("[s]\r\nx\t=\t1\r\n", "crlf.ini", err, sizeof err);
+    assert_non_null(c);
+    long v;
+    assert_int_equal(tp_config_get_int(c, "s.x", 0, 0, 9, &v, err, sizeof err), 0);
+    assert_int_equal(v, 1);
+    tp_config_free(c);
+    /* Messages quoting a line escape what they quote. */
+    err[0] = '\0';
+    assert_null(tp_config_parse("[s]\n[a\x1b\n", "e.ini", err, sizeof err));
+    assert_null(strchr(err, 0x1b));
+}
+
+static void test_text_checks(void **state)
+{
+    (void)state;
+    char why[128], buf[64];
+    assert_int_equal(tp_text_check("plain", 10, why, sizeof why), 0);
+    assert_int_equal(tp_text_check("\xE4\xB8\xAD\xE6\x96\x87", 10, why, sizeof why), 0);
+    assert_int_equal(tp_text_check("abcdefghijk", 10, why, sizeof why), -1);
+    assert_string_equal(why, "11 bytes, the limit is 10");
+    assert_int_equal(tp_text_check("a\nb", 10, why, sizeof why), -1);
+    assert_string_equal(why, "contains a control character (byte 2)");
+    assert_int_equal(tp_text_check("a\xff", 10, why, sizeof why), -1);
+    assert_string_equal(why, "is not valid UTF-8 (byte 2)");
+    assert_int_equal(tp_text_check("\xE4\xB8", 10, why, sizeof why), -1); /* cut through a character */
+    assert_int_equal(tp_name_check("alice_B-2", why, sizeof why), 0);
+    static const char *const bad_names[] = {"", "-x", ".x", "a b", "a\nb", "a#", "a=b", "[a]", "a/b", "caf\xC3\xA9",
+                                            "a.b", "0123456789012345678901234567890123456789012345678901234567890123"};
+    for (size_t i = 0; i < sizeof bad_names / sizeof bad_names[0]; i++)
+        if (tp_name_check(bad_names[i], why, sizeof why) == 0)
+            fail_msg("'%s' accepted as a name", bad_names[i]);
+    assert_string_equal(tp_text_escape("a\x1b[0m\xff" "b", buf, sizeof buf), "a\\x1B[0m\\xFFb");
+    assert_string_equal(tp_text_escape("\xC3\xA9t\xC3\xA9", buf, sizeof buf), "\xC3\xA9t\xC3\xA9");
+    char small[8];
+    tp_text_escape("abcdefghijkl", small, sizeof small);
+    assert_string_equal(small, "abcd..."); /* 7 bytes and NUL */
+}
+
+/* The key-table engine on a struct of its own: every type, ranges, and the
+ * one-line "FILE:LINE: [section] key: message". */
+typedef struct demo {
+    bool on;
+    int count;
+    double gain;
+    const char *label;
+    char tag[8];
+    const char *mode;
+    int level;
+    const char *file;
+} demo;
+
+static const char *const modes[] = {"fast", "slow", NULL};
+static const tp_config_key demo_keys[] = {
+    {.name = "on", .type = TP_CFG_BOOL, .offset = offsetof(demo, on), .meaning = "m"},
+    {.name = "count", .type = TP_CFG_INT, .offset = offsetof(demo, count), .min = 1, .max = 10, .meaning = "m"},
+    {.name = "gain", .type = TP_CFG_DOUBLE, .offset = offsetof(demo, gain), .min = 0, .max = 2, .meaning = "m"},
+    {.name = "label", .type = TP_CFG_TEXT, .offset = offsetof(demo, label), .max = 12, .meaning = "m"},
+    {.name = "tag", .type = TP_CFG_NAME, .offset = offsetof(demo, tag), .size = 8, .meaning = "m"},
+    {.name = "mode", .type = TP_CFG_ENUM, .offset = offsetof(demo, mode), .choices = modes, .meaning = "m"},
+    {.name = "level", .type = TP_CFG_ENUM_INDEX, .offset = offsetof(demo, level), .choices = modes, .meaning = "m"},
+    {.name = "file", .type = TP_CFG_PATH, .offset = offsetof(demo, file), .meaning = "m"},
+};
+#define DEMO_N (sizeof demo_keys / sizeof demo_keys[0])
+
+static void expect_table_error(const char *text, const char *want)
+{
+    char err[512] = "";
+    tp_config *c = tp_config_parse(text, "t.ini", err, sizeof err);
+    assert_non_null(c);
+    demo d = {.mode = "fast"};
+    assert_int_equal(tp_config_apply_keys(c, "d", demo_keys, DEMO_N, &d, err, sizeof err), -1);
+    tp_config_free(c);
+    if (strcmp(err, want) != 0)
+        fail_msg("error '%s', expected '%s'", err, want);
+}
+
+static void test_key_tables(void **state)
+{
+    (void)state;
+    char err[512];
+    tp_config *c = tp_config_parse("[d]\non = yes\ncount = 3\ngain = 1.25\nlabel = \" a # b \"\ntag = t-1\n"
+                                   "mode = slow\nlevel = slow\nfile = /dev/null\n",
+                                   "t.ini", err, sizeof err);
+    assert_non_null(c);
+    demo d = {.mode = "fast"};
+    assert_int_equal(tp_config_apply_keys(c, "d", demo_keys, DEMO_N, &d, err, sizeof err), -1);
+    assert_string_equal(err, "t.ini:9: [d] file: /dev/null: not a regular file");
+    tp_config_free(c);
+
+    c = tp_config_parse("[d]\non = yes\ncount = 3\ngain = 1.25\nlabel = \" a # b \"\ntag = t-1\nmode = slow\n"
+                        "level = slow\n",
+                        "t.ini", err, sizeof err);
+    assert_int_equal(tp_config_apply_keys(c, "d", demo_keys, DEMO_N, &d, err, sizeof err), 0);
+    assert_int_equal(tp_config_check_unused(c, err, sizeof err), 0);
+    assert_true(d.on && d.count == 3 && d.gain == 1.25 && d.level == 1);
+    assert_string_equal(d.label, " a # b ");
+    assert_string_equal(d.tag, "t-1");
+    assert_string_equal(d.mode, "slow");
+    /* Written back and read again: the same values. */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    tp_config_write_keys(out, "d", demo_keys, DEMO_N, &d);
+    fclose(out);
+    tp_config_free(c);
+    c = tp_config_parse(text, "back.ini", err, sizeof err);
+    assert_non_null(c);
+    demo e = {0};
+    assert_int_equal(tp_config_apply_keys(c, "d", demo_keys, DEMO_N, &e, err, sizeof err), 0);
+    assert_true(e.on && e.count == 3 && e.gain == 1.25 && e.level == 1 && e.file == NULL);
+    assert_string_equal(e.label, " a # b ");
+    assert_string_equal(e.tag, "t-1");
+    assert_string_equal(e.mode, "slow");
+    tp_config_free(c);
+    free(text);
+
+    expect_table_error("[d]\ncount = 11\n", "t.ini:2: [d] count: 11 is out of range [1, 10]");
+    expect_table_error("[d]\ncount = 3x\n", "t.ini:2: [d] count: expected an integer, got '3x'");
+    expect_table_error("[d]\ncount = 99999999999999999999\n",
+                       "t.ini:2: [d] count: expected an integer, got '99999999999999999999'");
+    expect_table_error("[d]\ngain = nan\n", "t.ini:2: [d] gain: expected a number, got 'nan'");
+    expect_table_error("[d]\ngain = inf\n", "t.ini:2: [d] gain: expected a number, got 'inf'");
+    expect_table_error("[d]\ngain = 1e400\n", "t.ini:2: [d] gain: expected a number, got '1e400'");
+    expect_table_error("[d]\ngain = -0.5\n", "t.ini:2: [d] gain: -0.5 is out of range [0, 2]");
+    expect_table_error("[d]\non = maybe\n", "t.ini:2: [d] on: expected true or false, got 'maybe'");
+    expect_table_error("[d]\nlabel = thirteen char\n", "t.ini:2: [d] label: 13 bytes, the limit is 12");
+    expect_table_error("[d]\ntag = a/b\n",
+                       "t.ini:2: [d] tag: 'a/b' is not a name: byte 2 is not a letter, digit, '_' or '-' (ASCII)");
+    expect_table_error("[d]\ntag = abcdefgh\n", "t.ini:2: [d] tag: 8 bytes, the limit is 7");
+    expect_table_error("[d]\nmode = medium\n", "t.ini:2: [d] mode: 'medium' is not one of fast, slow");
+    expect_table_error("[d]\n\nlevel = 0\n", "t.ini:3: [d] level: '0' is not one of fast, slow");
+    char cwd[1024], want[1200];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    snprintf(want, sizeof want, "t.ini:2: [d] file: %s/no-such-file.xml: No such file or directory", cwd);
+    expect_table_error("[d]\nfile = no-such-file.xml\n", want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_values),       cmocka_unit_test(test_syntax_errors),
         cmocka_unit_test(test_value_errors), cmocka_unit_test(test_unknown_key),
         cmocka_unit_test(test_load_file),    cmocka_unit_test(test_subsections),
+        cmocka_unit_test(test_text_bytes),   cmocka_unit_test(test_text_checks),
+        cmocka_unit_test(test_key_tables),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

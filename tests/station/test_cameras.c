@@ -286,17 +286,39 @@ static void test_config_sections(void **state)
     assert_true(cfg.cameras[2].device.vanish_at_s == 4 && cfg.cameras[2].device.noise == 0);
     tp_config_free(file);
 
-    expect_config_error("[camera.a]\ndriver = v4l\n", "cams.ini: camera.a.driver: unknown driver 'v4l'");
-    expect_config_error("[camera.a]\ndriver = pattern\ncodec = mjpeg\n", "camera.a.codec: mjpeg passes MJPEG");
-    expect_config_error("[camera.a]\nformat = mjpeg\n", "the sim driver delivers rgb only");
-    expect_config_error("[camera]\nname = x\n[camera.a]\n", "camera.name: [camera.NAME] sections name");
-    expect_config_error("[camera.action]\n", "[camera.action]: 'action' is the name of another stream");
-    expect_config_error("[camera.a]\nwidht = 320\n", "cams.ini:2: unknown key 'camera.a.widht'");
-    expect_config_error("[camera.a]\nwidth = 321\n", "camera.a.width/height: 321x480 must be even");
-    expect_config_error("[camera.a]\nfps = 0\n", "cams.ini:2: camera.a.fps: 0 is out of range");
-    expect_config_error("[camera.a]\n[camera.b]\n[camera.c]\n[camera.d]\n[camera.e]\n[camera.f]\n[camera.g]\n"
-                        "[camera.h]\n[camera.i]\n",
+    expect_config_error("[camera.a]\ndriver = v4l\n", "cams.ini:2: [camera.a] driver: 'v4l' is not one of sim, pattern");
+    expect_config_error("[camera.a]\ndriver = pattern\ncodec = mjpeg\n",
+                        "cams.ini:3: [camera.a] codec: mjpeg passes MJPEG");
+    expect_config_error("[camera.a]\nformat = mjpeg\n", "cams.ini:2: [camera.a] format: the sim driver delivers rgb only");
+    expect_config_error("[camera]\nname = x\n[camera.a]\n", "cams.ini:2: [camera] name: [camera.NAME] sections name");
+    expect_config_error("[camera.action]\n", "cams.ini:1: [camera.action]: 'action' is the name of another stream");
+    expect_config_error("[camera.a]\nwidht = 320\n", "cams.ini:2: [camera.a] widht: unknown key");
+    expect_config_error("[camera.a]\nwidth = 321\n", "cams.ini:2: [camera.a] width: 321 is not even");
+    expect_config_error("[camera]\nheight = 241\n[camera.a]\n", "cams.ini:2: [camera] height: 241 is not even");
+    expect_config_error("[camera.a]\nfps = 0\n", "cams.ini:2: [camera.a] fps: 0 is out of range");
+    expect_config_error("[camera.a]\npreset = quick\n", "cams.ini:2: [camera.a] preset: 'quick' is not one of");
+    expect_config_error("[camera.a]\n[camera.b]\n[camera.c]\n[camera.d]\n[camera.e]\n[camera.f]\n"
+                        "[camera.g]\n[camera.h]\n[camera.i]\n",
                         "9 [camera.NAME] sections; at most 8 cameras");
+    /* Item 15: section names follow the documented rule (letters, digits,
+     * '_', '-'; not starting with '-' or '.'; at most 63 bytes). */
+    expect_config_error("[camera...]\n", "cams.ini:1: [camera...]: '..' is not a camera name");
+    expect_config_error("[camera.]\n", "cams.ini:1: [camera.]: '' is not a camera name");
+    expect_config_error("[camera.-x]\n", "cams.ini:1: [camera.-x]: '-x' is not a camera name");
+    expect_config_error("[camera.a.b]\n", "cams.ini:1: [camera.a.b]: 'a.b' is not a camera name");
+    expect_config_error("[camera]\nname = ..\n", "cams.ini:2: [camera] name: '..' is not a name");
+    char longname[128] = "[camera.";
+    memset(longname + 8, 'x', 64);
+    strcpy(longname + 72, "]\n");
+    expect_config_error(longname, "is not a camera name: 64 bytes, the limit is 63");
+    {
+        tp_config *f = NULL;
+        char e[512];
+        f = tp_config_parse("[camera../x]\n", "cams.ini", e, sizeof e);
+        assert_null(f);
+        if (!strstr(e, "cams.ini:1: [camera../x]: invalid section name"))
+            fail_msg("'%s'", e);
+    }
 }
 
 /* --------------------------------------------------------------- sessions */

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "teleop/controls.h"
+#include "teleop/session.h"
 
 #define MS 1000000LL
 
@@ -92,14 +93,15 @@ static void test_config(void **state)
 {
     (void)state;
     char err[256];
+    tp_session_config session;
+    tp_session_default_config(&session);
     tp_controls_config cfg;
-    tp_controls_default_config(&cfg);
     tp_config *file = tp_config_parse("[controls]\nclutch = both\nthreshold = 0.7\ndebounce = 0\n"
                                       "record_start = left.trigger+right.trigger hold 0.5\nemergency = any.stick\n",
                                       "st.ini", err, sizeof err);
     assert_non_null(file);
-    assert_int_equal(tp_controls_apply_config(&cfg, file, err, sizeof err), 0);
-    assert_int_equal(tp_config_check_unused(file, err, sizeof err), 0);
+    assert_int_equal(tp_session_apply_config(&session, file, err, sizeof err), 0);
+    cfg = session.controls;
     assert_int_equal(cfg.clutch, TP_CLUTCH_BOTH);
     assert_true(cfg.threshold == 0.7 && cfg.debounce_s == 0);
     assert_int_equal(cfg.bindings[TP_ACTION_RECORD_START].count, 2);
@@ -113,16 +115,17 @@ static void test_config(void **state)
     static const struct {
         const char *text, *expect;
     } bad[] = {
-        {"[controls]\nclutch = sometimes\n", "st.ini: controls.clutch: 'sometimes'"},
-        {"[controls]\nrecord_start = right.q\n", "st.ini: controls.record_start: 'right.q'"},
-        {"[controls]\nrecord_start = right.b\n", "controls.record_start and controls.record_stop_keep"},
-        {"[controls]\nthreshold = 2\n", "controls.threshold"},
+        {"[controls]\nclutch = sometimes\n", "st.ini:2: [controls] clutch: 'sometimes' is not one of either"},
+        {"[controls]\nrecord_start = right.q\n", "st.ini:2: [controls] record_start: 'right.q'"},
+        {"[controls]\n\nrecord_start = right.b\n",
+         "st.ini:3: [controls] record_start: controls.record_start and controls.record_stop_keep"},
+        {"[controls]\nthreshold = 2\n", "st.ini:2: [controls] threshold: 2 is out of range"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        tp_controls_default_config(&cfg);
+        tp_session_default_config(&session);
         file = tp_config_parse(bad[i].text, "st.ini", err, sizeof err);
         assert_non_null(file);
-        assert_int_equal(tp_controls_apply_config(&cfg, file, err, sizeof err), -1);
+        assert_int_equal(tp_session_apply_config(&session, file, err, sizeof err), -1);
         if (!strstr(err, bad[i].expect))
             fail_msg("'%s' not in '%s'", bad[i].expect, err);
         tp_config_free(file);

@@ -1,0 +1,627 @@
+/* teleop — the station config: one key table per module, applied to a
+ * tp_session_config, written back as INI and documented from the same
+ * tables (docs/configuration.md). */
+#include "teleop/station_config.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "station/cameras.h"
+#include "teleop/calibration.h"
+#include "teleop/operator_device.h"
+#include "teleop/paths.h"
+#include "teleop/text.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+#define S(field) offsetof(tp_session_config, field)
+
+/* ------------------------------------------------------------ defaults */
+
+void tp_session_default_config(tp_session_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->duration_s = 20.0;
+    cfg->control_hz = 500.0;
+    cfg->operator_hz = 90.0;
+    cfg->stale_input_s = 0.1;
+    cfg->out_dir = "recordings";
+    cfg->task = "";
+    cfg->operator_name = "";
+    cfg->record = true;
+    cfg->loop_motion = true;
+    cfg->operator_source = "xr";
+    cfg->xr_runtime = "replay";
+    tp_controls_default_config(&cfg->controls);
+    camera_default_config(&cfg->cameras[0], "head_camera");
+    cfg->camera_count = 1;
+    cfg->realtime_priority = true;
+    cfg->min_free_mb = 100;
+    cfg->max_recorder_behind_s = 1.0;
+    tp_workflow_default_config(&cfg->workflow);
+    cfg->command_fd = -1;
+    tp_retarget_default_config(&cfg->retarget);
+    tp_controller_default_config(&cfg->control);
+    snprintf(cfg->calibration_id, sizeof cfg->calibration_id, "default");
+}
+
+/* ------------------------------------------------------------ tables */
+
+static const tp_config_key session_keys[] = {
+    {.name = "duration", .type = TP_CFG_DOUBLE, .offset = S(duration_s), .min = 0.001, .max = 86400,
+     .meaning = "session length, seconds (a recording session of several episodes: a cap, default 24 h)"},
+    {.name = "control_rate_hz", .type = TP_CFG_DOUBLE, .offset = S(control_hz), .min = 10, .max = 5000,
+     .meaning = "control loop rate (physics substeps follow)"},
+    {.name = "stale_input", .type = TP_CFG_DOUBLE, .offset = S(stale_input_s), .min = 0.001, .max = 10,
+     .meaning = "hold the robot when the newest operator frame is older than this (s)"},
+    {.name = "out", .type = TP_CFG_TEXT, .offset = S(out_dir), .max = 4000, .meaning = "episode folder"},
+    {.name = "task", .type = TP_CFG_TEXT, .offset = S(task), .max = TP_TASK_MAX_BYTES,
+     .meaning = "task text stored in each episode (`meta.task`), whole: UTF-8, no control characters"},
+    {.name = "operator", .type = TP_CFG_NAME, .offset = S(operator_name),
+     .meaning = "operator name stored in the episode: letters, digits, `_`, `-` (ASCII), at most 63, not "
+                "starting with `-`; empty: none"},
+    {.name = "record", .type = TP_CFG_BOOL, .offset = S(record), .meaning = "write an episode"},
+    {.name = "realtime_priority", .type = TP_CFG_BOOL, .offset = S(realtime_priority),
+     .meaning = "try SCHED_FIFO for the control thread"},
+};
+
+static const tp_config_key recording_keys[] = {
+    {.name = "episodes", .type = TP_CFG_INT, .offset = S(workflow.episodes), .min = 0, .max = 1000000,
+     .meaning = "end the session after this many kept episodes; 0 = until quit (`docs/recording.md`)"},
+    {.name = "episode_time", .type = TP_CFG_DOUBLE, .offset = S(workflow.episode_time_s), .min = 0, .max = 86400,
+     .meaning = "stop and keep each episode after this many seconds; 0 = no limit"},
+    {.name = "reset_time", .type = TP_CFG_DOUBLE, .offset = S(workflow.reset_time_s), .min = 0, .max = 86400,
+     .meaning = "pause between episodes (robot still teleoperated, nothing recorded), seconds"},
+    {.name = "auto_start", .type = TP_CFG_BOOL, .offset = S(workflow.auto_start),
+     .meaning = "record at once and after each pause; false: wait for a start command (key, command line, "
+                "headset button)"},
+    {.name = "min_free_mb", .type = TP_CFG_DOUBLE, .offset = S(min_free_mb), .min = 0, .max = 1e9,
+     .meaning = "free space (MB) the recordings folder must have to start an episode (checked with `statvfs`)"},
+    {.name = "max_behind", .type = TP_CFG_DOUBLE, .offset = S(max_recorder_behind_s), .min = 0.05, .max = 3600,
+     .meaning = "seconds the recorder's queue may overflow (rows lost to a disk too slow) before the recording "
+                "is ended and the robot held"},
+};
+
+static const tp_config_key robot_keys[] = {
+    {.name = "model", .type = TP_CFG_PATH, .offset = S(model_path),
+     .default_text = "bundled `devices/robot/models/humanoid.xml`", .meaning = "MJCF of the simulated robot"},
+    {.name = "arm_base", .type = TP_CFG_TEXT, .offset = S(control.arm_base), .size = 64,
+     .meaning = "base body of both arms' IK chains in the robot model"},
+    {.name = "left_arm_tip", .type = TP_CFG_TEXT, .offset = S(control.arm_tip[0]), .size = 64,
+     .meaning = "tip (site or body) of the left arm chain; its joints must be the action layout's arm joints"},
+    {.name = "right_arm_tip", .type = TP_CFG_TEXT, .offset = S(control.arm_tip[1]), .size = 64,
+     .meaning = "tip of the right arm chain"},
+};
+
+static const char *const source_choices[] = {"xr", "motion", "replay", NULL};
+static const char *const runtime_choices[] = {"replay", "system", NULL};
+
+static const tp_config_key operator_keys[] = {
+    {.name = "source", .type = TP_CFG_ENUM, .offset = S(operator_source), .choices = source_choices,
+     .meaning = "operator device: `xr` (OpenXR through the loader, `docs/devices/xr.md`) or `motion` (the motion "
+                "file replayed directly; `replay` is its old name)"},
+    {.name = "xr_runtime", .type = TP_CFG_ENUM, .offset = S(xr_runtime), .choices = runtime_choices,
+     .meaning = "`xr` only: `replay` selects the bundled replay runtime (it plays `operator.motion`, looping as "
+                "`operator.loop` says); `system` uses whatever runtime the loader finds (a headset)"},
+    {.name = "xr_replay_script", .type = TP_CFG_PATH, .offset = S(xr_replay_script), .default_text = "none",
+     .meaning = "`xr` with the replay runtime: scripted controller input, tracking loss, exit or loss "
+                "(format in `docs/devices/xr.md`)"},
+    {.name = "motion", .type = TP_CFG_PATH, .offset = S(motion_path), .default_text = "bundled demo motion",
+     .meaning = "operator motion CSV (`docs/motion-format.md`); with `xr` and the replay runtime also an episode"},
+    {.name = "loop", .type = TP_CFG_BOOL, .offset = S(loop_motion),
+     .meaning = "loop the motion when the session is longer (with the replay runtime, `false` ends the session "
+                "when the motion ends)"},
+    {.name = "rate_hz", .type = TP_CFG_DOUBLE, .offset = S(operator_hz), .min = 1, .max = 1000,
+     .meaning = "`motion` source: operator frames per second (`xr`: the runtime paces)"},
+};
+
+static const char *const clutch_choices[] = {"either", "both", "left", "right", "always", NULL};
+
+static int parse_binding(const char *text, void *field, char *msg, size_t msglen)
+{
+    return tp_control_binding_parse(text, field, msg, msglen);
+}
+
+static void format_binding(const void *field, char *buf, size_t len)
+{
+    tp_control_binding_format(field, buf, len);
+}
+
+#define BINDING(key, action, what)                                                                               \
+    {.name = key, .type = TP_CFG_CUSTOM, .offset = S(controls.bindings[action]), .parse = parse_binding,          \
+     .format = format_binding, .syntax = "binding", .meaning = what}
+
+static const tp_config_key controls_keys[] = {
+    {.name = "clutch", .type = TP_CFG_ENUM_INDEX, .offset = S(controls.clutch), .choices = clutch_choices,
+     .meaning = "teleoperation while the grip is squeezed on `either` hand, `both`, `left`, `right`, or `always`"},
+    {.name = "threshold", .type = TP_CFG_DOUBLE, .offset = S(controls.threshold), .min = 0.15, .max = 1,
+     .meaning = "squeeze/trigger value that counts as pressed (released 0.1 below)"},
+    {.name = "debounce", .type = TP_CFG_DOUBLE, .offset = S(controls.debounce_s), .min = 0, .max = 1,
+     .meaning = "seconds a press must last to count; releases count at once"},
+    BINDING("record_start", TP_ACTION_RECORD_START, "starts recording"),
+    BINDING("record_stop_keep", TP_ACTION_RECORD_STOP_KEEP, "stops recording and keeps the episode"),
+    BINDING("record_stop_discard", TP_ACTION_RECORD_STOP_DISCARD, "stops recording and discards the episode"),
+    BINDING("emergency", TP_ACTION_EMERGENCY, "latches the emergency hold"),
+    BINDING("emergency_release", TP_ACTION_EMERGENCY_RELEASE, "releases it"),
+};
+
+/* Applied first: a calibration file sets the whole calibration, and the
+ * keys of calibration_keys beside it override single values. */
+static const tp_config_key calibration_file_key[] = {
+    {.name = "file", .type = TP_CFG_PATH, .offset = S(calibration_file), .default_text = "none",
+     .meaning = "a calibration file from `teleop calibrate` (`calibration/README.md`); its id is recorded in "
+                "each episode; the keys below override single values"},
+};
+
+#define CAL(key, field, lo, hi, what)                                                                            \
+    {.name = key, .type = TP_CFG_DOUBLE, .offset = S(retarget.calibration.field), .min = lo, .max = hi,           \
+     .meaning = what}
+static const tp_config_key calibration_keys[] = {
+    CAL("scale", scale, 0.1, 10, "robot distance per operator distance"),
+    CAL("xr_anchor_x", xr_anchor.x, -10, 10, "operator's neutral head position, OpenXR stage x (m)"),
+    CAL("xr_anchor_y", xr_anchor.y, -10, 10, "… y (up)"),
+    CAL("xr_anchor_z", xr_anchor.z, -10, 10, "… z"),
+    CAL("robot_anchor_x", robot_anchor.x, -10, 10, "robot head position in the torso frame, x (m)"),
+    CAL("robot_anchor_y", robot_anchor.y, -10, 10, "… y"),
+    CAL("robot_anchor_z", robot_anchor.z, -10, 10, "… z"),
+};
+
+static const char *const hand_method_choices[] = {"flexion", "vector", NULL};
+
+static const tp_config_key retarget_keys[] = {
+    {.name = "hand_method", .type = TP_CFG_ENUM, .offset = S(control.hand_method), .size = 16,
+     .choices = hand_method_choices,
+     .meaning = "hand retargeting: `flexion` (finger-curl mapping) or `vector` (keypoint-vector optimization "
+                "through the hand's kinematics, `docs/hand-retargeting.md`); recorded in `meta.hand_method`"},
+    {.name = "hand_urdf", .type = TP_CFG_PATH, .offset = S(control.hand_urdf), .size = 1024,
+     .default_text = "bundled `devices/robot/models/g1_upper_body.urdf`",
+     .meaning = "the hands' kinematic description for `vector`: Dex3-1 `<side>_hand_*` links; its hand joints "
+                "must be the action layout's, in order"},
+};
+
+#define FLT(key, field, lo, hi, what)                                                                            \
+    {.name = key, .type = TP_CFG_DOUBLE, .offset = S(control.field), .min = lo, .max = hi, .meaning = what}
+static const tp_config_key filter_keys[] = {
+    {.name = "wrists", .type = TP_CFG_BOOL, .offset = S(control.filter_wrists),
+     .meaning = "One Euro filter on both wrist poses"},
+    FLT("position_min_cutoff", wrist_position_filter.min_cutoff, 0.01, 100,
+        "position filter cutoff at rest (Hz): lower removes more jitter"),
+    FLT("position_beta", wrist_position_filter.beta, 0, 1000, "position filter speed coefficient: higher cuts lag "
+                                                               "when moving"),
+    FLT("rotation_min_cutoff", wrist_rotation_filter.min_cutoff, 0.01, 100, "orientation filter cutoff (Hz)"),
+    FLT("rotation_beta", wrist_rotation_filter.beta, 0, 1000, "orientation filter speed coefficient"),
+    FLT("derivative_cutoff", wrist_position_filter.d_cutoff, 0.01, 100,
+        "smoothing of the speed estimate (Hz), position and orientation"),
+    {.name = "hands", .type = TP_CFG_BOOL, .offset = S(control.filter_hands),
+     .meaning = "One Euro filter on the 26 hand keypoints, each in its wrist's frame"},
+    FLT("hand_min_cutoff", hand_filter.min_cutoff, 0.01, 100, "hand keypoint filter cutoff (Hz)"),
+    FLT("hand_beta", hand_filter.beta, 0, 1000, "hand keypoint filter speed coefficient (s/m)"),
+};
+
+static const tp_config_key safety_keys[] = {
+    FLT("limit_margin", limit_margin, 0, 0.5, "distance kept from every joint limit (rad)"),
+    FLT("arm_velocity", arm_velocity_cap, 0.01, 50, "arm joint velocity cap (rad/s; the lower of this and the "
+                                                    "motor ratings)"),
+    FLT("hand_velocity", hand_velocity_cap, 0.01, 50, "hand joint velocity cap (rad/s)"),
+    FLT("arm_acceleration", arm_acceleration, 0, 10000, "arm acceleration bound of commanded motion (rad/s², 0 = "
+                                                        "none)"),
+    FLT("hand_acceleration", hand_acceleration, 0, 10000, "hand acceleration bound (rad/s², 0 = none)"),
+    FLT("workspace_min_x", workspace_min.x, -5, 5, "wrist box in the torso frame (m): an arm whose wrist would "
+                                                   "leave it holds; each min below its max"),
+    FLT("workspace_max_x", workspace_max.x, -5, 5, "…"),
+    FLT("workspace_min_y", workspace_min.y, -5, 5, "…"),
+    FLT("workspace_max_y", workspace_max.y, -5, 5, "…"),
+    FLT("workspace_min_z", workspace_min.z, -5, 5, "…"),
+    FLT("workspace_max_z", workspace_max.z, -5, 5, "…"),
+};
+
+/* A camera's keys, in [camera.NAME] or (shared, or the single camera) in
+ * [camera]; camera_settings is what a section says, turned into the
+ * device and encoder config by camera_from_settings. */
+typedef struct camera_settings {
+    const char *name; /* [camera] only, without [camera.NAME] sections */
+    const char *driver, *mjcf_camera, *format, *codec, *preset;
+    int width, height, crf, gop, threads, seed, mjpeg_quality;
+    double fps, noise, stall_at, stall_for, vanish_at;
+} camera_settings;
+
+#define C(field) offsetof(camera_settings, field)
+static const char *const driver_choices[] = {"sim", "pattern", NULL};
+static const char *const format_choices[] = {"rgb", "mjpeg", NULL};
+static const char *const codec_choices[] = {"h264", "ffv1", "mjpeg", NULL};
+static const char *const preset_choices[] = {"ultrafast", "superfast", "veryfast", "faster", "fast",
+                                             "medium",    "slow",      "slower",   "veryslow", "placebo", NULL};
+
+static const tp_config_key camera_name_key[] = {
+    {.name = "name", .type = TP_CFG_NAME, .offset = C(name),
+     .meaning = "`[camera]` without `[camera.NAME]` sections: the single camera's stream name (and MJCF camera)"},
+};
+
+static const tp_config_key camera_keys[] = {
+    {.name = "driver", .type = TP_CFG_ENUM, .offset = C(driver), .choices = driver_choices,
+     .meaning = "`sim` (the simulated robot's MJCF camera, rendered offscreen) or `pattern` (test pattern with "
+                "motion and sensor noise)"},
+    {.name = "mjcf_camera", .type = TP_CFG_TEXT, .offset = C(mjcf_camera), .max = 63, .default_text = "`NAME`",
+     .meaning = "sim: the camera's name in the MJCF (`head_camera`, `left_wrist_camera`, `right_wrist_camera` in "
+                "the bundled humanoid)"},
+    {.name = "width", .type = TP_CFG_INT, .offset = C(width), .min = 16, .max = 4096,
+     .meaning = "frame width, even (the sim driver's limit is the model's offscreen buffer, 640×480 bundled)"},
+    {.name = "height", .type = TP_CFG_INT, .offset = C(height), .min = 16, .max = 4096,
+     .meaning = "frame height, even"},
+    {.name = "fps", .type = TP_CFG_DOUBLE, .offset = C(fps), .min = 1, .max = 240, .meaning = "frames per second"},
+    {.name = "format", .type = TP_CFG_ENUM, .offset = C(format), .choices = format_choices,
+     .meaning = "what the device delivers: `rgb`, or `mjpeg` (pattern driver, as a UVC camera would)"},
+    {.name = "codec", .type = TP_CFG_ENUM, .offset = C(codec), .choices = codec_choices,
+     .meaning = "`h264` (libx264), `ffv1` (lossless), or `mjpeg` (store an MJPEG camera's JPEGs as they come; "
+                "needs `format = mjpeg`); an MJPEG camera with `h264`/`ffv1` is decoded and re-encoded"},
+    {.name = "preset", .type = TP_CFG_ENUM, .offset = C(preset), .choices = preset_choices,
+     .meaning = "x264 preset"},
+    {.name = "crf", .type = TP_CFG_INT, .offset = C(crf), .min = 0, .max = 51,
+     .meaning = "x264 constant rate factor"},
+    {.name = "gop", .type = TP_CFG_INT, .offset = C(gop), .min = 1, .max = 1000, .default_text = "= fps",
+     .meaning = "frames per keyframe (one a second by default, so review can seek)"},
+    {.name = "threads", .type = TP_CFG_INT, .offset = C(threads), .min = 1, .max = 16,
+     .meaning = "x264 threads per camera"},
+    {.name = "seed", .type = TP_CFG_INT, .offset = C(seed), .min = 0, .max = 2147483647,
+     .meaning = "pattern: noise seed (the same seed gives the same frames)"},
+    {.name = "noise", .type = TP_CFG_DOUBLE, .offset = C(noise), .min = 0, .max = 64,
+     .meaning = "pattern: sensor noise, standard deviation in 8-bit levels"},
+    {.name = "mjpeg_quality", .type = TP_CFG_INT, .offset = C(mjpeg_quality), .min = 2, .max = 31,
+     .meaning = "pattern with `format = mjpeg`: JPEG quantizer, 2 (best) to 31"},
+    {.name = "stall_at", .type = TP_CFG_DOUBLE, .offset = C(stall_at), .min = 0, .max = 86400,
+     .meaning = "pattern fault injection: no frames for `stall_for` seconds from this many seconds after the start"},
+    {.name = "stall_for", .type = TP_CFG_DOUBLE, .offset = C(stall_for), .min = 0, .max = 86400,
+     .meaning = "… for this long (0: never stalls)"},
+    {.name = "vanish_at", .type = TP_CFG_DOUBLE, .offset = C(vanish_at), .min = 0, .max = 86400,
+     .meaning = "pattern fault injection: the device disappears this many seconds after the start (0: never)"},
+};
+
+/* The sections of a station file and their tables, in the order applied,
+ * written and documented. */
+typedef struct section_table {
+    const char *section;
+    const tp_config_key *keys;
+    size_t count;
+} section_table;
+
+static const section_table session_tables[] = {
+    {"session", session_keys, N(session_keys)},
+    {"recording", recording_keys, N(recording_keys)},
+    {"robot", robot_keys, N(robot_keys)},
+    {"operator", operator_keys, N(operator_keys)},
+    {"controls", controls_keys, N(controls_keys)},
+    {"calibration", calibration_file_key, N(calibration_file_key)},
+    {"calibration", calibration_keys, N(calibration_keys)},
+    {"retarget", retarget_keys, N(retarget_keys)},
+    {"filter", filter_keys, N(filter_keys)},
+    {"safety", safety_keys, N(safety_keys)},
+};
+
+/* ------------------------------------------------------------ cameras */
+
+static void settings_from_camera(camera_settings *s, const tp_session_camera *c)
+{
+    memset(s, 0, sizeof *s);
+    const tp_camera_params *d = &c->device;
+    const tp_video_encoder_config *v = &c->video;
+    s->name = d->name;
+    s->driver = d->driver;
+    s->mjcf_camera = d->source ? d->source : "";
+    s->format = d->format == TP_PIXEL_MJPEG ? "mjpeg" : "rgb";
+    s->codec = v->codec;
+    s->preset = v->preset;
+    s->width = d->width;
+    s->height = d->height;
+    s->fps = d->fps;
+    s->crf = v->crf;
+    s->gop = v->gop;
+    s->threads = v->threads;
+    s->seed = (int)d->seed;
+    s->noise = d->noise;
+    s->mjpeg_quality = d->mjpeg_quality;
+    s->stall_at = d->stall_at_s;
+    s->stall_for = d->stall_for_s;
+    s->vanish_at = d->vanish_at_s;
+}
+
+/* The section that gives a camera's key (for a message's line): its own,
+ * else [camera]. */
+static const char *key_section(tp_config *file, const char *own, const char *key)
+{
+    char full[256];
+    snprintf(full, sizeof full, "%s.%s", own, key);
+    return tp_config_has(file, full) ? own : "camera";
+}
+
+static int camera_from_settings(tp_session_camera *c, const camera_settings *s, const char *stream, tp_config *file,
+                                const char *own, char *err, size_t errlen)
+{
+    camera_default_config(c, stream);
+    tp_camera_params *d = &c->device;
+    tp_video_encoder_config *v = &c->video;
+    d->driver = s->driver;
+    d->source = s->mjcf_camera && s->mjcf_camera[0] ? s->mjcf_camera : stream;
+    d->format = !strcmp(s->format, "mjpeg") ? TP_PIXEL_MJPEG : TP_PIXEL_RGB24;
+    if (!strcmp(d->driver, "sim") && d->format != TP_PIXEL_RGB24)
+        return tp_config_error(file, key_section(file, own, "format"), "format", err, errlen,
+                               "the sim driver delivers rgb only");
+    if (!strcmp(s->codec, "mjpeg") && d->format != TP_PIXEL_MJPEG)
+        return tp_config_error(file, key_section(file, own, "codec"), "codec", err, errlen,
+                               "mjpeg passes MJPEG frames through; this camera delivers %s",
+                               tp_pixel_format_name(d->format));
+    if (s->width % 2)
+        return tp_config_error(file, key_section(file, own, "width"), "width", err, errlen, "%d is not even",
+                               s->width);
+    if (s->height % 2)
+        return tp_config_error(file, key_section(file, own, "height"), "height", err, errlen, "%d is not even",
+                               s->height);
+    v->codec = s->codec;
+    v->preset = s->preset;
+    d->width = v->width = s->width;
+    d->height = v->height = s->height;
+    d->fps = v->fps = s->fps;
+    d->seed = (uint64_t)s->seed;
+    d->noise = s->noise;
+    d->mjpeg_quality = s->mjpeg_quality;
+    d->stall_at_s = s->stall_at;
+    d->stall_for_s = s->stall_for;
+    d->vanish_at_s = s->vanish_at;
+    v->crf = s->crf;
+    /* A GOP that is not given follows the frame rate: one keyframe a second. */
+    v->gop = s->gop > 0 ? s->gop : (int)lround(s->fps);
+    v->threads = s->threads;
+    return 0;
+}
+
+static const char *const reserved_streams[] = {"state", "state_velocity", "action", "operator"};
+
+static int check_camera_name(tp_config *file, const char *section, const char *key, const char *name, char *err,
+                             size_t errlen)
+{
+    char why[160];
+    if (tp_name_check(name, why, sizeof why) != 0)
+        return tp_config_error(file, section, key, err, errlen, "'%s' is not a camera name: %s", name, why);
+    for (size_t r = 0; r < N(reserved_streams); r++)
+        if (!strcmp(name, reserved_streams[r]))
+            return tp_config_error(file, section, key, err, errlen, "'%s' is the name of another stream", name);
+    return 0;
+}
+
+static int apply_cameras(tp_session_config *cfg, tp_config *file, char *err, size_t errlen)
+{
+    const char *names[TP_SESSION_MAX_CAMERAS];
+    int n = tp_config_subsections(file, "camera", names, TP_SESSION_MAX_CAMERAS);
+    if (n > TP_SESSION_MAX_CAMERAS)
+        return tp_config_error(file, "camera", NULL, err, errlen, "%d [camera.NAME] sections; at most %d cameras",
+                               n, TP_SESSION_MAX_CAMERAS);
+    /* [camera]: the defaults every camera section starts from. */
+    camera_settings shared;
+    settings_from_camera(&shared, &cfg->cameras[0]);
+    if (!tp_config_has(file, "camera.mjcf_camera"))
+        shared.mjcf_camera = "";
+    shared.gop = 0; /* follows fps unless given */
+    if (tp_config_apply_keys(file, "camera", camera_keys, N(camera_keys), &shared, err, errlen) != 0)
+        return -1;
+    if (n == 0) {
+        if (tp_config_apply_keys(file, "camera", camera_name_key, 1, &shared, err, errlen) != 0)
+            return -1;
+        if (check_camera_name(file, "camera", "name", shared.name, err, errlen) != 0)
+            return -1;
+        if (camera_from_settings(&cfg->cameras[0], &shared, shared.name, file, "camera", err, errlen) != 0)
+            return -1;
+        cfg->camera_count = 1;
+        return 0;
+    }
+    if (tp_config_given(file, "camera", "name"))
+        return tp_config_error(file, "camera", "name", err, errlen,
+                               "[camera.NAME] sections name their cameras; 'name' is for a single [camera] only");
+    for (int i = 0; i < n; i++) {
+        char section[128];
+        snprintf(section, sizeof section, "camera.%s", names[i]);
+        if (check_camera_name(file, section, NULL, names[i], err, errlen) != 0)
+            return -1;
+        camera_settings s = shared;
+        if (tp_config_apply_keys(file, section, camera_keys, N(camera_keys), &s, err, errlen) != 0 ||
+            camera_from_settings(&cfg->cameras[i], &s, names[i], file, section, err, errlen) != 0)
+            return -1;
+    }
+    cfg->camera_count = n;
+    return 0;
+}
+
+/* ------------------------------------------------------------ apply */
+
+static const char *const known_sections[] = {"session",     "recording", "robot",  "operator", "controls",
+                                             "calibration", "retarget",  "filter", "safety",   "camera"};
+
+static int check_sections(tp_config *file, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < tp_config_section_count(file); i++) {
+        const char *sec = tp_config_section_at(file, i, NULL);
+        bool known = false;
+        for (size_t k = 0; k < N(known_sections); k++)
+            known |= !strcmp(sec, known_sections[k]);
+        if (known)
+            continue;
+        if (!strncmp(sec, "camera.", 7)) {
+            if (check_camera_name(file, sec, NULL, sec + 7, err, errlen) != 0)
+                return -1;
+            continue;
+        }
+        return tp_config_error(file, sec, NULL, err, errlen,
+                               "unknown section (sections: session, recording, robot, operator, controls, "
+                               "calibration, retarget, filter, safety, camera, camera.NAME)");
+    }
+    return 0;
+}
+
+static int check_bindings(const tp_controls_config *c, tp_config *file, char *err, size_t errlen)
+{
+    for (int a = 0; a < TP_ACTION_COUNT; a++)
+        for (int b = a + 1; b < TP_ACTION_COUNT; b++) {
+            const tp_control_binding *x = &c->bindings[a], *y = &c->bindings[b];
+            if (x->count == 0 || x->count != y->count || x->hold_s != y->hold_s)
+                continue;
+            bool same = true;
+            for (int i = 0; i < x->count; i++) {
+                bool found = false;
+                for (int j = 0; j < y->count; j++)
+                    found |= x->keys[i].side == y->keys[j].side && x->keys[i].input == y->keys[j].input;
+                same &= found;
+            }
+            if (same) {
+                const char *ka = tp_control_action_key(a), *kb = tp_control_action_key(b);
+                char full[64];
+                snprintf(full, sizeof full, "controls.%s", kb);
+                const char *key = tp_config_has(file, full) ? kb : ka;
+                return tp_config_error(file, "controls", key, err, errlen,
+                                       "controls.%s and controls.%s are bound to the same input", ka, kb);
+            }
+        }
+    return 0;
+}
+
+static int check_workspace(const tp_controller_config *cc, tp_config *file, char *err, size_t errlen)
+{
+    const double mins[3] = {cc->workspace_min.x, cc->workspace_min.y, cc->workspace_min.z};
+    const double maxs[3] = {cc->workspace_max.x, cc->workspace_max.y, cc->workspace_max.z};
+    static const char *const axes[] = {"x", "y", "z"};
+    for (int a = 0; a < 3; a++)
+        if (!(mins[a] < maxs[a])) {
+            char kmin[32], kmax[32], full[64];
+            snprintf(kmin, sizeof kmin, "workspace_min_%s", axes[a]);
+            snprintf(kmax, sizeof kmax, "workspace_max_%s", axes[a]);
+            snprintf(full, sizeof full, "safety.%s", kmin);
+            return tp_config_error(file, "safety", tp_config_has(file, full) ? kmin : kmax, err, errlen,
+                                   "%s (%g) must be below %s (%g)", kmin, mins[a], kmax, maxs[a]);
+        }
+    return 0;
+}
+
+int tp_session_apply_config(tp_session_config *cfg, tp_config *file, char *err, size_t errlen)
+{
+    if (check_sections(file, err, errlen) != 0)
+        return -1;
+    for (size_t t = 0; t < N(session_tables); t++) {
+        const section_table *st = &session_tables[t];
+        if (tp_config_apply_keys(file, st->section, st->keys, st->count, cfg, err, errlen) != 0)
+            return -1;
+        if (st->keys == calibration_file_key && cfg->calibration_file && cfg->calibration_file[0]) {
+            tp_operator_calibration oc;
+            tp_operator_calibration_default(&oc);
+            char cal_err[512];
+            if (tp_calibration_load(cfg->calibration_file, &oc, cal_err, sizeof cal_err) != 0)
+                return tp_config_error(file, "calibration", "file", err, errlen, "%s", cal_err);
+            cfg->retarget.calibration = oc.calibration;
+            snprintf(cfg->calibration_id, sizeof cfg->calibration_id, "%s", oc.id);
+        }
+    }
+    if (!strcmp(cfg->operator_source, "replay")) /* the name before OpenXR came */
+        cfg->operator_source = "motion";
+    tp_controller_config *cc = &cfg->control;
+    cc->wrist_rotation_filter.d_cutoff = cc->wrist_position_filter.d_cutoff;
+    if (check_bindings(&cfg->controls, file, err, errlen) != 0 || check_workspace(cc, file, err, errlen) != 0 ||
+        apply_cameras(cfg, file, err, errlen) != 0)
+        return -1;
+    return tp_config_check_unused(file, err, errlen);
+}
+
+int tp_session_resolve_paths(tp_session_config *cfg, char *model_buf, char *motion_buf, size_t buflen, char *err,
+                             size_t errlen)
+{
+    if (!cfg->model_path || !cfg->model_path[0]) {
+        if (tp_find_data("devices/robot/models/humanoid.xml", model_buf, buflen, err, errlen) != 0)
+            return -1;
+        cfg->model_path = model_buf;
+    }
+    if (!cfg->motion_path || !cfg->motion_path[0]) {
+        if (tp_find_data("motions/demo_motion.csv", motion_buf, buflen, err, errlen) != 0 &&
+            tp_find_data("src/tools/demo_motion.csv", motion_buf, buflen, err, errlen) != 0)
+            return -1;
+        cfg->motion_path = motion_buf;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ write back */
+
+char *tp_station_config_resolved_ini(const tp_session_config *cfg)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    if (!out)
+        return NULL;
+    const char *last = NULL;
+    for (size_t t = 0; t < N(session_tables); t++) {
+        const section_table *st = &session_tables[t];
+        if (last && !strcmp(last, st->section)) { /* a second table of the same section: keys only */
+            for (size_t i = 0; i < st->count; i++) {
+                char *buf = malloc(TP_TASK_MAX_BYTES + 64);
+                if (!buf)
+                    break;
+                tp_config_format_value(&st->keys[i], cfg, buf, TP_TASK_MAX_BYTES + 64);
+                fprintf(out, st->keys[i].type == TP_CFG_TEXT || st->keys[i].type == TP_CFG_PATH ? "%s = \"%s\"\n"
+                                                                                                 : "%s = %s\n",
+                        st->keys[i].name, buf);
+                free(buf);
+            }
+            continue;
+        }
+        if (last)
+            fputc('\n', out);
+        tp_config_write_keys(out, st->section, st->keys, st->count, cfg);
+        last = st->section;
+    }
+    for (int i = 0; i < cfg->camera_count; i++) {
+        camera_settings s;
+        settings_from_camera(&s, &cfg->cameras[i]);
+        char section[128];
+        snprintf(section, sizeof section, "camera.%s", cfg->cameras[i].device.name);
+        fputc('\n', out);
+        tp_config_write_keys(out, section, camera_keys, N(camera_keys), &s);
+    }
+    if (fclose(out) != 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+/* ------------------------------------------------------------ docs */
+
+void tp_station_config_doc(FILE *out)
+{
+    tp_session_config def;
+    tp_session_default_config(&def);
+    for (size_t t = 0; t < N(session_tables); t++) {
+        const section_table *st = &session_tables[t];
+        if (t > 0 && !strcmp(session_tables[t - 1].section, st->section))
+            continue; /* written with the first table of its section */
+        fprintf(out, "### [%s]\n\n", st->section);
+        /* All tables of the section in one markdown table. */
+        size_t total = 0;
+        for (size_t u = t; u < N(session_tables) && !strcmp(session_tables[u].section, st->section); u++)
+            total += session_tables[u].count;
+        tp_config_key *keys = calloc(total, sizeof *keys);
+        if (!keys)
+            return;
+        size_t k = 0;
+        for (size_t u = t; u < N(session_tables) && !strcmp(session_tables[u].section, st->section); u++)
+            for (size_t i = 0; i < session_tables[u].count; i++)
+                keys[k++] = session_tables[u].keys[i];
+        tp_config_doc_keys(out, keys, total, &def);
+        free(keys);
+        fputc('\n', out);
+    }
+    camera_settings cam;
+    settings_from_camera(&cam, &def.cameras[0]);
+    cam.mjcf_camera = "";
+    fprintf(out, "### [camera.NAME] and [camera]\n\n");
+    tp_config_key keys[N(camera_keys) + 1];
+    memcpy(keys, camera_keys, sizeof camera_keys);
+    keys[N(camera_keys)] = camera_name_key[0];
+    tp_config_doc_keys(out, keys, N(keys), &cam);
+}
