@@ -1,0 +1,234 @@
+/* The station config's key tables: every key applied, written back and read
+ * again into the same configuration; every error one line naming file,
+ * line, section and key (issue 10, items 15 and 17). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "teleop/camera.h"
+#include "teleop/operator_device.h"
+#include "teleop/session.h"
+#include "teleop/station_config.h"
+
+static const char *source_dir;
+
+/* Applies text; the caller frees *file after the last look at cfg. */
+static int apply(const char *text, const char *name, tp_session_config *cfg, tp_config **file, char *err,
+                 size_t errlen)
+{
+    tp_session_default_config(cfg);
+    *file = tp_config_parse(text, name, err, errlen);
+    if (!*file)
+        return -1;
+    return tp_session_apply_config(cfg, *file, err, errlen);
+}
+
+/* text → config → INI → config → INI: both INI texts are the same. */
+static void round_trip(const char *text)
+{
+    tp_session_config a, b;
+    tp_config *fa, *fb;
+    char err[1024];
+    if (apply(text, "a.ini", &a, &fa, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    char *ini_a = tp_station_config_resolved_ini(&a);
+    assert_non_null(ini_a);
+    if (apply(ini_a, "resolved.ini", &b, &fb, err, sizeof err) != 0)
+        fail_msg("resolved config does not read back: %s\n%s", err, ini_a);
+    char *ini_b = tp_station_config_resolved_ini(&b);
+    assert_non_null(ini_b);
+    if (strcmp(ini_a, ini_b) != 0)
+        fail_msg("round trip differs:\n%s\n---\n%s", ini_a, ini_b);
+    /* And the values themselves, beyond their text. */
+    assert_true(a.duration_s == b.duration_s && a.control_hz == b.control_hz);
+    assert_string_equal(a.task, b.task);
+    assert_int_equal(a.camera_count, b.camera_count);
+    for (int i = 0; i < a.camera_count; i++) {
+        assert_string_equal(a.cameras[i].device.name, b.cameras[i].device.name);
+        assert_int_equal(a.cameras[i].video.gop, b.cameras[i].video.gop);
+        assert_int_equal(a.cameras[i].device.format, b.cameras[i].device.format);
+    }
+    assert_memory_equal(&a.control, &b.control, sizeof a.control);
+    assert_memory_equal(&a.controls, &b.controls, sizeof a.controls);
+    assert_memory_equal(&a.retarget.calibration, &b.retarget.calibration, sizeof a.retarget.calibration);
+    assert_memory_equal(&a.workflow, &b.workflow, sizeof a.workflow);
+    assert_string_equal(a.calibration_id, b.calibration_id);
+    free(ini_a);
+    free(ini_b);
+    tp_config_free(fa);
+    tp_config_free(fb);
+}
+
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    static char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return buf;
+}
+
+static void test_round_trip(void **state)
+{
+    (void)state;
+    round_trip("");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/config/station.ini", source_dir);
+    round_trip(read_text(path));
+    snprintf(path, sizeof path, "%s/config/three_cameras.ini", source_dir);
+    round_trip(read_text(path));
+    /* Text with every awkward byte a value may hold: quotes, '#', ';', edge
+     * blanks, CJK; bindings, enums, the legacy single camera. */
+    round_trip("[session]\ntask = \"  \"pick\" # the \xE7\xBA\xA2 cube; ok  \"\nduration = 0.1234567890123\n"
+               "operator = alice-2\n[controls]\nclutch = always\nrecord_start = left.trigger+right.trigger hold 0.5\n"
+               "emergency = none\n[operator]\nsource = replay\nrate_hz = 33.3\n[camera]\nname = front\nfps = 29.97\n"
+               "driver = pattern\nformat = mjpeg\ncodec = mjpeg\n[safety]\nworkspace_min_x = -0.25\n"
+               "[recording]\nepisodes = 0\nauto_start = false\n[retarget]\nhand_method = vector\n");
+    /* A calibration file, and keys beside it. */
+    char cal[] = "/tmp/teleop-cal-XXXXXX";
+    int fd = mkstemp(cal);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fputs("[calibration]\nid = \"bob-1\"\noperator = \"bob\"\nscale = 0.8\nxr_anchor_y = 1.7\n", f);
+    fclose(f);
+    char text[512];
+    snprintf(text, sizeof text, "[calibration]\nfile = %s\nrobot_anchor_z = 0.5\n", cal);
+    round_trip(text);
+    tp_session_config c;
+    tp_config *file;
+    char err[512];
+    assert_int_equal(apply(text, "c.ini", &c, &file, err, sizeof err), 0);
+    assert_string_equal(c.calibration_id, "bob-1");
+    assert_true(c.retarget.calibration.scale == 0.8 && c.retarget.calibration.robot_anchor.z == 0.5);
+    tp_config_free(file);
+    unlink(cal);
+}
+
+static void expect_error(const char *text, const char *want)
+{
+    tp_session_config cfg;
+    tp_config *file = NULL;
+    char err[1024] = "";
+    assert_int_equal(apply(text, "st.ini", &cfg, &file, err, sizeof err), -1);
+    tp_config_free(file);
+    if (!strstr(err, want))
+        fail_msg("error '%s' lacks '%s'", err, want);
+    if (strchr(err, '\n'))
+        fail_msg("error is not one line: '%s'", err);
+}
+
+/* Item 17: every key's error names file, line, section and key on one line. */
+static void test_errors(void **state)
+{
+    (void)state;
+    char cwd[2048], want[4096];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    expect_error("[sesion]\nduration = 1\n", "st.ini:1: [sesion]: unknown section");
+    expect_error("[session]\n\nduration = 86401\n", "st.ini:3: [session] duration: 86401 is out of range [0.001, 86400]");
+    expect_error("[session]\nduration = nan\n", "st.ini:2: [session] duration: expected a number, got 'nan'");
+    expect_error("[session]\nduration = 1e400\n", "st.ini:2: [session] duration: expected a number");
+    expect_error("[robot]\nmodel = nope.xml\n", "st.ini:2: [robot] model: ");
+    snprintf(want, sizeof want, "st.ini:2: [robot] model: %s/nope.xml: No such file or directory", cwd);
+    expect_error("[robot]\nmodel = nope.xml\n", want);
+    expect_error("[robot]\nmodel = /tmp\n", "st.ini:2: [robot] model: /tmp: not a regular file");
+    expect_error("[operator]\nmotion = /no/motion.csv\n",
+                 "st.ini:2: [operator] motion: /no/motion.csv: No such file or directory");
+    expect_error("[operator]\nxr_replay_script = /no/script.txt\n",
+                 "st.ini:2: [operator] xr_replay_script: /no/script.txt: No such file or directory");
+    expect_error("[retarget]\nhand_urdf = /no/hand.urdf\n",
+                 "st.ini:2: [retarget] hand_urdf: /no/hand.urdf: No such file or directory");
+    expect_error("[operator]\nsource = glove\n", "st.ini:2: [operator] source: 'glove' is not one of xr, motion");
+    expect_error("[operator]\nxr_runtime = steam\n", "st.ini:2: [operator] xr_runtime: 'steam' is not one of");
+    char long_link[200] = "[robot]\nleft_arm_tip = ";
+    memset(long_link + strlen(long_link), 'l', 64);
+    strcat(long_link, "\n");
+    expect_error(long_link, "st.ini:2: [robot] left_arm_tip: 64 bytes, the limit is 63");
+    char long_cam[200] = "[camera.a]\nmjcf_camera = ";
+    memset(long_cam + strlen(long_cam), 'c', 64);
+    strcat(long_cam, "\n");
+    expect_error(long_cam, "st.ini:2: [camera.a] mjcf_camera: 64 bytes, the limit is 63");
+    expect_error("[camera]\npreset = turbo\n", "st.ini:2: [camera] preset: 'turbo' is not one of ultrafast");
+    expect_error("[controls]\nemergency = left.q\n", "st.ini:2: [controls] emergency: ");
+    expect_error("[controls]\nemergency = right.a\n",
+                 "st.ini:2: [controls] emergency: controls.record_start and controls.emergency are bound");
+    expect_error("[safety]\nworkspace_max_y = -0.7\n",
+                 "st.ini:2: [safety] workspace_max_y: workspace_min_y (-0.6) must be below workspace_max_y (-0.7)");
+    expect_error("[safety]\nworkspace_min_z = 2\n", "st.ini:2: [safety] workspace_min_z: workspace_min_z (2) must");
+    expect_error("[session]\noperator = a\xC3\xA9\n", "st.ini:2: [session] operator: 'a\xC3\xA9' is not a name");
+    expect_error("[session]\noperator = -rf\n", "st.ini:2: [session] operator: '-rf' is not a name: starts with '-'");
+    expect_error("[session]\noperator = a#b\n", "st.ini:2: [session] operator: 'a#b' is not a name");
+    expect_error("[session]\nrecord = 2\n", "st.ini:2: [session] record: expected true or false, got '2'");
+    expect_error("[recording]\nepisodes = -1\n", "st.ini:2: [recording] episodes: -1 is out of range [0, 1000000]");
+    expect_error("[session]\ntask = a\x01" "b\n", "st.ini:2: control character (byte 0x01)");
+    expect_error("[calibration]\nscale = 0\n", "st.ini:2: [calibration] scale: 0 is out of range [0.1, 10]");
+    char bad_cal[] = "/tmp/teleop-badcal-XXXXXX";
+    int fd = mkstemp(bad_cal);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "[calibration]\nscale = x\n", 24), 24);
+    close(fd);
+    char text[256];
+    snprintf(text, sizeof text, "[calibration]\nfile = %s\n", bad_cal);
+    snprintf(want, sizeof want, "st.ini:2: [calibration] file: %s:2: [calibration] scale: expected a number", bad_cal);
+    expect_error(text, want);
+    unlink(bad_cal);
+    /* Task text beyond the limit (item 1). */
+    char *big = malloc(5000);
+    strcpy(big, "[session]\ntask = ");
+    memset(big + strlen(big), 'x', 4097);
+    big[17 + 4097] = '\0';
+    expect_error(big, "st.ini:2: [session] task: 4097 bytes, the limit is 4096");
+    free(big);
+}
+
+/* The tables' choices are the registries' names. */
+static void test_registries(void **state)
+{
+    (void)state;
+    tp_session_config cfg;
+    tp_config *file;
+    char err[1024], text[256];
+    assert_int_equal(apply("[camera.a]\ndriver = zzz\n", "r.ini", &cfg, &file, err, sizeof err), -1);
+    tp_config_free(file);
+    snprintf(text, sizeof text, "is not one of %s", tp_camera_driver_names());
+    if (!strstr(err, text))
+        fail_msg("'%s' lacks '%s'", err, text);
+    /* Every registered operator device is a choice, and every choice but the
+     * old name 'replay' is registered. */
+    char names[256];
+    snprintf(names, sizeof names, "%s", tp_operator_device_names());
+    for (char *save = NULL, *n = strtok_r(names, ", ", &save); n; n = strtok_r(NULL, ", ", &save)) {
+        snprintf(text, sizeof text, "[operator]\nsource = %s\n", n);
+        if (apply(text, "r.ini", &cfg, &file, err, sizeof err) != 0)
+            fail_msg("%s", err);
+        tp_config_free(file);
+    }
+    assert_int_equal(apply("[operator]\nsource = zzz\n", "r.ini", &cfg, &file, err, sizeof err), -1);
+    tp_config_free(file);
+    char *list = strstr(err, "is not one of ") + strlen("is not one of ");
+    for (char *save = NULL, *n = strtok_r(list, ", ", &save); n; n = strtok_r(NULL, ", ", &save))
+        if (strcmp(n, "replay") != 0 && !tp_operator_device_find(n))
+            fail_msg("operator.source choice '%s' is not a registered device", n);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s SOURCE_DIR\n", argv[0]);
+        return 2;
+    }
+    source_dir = argv[1];
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_registries),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
