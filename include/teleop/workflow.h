@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "teleop/text.h"
+
 typedef enum tp_wf_input {
     TP_WF_IN_START = 0,       /* start recording (ignored while recording) */
     TP_WF_IN_STOP_KEEP,       /* end the episode and keep it */
@@ -107,7 +109,8 @@ double tp_workflow_time_left(const tp_workflow *wf, int64_t t_ns);
 typedef struct tp_keys {
     int esc; /* 0 none, 1 after ESC, 2 after ESC [ */
     bool typing;
-    char text[256];
+    size_t text_overflow; /* bytes typed beyond TP_TASK_MAX_BYTES: the text is refused at Enter */
+    char text[TP_TASK_MAX_BYTES + 1];
     size_t text_len;
 } tp_keys;
 
@@ -115,7 +118,7 @@ typedef enum tp_key_result {
     TP_KEY_NONE = 0,
     TP_KEY_INPUT,     /* *input is set */
     TP_KEY_EMERGENCY, /* toggle the emergency hold */
-    TP_KEY_TASK,      /* keys->text holds a new task text */
+    TP_KEY_TASK,      /* keys->text holds a new task text (check it with tp_keys_task_check) */
 } tp_key_result;
 
 void tp_keys_init(tp_keys *k);
@@ -125,8 +128,14 @@ tp_key_result tp_keys_flush(tp_keys *k, tp_wf_input *input);
 
 /* One line of a command script or pipe (stdin that is not a terminal):
  * "start", "stop" or "keep", "discard", "rerecord", "quit", "emergency",
- * "task TEXT"; surrounding blanks and '#' comments ignored. TP_KEY_NONE for an
- * empty line; -1 for an unknown command. */
-int tp_keys_line(const char *line, tp_wf_input *input, char *task, size_t task_len);
+ * "task TEXT"; surrounding blanks ignored, '#' starts a comment except in
+ * the TEXT of a task line (kept whole, '#' included). TP_KEY_NONE for an
+ * empty line; -1 for an unknown command. A task line sets *task_bytes to
+ * TEXT's length and copies TEXT into task when it fits task_len, else leaves
+ * task empty (the caller refuses it: tp_keys_task_check). */
+int tp_keys_line(const char *line, tp_wf_input *input, char *task, size_t task_len, size_t *task_bytes);
+/* The rule for task text from keys and command lines (as for --task): 0, or
+ * -1 with the reason ("5000 bytes, the limit is 4096"). */
+int tp_keys_task_check(const char *text, size_t len, char *why, size_t whylen);
 
 #endif

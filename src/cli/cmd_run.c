@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -14,6 +15,7 @@
 #include "teleop/episode.h"
 #include "teleop/log.h"
 #include "teleop/session.h"
+#include "teleop/text.h"
 
 static volatile int stop_requested;
 
@@ -35,16 +37,19 @@ static void run_help(void)
            "episodes (docs/recording.md).\n"
            "\n"
            "  --config FILE       station config (docs/configuration.md); options below override it\n"
-           "  --duration SECONDS  session length (default 20; 24 h with the workflow options)\n"
+           "  --duration SECONDS  session length, at most 86400 (default 20; 86400 with the workflow options)\n"
            "  --out DIR           episode folder (default recordings)\n"
-           "  --task TEXT         task description stored in each episode\n"
+           "  --task TEXT         task description stored in each episode: UTF-8, no control characters,\n"
+           "                      at most 4096 bytes\n"
            "  --no-record         run without writing an episode\n"
            "  --episodes N        end the session after N kept episodes (0: until quit)\n"
-           "  --episode-time S    stop and keep each episode after S seconds\n"
-           "  --reset-time S      pause S seconds between episodes (robot still teleoperated)\n"
+           "  --episode-time S    stop and keep each episode after S seconds (0: no limit; at most 86400)\n"
+           "  --reset-time S      pause S seconds between episodes, robot still teleoperated (at most 86400)\n"
            "  --manual            wait for a start command instead of recording at once\n"
-           "  --commands FILE|-   read operator commands from FILE or stdin (- ); a terminal on stdin\n"
-           "                      is read as keys by default: space start/stop, d discard, r re-record, q quit\n"
+           "  --commands FILE|-   read operator commands from FILE or stdin (- ). By default stdin is read:\n"
+           "                      a terminal as keys (space start/stop, d discard, r re-record, q quit), a\n"
+           "                      pipe or file as command lines (start, keep, discard, quit, task TEXT, ...).\n"
+           "                      End of input ends reading, never the session\n"
            "  -v, --verbose       progress and timing on stderr\n"
            "\n"
            "Prints 'episode: PATH' for each episode kept ('discarded: PATH', 'deleted: PATH' for the\n"
@@ -55,16 +60,36 @@ static void run_help(void)
 static void on_episode(void *user, const char *path, const char *what)
 {
     (void)user;
+    /* "episode: PATH" promises a file: a path that is not a regular file on
+     * disk is never announced as one. */
+    struct stat st;
+    if (!strcmp(what, "kept") && (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))) {
+        char esc[4200];
+        fprintf(stderr, "teleop run: %s: episode not written\n", tp_text_escape(path, esc, sizeof esc));
+        return;
+    }
     printf("%s: %s\n", !strcmp(what, "kept") ? "episode" : what, path);
     fflush(stdout);
 }
 
-static int positive_seconds(const char *opt, const char *text, double *out)
+/* The bound of every time given in seconds, as the config's (86400: one
+ * day), so no time overflows a nanosecond count. */
+#define MAX_SECONDS 86400.0
+
+/* Seconds in [0, 86400] ((0, 86400] when positive): one line with the bound
+ * otherwise (issue 10, item 5). */
+static int parse_seconds(const char *opt, const char *text, bool positive, double *out)
 {
     char *end;
-    *out = strtod(text, &end);
-    if (*end || !(*out >= 0) || !isfinite(*out))
-        return cli_usage_error("run", "%s: expected a number of seconds, got '%s'", opt, text);
+    errno = 0;
+    double v = strtod(text, &end);
+    bool number = end != text && !*end && errno != ERANGE && isfinite(v);
+    if (!number || (positive ? !(v > 0) : !(v >= 0)) || v > MAX_SECONDS) {
+        char esc[96];
+        return cli_usage_error("run", "%s: expected seconds in %s0, %.0f], got '%s'", opt, positive ? "(" : "[",
+                               MAX_SECONDS, tp_text_escape(text, esc, sizeof esc));
+    }
+    *out = v;
     return 0;
 }
 
@@ -116,26 +141,28 @@ int cmd_run(int argc, char **argv)
             break;
         }
         case 'T':
-            if (positive_seconds("--episode-time", optarg, &episode_time) != 0)
+            if (parse_seconds("--episode-time", optarg, false, &episode_time) != 0)
                 return 2;
             break;
         case 'R':
-            if (positive_seconds("--reset-time", optarg, &reset_time) != 0)
+            if (parse_seconds("--reset-time", optarg, false, &reset_time) != 0)
                 return 2;
             break;
         case 'M': manual = true; break;
         case 'C': commands = optarg; break;
         case 'c': config_path = optarg; break;
-        case 'd': {
-            char *end;
-            duration = strtod(optarg, &end);
-            if (*end || !(duration > 0) || !isfinite(duration))
-                return cli_usage_error("run", "--duration: expected a positive number of seconds, got '%s'",
-                                       optarg);
+        case 'd':
+            if (parse_seconds("--duration", optarg, true, &duration) != 0)
+                return 2;
+            break;
+        case 'o': out = optarg; break;
+        case 't': {
+            char why[128];
+            if (tp_text_check(optarg, TP_TASK_MAX_BYTES, why, sizeof why) != 0)
+                return cli_usage_error("run", "--task: %s", why);
+            task = optarg;
             break;
         }
-        case 'o': out = optarg; break;
-        case 't': task = optarg; break;
         case 'n': no_record = true; break;
         case 'v': verbose = true; break;
         case 'h': run_help(); return 0;
@@ -185,11 +212,26 @@ int cmd_run(int argc, char **argv)
         }
     } else if (commands) {
         command_fd = 0;
-    } else if (isatty(0) && tcgetpgrp(0) == getpgrp()) {
-        command_fd = 0; /* the operator's terminal, when we own it (not a background job) */
+    } else if (isatty(0)) {
+        if (tcgetpgrp(0) == getpgrp())
+            command_fd = 0; /* the operator's terminal, when we own it (not a background job) */
+    } else if (fcntl(0, F_GETFD) >= 0) {
+        command_fd = 0; /* a pipe or a file: command lines (docs/recording.md); its end ends reading only */
     }
     cfg.command_fd = command_fd;
     cfg.on_episode = on_episode;
+    /* An existing non-folder as the episode folder: one line, before anything
+     * (recovery, the session) tries to use it. */
+    struct stat out_st;
+    if (cfg.record && stat(cfg.out_dir, &out_st) == 0 && !S_ISDIR(out_st.st_mode)) {
+        char esc[4200];
+        fprintf(stderr, "teleop run: %s %s: not a folder\n", out ? "--out" : "[session] out",
+                tp_text_escape(cfg.out_dir, esc, sizeof esc));
+        if (command_fd > 0)
+            close(command_fd);
+        tp_config_free(file);
+        return 1;
+    }
     static char model_buf[4096], motion_buf[4096];
     if (tp_session_resolve_paths(&cfg, model_buf, motion_buf, sizeof model_buf, err, sizeof err) != 0) {
         fprintf(stderr, "teleop run: %s\n", err);

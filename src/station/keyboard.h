@@ -4,7 +4,10 @@
  * A terminal gets raw keys (no line editing, no echo; Ctrl-C still raises
  * SIGINT), mapped by tp_keys_feed; anything else (a pipe, a file, a FIFO) is
  * read as command lines (tp_keys_line), so a session can be scripted. End of
- * input just ends reading. The terminal's settings are restored at stop.
+ * input just ends reading (it never quits a session). Task text from either
+ * is checked as --task is (UTF-8, no control characters, at most
+ * TP_TASK_MAX_BYTES): refused text is reported, never cut or stored. The
+ * terminal's settings are restored at stop.
  *
  * Memory: keyboard_start allocates the reader; keyboard_stop joins its thread
  * and frees it. The output ring is the caller's (one producer: this thread).
@@ -15,6 +18,7 @@
 #include <stdint.h>
 
 #include "teleop/ring.h"
+#include "teleop/text.h"
 #include "teleop/workflow.h"
 
 typedef enum station_input_kind {
@@ -27,7 +31,7 @@ typedef struct station_input {
     int64_t t_ns; /* monotonic time the key or line arrived */
     int32_t kind; /* station_input_kind */
     int32_t input;
-    char task[232];
+    char task[TP_TASK_MAX_BYTES + 1]; /* STATION_INPUT_TASK: valid text (tp_text_check), whole */
 } station_input;
 
 typedef struct keyboard keyboard;

@@ -29,6 +29,7 @@
 #include "teleop/ring.h"
 #include "teleop/safety.h"
 #include "teleop/sim.h"
+#include "teleop/text.h"
 
 #define N_JOINTS TP_SIM_ACTION_DIMS
 #define RECORD_BATCH_NS (50 * 1000000LL)
@@ -372,7 +373,7 @@ typedef struct recorder {
     int64_t ep_start_ns, ep_end_ns; /* rows stamped in [start, end) are the episode's */
     bool first_opened;              /* the first episode was set up before the threads started */
     int episode_index;              /* episodes opened, discarded takes included */
-    char task[232];
+    char task[TP_TASK_MAX_BYTES + 1]; /* whole: checked where it enters (text.h) */
     char stamp[32];                 /* the session's start, in episode names */
     char path[4096];                /* the open episode */
     char last_kept[4096];

@@ -182,14 +182,25 @@ tp_key_result tp_keys_feed(tp_keys *k, unsigned char c, tp_wf_input *out)
         if (c == 27) { /* Esc cancels the new text */
             k->typing = false;
             k->text_len = 0;
+            k->text_overflow = 0;
             return TP_KEY_NONE;
         }
-        if ((c == 127 || c == 8) && k->text_len > 0) {
-            k->text_len--;
+        if (c == 127 || c == 8) { /* one character back, all its UTF-8 bytes */
+            if (k->text_overflow > 0) {
+                k->text_overflow--;
+            } else if (k->text_len > 0) {
+                while (k->text_len > 1 && ((unsigned char)k->text[k->text_len - 1] & 0xC0) == 0x80)
+                    k->text_len--;
+                k->text_len--;
+            }
             return TP_KEY_NONE;
         }
-        if (c >= 32 && c != 127 && k->text_len + 1 < sizeof k->text)
-            k->text[k->text_len++] = (char)c;
+        if (c >= 32 && c != 127) {
+            if (k->text_len < TP_TASK_MAX_BYTES && !k->text_overflow)
+                k->text[k->text_len++] = (char)c;
+            else
+                k->text_overflow++; /* never cut: counted, and the text refused at Enter */
+        }
         return TP_KEY_NONE;
     }
     if (k->esc == 1) {
@@ -229,6 +240,7 @@ tp_key_result tp_keys_feed(tp_keys *k, unsigned char c, tp_wf_input *out)
     case 'T':
         k->typing = true;
         k->text_len = 0;
+        k->text_overflow = 0;
         return TP_KEY_NONE;
     default: return TP_KEY_NONE;
     }
@@ -244,21 +256,42 @@ tp_key_result tp_keys_flush(tp_keys *k, tp_wf_input *out)
     return TP_KEY_NONE;
 }
 
-int tp_keys_line(const char *line, tp_wf_input *out, char *task, size_t task_len)
+int tp_keys_line(const char *line, tp_wf_input *out, char *task, size_t task_len, size_t *task_bytes)
 {
-    char buf[512];
-    snprintf(buf, sizeof buf, "%s", line);
-    char *hash = strchr(buf, '#');
-    if (hash)
-        *hash = '\0';
-    char *s = buf;
+    const char *s = line;
     while (isspace((unsigned char)*s))
         s++;
     size_t n = strlen(s);
     while (n > 0 && isspace((unsigned char)s[n - 1]))
-        s[--n] = '\0';
-    if (!*s)
+        n--;
+    if (n == 0 || s[0] == '#')
         return TP_KEY_NONE;
+    if (n >= 4 && !strncmp(s, "task", 4) && (n == 4 || isspace((unsigned char)s[4]))) {
+        /* The text is kept whole, '#' included: a task may say "cube #2". */
+        const char *text = s + 4;
+        while (text < s + n && isspace((unsigned char)*text))
+            text++;
+        size_t tl = (size_t)(s + n - text);
+        *task_bytes = tl;
+        if (tl >= task_len) {
+            if (task_len)
+                task[0] = '\0';
+        } else {
+            memcpy(task, text, tl);
+            task[tl] = '\0';
+        }
+        return TP_KEY_TASK;
+    }
+    char word[32];
+    size_t wl = 0;
+    for (size_t i = 0; i < n && s[i] != '#'; i++) {
+        if (wl + 1 >= sizeof word)
+            return -1;
+        word[wl++] = s[i];
+    }
+    while (wl > 0 && isspace((unsigned char)word[wl - 1]))
+        wl--;
+    word[wl] = '\0';
     static const struct {
         const char *word;
         tp_wf_input in;
@@ -267,16 +300,18 @@ int tp_keys_line(const char *line, tp_wf_input *out, char *task, size_t task_len
                  {"rerecord", TP_WF_IN_RERECORD},     {"quit", TP_WF_IN_QUIT},
                  {"toggle", TP_WF_IN_TOGGLE}};
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-        if (!strcmp(s, words[i].word))
+        if (!strcmp(word, words[i].word))
             return input(words[i].in, out);
-    if (!strcmp(s, "emergency"))
+    if (!strcmp(word, "emergency"))
         return TP_KEY_EMERGENCY;
-    if (!strncmp(s, "task", 4) && (s[4] == '\0' || isspace((unsigned char)s[4]))) {
-        const char *text = s + 4;
-        while (isspace((unsigned char)*text))
-            text++;
-        snprintf(task, task_len, "%s", text);
-        return TP_KEY_TASK;
-    }
     return -1;
+}
+
+int tp_keys_task_check(const char *text, size_t len, char *why, size_t whylen)
+{
+    if (len > TP_TASK_MAX_BYTES || strlen(text) != len) {
+        snprintf(why, whylen, "%zu bytes, the limit is %d", len, TP_TASK_MAX_BYTES);
+        return -1;
+    }
+    return tp_text_check(text, TP_TASK_MAX_BYTES, why, whylen);
 }

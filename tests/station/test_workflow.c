@@ -170,29 +170,74 @@ static void test_lines(void **state)
     (void)state;
     tp_wf_input in;
     char task[64] = "";
-    assert_int_equal(tp_keys_line("start", &in, task, sizeof task), TP_KEY_INPUT);
+    size_t tb = 0;
+    assert_int_equal(tp_keys_line("start", &in, task, sizeof task, &tb), TP_KEY_INPUT);
     assert_int_equal(in, TP_WF_IN_START);
-    assert_int_equal(tp_keys_line("  keep  # good take", &in, task, sizeof task), TP_KEY_INPUT);
+    assert_int_equal(tp_keys_line("  keep  # good take", &in, task, sizeof task, &tb), TP_KEY_INPUT);
     assert_int_equal(in, TP_WF_IN_STOP_KEEP);
-    assert_int_equal(tp_keys_line("discard\n", &in, task, sizeof task), TP_KEY_INPUT);
+    assert_int_equal(tp_keys_line("discard\n", &in, task, sizeof task, &tb), TP_KEY_INPUT);
     assert_int_equal(in, TP_WF_IN_STOP_DISCARD);
-    assert_int_equal(tp_keys_line("rerecord", &in, task, sizeof task), TP_KEY_INPUT);
+    assert_int_equal(tp_keys_line("rerecord", &in, task, sizeof task, &tb), TP_KEY_INPUT);
     assert_int_equal(in, TP_WF_IN_RERECORD);
-    assert_int_equal(tp_keys_line("quit", &in, task, sizeof task), TP_KEY_INPUT);
+    assert_int_equal(tp_keys_line("quit", &in, task, sizeof task, &tb), TP_KEY_INPUT);
     assert_int_equal(in, TP_WF_IN_QUIT);
-    assert_int_equal(tp_keys_line("emergency", &in, task, sizeof task), TP_KEY_EMERGENCY);
-    assert_int_equal(tp_keys_line("task   stack the red block  ", &in, task, sizeof task), TP_KEY_TASK);
+    assert_int_equal(tp_keys_line("emergency", &in, task, sizeof task, &tb), TP_KEY_EMERGENCY);
+    assert_int_equal(tp_keys_line("task   stack the red block  ", &in, task, sizeof task, &tb), TP_KEY_TASK);
     assert_string_equal(task, "stack the red block");
-    assert_int_equal(tp_keys_line("   # nothing", &in, task, sizeof task), TP_KEY_NONE);
-    assert_int_equal(tp_keys_line("", &in, task, sizeof task), TP_KEY_NONE);
-    assert_int_equal(tp_keys_line("starts", &in, task, sizeof task), -1);
-    assert_int_equal(tp_keys_line("tasks x", &in, task, sizeof task), -1);
+    assert_int_equal(tp_keys_line("   # nothing", &in, task, sizeof task, &tb), TP_KEY_NONE);
+    assert_int_equal(tp_keys_line("", &in, task, sizeof task, &tb), TP_KEY_NONE);
+    assert_int_equal(tp_keys_line("starts", &in, task, sizeof task, &tb), -1);
+    assert_int_equal(tp_keys_line("tasks x", &in, task, sizeof task, &tb), -1);
+    /* Item 1: a task line keeps its text whole, '#' included; text that
+     * does not fit is reported with its length, never cut. */
+    assert_int_equal(tp_keys_line("task pick cube #2 ; then stop", &in, task, sizeof task, &tb), TP_KEY_TASK);
+    assert_string_equal(task, "pick cube #2 ; then stop");
+    assert_int_equal(tb, strlen(task));
+    char why[128];
+    assert_int_equal(tp_keys_task_check(task, tb, why, sizeof why), 0);
+    char line[200] = "task ";
+    memset(line + 5, 'x', 100);
+    assert_int_equal(tp_keys_line(line, &in, task, sizeof task, &tb), TP_KEY_TASK);
+    assert_int_equal(tb, 100);
+    assert_string_equal(task, "");
+    assert_int_equal(tp_keys_task_check(task, tb, why, sizeof why), -1);
+    assert_int_equal(tp_keys_task_check("caf\xC3", 4, why, sizeof why), -1);
+    assert_string_equal(why, "is not valid UTF-8 (byte 4)");
+    static char big[TP_TASK_MAX_BYTES + 2];
+    memset(big, 'y', TP_TASK_MAX_BYTES + 1);
+    assert_int_equal(tp_keys_task_check(big, TP_TASK_MAX_BYTES + 1, why, sizeof why), -1);
+    assert_string_equal(why, "4097 bytes, the limit is 4096");
+    big[TP_TASK_MAX_BYTES] = '\0';
+    assert_int_equal(tp_keys_task_check(big, TP_TASK_MAX_BYTES, why, sizeof why), 0);
+}
+
+/* Item 1: text typed after `t` is kept whole (UTF-8 included) up to the
+ * limit; Backspace removes a whole character; more than the limit is
+ * counted and refused, never cut. */
+static void test_typed_task(void **state)
+{
+    (void)state;
+    static tp_keys k;
+    tp_keys_init(&k);
+    tp_wf_input in;
+    char why[128];
+    assert_int_equal(feed(&k, "t\xE7\xBA\xA2\xE8\x89\xB2x\x7f\x7f", &in), TP_KEY_NONE);
+    assert_int_equal(feed(&k, "\r", &in), TP_KEY_TASK);
+    assert_string_equal(k.text, "\xE7\xBA\xA2");
+    assert_int_equal(tp_keys_task_check(k.text, k.text_len + k.text_overflow, why, sizeof why), 0);
+    assert_int_equal(feed(&k, "t", &in), TP_KEY_NONE);
+    for (int i = 0; i < 1400; i++) /* 4200 bytes of CJK */
+        feed(&k, "\xE4\xB8\xAD", &in);
+    assert_int_equal(feed(&k, "\r", &in), TP_KEY_TASK);
+    assert_int_equal(k.text_len + k.text_overflow, 4200);
+    assert_int_equal(tp_keys_task_check(k.text, k.text_len + k.text_overflow, why, sizeof why), -1);
+    assert_string_equal(why, "4200 bytes, the limit is 4096");
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_single_episode), cmocka_unit_test(test_session_of_episodes),
                                        cmocka_unit_test(test_manual_and_rerecord), cmocka_unit_test(test_keys),
-                                       cmocka_unit_test(test_lines)};
+                                       cmocka_unit_test(test_lines), cmocka_unit_test(test_typed_task)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

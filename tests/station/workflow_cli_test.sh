@@ -111,7 +111,7 @@ done
 # --- bad values are usage errors
 "$teleop" run --episodes -1 >/dev/null 2>"$tmp/err3"; [[ $? -eq 2 ]] || fail "--episodes -1 accepted"
 "$teleop" run --episode-time soon >/dev/null 2>"$tmp/err3"; [[ $? -eq 2 ]] || fail "--episode-time soon accepted"
-grep -q -- "--episode-time: expected a number of seconds, got 'soon'" "$tmp/err3" || fail "message: $(cat "$tmp/err3")"
+grep -q -- "--episode-time: expected seconds in \[0, 86400\], got 'soon'" "$tmp/err3" || fail "message: $(cat "$tmp/err3")"
 "$teleop" run --commands "$tmp/none" --no-record >/dev/null 2>"$tmp/err3"; [[ $? -eq 1 ]] || fail "missing --commands file"
 grep -q "$tmp/none" "$tmp/err3" || fail "missing commands file not named"
 
