@@ -65,7 +65,7 @@ typedef enum tp_config_type {
     TP_CFG_INT,        /* int in [min, max] */
     TP_CFG_DOUBLE,     /* double, finite, in [min, max] */
     TP_CFG_TEXT,       /* UTF-8 without control characters, at most max bytes (0: TP_TASK_MAX_BYTES) */
-    TP_CFG_NAME,       /* a name (tp_name_check: letters, digits, '_', '-') */
+    TP_CFG_NAME,       /* empty, or a name of at most max bytes (0: TP_NAME_MAX_BYTES; tp_name_check) */
     TP_CFG_ENUM,       /* one of choices, stored as the choice's (static) text */
     TP_CFG_ENUM_INDEX, /* one of choices, stored as an int index */
     TP_CFG_PATH,       /* an existing regular file, or empty for the default */

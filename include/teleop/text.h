@@ -17,8 +17,11 @@
 /* Task text (meta.task, --task, [session] task, the `t` key and the `task`
  * command): at most this many bytes of UTF-8 (about 1300 CJK characters). */
 #define TP_TASK_MAX_BYTES 4096
-/* Operator and camera names: at most this many bytes. */
+/* Camera names: at most this many bytes. */
 #define TP_NAME_MAX_BYTES 63
+/* Operator names: at most this many bytes (a calibration id is the name and
+ * a 16-character time stamp, within 63). */
+#define TP_OPERATOR_NAME_MAX_BYTES 40
 
 /* Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF. */
 bool tp_utf8_valid(const char *s, size_t n);
@@ -29,11 +32,11 @@ bool tp_utf8_valid(const char *s, size_t n);
  * (byte 3)"). */
 int tp_text_check(const char *s, size_t max_bytes, char *why, size_t whylen);
 
-/* 0 when s is a name: 1 to TP_NAME_MAX_BYTES ASCII letters, digits, '_' and
- * '-', not starting with '-' (so it is never taken for an option or a path
- * part: no '.', '/', '#', '=', '[', ']', spaces or newlines); else -1 with
- * the reason in why. */
-int tp_name_check(const char *s, char *why, size_t whylen);
+/* 0 when s is a name: 1 to max_bytes ASCII letters, digits, '_' and '-',
+ * not starting with '-' (so it is never taken for an option or a path part:
+ * no '.', '/', '#', '=', '[', ']', spaces or newlines); else -1 with the
+ * reason in why. */
+int tp_name_check(const char *s, size_t max_bytes, char *why, size_t whylen);
 
 /* Copies s into out for a message: printable text as it is, control
  * characters and bytes that are not UTF-8 as \xNN; cut with "..." when out

@@ -1,11 +1,15 @@
 /* teleop bench — retargeting benchmarks: `ik` on any URDF chain, `retarget`
  * over the bundled motion. Figures are printed, never asserted. */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "teleop/clock.h"
@@ -14,9 +18,19 @@
 #include "teleop/ik.h"
 #include "teleop/mjcf.h"
 #include "teleop/motion.h"
+#include "teleop/output_file.h"
 #include "teleop/paths.h"
 #include "teleop/sim.h"
+#include "teleop/text.h"
 #include "teleop/urdf.h"
+
+/* Bounds of `bench ik` (issue 10, item 13): target sets and solve budgets a
+ * benchmark needs, not more. */
+#define MAX_COUNT 1000000L
+#define MAX_BUDGET_MS 1000.0
+/* Joint limits a chain may have, rad (m for prismatic): beyond this they
+ * are not limits a benchmark can sample. */
+#define MAX_LIMIT 1000.0
 
 static int cmp_d(const void *a, const void *b)
 {
@@ -52,9 +66,10 @@ static double uni(void)
  * warm seeds are the true joints plus up to 0.05 rad, cold seeds random. */
 static int write_targets(const tp_chain *c, const char *path, long count)
 {
-    FILE *f = fopen(path, "w");
+    char err[4200];
+    FILE *f = tp_output_open(path, err, sizeof err);
     if (!f) {
-        fprintf(stderr, "teleop bench ik: %s: cannot create\n", path);
+        fprintf(stderr, "teleop bench ik: %s\n", err);
         return 1;
     }
     fprintf(f, "# kind x y z qx qy qz qw seeds... (tip pose in the base frame; %d joints)\n", c->n);
@@ -74,6 +89,59 @@ static int write_targets(const tp_chain *c, const char *path, long count)
         }
     }
     return fclose(f) == 0 ? 0 : 1;
+}
+
+/* An input file of `bench ik`: a regular file, or one line (never an open
+ * that could block on a FIFO or a device). */
+static int regular_file(const char *opt, const char *path)
+{
+    struct stat st;
+    char esc[4200];
+    if (stat(path, &st) != 0) {
+        fprintf(stderr, "teleop bench ik: %s %s: %s\n", opt, tp_text_escape(path, esc, sizeof esc), strerror(errno));
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        fprintf(stderr, "teleop bench ik: %s %s: not a regular file\n", opt, tp_text_escape(path, esc, sizeof esc));
+        return -1;
+    }
+    return 0;
+}
+
+/* Opens a regular file for reading without blocking on anything else. */
+static FILE *open_regular(const char *opt, const char *path)
+{
+    char esc[4200];
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        fprintf(stderr, "teleop bench ik: %s %s: %s\n", opt, tp_text_escape(path, esc, sizeof esc),
+                fd < 0 ? strerror(errno) : "not a regular file");
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    int flags = fcntl(fd, F_GETFL);
+    FILE *f = flags >= 0 && fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == 0 ? fdopen(fd, "r") : NULL;
+    if (!f) {
+        fprintf(stderr, "teleop bench ik: %s %s: %s\n", opt, tp_text_escape(path, esc, sizeof esc), strerror(errno));
+        close(fd);
+    }
+    return f;
+}
+
+/* Limits a benchmark can sample: finite, ordered, within ±MAX_LIMIT. */
+static int check_limits(const tp_chain *c, const char *model)
+{
+    char esc[4200];
+    for (int i = 0; i < c->n; i++)
+        if (!isfinite(c->lower[i]) || !isfinite(c->upper[i]) || c->lower[i] > c->upper[i] ||
+            fabs(c->lower[i]) > MAX_LIMIT || fabs(c->upper[i]) > MAX_LIMIT) {
+            fprintf(stderr, "teleop bench ik: %s: joint '%s' limits [%g, %g] are not finite limits within ±%g\n",
+                    tp_text_escape(model, esc, sizeof esc), c->joint_name[i], c->lower[i], c->upper[i], MAX_LIMIT);
+            return -1;
+        }
+    return 0;
 }
 
 static int bench_ik(int argc, char **argv)
@@ -100,8 +168,24 @@ static int bench_ik(int argc, char **argv)
         case 't': tip = optarg; break;
         case 'T': targets = optarg; break;
         case 'w': out = optarg; break;
-        case 'n': count = atol(optarg); break;
-        case 'B': budget_ms = atof(optarg); break;
+        case 'n': {
+            char *end, esc[96];
+            errno = 0;
+            count = strtol(optarg, &end, 10);
+            if (end == optarg || *end || errno == ERANGE || count < 1 || count > MAX_COUNT)
+                return cli_usage_error("bench ik", "--count: expected an integer in [1, %ld], got '%s'", MAX_COUNT,
+                                       tp_text_escape(optarg, esc, sizeof esc));
+            break;
+        }
+        case 'B': {
+            char *end, esc[96];
+            errno = 0;
+            budget_ms = strtod(optarg, &end);
+            if (end == optarg || *end || errno == ERANGE || !(budget_ms > 0) || budget_ms > MAX_BUDGET_MS)
+                return cli_usage_error("bench ik", "--budget-ms: expected milliseconds in (0, %g], got '%s'",
+                                       MAX_BUDGET_MS, tp_text_escape(optarg, esc, sizeof esc));
+            break;
+        }
         case 'h':
             printf("usage: teleop bench ik (--urdf FILE | --mjcf FILE) --base LINK --tip LINK --targets FILE [--budget-ms MS]\n"
                    "       teleop bench ik --urdf FILE --base LINK --tip LINK --write-targets FILE [--count N]\n\n"
@@ -109,16 +193,23 @@ static int bench_ik(int argc, char **argv)
                    "frame, then one seed per chain joint) and prints per kind:\n"
                    "  warm: solved A/B (P%%) median M us mean U us p99 Q us\n"
                    "solved = position error < 0.1 mm, orientation error < 1 mrad, all joints inside limits.\n"
-                   "Cold starts may restart from random joints within --budget-ms (default 2).\n"
-                   "--write-targets writes N warm and N cold reachable targets for the chain.\n");
+                   "Cold starts may restart from random joints within --budget-ms (default 2, at most %g).\n"
+                   "--write-targets writes N warm and N cold reachable targets for the chain (--count N:\n"
+                   "default 10000, at most %ld). Model and target files must be regular files; joint\n"
+                   "limits must be finite and within ±%g.\n",
+                   MAX_BUDGET_MS, MAX_COUNT, MAX_LIMIT);
             return 0;
         case ':': return cli_usage_error("bench ik", "%s needs a value", argv[optind - 1]);
         default: return cli_usage_error("bench ik", "unknown option '%s'", argv[optind - 1]);
         }
     }
+    if (optind < argc)
+        return cli_usage_error("bench ik", "unexpected argument '%s'", argv[optind]);
     if (!urdf == !mjcf || !base || !tip || (!targets == !out))
         return cli_usage_error("bench ik", "needs one of --urdf or --mjcf, --base, --tip and one of --targets or "
                                            "--write-targets");
+    if ((urdf && regular_file("--urdf", urdf) != 0) || (mjcf && regular_file("--mjcf", mjcf) != 0))
+        return 1;
     char err[512];
     tp_chain chain;
     if (mjcf) {
@@ -139,22 +230,26 @@ static int bench_ik(int argc, char **argv)
             return 1;
         }
     }
-    if (out)
-        return write_targets(&chain, out, count > 0 ? count : 10000);
-
-    FILE *f = fopen(targets, "r");
-    if (!f) {
-        fprintf(stderr, "teleop bench ik: %s: cannot open\n", targets);
+    if (check_limits(&chain, urdf ? urdf : mjcf) != 0)
         return 1;
-    }
+    if (out)
+        return write_targets(&chain, out, count);
+
+    FILE *f = open_regular("--targets", targets);
+    if (!f)
+        return 1;
     tp_ik_solver solver;
     tp_ik_init(&solver, &chain, NULL, NULL);
-    size_t cap = 1024, n[2] = {0, 0}, solved[2] = {0, 0};
-    double *times[2] = {malloc(cap * sizeof(double)), malloc(cap * sizeof(double))};
-    size_t caps[2] = {cap, cap};
+    size_t n[2] = {0, 0}, solved[2] = {0, 0};
+    size_t caps[2] = {1024, 1024};
+    double *times[2] = {malloc(caps[0] * sizeof(double)), malloc(caps[1] * sizeof(double))};
     char line[4096];
-    int lineno = 0;
+    int lineno = 0, rc = 1;
     uint64_t rng = 42;
+    if (!times[0] || !times[1]) {
+        fprintf(stderr, "teleop bench ik: out of memory\n");
+        goto done;
+    }
     while (fgets(line, sizeof line, f)) {
         lineno++;
         char *p = line;
@@ -169,8 +264,7 @@ static int bench_ik(int argc, char **argv)
             kind = 1;
         else {
             fprintf(stderr, "teleop bench ik: %s:%d: line must start with 'warm' or 'cold'\n", targets, lineno);
-            fclose(f);
-            return 1;
+            goto done;
         }
         p += 4;
         double v[7 + TP_CHAIN_MAX_JOINTS];
@@ -178,11 +272,10 @@ static int bench_ik(int argc, char **argv)
         for (int i = 0; i < need; i++) {
             char *end;
             v[i] = strtod(p, &end);
-            if (end == p) {
-                fprintf(stderr, "teleop bench ik: %s:%d: expected %d numbers after '%s'\n", targets, lineno, need,
-                        kind ? "cold" : "warm");
-                fclose(f);
-                return 1;
+            if (end == p || !isfinite(v[i])) {
+                fprintf(stderr, "teleop bench ik: %s:%d: expected %d finite numbers after '%s'\n", targets, lineno,
+                        need, kind ? "cold" : "warm");
+                goto done;
             }
             p = end;
         }
@@ -200,13 +293,17 @@ static int bench_ik(int argc, char **argv)
         for (int i = 0; i < chain.n; i++)
             ok = ok && q[i] >= chain.lower[i] && q[i] <= chain.upper[i];
         if (n[kind] == caps[kind]) {
+            double *grown = realloc(times[kind], caps[kind] * 2 * sizeof(double));
+            if (!grown) {
+                fprintf(stderr, "teleop bench ik: out of memory\n");
+                goto done;
+            }
+            times[kind] = grown;
             caps[kind] *= 2;
-            times[kind] = realloc(times[kind], caps[kind] * sizeof(double));
         }
         times[kind][n[kind]++] = (double)(t1 - t0) / 1e3;
         solved[kind] += ok;
     }
-    fclose(f);
     for (int kind = 0; kind < 2; kind++) {
         if (!n[kind])
             continue;
@@ -214,9 +311,13 @@ static int bench_ik(int argc, char **argv)
         stats(times[kind], n[kind], &med, &mean, &p99);
         printf("%s: solved %zu/%zu (%.2f%%) median %.2f us mean %.2f us p99 %.2f us\n", kind ? "cold" : "warm",
                solved[kind], n[kind], 100.0 * (double)solved[kind] / (double)n[kind], med, mean, p99);
-        free(times[kind]);
     }
-    return 0;
+    rc = 0;
+done:
+    fclose(f);
+    free(times[0]);
+    free(times[1]);
+    return rc;
 }
 
 static int bench_retarget(int argc, char **argv)

@@ -12,6 +12,7 @@
 #include "teleop/motion.h"
 #include "teleop/paths.h"
 #include "teleop/sim.h"
+#include "teleop/text.h"
 
 /* All operator frames of an episode, in order. */
 static tp_operator_frame *episode_frames(const char *path, size_t *n, char *err, size_t errlen)
@@ -95,6 +96,7 @@ int cmd_calibrate(int argc, char **argv)
         case 'h':
             printf("usage: teleop calibrate --operator NAME (--episode EPISODE | --motion FILE)\n"
                    "                        [--neutral-seconds S] [-o FILE]\n\n"
+                   "NAME: ASCII letters, digits, '-' and '_', at most 40 bytes, not starting with '-'.\n"
                    "Measures an operator's calibration from a capture: stand still in a neutral pose,\n"
                    "looking ahead, for the first S seconds (default 2), then reach both arms out fully.\n"
                    "The capture is the operator stream of a recorded episode or a motion file.\n"
@@ -107,8 +109,13 @@ int cmd_calibrate(int argc, char **argv)
     }
     if (optind < argc)
         return cli_usage_error("calibrate", "unexpected argument '%s'", argv[optind]);
-    if (!op || !op[0] || strlen(op) > 40 || strpbrk(op, "/\\ \t\""))
-        return cli_usage_error("calibrate", "--operator NAME is required (letters, digits, '-', '_'; up to 40)");
+    if (!op)
+        return cli_usage_error("calibrate", "--operator NAME is required (letters, digits, '-', '_'; up to %d)",
+                               TP_OPERATOR_NAME_MAX_BYTES);
+    char why[128], esc[96];
+    if (tp_name_check(op, TP_OPERATOR_NAME_MAX_BYTES, why, sizeof why) != 0) /* item 14 */
+        return cli_usage_error("calibrate", "--operator '%s' is not a name: %s", tp_text_escape(op, esc, sizeof esc),
+                               why);
     if (!episode == !motion)
         return cli_usage_error("calibrate", "give one of --episode or --motion");
 

@@ -586,7 +586,7 @@ static int apply_key(tp_config *cfg, entry *e, const tp_config_key *k, void *bas
         return store_text(k, base, text, cfg, e, err, errlen);
     }
     case TP_CFG_NAME:
-        if (text[0] && tp_name_check(text, why, sizeof why) != 0)
+        if (text[0] && tp_name_check(text, k->max > 0 ? (size_t)k->max : TP_NAME_MAX_BYTES, why, sizeof why) != 0)
             return entry_error(cfg, e, err, errlen, "'%s' is not a name: %s", text, why);
         return store_text(k, base, text, cfg, e, err, errlen);
     case TP_CFG_ENUM:
@@ -698,7 +698,9 @@ static void doc_type(const tp_config_key *k, char *buf, size_t len)
     case TP_CFG_TEXT:
         snprintf(buf, len, "text, ≤ %zu bytes", k->size ? k->size - 1 : k->max > 0 ? (size_t)k->max : TP_TASK_MAX_BYTES);
         return;
-    case TP_CFG_NAME: snprintf(buf, len, "name"); return;
+    case TP_CFG_NAME:
+        snprintf(buf, len, "name, ≤ %zu bytes", k->size ? k->size - 1 : k->max > 0 ? (size_t)k->max : TP_NAME_MAX_BYTES);
+        return;
     case TP_CFG_PATH: snprintf(buf, len, "file"); return;
     case TP_CFG_ENUM:
     case TP_CFG_ENUM_INDEX:

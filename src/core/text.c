@@ -75,15 +75,15 @@ int tp_text_check(const char *s, size_t max_bytes, char *why, size_t whylen)
     return 0;
 }
 
-int tp_name_check(const char *s, char *why, size_t whylen)
+int tp_name_check(const char *s, size_t max_bytes, char *why, size_t whylen)
 {
     size_t n = strlen(s);
     if (n == 0) {
         snprintf(why, whylen, "is empty");
         return -1;
     }
-    if (n > TP_NAME_MAX_BYTES) {
-        snprintf(why, whylen, "%zu bytes, the limit is %d", n, TP_NAME_MAX_BYTES);
+    if (n > max_bytes) {
+        snprintf(why, whylen, "%zu bytes, the limit is %zu", n, max_bytes);
         return -1;
     }
     if (s[0] == '-') {

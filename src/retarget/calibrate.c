@@ -1,5 +1,7 @@
 /* teleop — measuring operator calibration; calibration files. */
 #include "teleop/calibration.h"
+#include "teleop/output_file.h"
+#include "teleop/text.h"
 
 #include <errno.h>
 #include <math.h>
@@ -134,11 +136,12 @@ int tp_calibration_from_config(tp_config *cfg, tp_operator_calibration *out, cha
     GET("robot_reach", out->robot_reach, 0, 5);
     GET("hand_length", out->hand_length, 0, 1);
 #undef GET
-    if (strlen(id) >= sizeof out->id || strlen(op) >= sizeof out->operator_name) {
-        snprintf(err, errlen, "%s: calibration.id or calibration.operator is longer than 63 characters",
-                 tp_config_name(cfg));
-        return -1;
-    }
+    char why[128];
+    if (strlen(id) >= sizeof out->id)
+        return tp_config_error(cfg, "calibration", "id", err, errlen, "%zu bytes, the limit is %zu", strlen(id),
+                               sizeof out->id - 1);
+    if (op[0] && tp_name_check(op, TP_OPERATOR_NAME_MAX_BYTES, why, sizeof why) != 0)
+        return tp_config_error(cfg, "calibration", "operator", err, errlen, "'%s' is not a name: %s", op, why);
     /* id and op may point into cfg or into out itself. */
     memmove(out->id, id, strlen(id) + 1);
     memmove(out->operator_name, op, strlen(op) + 1);
@@ -159,11 +162,20 @@ int tp_calibration_load(const char *path, tp_operator_calibration *out, char *er
 
 int tp_calibration_save(const char *path, const tp_operator_calibration *c, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot create: %s", path, strerror(errno));
+    char why[128];
+    if (tp_name_check(c->operator_name, TP_OPERATOR_NAME_MAX_BYTES, why, sizeof why) != 0) {
+        char esc[200];
+        snprintf(err, errlen, "%s: operator '%s' is not a name: %s", path,
+                 tp_text_escape(c->operator_name, esc, sizeof esc), why);
         return -1;
     }
+    if (tp_text_check(c->id, sizeof c->id - 1, why, sizeof why) != 0 || strchr(c->id, '"')) {
+        snprintf(err, errlen, "%s: calibration id: %s", path, why);
+        return -1;
+    }
+    FILE *f = tp_output_open(path, err, errlen); /* the one mode policy: output_file.h */
+    if (!f)
+        return -1;
     const tp_calibration *k = &c->calibration;
     fprintf(f,
             "# teleop operator calibration (calibration/README.md)\n"

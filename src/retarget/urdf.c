@@ -304,6 +304,39 @@ tp_urdf *tp_urdf_parse(const char *xml, size_t len, const char *name, char *err,
                 ps.failed = true;
             }
     }
+    /* Every link's parent joints lead to a root: a cycle has none (each
+     * link has at most one parent, checked above). */
+    int *up = ps.failed ? NULL : malloc(sizeof(int) * 3 * (size_t)(u->nlinks + 1));
+    if (!ps.failed && !up) {
+        snprintf(err, errlen, "%s: out of memory", name);
+        ps.failed = true;
+    }
+    if (!ps.failed) {
+        int *joint_of = up + u->nlinks + 1, *state = joint_of + u->nlinks + 1; /* 0 new, 1 on this walk, 2 done */
+        for (int l = 0; l < u->nlinks; l++)
+            up[l] = joint_of[l] = -1, state[l] = 0;
+        for (int i = 0; i < u->njoints; i++) {
+            int child = link_index(u, u->joints[i].child);
+            up[child] = link_index(u, u->joints[i].parent);
+            joint_of[child] = i;
+        }
+        for (int l = 0; !ps.failed && l < u->nlinks; l++) {
+            int at = l;
+            while (at >= 0 && state[at] == 0) {
+                state[at] = 1;
+                at = up[at];
+            }
+            if (at >= 0 && state[at] == 1) {
+                const urdf_joint *pj = &u->joints[joint_of[at]];
+                snprintf(err, errlen, "%s:%d: the joints form a cycle through link '%s' (joint '%s')", name, pj->line,
+                         u->links[at], pj->name);
+                ps.failed = true;
+            }
+            for (at = l; at >= 0 && state[at] == 1; at = up[at])
+                state[at] = 2;
+        }
+    }
+    free(up);
     if (ps.failed) {
         tp_urdf_free(u);
         return NULL;
@@ -348,9 +381,14 @@ int tp_urdf_chain(const tp_urdf *u, const char *base_link, const char *tip_link,
                 pj = &u->joints[i];
                 break;
             }
-        if (!pj || depth == 256) {
+        if (!pj) {
             snprintf(err, errlen, "robot '%s': tip link '%s' is not below base link '%s' (no serial chain)",
                      u->robot, tip_link, base_link);
+            return -1;
+        }
+        if (depth == (int)(sizeof path / sizeof path[0])) {
+            snprintf(err, errlen, "robot '%s': chain %s -> %s is longer than %d links", u->robot, base_link, tip_link,
+                     (int)(sizeof path / sizeof path[0]));
             return -1;
         }
         path[depth++] = pj;

@@ -59,9 +59,8 @@ static const tp_config_key session_keys[] = {
     {.name = "out", .type = TP_CFG_TEXT, .offset = S(out_dir), .max = 4000, .meaning = "episode folder"},
     {.name = "task", .type = TP_CFG_TEXT, .offset = S(task), .max = TP_TASK_MAX_BYTES,
      .meaning = "task text stored in each episode (`meta.task`), whole: UTF-8, no control characters"},
-    {.name = "operator", .type = TP_CFG_NAME, .offset = S(operator_name),
-     .meaning = "operator name stored in the episode: letters, digits, `_`, `-` (ASCII), at most 63, not "
-                "starting with `-`; empty: none"},
+    {.name = "operator", .type = TP_CFG_NAME, .offset = S(operator_name), .max = TP_OPERATOR_NAME_MAX_BYTES,
+     .meaning = "operator name stored in the episode, as `teleop calibrate --operator` takes it; empty: none"},
     {.name = "record", .type = TP_CFG_BOOL, .offset = S(record), .meaning = "write an episode"},
     {.name = "realtime_priority", .type = TP_CFG_BOOL, .offset = S(realtime_priority),
      .meaning = "try SCHED_FIFO for the control thread"},
@@ -381,7 +380,7 @@ static int check_camera_name(tp_config *file, const char *section, const char *k
                              size_t errlen)
 {
     char why[160];
-    if (tp_name_check(name, why, sizeof why) != 0)
+    if (tp_name_check(name, TP_NAME_MAX_BYTES, why, sizeof why) != 0)
         return tp_config_error(file, section, key, err, errlen, "'%s' is not a camera name: %s", name, why);
     for (size_t r = 0; r < N(reserved_streams); r++)
         if (!strcmp(name, reserved_streams[r]))

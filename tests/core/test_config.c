@@ -199,11 +199,11 @@ static void test_text_checks(void **state)
     assert_int_equal(tp_text_check("a\xff", 10, why, sizeof why), -1);
     assert_string_equal(why, "is not valid UTF-8 (byte 2)");
     assert_int_equal(tp_text_check("\xE4\xB8", 10, why, sizeof why), -1); /* cut through a character */
-    assert_int_equal(tp_name_check("alice_B-2", why, sizeof why), 0);
+    assert_int_equal(tp_name_check("alice_B-2", 63, why, sizeof why), 0);
     static const char *const bad_names[] = {"", "-x", ".x", "a b", "a\nb", "a#", "a=b", "[a]", "a/b", "caf\xC3\xA9",
                                             "a.b", "0123456789012345678901234567890123456789012345678901234567890123"};
     for (size_t i = 0; i < sizeof bad_names / sizeof bad_names[0]; i++)
-        if (tp_name_check(bad_names[i], why, sizeof why) == 0)
+        if (tp_name_check(bad_names[i], 63, why, sizeof why) == 0)
             fail_msg("'%s' accepted as a name", bad_names[i]);
     assert_string_equal(tp_text_escape("a\x1b[0m\xff" "b", buf, sizeof buf), "a\\x1B[0m\\xFFb");
     assert_string_equal(tp_text_escape("\xC3\xA9t\xC3\xA9", buf, sizeof buf), "\xC3\xA9t\xC3\xA9");

@@ -102,6 +102,119 @@ LC_ALL=C grep -q $'\033' "$tmp/err" && fail "item 17: a raw ESC byte from a conf
 printf '\xef\xbb\xbf[session]\nduration = 0.3\nrecord = false\n' >"$tmp/bom.ini"
 expect_rc 0 "item 17: a UTF-8 BOM is accepted" "$teleop" run --config "$tmp/bom.ini"
 
+# --- item 6 (bench ik part): model and target files must be regular files;
+# a FIFO, a device or a folder is one line, never a hang.
+cat >"$tmp/chain.urdf" <<'URDF'
+<robot name="r"><link name="base"/><link name="a"/><link name="b"/><link name="tip"/>
+<joint name="j1" type="revolute"><parent link="base"/><child link="a"/><origin xyz="0 0 0.1"/><axis xyz="0 1 0"/><limit lower="-1" upper="1" velocity="2"/></joint>
+<joint name="j2" type="revolute"><parent link="a"/><child link="b"/><origin xyz="0 0 0.2"/><axis xyz="1 0 0"/><limit lower="-1" upper="1" velocity="2"/></joint>
+<joint name="j3" type="fixed"><parent link="b"/><child link="tip"/><origin xyz="0.1 0 0"/></joint></robot>
+URDF
+mkfifo "$tmp/fifo"
+mkdir -p "$tmp/dir"
+ik=(bench ik --base base --tip tip)
+expect_rc 0 "item 6: write targets" "$teleop" "${ik[@]}" --urdf "$tmp/chain.urdf" --write-targets "$tmp/targets.txt" --count 5
+for bad in "$tmp/fifo" /dev/null "$tmp/dir"; do
+  expect_rc 1 "item 6: --urdf $bad" timeout 10 "$teleop" "${ik[@]}" --urdf "$bad" --targets "$tmp/targets.txt"
+  grep -qx "teleop bench ik: --urdf $bad: not a regular file" "$tmp/err" || fail "item 6: --urdf $bad message: $(cat "$tmp/err")"
+  expect_rc 1 "item 6: --targets $bad" timeout 10 "$teleop" "${ik[@]}" --urdf "$tmp/chain.urdf" --targets "$bad"
+  grep -qx "teleop bench ik: --targets $bad: not a regular file" "$tmp/err" || fail "item 6: --targets $bad message: $(cat "$tmp/err")"
+  expect_rc 1 "item 6: --mjcf $bad" timeout 10 "$teleop" "${ik[@]}" --mjcf "$bad" --targets "$tmp/targets.txt"
+  one_line "item 6: --mjcf $bad"
+done
+expect_rc 1 "item 6: --write-targets to a FIFO" timeout 10 "$teleop" "${ik[@]}" --urdf "$tmp/chain.urdf" --write-targets "$tmp/fifo"
+grep -qx "teleop bench ik: $tmp/fifo: not a regular file; not written" "$tmp/err" || fail "item 6: write to FIFO: $(cat "$tmp/err")"
+
+# --- item 13: bench ik numbers bounded and checked, models checked
+expect_rc 0 "item 13: solve targets" "$teleop" "${ik[@]}" --urdf "$tmp/chain.urdf" --targets "$tmp/targets.txt"
+grep -q "^warm: solved .*/5 " "$tmp/out" || fail "item 13: bench output: $(cat "$tmp/out")"
+for v in 0 -5 abc 12x 1e3 "" 1000001 99999999999999999999; do
+  expect_rc 2 "item 13: --count '$v'" "$teleop" "${ik[@]}" --urdf "$tmp/chain.urdf" --write-targets "$tmp/t.txt" --count "$v"
+  grep -qx "teleop bench ik: --count: expected an integer in \[1, 1000000\], got '$v' (see 'teleop bench ik --help')" "$tmp/err" ||
+    fail "item 13: --count $v message: $(cat "$tmp/err")"
+done
+for v in 0 -1 x 5ms nan inf 1001 ""; do
+  expect_rc 2 "item 13: --budget-ms '$v'" "$teleop" "${ik[@]}" --urdf "$tmp/chain.urdf" --targets "$tmp/targets.txt" --budget-ms "$v"
+  grep -qx "teleop bench ik: --budget-ms: expected milliseconds in (0, 1000\], got '$v' (see 'teleop bench ik --help')" "$tmp/err" ||
+    fail "item 13: --budget-ms $v message: $(cat "$tmp/err")"
+done
+sed 's/lower="-1" upper="1"/lower="-1e308" upper="1e308"/' "$tmp/chain.urdf" >"$tmp/huge.urdf"
+expect_rc 1 "item 13: ±1e308 limits" "$teleop" "${ik[@]}" --urdf "$tmp/huge.urdf" --write-targets "$tmp/t.txt" --count 5
+grep -qx "teleop bench ik: $tmp/huge.urdf: joint 'j1' limits \[-1e+308, 1e+308\] are not finite limits within ±1000" "$tmp/err" ||
+  fail "item 13: huge limits message: $(cat "$tmp/err")"
+[[ -e "$tmp/t.txt" ]] && grep -qi nan "$tmp/t.txt" && fail "item 13: NaN targets written"
+cat >"$tmp/cycle.urdf" <<'URDF'
+<robot name="r"><link name="base"/><link name="a"/><link name="tip"/>
+<joint name="j1" type="revolute"><parent link="tip"/><child link="a"/><axis xyz="0 1 0"/><limit lower="-1" upper="1" velocity="2"/></joint>
+<joint name="j2" type="revolute"><parent link="a"/><child link="tip"/><axis xyz="0 1 0"/><limit lower="-1" upper="1" velocity="2"/></joint>
+</robot>
+URDF
+expect_rc 1 "item 13: a joint cycle" "$teleop" "${ik[@]}" --urdf "$tmp/cycle.urdf" --targets "$tmp/targets.txt"
+grep -q "^teleop bench ik: $tmp/cycle.urdf:[0-9]*: the joints form a cycle through link" "$tmp/err" ||
+  fail "item 13: cycle message: $(cat "$tmp/err")"
+/usr/bin/python3 - "$tmp/long.urdf" <<'PY'
+import sys
+n = 300
+links = "".join(f'<link name="l{i}"/>' for i in range(n))
+joints = "".join(
+    f'<joint name="j{i}" type="{"revolute" if i < 3 else "fixed"}"><parent link="l{i-1}"/><child link="l{i}"/>'
+    f'<origin xyz="0 0 0.01"/><axis xyz="0 1 0"/><limit lower="-1" upper="1" velocity="2"/></joint>'
+    for i in range(1, n))
+open(sys.argv[1], "w").write(f'<robot name="long">{links}{joints}</robot>')
+PY
+expect_rc 1 "item 13: a chain of 300 links" "$teleop" bench ik --urdf "$tmp/long.urdf" --base l0 --tip l299 --targets "$tmp/targets.txt"
+grep -qx "teleop bench ik: $tmp/long.urdf: robot 'long': chain l0 -> l299 is longer than 256 links" "$tmp/err" ||
+  fail "item 13: long chain message: $(cat "$tmp/err")"
+expect_rc 0 "item 13: a long tree, short chain" "$teleop" bench ik --urdf "$tmp/long.urdf" --base l0 --tip l3 --write-targets "$tmp/t3.txt" --count 2
+# Target-file errors free what they allocated (the sanitizer build's leak
+# check fails this otherwise).
+printf 'warm 1 2 3\n' >"$tmp/short.txt"
+expect_rc 1 "item 13: a short target line" "$teleop" "${ik[@]}" --urdf "$tmp/chain.urdf" --targets "$tmp/short.txt"
+grep -qx "teleop bench ik: $tmp/short.txt:1: expected 9 finite numbers after 'warm'" "$tmp/err" || fail "item 13: short line: $(cat "$tmp/err")"
+printf 'hot 1\n' >"$tmp/kind.txt"
+expect_rc 1 "item 13: a bad target kind" "$teleop" "${ik[@]}" --urdf "$tmp/chain.urdf" --targets "$tmp/kind.txt"
+one_line "item 13: bad target kind"
+
+# --- item 14: calibrate --operator takes what its help says
+motion=$(dirname "$teleop")/../tools/demo_motion.csv
+for op in $'a\nb' 'a#b' 'a=b' '[a]' '-x' '.x' 'a/b' 'a b' $'caf\xe9' $'caf\xc3\xa9' "" "$(printf 'x%.0s' {1..41})"; do
+  rm -f "$tmp/cal.ini"
+  expect_rc 2 "item 14: --operator '$op'" "$teleop" calibrate --operator "$op" --motion "$motion" -o "$tmp/cal.ini"
+  grep -q "^teleop calibrate: --operator '.*' is not a name: " "$tmp/err" || fail "item 14: '$op' message: $(cat "$tmp/err")"
+  one_line "item 14: --operator '$op'"
+  [[ -e "$tmp/cal.ini" ]] && fail "item 14: a calibration file was written for '$op'"
+done
+expect_rc 0 "item 14: a good name" "$teleop" calibrate --operator Op_1-b --motion "$motion" -o "$tmp/cal.ini"
+grep -qx 'operator = "Op_1-b"' "$tmp/cal.ini" || fail "item 14: calibration file: $(cat "$tmp/cal.ini")"
+sed 's/^operator = .*/operator = "a=b"/' "$tmp/cal.ini" >"$tmp/cal_bad.ini"
+printf '[calibration]\nfile = %s\n' "$tmp/cal_bad.ini" >"$tmp/usecal.ini"
+expect_rc 1 "item 14: a calibration file with a bad operator" "$teleop" run --config "$tmp/usecal.ini" --duration 0.3 --no-record
+grep -q "\[calibration\] operator: 'a=b' is not a name" "$tmp/err" || fail "item 14: calibration operator message: $(cat "$tmp/err")"
+printf '[session]\noperator = x=y\n' >"$tmp/op.ini"
+expect_rc 1 "item 14: config operator" "$teleop" run --config "$tmp/op.ini" --duration 0.3 --no-record
+grep -qx "teleop run: $tmp/op.ini:2: \[session\] operator: 'x=y' is not a name: byte 2 is not a letter, digit, '_' or '-' (ASCII)" "$tmp/err" ||
+  fail "item 14: config operator message: $(cat "$tmp/err")"
+
+# --- item 18: one mode policy: every file teleop creates is 0644 less the
+# umask (never group- or world-writable, even with umask 000).
+(
+  umask 000
+  rm -f "$tmp/u_cal.ini"
+  "$teleop" calibrate --operator umask --motion "$motion" -o "$tmp/u_cal.ini" >/dev/null 2>&1
+  "$teleop" "${ik[@]}" --urdf "$tmp/chain.urdf" --write-targets "$tmp/u_targets.txt" --count 2 >/dev/null 2>&1
+  "$teleop" run --duration 0.5 --out "$tmp/u_rec" </dev/null >"$tmp/u.out" 2>/dev/null
+)
+uep=$(sed -n 's/^episode: //p' "$tmp/u.out")
+for f in "$tmp/u_cal.ini" "$tmp/u_targets.txt" "$uep"; do
+  [[ -f "$f" ]] || { fail "item 18: $f not created"; continue; }
+  [[ $(stat -c %a "$f") == 644 ]] || fail "item 18: $f has mode $(stat -c %a "$f") with umask 000, want 644"
+done
+(
+  umask 077
+  "$teleop" calibrate --operator umask --motion "$motion" -o "$tmp/u_cal2.ini" >/dev/null 2>&1
+)
+[[ $(stat -c %a "$tmp/u_cal2.ini") == 600 ]] || fail "item 18: umask 077 calibration mode $(stat -c %a "$tmp/u_cal2.ini"), want 600"
+
 if [[ $failures -ne 0 ]]; then
   echo "$failures failure(s)"
   exit 1
