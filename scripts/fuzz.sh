@@ -1,23 +1,36 @@
 #!/usr/bin/env bash
 # Fuzzes a robot-description loading path with libFuzzer (clang, ASan, UBSan)
 # for SECONDS (default 60), starting from the seed corpus:
-#   scripts/fuzz.sh [urdf|mjcf] [SECONDS]
+#   scripts/fuzz.sh [urdf|mjcf|config] [SECONDS]
 #   urdf: our URDF parser and chain extraction (tests/fuzz/fuzz_urdf.c)
 #   mjcf: MuJoCo's XML parser through an in-memory file, then our chain
 #         extraction (tests/fuzz/fuzz_mjcf.c; MuJoCo itself is not
 #         instrumented, our code is)
+#   config: a station config through parse, validation and every key table
+#         (tp_session_apply_config), then the resolved configuration read
+#         back (tests/fuzz/fuzz_config.c); built in build-fuzz/ with clang
+#         (meson -Dfuzzing=true), the station library instrumented
 # Exits non-zero on the first crash, leak or undefined behaviour, leaving the
 # input in the printed folder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=urdf
-if [[ "${1:-}" == urdf || "${1:-}" == mjcf ]]; then target=$1; shift; fi
+if [[ "${1:-}" == urdf || "${1:-}" == mjcf || "${1:-}" == config ]]; then target=$1; shift; fi
 seconds=${1:-60}
 command -v clang >/dev/null || { echo "fuzz: needs clang (apt-get install clang libclang-rt-dev)" >&2; exit 1; }
 out=$(mktemp -d /tmp/teleop-fuzz-XXXXXX)
 flags=(-std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Iinclude)
 mkdir -p "$out/corpus"
-if [[ $target == urdf ]]; then
+if [[ $target == config ]]; then
+  if [[ ! -f build-fuzz/build.ninja ]]; then
+    CC=clang meson setup build-fuzz -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false \
+      -Dc_args="-fsanitize=fuzzer-no-link -fno-sanitize-recover=undefined" --buildtype=debugoptimized >/dev/null
+  fi
+  ninja -C build-fuzz tests/fuzz/fuzz_config >/dev/null
+  cp build-fuzz/tests/fuzz/fuzz_config "$out/fuzz"
+  cp tests/fuzz/corpus-config/* "$out/corpus/"
+  extra=(-max_len=4096 -dict=tests/fuzz/config.dict)
+elif [[ $target == urdf ]]; then
   clang "${flags[@]}" tests/fuzz/fuzz_urdf.c src/retarget/urdf.c src/retarget/chain.c src/core/pose.c \
     src/core/file.c -lexpat -lm -o "$out/fuzz"
   cp tests/fuzz/corpus/* "$out/corpus/"
@@ -28,5 +41,6 @@ else
   cp tests/fuzz/corpus-mjcf/* "$out/corpus/"
   extra=(-max_len=4096 -dict=tests/fuzz/mjcf.dict)
 fi
+# The config target resolves relative paths (model, motion files) from here.
 "$out/fuzz" -max_total_time="$seconds" -artifact_prefix="$out/" "${extra[@]}" "$out/corpus" 2>&1 | tail -n 5
 echo "fuzz $target: ${seconds} s clean; corpus and binary in $out"

@@ -8,6 +8,7 @@
 
 #include "teleop/handmodel.h"
 #include "teleop/motion.h"
+#include "teleop/output_file.h"
 #include "teleop/retarget.h"
 
 #define DEMO_SECONDS 20.0
@@ -100,11 +101,9 @@ int tp_motion_write_demo(const char *path, double rate_hz, char *err, size_t err
         snprintf(err, errlen, "motion rate %g Hz is out of range [1, 2000]", rate_hz);
         return -1;
     }
-    FILE *out = fopen(path, "w");
-    if (!out) {
-        snprintf(err, errlen, "%s: cannot create: %s", path, strerror(errno));
+    FILE *out = tp_output_open(path, err, errlen); /* the file mode policy of output_file.h */
+    if (!out)
         return -1;
-    }
     char name[64];
     fputs("t_s", out);
     for (int i = 0; i < TP_OPERATOR_DIMS; i++) {
