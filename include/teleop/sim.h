@@ -13,6 +13,7 @@
 #ifndef TELEOP_SIM_H
 #define TELEOP_SIM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,6 +53,8 @@ double tp_sim_time(const tp_sim *sim); /* simulated seconds */
 void tp_sim_read_state(const tp_sim *sim, double *q, double *qd);
 /* World pose of a named site or body (tests, objects); -1 when not found. */
 int tp_sim_site_pose(const tp_sim *sim, const char *name, tp_pose *out);
+/* Whether the model has a camera of that name (a sim camera's mjcf_camera). */
+bool tp_sim_has_camera(const tp_sim *sim, const char *name);
 /* Full generalized position vector (objects included) for render snapshots. */
 int tp_sim_qpos_size(const tp_sim *sim);
 void tp_sim_copy_qpos(const tp_sim *sim, double *dst);

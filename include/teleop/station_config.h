@@ -24,6 +24,16 @@
  * memory; else malloc'd text, the caller frees it. */
 char *tp_station_config_resolved_ini(const tp_session_config *cfg);
 
+/* Checks what the keys name inside files against those files, as the
+ * session would at setup, so an error names the key: the robot model loads
+ * ([robot] model), the arm chains exist and are the action layout's arms
+ * ([robot] arm_base, left_arm_tip, right_arm_tip), the hand description
+ * loads for vector hands ([retarget] hand_urdf), every sim camera's MJCF
+ * camera exists ([camera.NAME] mjcf_camera), a motion file loads
+ * ([operator] motion). Call after tp_session_resolve_paths. 0, or -1 with
+ * "FILE:LINE: [section] key: message" (file may be NULL: no file given). */
+int tp_station_config_check_files(const tp_session_config *cfg, tp_config *file, char *err, size_t errlen);
+
 /* The markdown key tables of docs/configuration.md (between its GENERATED
  * markers), one per section. */
 void tp_station_config_doc(FILE *out);

@@ -57,7 +57,8 @@ int cmd_config(int argc, char **argv)
         return 1;
     char err[1024];
     static char model_buf[4096], motion_buf[4096];
-    if (tp_session_resolve_paths(&cfg, model_buf, motion_buf, sizeof model_buf, err, sizeof err) != 0) {
+    if (tp_session_resolve_paths(&cfg, model_buf, motion_buf, sizeof model_buf, err, sizeof err) != 0 ||
+        tp_station_config_check_files(&cfg, file, err, sizeof err) != 0) {
         fprintf(stderr, "teleop config: %s\n", err);
         tp_config_free(file);
         return 1;

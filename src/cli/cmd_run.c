@@ -15,6 +15,7 @@
 #include "teleop/episode.h"
 #include "teleop/log.h"
 #include "teleop/session.h"
+#include "teleop/station_config.h"
 #include "teleop/text.h"
 
 static volatile int stop_requested;
@@ -233,8 +234,11 @@ int cmd_run(int argc, char **argv)
         return 1;
     }
     static char model_buf[4096], motion_buf[4096];
-    if (tp_session_resolve_paths(&cfg, model_buf, motion_buf, sizeof model_buf, err, sizeof err) != 0) {
+    if (tp_session_resolve_paths(&cfg, model_buf, motion_buf, sizeof model_buf, err, sizeof err) != 0 ||
+        tp_station_config_check_files(&cfg, file, err, sizeof err) != 0) {
         fprintf(stderr, "teleop run: %s\n", err);
+        if (command_fd > 0)
+            close(command_fd);
         tp_config_free(file);
         return 1;
     }

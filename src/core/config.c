@@ -161,7 +161,10 @@ tp_config *tp_config_parse(const char *text, const char *name, char *err, size_t
     if (text && !strncmp(text, "\xEF\xBB\xBF", 3)) /* a UTF-8 BOM, as some editors write */
         text += 3;
     char *copy = strdup(text ? text : "");
-    if (!cfg || !copy || !(cfg->name = strdup(name ? name : "<config>"))) {
+    /* The name as messages show it: a file name's odd bytes escaped. */
+    char shown[1024];
+    tp_text_escape(name ? name : "<config>", shown, sizeof shown);
+    if (!cfg || !copy || !(cfg->name = strdup(shown))) {
         snprintf(err, errlen, "%s: out of memory", name ? name : "<config>");
         free(copy);
         tp_config_free(cfg);
@@ -331,13 +334,22 @@ static int entry_prefix(const tp_config *cfg, const entry *e, char *buf, size_t 
 
 static int entry_error(const tp_config *cfg, const entry *e, char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+/* Messages are escaped where they are made: whatever a value, a file or a
+ * library's message holds, no raw control byte reaches a terminal. */
+static void escaped_vformat(char *out, size_t outlen, const char *fmt, va_list ap)
+{
+    char raw[2048];
+    vsnprintf(raw, sizeof raw, fmt, ap);
+    tp_text_escape(raw, out, outlen);
+}
+
 static int entry_error(const tp_config *cfg, const entry *e, char *err, size_t errlen, const char *fmt, ...)
 {
     int n = entry_prefix(cfg, e, err, errlen);
     if (n >= 0 && (size_t)n < errlen) {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+        escaped_vformat(err + n, errlen - (size_t)n, fmt, ap);
         va_end(ap);
     }
     return -1;
@@ -348,11 +360,11 @@ int tp_config_error(const tp_config *file, const char *section, const char *key,
 {
     const entry *e = key ? find2(file, section, key) : NULL;
     int line = e ? e->line : 0;
-    if (!e && file && !key)
+    if (!e && file) /* a key not given: its section's header, if there is one */
         for (size_t i = 0; i < file->section_count; i++)
             if (!strcmp(file->sections[i].name, section))
                 line = file->sections[i].line;
-    const char *name = file ? file->name : "config";
+    const char *name = file ? file->name : "defaults";
     int n;
     if (line)
         n = snprintf(err, errlen, "%s:%d: [%s]%s%s: ", name, line, section, key ? " " : "", key ? key : "");
@@ -361,7 +373,7 @@ int tp_config_error(const tp_config *file, const char *section, const char *key,
     if (n >= 0 && (size_t)n < errlen) {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+        escaped_vformat(err + n, errlen - (size_t)n, fmt, ap);
         va_end(ap);
     }
     return -1;

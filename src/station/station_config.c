@@ -11,8 +11,12 @@
 
 #include "station/cameras.h"
 #include "teleop/calibration.h"
+#include "teleop/controller.h"
+#include "teleop/hand_vector.h"
+#include "teleop/motion.h"
 #include "teleop/operator_device.h"
 #include "teleop/paths.h"
+#include "teleop/sim.h"
 #include "teleop/text.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -542,6 +546,89 @@ int tp_session_resolve_paths(tp_session_config *cfg, char *model_buf, char *moti
         cfg->motion_path = motion_buf;
     }
     return 0;
+}
+
+/* ------------------------------------------------------------ files */
+
+/* The section holding a camera's key (for its line): its own, else [camera]. */
+static const char *camera_key_section(tp_config *file, const char *name, const char *key, char *buf, size_t len)
+{
+    char shared[128];
+    snprintf(shared, sizeof shared, "camera.%s", key);
+    snprintf(buf, len, "camera.%s.%s", name, key);
+    bool own = tp_config_has(file, buf);
+    const char *names[1];
+    if (!own && (tp_config_has(file, shared) || tp_config_subsections(file, "camera", names, 1) == 0))
+        return "camera"; /* given in [camera], or the single camera of [camera] */
+    snprintf(buf, len, "camera.%s", name);
+    return buf;
+}
+
+static bool ends_with(const char *s, const char *tail)
+{
+    size_t n = strlen(s), t = strlen(tail);
+    return n >= t && !strcmp(s + n - t, tail);
+}
+
+int tp_station_config_check_files(const tp_session_config *cfg, tp_config *file, char *err, size_t errlen)
+{
+    char msg[1024];
+    tp_sim *sim = tp_sim_create(cfg->model_path, msg, sizeof msg);
+    if (!sim)
+        return tp_config_error(file, "robot", "model", err, errlen, "%s", msg);
+    int rc = 0;
+    static const char *const tip_keys[2] = {"left_arm_tip", "right_arm_tip"};
+    for (int s = 0; s < 2 && rc == 0; s++) {
+        tp_chain chain;
+        if (tp_sim_chain(sim, cfg->control.arm_base, cfg->control.arm_tip[s], &chain, msg, sizeof msg) != 0)
+            rc = tp_config_error(file, "robot", strstr(msg, "base body") ? "arm_base" : tip_keys[s], err, errlen, "%s",
+                                 msg);
+    }
+    bool vector = !strcmp(cfg->control.hand_method, "vector");
+    if (rc == 0 && vector) {
+        char urdf[4096];
+        if (cfg->control.hand_urdf[0])
+            snprintf(urdf, sizeof urdf, "%s", cfg->control.hand_urdf);
+        else if (tp_find_data("devices/robot/models/g1_upper_body.urdf", urdf, sizeof urdf, msg, sizeof msg) != 0)
+            rc = tp_config_error(file, "retarget", "hand_urdf", err, errlen, "%s", msg);
+        for (int s = 0; s < 2 && rc == 0; s++) {
+            tp_hand_vector_desc desc;
+            if (tp_hand_vector_desc_dex3(urdf, s, &desc, msg, sizeof msg) != 0)
+                rc = tp_config_error(file, "retarget", "hand_urdf", err, errlen, "%s", msg);
+        }
+    }
+    if (rc == 0) {
+        tp_controller *ctl = tp_controller_create_for_sim(sim, &cfg->control, &cfg->retarget, msg, sizeof msg);
+        if (!ctl) {
+            const char *key = strstr(msg, "left arm") ? "left_arm_tip" : strstr(msg, "right arm") ? "right_arm_tip" : NULL;
+            rc = key ? tp_config_error(file, "robot", key, err, errlen, "%s", msg)
+                 : vector ? tp_config_error(file, "retarget", "hand_urdf", err, errlen, "%s", msg)
+                          : tp_config_error(file, "robot", "model", err, errlen, "%s", msg);
+        }
+        tp_controller_destroy(ctl);
+    }
+    for (int i = 0; i < cfg->camera_count && rc == 0; i++) {
+        const tp_camera_params *d = &cfg->cameras[i].device;
+        if (strcmp(d->driver, "sim") != 0 || tp_sim_has_camera(sim, d->source))
+            continue;
+        char buf[256];
+        const char *sec = camera_key_section(file, d->name, "mjcf_camera", buf, sizeof buf);
+        rc = tp_config_error(file, sec, tp_config_has(file, "camera.name") && !strcmp(sec, "camera") ? "name"
+                                                                                                        : "mjcf_camera",
+                             err, errlen, "camera '%s' is not in %s", d->source, cfg->model_path);
+    }
+    tp_sim_destroy(sim);
+    /* A motion file played directly, or by the replay runtime (which also
+     * plays an episode database: it reads that itself). */
+    bool plays_motion = !strcmp(cfg->operator_source, "motion") ||
+                        (!strcmp(cfg->operator_source, "xr") && !strcmp(cfg->xr_runtime, "replay"));
+    if (rc == 0 && plays_motion && cfg->motion_path && !ends_with(cfg->motion_path, ".db")) {
+        tp_motion *m = tp_motion_load(cfg->motion_path, msg, sizeof msg);
+        if (!m)
+            rc = tp_config_error(file, "operator", "motion", err, errlen, "%s", msg);
+        tp_motion_free(m);
+    }
+    return rc;
 }
 
 /* ------------------------------------------------------------ write back */

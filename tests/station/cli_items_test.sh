@@ -125,6 +125,31 @@ done
 expect_rc 1 "item 6: --write-targets to a FIFO" timeout 10 "$teleop" "${ik[@]}" --urdf "$tmp/chain.urdf" --write-targets "$tmp/fifo"
 grep -qx "teleop bench ik: $tmp/fifo: not a regular file; not written" "$tmp/err" || fail "item 6: write to FIFO: $(cat "$tmp/err")"
 
+# --- item 17: what the keys name inside files is checked before the session,
+# and the error names file, line, section and key on one line.
+chk() { # config-text expected-message-regex description
+  printf "$1" >"$tmp/k.ini"
+  expect_rc 1 "item 17: $3" "$teleop" run --config "$tmp/k.ini" --duration 0.3 --no-record
+  grep -q "^teleop run: $tmp/k.ini:$2" "$tmp/err" || fail "item 17: $3 message: $(cat "$tmp/err")"
+  one_line "item 17: $3"
+}
+chk '[robot]\nleft_arm_tip = right_ee\n' "2: \[robot\] left_arm_tip: arm chain torso_link -> right_ee: its joints are not the robot's left arm joints" "crossed arm chain"
+chk '[robot]\narm_base = pelvis\n' "2: \[robot\] arm_base: .*base body 'pelvis' not found" "unknown arm base"
+chk '[robot]\n\nright_arm_tip = nowhere\n' "3: \[robot\] right_arm_tip: " "unknown arm tip"
+chk '[camera]\nmjcf_camera = nocam\n' "2: \[camera\] mjcf_camera: camera 'nocam' is not in .*humanoid.xml" "unknown MJCF camera"
+chk '[camera.head]\nmjcf_camera = head_camera\n[camera.foo]\ndriver = sim\n' "3: \[camera.foo\] mjcf_camera: camera 'foo' is not in" "camera section without an MJCF camera"
+chk "[retarget]\nhand_method = vector\nhand_urdf = $tmp/chain.urdf\n" "3: \[retarget\] hand_urdf: " "hand description without hands"
+chk "[robot]\nmodel = $tmp/chain.urdf\n" "2: \[robot\] model: .*chain.urdf: " "model that does not load"
+chk "[robot]\nmodel = $tmp/none.xml\n" "2: \[robot\] model: $tmp/none.xml: No such file or directory" "missing model"
+chk "[operator]\nsource = motion\nmotion = $tmp/chain.urdf\n" "3: \[operator\] motion: " "motion that does not load"
+chk "[operator]\nxr_replay_script = $tmp/none.txt\n" "2: \[operator\] xr_replay_script: $tmp/none.txt: No such file or directory" "missing replay script"
+chk '[camera]\npreset = quick\n' "2: \[camera\] preset: 'quick' is not one of ultrafast, superfast, veryfast" "x264 preset"
+chk '[controls]\nemergency = right.b\n' "2: \[controls\] emergency: controls.record_stop_keep and controls.emergency are bound to the same input" "control bindings"
+chk '[controls]\nemergency = left.q\n' "2: \[controls\] emergency: " "bad binding"
+chk '[safety]\nworkspace_max_x = -0.5\n' "2: \[safety\] workspace_max_x: workspace_min_x (-0.1) must be below workspace_max_x (-0.5)" "workspace"
+chk '[session]\ntask = "a\tb"\n' "2: \[session\] task: contains a control character" "tab in a task"
+LC_ALL=C grep -q $'\t' "$tmp/err" && fail "item 17: a raw tab reached the terminal"
+
 # --- item 13: bench ik numbers bounded and checked, models checked
 expect_rc 0 "item 13: solve targets" "$teleop" "${ik[@]}" --urdf "$tmp/chain.urdf" --targets "$tmp/targets.txt"
 grep -q "^warm: solved .*/5 " "$tmp/out" || fail "item 13: bench output: $(cat "$tmp/out")"

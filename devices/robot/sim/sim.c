@@ -197,6 +197,8 @@ void tp_sim_read_state(const tp_sim *s, double *q, double *qd)
     }
 }
 
+bool tp_sim_has_camera(const tp_sim *s, const char *name) { return mj_name2id(s->m, mjOBJ_CAMERA, name) >= 0; }
+
 int tp_sim_site_pose(const tp_sim *s, const char *name, tp_pose *out)
 {
     mj_kinematics(s->m, s->d); /* poses for the current qpos, not the last step's */
