@@ -774,7 +774,16 @@ static void test_operator_calibration(void **state)
     fputs("[calibration]\nid = x\nscale = -3\n", bad);
     fclose(bad);
     assert_int_equal(tp_calibration_load(path, &back, err, sizeof err), -1);
-    assert_non_null(strstr(err, ":3: calibration.scale: -3 is out of range"));
+    assert_non_null(strstr(err, ":3: [calibration] scale: -3 is out of range"));
+    /* Item 14: the operator name in a calibration follows the --operator rule. */
+    snprintf(cal.operator_name, sizeof cal.operator_name, "a\nid = x");
+    assert_int_equal(tp_calibration_save(path, &cal, err, sizeof err), -1);
+    assert_non_null(strstr(err, "is not a name"));
+    bad = fopen(path, "w");
+    fputs("[calibration]\noperator = \"x#y\"\n", bad);
+    fclose(bad);
+    assert_int_equal(tp_calibration_load(path, &back, err, sizeof err), -1);
+    assert_non_null(strstr(err, ":2: [calibration] operator: 'x#y' is not a name"));
     unlink(path);
     /* No head in the neutral window. */
     for (int k = 0; k < N; k++)
