@@ -112,6 +112,33 @@ static void test_errors(void **state)
                  "<origin xyz='0 zero 0'/><limit lower='0' upper='1' velocity='1'/></joint></robot>",
                  "a", "b", "t.urdf:3: joint 'j': origin xyz '0 zero 0' is not three numbers");
     expect_error("<model/>", "a", "b", "root element is <model>");
+    /* Item 13: a cycle of joints is refused at load, a link with two parents
+     * too, and a chain too long is said to be so (not "not below"). */
+    expect_error("<robot name='r'><link name='a'/><link name='b'/><link name='c'/>\n"
+                 "<joint name='j1' type='revolute'><parent link='b'/><child link='c'/>"
+                 "<limit lower='0' upper='1' velocity='1'/></joint>\n"
+                 "<joint name='j2' type='revolute'><parent link='c'/><child link='b'/>"
+                 "<limit lower='0' upper='1' velocity='1'/></joint></robot>",
+                 "a", "b", "the joints form a cycle through link");
+    expect_error("<robot name='r'><link name='a'/>"
+                 "<joint name='j' type='fixed'><parent link='a'/><child link='a'/></joint></robot>",
+                 "a", "a", "t.urdf:1: the joints form a cycle through link 'a' (joint 'j')");
+    expect_error("<robot name='r'><link name='a'/><link name='b'/><link name='c'/>"
+                 "<joint name='j1' type='fixed'><parent link='a'/><child link='c'/></joint>"
+                 "<joint name='j2' type='fixed'><parent link='b'/><child link='c'/></joint></robot>",
+                 "a", "c", "link 'c' has two parent joints ('j1' and 'j2')");
+    {
+        static char xml[200000];
+        size_t n = (size_t)snprintf(xml, sizeof xml, "<robot name='long'>");
+        for (int i = 0; i < 300; i++)
+            n += (size_t)snprintf(xml + n, sizeof xml - n, "<link name='l%d'/>", i);
+        for (int i = 1; i < 300; i++)
+            n += (size_t)snprintf(xml + n, sizeof xml - n,
+                                  "<joint name='j%d' type='fixed'><parent link='l%d'/><child link='l%d'/></joint>", i,
+                                  i - 1, i);
+        snprintf(xml + n, sizeof xml - n, "</robot>");
+        expect_error(xml, "l0", "l299", "chain l0 -> l299 is longer than 256 links");
+    }
     char err[256];
     assert_null(tp_urdf_load("/nonexistent.urdf", err, sizeof err));
     assert_non_null(strstr(err, "/nonexistent.urdf: cannot open"));
