@@ -383,9 +383,11 @@ static void push_level(column *col, uint8_t rep, uint8_t def)
     col->nlevels++;
 }
 
-/* Appends `count` values starting at element index `first` of d. */
+/* Appends `count` values starting at element index `first` of d; for
+ * error messages the values belong to row `row`, or, when per_row is not
+ * 0, to consecutive rows of per_row values from `row` on. */
 static int push_values(tp_pq_writer *w, column *col, const tp_pq_column_data *d, size_t first, size_t count,
-                       size_t row, char *err, size_t errlen)
+                       size_t row, size_t per_row, char *err, size_t errlen)
 {
     if (count == 0)
         return 0;
@@ -393,11 +395,13 @@ static int push_values(tp_pq_writer *w, column *col, const tp_pq_column_data *d,
         const char *const *s = d->values;
         for (size_t i = 0; i < count; i++) {
             const char *p = s[first + i];
+            size_t at_row = row + (per_row ? i / per_row : 0);
             if (!p)
-                return fail(w, err, errlen, "column %s row %zu: NULL string in a present row", col->desc.name, row);
+                return fail(w, err, errlen, "column %s row %zu: NULL string in a present row", col->desc.name,
+                            at_row);
             size_t n = d->str_len ? d->str_len[first + i] : strlen(p);
             if (!utf8_valid((const uint8_t *)p, n))
-                return fail(w, err, errlen, "column %s row %zu: string is not valid UTF-8", col->desc.name, row);
+                return fail(w, err, errlen, "column %s row %zu: string is not valid UTF-8", col->desc.name, at_row);
             uint32_t n32 = (uint32_t)n;
             tp_bytebuf_put(&col->str_len, &n32, 4);
             tp_bytebuf_put(&col->values, p, n);
@@ -433,11 +437,28 @@ static int append_rows(tp_pq_writer *w, const tp_pq_column_data *cols, size_t r0
         }
         if (col->desc.shape == TP_PQ_LIST && !d->list_len && n > 0)
             return fail(w, err, errlen, "column %s: list column without list_len", col->desc.name);
-        if (col->desc.shape == TP_PQ_SCALAR && !d->valid && col->max_def == 0) {
-            /* fast path: required scalars have no levels */
-            if (push_values(w, col, d, r0, n, r0, err, errlen))
+        if (col->desc.shape != TP_PQ_LIST && !d->valid) {
+            /* every row present and of the same length: levels in bulk */
+            size_t per_row = col->desc.shape == TP_PQ_FIXED_LIST ? (size_t)col->desc.list_size : 1;
+            size_t count = n * per_row;
+            if (col->max_def) {
+                if (!tp_bytebuf_reserve(&col->def, count))
+                    return fail(w, err, errlen, "out of memory");
+                memset(col->def.data + col->def.len, col->max_def, count);
+                col->def.len += count;
+            }
+            if (col->max_rep) {
+                if (!tp_bytebuf_reserve(&col->rep, count))
+                    return fail(w, err, errlen, "out of memory");
+                uint8_t *rp = col->rep.data + col->rep.len;
+                memset(rp, 1, count);
+                for (size_t r = 0; r < n; r++)
+                    rp[r * per_row] = 0;
+                col->rep.len += count;
+            }
+            col->nlevels += count;
+            if (push_values(w, col, d, r0 * per_row, count, r0, per_row, err, errlen))
                 return -1;
-            col->nlevels += n;
             continue;
         }
         int present_def = col->desc.nullable ? 1 : 0; /* def of a present row with no element */
@@ -478,7 +499,7 @@ static int append_rows(tp_pq_writer *w, const tp_pq_column_data *cols, size_t r0
                 col->def.len += count;
                 col->nlevels += count;
             }
-            if (push_values(w, col, d, first, count, r, err, errlen))
+            if (push_values(w, col, d, first, count, r, 0, err, errlen))
                 return -1;
         }
     }
@@ -599,29 +620,37 @@ static int emit_page(tp_pq_writer *w, int page_type, int32_t num_values, int enc
  * -0.0 and a zero max as +0.0 (parquet.thrift, ColumnOrder). */
 static void float_stats(const column *col, chunk_meta *m)
 {
-    bool any = false;
-    double lo = 0, hi = 0;
-    for (size_t i = 0; i < col->nvalues; i++) {
-        double v;
-        if (col->desc.type == TP_PQ_FLOAT) {
-            float f;
-            memcpy(&f, col->values.data + 4 * i, 4);
-            v = f;
-        } else {
-            memcpy(&v, col->values.data + 8 * i, 8);
+    double lo = INFINITY, hi = -INFINITY;
+    size_t nan = 0, n = col->nvalues;
+    if (col->desc.type == TP_PQ_FLOAT) {
+        const float *v = (const float *)(const void *)col->values.data;
+        float flo = INFINITY, fhi = -INFINITY;
+        for (size_t i = 0; i < n; i++) {
+            float x = v[i];
+            if (x != x) {
+                nan++;
+                continue;
+            }
+            flo = x < flo ? x : flo;
+            fhi = x > fhi ? x : fhi;
         }
-        if (isnan(v)) {
-            m->nan_count++;
-            continue;
+        lo = flo;
+        hi = fhi;
+    } else {
+        const double *v = (const double *)(const void *)col->values.data;
+        for (size_t i = 0; i < n; i++) {
+            double x = v[i];
+            if (x != x) {
+                nan++;
+                continue;
+            }
+            lo = x < lo ? x : lo;
+            hi = x > hi ? x : hi;
         }
-        if (!any || v < lo)
-            lo = v;
-        if (!any || v > hi)
-            hi = v;
-        any = true;
     }
-    if (!any)
-        return;
+    m->nan_count = (int64_t)nan;
+    if (nan == n)
+        return; /* no non-NaN value: no min/max */
     if (lo == 0)
         lo = -0.0;
     if (hi == 0)
@@ -911,21 +940,29 @@ static int write_chunk(tp_pq_writer *w, column *col, chunk_meta *m, char *err, s
     const uint32_t *len = (const uint32_t *)col->str_len.data;
     size_t l = 0, v = 0, str_cursor = 0;
     const uint8_t *def = col->def.data, *rep = col->rep.data;
+    /* encoded size per value, for cutting pages (STRING: 0, from its length) */
+    size_t value_bits = entries                             ? (size_t)bw
+                        : col->desc.type == TP_PQ_BOOL      ? 1
+                        : col->desc.type == TP_PQ_STRING    ? 0
+                                                            : 8 * col->value_size;
+    size_t page_bits = w->opt.page_bytes * 8;
+    bool all_values = col->nvalues == col->nlevels;
     do {
-        size_t l0 = l, v0 = v, bytes = 0; /* in bits until the page is cut */
+        size_t l0 = l, v0 = v, bits = 0;
+        if (all_values && value_bits) {
+            /* every slot holds a value of the same size: jump to the cut */
+            size_t take = (page_bits + value_bits - 1) / value_bits;
+            l = col->nlevels - l0 <= take ? col->nlevels : l0 + (take ? take : 1);
+            while (col->max_rep && l < col->nlevels && rep[l] != 0)
+                l++;
+            v = l;
+            bits = (l - l0) * value_bits;
+        }
         while (l < col->nlevels) {
-            bool row_start = !col->max_rep || rep[l] == 0;
-            if (row_start && l > l0 && bytes / 8 >= w->opt.page_bytes)
-                break;
+            if (l > l0 && bits >= page_bits && (!col->max_rep || rep[l] == 0))
+                break; /* pages start at row boundaries */
             if (!col->max_def || def[l] == col->max_def) {
-                if (entries)
-                    bytes += (size_t)bw;
-                else if (col->desc.type == TP_PQ_STRING)
-                    bytes += 8 * (4 + (size_t)len[v]);
-                else if (col->desc.type == TP_PQ_BOOL)
-                    bytes += 1;
-                else
-                    bytes += 8 * col->value_size;
+                bits += value_bits ? value_bits : 8 * (4 + (size_t)len[v]);
                 v++;
             }
             l++;

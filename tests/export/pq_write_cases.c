@@ -56,6 +56,7 @@ enum {
     C_TASKS,
     C_STATS_MIN,
     C_COUNTS,
+    C_BUCKET,
     NCOLS
 };
 
@@ -74,6 +75,8 @@ static const tp_pq_column columns[NCOLS] = {
     [C_TASKS] = {"tasks", TP_PQ_STRING, TP_PQ_LIST, 0, true},
     [C_STATS_MIN] = {"stats/action/min", TP_PQ_DOUBLE, TP_PQ_LIST, 0, true},
     [C_COUNTS] = {"stats/action/count", TP_PQ_INT64, TP_PQ_LIST, 0, false},
+    /* 1000 distinct values: 10-bit dictionary indices, two-byte RLE run values */
+    [C_BUCKET] = {"bucket", TP_PQ_INT64, TP_PQ_SCALAR, 0, true},
 };
 
 static const char *const task_names[] = {
@@ -84,7 +87,7 @@ static const char *const task_names[] = {
 typedef struct table {
     size_t rows;
     float timestamp[ROWS];
-    int64_t frame_index[ROWS], episode_index[ROWS], big[ROWS];
+    int64_t frame_index[ROWS], episode_index[ROWS], big[ROWS], bucket[ROWS];
     double f64[ROWS];
     float f32[ROWS];
     uint8_t flag[ROWS];
@@ -125,6 +128,7 @@ static void fill(table *t, size_t rows)
         t->f32[r] = r % 89 < (sizeof f32_specials / sizeof f32_specials[0]) ? f32_specials[r % 89]
                                                                             : (float)((int)(rnd() % 20001) - 10000) / 7.0f;
         t->flag[r] = (uint8_t)(rnd() & 1);
+        t->bucket[r] = r % 4096 < 1500 ? 777 : (int64_t)(r / 3 % 1000);
         t->task[r] = task_names[(r / 700 + r % 3) % NTASKS];
         snprintf(t->note_storage[r], sizeof t->note_storage[r], "note %zu: 数据 #%llu", r,
                  (unsigned long long)(rnd() % 1000000));
@@ -193,6 +197,7 @@ static int write_file(const char *path, const table *t, const tp_pq_options *opt
             [C_STATS_MIN] = {.values = t->stats_min + es, .list_len = t->stats_min_len + r0,
                              .valid = t->valid[C_STATS_MIN] + r0},
             [C_COUNTS] = {.values = t->counts + ec, .list_len = t->counts_len + r0},
+            [C_BUCKET] = {.values = t->bucket + r0},
         };
         for (size_t r = r0; r < r0 + n; r++) {
             et += t->tasks_len[r];
@@ -268,6 +273,9 @@ static void json_table(FILE *f, const table *t)
                 break;
             case C_REQ_I64:
                 fprintf(f, "\"%lld\"", (long long)t->big[r]);
+                break;
+            case C_BUCKET:
+                fprintf(f, "\"%lld\"", (long long)t->bucket[r]);
                 break;
             case C_F64:
                 json_float(f, t->f64[r], false);
