@@ -91,8 +91,8 @@ tp_pq_writer *tp_pq_writer_open(const char *path, const tp_pq_column *columns, s
                                 const tp_pq_options *options, char *err, size_t errlen);
 
 /* Appends nrows rows; cols has one entry per schema column, in order.
- * Row groups are written as they fill. 0, or -1 with err set (the writer
- * must then be aborted). */
+ * Row groups are written as they fill. 0, or -1 with err set: the writer
+ * then refuses everything but tp_pq_writer_abort (close fails and aborts). */
 int tp_pq_write_batch(tp_pq_writer *w, const tp_pq_column_data *cols, size_t nrows,
                       char *err, size_t errlen);
 
@@ -104,8 +104,10 @@ int tp_pq_writer_flush_row_group(tp_pq_writer *w, char *err, size_t errlen);
 int tp_pq_writer_set_kv(tp_pq_writer *w, const char *key, const char *value, char *err, size_t errlen);
 
 /* Writes the last row group and the footer, fsyncs, renames onto PATH,
- * fsyncs the folder and frees w. 0, or -1 with err set (then nothing is
- * left at PATH that was not there before, and w is freed). */
+ * fsyncs the folder and frees w. 0, or -1 with err set and w freed: PATH
+ * is untouched and the temporary file removed, except when only the final
+ * folder fsync failed (the complete file is at PATH, its rename possibly
+ * not yet durable). */
 int tp_pq_writer_close(tp_pq_writer *w, char *err, size_t errlen);
 
 /* Discards everything written (removes the temporary file) and frees w. */

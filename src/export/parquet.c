@@ -81,6 +81,7 @@ struct tp_pq_writer {
     tp_bytebuf page, body, comp, header; /* scratch */
     uint32_t *indices;
     size_t indices_cap;
+    bool failed; /* a batch or row group failed half-way: only abort is left */
 };
 
 static int fail(const tp_pq_writer *w, char *err, size_t errlen, const char *fmt, ...)
@@ -517,6 +518,8 @@ static int flush_row_group(tp_pq_writer *w, char *err, size_t errlen);
 
 int tp_pq_write_batch(tp_pq_writer *w, const tp_pq_column_data *cols, size_t nrows, char *err, size_t errlen)
 {
+    if (w->failed)
+        return fail(w, err, errlen, "an earlier write failed; the file can only be aborted");
     size_t *elem = calloc(w->ncols, sizeof *elem);
     if (!elem)
         return fail(w, err, errlen, "out of memory");
@@ -532,12 +535,20 @@ int tp_pq_write_batch(tp_pq_writer *w, const tp_pq_column_data *cols, size_t nro
             break;
     }
     free(elem);
+    if (rc)
+        w->failed = true;
     return rc;
 }
 
 int tp_pq_writer_flush_row_group(tp_pq_writer *w, char *err, size_t errlen)
 {
-    return w->rg_rows ? flush_row_group(w, err, errlen) : 0;
+    if (w->failed)
+        return fail(w, err, errlen, "an earlier write failed; the file can only be aborted");
+    if (w->rg_rows && flush_row_group(w, err, errlen)) {
+        w->failed = true;
+        return -1;
+    }
+    return 0;
 }
 
 /* ---- encoding a column chunk -------------------------------------------------- */
@@ -1222,6 +1233,10 @@ static int sync_folder(const tp_pq_writer *w, char *err, size_t errlen)
 
 int tp_pq_writer_close(tp_pq_writer *w, char *err, size_t errlen)
 {
+    if (w->failed) {
+        fail(w, err, errlen, "an earlier write failed; nothing written");
+        goto bad;
+    }
     if (w->rg_rows && flush_row_group(w, err, errlen))
         goto bad;
     if (write_footer(w, err, errlen))

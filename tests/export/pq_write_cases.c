@@ -401,10 +401,29 @@ static void check_errors(const char *dir)
         CHECK(strstr(err, path) && strstr(err, "column big_required row 1"), "error names file and column: %s",
               err);
         CHECK(!strchr(err, '\n'), "error is one line");
+        CHECK(tp_pq_write_batch(w, d, 1, err, sizeof err) == -1 && strstr(err, "earlier write failed"),
+              "a writer whose batch failed half-way accepts more rows: %s", err);
+        CHECK(tp_pq_writer_close(w, err, sizeof err) == -1, "a failed writer closes into a file");
+        w = NULL;
+    }
+    CHECK(stat(path, &st) != 0, "a failed close leaves nothing at PATH");
+    CHECK(count_entries(dir, "aborted.parquet") == 0, "a failed close removes the temporary file");
+
+    /* abort after rows were written (a row group flushed) */
+    snprintf(path, sizeof path, "%s/aborted2.parquet", dir);
+    tp_pq_column one = {"x", TP_PQ_INT64, TP_PQ_SCALAR, 0, false};
+    tp_pq_options small = tp_pq_default_options();
+    small.row_group_rows = 2;
+    w = tp_pq_writer_open(path, &one, 1, &small, err, sizeof err);
+    CHECK(w != NULL, "open: %s", err);
+    if (w) {
+        int64_t x[5] = {1, 2, 3, 4, 5};
+        tp_pq_column_data d = {.values = x};
+        CHECK(tp_pq_write_batch(w, &d, 5, err, sizeof err) == 0, "write: %s", err);
+        CHECK(tp_pq_writer_rows(w) == 5, "row count %llu", (unsigned long long)tp_pq_writer_rows(w));
         tp_pq_writer_abort(w);
     }
-    CHECK(stat(path, &st) != 0, "abort leaves nothing at PATH");
-    CHECK(count_entries(dir, "aborted.parquet") == 0, "abort removes the temporary file");
+    CHECK(count_entries(dir, "aborted2.parquet") == 0, "abort leaves neither PATH nor the temporary file");
 
     /* invalid UTF-8 is refused with the column and row */
     tp_pq_column sc = {"s", TP_PQ_STRING, TP_PQ_SCALAR, 0, true};
