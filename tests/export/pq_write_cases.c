@@ -84,6 +84,8 @@ static const char *const task_names[] = {
 };
 #define NTASKS (sizeof task_names / sizeof task_names[0])
 
+static char long_note[2001];
+
 typedef struct table {
     size_t rows;
     float timestamp[ROWS];
@@ -133,6 +135,8 @@ static void fill(table *t, size_t rows)
         snprintf(t->note_storage[r], sizeof t->note_storage[r], "note %zu: 数据 #%llu", r,
                  (unsigned long long)(rnd() % 1000000));
         t->note[r] = t->note_storage[r];
+        if (r == 7)
+            t->note[r] = long_note; /* the maximum, over 1024 bytes: no min/max statistics */
         for (int j = 0; j < STATE_DIM; j++) {
             t->state[r * STATE_DIM + (size_t)j] = sinf((float)r * 0.01f + (float)j) * (float)(j + 1);
             t->action[r * STATE_DIM + (size_t)j] = (float)((int)(rnd() % 2000001) - 1000000) * 1e-4f;
@@ -464,6 +468,7 @@ int main(int argc, char **argv)
     table *t = calloc(1, sizeof *t);
     if (!t)
         return 1;
+    memset(long_note, 'z', sizeof long_note - 1);
     fill(t, ROWS);
 
     tp_pq_options snappy_dict = tp_pq_default_options();

@@ -92,6 +92,8 @@ function expectedStats(col, values) {
     if (max === 0) max = 0;
   }
   if (col.type === 'string' && min !== null) {
+    // documented: string bounds longer than 1024 bytes are left out
+    if (min.length > 1024 || max.length > 1024) return { min: null, max: null, nulls, nan };
     min = min.toString('utf8');
     max = max.toString('utf8');
   }
