@@ -9,13 +9,12 @@
 #include "teleop/parquet.h"
 
 #include "arrow_schema.h"
-#include "bytebuf.h"
+#include "parquet_internal.h"
 #include "rle.h"
 #include "thrift_compact.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <snappy-c.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,53 +27,17 @@
 #define TELEOP_VERSION "unknown"
 #endif
 
-/* parquet.thrift enums */
-enum { PQ_BOOLEAN = 0, PQ_INT64 = 2, PQ_FLOAT = 4, PQ_DOUBLE = 5, PQ_BYTE_ARRAY = 6 };
-enum { PQ_REQUIRED = 0, PQ_OPTIONAL = 1, PQ_REPEATED = 2 };
-enum { PQ_CONVERTED_UTF8 = 0, PQ_CONVERTED_LIST = 3 };
-enum { PQ_ENC_PLAIN = 0, PQ_ENC_RLE = 3, PQ_ENC_RLE_DICTIONARY = 8 };
-enum { PQ_CODEC_UNCOMPRESSED = 0, PQ_CODEC_SNAPPY = 1 };
-enum { PQ_PAGE_DATA = 0, PQ_PAGE_DICTIONARY = 2 };
-
-#define STAT_MAX_BYTES 1024 /* longer string min/max are left out of the statistics */
-
-typedef struct chunk_meta {
-    bool dictionary;
-    int64_t num_values, total_uncompressed, total_compressed;
-    int64_t data_page_offset, dictionary_page_offset;
-    int32_t data_pages;
-    int64_t null_count, nan_count;
-    bool has_minmax;
-    uint8_t *min, *max;
-    size_t min_len, max_len;
-} chunk_meta;
-
-typedef struct row_group {
-    chunk_meta *chunks;
-    int64_t num_rows, total_byte_size, total_compressed_size, file_offset;
-} row_group;
-
-typedef struct column {
-    tp_pq_column desc; /* name owned */
-    int max_def, max_rep;
-    size_t value_size; /* bytes per non-string value */
-    tp_bytebuf def, rep; /* one byte per leaf slot, when max_def/max_rep > 0 */
-    tp_bytebuf values;   /* non-null values; STRING: bytes, lengths in str_len */
-    tp_bytebuf str_len;  /* uint32_t per STRING value */
-    size_t nvalues, nlevels;
-} column;
-
 struct tp_pq_writer {
     char *path, *tmp_path;
     int fd;
     int64_t pos;
     tp_pq_options opt;
     char *created_by;
-    column *cols;
+    pq_column *cols;
     size_t ncols;
     size_t rg_rows; /* rows in the row group being filled */
     uint64_t total_rows;
-    row_group *groups;
+    pq_row_group *groups;
     size_t ngroups, groups_cap;
     char **kv_keys, **kv_values;
     size_t nkv;
@@ -130,26 +93,9 @@ static size_t type_size(tp_pq_type t)
     return 0;
 }
 
-static int physical_type(tp_pq_type t)
-{
-    switch (t) {
-    case TP_PQ_INT64:
-        return PQ_INT64;
-    case TP_PQ_FLOAT:
-        return PQ_FLOAT;
-    case TP_PQ_DOUBLE:
-        return PQ_DOUBLE;
-    case TP_PQ_BOOL:
-        return PQ_BOOLEAN;
-    case TP_PQ_STRING:
-        return PQ_BYTE_ARRAY;
-    }
-    return PQ_BYTE_ARRAY;
-}
-
 /* ---- life cycle ---------------------------------------------------------- */
 
-static void free_chunks(row_group *g, size_t ncols)
+static void free_chunks(pq_row_group *g, size_t ncols)
 {
     if (!g->chunks)
         return;
@@ -165,7 +111,7 @@ static void writer_free(tp_pq_writer *w)
     if (!w)
         return;
     for (size_t c = 0; c < w->ncols; c++) {
-        column *col = &w->cols[c];
+        pq_column *col = &w->cols[c];
         free((char *)col->desc.name);
         tp_bytebuf_free(&col->def);
         tp_bytebuf_free(&col->rep);
@@ -228,7 +174,7 @@ tp_pq_writer *tp_pq_writer_open(const char *path, const tp_pq_column *columns, s
     w->ncols = ncolumns;
     for (size_t c = 0; c < ncolumns; c++) {
         const tp_pq_column *d = &columns[c];
-        column *col = &w->cols[c];
+        pq_column *col = &w->cols[c];
         if (!d->name || !d->name[0]) {
             fail(w, err, errlen, "column %zu has no name", c);
             goto bad;
@@ -375,7 +321,7 @@ static bool utf8_valid(const uint8_t *s, size_t n)
     return true;
 }
 
-static void push_level(column *col, uint8_t rep, uint8_t def)
+static void push_level(pq_column *col, uint8_t rep, uint8_t def)
 {
     if (col->max_rep)
         tp_bytebuf_u8(&col->rep, rep);
@@ -387,7 +333,7 @@ static void push_level(column *col, uint8_t rep, uint8_t def)
 /* Appends `count` values starting at element index `first` of d; for
  * error messages the values belong to row `row`, or, when per_row is not
  * 0, to consecutive rows of per_row values from `row` on. */
-static int push_values(tp_pq_writer *w, column *col, const tp_pq_column_data *d, size_t first, size_t count,
+static int push_values(tp_pq_writer *w, pq_column *col, const tp_pq_column_data *d, size_t first, size_t count,
                        size_t row, size_t per_row, char *err, size_t errlen)
 {
     if (count == 0)
@@ -427,7 +373,7 @@ static int append_rows(tp_pq_writer *w, const tp_pq_column_data *cols, size_t r0
                        char *err, size_t errlen)
 {
     for (size_t c = 0; c < w->ncols; c++) {
-        column *col = &w->cols[c];
+        pq_column *col = &w->cols[c];
         const tp_pq_column_data *d = &cols[c];
         if (!d->values && n > 0) {
             bool all_null = d->valid != NULL;
@@ -505,7 +451,7 @@ static int append_rows(tp_pq_writer *w, const tp_pq_column_data *cols, size_t r0
         }
     }
     for (size_t c = 0; c < w->ncols; c++) {
-        column *col = &w->cols[c];
+        pq_column *col = &w->cols[c];
         if (col->def.failed || col->rep.failed || col->values.failed || col->str_len.failed)
             return fail(w, err, errlen, "out of memory buffering column %s", col->desc.name);
     }
@@ -570,7 +516,7 @@ static int write_all(tp_pq_writer *w, const uint8_t *p, size_t n, char *err, siz
 }
 
 /* Compresses w->page into w->comp (or not), writes header + body. */
-static int emit_page(tp_pq_writer *w, int page_type, int32_t num_values, int encoding, chunk_meta *m, char *err,
+static int emit_page(tp_pq_writer *w, int page_type, int32_t num_values, int encoding, pq_chunk_meta *m, char *err,
                      size_t errlen)
 {
     const uint8_t *body = w->page.data;
@@ -627,272 +573,9 @@ static int emit_page(tp_pq_writer *w, int page_type, int32_t num_values, int enc
     return write_all(w, body, body_len, err, errlen);
 }
 
-/* Float order for statistics: NaN is ignored; a zero min is written as
- * -0.0 and a zero max as +0.0 (parquet.thrift, ColumnOrder). */
-static void float_stats(const column *col, chunk_meta *m)
-{
-    double lo = INFINITY, hi = -INFINITY;
-    size_t nan = 0, n = col->nvalues;
-    if (col->desc.type == TP_PQ_FLOAT) {
-        const float *v = (const float *)(const void *)col->values.data;
-        float flo = INFINITY, fhi = -INFINITY;
-        for (size_t i = 0; i < n; i++) {
-            float x = v[i];
-            if (x != x) {
-                nan++;
-                continue;
-            }
-            flo = x < flo ? x : flo;
-            fhi = x > fhi ? x : fhi;
-        }
-        lo = flo;
-        hi = fhi;
-    } else {
-        const double *v = (const double *)(const void *)col->values.data;
-        for (size_t i = 0; i < n; i++) {
-            double x = v[i];
-            if (x != x) {
-                nan++;
-                continue;
-            }
-            lo = x < lo ? x : lo;
-            hi = x > hi ? x : hi;
-        }
-    }
-    m->nan_count = (int64_t)nan;
-    if (nan == n)
-        return; /* no non-NaN value: no min/max */
-    if (lo == 0)
-        lo = -0.0;
-    if (hi == 0)
-        hi = 0.0;
-    size_t sz = col->value_size;
-    m->min = malloc(sz);
-    m->max = malloc(sz);
-    if (!m->min || !m->max)
-        return;
-    if (col->desc.type == TP_PQ_FLOAT) {
-        float flo = (float)lo, fhi = (float)hi;
-        memcpy(m->min, &flo, 4);
-        memcpy(m->max, &fhi, 4);
-    } else {
-        memcpy(m->min, &lo, 8);
-        memcpy(m->max, &hi, 8);
-    }
-    m->min_len = m->max_len = sz;
-    m->has_minmax = true;
-}
-
-static int bytes_cmp(const uint8_t *a, size_t na, const uint8_t *b, size_t nb)
-{
-    int c = memcmp(a, b, na < nb ? na : nb);
-    if (c)
-        return c;
-    return na < nb ? -1 : na > nb;
-}
-
-static void compute_stats(const column *col, chunk_meta *m)
-{
-    m->null_count = (int64_t)(col->nlevels - col->nvalues);
-    if (col->nvalues == 0)
-        return;
-    const uint8_t *v = col->values.data;
-    const uint8_t *lo = NULL, *hi = NULL;
-    size_t lo_len = 0, hi_len = 0;
-    switch (col->desc.type) {
-    case TP_PQ_FLOAT:
-    case TP_PQ_DOUBLE:
-        float_stats(col, m);
-        return;
-    case TP_PQ_INT64: {
-        int64_t a, b;
-        memcpy(&a, v, 8);
-        b = a;
-        for (size_t i = 1; i < col->nvalues; i++) {
-            int64_t x;
-            memcpy(&x, v + 8 * i, 8);
-            if (x < a)
-                a = x;
-            if (x > b)
-                b = x;
-        }
-        m->min = malloc(8);
-        m->max = malloc(8);
-        if (m->min && m->max) {
-            memcpy(m->min, &a, 8);
-            memcpy(m->max, &b, 8);
-            m->min_len = m->max_len = 8;
-            m->has_minmax = true;
-        }
-        return;
-    }
-    case TP_PQ_BOOL: {
-        uint8_t a = 1, b = 0;
-        for (size_t i = 0; i < col->nvalues; i++) {
-            a &= v[i];
-            b |= v[i];
-        }
-        m->min = malloc(1);
-        m->max = malloc(1);
-        if (m->min && m->max) {
-            m->min[0] = a;
-            m->max[0] = b;
-            m->min_len = m->max_len = 1;
-            m->has_minmax = true;
-        }
-        return;
-    }
-    case TP_PQ_STRING: {
-        const uint32_t *len = (const uint32_t *)col->str_len.data;
-        size_t off = 0;
-        for (size_t i = 0; i < col->nvalues; i++) {
-            const uint8_t *s = v + off;
-            if (!lo || bytes_cmp(s, len[i], lo, lo_len) < 0) {
-                lo = s;
-                lo_len = len[i];
-            }
-            if (!hi || bytes_cmp(s, len[i], hi, hi_len) > 0) {
-                hi = s;
-                hi_len = len[i];
-            }
-            off += len[i];
-        }
-        if (lo_len > STAT_MAX_BYTES || hi_len > STAT_MAX_BYTES)
-            return;
-        m->min = malloc(lo_len ? lo_len : 1);
-        m->max = malloc(hi_len ? hi_len : 1);
-        if (m->min && m->max) {
-            memcpy(m->min, lo, lo_len);
-            memcpy(m->max, hi, hi_len);
-            m->min_len = lo_len;
-            m->max_len = hi_len;
-            m->has_minmax = true;
-        }
-        return;
-    }
-    }
-}
-
-static uint64_t hash64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-}
-
-static uint64_t hash_bytes(const uint8_t *p, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 0x100000001b3ULL;
-    return hash64(h ^ n);
-}
-
-/* Builds the dictionary of an INT64 or STRING chunk into w->indices (one
- * index per value) and `dict` (its PLAIN encoding). Returns the number of
- * entries, or 0 when a dictionary does not pay: too large, or not smaller
- * than PLAIN. */
-static size_t build_dictionary(tp_pq_writer *w, const column *col, tp_bytebuf *dict)
-{
-    size_t n = col->nvalues;
-    if (n == 0 || n > UINT32_MAX)
-        return 0;
-    if (w->indices_cap < n) {
-        uint32_t *ni = realloc(w->indices, n * sizeof *ni);
-        if (!ni)
-            return 0;
-        w->indices = ni;
-        w->indices_cap = n;
-    }
-    size_t cap = 16;
-    while (cap < 2 * n)
-        cap *= 2;
-    /* slot -> entry + 1; entries remember where their value lives */
-    uint32_t *slots = calloc(cap, sizeof *slots);
-    size_t *entry_at = malloc(n * sizeof *entry_at); /* value index of each entry */
-    if (!slots || !entry_at) {
-        free(slots);
-        free(entry_at);
-        return 0;
-    }
-    const uint8_t *v = col->values.data;
-    const uint32_t *len = (const uint32_t *)col->str_len.data;
-    size_t *str_off = NULL;
-    if (col->desc.type == TP_PQ_STRING) {
-        str_off = malloc(n * sizeof *str_off);
-        if (!str_off) {
-            free(slots);
-            free(entry_at);
-            return 0;
-        }
-        size_t off = 0;
-        for (size_t i = 0; i < n; i++) {
-            str_off[i] = off;
-            off += len[i];
-        }
-    }
-    size_t entries = 0, dict_bytes = 0;
-    bool too_big = false;
-    for (size_t i = 0; i < n && !too_big; i++) {
-        uint64_t h;
-        if (str_off)
-            h = hash_bytes(v + str_off[i], len[i]);
-        else {
-            uint64_t x;
-            memcpy(&x, v + 8 * i, 8);
-            h = hash64(x);
-        }
-        size_t s = h & (cap - 1);
-        for (;;) {
-            uint32_t e = slots[s];
-            if (e == 0) {
-                slots[s] = (uint32_t)(entries + 1);
-                entry_at[entries] = i;
-                w->indices[i] = (uint32_t)entries;
-                entries++;
-                dict_bytes += str_off ? 4 + len[i] : 8;
-                too_big = dict_bytes > w->opt.dictionary_bytes;
-                break;
-            }
-            size_t j = entry_at[e - 1];
-            bool same = str_off ? len[j] == len[i] && memcmp(v + str_off[j], v + str_off[i], len[i]) == 0
-                                : memcmp(v + 8 * j, v + 8 * i, 8) == 0;
-            if (same) {
-                w->indices[i] = e - 1;
-                break;
-            }
-            s = (s + 1) & (cap - 1);
-        }
-    }
-    size_t plain_bytes = str_off ? 4 * n + col->values.len : 8 * n;
-    int bw = tp_rle_bit_width(entries > 1 ? (uint32_t)(entries - 1) : 0);
-    size_t dict_estimate = dict_bytes + (n * (size_t)bw + 7) / 8;
-    size_t result = 0;
-    if (!too_big && dict_estimate < plain_bytes) {
-        dict->len = 0;
-        for (size_t e = 0; e < entries; e++) {
-            size_t i = entry_at[e];
-            if (str_off) {
-                tp_bytebuf_le32(dict, len[i]);
-                tp_bytebuf_put(dict, v + str_off[i], len[i]);
-            } else {
-                tp_bytebuf_put(dict, v + 8 * i, 8);
-            }
-        }
-        result = dict->failed ? 0 : entries;
-    }
-    free(slots);
-    free(entry_at);
-    free(str_off);
-    return result;
-}
-
 /* PLAIN encoding of values [v0, v1); *str_cursor is the byte offset of v0
  * for STRING columns. */
-static void plain_values(tp_bytebuf *out, const column *col, size_t v0, size_t v1, size_t *str_cursor)
+static void plain_values(tp_bytebuf *out, const pq_column *col, size_t v0, size_t v1, size_t *str_cursor)
 {
     const uint8_t *v = col->values.data;
     switch (col->desc.type) {
@@ -933,13 +616,13 @@ static void levels(tp_bytebuf *out, const uint8_t *lv, size_t n, int max_level)
     }
 }
 
-static int write_chunk(tp_pq_writer *w, column *col, chunk_meta *m, char *err, size_t errlen)
+static int write_chunk(tp_pq_writer *w, pq_column *col, pq_chunk_meta *m, char *err, size_t errlen)
 {
-    compute_stats(col, m);
+    pq_compute_stats(col, m);
     m->num_values = (int64_t)col->nlevels;
     size_t entries = 0;
     if (w->opt.use_dictionary && (col->desc.type == TP_PQ_INT64 || col->desc.type == TP_PQ_STRING))
-        entries = build_dictionary(w, col, &w->body);
+        entries = pq_build_dictionary(col, w->opt.dictionary_bytes, &w->indices, &w->indices_cap, &w->body);
     int bw = entries ? tp_rle_bit_width(entries > 1 ? (uint32_t)(entries - 1) : 0) : 0;
     if (entries) {
         m->dictionary = true;
@@ -1002,14 +685,14 @@ static int flush_row_group(tp_pq_writer *w, char *err, size_t errlen)
 {
     if (w->ngroups == w->groups_cap) {
         size_t cap = w->groups_cap ? 2 * w->groups_cap : 8;
-        row_group *ng = realloc(w->groups, cap * sizeof *ng);
+        pq_row_group *ng = realloc(w->groups, cap * sizeof *ng);
         if (!ng)
             return fail(w, err, errlen, "out of memory");
         w->groups = ng;
         w->groups_cap = cap;
     }
-    row_group *g = &w->groups[w->ngroups];
-    *g = (row_group){0};
+    pq_row_group *g = &w->groups[w->ngroups];
+    *g = (pq_row_group){0};
     g->chunks = calloc(w->ncols, sizeof *g->chunks);
     if (!g->chunks)
         return fail(w, err, errlen, "out of memory");
@@ -1017,8 +700,8 @@ static int flush_row_group(tp_pq_writer *w, char *err, size_t errlen)
     g->num_rows = (int64_t)w->rg_rows;
     g->file_offset = w->pos;
     for (size_t c = 0; c < w->ncols; c++) {
-        column *col = &w->cols[c];
-        chunk_meta *m = &g->chunks[c];
+        pq_column *col = &w->cols[c];
+        pq_chunk_meta *m = &g->chunks[c];
         if (write_chunk(w, col, m, err, errlen))
             return -1;
         g->total_byte_size += m->total_uncompressed;
@@ -1028,110 +711,6 @@ static int flush_row_group(tp_pq_writer *w, char *err, size_t errlen)
     }
     w->rg_rows = 0;
     return 0;
-}
-
-/* ---- footer ----------------------------------------------------------------- */
-
-static void schema_leaf(tc_writer *t, tp_pq_type type, int repetition, const char *name)
-{
-    tc_struct_begin(t);
-    tc_field_i32(t, 1, physical_type(type));
-    tc_field_i32(t, 3, repetition);
-    tc_field_string(t, 4, name);
-    if (type == TP_PQ_STRING) {
-        tc_field_i32(t, 6, PQ_CONVERTED_UTF8);
-        tc_field_struct(t, 10); /* LogicalType */
-        tc_field_struct(t, 1);  /* STRING */
-        tc_struct_end(t);
-        tc_struct_end(t);
-    }
-    tc_struct_end(t);
-}
-
-static void write_schema(tc_writer *t, const tp_pq_writer *w)
-{
-    size_t n = 1;
-    for (size_t c = 0; c < w->ncols; c++)
-        n += w->cols[c].desc.shape == TP_PQ_SCALAR ? 1 : 3;
-    tc_field_list(t, 2, TC_STRUCT, (uint32_t)n);
-    tc_struct_begin(t);
-    tc_field_string(t, 4, "schema");
-    tc_field_i32(t, 5, (int32_t)w->ncols);
-    tc_struct_end(t);
-    for (size_t c = 0; c < w->ncols; c++) {
-        const tp_pq_column *d = &w->cols[c].desc;
-        int repetition = d->nullable ? PQ_OPTIONAL : PQ_REQUIRED;
-        if (d->shape == TP_PQ_SCALAR) {
-            schema_leaf(t, d->type, repetition, d->name);
-            continue;
-        }
-        tc_struct_begin(t); /* the annotated LIST group */
-        tc_field_i32(t, 3, repetition);
-        tc_field_string(t, 4, d->name);
-        tc_field_i32(t, 5, 1);
-        tc_field_i32(t, 6, PQ_CONVERTED_LIST);
-        tc_field_struct(t, 10); /* LogicalType */
-        tc_field_struct(t, 3);  /* LIST */
-        tc_struct_end(t);
-        tc_struct_end(t);
-        tc_struct_end(t);
-        tc_struct_begin(t); /* repeated group list */
-        tc_field_i32(t, 3, PQ_REPEATED);
-        tc_field_string(t, 4, "list");
-        tc_field_i32(t, 5, 1);
-        tc_struct_end(t);
-        schema_leaf(t, d->type, PQ_OPTIONAL, "element");
-    }
-}
-
-static void write_column_meta(tc_writer *t, const column *col, const chunk_meta *m, bool snappy)
-{
-    tc_field_struct(t, 3); /* ColumnMetaData */
-    tc_field_i32(t, 1, physical_type(col->desc.type));
-    tc_field_list(t, 2, TC_I32, m->dictionary ? 3 : 2);
-    tc_i32(t, PQ_ENC_PLAIN);
-    tc_i32(t, PQ_ENC_RLE);
-    if (m->dictionary)
-        tc_i32(t, PQ_ENC_RLE_DICTIONARY);
-    bool list = col->desc.shape != TP_PQ_SCALAR;
-    tc_field_list(t, 3, TC_BINARY, list ? 3 : 1);
-    tc_binary(t, col->desc.name, strlen(col->desc.name));
-    if (list) {
-        tc_binary(t, "list", 4);
-        tc_binary(t, "element", 7);
-    }
-    tc_field_i32(t, 4, snappy ? PQ_CODEC_SNAPPY : PQ_CODEC_UNCOMPRESSED);
-    tc_field_i64(t, 5, m->num_values);
-    tc_field_i64(t, 6, m->total_uncompressed);
-    tc_field_i64(t, 7, m->total_compressed);
-    tc_field_i64(t, 9, m->data_page_offset);
-    if (m->dictionary)
-        tc_field_i64(t, 11, m->dictionary_page_offset);
-    tc_field_struct(t, 12); /* Statistics */
-    tc_field_i64(t, 3, m->null_count);
-    if (m->has_minmax) {
-        tc_field_binary(t, 5, m->max, m->max_len);
-        tc_field_binary(t, 6, m->min, m->min_len);
-        tc_field_bool(t, 7, true);
-        tc_field_bool(t, 8, true);
-    }
-    if (col->desc.type == TP_PQ_FLOAT || col->desc.type == TP_PQ_DOUBLE)
-        tc_field_i64(t, 9, m->nan_count);
-    tc_struct_end(t);
-    tc_field_list(t, 13, TC_STRUCT, m->dictionary ? 2 : 1); /* encoding_stats */
-    if (m->dictionary) {
-        tc_struct_begin(t);
-        tc_field_i32(t, 1, PQ_PAGE_DICTIONARY);
-        tc_field_i32(t, 2, PQ_ENC_PLAIN);
-        tc_field_i32(t, 3, 1);
-        tc_struct_end(t);
-    }
-    tc_struct_begin(t);
-    tc_field_i32(t, 1, PQ_PAGE_DATA);
-    tc_field_i32(t, 2, m->dictionary ? PQ_ENC_RLE_DICTIONARY : PQ_ENC_PLAIN);
-    tc_field_i32(t, 3, m->data_pages);
-    tc_struct_end(t);
-    tc_struct_end(t);
 }
 
 static int write_footer(tp_pq_writer *w, char *err, size_t errlen)
@@ -1149,70 +728,17 @@ static int write_footer(tp_pq_writer *w, char *err, size_t errlen)
         if (!arrow)
             return fail(w, err, errlen, "out of memory building ARROW:schema");
     }
-    tp_bytebuf *b = &w->header;
-    b->len = 0;
-    tc_writer t;
-    tc_init(&t, b);
-    tc_struct_begin(&t); /* FileMetaData */
-    tc_field_i32(&t, 1, 2);
-    write_schema(&t, w);
-    tc_field_i64(&t, 3, (int64_t)w->total_rows);
-    tc_field_list(&t, 4, TC_STRUCT, (uint32_t)w->ngroups);
-    for (size_t g = 0; g < w->ngroups; g++) {
-        const row_group *rg = &w->groups[g];
-        tc_struct_begin(&t); /* RowGroup */
-        tc_field_list(&t, 1, TC_STRUCT, (uint32_t)w->ncols);
-        for (size_t c = 0; c < w->ncols; c++) {
-            tc_struct_begin(&t); /* ColumnChunk */
-            tc_field_i64(&t, 2, 0); /* file_offset: no ColumnMetaData outside the footer */
-            write_column_meta(&t, &w->cols[c], &rg->chunks[c], w->opt.codec == TP_PQ_SNAPPY);
-            tc_struct_end(&t);
-        }
-        tc_field_i64(&t, 2, rg->total_byte_size);
-        tc_field_i64(&t, 3, rg->num_rows);
-        tc_field_i64(&t, 5, rg->file_offset);
-        tc_field_i64(&t, 6, rg->total_compressed_size);
-        if (g <= INT16_MAX)
-            tc_field_i16(&t, 7, (int16_t)g); /* ordinal */
-        tc_struct_end(&t);
-    }
-    size_t nkv = w->nkv + (arrow ? 1 : 0);
-    if (nkv) {
-        tc_field_list(&t, 5, TC_STRUCT, (uint32_t)nkv);
-        for (size_t i = 0; i < w->nkv; i++) {
-            tc_struct_begin(&t);
-            tc_field_string(&t, 1, w->kv_keys[i]);
-            tc_field_string(&t, 2, w->kv_values[i]);
-            tc_struct_end(&t);
-        }
-        if (arrow) {
-            tc_struct_begin(&t);
-            tc_field_string(&t, 1, "ARROW:schema");
-            tc_field_string(&t, 2, arrow);
-            tc_struct_end(&t);
-        }
-    }
+    pq_file_desc f = {
+        .cols = w->cols, .ncols = w->ncols, .groups = w->groups, .ngroups = w->ngroups,
+        .rows = w->total_rows, .kv_keys = w->kv_keys, .kv_values = w->kv_values, .nkv = w->nkv,
+        .arrow_schema = arrow, .created_by = w->created_by, .snappy = w->opt.codec == TP_PQ_SNAPPY,
+    };
+    w->header.len = 0;
+    bool ok = pq_encode_footer(&w->header, &f);
     free(arrow);
-    tc_field_string(&t, 6, w->created_by);
-    size_t leaves = w->ncols;
-    tc_field_list(&t, 7, TC_STRUCT, (uint32_t)leaves); /* column_orders: TYPE_ORDER for every leaf */
-    for (size_t c = 0; c < leaves; c++) {
-        tc_struct_begin(&t);
-        tc_field_struct(&t, 1);
-        tc_struct_end(&t);
-        tc_struct_end(&t);
-    }
-    tc_struct_end(&t);
-    if (b->failed)
+    if (!ok)
         return fail(w, err, errlen, "out of memory writing the footer");
-    if (b->len > UINT32_MAX)
-        return fail(w, err, errlen, "footer too large");
-    uint32_t len = (uint32_t)b->len;
-    tp_bytebuf_le32(b, len);
-    tp_bytebuf_put(b, "PAR1", 4);
-    if (b->failed)
-        return fail(w, err, errlen, "out of memory writing the footer");
-    return write_all(w, b->data, b->len, err, errlen);
+    return write_all(w, w->header.data, w->header.len, err, errlen);
 }
 
 static int sync_folder(const tp_pq_writer *w, char *err, size_t errlen)
