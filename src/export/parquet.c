@@ -93,6 +93,42 @@ static size_t type_size(tp_pq_type t)
     return 0;
 }
 
+static bool utf8_valid(const uint8_t *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        uint8_t c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t k;
+        uint32_t cp;
+        if ((c & 0xE0) == 0xC0) {
+            k = 1;
+            cp = c & 0x1F;
+        } else if ((c & 0xF0) == 0xE0) {
+            k = 2;
+            cp = c & 0x0F;
+        } else if ((c & 0xF8) == 0xF0) {
+            k = 3;
+            cp = c & 0x07;
+        } else {
+            return false;
+        }
+        for (size_t j = 1; j <= k; j++) {
+            if (i + j >= n || (s[i + j] & 0xC0) != 0x80) /* truncated or not a continuation */
+                return false;
+            cp = cp << 6 | (s[i + j] & 0x3F);
+        }
+        static const uint32_t min_cp[4] = {0, 0x80, 0x800, 0x10000};
+        if (cp < min_cp[k] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        i += k + 1;
+    }
+    return true;
+}
+
 /* ---- life cycle ---------------------------------------------------------- */
 
 static void free_chunks(pq_row_group *g, size_t ncols)
@@ -179,6 +215,10 @@ tp_pq_writer *tp_pq_writer_open(const char *path, const tp_pq_column *columns, s
             fail(w, err, errlen, "column %zu has no name", c);
             goto bad;
         }
+        if (!utf8_valid((const uint8_t *)d->name, strlen(d->name))) {
+            fail(w, err, errlen, "column %zu: name is not valid UTF-8", c);
+            goto bad;
+        }
         for (size_t p = 0; p < c; p++)
             if (strcmp(columns[p].name, d->name) == 0) {
                 fail(w, err, errlen, "column %s appears twice", d->name);
@@ -254,6 +294,8 @@ int tp_pq_writer_set_kv(tp_pq_writer *w, const char *key, const char *value, cha
 {
     if (!key || !value)
         return fail(w, err, errlen, "metadata key and value must not be NULL");
+    if (!utf8_valid((const uint8_t *)key, strlen(key)) || !utf8_valid((const uint8_t *)value, strlen(value)))
+        return fail(w, err, errlen, "metadata %s: key or value is not valid UTF-8", key);
     if (strcmp(key, "ARROW:schema") == 0 && w->opt.arrow_schema)
         return fail(w, err, errlen, "ARROW:schema is written by the writer itself");
     for (size_t i = 0; i < w->nkv; i++)
@@ -284,42 +326,6 @@ int tp_pq_writer_set_kv(tp_pq_writer *w, const char *key, const char *value, cha
 }
 
 /* ---- appending rows -------------------------------------------------------- */
-
-static bool utf8_valid(const uint8_t *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        uint8_t c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t k;
-        uint32_t cp;
-        if ((c & 0xE0) == 0xC0) {
-            k = 1;
-            cp = c & 0x1F;
-        } else if ((c & 0xF0) == 0xE0) {
-            k = 2;
-            cp = c & 0x0F;
-        } else if ((c & 0xF8) == 0xF0) {
-            k = 3;
-            cp = c & 0x07;
-        } else {
-            return false;
-        }
-        for (size_t j = 1; j <= k; j++) {
-            if (i + j >= n || (s[i + j] & 0xC0) != 0x80) /* truncated or not a continuation */
-                return false;
-            cp = cp << 6 | (s[i + j] & 0x3F);
-        }
-        static const uint32_t min_cp[4] = {0, 0x80, 0x800, 0x10000};
-        if (cp < min_cp[k] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        i += k + 1;
-    }
-    return true;
-}
 
 static void push_level(pq_column *col, uint8_t rep, uint8_t def)
 {
@@ -434,6 +440,8 @@ static int append_rows(tp_pq_writer *w, const tp_pq_column_data *cols, size_t r0
                 push_level(col, 0, (uint8_t)present_def);
                 continue;
             }
+            if (!d->values)
+                return fail(w, err, errlen, "column %s row %zu: no values given", col->desc.name, r);
             if (col->desc.shape == TP_PQ_SCALAR) {
                 push_level(col, 0, (uint8_t)col->max_def);
             } else {

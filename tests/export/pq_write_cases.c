@@ -441,6 +441,21 @@ static void check_errors(const char *dir)
         CHECK(strstr(err, "bad_utf8.parquet: column s row 1: string is not valid UTF-8"), "utf8 error: %s", err);
         tp_pq_writer_abort(w);
     }
+    /* a list row with elements but no values array; metadata that is not UTF-8 */
+    tp_pq_column lc = {"l", TP_PQ_DOUBLE, TP_PQ_LIST, 0, false};
+    snprintf(path, sizeof path, "%s/bad_list.parquet", dir);
+    w = tp_pq_writer_open(path, &lc, 1, NULL, err, sizeof err);
+    CHECK(w != NULL, "open: %s", err);
+    if (w) {
+        CHECK(tp_pq_writer_set_kv(w, "k", "\xc3", err, sizeof err) == -1 && strstr(err, "not valid UTF-8"),
+              "metadata not UTF-8 accepted: %s", err);
+        const uint32_t len[3] = {0, 0, 2};
+        tp_pq_column_data d = {.list_len = len};
+        CHECK(tp_pq_write_batch(w, &d, 3, err, sizeof err) == -1 &&
+                  strstr(err, "bad_list.parquet: column l row 2: no values given"),
+              "list elements without values: %s", err);
+        tp_pq_writer_abort(w);
+    }
     /* bad schema, and a folder that does not exist */
     tp_pq_column fl = {"v", TP_PQ_FLOAT, TP_PQ_FIXED_LIST, 0, true};
     CHECK(tp_pq_writer_open(path, &fl, 1, NULL, err, sizeof err) == NULL && strstr(err, "list_size"),
@@ -448,7 +463,8 @@ static void check_errors(const char *dir)
     CHECK(tp_pq_writer_open("/nonexistent-folder/x.parquet", &sc, 1, NULL, err, sizeof err) == NULL &&
               strstr(err, "/nonexistent-folder/x.parquet: cannot create"),
           "missing folder: %s", err);
-    CHECK(count_entries(dir, "bad_utf8.parquet") == 0, "nothing left of the refused files");
+    CHECK(count_entries(dir, "bad_utf8.parquet") == 0 && count_entries(dir, "bad_list.parquet") == 0,
+          "nothing left of the refused files");
 }
 
 typedef struct file_case {
