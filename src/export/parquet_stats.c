@@ -19,12 +19,10 @@ static void float_stats(const pq_column *col, pq_chunk_meta *m)
     if (col->desc.type == TP_PQ_FLOAT) {
         const float *v = (const float *)(const void *)col->values.data;
         float flo = INFINITY, fhi = -INFINITY;
+        /* comparisons with NaN are false, so NaN never becomes a bound */
         for (size_t i = 0; i < n; i++) {
             float x = v[i];
-            if (x != x) {
-                nan++;
-                continue;
-            }
+            nan += x != x;
             flo = x < flo ? x : flo;
             fhi = x > fhi ? x : fhi;
         }
@@ -34,10 +32,7 @@ static void float_stats(const pq_column *col, pq_chunk_meta *m)
         const double *v = (const double *)(const void *)col->values.data;
         for (size_t i = 0; i < n; i++) {
             double x = v[i];
-            if (x != x) {
-                nan++;
-                continue;
-            }
+            nan += x != x;
             lo = x < lo ? x : lo;
             hi = x > hi ? x : hi;
         }

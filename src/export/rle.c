@@ -15,7 +15,8 @@ typedef struct src {
     const uint32_t *u32;
 } src;
 
-static inline uint32_t at(src s, size_t i) { return s.u8 ? s.u8[i] : s.u32[i]; }
+/* `wide` is a constant in each caller, so the compiler specializes encode */
+static inline uint32_t at(src s, bool wide, size_t i) { return wide ? s.u32[i] : s.u8[i]; }
 
 int tp_rle_bit_width(uint32_t max_value)
 {
@@ -25,7 +26,7 @@ int tp_rle_bit_width(uint32_t max_value)
     return w;
 }
 
-static void bit_packed_run(tp_bytebuf *out, src s, size_t from, size_t count, int bw)
+static void bit_packed_run(tp_bytebuf *out, src s, bool wide, size_t from, size_t count, int bw)
 {
     if (count == 0)
         return;
@@ -36,7 +37,7 @@ static void bit_packed_run(tp_bytebuf *out, src s, size_t from, size_t count, in
     uint64_t acc = 0;
     int nbits = 0;
     for (size_t i = 0; i < groups * 8; i++) {
-        uint64_t v = i < count ? at(s, from + i) : 0;
+        uint64_t v = i < count ? at(s, wide, from + i) : 0;
         acc |= v << nbits;
         nbits += bw;
         while (nbits >= 8) {
@@ -55,13 +56,13 @@ static void rle_run(tp_bytebuf *out, uint32_t value, size_t count, int bw)
         tp_bytebuf_u8(out, (uint8_t)(value >> (8 * b)));
 }
 
-static void encode(tp_bytebuf *out, src s, size_t n, int bw)
+static inline __attribute__((always_inline)) void encode(tp_bytebuf *out, src s, bool wide, size_t n, int bw)
 {
     size_t lit = 0, i = 0;
     while (i < n) {
-        uint32_t v = at(s, i);
+        uint32_t v = at(s, wide, i);
         size_t r = 1;
-        while (i + r < n && at(s, i + r) == v)
+        while (i + r < n && at(s, wide, i + r) == v)
             r++;
         if (r < 8) {
             i += r;
@@ -77,20 +78,20 @@ static void encode(tp_bytebuf *out, src s, size_t n, int bw)
             i += k;
             r -= k;
         }
-        bit_packed_run(out, s, lit, i - lit, bw);
+        bit_packed_run(out, s, wide, lit, i - lit, bw);
         rle_run(out, v, r, bw);
         i += r;
         lit = i;
     }
-    bit_packed_run(out, s, lit, n - lit, bw);
+    bit_packed_run(out, s, wide, lit, n - lit, bw);
 }
 
 void tp_rle_encode_u8(tp_bytebuf *out, const uint8_t *values, size_t n, int bit_width)
 {
-    encode(out, (src){.u8 = values}, n, bit_width);
+    encode(out, (src){.u8 = values}, false, n, bit_width);
 }
 
 void tp_rle_encode_u32(tp_bytebuf *out, const uint32_t *values, size_t n, int bit_width)
 {
-    encode(out, (src){.u32 = values}, n, bit_width);
+    encode(out, (src){.u32 = values}, true, n, bit_width);
 }
