@@ -299,9 +299,9 @@ for (const file of expected.files) {
   checkArrowSchema(file, kv);
   console.log(`${file.file}: ${file.rows} rows, ${md.row_groups.length} row groups checked`);
 }
-fs.rmSync(dir, { recursive: true, force: true });
+if (failures() === 0) fs.rmSync(dir, { recursive: true, force: true });
 if (failures() > 0) {
-  console.error(`${failures()} failure(s)`);
+  console.error(`${failures()} failure(s); files kept in ${dir}`);
   process.exit(1);
 }
 console.log('all parquet files read back exactly by hyparquet and DuckDB; ARROW:schema decoded by apache-arrow');

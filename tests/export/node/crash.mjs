@@ -101,8 +101,8 @@ for (let k = 0; k < KILLS; k++) {
 const leftovers = fs.readdirSync(dir).filter((e) => e.startsWith('data.parquet.tmp-')).length;
 console.log(`${KILLS} kills (write takes ${full.ms.toFixed(0)} ms): ${outcomes.absent} absent, ` +
   `${outcomes.previous} previous file, ${outcomes.complete} complete new file; ${leftovers} temporary file(s) left`);
-fs.rmSync(dir, { recursive: true, force: true });
+if (failures() === 0) fs.rmSync(dir, { recursive: true, force: true });
 if (failures() > 0) {
-  console.error(`${failures()} failure(s)`);
+  console.error(`${failures()} failure(s); files kept in ${dir}`);
   process.exit(1);
 }
