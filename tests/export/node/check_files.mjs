@@ -123,6 +123,28 @@ function checkFile(file) {
   if (Object.keys(kv).length !== Object.keys(file.kv).length + (file.arrow_schema ? 1 : 0))
     fail(`${where}: unexpected metadata keys ${Object.keys(kv)}`);
 
+  // Column chunks tile the file: each starts where the previous ended
+  // (sizes and offsets from the footer), the last ends at the footer.
+  let pos = 4;
+  md.row_groups.forEach((rg, g) => {
+    if (Number(rg.file_offset) !== pos) fail(`${where}: row group ${g} file_offset ${rg.file_offset}, expected ${pos}`);
+    let uncompressed = 0;
+    rg.columns.forEach((chunk, c) => {
+      const m = chunk.meta_data;
+      const start = Number(m.dictionary_page_offset ?? m.data_page_offset);
+      if (start !== pos) fail(`${where}: row group ${g} column ${c} starts at ${start}, expected ${pos}`);
+      if (m.dictionary_page_offset !== undefined && Number(m.data_page_offset) <= start)
+        fail(`${where}: row group ${g} column ${c} data page not after its dictionary page`);
+      pos += Number(m.total_compressed_size);
+      uncompressed += Number(m.total_uncompressed_size);
+      if (file.codec === 'UNCOMPRESSED' && m.total_uncompressed_size !== m.total_compressed_size)
+        fail(`${where}: uncompressed chunk with different sizes`);
+    });
+    if (Number(rg.total_byte_size) !== uncompressed) fail(`${where}: row group ${g} total_byte_size ${rg.total_byte_size}`);
+  });
+  if (pos !== buf.length - 8 - md.metadata_length)
+    fail(`${where}: column chunks end at ${pos}, footer starts at ${buf.length - 8 - md.metadata_length}`);
+
   let firstRow = 0;
   md.row_groups.forEach((rg, g) => {
     const n = Math.min(file.row_group_rows, rows - firstRow);
