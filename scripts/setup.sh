@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs teleop's build and test dependencies from Debian 12 packages.
 # Idempotent: prints nothing and installs nothing when all are present.
-# Runs apt-get as root, or through sudo.
+# Runs apt-get as root, or through sudo. Then scripts/setup_node.sh installs
+# the npm parquet readers the export tests use (npm ci, skipped when current).
 set -euo pipefail
 
 packages=(
@@ -10,7 +11,7 @@ packages=(
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
   libsqlite3-dev sqlite3 libexpat1-dev
   libuvc-dev libusb-1.0-0-dev libopenxr-dev libopenxr-loader1 openxr-layer-corevalidation libglfw3-dev
-  libcmocka-dev python3
+  libcmocka-dev python3 libsnappy-dev
 )
 
 missing=()
@@ -18,7 +19,8 @@ for p in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
   [[ "$status" == "install ok installed" ]] || missing+=("$p")
 done
-[[ ${#missing[@]} -eq 0 ]] && exit 0
+node_readers() { "$(dirname "$0")/setup_node.sh"; }
+[[ ${#missing[@]} -eq 0 ]] && { node_readers; exit 0; }
 
 if [[ $(id -u) -eq 0 ]]; then
   sudo=()
@@ -32,3 +34,4 @@ echo "setup: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq >/dev/null
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+node_readers
