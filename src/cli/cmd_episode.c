@@ -51,8 +51,9 @@ int cmd_check(int argc, char **argv)
     }
     if (argc - optind != 1)
         return cli_usage_error("check", argc - optind < 1 ? "missing EPISODE" : "expected one EPISODE");
-    int rc = tp_episode_check(argv[optind], stderr);
+    bool live = false;
+    int rc = tp_episode_check_status(argv[optind], stderr, &live);
     if (rc == 0)
-        printf("%s: ok\n", argv[optind]);
+        printf("%s: ok%s\n", argv[optind], live ? " (live: being recorded)" : "");
     return rc == 0 ? 0 : 1;
 }
