@@ -75,6 +75,9 @@ int tp_episode_writer_set_meta(tp_episode_writer *w, const char *key, const char
  * data is copied. Replaces an attachment of the same name. 0 or -1. */
 int tp_episode_writer_attach(tp_episode_writer *w, const char *name, const char *media_type, const void *data,
                              size_t size);
+/* The lowercase hex SHA-256 stored with attachment name (65 bytes with the
+ * terminator). 0, or -1 when there is none. */
+int tp_episode_writer_attachment_sha256(tp_episode_writer *w, const char *name, char out[65]);
 /* A joint's limits as the robot model declares them (joint_limits table);
  * velocity and effort NAN when the model declares none. */
 typedef struct tp_joint_limit {

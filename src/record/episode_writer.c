@@ -477,6 +477,22 @@ int tp_episode_writer_attach(tp_episode_writer *w, const char *name, const char 
     return step_reset(st) ? fail_db(w, "attachment '%s'", name) : 0;
 }
 
+int tp_episode_writer_attachment_sha256(tp_episode_writer *w, const char *name, char out[65])
+{
+    out[0] = '\0';
+    if (w->dead)
+        return -1;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(w->db, "SELECT sha256 FROM attachments WHERE name = ?", -1, &st, NULL) != SQLITE_OK)
+        return fail_db(w, "attachment '%s'", name);
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        snprintf(out, 65, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : fail(w, "attachment '%s': not in the episode", name);
+}
+
 int tp_episode_writer_joint_limit(tp_episode_writer *w, const tp_joint_limit *l)
 {
     if (w->dead)

@@ -875,6 +875,16 @@ int camera_rig_add_streams(camera_rig *rig, tp_episode_writer *w, char *err, siz
             snprintf(err, errlen, "%s", tp_episode_writer_error(w));
             return -1;
         }
+        /* Intrinsics and extrinsics, from the driver (cameras table). */
+        tp_camera_env env = {.sim = rig->links.sim};
+        tp_camera_calibration cal;
+        int has = tp_camera_calibration_for(p, &env, &cal, err, errlen);
+        if (has < 0)
+            return -1;
+        if (has && tp_episode_writer_camera_params(w, c->stream_id, &cal) != 0) {
+            snprintf(err, errlen, "%s", tp_episode_writer_error(w));
+            return -1;
+        }
     }
     return 0;
 }
