@@ -256,10 +256,11 @@ static char **parse_strings(tp_episode *ep, const char *json, int dims, const ch
     if (json) {
         sqlite3_stmt *st;
         if (sqlite3_prepare_v2(ep->db,
-                               "SELECT json_valid(?1) AND json_type(?1) = 'array', key, value, type"
-                               " FROM json_each(CASE json_valid(?1) WHEN 1 THEN ?1 ELSE '[]' END)"
-                               " UNION ALL SELECT json_valid(?1) AND json_type(?1) = 'array', NULL, NULL, NULL"
-                               " WHERE json_valid(?1) = 0 OR json_array_length(?1) = 0",
+                               "SELECT CASE WHEN json_valid(?1) THEN json_type(?1) = 'array' ELSE 0 END,"
+                               " key, value, type FROM json_each(CASE json_valid(?1) WHEN 1 THEN ?1 ELSE '[]' END)"
+                               " UNION ALL SELECT CASE WHEN json_valid(?1) THEN json_type(?1) = 'array' ELSE 0 END,"
+                               " NULL, NULL, NULL WHERE json_valid(?1) = 0 OR json_type(?1) != 'array'"
+                               " OR json_array_length(?1) = 0",
                                -1, &st, NULL) != SQLITE_OK)
             bad = sqlite3_errmsg(ep->db);
         else {
