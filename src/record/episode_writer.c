@@ -681,6 +681,10 @@ int tp_episode_writer_finish(tp_episode_writer *w, const char *outcome)
     /* Fold the WAL into the main file, then leave WAL mode: a finished
      * episode is one plain file, and read-only readers (check, review, a
      * read-only mount) open it without creating -wal/-shm files beside it. */
+    /* A reader (teleop check holds one snapshot while it verifies a live
+     * episode) delays the truncating checkpoint until it ends: wait for it
+     * rather than fail the finish. */
+    sqlite3_busy_timeout(w->db, 30000);
     if (sqlite3_wal_checkpoint_v2(w->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL) != SQLITE_OK)
         return fail_db(w, "checkpoint");
     if (tp_episode_leave_wal(w->db) != SQLITE_OK)
