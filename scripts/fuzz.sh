@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Fuzzes a robot-description loading path with libFuzzer (clang, ASan, UBSan)
 # for SECONDS (default 60), starting from the seed corpus:
-#   scripts/fuzz.sh [urdf|mjcf] [SECONDS]
+#   scripts/fuzz.sh [urdf|mjcf|episode] [SECONDS]
 #   urdf: our URDF parser and chain extraction (tests/fuzz/fuzz_urdf.c)
 #   mjcf: MuJoCo's XML parser through an in-memory file, then our chain
 #         extraction (tests/fuzz/fuzz_mjcf.c; MuJoCo itself is not
 #         instrumented, our code is)
+#   episode: byte flips of the frozen v2 fixture episode through the reader,
+#         check and info (tests/fuzz/fuzz_episode.c); fails when check says
+#         ok on changed sample, packet or attachment bytes
 # Exits non-zero on the first crash, leak or undefined behaviour, leaving the
 # input in the printed folder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=urdf
-if [[ "${1:-}" == urdf || "${1:-}" == mjcf ]]; then target=$1; shift; fi
+if [[ "${1:-}" == urdf || "${1:-}" == mjcf || "${1:-}" == episode ]]; then target=$1; shift; fi
 seconds=${1:-60}
 command -v clang >/dev/null || { echo "fuzz: needs clang (apt-get install clang libclang-rt-dev)" >&2; exit 1; }
 out=$(mktemp -d /tmp/teleop-fuzz-XXXXXX)
@@ -22,11 +25,19 @@ if [[ $target == urdf ]]; then
     src/core/file.c -lexpat -lm -o "$out/fuzz"
   cp tests/fuzz/corpus/* "$out/corpus/"
   extra=(-max_len=8192 -dict=tests/fuzz/urdf.dict)
+elif [[ $target == episode ]]; then
+  clang "${flags[@]}" -Isrc/record -DFIXTURE="\"$PWD/tests/data/episode-v2.db\"" tests/fuzz/fuzz_episode.c \
+    src/record/episode_reader.c src/record/episode_writer.c src/record/check.c src/record/info.c \
+    src/record/sync.c src/record/video.c src/core/file.c \
+    $(pkg-config --cflags --libs sqlite3 libcrypto libavcodec libavutil libswscale) -lm -lpthread -o "$out/fuzz"
+  cp tests/fuzz/corpus-episode/* "$out/corpus/"
+  extra=(-max_len=80 -timeout=30)
 else
   clang "${flags[@]}" -Idevices/robot/sim tests/fuzz/fuzz_mjcf.c devices/robot/sim/mjcf_chain.c \
     src/retarget/chain.c src/core/pose.c -lmujoco -lm -o "$out/fuzz"
   cp tests/fuzz/corpus-mjcf/* "$out/corpus/"
   extra=(-max_len=4096 -dict=tests/fuzz/mjcf.dict)
 fi
-"$out/fuzz" -max_total_time="$seconds" -artifact_prefix="$out/" "${extra[@]}" "$out/corpus" 2>&1 | tail -n 5
+"$out/fuzz" -max_total_time="$seconds" -artifact_prefix="$out/" "${extra[@]}" "$out/corpus" > "$out/log" 2>&1 || { grep -v "^#\|^INFO" "$out/log" | head -n 40; exit 1; }
+tail -n 3 "$out/log"
 echo "fuzz $target: ${seconds} s clean; corpus and binary in $out"

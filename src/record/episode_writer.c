@@ -67,6 +67,8 @@ uint32_t tp_episode_crc32(const void *data, size_t size)
 {
     /* zlib's CRC-32 (pre- and post-inverted), so Python's zlib.crc32 and
      * any other zlib binding reproduce it. */
+    if (size == 0) /* av_crc reads through end - 3: never hand it an empty (NULL) buffer */
+        return 0;
     return av_crc(av_crc_get_table(AV_CRC_32_IEEE_LE), UINT32_MAX, data, size) ^ UINT32_MAX;
 }
 
@@ -83,7 +85,9 @@ static uint32_t crc_of_row(const uint8_t *head, size_t head_size, const void *da
 {
     const AVCRC *table = av_crc_get_table(AV_CRC_32_IEEE_LE);
     uint32_t crc = av_crc(table, UINT32_MAX, head, head_size);
-    return av_crc(table, crc, data, size) ^ UINT32_MAX;
+    if (size > 0)
+        crc = av_crc(table, crc, data, size);
+    return crc ^ UINT32_MAX;
 }
 
 uint32_t tp_episode_sample_crc(int64_t stream_id, int64_t seq, int64_t t_ns, const void *data, size_t size)
