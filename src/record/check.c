@@ -193,8 +193,7 @@ static void check_meta(checker *c, tp_episode *ep)
         problem(c, "meta 'format_version' is '%s', the file's version is %s", ver ? ver : "missing", want);
     static const char *const ints[] = {"created_unix_ns", "finished_unix_ns", "recovered_unix_ns", "start_t_ns",
                                        "end_t_ns",        "wall_clock_offset_ns", "episode_index"};
-    static const char *const reals[] = {"control_rate_hz", "fps", "safety_position_margin_rad",
-                                        "command_latency_ns"};
+    static const char *const reals[] = {"control_rate_hz", "fps", "safety_position_margin_rad"};
     int64_t iv;
     double dv;
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
