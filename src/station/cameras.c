@@ -993,6 +993,8 @@ int camera_rig_drain_epoch(camera_rig *rig, tp_episode_writer *w, int64_t epoch,
              * decodable. */
             if (m.epoch == epoch && w && m.t_ns < end_ns)
                 rc = tp_episode_writer_packet(w, c->stream_id, c->seq++, m.pts, m.t_ns, m.keyframe, m.data, m.size);
+            else if (m.epoch == epoch && w)
+                atomic_fetch_sub(&c->st->encoded, 1); /* "encoded" counts packets stored: this one is not */
             free(m.data);
             if (rc)
                 return -1;
