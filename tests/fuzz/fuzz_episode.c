@@ -127,20 +127,47 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifdef EPISODE_REPLAY_MAIN
+#include <dirent.h>
+
+static int replay_file(const char *path)
+{
+    char err[512];
+    size_t len;
+    char *buf = tp_read_file(path, &len, err, sizeof err);
+    if (!buf) {
+        fprintf(stderr, "%s\n", err);
+        return -1;
+    }
+    LLVMFuzzerTestOneInput((const uint8_t *)buf, len);
+    free(buf);
+    return 0;
+}
+
+/* Usage: fuzz_replay_episode DIR|FILE... (a directory: every file in it). */
 int main(int argc, char **argv)
 {
     long runs = 0;
     for (int a = 1; a < argc; a++) {
-        char err[512];
-        size_t len;
-        char *buf = tp_read_file(argv[a], &len, err, sizeof err);
-        if (!buf) {
-            fprintf(stderr, "%s\n", err);
-            return 1;
+        DIR *d = opendir(argv[a]);
+        if (!d) {
+            if (replay_file(argv[a]))
+                return 1;
+            runs++;
+            continue;
         }
-        LLVMFuzzerTestOneInput((const uint8_t *)buf, len);
-        free(buf);
-        runs++;
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (e->d_name[0] == '.')
+                continue;
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%s", argv[a], e->d_name);
+            if (replay_file(path)) {
+                closedir(d);
+                return 1;
+            }
+            runs++;
+        }
+        closedir(d);
     }
     /* One flipped bit at a prime stride over the whole file: header,
      * schema, b-tree pages, row bytes, blobs. */
