@@ -1,5 +1,6 @@
 /* teleop — `teleop check`: verifies an episode file end to end. */
 #include <errno.h>
+#include <expat.h>
 #include <fcntl.h>
 #include <math.h>
 #include <openssl/evp.h>
@@ -325,6 +326,17 @@ static void check_description(checker *c, tp_episode *ep)
                 snprintf(hex + 2 * k, 3, "%02x", md[k]);
         if (strcmp(hex, a->sha256))
             problem(c, "attachment '%s': sha256 does not match its data (changed after recording)", a->name);
+        /* An XML description (MJCF, URDF) must at least parse as XML (expat);
+         * loading it is the simulator's job, not check's. */
+        if (!strcmp(a->media_type, "application/xml")) {
+            XML_Parser p = XML_ParserCreate(NULL);
+            if (p && a->size <= INT32_MAX &&
+                XML_Parse(p, (const char *)a->data, (int)a->size, 1) != XML_STATUS_OK)
+                problem(c, "attachment '%s': not well-formed XML (line %lu: %s)", a->name,
+                        (unsigned long)XML_GetCurrentLineNumber(p), XML_ErrorString(XML_GetErrorCode(p)));
+            if (p)
+                XML_ParserFree(p);
+        }
     }
     const char *desc = tp_episode_meta(ep, "robot_description");
     const char *desc_sha = tp_episode_meta(ep, "robot_description_sha256");

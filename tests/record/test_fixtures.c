@@ -546,6 +546,64 @@ static void test_self_contained(void **state)
     assert_int_equal(chdir(old_cwd), 0);
 }
 
+/* Issue 9: the simulator's object stream is verified by check: 7 values
+ * per object (position, unit quaternion), kind other. */
+static void write_objects(const char *path, tp_stream_kind kind, int dims, float bad_qw)
+{
+    char err[512];
+    tp_episode_writer *w = tp_episode_writer_create(path, err, sizeof err);
+    assert_non_null(w);
+    tp_stream_desc d = {.name = TP_SIM_OBJECTS_STREAM, .kind = kind, .dims = dims, .units = "1", .rate_hz = 100};
+    int id = tp_episode_writer_add_stream(w, &d);
+    assert_true(id > 0);
+    assert_int_equal(tp_episode_writer_begin(w), 0);
+    for (int i = 0; i < 20; i++) {
+        float v[15] = {0};
+        for (int o = 0; o + 7 <= dims; o += 7) {
+            v[o] = 0.1f * (float)i;
+            v[o + 3] = 0.70710678f; /* w */
+            v[o + 6] = 0.70710678f; /* z */
+        }
+        if (i == 10)
+            v[3] = bad_qw;
+        assert_int_equal(tp_episode_writer_sample(w, id, i, 1000000000LL + i * 10000000LL, v, dims), 0);
+    }
+    assert_int_equal(tp_episode_writer_commit(w), 0);
+    assert_int_equal(tp_episode_writer_finish(w, "completed"), 0);
+    tp_episode_writer_close(w);
+}
+
+static void test_sim_objects_checked(void **state)
+{
+    (void)state;
+    char path[512], report[4096];
+    path_in(path, sizeof path, "objects_ok.db");
+    write_objects(path, TP_STREAM_OTHER, 14, 0.70710678f);
+    if (run_check(path, report, sizeof report) != 0)
+        fail_msg("%s", report);
+    path_in(path, sizeof path, "objects_badq.db");
+    write_objects(path, TP_STREAM_OTHER, 14, 0.9f);
+    assert_int_equal(run_check(path, report, sizeof report), 1);
+    expect_in(report, "stream 'sim_objects': sample 10, object 0: quaternion is not unit length");
+    path_in(path, sizeof path, "objects_dims.db");
+    write_objects(path, TP_STREAM_OTHER, 15, 0.70710678f);
+    assert_int_equal(run_check(path, report, sizeof report), 1);
+    expect_in(report, "stream 'sim_objects': kind other, 15 dims; expected kind other and 7 values");
+    path_in(path, sizeof path, "objects_kind.db");
+    write_objects(path, TP_STREAM_STATE, 14, 0.70710678f);
+    assert_int_equal(run_check(path, report, sizeof report), 1);
+    expect_in(report, "stream 'sim_objects': kind state");
+    /* And an XML attachment that does not parse. */
+    char from[512];
+    fixture_path(from, sizeof from, "episode-v2.db");
+    path_in(path, sizeof path, "badxml.db");
+    copy_file(from, path);
+    sql(path, "UPDATE attachments SET data = CAST(substr(data, 1, 500) AS BLOB),"
+              " sha256 = 'changed' WHERE name = 'robot/hand/g1_upper_body.urdf'");
+    assert_int_equal(run_check(path, report, sizeof report), 1);
+    expect_in(report, "attachment 'robot/hand/g1_upper_body.urdf': not well-formed XML");
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -571,7 +629,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_fixtures_read),       cmocka_unit_test(test_v2_description),
         cmocka_unit_test(test_unknown_layouts_refused), cmocka_unit_test(test_tampered_v2_rejected),
         cmocka_unit_test(test_not_regular_refused), cmocka_unit_test(test_extreme_values),
-        cmocka_unit_test(test_self_contained),
+        cmocka_unit_test(test_self_contained),      cmocka_unit_test(test_sim_objects_checked),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
