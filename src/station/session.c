@@ -645,7 +645,11 @@ static int drain_to_db(recorder *rec)
     tp_episode_writer *w = rec->w;
     /* Once the control loop has ended, its end time bounds the last episode
      * (end_t_ns): operator frames stamped with a predicted display time
-     * after it belong to no episode. */
+     * after it belong to no episode. A frame whose display time is still in
+     * the future waits for a later batch, so none is written before the end
+     * is known. (now is read before control_done: if the loop has not ended
+     * by then, its end comes after every frame written here.) */
+    const int64_t now = tp_now_ns();
     int64_t ep_end = rec->ep_end_ns;
     if (atomic_load(&s->control_done) && s->t_end_ns < ep_end)
         ep_end = s->t_end_ns;
@@ -667,7 +671,7 @@ static int drain_to_db(recorder *rec)
     }
     const tp_operator_frame *op;
     while ((op = tp_ring_front(&s->op_to_recorder))) {
-        if (op->t_ns >= ep_end)
+        if (op->t_ns >= ep_end || op->t_ns >= now)
             break;
         if (op->t_ns < rec->ep_start_ns) {
             tp_ring_release(&s->op_to_recorder);
