@@ -604,6 +604,53 @@ static void test_sim_objects_checked(void **state)
     expect_in(report, "attachment 'robot/hand/g1_upper_body.urdf': not well-formed XML");
 }
 
+/* Events come back in time order, equal times in write order (ids are
+ * write order, not time order). */
+typedef struct seen_events {
+    int64_t t[8];
+    char detail[8][8];
+    int n;
+} seen_events;
+
+static int collect_event(const tp_episode_event *ev, void *user)
+{
+    seen_events *s = user;
+    if (s->n < 8) {
+        s->t[s->n] = ev->t_ns;
+        snprintf(s->detail[s->n], sizeof s->detail[0], "%s", ev->detail ? ev->detail : "");
+        s->n++;
+    }
+    return 0;
+}
+
+static void test_events_in_time_order(void **state)
+{
+    (void)state;
+    char path[512], err[512];
+    path_in(path, sizeof path, "events.db");
+    tp_episode_writer *w = tp_episode_writer_create(path, err, sizeof err);
+    assert_non_null(w);
+    tp_stream_desc d = {.name = "state", .kind = TP_STREAM_STATE, .dims = 1, .units = "rad"};
+    assert_true(tp_episode_writer_add_stream(w, &d) > 0);
+    static const struct {
+        int64_t t;
+        const char *detail;
+    } ev[] = {{300, "c"}, {100, "a1"}, {200, "b"}, {100, "a2"}};
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(tp_episode_writer_event(w, ev[i].t, "mark", ev[i].detail), 0);
+    assert_int_equal(tp_episode_writer_finish(w, "completed"), 0);
+    tp_episode_writer_close(w);
+    tp_episode *ep = tp_episode_open(path, err, sizeof err);
+    assert_non_null(ep);
+    seen_events seen = {0};
+    assert_int_equal(tp_episode_events(ep, collect_event, &seen), 0);
+    tp_episode_close(ep);
+    assert_int_equal(seen.n, 4);
+    static const char *const want[] = {"a1", "a2", "b", "c"};
+    for (int i = 0; i < 4; i++)
+        assert_string_equal(seen.detail[i], want[i]);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -630,6 +677,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_unknown_layouts_refused), cmocka_unit_test(test_tampered_v2_rejected),
         cmocka_unit_test(test_not_regular_refused), cmocka_unit_test(test_extreme_values),
         cmocka_unit_test(test_self_contained),      cmocka_unit_test(test_sim_objects_checked),
+        cmocka_unit_test(test_events_in_time_order),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
