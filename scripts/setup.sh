@@ -9,7 +9,7 @@ packages=(
   gcc pkg-config meson ninja-build
   libmujoco-dev libegl-dev libgl-dev libegl1 libegl-mesa0 libgl1-mesa-dri
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
-  libsqlite3-dev sqlite3 libexpat1-dev
+  libsqlite3-dev sqlite3 libexpat1-dev libssl-dev
   libuvc-dev libusb-1.0-0-dev libopenxr-dev libopenxr-loader1 openxr-layer-corevalidation libglfw3-dev
   libcmocka-dev python3 libsnappy-dev
 )

@@ -1,6 +1,7 @@
 /* teleop — the camera driver table and the calls every capture thread makes. */
 #include "teleop/camera.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,35 @@
 #include "camera_drivers.h"
 
 static const tp_camera_driver *const drivers[] = {&tp_camera_sim_driver, &tp_camera_pattern_driver};
+
+int tp_camera_calibration_for(const tp_camera_params *p, const tp_camera_env *env, tp_camera_calibration *out,
+                              char *err, size_t errlen)
+{
+    const tp_camera_driver *d = tp_camera_find_driver(p->driver);
+    if (!d) {
+        snprintf(err, errlen, "camera '%s': unknown driver '%s'", p->name, p->driver ? p->driver : "");
+        return -1;
+    }
+    if (!d->calibration)
+        return 0;
+    memset(out, 0, sizeof *out);
+    return d->calibration(p, env, out, err, errlen) == 0 ? 1 : -1;
+}
+
+/* A pinhole of vertical field of view fovy_deg over a width x height image
+ * with square pixels, the principal point at the image centre (pixel
+ * centres at integer + 0.5, so the centre is (w/2, h/2)), no distortion. */
+void tp_camera_pinhole(tp_camera_calibration *out, double fovy_deg, int width, int height)
+{
+    out->model = "pinhole";
+    out->fy = (height / 2.0) / tan(fovy_deg * M_PI / 360.0);
+    out->fx = out->fy;
+    out->cx = width / 2.0;
+    out->cy = height / 2.0;
+    out->distortion_model = "none";
+    out->ndistortion = 0;
+    out->convention = "mujoco";
+}
 
 const char *tp_pixel_format_name(tp_pixel_format f) { return f == TP_PIXEL_MJPEG ? "mjpeg" : "rgb"; }
 

@@ -7,6 +7,10 @@
 extern const tp_camera_driver tp_camera_sim_driver;
 extern const tp_camera_driver tp_camera_pattern_driver;
 
+/* A pinhole of vertical field of view fovy_deg, square pixels, principal
+ * point at the image centre, no distortion, MuJoCo convention. */
+void tp_camera_pinhole(tp_camera_calibration *out, double fovy_deg, int width, int height);
+
 /* Fixed-rate frame clock shared by the timed drivers: sleeps toward the next
  * tick, but never past the caller's deadline. true when the tick came.
  * backlog: how many past ticks a late reader still gets, one after another

@@ -125,9 +125,25 @@ static void sim_close(tp_camera *cam)
     cam->state = NULL;
 }
 
+/* The MJCF camera's pinhole (MuJoCo renders a symmetric frustum of
+ * vertical field of view fovy with square pixels) and its pose in the body
+ * it is fixed to. */
+static int sim_calibration(const tp_camera_params *p, const tp_camera_env *env, tp_camera_calibration *out,
+                           char *err, size_t errlen)
+{
+    double fovy;
+    if (!env || !env->sim ||
+        tp_sim_camera_info(env->sim, p->source, &fovy, &out->parent_frame, out->position, out->quat_wxyz) != 0) {
+        snprintf(err, errlen, "camera '%s': the model has no camera '%s'", p->name, p->source ? p->source : "");
+        return -1;
+    }
+    tp_camera_pinhole(out, fovy, p->width, p->height);
+    return 0;
+}
+
 const tp_camera_driver tp_camera_sim_driver = {
     .name = "sim", .open = sim_open, .start = sim_start, .poll = sim_poll,
-    .read = sim_read, .stop = sim_stop, .close = sim_close,
+    .read = sim_read, .stop = sim_stop, .close = sim_close, .calibration = sim_calibration,
 };
 
 void camera_ticker_start(camera_ticker *t, int64_t t0_ns, double fps, int backlog)

@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "teleop/episode.h" /* tp_camera_calibration */
 #include "teleop/ring.h"
 #include "teleop/sim.h"
 
@@ -89,6 +90,11 @@ typedef struct tp_camera_driver {
     int (*read)(tp_camera *cam, tp_camera_frame *frame, char *err, size_t errlen);
     void (*stop)(tp_camera *cam);
     void (*close)(tp_camera *cam); /* frees cam->state */
+    /* Intrinsics and extrinsics for these params (no device needed, any
+     * thread): sim from the MJCF camera, pattern a documented nominal
+     * pinhole. Strings point into the model or are static. 0 or -1. */
+    int (*calibration)(const tp_camera_params *p, const tp_camera_env *env, tp_camera_calibration *out, char *err,
+                       size_t errlen);
 } tp_camera_driver;
 
 struct tp_camera {
@@ -100,6 +106,11 @@ struct tp_camera {
 /* The driver table: by name, or NULL; and every name for messages. */
 const tp_camera_driver *tp_camera_find_driver(const char *name);
 const char *tp_camera_driver_names(void); /* "sim, pattern" */
+
+/* The camera's calibration through its driver's calibration op: 1 filled,
+ * 0 the driver reports none, -1 error (message names the camera). */
+int tp_camera_calibration_for(const tp_camera_params *p, const tp_camera_env *env, tp_camera_calibration *out,
+                              char *err, size_t errlen);
 
 /* Largest frame read may deliver for these params (the ring slot size). */
 size_t tp_camera_max_frame_bytes(const tp_camera_params *p);

@@ -19,7 +19,13 @@
 #include <stdio.h>
 
 #define TP_EPISODE_APPLICATION_ID 0x54454C45 /* "TELE" */
-#define TP_EPISODE_FORMAT_VERSION 1
+#define TP_EPISODE_FORMAT_VERSION 2 /* what the writer writes; readers also read version 1 */
+#define TP_EPISODE_MAX_DIMS 65536 /* dimensions of one stream, bounded so sizes cannot overflow */
+
+/* The simulator's object stream: kind other, per free body 7 float32 values,
+ * position x y z (m) then orientation quaternion (unit length); check verifies
+ * both. */
+#define TP_SIM_OBJECTS_STREAM "sim_objects"
 
 typedef enum tp_stream_kind {
     TP_STREAM_CAMERA = 0,
@@ -31,13 +37,24 @@ typedef enum tp_stream_kind {
 
 const char *tp_stream_kind_name(tp_stream_kind kind); /* "camera", "state", ... */
 
+/* What a stream's t_ns means (docs/episode-format.md, Time). */
+typedef enum tp_stream_time {
+    TP_TIME_CAPTURE = 0, /* when the sensor or device state was taken */
+    TP_TIME_DISPLAY,     /* an OpenXR predicted display time (operator frames) */
+    TP_TIME_COMMAND,     /* when the command was sent to the robot */
+} tp_stream_time;
+
+const char *tp_stream_time_name(tp_stream_time t); /* "capture", "display", "command" */
+
 typedef struct tp_stream_desc {
     const char *name; /* unique: "head_camera", "state", "action", "operator" */
     tp_stream_kind kind;
     /* sample streams */
     int dims;
     const char *const *dim_names; /* dims entries, or NULL */
-    const char *units;            /* e.g. "rad", may be NULL */
+    const char *const *dim_units; /* dims unit strings ("rad", "m", "1"), or NULL: */
+    const char *units;            /* then this one unit for every dimension; may be NULL */
+    tp_stream_time t_meaning;     /* default capture */
     double rate_hz;               /* nominal */
     /* camera streams */
     const char *codec; /* "h264", "ffv1" */
@@ -53,6 +70,37 @@ tp_episode_writer *tp_episode_writer_create(const char *path, char *err, size_t 
 /* Adds a stream; returns its id (>= 1) or -1. */
 int tp_episode_writer_add_stream(tp_episode_writer *w, const tp_stream_desc *desc);
 int tp_episode_writer_set_meta(tp_episode_writer *w, const char *key, const char *value);
+/* Embeds a file byte for byte (attachments table, with its SHA-256); name is
+ * e.g. "robot/humanoid.xml", "calibration/alice.ini", "config/station.ini".
+ * data is copied. Replaces an attachment of the same name. 0 or -1. */
+int tp_episode_writer_attach(tp_episode_writer *w, const char *name, const char *media_type, const void *data,
+                             size_t size);
+/* The lowercase hex SHA-256 stored with attachment name (65 bytes with the
+ * terminator). 0, or -1 when there is none. */
+int tp_episode_writer_attachment_sha256(tp_episode_writer *w, const char *name, char out[65]);
+/* A joint's limits as the robot model declares them (joint_limits table);
+ * velocity and effort NAN when the model declares none. */
+typedef struct tp_joint_limit {
+    const char *name;
+    double lower, upper; /* rad (m for a slide joint) */
+    double velocity;     /* rad/s, or NAN */
+    double effort;       /* N m, or NAN */
+} tp_joint_limit;
+int tp_episode_writer_joint_limit(tp_episode_writer *w, const tp_joint_limit *limit);
+/* A camera's intrinsics and extrinsics (cameras table; named "calibration"
+ * because tp_camera_params is the camera driver's configuration). */
+typedef struct tp_camera_calibration {
+    const char *model;            /* "pinhole" */
+    double fx, fy, cx, cy;        /* pixels; pixel centres at integer + 0.5 */
+    const char *distortion_model; /* "none", or e.g. "opencv" */
+    double distortion[8];         /* ndistortion coefficients in the model's order */
+    int ndistortion;
+    const char *parent_frame;     /* MJCF body (or URDF link) the camera is fixed to, "none" for no frame */
+    double position[3];           /* metres, in the parent frame */
+    double quat_wxyz[4];          /* camera orientation in the parent frame, w x y z */
+    const char *convention;       /* "mujoco": looks along -Z, +Y up, +X right */
+} tp_camera_calibration;
+int tp_episode_writer_camera_params(tp_episode_writer *w, int stream_id, const tp_camera_calibration *c);
 int tp_episode_writer_begin(tp_episode_writer *w);
 int tp_episode_writer_commit(tp_episode_writer *w);
 /* Drops the open batch (after a failed write); committed rows stay. */
@@ -76,7 +124,10 @@ typedef struct tp_stream_info {
     const char *kind_name;
     int dims;
     const char *const *dim_names; /* dims entries ("" when not stored) */
-    const char *units;
+    const char *units;            /* as stored: v2 a JSON array, v1 free text */
+    const char *const *dim_units; /* dims entries ("" when not stored; v1: units repeated) */
+    tp_stream_time t_meaning;     /* v1: display for the operator stream, else capture */
+    const char *t_meaning_name;
     double rate_hz;
     const char *codec;
     int width, height;
@@ -89,8 +140,29 @@ typedef struct tp_stream_info {
 
 typedef struct tp_episode tp_episode;
 
+/* Refuses, in one line naming the file, anything but a regular file holding
+ * a teleop episode of a version and layout this reader knows (never half
+ * reads). The handle reads one snapshot of the file for its whole life (one
+ * read transaction), so counts and rows agree even while it is recorded. */
 tp_episode *tp_episode_open(const char *path, char *err, size_t errlen);
 void tp_episode_close(tp_episode *ep);
+int tp_episode_version(const tp_episode *ep);            /* 1 or 2 */
+const char *tp_episode_layout_name(const tp_episode *ep); /* "1 (no crc32)", "1 (crc32 of data)", "2" */
+
+/* Embedded files (version 2; none in version 1). */
+typedef struct tp_episode_attachment_info {
+    const char *name, *media_type, *sha256; /* sha256: as stored, lowercase hex */
+    const uint8_t *data;
+    size_t size;
+} tp_episode_attachment_info;
+int tp_episode_attachment_count(const tp_episode *ep);
+const tp_episode_attachment_info *tp_episode_attachment_at(const tp_episode *ep, int index);
+/* The attachment's bytes and size, or NULL when there is none of that name. */
+const uint8_t *tp_episode_attachment(const tp_episode *ep, const char *name, size_t *size);
+/* The joint_limits rows in name order; NULL with *n = 0 in version 1. */
+const tp_joint_limit *tp_episode_joint_limits(const tp_episode *ep, int *n);
+/* A camera stream's calibration, or NULL (version 1, or none stored). */
+const tp_camera_calibration *tp_episode_camera_params(const tp_episode *ep, int stream_id);
 const char *tp_episode_meta(const tp_episode *ep, const char *key); /* NULL if absent */
 int tp_episode_stream_count(const tp_episode *ep);
 const tp_stream_info *tp_episode_stream(const tp_episode *ep, int index);
@@ -115,7 +187,8 @@ typedef struct tp_episode_event {
     int64_t t_ns;
     const char *kind, *detail;
 } tp_episode_event;
-/* Calls fn for each event in time order; stops early when fn returns non-zero. */
+/* Calls fn for each event in time order (t_ns, then id: write order breaks
+ * ties); stops early when fn returns non-zero. */
 int tp_episode_events(tp_episode *ep, int (*fn)(const tp_episode_event *ev, void *user), void *user);
 
 /* Recovery of an episode whose recording was cut off (crash, kill -9, power
@@ -139,10 +212,14 @@ tp_recover_result tp_episode_recover(const char *path, char *msg, size_t msglen)
  * when some file could not be recovered; *recovered counts the files acted on. */
 int tp_episode_recover_dir(const char *dir, FILE *out, int *recovered);
 
-/* `teleop check`: verifies schema/version, monotonic timestamps, every video
- * packet decodable, counts consistent with durations. Writes one line per
- * problem to report; returns 0 valid, 1 invalid. */
+/* `teleop check`: verifies everything docs/episode-format.md ("What check
+ * verifies") lists, on one snapshot of the file. Writes one line per problem
+ * to report; returns 0 valid, 1 invalid. A valid episode being recorded is
+ * reported as "FILE: ok (live: being recorded)". */
 int tp_episode_check(const char *path, FILE *report);
+/* The same; *live (may be NULL) tells whether a writer was recording the
+ * file when it was checked. */
+int tp_episode_check_status(const char *path, FILE *report, bool *live);
 /* `teleop info`: human summary or one JSON object. Returns 0 or 1 with the
  * message on err_out. */
 int tp_episode_info(const char *path, bool json, FILE *out, FILE *err_out);

@@ -76,6 +76,10 @@ typedef struct tp_session_config {
     void (*on_episode)(void *user, const char *path, const char *what);
     void *on_episode_user;
     double max_recorder_behind_s; /* recorder rings overflowing this long ends the recording, default 1 */
+    /* Embedded in every episode when set (docs/episode-format.md,
+     * attachments): the station config file as given, the calibration file. */
+    const char *config_path;
+    const char *calibration_path;
 } tp_session_config;
 
 void tp_session_default_config(tp_session_config *cfg);

@@ -34,6 +34,12 @@ int tp_sim_joint_count(const tp_sim *sim); /* TP_SIM_ACTION_DIMS */
 const char *tp_sim_joint_name(const tp_sim *sim, int i);
 void tp_sim_joint_limits(const tp_sim *sim, int i, double *lower, double *upper);
 double tp_sim_joint_max_velocity(const tp_sim *sim, int i);
+/* A named MJCF camera as the model declares it: vertical field of view
+ * (degrees), the body it is fixed to (name owned by the sim) and its pose in
+ * that body's frame (cam_pos, cam_quat: w x y z; MuJoCo cameras look along
+ * -Z with +Y up). 0, or -1 when the model has no such camera. */
+int tp_sim_camera_info(const tp_sim *sim, const char *camera, double *fovy_deg, const char **body, double pos[3],
+                       double quat_wxyz[4]);
 
 /* The arm chain of side (0 left, 1 right) from the torso body to the
  * end-effector site ("left_ee"/"right_ee"), in torso coordinates. */

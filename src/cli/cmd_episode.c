@@ -42,8 +42,11 @@ int cmd_check(int argc, char **argv)
         switch (c) {
         case 'h':
             printf("usage: teleop check EPISODE\n\n"
-                   "Verifies an episode: format and version, schema, monotonic timestamps per stream,\n"
-                   "every video packet decodable, sample counts consistent with durations.\n"
+                   "Verifies an episode (docs/episode-format.md, What check verifies): format version and\n"
+                   "exact layout, row checksums, monotonic timestamps inside the episode, every video packet\n"
+                   "decodable, counts against durations, meta formats and UTF-8 text, the sync report, the\n"
+                   "embedded robot description, joint limits and camera parameters. Reads one snapshot, so\n"
+                   "an episode being recorded can be checked ('ok (live: being recorded)').\n"
                    "Exits 0 when valid; 1 with one line per problem on stderr when not.\n");
             return 0;
         default: return cli_usage_error("check", "unknown option '%s'", argv[optind - 1]);
@@ -51,8 +54,9 @@ int cmd_check(int argc, char **argv)
     }
     if (argc - optind != 1)
         return cli_usage_error("check", argc - optind < 1 ? "missing EPISODE" : "expected one EPISODE");
-    int rc = tp_episode_check(argv[optind], stderr);
+    bool live = false;
+    int rc = tp_episode_check_status(argv[optind], stderr, &live);
     if (rc == 0)
-        printf("%s: ok\n", argv[optind]);
+        printf("%s: ok%s\n", argv[optind], live ? " (live: being recorded)" : "");
     return rc == 0 ? 0 : 1;
 }

@@ -102,12 +102,14 @@ int cli_session_config(const char *sub, const char *path, tp_session_config *cfg
     if (!path)
         return 0;
     *file = tp_config_load(path, err, sizeof err);
-    if (!*file || tp_session_apply_config(cfg, *file, err, sizeof err) != 0) {
+    if (!*file || tp_session_apply_config(cfg, *file, err, sizeof err) != 0 ||
+        tp_config_get_string(*file, "calibration.file", NULL, &cfg->calibration_path, err, sizeof err) != 0) {
         fprintf(stderr, "teleop %s: %s\n", sub, err);
         tp_config_free(*file);
         *file = NULL;
         return -1;
     }
+    cfg->config_path = path; /* embedded in each episode, with the calibration file */
     return 0;
 }
 

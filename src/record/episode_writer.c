@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libavutil/crc.h>
+#include <math.h>
+#include <openssl/evp.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,6 +30,7 @@ struct tp_episode_writer {
     sqlite3 *db;
     char *path;
     sqlite3_stmt *ins_sample, *ins_packet, *ins_event, *ins_meta, *begin, *commit;
+    sqlite3_stmt *ins_attachment, *ins_limit, *ins_camera;
     stream_slot *streams; /* indexed by stream id */
     int nslots;
     char error[512];
@@ -50,11 +53,57 @@ const char *tp_stream_kind_name(tp_stream_kind kind)
     return "other";
 }
 
+const char *tp_stream_time_name(tp_stream_time t)
+{
+    switch (t) {
+    case TP_TIME_CAPTURE: return "capture";
+    case TP_TIME_DISPLAY: return "display";
+    case TP_TIME_COMMAND: return "command";
+    }
+    return "capture";
+}
+
 uint32_t tp_episode_crc32(const void *data, size_t size)
 {
     /* zlib's CRC-32 (pre- and post-inverted), so Python's zlib.crc32 and
      * any other zlib binding reproduce it. */
+    if (size == 0) /* av_crc reads through end - 3: never hand it an empty (NULL) buffer */
+        return 0;
     return av_crc(av_crc_get_table(AV_CRC_32_IEEE_LE), UINT32_MAX, data, size) ^ UINT32_MAX;
+}
+
+static uint8_t *put_le64(uint8_t *p, int64_t v)
+{
+    uint64_t u = (uint64_t)v;
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(u >> (8 * i));
+    return p + 8;
+}
+
+/* zlib's CRC-32 of head then data, as one message. */
+static uint32_t crc_of_row(const uint8_t *head, size_t head_size, const void *data, size_t size)
+{
+    const AVCRC *table = av_crc_get_table(AV_CRC_32_IEEE_LE);
+    uint32_t crc = av_crc(table, UINT32_MAX, head, head_size);
+    if (size > 0)
+        crc = av_crc(table, crc, data, size);
+    return crc ^ UINT32_MAX;
+}
+
+uint32_t tp_episode_sample_crc(int64_t stream_id, int64_t seq, int64_t t_ns, const void *data, size_t size)
+{
+    uint8_t head[24];
+    put_le64(put_le64(put_le64(head, stream_id), seq), t_ns);
+    return crc_of_row(head, sizeof head, data, size);
+}
+
+uint32_t tp_episode_packet_crc(int64_t stream_id, int64_t seq, int64_t pts, int64_t t_ns, bool keyframe,
+                               const void *data, size_t size)
+{
+    uint8_t head[33];
+    uint8_t *p = put_le64(put_le64(put_le64(put_le64(head, stream_id), seq), pts), t_ns);
+    *p = keyframe ? 1 : 0;
+    return crc_of_row(head, sizeof head, data, size);
 }
 
 static int fail_db(tp_episode_writer *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -113,7 +162,8 @@ static int prepare(tp_episode_writer *w, const char *sql, sqlite3_stmt **st)
 
 static void finalize_statements(tp_episode_writer *w)
 {
-    sqlite3_stmt **all[] = {&w->ins_sample, &w->ins_packet, &w->ins_event, &w->ins_meta, &w->begin, &w->commit};
+    sqlite3_stmt **all[] = {&w->ins_sample, &w->ins_packet, &w->ins_event, &w->ins_meta,  &w->begin,
+                            &w->commit,     &w->ins_attachment, &w->ins_limit, &w->ins_camera};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         sqlite3_finalize(*all[i]);
         *all[i] = NULL;
@@ -141,7 +191,18 @@ static int prepare_statements(tp_episode_writer *w)
                            &w->ins_packet) ||
                    prepare(w, "INSERT INTO events(t_ns, kind, detail) VALUES(?,?,?)", &w->ins_event) ||
                    prepare(w, "INSERT OR REPLACE INTO meta(key, value) VALUES(?,?)", &w->ins_meta) ||
-                   prepare(w, "BEGIN", &w->begin) || prepare(w, "COMMIT", &w->commit)
+                   prepare(w, "BEGIN", &w->begin) || prepare(w, "COMMIT", &w->commit) ||
+                   prepare(w, "INSERT OR REPLACE INTO attachments(name, media_type, sha256, data) VALUES(?,?,?,?)",
+                           &w->ins_attachment) ||
+                   prepare(w,
+                           "INSERT OR REPLACE INTO joint_limits(name, lower, upper, velocity, effort)"
+                           " VALUES(?,?,?,?,?)",
+                           &w->ins_limit) ||
+                   prepare(w,
+                           "INSERT OR REPLACE INTO cameras(stream_id, model, fx, fy, cx, cy, distortion_model,"
+                           " distortion, parent_frame, px, py, pz, qw, qx, qy, qz, convention)"
+                           " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                           &w->ins_camera)
                ? -1
                : 0;
 }
@@ -185,7 +246,7 @@ tp_episode_writer *tp_episode_writer_create(const char *path, char *err, size_t 
              TP_EPISODE_FORMAT_VERSION);
     char buf[32];
     if (open_db(w, w->creating) || exec(w, "BEGIN", "create schema") || exec(w, sql, "set format version") ||
-        exec(w, TP_EPISODE_SCHEMA, "create schema") || prepare_statements(w))
+        exec(w, TP_EPISODE_SCHEMA_V2, "create schema") || prepare_statements(w))
         goto fail_msg;
     w->in_txn = true;
     w->creating_txn = true;
@@ -275,9 +336,10 @@ static int publish_steps(tp_episode_writer *w)
     return 0;
 }
 
-/* Dimension names as a JSON array, built by SQLite's JSON functions so any
- * name is quoted correctly. Returns a malloc'd string, or NULL on error. */
-static char *names_json(tp_episode_writer *w, const tp_stream_desc *d)
+/* A JSON array of n strings (items[i], or `all` for every entry when items is
+ * NULL), built by SQLite's JSON functions so any text is quoted correctly.
+ * Returns a malloc'd string, or NULL on error. */
+static char *strings_json(tp_episode_writer *w, const tp_stream_desc *d, const char *const *items, const char *all)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(w->db, "SELECT json_insert(?1, '$[#]', ?2)", -1, &st, NULL) != SQLITE_OK) {
@@ -287,12 +349,13 @@ static char *names_json(tp_episode_writer *w, const tp_stream_desc *d)
     char *json = strdup("[]");
     for (int i = 0; json && i < d->dims; i++) {
         sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, d->dim_names[i] ? d->dim_names[i] : "", -1, SQLITE_STATIC);
+        const char *item = items ? items[i] : all;
+        sqlite3_bind_text(st, 2, item ? item : "", -1, SQLITE_STATIC);
         char *next = NULL;
         if (sqlite3_step(st) == SQLITE_ROW)
             next = strdup((const char *)sqlite3_column_text(st, 0));
         else
-            fail_db(w, "stream '%s': dimension name %d", d->name, i);
+            fail_db(w, "stream '%s': dimension %d", d->name, i);
         sqlite3_reset(st);
         free(json);
         json = next;
@@ -314,15 +377,26 @@ int tp_episode_writer_add_stream(tp_episode_writer *w, const tp_stream_desc *d)
     if (d->dims <= 0 || (camera && (d->width <= 0 || d->height <= 0 || !d->codec || !d->codec[0])))
         return fail(w, "stream '%s': invalid description (dims %d, size %dx%d, codec %s)", d->name, d->dims,
                     d->width, d->height, d->codec ? d->codec : "none");
-    char *names = NULL;
-    if (d->dim_names && !(names = names_json(w, d)))
+    if (d->dims > TP_EPISODE_MAX_DIMS)
+        return fail(w, "stream '%s': %d dimensions, at most %d", d->name, d->dims, TP_EPISODE_MAX_DIMS);
+    if ((unsigned)d->t_meaning > TP_TIME_COMMAND)
+        return fail(w, "stream '%s': invalid timestamp meaning %d", d->name, (int)d->t_meaning);
+    if (!(d->rate_hz >= 0 && isfinite(d->rate_hz)))
+        return fail(w, "stream '%s': invalid rate %g Hz", d->name, d->rate_hz);
+    char *names = NULL, *units = NULL;
+    if (d->dim_names && !(names = strings_json(w, d, d->dim_names, NULL)))
         return -1;
+    if ((d->dim_units || d->units) && !(units = strings_json(w, d, d->dim_units, d->units))) {
+        free(names);
+        return -1;
+    }
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(w->db,
                            "INSERT INTO streams(name, kind, dtype, dims, names, units, rate_hz, codec, width, height,"
-                           " extradata) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+                           " extradata, t_meaning) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
                            -1, &st, NULL) != SQLITE_OK) {
         free(names);
+        free(units);
         return fail_db(w, "add stream '%s'", d->name);
     }
     sqlite3_bind_text(st, 1, d->name, -1, SQLITE_STATIC);
@@ -331,8 +405,9 @@ int tp_episode_writer_add_stream(tp_episode_writer *w, const tp_stream_desc *d)
     sqlite3_bind_int(st, 4, d->dims);
     if (names)
         sqlite3_bind_text(st, 5, names, -1, SQLITE_STATIC);
-    if (d->units)
-        sqlite3_bind_text(st, 6, d->units, -1, SQLITE_STATIC);
+    if (units)
+        sqlite3_bind_text(st, 6, units, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 12, tp_stream_time_name(d->t_meaning), -1, SQLITE_STATIC);
     if (d->rate_hz > 0)
         sqlite3_bind_double(st, 7, d->rate_hz);
     if (camera) {
@@ -345,6 +420,7 @@ int tp_episode_writer_add_stream(tp_episode_writer *w, const tp_stream_desc *d)
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     free(names);
+    free(units);
     if (rc != SQLITE_DONE)
         return fail_db(w, "add stream '%s'", d->name);
     int64_t id = sqlite3_last_insert_rowid(w->db);
@@ -365,6 +441,11 @@ int tp_episode_writer_add_stream(tp_episode_writer *w, const tp_stream_desc *d)
     return (int)id;
 }
 
+static const stream_slot *slot_of(const tp_episode_writer *w, int id)
+{
+    return id > 0 && id < w->nslots && w->streams[id].name ? &w->streams[id] : NULL;
+}
+
 int tp_episode_writer_set_meta(tp_episode_writer *w, const char *key, const char *value)
 {
     if (w->dead)
@@ -373,6 +454,106 @@ int tp_episode_writer_set_meta(tp_episode_writer *w, const char *key, const char
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, value ? value : "", -1, SQLITE_STATIC);
     return step_reset(st) ? fail_db(w, "meta '%s'", key) : 0;
+}
+
+int tp_episode_writer_attach(tp_episode_writer *w, const char *name, const char *media_type, const void *data,
+                             size_t size)
+{
+    if (w->dead)
+        return -1;
+    if (!name || !name[0] || !media_type || !media_type[0] || (!data && size))
+        return fail(w, "attachment '%s': needs a name, a media type and data", name ? name : "");
+    if (size > INT32_MAX)
+        return fail(w, "attachment '%s': %zu bytes, at most %d", name, size, INT32_MAX);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    static const uint8_t empty[1] = {0};
+    if (!EVP_Digest(size ? data : empty, size, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32)
+        return fail(w, "attachment '%s': SHA-256 failed", name);
+    char hex[65];
+    for (unsigned i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    sqlite3_stmt *st = w->ins_attachment;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, media_type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, hex, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 4, size ? data : empty, (int)size, SQLITE_STATIC);
+    return step_reset(st) ? fail_db(w, "attachment '%s'", name) : 0;
+}
+
+int tp_episode_writer_attachment_sha256(tp_episode_writer *w, const char *name, char out[65])
+{
+    out[0] = '\0';
+    if (w->dead)
+        return -1;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(w->db, "SELECT sha256 FROM attachments WHERE name = ?", -1, &st, NULL) != SQLITE_OK)
+        return fail_db(w, "attachment '%s'", name);
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        snprintf(out, 65, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : fail(w, "attachment '%s': not in the episode", name);
+}
+
+int tp_episode_writer_joint_limit(tp_episode_writer *w, const tp_joint_limit *l)
+{
+    if (w->dead)
+        return -1;
+    if (!l->name || !l->name[0] || !isfinite(l->lower) || !isfinite(l->upper) || l->lower > l->upper ||
+        (!isnan(l->velocity) && !(l->velocity > 0 && isfinite(l->velocity))) ||
+        (!isnan(l->effort) && !(l->effort > 0 && isfinite(l->effort))))
+        return fail(w, "joint limit '%s': invalid (lower %g, upper %g, velocity %g, effort %g)",
+                    l->name ? l->name : "", l->lower, l->upper, l->velocity, l->effort);
+    sqlite3_stmt *st = w->ins_limit;
+    sqlite3_bind_text(st, 1, l->name, -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 2, l->lower);
+    sqlite3_bind_double(st, 3, l->upper);
+    if (!isnan(l->velocity))
+        sqlite3_bind_double(st, 4, l->velocity);
+    if (!isnan(l->effort))
+        sqlite3_bind_double(st, 5, l->effort);
+    return step_reset(st) ? fail_db(w, "joint limit '%s'", l->name) : 0;
+}
+
+int tp_episode_writer_camera_params(tp_episode_writer *w, int stream_id, const tp_camera_calibration *c)
+{
+    if (w->dead)
+        return -1;
+    const stream_slot *s = slot_of(w, stream_id);
+    if (!s || !s->camera)
+        return fail(w, "camera parameters: no camera stream with id %d", stream_id);
+    double qn = c->quat_wxyz[0] * c->quat_wxyz[0] + c->quat_wxyz[1] * c->quat_wxyz[1] +
+                c->quat_wxyz[2] * c->quat_wxyz[2] + c->quat_wxyz[3] * c->quat_wxyz[3];
+    bool finite = isfinite(c->cx) && isfinite(c->cy) && isfinite(c->position[0]) && isfinite(c->position[1]) &&
+                  isfinite(c->position[2]);
+    for (int i = 0; i < c->ndistortion && i < 8; i++)
+        finite = finite && isfinite(c->distortion[i]);
+    if (!c->model || !c->distortion_model || !c->parent_frame || !c->convention || !(c->fx > 0) ||
+        !(c->fy > 0) || !isfinite(c->fx) || !isfinite(c->fy) || !finite || !(fabs(qn - 1) < 1e-6) ||
+        c->ndistortion < 0 || c->ndistortion > 8)
+        return fail(w, "camera '%s': invalid camera parameters", s->name);
+    char dist[8 * 32 + 4] = "[";
+    for (int i = 0; i < c->ndistortion; i++)
+        snprintf(dist + strlen(dist), sizeof dist - strlen(dist), "%s%.17g", i ? "," : "", c->distortion[i]);
+    strcat(dist, "]");
+    sqlite3_stmt *st = w->ins_camera;
+    sqlite3_bind_int(st, 1, stream_id);
+    sqlite3_bind_text(st, 2, c->model, -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 3, c->fx);
+    sqlite3_bind_double(st, 4, c->fy);
+    sqlite3_bind_double(st, 5, c->cx);
+    sqlite3_bind_double(st, 6, c->cy);
+    sqlite3_bind_text(st, 7, c->distortion_model, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, dist, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 9, c->parent_frame, -1, SQLITE_STATIC);
+    for (int i = 0; i < 3; i++)
+        sqlite3_bind_double(st, 10 + i, c->position[i]);
+    for (int i = 0; i < 4; i++)
+        sqlite3_bind_double(st, 13 + i, c->quat_wxyz[i]);
+    sqlite3_bind_text(st, 17, c->convention, -1, SQLITE_STATIC);
+    return step_reset(st) ? fail_db(w, "camera '%s': parameters", s->name) : 0;
 }
 
 int tp_episode_writer_begin(tp_episode_writer *w)
@@ -412,10 +593,6 @@ void tp_episode_writer_rollback(tp_episode_writer *w)
     sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-static const stream_slot *slot_of(const tp_episode_writer *w, int id)
-{
-    return id > 0 && id < w->nslots && w->streams[id].name ? &w->streams[id] : NULL;
-}
 
 int tp_episode_writer_sample(tp_episode_writer *w, int stream_id, int64_t seq, int64_t t_ns, const float *data,
                              int dims)
@@ -435,7 +612,7 @@ int tp_episode_writer_sample(tp_episode_writer *w, int stream_id, int64_t seq, i
     sqlite3_bind_int64(st, 3, t_ns);
     /* float32 little-endian: the in-memory layout on every platform we build for. */
     sqlite3_bind_blob(st, 4, data, (int)size, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, tp_episode_crc32(data, size));
+    sqlite3_bind_int64(st, 5, tp_episode_sample_crc(stream_id, seq, t_ns, data, size));
     return step_reset(st) ? fail_db(w, "stream '%s': write sample %lld", s->name, (long long)seq) : 0;
 }
 
@@ -456,7 +633,7 @@ int tp_episode_writer_packet(tp_episode_writer *w, int stream_id, int64_t seq, i
     sqlite3_bind_int64(st, 4, t_ns);
     sqlite3_bind_int(st, 5, keyframe ? 1 : 0);
     sqlite3_bind_blob(st, 6, data, (int)size, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 7, tp_episode_crc32(data, size));
+    sqlite3_bind_int64(st, 7, tp_episode_packet_crc(stream_id, seq, pts, t_ns, keyframe, data, size));
     return step_reset(st) ? fail_db(w, "camera '%s': write packet %lld", s->name, (long long)seq) : 0;
 }
 
@@ -508,6 +685,10 @@ int tp_episode_writer_finish(tp_episode_writer *w, const char *outcome)
     /* Fold the WAL into the main file, then leave WAL mode: a finished
      * episode is one plain file, and read-only readers (check, review, a
      * read-only mount) open it without creating -wal/-shm files beside it. */
+    /* A reader (teleop check holds one snapshot while it verifies a live
+     * episode) delays the truncating checkpoint until it ends: wait for it
+     * rather than fail the finish. */
+    sqlite3_busy_timeout(w->db, 30000);
     if (sqlite3_wal_checkpoint_v2(w->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL) != SQLITE_OK)
         return fail_db(w, "checkpoint");
     if (tp_episode_leave_wal(w->db) != SQLITE_OK)

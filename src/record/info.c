@@ -1,5 +1,8 @@
 /* teleop — `teleop info`: an episode's summary, for people or as JSON. */
+#include <errno.h>
+#include <iconv.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,29 +13,86 @@
 #include "episode_sync.h"
 #include "teleop/episode.h"
 
+static void put_utf8(FILE *out, uint32_t cp)
+{
+    if (cp < 0x80)
+        fputc((int)cp, out);
+    else if (cp < 0x800) {
+        fputc((int)(0xc0 | (cp >> 6)), out);
+        fputc((int)(0x80 | (cp & 0x3f)), out);
+    } else if (cp < 0x10000) {
+        fputc((int)(0xe0 | (cp >> 12)), out);
+        fputc((int)(0x80 | ((cp >> 6) & 0x3f)), out);
+        fputc((int)(0x80 | (cp & 0x3f)), out);
+    } else {
+        fputc((int)(0xf0 | (cp >> 18)), out);
+        fputc((int)(0x80 | ((cp >> 12) & 0x3f)), out);
+        fputc((int)(0x80 | ((cp >> 6) & 0x3f)), out);
+        fputc((int)(0x80 | (cp & 0x3f)), out);
+    }
+}
+
+static void put_json_char(FILE *out, uint32_t cp)
+{
+    switch (cp) {
+    case '"': fputs("\\\"", out); break;
+    case '\\': fputs("\\\\", out); break;
+    case '\n': fputs("\\n", out); break;
+    case '\r': fputs("\\r", out); break;
+    case '\t': fputs("\\t", out); break;
+    default:
+        if (cp < 0x20 || cp == 0x7f)
+            fprintf(out, "\\u%04x", (unsigned)cp);
+        else
+            put_utf8(out, cp);
+    }
+}
+
+/* A JSON string: text decoded as UTF-8 by glibc's iconv (strict); every
+ * byte that is not part of a valid sequence becomes U+FFFD, so the output is
+ * always valid JSON in valid UTF-8. */
 static void json_string(FILE *out, const char *s)
 {
     fputc('"', out);
-    for (const unsigned char *c = (const unsigned char *)(s ? s : ""); *c; c++) {
-        switch (*c) {
-        case '"': fputs("\\\"", out); break;
-        case '\\': fputs("\\\\", out); break;
-        case '\n': fputs("\\n", out); break;
-        case '\r': fputs("\\r", out); break;
-        case '\t': fputs("\\t", out); break;
-        default:
-            if (*c < 0x20)
-                fprintf(out, "\\u%04x", *c);
-            else
-                fputc(*c, out);
+    if (!s)
+        s = "";
+    iconv_t cd = iconv_open("UTF-32LE", "UTF-8");
+    char *in = (char *)s;
+    size_t left = strlen(s);
+    while (left > 0) {
+        uint32_t cps[256];
+        char *o = (char *)cps;
+        size_t room = sizeof cps;
+        size_t r = cd == (iconv_t)-1 ? (size_t)-1 : iconv(cd, &in, &left, &o, &room);
+        int e = errno;
+        size_t n = (size_t)(o - (char *)cps) / 4;
+        for (size_t i = 0; i < n; i++)
+            put_json_char(out, cps[i]);
+        if (r == (size_t)-1 && (cd == (iconv_t)-1 || e != E2BIG)) {
+            put_utf8(out, 0xfffd); /* an invalid or cut-short sequence: one byte replaced */
+            in++;
+            left--;
+            if (cd != (iconv_t)-1)
+                iconv(cd, NULL, NULL, NULL, NULL);
         }
     }
+    if (cd != (iconv_t)-1)
+        iconv_close(cd);
     fputc('"', out);
+}
+
+/* A JSON number, or null for what JSON cannot hold (inf, nan). */
+static void json_number(FILE *out, double v, const char *fmt)
+{
+    if (isfinite(v))
+        fprintf(out, fmt, v);
+    else
+        fputs("null", out);
 }
 
 static double measured_rate(const tp_stream_info *s)
 {
-    double span = (double)(s->t_last - s->t_first) / 1e9;
+    double span = ((double)s->t_last - (double)s->t_first) / 1e9; /* no int64 overflow */
     return s->count > 1 && span > 0 ? (double)(s->count - 1) / span : 0.0;
 }
 
@@ -98,8 +158,13 @@ static void print_sync(tp_episode *ep, bool json, FILE *out)
                            " GROUP BY stream_id ORDER BY stream_id",
                            -1, &gaps, NULL) != SQLITE_OK) {
         sqlite3_finalize(cams);
-        fputs(json ? ",\"sync\":null" : "sync:     not stored (the episode was not finished; see teleop recover)\n",
-              out);
+        const char *why = tp_episode_layout_of(ep) == TP_LAYOUT_V1_PLAIN ? "its format predates the sync report"
+                          : tp_episode_meta(ep, "outcome")                ? "missing, though the episode is finished"
+                                                                          : "the episode was not finished; see teleop recover";
+        if (json)
+            fputs(",\"sync\":null", out);
+        else
+            fprintf(out, "sync:     not stored (%s)\n", why);
         return;
     }
     if (json) {
@@ -149,6 +214,47 @@ static void print_sync(tp_episode *ep, bool json, FILE *out)
     sqlite3_finalize(gaps);
 }
 
+/* The embedded description: attachments (with whether each still matches
+ * its hash) and the joint limits. */
+static void print_description(tp_episode *ep, bool json, FILE *out)
+{
+    int nl = 0;
+    tp_episode_joint_limits(ep, &nl);
+    const char *desc = tp_episode_meta(ep, "robot_description");
+    if (json) {
+        fputs(",\"attachments\":[", out);
+        for (int i = 0; i < tp_episode_attachment_count(ep); i++) {
+            const tp_episode_attachment_info *a = tp_episode_attachment_at(ep, i);
+            fputs(i ? ",{\"name\":" : "{\"name\":", out);
+            json_string(out, a->name);
+            fputs(",\"media_type\":", out);
+            json_string(out, a->media_type);
+            fprintf(out, ",\"size\":%zu,\"sha256\":", a->size);
+            json_string(out, a->sha256);
+            fputc('}', out);
+        }
+        fputs("],\"robot_description\":", out);
+        if (desc)
+            json_string(out, desc);
+        else
+            fputs("null", out);
+        fprintf(out, ",\"joint_limits\":%d", nl);
+        return;
+    }
+    if (tp_episode_version(ep) < 2) {
+        fprintf(out, "description: none (format version %s stores no attachments, joint limits or camera parameters)\n",
+                tp_episode_layout_name(ep));
+        return;
+    }
+    fprintf(out, "robot description: %s\n", desc ? desc : "none");
+    for (int i = 0; i < tp_episode_attachment_count(ep); i++) {
+        const tp_episode_attachment_info *a = tp_episode_attachment_at(ep, i);
+        fprintf(out, "  attachment %-32s %-26s %8zu bytes  sha256 %.16s…\n", a->name, a->media_type, a->size,
+                a->sha256);
+    }
+    fprintf(out, "joint limits: %d joints\n", nl);
+}
+
 int tp_episode_info(const char *path, bool json, FILE *out, FILE *err_out)
 {
     char err[512];
@@ -169,16 +275,18 @@ int tp_episode_info(const char *path, bool json, FILE *out, FILE *err_out)
         if (s->t_last > t1)
             t1 = s->t_last;
     }
-    double duration = t1 > t0 ? (double)(t1 - t0) / 1e9 : 0.0;
+    double duration = t1 > t0 ? ((double)t1 - (double)t0) / 1e9 : 0.0;
     int events = 0;
     tp_episode_events(ep, count_event, &events);
 
     if (json) {
         fputs("{\"path\":", out);
         json_string(out, path);
-        /* The reader accepted the file, so its format is this version. */
-        fprintf(out, ",\"file_size\":%lld,\"duration_s\":%.6f,\"format_version\":%d,\"meta\":{", size, duration,
-                TP_EPISODE_FORMAT_VERSION);
+        fprintf(out, ",\"file_size\":%lld,\"duration_s\":", size);
+        json_number(out, duration, "%.6f");
+        fprintf(out, ",\"format_version\":%d,\"layout\":", tp_episode_version(ep));
+        json_string(out, tp_episode_layout_name(ep));
+        fputs(",\"meta\":{", out);
         const char *key, *value;
         for (int k = 0; tp_episode_meta_at(ep, k, &key, &value) == 0; k++) {
             if (k)
@@ -194,26 +302,74 @@ int tp_episode_info(const char *path, bool json, FILE *out, FILE *err_out)
             json_string(out, s->name);
             fputs(",\"kind\":", out);
             json_string(out, s->kind_name);
-            fprintf(out, ",\"dims\":%d,\"count\":%" PRId64 ",\"rate_hz\":%.3f,\"nominal_rate_hz\":%.3f", s->dims,
-                    s->count, measured_rate(s), s->rate_hz);
+            fprintf(out, ",\"dims\":%d,\"count\":%" PRId64 ",\"rate_hz\":", s->dims, s->count);
+            json_number(out, measured_rate(s), "%.3f");
+            fputs(",\"nominal_rate_hz\":", out);
+            json_number(out, s->rate_hz, "%.3f");
+            fputs(",\"t_meaning\":", out);
+            json_string(out, s->t_meaning_name);
             if (s->units && s->units[0]) {
-                fputs(",\"units\":", out);
-                json_string(out, s->units);
+                fputs(",\"units\":[", out);
+                for (int k = 0; k < s->dims; k++) {
+                    if (k)
+                        fputc(',', out);
+                    json_string(out, s->dim_units[k]);
+                }
+                fputc(']', out);
             }
             if (s->kind == TP_STREAM_CAMERA) {
                 fprintf(out, ",\"width\":%d,\"height\":%d,\"codec\":", s->width, s->height);
                 json_string(out, s->codec);
-                fprintf(out, ",\"frames\":%" PRId64 ",\"fps\":%.3f", s->count, measured_rate(s));
+                fprintf(out, ",\"frames\":%" PRId64 ",\"fps\":", s->count);
+                json_number(out, measured_rate(s), "%.3f");
+                const tp_camera_calibration *p = tp_episode_camera_params(ep, s->id);
+                if (p) {
+                    fputs(",\"camera\":{\"model\":", out);
+                    json_string(out, p->model);
+                    const double v[] = {p->fx, p->fy, p->cx, p->cy};
+                    const char *const k[] = {"fx", "fy", "cx", "cy"};
+                    for (int i = 0; i < 4; i++) {
+                        fprintf(out, ",\"%s\":", k[i]);
+                        json_number(out, v[i], "%.17g");
+                    }
+                    fputs(",\"distortion_model\":", out);
+                    json_string(out, p->distortion_model);
+                    fputs(",\"distortion\":[", out);
+                    for (int i = 0; i < p->ndistortion; i++) {
+                        if (i)
+                            fputc(',', out);
+                        json_number(out, p->distortion[i], "%.17g");
+                    }
+                    fputs("],\"parent_frame\":", out);
+                    json_string(out, p->parent_frame);
+                    fputs(",\"position\":[", out);
+                    for (int i = 0; i < 3; i++) {
+                        if (i)
+                            fputc(',', out);
+                        json_number(out, p->position[i], "%.17g");
+                    }
+                    fputs("],\"quat_wxyz\":[", out);
+                    for (int i = 0; i < 4; i++) {
+                        if (i)
+                            fputc(',', out);
+                        json_number(out, p->quat_wxyz[i], "%.17g");
+                    }
+                    fputs("],\"convention\":", out);
+                    json_string(out, p->convention);
+                    fputc('}', out);
+                }
             }
             fputc('}', out);
         }
         fprintf(out, "],\"events\":%d", events);
+        print_description(ep, true, out);
         print_sync(ep, true, out);
         fputs("}\n", out);
     } else {
         fprintf(out, "episode:  %s\n", path);
         fprintf(out, "size:     %lld bytes\n", size);
         fprintf(out, "duration: %.3f s\n", duration);
+        fprintf(out, "format:   version %s\n", tp_episode_layout_name(ep));
         for (size_t k = 0; k < sizeof meta_keys / sizeof meta_keys[0]; k++) {
             const char *v = tp_episode_meta(ep, meta_keys[k]);
             if (v && v[0])
@@ -231,8 +387,18 @@ int tp_episode_info(const char *path, bool json, FILE *out, FILE *err_out)
             if (s->kind == TP_STREAM_CAMERA)
                 fprintf(out, "  %dx%d %s, %" PRId64 " frames, %.2f fps", s->width, s->height, s->codec, s->count,
                         measured_rate(s));
+            fprintf(out, "  t_ns: %s", s->t_meaning_name);
             fputc('\n', out);
+            const tp_camera_calibration *p = s->kind == TP_STREAM_CAMERA ? tp_episode_camera_params(ep, s->id) : NULL;
+            if (p)
+                fprintf(out,
+                        "  %-16s %s fx %.3f fy %.3f cx %.3f cy %.3f, distortion %s, on %s at (%.4f, %.4f, %.4f)"
+                        " q(wxyz) (%.6f, %.6f, %.6f, %.6f), %s convention\n",
+                        "", p->model, p->fx, p->fy, p->cx, p->cy, p->distortion_model, p->parent_frame,
+                        p->position[0], p->position[1], p->position[2], p->quat_wxyz[0], p->quat_wxyz[1],
+                        p->quat_wxyz[2], p->quat_wxyz[3], p->convention);
         }
+        print_description(ep, false, out);
         print_sync(ep, false, out);
     }
     tp_episode_close(ep);

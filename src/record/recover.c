@@ -113,7 +113,8 @@ tp_recover_result tp_episode_recover(const char *path, char *msg, size_t msglen)
         goto out;
     }
     sqlite3_busy_timeout(db, 2000);
-    if (tp_episode_check_header(db, path, msg, msglen) != 0)
+    tp_episode_layout layout;
+    if (tp_episode_check_header(db, path, &layout, msg, msglen) != 0)
         goto out;
     bool finished = query_i64(db, "SELECT count(*) FROM meta WHERE key = 'outcome'", 0) > 0;
     int64_t start = query_i64(db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'start_t_ns'", -1);
@@ -121,7 +122,7 @@ tp_recover_result tp_episode_recover(const char *path, char *msg, size_t msglen)
     if (!finished) {
         /* The last stamp of any stream is where the recording stopped. */
         end = query_i64(db,
-                        "SELECT max(t) FROM (SELECT max(t_ns) AS t FROM samples UNION ALL"
+                        "SELECT max(t) + 1 FROM (SELECT max(t_ns) AS t FROM samples UNION ALL"
                         " SELECT max(t_ns) FROM video_packets)",
                         start);
         state_rows = query_i64(db,

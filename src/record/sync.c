@@ -6,6 +6,18 @@
 
 #include "episode_sync.h"
 
+/* a - b, saturated at the int64 range: rows with extreme (tampered) t_ns
+ * must give a defined, reproducible report, never signed overflow. */
+static int64_t sat_sub(int64_t a, int64_t b)
+{
+    int64_t r;
+    if (__builtin_sub_overflow(a, b, &r))
+        return a > b ? INT64_MAX : INT64_MIN;
+    return r;
+}
+
+static int64_t sat_abs(int64_t v) { return v < 0 ? (v == INT64_MIN ? INT64_MAX : -v) : v; }
+
 void tp_sync_nearest(const int64_t *frame_t, size_t frames, const int64_t *ref_seq, const int64_t *ref_t,
                      size_t refs, tp_sync_match *out)
 {
@@ -18,13 +30,13 @@ void tp_sync_nearest(const int64_t *frame_t, size_t frames, const int64_t *ref_s
         /* Advance while the next sample is strictly closer: frames ascend,
          * so the nearest sample index never moves back. */
         while (j + 1 < refs) {
-            int64_t here = ref_t[j] - frame_t[i], next = ref_t[j + 1] - frame_t[i];
-            if ((next < 0 ? -next : next) < (here < 0 ? -here : here) || ref_t[j + 1] <= frame_t[i])
+            int64_t here = sat_sub(ref_t[j], frame_t[i]), next = sat_sub(ref_t[j + 1], frame_t[i]);
+            if (sat_abs(next) < sat_abs(here) || ref_t[j + 1] <= frame_t[i])
                 j++;
             else
                 break;
         }
-        out[i] = (tp_sync_match){ref_seq[j], ref_t[j] - frame_t[i]};
+        out[i] = (tp_sync_match){ref_seq[j], sat_sub(ref_t[j], frame_t[i])};
     }
 }
 
@@ -40,7 +52,7 @@ void tp_sync_skew_stats(const tp_sync_match *m, size_t n, int64_t *scratch, int6
     if (n == 0 || m[0].seq < 0)
         return;
     for (size_t i = 0; i < n; i++)
-        scratch[i] = m[i].skew_ns < 0 ? -m[i].skew_ns : m[i].skew_ns;
+        scratch[i] = sat_abs(m[i].skew_ns);
     qsort(scratch, n, sizeof *scratch, cmp_i64);
     *max = scratch[n - 1];
     *median = scratch[(n - 1) / 2];
@@ -163,7 +175,7 @@ int tp_sync_compute(sqlite3 *db, tp_sync_report *r, char *err, size_t errlen)
             /* Strictly longer than the factor times the nominal period. */
             double limit = TP_SYNC_GAP_FACTOR * 1e9 / rate;
             for (size_t i = 1; i < s->n; i++) {
-                int64_t gap = s->t[i] - s->t[i - 1];
+                int64_t gap = sat_sub(s->t[i], s->t[i - 1]);
                 if ((double)gap > limit && add_gap(r, &(tp_sync_gap){id, s->seq[i], s->t[i], gap})) {
                     snprintf(err, errlen, "sync report: out of memory");
                     series_free(&own);

@@ -691,6 +691,16 @@ int camera_rig_add_streams(camera_rig *rig, tp_episode_writer *w, char *err, siz
             snprintf(err, errlen, "%s", tp_episode_writer_error(w));
             return -1;
         }
+        /* Intrinsics and extrinsics, from the driver (cameras table). */
+        tp_camera_env env = {.sim = rig->links.sim};
+        tp_camera_calibration cal;
+        int has = tp_camera_calibration_for(p, &env, &cal, err, errlen);
+        if (has < 0)
+            return -1;
+        if (has && tp_episode_writer_camera_params(w, c->stream_id, &cal) != 0) {
+            snprintf(err, errlen, "%s", tp_episode_writer_error(w));
+            return -1;
+        }
     }
     return 0;
 }
@@ -799,6 +809,8 @@ int camera_rig_drain_epoch(camera_rig *rig, tp_episode_writer *w, int64_t epoch,
              * decodable. */
             if (m.epoch == epoch && w && m.t_ns < end_ns)
                 rc = tp_episode_writer_packet(w, c->stream_id, c->seq++, m.pts, m.t_ns, m.keyframe, m.data, m.size);
+            else if (m.epoch == epoch && w)
+                atomic_fetch_sub(&c->st->encoded, 1); /* "encoded" counts packets stored: this one is not */
             free(m.data);
             if (rc)
                 return -1;

@@ -9,6 +9,7 @@
 #include "teleop/controller.h"
 #include "teleop/episode.h"
 #include "teleop/sim.h"
+#include "station/episode_setup.h"
 
 #define N_JOINTS TP_SIM_ACTION_DIMS
 
@@ -75,10 +76,13 @@ static int copy_camera_event(const tp_episode_event *ev, void *user)
 static int copy_camera(offline *o, const tp_stream_info *s, long long *packets)
 {
     tp_stream_desc d = {.name = s->name, .kind = TP_STREAM_CAMERA, .dims = s->dims, .rate_hz = s->rate_hz,
-                        .codec = s->codec, .width = s->width, .height = s->height, .extradata = s->extradata,
-                        .extradata_size = s->extradata_size};
+                        .t_meaning = s->t_meaning, .codec = s->codec, .width = s->width, .height = s->height,
+                        .extradata = s->extradata, .extradata_size = s->extradata_size};
     int id = tp_episode_writer_add_stream(o->w, &d);
     if (id < 0)
+        return writer_fail(o);
+    const tp_camera_calibration *cal = tp_episode_camera_params(o->src, s->id);
+    if (cal && cal->ndistortion >= 0 && tp_episode_writer_camera_params(o->w, id, cal) != 0)
         return writer_fail(o);
     tp_episode_cursor *c = tp_episode_cursor_open(o->src, s->id);
     if (!c) {
@@ -141,6 +145,11 @@ int tp_offline_retarget(const char *episode_path, const tp_session_config *cfg, 
         goto out;
     if (copy_meta(&o, episode_path, cfg))
         goto out;
+    tp_station_files files = {.model_path = cfg->model_path, .hand_method = cfg->control.hand_method,
+                              .hand_urdf = cfg->control.hand_urdf, .calibration_path = cfg->calibration_path,
+                              .config_path = cfg->config_path, .limit_margin = cfg->control.limit_margin};
+    if (tp_episode_describe_station(o.w, o.sim, &files, err, errlen) != 0)
+        goto out;
 
     const char *names[N_JOINTS];
     for (int i = 0; i < N_JOINTS; i++)
@@ -152,10 +161,22 @@ int tp_offline_retarget(const char *episode_path, const tp_session_config *cfg, 
     vel.units = "rad/s";
     act.name = "action";
     act.kind = TP_STREAM_ACTION;
+    act.t_meaning = TP_TIME_COMMAND;
+    /* A version-1 source has one free-text unit for all operator dims:
+     * give each its own, from its name, as the station does. */
+    const char **op_units = malloc(sizeof(char *) * (size_t)ops->dims);
+    if (!op_units) {
+        snprintf(err, errlen, "%s: out of memory", out_path);
+        goto out;
+    }
+    for (int i = 0; i < ops->dims; i++)
+        op_units[i] = tp_episode_version(o.src) >= 2 ? ops->dim_units[i] : tp_operator_dim_unit(ops->dim_names[i]);
     tp_stream_desc opd = {.name = "operator", .kind = TP_STREAM_OPERATOR, .dims = ops->dims,
-                          .dim_names = ops->dim_names, .units = ops->units, .rate_hz = ops->rate_hz};
+                          .dim_names = ops->dim_names, .dim_units = op_units, .t_meaning = ops->t_meaning,
+                          .rate_hz = ops->rate_hz};
     int id_s = tp_episode_writer_add_stream(o.w, &st), id_v = tp_episode_writer_add_stream(o.w, &vel);
     int id_a = tp_episode_writer_add_stream(o.w, &act), id_o = tp_episode_writer_add_stream(o.w, &opd);
+    free(op_units);
     if (id_s < 0 || id_v < 0 || id_a < 0 || id_o < 0) {
         writer_fail(&o);
         goto out;

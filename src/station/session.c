@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "station/cameras.h"
+#include "station/episode_setup.h"
 #include "station/keyboard.h"
 #include "teleop/clock.h"
 #include "teleop/controller.h"
@@ -434,9 +435,19 @@ static int drain_to_db(recorder *rec)
 {
     session *s = rec->s;
     tp_episode_writer *w = rec->w;
+    /* Once the control loop has ended, its end time bounds the last episode
+     * (end_t_ns): operator frames stamped with a predicted display time
+     * after it belong to no episode. A frame whose display time is still in
+     * the future waits for a later batch, so none is written before the end
+     * is known. (now is read before control_done: if the loop has not ended
+     * by then, its end comes after every frame written here.) */
+    const int64_t now = tp_now_ns();
+    int64_t ep_end = rec->ep_end_ns;
+    if (atomic_load(&s->control_done) && s->t_end_ns < ep_end)
+        ep_end = s->t_end_ns;
     const control_sample *cs;
     while ((cs = tp_ring_front(&s->samples))) {
-        if (cs->t_ns >= rec->ep_end_ns)
+        if (cs->t_ns >= ep_end)
             break; /* the next episode's, or nobody's */
         if (cs->t_ns < rec->ep_start_ns) {
             tp_ring_release(&s->samples);
@@ -452,7 +463,7 @@ static int drain_to_db(recorder *rec)
     }
     const tp_operator_frame *op;
     while ((op = tp_ring_front(&s->op_to_recorder))) {
-        if (op->t_ns >= rec->ep_end_ns)
+        if (op->t_ns >= ep_end || op->t_ns >= now)
             break;
         if (op->t_ns < rec->ep_start_ns) {
             tp_ring_release(&s->op_to_recorder);
@@ -466,7 +477,7 @@ static int drain_to_db(recorder *rec)
         rec->seq_operator++;
         s->stats->operator_frames++;
     }
-    if (camera_rig_drain_epoch(s->cameras, w, rec->epoch, rec->ep_end_ns) != 0)
+    if (camera_rig_drain_epoch(s->cameras, w, rec->epoch, ep_end) != 0)
         return -1;
     if (write_event_ring(rec, &s->control_events) || write_event_ring(rec, &s->watchdog_events) ||
         write_device_events(rec))
@@ -649,16 +660,26 @@ static int open_episode(session *s, recorder *rec, char *err, size_t errlen)
         tp_operator_dim_name((size_t)i, op_names[i], 64);
         op_name_ptrs[i] = op_names[i];
     }
+    const char **op_units = malloc(sizeof(char *) * TP_OPERATOR_DIMS);
+    if (!op_units) {
+        free(op_names);
+        free(op_name_ptrs);
+        snprintf(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    for (int i = 0; i < TP_OPERATOR_DIMS; i++)
+        op_units[i] = tp_operator_dim_unit(op_names[i]);
     tp_stream_desc state = {.name = "state", .kind = TP_STREAM_STATE, .dims = N_JOINTS, .dim_names = joint_names,
-                            .units = "rad", .rate_hz = cfg->control_hz};
+                            .units = "rad", .t_meaning = TP_TIME_CAPTURE, .rate_hz = cfg->control_hz};
     tp_stream_desc velocity = state;
     velocity.name = "state_velocity";
     velocity.units = "rad/s";
     tp_stream_desc action = state;
     action.name = "action";
     action.kind = TP_STREAM_ACTION;
+    action.t_meaning = TP_TIME_COMMAND;
     tp_stream_desc oper = {.name = "operator", .kind = TP_STREAM_OPERATOR, .dims = TP_OPERATOR_DIMS,
-                           .dim_names = op_name_ptrs, .units = "m, quaternion xyzw, 0/1 flags",
+                           .dim_names = op_name_ptrs, .dim_units = op_units, .t_meaning = TP_TIME_DISPLAY,
                            .rate_hz = cfg->operator_hz};
     rec->id_state = tp_episode_writer_add_stream(w, &state);
     rec->id_velocity = tp_episode_writer_add_stream(w, &velocity);
@@ -666,12 +687,20 @@ static int open_episode(session *s, recorder *rec, char *err, size_t errlen)
     rec->id_operator = tp_episode_writer_add_stream(w, &oper);
     free(op_names);
     free(op_name_ptrs);
+    free(op_units);
     if (rec->id_state < 0 || rec->id_velocity < 0 || rec->id_action < 0 || rec->id_operator < 0) {
         snprintf(err, errlen, "%s: %s", path, tp_episode_writer_error(w));
         return -1;
     }
     char cam_err[512];
     if (camera_rig_add_streams(s->cameras, w, cam_err, sizeof cam_err) != 0) {
+        snprintf(err, errlen, "%s: %s", path, cam_err);
+        return -1;
+    }
+    tp_station_files files = {.model_path = cfg->model_path, .hand_method = cfg->control.hand_method,
+                              .hand_urdf = cfg->control.hand_urdf, .calibration_path = cfg->calibration_path,
+                              .config_path = cfg->config_path, .limit_margin = cfg->control.limit_margin};
+    if (tp_episode_describe_station(w, s->sim, &files, cam_err, sizeof cam_err) != 0) {
         snprintf(err, errlen, "%s: %s", path, cam_err);
         return -1;
     }

@@ -151,7 +151,7 @@ static void test_roundtrip(void **state)
         fail_msg("%s", err);
     assert_string_equal(tp_episode_meta(ep, "task"), "pick \"the\" cube");
     assert_string_equal(tp_episode_meta(ep, "outcome"), "completed");
-    assert_string_equal(tp_episode_meta(ep, "format_version"), "1");
+    assert_string_equal(tp_episode_meta(ep, "format_version"), "2");
     assert_int_equal(tp_episode_stream_count(ep), 3);
     const tp_stream_info *s = tp_episode_find_stream(ep, "state");
     assert_non_null(s);
@@ -159,7 +159,7 @@ static void test_roundtrip(void **state)
     assert_int_equal(s->dims, 28);
     assert_string_equal(s->dim_names[27], "joint_27");
     assert_string_equal(s->dim_names[3], tricky_name);
-    assert_string_equal(s->units, "rad");
+    assert_string_equal(s->dim_units[27], "rad");
     assert_int_equal(s->count, RATE * SECONDS);
     assert_int_equal(s->t_first, T0);
     tp_episode_cursor *c = tp_episode_cursor_open(ep, tp_episode_find_stream(ep, "action")->id);
@@ -189,15 +189,16 @@ static void test_roundtrip(void **state)
     assert_true(stat(wal, &sb) != 0 && stat(shm, &sb) != 0);
 
     /* A third-party reader needs nothing but sqlite3, struct and zlib. */
-    char py[1024];
+    char py[1400];
     snprintf(py, sizeof py,
              "python3 -c 'import sqlite3,struct,zlib,json,sys; db=sqlite3.connect(sys.argv[1]);"
              " sid,dims,names=db.execute(\"select id,dims,names from streams where name=?\",(\"action\",)).fetchone();"
-             " rows=db.execute(\"select seq,data,crc32 from samples where stream_id=? order by seq\",(sid,)).fetchall();"
+             " rows=db.execute(\"select seq,data,crc32,t_ns from samples where stream_id=? order by seq\",(sid,)).fetchall();"
              " assert len(json.loads(names))==dims==28 and json.loads(names)[3]==%s;"
-             " assert all(zlib.crc32(d)==c for _,d,c in rows);"
+             " assert all(zlib.crc32(struct.pack(\"<qqq\",sid,q,t)+d)==c for q,d,c,t in rows);"
              " v=struct.unpack(\"<%%df\"%%dims, rows[10][1]); assert abs(v[0]+0.01)<1e-6 and abs(v[5]-5.01)<1e-5, v;"
-             " assert all(zlib.crc32(d)==c for d,c in db.execute(\"select data,crc32 from video_packets\"))' %s",
+             " assert all(zlib.crc32(struct.pack(\"<qqqqB\",i,q,p,t,k)+d)==c for i,q,p,t,k,d,c in"
+             " db.execute(\"select stream_id,seq,pts,t_ns,keyframe,data,crc32 from video_packets\"))' %s",
              "\"say \\\"hi\\\" \\\\ \\u00e9\\t\"", path);
     assert_int_equal(system(py), 0);
 
@@ -451,7 +452,7 @@ static void test_check_catches_bit_rot(void **state)
     sql(bad, "ALTER TABLE samples DROP COLUMN crc32");
     memset(report, 0, sizeof report);
     assert_int_equal(run_check(bad, report, sizeof report), 1);
-    expect_in(report, "table 'samples' has no column 'crc32'");
+    expect_in(report, "column.db: episode format version 2 with an unknown layout (table samples: no column 'crc32");
     path_in(bad, sizeof bad, "orphan.db");
     copy_file(good, bad);
     sql(bad, "INSERT INTO samples SELECT 99, seq, t_ns, data, crc32 FROM samples WHERE stream_id = 1 AND seq < 5");
@@ -504,9 +505,9 @@ static void test_foreign_and_versions(void **state)
     path_in(good, sizeof good, "ok.db");
     path_in(newer, sizeof newer, "v2.db");
     copy_file(good, newer);
-    sql(newer, "PRAGMA user_version = 2");
+    sql(newer, "PRAGMA user_version = 3");
     assert_null(tp_episode_open(newer, err, sizeof err));
-    expect_in(err, "v2.db: episode format version 2 is not supported (this teleop reads version 1)");
+    expect_in(err, "v2.db: episode format version 3 is not supported (this teleop reads versions 1 and 2)");
     FILE *devnull = fopen("/dev/null", "w");
     assert_int_equal(tp_episode_info(newer, true, devnull, devnull), 1);
     fclose(devnull);

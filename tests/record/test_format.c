@@ -1,4 +1,4 @@
-/* Episode format v1 is frozen and self-identifying: application_id and
+/* Episode format v2 (and each released layout of v1) is frozen and self-identifying: application_id and
  * user_version set, every table STRICT, every stream self-described; files of
  * another version, foreign SQLite files and non-SQLite files are refused by
  * the reader, `check` and `info` alike with one clear line, never misread. */
@@ -133,8 +133,8 @@ static void test_identified_strict_self_described(void **state)
 {
     (void)state;
     assert_int_equal(query_int(good, "PRAGMA application_id"), TP_EPISODE_APPLICATION_ID);
-    assert_int_equal(query_int(good, "PRAGMA user_version"), 1);
-    assert_int_equal(TP_EPISODE_FORMAT_VERSION, 1);
+    assert_int_equal(query_int(good, "PRAGMA user_version"), 2);
+    assert_int_equal(TP_EPISODE_FORMAT_VERSION, 2);
     /* Every table is STRICT: a value of the wrong type is refused on write,
      * so a reader never meets text where the format says integer. */
     assert_true(query_int(good, "SELECT count(*) FROM pragma_table_list WHERE schema='main' AND type='table'"
@@ -148,7 +148,11 @@ static void test_identified_strict_self_described(void **state)
     const tp_stream_info *s = tp_episode_find_stream(ep, "state");
     assert_int_equal(s->dims, 3);
     assert_string_equal(s->dim_names[2], "c");
-    assert_string_equal(s->units, "rad");
+    assert_string_equal(s->units, "[\"rad\",\"rad\",\"rad\"]");
+    assert_string_equal(s->dim_units[2], "rad");
+    assert_int_equal(s->t_meaning, TP_TIME_CAPTURE);
+    assert_string_equal(s->t_meaning_name, "capture");
+    assert_int_equal(tp_episode_version(ep), 2);
     assert_true(s->rate_hz == 100);
     const tp_stream_info *c = tp_episode_find_stream(ep, "cam");
     assert_string_equal(c->codec, "ffv1");
@@ -171,7 +175,7 @@ static void test_identified_strict_self_described(void **state)
 static void test_other_versions_refused(void **state)
 {
     (void)state;
-    static const int versions[] = {0, 2, 3, -1, 1000};
+    static const int versions[] = {0, 3, -1, 1000};
     for (size_t i = 0; i < sizeof versions / sizeof versions[0]; i++) {
         char path[256], stmt[64], want[160];
         snprintf(stmt, sizeof stmt, "v%d.db", versions[i]);
@@ -179,10 +183,16 @@ static void test_other_versions_refused(void **state)
         copy_file(good, path);
         snprintf(stmt, sizeof stmt, "PRAGMA user_version = %d", versions[i]);
         sql(path, stmt);
-        snprintf(want, sizeof want, "episode format version %d is not supported (this teleop reads version 1)",
+        snprintf(want, sizeof want, "episode format version %d is not supported (this teleop reads versions 1 and 2)",
                  versions[i]);
         expect_refused(path, want);
     }
+    /* A version-2 file relabelled 1 has neither released layout of 1. */
+    char path[256];
+    path_in(path, sizeof path, "relabelled_v1.db");
+    copy_file(good, path);
+    sql(path, "PRAGMA user_version = 1");
+    expect_refused(path, "episode format version 1 with an unknown layout (table streams: column 8 is 't_meaning");
 }
 
 static void test_foreign_sqlite_refused(void **state)

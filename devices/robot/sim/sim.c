@@ -132,6 +132,22 @@ double tp_sim_joint_max_velocity(const tp_sim *s, int i)
     return i >= 0 && i < TP_SIM_ACTION_DIMS ? s->max_velocity[i] : NAN;
 }
 
+int tp_sim_camera_info(const tp_sim *s, const char *camera, double *fovy_deg, const char **body, double pos[3],
+                       double quat_wxyz[4])
+{
+    int id = camera ? mj_name2id(s->m, mjOBJ_CAMERA, camera) : -1;
+    if (id < 0)
+        return -1;
+    *fovy_deg = s->m->cam_fovy[id];
+    const char *name = mj_id2name(s->m, mjOBJ_BODY, s->m->cam_bodyid[id]);
+    *body = name ? name : "world";
+    for (int k = 0; k < 3; k++)
+        pos[k] = s->m->cam_pos[3 * id + k];
+    for (int k = 0; k < 4; k++)
+        quat_wxyz[k] = s->m->cam_quat[4 * id + k];
+    return 0;
+}
+
 void tp_sim_set_targets(tp_sim *s, const double *q_target)
 {
     double now = s->d->time;
