@@ -21,6 +21,10 @@
  * encoder that cannot keep up, and each slot is a whole raw frame. */
 #define FRAME_QUEUE_S 0.4
 #define FRAME_SLOTS_MIN 4
+/* Sim cameras: state snapshots waiting to be rendered, one per frame time.
+ * A second of them (a few hundred bytes each), so a render that runs late
+ * for a while still renders every frame time, late, rather than skip one. */
+#define SNAPSHOT_QUEUE_S 1.0
 #define PACKET_SLOTS 256
 #define PTS_MAP 256
 
@@ -418,8 +422,9 @@ camera_rig *camera_rig_create(const tp_session_config *cfg, const camera_rig_lin
             tp_ring_init(&c->packets, sizeof(packet_msg), PACKET_SLOTS) ||
             tp_ring_init(&c->capture_events, sizeof(cam_event), 256) ||
             tp_ring_init(&c->encoder_events, sizeof(cam_event), 64) ||
-            (c->has_snapshots && (!links->sim || tp_ring_init(&c->snapshots, sizeof(int64_t) + sizeof(double) * nq,
-                                                               8)))) {
+            (c->has_snapshots &&
+             (!links->sim || tp_ring_init(&c->snapshots, sizeof(int64_t) + sizeof(double) * nq,
+                                          (size_t)ceil(SNAPSHOT_QUEUE_S * c->cfg->device.fps))))) {
             snprintf(err, errlen, "camera '%s': out of memory", c->cfg->device.name);
             camera_rig_destroy(rig);
             return NULL;
@@ -470,15 +475,13 @@ void camera_rig_destroy(camera_rig *rig)
 
 int camera_rig_count(const camera_rig *rig) { return rig->count; }
 
-int camera_rig_snapshot_rings(camera_rig *rig, tp_ring **rings, int max, double *max_fps)
+int camera_rig_snapshot_rings(camera_rig *rig, tp_ring **rings, double *fps, int max)
 {
     int n = 0;
-    *max_fps = 0;
     for (int i = 0; i < rig->count && n < max; i++)
         if (rig->cams[i].has_snapshots) {
+            fps[n] = rig->cams[i].cfg->device.fps;
             rings[n++] = &rig->cams[i].snapshots;
-            if (rig->cams[i].cfg->device.fps > *max_fps)
-                *max_fps = rig->cams[i].cfg->device.fps;
         }
     return n;
 }
