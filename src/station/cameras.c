@@ -516,9 +516,18 @@ static void *capture_thread(void *arg)
         atomic_store(&c->st->lost, 1);
         lost = true;
     }
-    while (!lost && !atomic_load(rig->links.stop)) {
+    for (;;) {
+        /* A sim camera's snapshots were taken at their frame times: those
+         * still queued when the session stops are rendered (late) before
+         * the camera stops, as frames captured before the stop are still
+         * encoded. Other devices stop at once. */
+        bool finishing = atomic_load(rig->links.stop);
+        if (lost || (finishing && !c->has_snapshots))
+            break;
         /* A bounded wait, so the end of the session is noticed promptly. */
-        int rc = tp_camera_poll(c->device, tp_now_ns() + 50000000LL, err, sizeof err);
+        int rc = tp_camera_poll(c->device, tp_now_ns() + (finishing ? 0 : 50000000LL), err, sizeof err);
+        if (finishing && rc != 1)
+            break;
         if (rc < 0) {
             push_event(&c->capture_events, tp_now_ns(), CEV_LOST, 0, err);
             atomic_store(&c->st->lost, 1);

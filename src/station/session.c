@@ -602,6 +602,8 @@ static void *control_thread(void *arg)
             tp_controller_push_frame(s->controller, &frame, start);
 
         int64_t due = (start - t0) / period; /* ticks 0 .. due are due */
+        if ((double)((due + 1 - cc.tick) * period) / 1e6 > st->sim_max_lag_ms)
+            st->sim_max_lag_ms = (double)((due + 1 - cc.tick) * period) / 1e6;
         if ((due - cc.tick) * period > MAX_SIM_LAG_NS) {
             push_event(&s->control_events, t0 + cc.tick * period, EV_SIM_SKIPPED,
                        (due - cc.tick) * period / 1000000);
@@ -621,8 +623,6 @@ static void *control_thread(void *arg)
         if (owed > 0) {
             if (!behind_since)
                 behind_since = start;
-            if ((double)(owed * period) / 1e6 > st->sim_max_lag_ms)
-                st->sim_max_lag_ms = (double)(owed * period) / 1e6;
         } else if (behind_since) {
             double ms = (double)(start - behind_since) / 1e6;
             if (ms > st->sim_max_catch_up_ms)
@@ -640,8 +640,13 @@ static void *control_thread(void *arg)
         atomic_store_explicit(&s->heartbeat, st->control_cycles, memory_order_relaxed);
 
         wake += period;
-        if (wake < done - period) /* far behind: wake on the next tick of the clock; misses are counted */
+        if (done - wake > period) {
+            /* This cycle overran the next deadlines: a miss. Wake on the
+             * clock's next tick; the simulation catches up from there. */
+            st->deadline_misses++;
+            push_event(&s->control_events, done, EV_DEADLINE_MISS, (done - wake) / 1000);
             wake = t0 + ((done - t0) / period + 1) * period;
+        }
     }
     s->t_end_ns = tp_now_ns();
     st->sim_lag_at_end_ms = (double)(owed * period) / 1e6;
