@@ -9,6 +9,13 @@
 #include "camera_drivers.h"
 #include "teleop/clock.h"
 
+/* How late a snapshot may be rendered: a short stall of the render (or of
+ * the control loop, whose catch-up publishes a few frame times at once) is
+ * absorbed without losing a frame time. The encoder takes a camera with no
+ * frame for 0.2 s after an episode boundary as stalled, so a frame must
+ * reach it well within that. */
+#define MAX_RENDER_LAG_NS 120000000LL
+
 typedef struct sim_camera {
     tp_sim_renderer *renderer;
     tp_ring *snapshots;
@@ -86,14 +93,23 @@ static int sim_poll(tp_camera *cam, int64_t deadline_ns, char *err, size_t errle
     const double fps = cam->params.fps;
     for (;;) {
         /* In order, not the newest: every frame time the control loop
-         * published is rendered, late if a render ran long. */
-        if (tp_ring_pop(c->snapshots, c->snap)) {
+         * published is rendered, late if a render ran long, up to
+         * MAX_RENDER_LAG_NS late; an older snapshot with a newer one behind
+         * it is skipped (the index jump counts it missed), so a camera that
+         * cannot keep its rate stays near the present rather than falling
+         * ever further behind. */
+        bool got = false;
+        int64_t now = tp_now_ns();
+        while (tp_ring_pop(c->snapshots, c->snap)) {
             int64_t t;
             memcpy(&t, c->snap, sizeof t);
+            got = true;
             c->index = frame_index(c, fps, t);
-            return 1;
+            if (now - t <= MAX_RENDER_LAG_NS || tp_ring_count(c->snapshots) == 0)
+                break;
         }
-        int64_t now = tp_now_ns();
+        if (got)
+            return 1;
         if (now >= deadline_ns)
             return 0;
         /* Look again at the next frame time (its state is published at the

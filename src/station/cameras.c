@@ -21,9 +21,10 @@
  * encoder that cannot keep up, and each slot is a whole raw frame. */
 #define FRAME_QUEUE_S 0.4
 #define FRAME_SLOTS_MIN 4
-/* Sim cameras: state snapshots waiting to be rendered, one per frame time.
- * A second of them (a few hundred bytes each), so a render that runs late
- * for a while still renders every frame time, late, rather than skip one. */
+/* Sim cameras: state snapshots waiting to be rendered, one per frame time
+ * (a few hundred bytes each). The camera renders at most 120 ms late
+ * (devices/camera/sim_camera.c); a second of room means the control loop
+ * finds the ring full only when the camera thread stopped polling. */
 #define SNAPSHOT_QUEUE_S 1.0
 #define PACKET_SLOTS 256
 #define PTS_MAP 256
