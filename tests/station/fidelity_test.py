@@ -82,6 +82,22 @@ def analyse(path):
     }
 
 
+def load_signs(a):
+    """What a failure on a busy machine looks like: operator frames the
+    device lost (the OpenXR runtime skipped display periods), camera frame
+    times skipped because renders ran over 120 ms late, control deadline
+    misses. Printed with any failure, so an overloaded machine is told
+    apart from a broken pipeline."""
+    db = a["db"]
+    t = np.array([r[0] for r in db.execute(
+        "SELECT t_ns FROM samples WHERE stream_id=(SELECT id FROM streams WHERE name='operator') ORDER BY seq")])
+    op_hz = float(db.execute("SELECT rate_hz FROM streams WHERE name='operator'").fetchone()[0] or 90)
+    gaps = int((np.diff(t) > 1.5e9 / op_hz).sum()) if len(t) > 1 else 0
+    kinds = dict(db.execute("SELECT kind, count(*) FROM events GROUP BY kind").fetchall())
+    return (f"operator frame gaps: {gaps}, frames_missed events: {kinds.get('frames_missed', 0)}, "
+            f"deadline misses: {kinds.get('deadline_miss', 0)}, input_stale: {kinds.get('input_stale', 0)}")
+
+
 def report(a):
     fr = a["fractions"]
     print(f"action velocity power above {NYQUIST_HZ:g} Hz per arm joint: "
@@ -165,6 +181,8 @@ def main():
         fails = check(a)
         for f in fails:
             print("FAIL:", f)
+        if fails:
+            print("load:", load_signs(a))
         return 1 if fails else 0
     out = args.keep or tempfile.mkdtemp(prefix="teleop-fidelity-")
     try:
@@ -186,6 +204,8 @@ def main():
         fails = check(a)
         for f in fails:
             print("FAIL:", f)
+        if fails:
+            print("load:", load_signs(a))
         return 1 if fails else 0
     finally:
         if not args.keep:
