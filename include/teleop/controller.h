@@ -1,6 +1,8 @@
-/* teleop — one control cycle: newest operator frame → input checks (stale,
- * clutch, non-finite) → wrist filtering → retargeting → workspace and motion
- * safety → the joint command for the robot link.
+/* teleop — one control cycle: the operator's frames (filtered as they
+ * arrive, kept) sampled at the control tick (upsampled: interpolated a fixed
+ * latency behind it by default) → input checks (stale, clutch, non-finite)
+ * → retargeting → engage ramp → workspace and motion safety → the joint
+ * command for the robot link.
  *
  * The controller is the only path from operator input to a robot command, so
  * the guarantees live here: every command is finite, inside the joint limits
