@@ -472,11 +472,7 @@ static int64_t frame_tick(int64_t n, double fps, double control_hz)
     return llround((double)n * control_hz / fps);
 }
 
-/* One control tick at simulation time t (= t0 + tick · period on the
- * session clock): the state at t is read and published (state row, camera
- * snapshots due at this tick, object poses), the controller turns the
- * operator into the command for t, and the physics advances one period
- * under it. Every row of the tick is stamped t, whenever it is computed. */
+/* The control thread's simulation clock and schedules. */
 typedef struct control_clock {
     int64_t tick;                            /* the next tick to simulate */
     int64_t frame[TP_SESSION_MAX_CAMERAS];   /* per sim camera: its next frame */
@@ -485,6 +481,11 @@ typedef struct control_clock {
     int64_t event_floor_ns; /* control events are stamped no earlier than this */
 } control_clock;
 
+/* One control tick at simulation time t (= t0 + tick · period on the
+ * session clock): the state at t is read and published (state row, camera
+ * snapshots due at this tick, object poses), the controller turns the
+ * operator into the command for t, and the physics advances one period
+ * under it. Every row of the tick is stamped t, whenever it is computed. */
 static void control_tick(session *s, control_clock *cc, int64_t t, double *q, double *qd, double *command)
 {
     tp_sim_read_state(s->sim, q, qd);
@@ -493,8 +494,8 @@ static void control_tick(session *s, control_clock *cc, int64_t t, double *q, do
             cc->frame_at[k] = frame_tick(++cc->frame[k], s->snapshot_fps[k], s->cfg->control_hz);
         if (cc->frame_at[k] != cc->tick)
             continue;
-        /* A full ring (the camera's renders a second behind) loses this frame
-         * time; the camera counts it as missed. */
+        /* A full ring (a second of frames: the camera stopped taking them)
+         * loses this frame time; the camera counts it as missed. */
         unsigned char *snap = tp_ring_reserve(s->snapshot_rings[k]);
         if (snap) {
             memcpy(snap, &t, sizeof t);
