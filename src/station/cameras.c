@@ -22,7 +22,7 @@
 #define FRAME_QUEUE_S 0.4
 #define FRAME_SLOTS_MIN 4
 /* Sim cameras: state snapshots waiting to be rendered, one per frame time
- * (a few hundred bytes each). The camera renders at most 120 ms late
+ * (a few hundred bytes each). The camera renders at most 0.4 s late
  * (devices/camera/sim_camera.c); a second of room means the control loop
  * finds the ring full only when the camera thread stopped polling. */
 #define SNAPSHOT_QUEUE_S 1.0
@@ -740,15 +740,20 @@ static void *encoder_thread(void *arg)
     int64_t pts = 0;
     const long delay_ns = (long)(c->cfg->test_encode_delay_ms * 1e6);
     /* With no frame for this long after a boundary, the camera is stalled:
-     * end the epoch without waiting for it. */
+     * end the epoch without waiting for it. A camera whose frames keep
+     * coming is not stalled, even if they come late (a sim camera renders up
+     * to 0.4 s behind its frame times): its epoch ends with its first frame
+     * past the boundary. */
     const int64_t stalled_ns = 200000000LL;
+    int64_t last_arrival = tp_now_ns();
     bool failed = false;
     for (;;) {
         const unsigned char *slot = tp_ring_front(&c->frames);
         if (!slot) {
             if (atomic_load(&c->capture_done) && tp_ring_count(&c->frames) == 0)
                 break;
-            if (follow_epoch(c, tp_now_ns() - stalled_ns, &pts, pts_to_t) != 0) {
+            int64_t now = tp_now_ns();
+            if (now - last_arrival >= stalled_ns && follow_epoch(c, now - stalled_ns, &pts, pts_to_t) != 0) {
                 failed = true;
                 break;
             }
@@ -757,6 +762,7 @@ static void *encoder_thread(void *arg)
         }
         frame_header h;
         memcpy(&h, slot, sizeof h);
+        last_arrival = tp_now_ns();
         if (follow_epoch(c, h.t_ns, &pts, pts_to_t) != 0) {
             failed = true;
             break;

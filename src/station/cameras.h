@@ -71,7 +71,7 @@ int camera_rig_add_streams(camera_rig *rig, tp_episode_writer *w, char *err, siz
 int camera_rig_drain(camera_rig *rig, tp_episode_writer *w);
 /* Recording epochs. Each episode is one epoch: from its boundary on, every
  * encoder encodes into a fresh stream (starting on a keyframe) tagged with
- * the epoch; when the next boundary passes (or no frame came for 0.2 s after
+ * the epoch; when the next boundary passes (or no frame came for 0.2 s, after
  * it) the encoder flushes and marks the epoch's end. Frames of an epoch that
  * is not recording are not encoded. Epoch 0 records from the start, so a
  * recorder that never calls this sees one stream. Returns the new epoch. */
