@@ -10,6 +10,11 @@
 #                                         the operator stream; per-camera drops,
 #                                         deadline misses, recorder+encoder CPU, peak
 #                                         RSS, stop-to-final, against the targets
+#   scripts/bench.sh upsampling           the bundled motion through the controller
+#                                         (no real time): per upsampling method the
+#                                         action-velocity power above 45 Hz, velocity
+#                                         clamp events, lag, error, overshoot; fails
+#                                         (exit 3) if the default misses 2 % or clamps
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -18,6 +23,10 @@ ninja -C build >/dev/null
 out=$(mktemp -d /tmp/teleop-bench-XXXXXX)
 trap 'rm -rf "$out"' EXIT
 status=0
+if [[ "${1:-}" == "upsampling" ]]; then
+  build/bench/teleop-bench-upsampling --targets
+  exit $?
+fi
 if [[ "${1:-}" == "recording" ]]; then
   build/bench/teleop-bench-session --cameras 3 --pattern --seconds "${2:-60}" --out "$out" --targets || status=$?
 else

@@ -1,5 +1,7 @@
 /* teleop — the "sim" camera driver: a named MJCF camera rendered offscreen
- * (EGL) from the newest qpos snapshot the control loop published. */
+ * (EGL) from the qpos snapshots the control loop publishes, one per frame
+ * time (the control tick nearest t0 + k/fps), rendered in order. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,12 +9,18 @@
 #include "camera_drivers.h"
 #include "teleop/clock.h"
 
+/* How late a snapshot may be rendered: a stall of the render (the machine
+ * busy with other work for a moment) or of the control loop (whose catch-up
+ * publishes a few frame times at once) is absorbed without losing a frame
+ * time; a camera that cannot keep its rate for longer skips frame times
+ * rather than fall further behind. */
+#define MAX_RENDER_LAG_NS 400000000LL
+
 typedef struct sim_camera {
     tp_sim_renderer *renderer;
     tp_ring *snapshots;
     unsigned char *snap; /* int64 t_ns + qpos */
-    camera_ticker ticker;
-    int64_t t0_ns, tick_ns;
+    int64_t t0_ns, index; /* the frame time of the snapshot in snap */
 } sim_camera;
 
 static int sim_open(tp_camera *cam, const tp_camera_env *env, char *err, size_t errlen)
@@ -66,10 +74,15 @@ static int sim_start(tp_camera *cam, int64_t t0_ns, char *err, size_t errlen)
     (void)errlen;
     sim_camera *c = cam->state;
     c->t0_ns = t0_ns;
-    /* No backlog: a frame shows the newest state, so a late render cannot
-     * catch up on past ticks. */
-    camera_ticker_start(&c->ticker, t0_ns, cam->params.fps, 0);
+    c->index = -1;
     return 0;
+}
+
+/* The frame time k of a state stamped t: the control loop stamps it within
+ * half a control period of t0 + k/fps. */
+static int64_t frame_index(const sim_camera *c, double fps, int64_t t_ns)
+{
+    return llround((double)(t_ns - c->t0_ns) * fps / 1e9);
 }
 
 static int sim_poll(tp_camera *cam, int64_t deadline_ns, char *err, size_t errlen)
@@ -77,13 +90,34 @@ static int sim_poll(tp_camera *cam, int64_t deadline_ns, char *err, size_t errle
     (void)err;
     (void)errlen;
     sim_camera *c = cam->state;
-    int64_t tick;
-    while (camera_ticker_wait(&c->ticker, deadline_ns, &tick))
-        if (tp_ring_pop_latest(c->snapshots, c->snap)) {
-            c->tick_ns = tick;
+    const double fps = cam->params.fps;
+    for (;;) {
+        /* In order, not the newest: every frame time the control loop
+         * published is rendered, late if a render ran long, up to
+         * MAX_RENDER_LAG_NS late; an older snapshot with a newer one behind
+         * it is skipped (the index jump counts it missed), so a camera that
+         * cannot keep its rate stays near the present rather than falling
+         * ever further behind. */
+        bool got = false;
+        int64_t now = tp_now_ns();
+        while (tp_ring_pop(c->snapshots, c->snap)) {
+            int64_t t;
+            memcpy(&t, c->snap, sizeof t);
+            got = true;
+            c->index = frame_index(c, fps, t);
+            if (now - t <= MAX_RENDER_LAG_NS || tp_ring_count(c->snapshots) == 0)
+                break;
+        }
+        if (got)
             return 1;
-        } /* else the control loop has not published a state yet */
-    return 0;
+        if (now >= deadline_ns)
+            return 0;
+        /* Look again at the next frame time (its state is published at the
+         * control tick nearest it), then every half millisecond. */
+        int64_t due = c->t0_ns + (int64_t)llround((double)(c->index + 1) * 1e9 / fps);
+        int64_t wake = due > now ? due : now + 500000;
+        tp_sleep_until_ns(wake < deadline_ns ? wake : deadline_ns);
+    }
 }
 
 static int sim_read(tp_camera *cam, tp_camera_frame *f, char *err, size_t errlen)
@@ -92,9 +126,9 @@ static int sim_read(tp_camera *cam, tp_camera_frame *f, char *err, size_t errlen
     const tp_camera_params *p = &cam->params;
     /* The frame shows the physics state of that instant: its capture time. */
     memcpy(&f->t_ns, c->snap, sizeof f->t_ns);
-    /* The frame clock's tick: ticks skipped while a render ran late show as
-     * a jump in the index. */
-    f->index = (c->tick_ns - c->t0_ns + c->ticker.period_ns / 2) / c->ticker.period_ns;
+    /* Frame times the control loop could not publish (the queue was full: the
+     * renders fell a second behind) show as a jump in the index. */
+    f->index = c->index;
     f->format = TP_PIXEL_RGB24;
     f->size = 0;
     if (!f->data)

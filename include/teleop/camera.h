@@ -6,9 +6,10 @@
  * GL-rendering driver's context is bound to the thread that created it).
  *
  * Drivers (one table, chosen by name in the station config):
- *   "sim"     MuJoCo offscreen render of a named MJCF camera from the newest
- *             qpos snapshot the control loop published (the simulated
- *             shutter: the frame is stamped with that state's time).
+ *   "sim"     MuJoCo offscreen render of a named MJCF camera from the qpos
+ *             snapshots the control loop publishes, one per frame time (the
+ *             control tick nearest t0 + k/fps), rendered in order (the
+ *             simulated shutter: the frame is stamped with that state's time).
  *   "pattern" a synthetic scene with motion and sensor-like noise, in RGB or
  *             as MJPEG (like a UVC camera); deterministic for a given seed;
  *             can be told to stall for a while or to vanish at a time.
@@ -69,7 +70,8 @@ void tp_camera_default_params(tp_camera_params *p, const char *name);
 /* What a driver may need from the station. */
 typedef struct tp_camera_env {
     const tp_sim *sim;   /* sim: the model (outlives the camera) */
-    tp_ring *snapshots;  /* sim: int64 t_ns + tp_sim_qpos_size doubles; this camera is its consumer */
+    tp_ring *snapshots;  /* sim: int64 t_ns + tp_sim_qpos_size doubles, one per frame time;
+                            this camera is its consumer */
 } tp_camera_env;
 
 typedef struct tp_camera tp_camera;

@@ -1,6 +1,8 @@
-/* teleop — one control cycle: newest operator frame → input checks (stale,
- * clutch, non-finite) → wrist filtering → retargeting → workspace and motion
- * safety → the joint command for the robot link.
+/* teleop — one control cycle: the operator's frames (filtered as they
+ * arrive, kept) sampled at the control tick (upsampled: interpolated a fixed
+ * latency behind it by default) → input checks (stale, clutch, non-finite)
+ * → retargeting → engage ramp → workspace and motion safety → the joint
+ * command for the robot link.
  *
  * The controller is the only path from operator input to a robot command, so
  * the guarantees live here: every command is finite, inside the joint limits
@@ -25,6 +27,28 @@
 
 #define TP_CONTROL_MAX_JOINTS 64
 
+/* How the control loop turns the operator's frames (90 Hz) into a target
+ * for every control tick (500 Hz); docs/retargeting.md has the measurements
+ * behind the default. */
+typedef enum tp_upsampling {
+    /* Default. The operator's (filtered) pose a fixed latency before the
+     * tick, interpolated between the two frames around that instant:
+     * positions linearly, orientations by slerp, hand keypoints in their
+     * wrist's frame. */
+    TP_UPSAMPLE_INTERPOLATE = 0,
+    /* The newest frame stamped before the tick, extrapolated to the tick
+     * along the filtered motion's velocity (at most 1.5 frame intervals). */
+    TP_UPSAMPLE_PREDICT,
+    /* The newest frame stamped before the tick, held until the next one:
+     * stair-steps at the operator's rate (for comparison only). */
+    TP_UPSAMPLE_NONE,
+} tp_upsampling;
+
+/* "interpolate", "predict", "none"; tp_upsampling_parse returns -1 for
+ * anything else. */
+const char *tp_upsampling_name(tp_upsampling u);
+int tp_upsampling_parse(const char *name);
+
 typedef struct tp_controller_config {
     double rate_hz;             /* control rate, default 500 */
     double stale_input_s;       /* hold when the newest frame is older, default 0.1 */
@@ -33,6 +57,9 @@ typedef struct tp_controller_config {
     double hand_velocity_cap;   /* rad/s, default 8.0 */
     double arm_acceleration;    /* rad/s^2, default 40 */
     double hand_acceleration;   /* rad/s^2, default 200 */
+    tp_upsampling upsampling;   /* default TP_UPSAMPLE_INTERPOLATE */
+    double upsampling_latency_s; /* interpolate: the tick samples the operator this long
+                                    before it, default 1/90 s (one frame period at 90 Hz) */
     bool filter_wrists;         /* One Euro on wrist poses, default true */
     tp_one_euro_params wrist_position_filter; /* default min_cutoff 1.5 Hz, beta 4 */
     tp_one_euro_params wrist_rotation_filter; /* default min_cutoff 1.5 Hz, beta 2 */
@@ -98,10 +125,23 @@ const tp_retargeter *tp_controller_retargeter(const tp_controller *c);
 void tp_controller_reset(tp_controller *c, const double *q);
 void tp_controller_set_emergency(tp_controller *c, bool on);
 
-/* frame: the newest operator frame (NULL when none arrived this cycle; the
- * last one is kept and ages). now_ns: this cycle's monotonic time. Writes n
+/* Hands the controller one operator frame as it arrives (oldest first when
+ * several came at once). A non-finite frame, one stamped more than 0.1 s
+ * after now_ns (the arrival time) or one not newer than the last is
+ * refused; the next step reports why. Frames are filtered here and kept (the
+ * last 64) for the ticks that sample them. No allocation. */
+void tp_controller_push_frame(tp_controller *c, const tp_operator_frame *frame, int64_t now_ns);
+
+/* One control tick at now_ns (monotonic; the tick's own time, which may lie
+ * behind the wall clock while the loop catches up after a stall). frame, if
+ * not NULL, is pushed first (tp_controller_push_frame at now_ns). A tick acts
+ * only on operator frames stamped before it: so anything the tick causes
+ * (engaging, a hold) is later than the frame that asked for it. Writes n
  * joint commands; returns tp_control_flag bits. No allocation. */
 unsigned tp_controller_step(tp_controller *c, const tp_operator_frame *frame, int64_t now_ns, double *command);
+/* How far behind the tick the operator's pose is sampled (ns): the
+ * interpolation latency, 0 for predict and none. */
+int64_t tp_controller_upsampling_latency_ns(const tp_controller *c);
 /* The retargeting status of the last step (wrist targets, IK residuals). */
 const tp_retarget_status *tp_controller_status(const tp_controller *c);
 

@@ -16,13 +16,17 @@
 #include <stdint.h>
 
 #define TP_SAFETY_MAX_JOINTS 64
+/* A clamp is reported (TP_SAFETY_VELOCITY, TP_SAFETY_ACCELERATION) only when
+ * it moved a joint's command by more than this (rad): ordinary motion below
+ * the caps leaves every command unchanged, so it never reports a clamp. */
+#define TP_SAFETY_CLAMP_TOLERANCE 1e-4
 
 enum tp_safety_flag {
     TP_SAFETY_HOLD = 1u << 0,        /* no desired command: held the last one */
     TP_SAFETY_NONFINITE = 1u << 1,   /* a non-finite value was replaced */
     TP_SAFETY_POSITION = 1u << 2,    /* clamped to a position limit */
-    TP_SAFETY_VELOCITY = 1u << 3,    /* clamped to a velocity limit */
-    TP_SAFETY_ACCELERATION = 1u << 4, /* clamped to an acceleration limit */
+    TP_SAFETY_VELOCITY = 1u << 3,    /* the velocity limit moved a command by > tolerance */
+    TP_SAFETY_ACCELERATION = 1u << 4, /* the acceleration bound (not the velocity limit) did */
 };
 
 typedef struct tp_safety {

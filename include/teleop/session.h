@@ -80,6 +80,9 @@ typedef struct tp_session_config {
      * attachments): the station config file as given, the calibration file. */
     const char *config_path;
     const char *calibration_path;
+    /* Test hook (no config key): the control loop stalls once, for this
+     * long, this many seconds after the start (0: never). */
+    double test_control_stall_at_s, test_control_stall_for_s;
 } tp_session_config;
 
 void tp_session_default_config(tp_session_config *cfg);
@@ -141,6 +144,14 @@ typedef struct tp_session_stats {
     double stop_to_recorded_s; /* ... to the recorder's last batch committed */
     int64_t recording_stopped_ns; /* when a disk fault ended the recording (robot held since); 0 if not */
     unsigned final_control_flags;  /* tp_control_flag bits of the last control cycle */
+    /* Simulation time against the clock (docs/robot-sim.md): ticks run late
+     * to catch up after stalls, the most it fell behind, the longest it
+     * stayed behind, ticks skipped (a stall beyond 0.5 s), and how far
+     * behind it was when the session ended. */
+    int64_t sim_catch_up_ticks;
+    double sim_max_lag_ms, sim_max_catch_up_ms;
+    int64_t sim_ticks_skipped;
+    double sim_lag_at_end_ms;
 } tp_session_stats;
 
 /* Runs the session to completion. With a non-NULL stop flag set to non-zero

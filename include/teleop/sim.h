@@ -65,6 +65,16 @@ bool tp_sim_has_camera(const tp_sim *sim, const char *name);
 int tp_sim_qpos_size(const tp_sim *sim);
 void tp_sim_copy_qpos(const tp_sim *sim, double *dst);
 
+/* The scene's free bodies (bodies with a free joint: the objects), in model
+ * order: how many, each one's body name (owned by the model), and all their
+ * world poses, TP_SIM_POSE_DIMS values each: px py pz (m, world frame: z up,
+ * floor at 0) qx qy qz qw (unit quaternion, x y z w as the operator stream).
+ * The poses are of the current state; no allocation (control-thread safe). */
+#define TP_SIM_POSE_DIMS 7
+int tp_sim_free_body_count(const tp_sim *sim);
+const char *tp_sim_free_body_name(const tp_sim *sim, int i);
+void tp_sim_free_body_poses(const tp_sim *sim, double *out);
+
 typedef struct tp_sim_renderer tp_sim_renderer;
 
 tp_sim_renderer *tp_sim_renderer_create(const tp_sim *sim, const char *camera, int width, int height,

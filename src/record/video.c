@@ -5,6 +5,7 @@
 #include <libavutil/imgutils.h>
 #include <libavutil/log.h>
 #include <libavutil/opt.h>
+#include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,6 +121,17 @@ tp_video_encoder *tp_video_encoder_create(const tp_video_encoder_config *cfg, ch
     c->time_base = (AVRational){1000, fps_num};
     c->framerate = (AVRational){fps_num, 1000};
     c->pix_fmt = h264 ? AV_PIX_FMT_YUV420P : AV_PIX_FMT_BGR0; /* RGB storage keeps FFV1 exact */
+    if (h264) {
+        /* The colour description written into the stream (VUI), matching
+         * the conversion below: the frames are sRGB (BT.709 primaries, sRGB
+         * transfer), converted to YUV with the BT.601 matrix into limited
+         * (16-235) range, which is also what a decoder assumes for a stream
+         * that says nothing. docs/devices/cameras.md (Colour). */
+        c->color_primaries = AVCOL_PRI_BT709;
+        c->color_trc = AVCOL_TRC_IEC61966_2_1;
+        c->colorspace = AVCOL_SPC_SMPTE170M;
+        c->color_range = AVCOL_RANGE_MPEG;
+    }
     c->gop_size = h264 ? (cfg->gop > 0 ? cfg->gop : (int)(cfg->fps + 0.5)) : 1;
     c->max_b_frames = 0;
     c->thread_count = cfg->threads > 0 ? cfg->threads : 1;
@@ -154,8 +166,20 @@ tp_video_encoder *tp_video_encoder_create(const tp_video_encoder_config *cfg, ch
         tp_video_encoder_destroy(e);
         return NULL;
     }
+    e->frame->color_primaries = c->color_primaries;
+    e->frame->color_trc = c->color_trc;
+    e->frame->colorspace = c->colorspace;
+    e->frame->color_range = c->color_range;
     e->sws = sws_getContext(c->width, c->height, AV_PIX_FMT_RGB24, c->width, c->height, c->pix_fmt, SWS_BILINEAR,
                             NULL, NULL, NULL);
+    /* Stated, not left to swscale's defaults: full-range RGB in, BT.601
+     * matrix and limited range out, as the VUI above says. */
+    if (e->sws && h264 &&
+        sws_setColorspaceDetails(e->sws, sws_getCoefficients(SWS_CS_ITU601), 1, sws_getCoefficients(SWS_CS_ITU601),
+                                 0, 0, 1 << 16, 1 << 16) < 0) {
+        sws_freeContext(e->sws);
+        e->sws = NULL;
+    }
     if (!e->sws) {
         snprintf(err, errlen, "video: cannot create the RGB to YUV converter");
         tp_video_encoder_destroy(e);
@@ -395,6 +419,16 @@ int tp_video_decoder_receive(tp_video_decoder *d, tp_video_frame *out, char *err
         sws_freeContext(d->sws);
         d->sws = sws_getContext(f->width, f->height, f->format, f->width, f->height, AV_PIX_FMT_RGB24, SWS_BILINEAR,
                                 NULL, NULL, NULL);
+        /* YUV back to RGB with the matrix and range the stream declares
+         * (BT.601 when it declares none; JPEG's YUV is full range). */
+        const AVPixFmtDescriptor *desc = av_pix_fmt_desc_get(f->format);
+        if (d->sws && desc && !(desc->flags & AV_PIX_FMT_FLAG_RGB)) {
+            int full = f->color_range == AVCOL_RANGE_JPEG || f->format == AV_PIX_FMT_YUVJ420P ||
+                       f->format == AV_PIX_FMT_YUVJ422P || f->format == AV_PIX_FMT_YUVJ444P;
+            int cs = f->colorspace == AVCOL_SPC_UNSPECIFIED ? SWS_CS_ITU601 : (int)f->colorspace;
+            sws_setColorspaceDetails(d->sws, sws_getCoefficients(cs), full, sws_getCoefficients(SWS_CS_ITU601), 1, 0,
+                                     1 << 16, 1 << 16);
+        }
         size_t need = (size_t)f->width * (size_t)f->height * 3;
         if (need > d->rgb_size) {
             free(d->rgb);

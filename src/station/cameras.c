@@ -21,6 +21,11 @@
  * encoder that cannot keep up, and each slot is a whole raw frame. */
 #define FRAME_QUEUE_S 0.4
 #define FRAME_SLOTS_MIN 4
+/* Sim cameras: state snapshots waiting to be rendered, one per frame time
+ * (a few hundred bytes each). The camera renders at most 0.4 s late
+ * (devices/camera/sim_camera.c); a second of room means the control loop
+ * finds the ring full only when the camera thread stopped polling. */
+#define SNAPSHOT_QUEUE_S 1.0
 #define PACKET_SLOTS 256
 #define PTS_MAP 256
 
@@ -234,8 +239,9 @@ camera_rig *camera_rig_create(const tp_session_config *cfg, const camera_rig_lin
             tp_ring_init(&c->packets, sizeof(packet_msg), PACKET_SLOTS) ||
             tp_ring_init(&c->capture_events, sizeof(cam_event), 256) ||
             tp_ring_init(&c->encoder_events, sizeof(cam_event), 64) ||
-            (c->has_snapshots && (!links->sim || tp_ring_init(&c->snapshots, sizeof(int64_t) + sizeof(double) * nq,
-                                                               8)))) {
+            (c->has_snapshots &&
+             (!links->sim || tp_ring_init(&c->snapshots, sizeof(int64_t) + sizeof(double) * nq,
+                                          (size_t)ceil(SNAPSHOT_QUEUE_S * c->cfg->device.fps))))) {
             snprintf(err, errlen, "camera '%s': out of memory", c->cfg->device.name);
             camera_rig_destroy(rig);
             return NULL;
@@ -286,15 +292,13 @@ void camera_rig_destroy(camera_rig *rig)
 
 int camera_rig_count(const camera_rig *rig) { return rig->count; }
 
-int camera_rig_snapshot_rings(camera_rig *rig, tp_ring **rings, int max, double *max_fps)
+int camera_rig_snapshot_rings(camera_rig *rig, tp_ring **rings, double *fps, int max)
 {
     int n = 0;
-    *max_fps = 0;
     for (int i = 0; i < rig->count && n < max; i++)
         if (rig->cams[i].has_snapshots) {
+            fps[n] = rig->cams[i].cfg->device.fps;
             rings[n++] = &rig->cams[i].snapshots;
-            if (rig->cams[i].cfg->device.fps > *max_fps)
-                *max_fps = rig->cams[i].cfg->device.fps;
         }
     return n;
 }
@@ -329,9 +333,18 @@ static void *capture_thread(void *arg)
         atomic_store(&c->st->lost, 1);
         lost = true;
     }
-    while (!lost && !atomic_load(rig->links.stop)) {
+    for (;;) {
+        /* A sim camera's snapshots were taken at their frame times: those
+         * still queued when the session stops are rendered (late) before
+         * the camera stops, as frames captured before the stop are still
+         * encoded. Other devices stop at once. */
+        bool finishing = atomic_load(rig->links.stop);
+        if (lost || (finishing && !c->has_snapshots))
+            break;
         /* A bounded wait, so the end of the session is noticed promptly. */
-        int rc = tp_camera_poll(c->device, tp_now_ns() + 50000000LL, err, sizeof err);
+        int rc = tp_camera_poll(c->device, tp_now_ns() + (finishing ? 0 : 50000000LL), err, sizeof err);
+        if (finishing && rc != 1)
+            break;
         if (rc < 0) {
             push_event(&c->capture_events, tp_now_ns(), CEV_LOST, 0, err);
             atomic_store(&c->st->lost, 1);
@@ -543,15 +556,20 @@ static void *encoder_thread(void *arg)
     int64_t pts = 0;
     const long delay_ns = (long)(c->cfg->test_encode_delay_ms * 1e6);
     /* With no frame for this long after a boundary, the camera is stalled:
-     * end the epoch without waiting for it. */
+     * end the epoch without waiting for it. A camera whose frames keep
+     * coming is not stalled, even if they come late (a sim camera renders up
+     * to 0.4 s behind its frame times): its epoch ends with its first frame
+     * past the boundary. */
     const int64_t stalled_ns = 200000000LL;
+    int64_t last_arrival = tp_now_ns();
     bool failed = false;
     for (;;) {
         const unsigned char *slot = tp_ring_front(&c->frames);
         if (!slot) {
             if (atomic_load(&c->capture_done) && tp_ring_count(&c->frames) == 0)
                 break;
-            if (follow_epoch(c, tp_now_ns() - stalled_ns, &pts, pts_to_t) != 0) {
+            int64_t now = tp_now_ns();
+            if (now - last_arrival >= stalled_ns && follow_epoch(c, now - stalled_ns, &pts, pts_to_t) != 0) {
                 failed = true;
                 break;
             }
@@ -560,6 +578,7 @@ static void *encoder_thread(void *arg)
         }
         frame_header h;
         memcpy(&h, slot, sizeof h);
+        last_arrival = tp_now_ns();
         if (follow_epoch(c, h.t_ns, &pts, pts_to_t) != 0) {
             failed = true;
             break;

@@ -44,9 +44,12 @@ camera_rig *camera_rig_create(const tp_session_config *cfg, const camera_rig_lin
                               size_t errlen);
 void camera_rig_destroy(camera_rig *rig);
 int camera_rig_count(const camera_rig *rig);
-/* The snapshot rings the control thread feeds (one per sim camera), and the
- * highest frame rate among their cameras (0 with none). */
-int camera_rig_snapshot_rings(camera_rig *rig, tp_ring **rings, int max, double *max_fps);
+/* The snapshot rings the control thread feeds (one per sim camera) and each
+ * one's camera frame rate. The control loop publishes one snapshot per frame
+ * time of its camera (the control tick nearest each k/fps after the start);
+ * the camera renders them in order, so a ring holds about a second of frames
+ * for a render that runs late. */
+int camera_rig_snapshot_rings(camera_rig *rig, tp_ring **rings, double *fps, int max);
 
 /* Starts the capture threads and waits until every device is open (a sim
  * camera has rendered its warm-up frame). -1 with the first failure. */
@@ -65,7 +68,7 @@ int camera_rig_add_streams(camera_rig *rig, tp_episode_writer *w, char *err, siz
 int camera_rig_drain(camera_rig *rig, tp_episode_writer *w);
 /* Recording epochs. Each episode is one epoch: from its boundary on, every
  * encoder encodes into a fresh stream (starting on a keyframe) tagged with
- * the epoch; when the next boundary passes (or no frame came for 0.2 s after
+ * the epoch; when the next boundary passes (or no frame came for 0.2 s, after
  * it) the encoder flushes and marks the epoch's end. Frames of an epoch that
  * is not recording are not encoded. Epoch 0 records from the start, so a
  * recorder that never calls this sees one stream. Returns the new epoch. */

@@ -45,7 +45,11 @@ static int copy_meta(offline *o, const char *src_path, const tp_session_config *
         tp_episode_writer_set_meta(o->w, "robot_model", cfg->model_path) ||
         tp_episode_writer_set_meta(o->w, "calibration", cfg->calibration_id) ||
         tp_episode_writer_set_meta(o->w, "software_version", "teleop " TELEOP_VERSION) ||
-        tp_episode_writer_set_meta(o->w, "control_rate_hz", buf))
+        tp_episode_writer_set_meta(o->w, "control_rate_hz", buf) ||
+        tp_episode_writer_set_meta(o->w, "action_upsampling", tp_upsampling_name(cfg->control.upsampling)))
+        return writer_fail(o);
+    snprintf(buf, sizeof buf, "%lld", (long long)tp_controller_upsampling_latency_ns(o->ctl));
+    if (tp_episode_writer_set_meta(o->w, "action_upsampling_latency_ns", buf))
         return writer_fail(o);
     return 0;
 }
@@ -232,6 +236,9 @@ int tp_offline_retarget(const char *episode_path, const tp_session_config *cfg, 
             snprintf(err, errlen, "%s: operator stream unreadable", episode_path);
             goto out;
         }
+        /* As live (docs/robot-sim.md): the row at t is the state at t and
+         * the command issued at t; then the physics advances a period. */
+        tp_sim_read_state(o.sim, q, qd);
         unsigned flags = tp_controller_step(o.ctl, got ? &latest : NULL, t, cmd);
         const char *kinds[16];
         int nk = tp_control_flag_events(flags, last_flags, kinds, 16);
@@ -241,10 +248,6 @@ int tp_offline_retarget(const char *episode_path, const tp_session_config *cfg, 
                 goto out;
             }
         last_flags = flags;
-        tp_sim_set_targets(o.sim, cmd);
-        for (int k = 0; k < substeps; k++)
-            tp_sim_step(o.sim);
-        tp_sim_read_state(o.sim, q, qd);
         for (int i = 0; i < N_JOINTS; i++) {
             fs[i] = (float)q[i];
             fv[i] = (float)qd[i];
@@ -257,6 +260,9 @@ int tp_offline_retarget(const char *episode_path, const tp_session_config *cfg, 
             goto out;
         }
         seq++;
+        tp_sim_set_targets(o.sim, cmd);
+        for (int k = 0; k < substeps; k++)
+            tp_sim_step(o.sim);
         if (seq % 500 == 0 && (tp_episode_writer_commit(o.w) || tp_episode_writer_begin(o.w))) {
             writer_fail(&o);
             goto out;

@@ -62,31 +62,29 @@ unsigned tp_safety_filter(tp_safety *s, const double *desired, double dt, double
             flags |= TP_SAFETY_POSITION;
             v = clampd(v, s->lower[i], s->upper[i]);
         }
-        double step = v - s->last[i];
-        double max_step = s->max_velocity[i] * dt;
-        if (fabs(step) > max_step)
-            flags |= TP_SAFETY_VELOCITY;
+        double want = v - s->last[i];
+        double vel_step = s->max_velocity[i] * dt;
         /* With an acceleration bound, approach no faster than the command can
          * brake before the target: stopping from a step of k*u takes steps
          * k*u, (k-1)*u, ..., u (u = a dt^2) and covers u k (k+1) / 2. */
+        double brake_step = INFINITY, prev_step = s->last_velocity[i] * dt, dv_max = INFINITY;
         if (s->max_acceleration[i] > 0 && dt > 0) {
             double u = s->max_acceleration[i] * dt * dt;
-            double k = 0.5 * (sqrt(8.0 * fabs(step) / u + 1.0) - 1.0);
-            max_step = fmin(max_step, u * k);
+            double k = 0.5 * (sqrt(8.0 * fabs(want) / u + 1.0) - 1.0);
+            brake_step = u * k;
+            dv_max = u; /* change of step per cycle */
         }
-        if (fabs(step) > max_step) {
-            if (!(flags & TP_SAFETY_VELOCITY))
-                flags |= TP_SAFETY_ACCELERATION; /* the braking profile bound it */
-            step = step > 0 ? max_step : -max_step;
-        }
-        if (s->max_acceleration[i] > 0 && dt > 0) {
-            double dv_max = s->max_acceleration[i] * dt * dt; /* change of step per cycle */
-            double prev_step = s->last_velocity[i] * dt;
-            if (fabs(step - prev_step) > dv_max) {
-                flags |= TP_SAFETY_ACCELERATION;
-                step = prev_step + (step > prev_step ? dv_max : -dv_max);
-            }
-        }
+        /* The step with every bound, and the step the velocity bound alone
+         * did not shape: the velocity clamp is reported only when it moved
+         * the command by more than the tolerance, so ordinary motion below
+         * the cap (where both agree) never reports one. */
+        double step = clampd(clampd(want, -fmin(vel_step, brake_step), fmin(vel_step, brake_step)),
+                             prev_step - dv_max, prev_step + dv_max);
+        double unbounded = clampd(clampd(want, -brake_step, brake_step), prev_step - dv_max, prev_step + dv_max);
+        if (fabs(step - unbounded) > TP_SAFETY_CLAMP_TOLERANCE)
+            flags |= TP_SAFETY_VELOCITY;
+        else if (fabs(step - want) > TP_SAFETY_CLAMP_TOLERANCE)
+            flags |= TP_SAFETY_ACCELERATION; /* the braking profile or the acceleration bound shaped it */
         /* Position limits are absolute: they win over the smooth ramp. */
         v = clampd(s->last[i] + step, s->lower[i], s->upper[i]);
         out[i] = v;

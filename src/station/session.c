@@ -43,6 +43,7 @@ typedef enum event_code {
     EV_RECORDER_BEHIND,
     EV_WATCHDOG_STALL,
     EV_WATCHDOG_RESUMED,
+    EV_SIM_SKIPPED, /* the simulation jumped to the clock; arg: ms skipped */
 } event_code;
 
 typedef struct station_event {
@@ -68,8 +69,17 @@ typedef struct session {
     tp_controller *controller;
     camera_rig *cameras;
     tp_ring *snapshot_rings[TP_SESSION_MAX_CAMERAS]; /* one per sim camera, control → camera */
+    double snapshot_fps[TP_SESSION_MAX_CAMERAS];     /* each one's camera rate */
     int snapshot_ring_count;
-    double snapshot_fps; /* the fastest sim camera's rate */
+    int64_t period_ns; /* one control tick = substeps physics steps */
+    int substeps;
+    /* The sim_objects stream: every free body's pose, control → recorder,
+     * rows of int64 t_ns + object_count * TP_SIM_POSE_DIMS floats. */
+    tp_ring objects;
+    int object_count;
+    int object_decimation; /* a row every this many control ticks */
+    double *object_poses;  /* scratch, object_count * TP_SIM_POSE_DIMS */
+    atomic_llong emergency_cause_ns; /* the command that last set or cleared an emergency hold */
 
     tp_ring op_to_control;   /* tp_operator_frame, device → control */
     tp_ring op_to_recorder;  /* tp_operator_frame, device → recorder */
@@ -190,8 +200,11 @@ static void *device_thread(void *arg)
         if (rc != TP_DEVICE_FRAME)
             continue;
         int n = tp_controls_update(&s->controls, &f, cmds, 16);
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < n; i++) {
             (void)tp_ring_push(&s->commands, &cmds[i]);
+            if (cmds[i].code == TP_CMD_EMERGENCY_ON || cmds[i].code == TP_CMD_EMERGENCY_OFF)
+                atomic_store(&s->emergency_cause_ns, cmds[i].t_ns);
+        }
         atomic_store(&s->emergency, tp_controls_emergency(&s->controls));
         (void)tp_ring_push(&s->op_to_control, &f);
         if (!tp_ring_push(&s->op_to_recorder, &f))
@@ -220,38 +233,133 @@ static void flag_events(session *s, int64_t t, unsigned now, unsigned before)
     }
 }
 
+/* After a stall the simulation catches up with the clock: each control
+ * cycle runs its own tick and up to this many late ones (a tick costs about
+ * 0.1 ms, so five fit a 2 ms period), so a 36 ms stall is made up within
+ * five cycles (10 ms). */
+#define CATCH_UP_TICKS 4
+/* Further behind than this (a stall of half a second) the simulation does not
+ * replay the time: it jumps to the clock (a sim_time_skipped event), as if
+ * paused, and the state stream has a gap. */
+#define MAX_SIM_LAG_NS 500000000LL
+/* The sim_objects stream's rate. */
+#define OBJECTS_RATE_HZ 100.0
+
+/* The control tick nearest the due time of a camera's frame n, t0 + n/fps. */
+static int64_t frame_tick(int64_t n, double fps, double control_hz)
+{
+    return llround((double)n * control_hz / fps);
+}
+
+/* The control thread's simulation clock and schedules. */
+typedef struct control_clock {
+    int64_t tick;                            /* the next tick to simulate */
+    int64_t frame[TP_SESSION_MAX_CAMERAS];   /* per sim camera: its next frame */
+    int64_t frame_at[TP_SESSION_MAX_CAMERAS]; /* ... and the tick that publishes it */
+    unsigned last_flags;
+    int64_t event_floor_ns; /* control events are stamped no earlier than this */
+} control_clock;
+
+/* One control tick at simulation time t (= t0 + tick · period on the
+ * session clock): the state at t is read and published (state row, camera
+ * snapshots due at this tick, object poses), the controller turns the
+ * operator into the command for t, and the physics advances one period
+ * under it. Every row of the tick is stamped t, whenever it is computed. */
+static void control_tick(session *s, control_clock *cc, int64_t t, double *q, double *qd, double *command)
+{
+    tp_sim_read_state(s->sim, q, qd);
+    for (int k = 0; k < s->snapshot_ring_count; k++) {
+        while (cc->frame_at[k] < cc->tick) /* frame times the simulation jumped over */
+            cc->frame_at[k] = frame_tick(++cc->frame[k], s->snapshot_fps[k], s->cfg->control_hz);
+        if (cc->frame_at[k] != cc->tick)
+            continue;
+        /* A full ring (a second of frames: the camera stopped taking them)
+         * loses this frame time; the camera counts it as missed. */
+        unsigned char *snap = tp_ring_reserve(s->snapshot_rings[k]);
+        if (snap) {
+            memcpy(snap, &t, sizeof t);
+            tp_sim_copy_qpos(s->sim, (double *)(snap + sizeof(int64_t)));
+            tp_ring_commit(s->snapshot_rings[k]);
+        }
+        cc->frame_at[k] = frame_tick(++cc->frame[k], s->snapshot_fps[k], s->cfg->control_hz);
+    }
+    if (s->object_count > 0 && cc->tick % s->object_decimation == 0) {
+        unsigned char *row = tp_ring_reserve(&s->objects);
+        if (row) { /* a full ring: the recorder is behind; state rows count that loss */
+            memcpy(row, &t, sizeof t);
+            tp_sim_free_body_poses(s->sim, s->object_poses);
+            float *out = (float *)(row + sizeof(int64_t));
+            for (int i = 0; i < s->object_count * TP_SIM_POSE_DIMS; i++)
+                out[i] = (float)s->object_poses[i];
+            tp_ring_commit(&s->objects);
+        }
+    }
+
+    unsigned flags = tp_controller_step(s->controller, NULL, t, command);
+    /* An effect is never stamped before its cause: the controller acts only
+     * on operator frames stamped before t, and an emergency hold (which acts
+     * at once) is stamped no earlier than the command that asked for it. */
+    flag_events(s, t > cc->event_floor_ns ? t : cc->event_floor_ns, flags, cc->last_flags);
+    cc->last_flags = flags;
+
+    control_sample *cs = tp_ring_reserve(&s->samples);
+    if (cs) {
+        cs->t_ns = t;
+        for (int i = 0; i < N_JOINTS; i++) {
+            cs->state[i] = (float)q[i];
+            cs->velocity[i] = (float)qd[i];
+            cs->action[i] = (float)command[i];
+        }
+        tp_ring_commit(&s->samples);
+    } else {
+        if (!atomic_load_explicit(&s->drop_since_ns, memory_order_relaxed))
+            atomic_store_explicit(&s->drop_since_ns, t, memory_order_relaxed);
+        if (__atomic_fetch_add(&s->stats->samples_dropped, 1, __ATOMIC_RELAXED) == 0)
+            push_event(&s->control_events, t, EV_RECORDER_BEHIND, 0);
+    }
+    tp_sim_set_targets(s->sim, command);
+    for (int k = 0; k < s->substeps; k++)
+        tp_sim_step(s->sim);
+    cc->tick++;
+}
+
+/* The control loop wakes on the session clock's grid (t0 + j · period) and
+ * runs the simulation's ticks that are due: normally exactly one; after a
+ * stall, up to CATCH_UP_TICKS more per cycle until it is back on the clock. */
 static void *control_thread(void *arg)
 {
     session *s = arg;
     set_thread_name("tp-control");
     const tp_session_config *cfg = s->cfg;
-    const int64_t period = (int64_t)llround(1e9 / cfg->control_hz);
-    const double dt = 1.0 / cfg->control_hz;
-    const int substeps = (int)fmax(1.0, lround(dt / tp_sim_timestep(s->sim)));
-    const int64_t end_ns = s->t_start_ns + (int64_t)llround(cfg->duration_s * 1e9);
+    const int64_t period = s->period_ns;
+    const int64_t t0 = s->t_start_ns;
+    const int64_t end_ns = t0 + (int64_t)llround(cfg->duration_s * 1e9);
+    int64_t stall_at = cfg->test_control_stall_for_s > 0
+                                 ? t0 + (int64_t)llround(cfg->test_control_stall_at_s * 1e9)
+                                 : INT64_MAX;
+    tp_session_stats *st = s->stats;
 
     double q[N_JOINTS], qd[N_JOINTS], command[N_JOINTS];
     tp_sim_read_state(s->sim, q, qd);
     tp_controller_reset(s->controller, q);
 
-    int64_t next = s->t_start_ns;
-    int64_t last_start = 0;
-    const int64_t snapshot_period =
-        s->snapshot_fps > 0 ? (int64_t)llround(1e9 / (4.0 * s->snapshot_fps)) : INT64_MAX;
-    int64_t last_snapshot = 0;
     /* Before the first frame, input counts as stale: its arrival is an event. */
-    unsigned last_flags = TP_CONTROL_INPUT_STALE;
+    control_clock cc = {.last_flags = TP_CONTROL_INPUT_STALE};
+    for (int k = 0; k < s->snapshot_ring_count; k++)
+        cc.frame_at[k] = frame_tick(0, s->snapshot_fps[k], cfg->control_hz);
+    int64_t wake = t0, last_start = 0, behind_since = 0, owed = 0;
     bool last_emergency = false;
+    tp_operator_frame frame;
     while (!stopping(s)) {
-        tp_sleep_until_ns(next);
+        tp_sleep_until_ns(wake);
         int64_t start = tp_now_ns();
         if (start >= end_ns)
             break;
         if (last_start && s->period_count < s->period_cap)
             s->periods_ns[s->period_count] = start - last_start;
-        if (start - next > period) {
-            s->stats->deadline_misses++;
-            push_event(&s->control_events, start, EV_DEADLINE_MISS, (start - next) / 1000);
+        if (start - wake > period) {
+            st->deadline_misses++;
+            push_event(&s->control_events, start, EV_DEADLINE_MISS, (start - wake) / 1000);
         }
         last_start = start;
 
@@ -264,61 +372,66 @@ static void *control_thread(void *arg)
         if (emergency != last_emergency) {
             tp_controller_set_emergency(s->controller, emergency);
             last_emergency = emergency;
+            int64_t cause = atomic_load_explicit(&s->emergency_cause_ns, memory_order_relaxed);
+            if (cause + 1 > cc.event_floor_ns)
+                cc.event_floor_ns = cause + 1;
         }
-        tp_operator_frame latest;
-        bool got = tp_ring_pop_latest(&s->op_to_control, &latest);
-        unsigned flags = tp_controller_step(s->controller, got ? &latest : NULL, start, command);
-        flag_events(s, start, flags, last_flags);
-        last_flags = flags;
+        /* Every frame that arrived, oldest first: the ticks interpolate
+         * between them. */
+        while (tp_ring_pop(&s->op_to_control, &frame))
+            tp_controller_push_frame(s->controller, &frame, start);
 
-        tp_sim_set_targets(s->sim, command);
-        for (int k = 0; k < substeps; k++)
-            tp_sim_step(s->sim);
-        int64_t t_state = tp_now_ns();
-        tp_sim_read_state(s->sim, q, qd);
-
-        control_sample *cs = tp_ring_reserve(&s->samples);
-        if (cs) {
-            cs->t_ns = t_state;
-            for (int i = 0; i < N_JOINTS; i++) {
-                cs->state[i] = (float)q[i];
-                cs->velocity[i] = (float)qd[i];
-                cs->action[i] = (float)command[i];
-            }
-            tp_ring_commit(&s->samples);
-        } else {
-            if (!atomic_load_explicit(&s->drop_since_ns, memory_order_relaxed))
-                atomic_store_explicit(&s->drop_since_ns, t_state, memory_order_relaxed);
-            if (__atomic_fetch_add(&s->stats->samples_dropped, 1, __ATOMIC_RELAXED) == 0)
-                push_event(&s->control_events, t_state, EV_RECORDER_BEHIND, 0);
+        int64_t due = (start - t0) / period; /* ticks 0 .. due are due */
+        if ((double)((due + 1 - cc.tick) * period) / 1e6 > st->sim_max_lag_ms)
+            st->sim_max_lag_ms = (double)((due + 1 - cc.tick) * period) / 1e6;
+        if ((due - cc.tick) * period > MAX_SIM_LAG_NS) {
+            push_event(&s->control_events, t0 + cc.tick * period, EV_SIM_SKIPPED,
+                       (due - cc.tick) * period / 1000000);
+            st->sim_ticks_skipped += due - cc.tick;
+            cc.tick = due;
         }
-        /* Snapshots at four times the fastest sim camera's rate: each ring
-         * of eight then always holds one a few milliseconds old for its
-         * camera to take. */
-        if (s->snapshot_ring_count > 0 && t_state - last_snapshot >= snapshot_period) {
-            for (int k = 0; k < s->snapshot_ring_count; k++) {
-                unsigned char *snap = tp_ring_reserve(s->snapshot_rings[k]);
-                if (snap) {
-                    memcpy(snap, &t_state, sizeof t_state);
-                    tp_sim_copy_qpos(s->sim, (double *)(snap + sizeof(int64_t)));
-                    tp_ring_commit(s->snapshot_rings[k]);
-                }
-            }
-            last_snapshot = t_state;
+        for (int ran = 0; cc.tick <= due && ran <= CATCH_UP_TICKS; ran++) {
+            int64_t t = t0 + cc.tick * period;
+            if (t >= end_ns)
+                break;
+            if (ran > 0)
+                st->sim_catch_up_ticks++;
+            control_tick(s, &cc, t, q, qd, command);
+        }
+        /* How far the simulation is behind the clock, and for how long. */
+        owed = due + 1 - cc.tick;
+        if (owed > 0) {
+            if (!behind_since)
+                behind_since = start;
+        } else if (behind_since) {
+            double ms = (double)(start - behind_since) / 1e6;
+            if (ms > st->sim_max_catch_up_ms)
+                st->sim_max_catch_up_ms = ms;
+            behind_since = 0;
+        }
+        if (start >= stall_at) { /* test hook: a stall of the control loop */
+            stall_at = INT64_MAX;
+            tp_sleep_until_ns(tp_now_ns() + (int64_t)llround(cfg->test_control_stall_for_s * 1e9));
         }
         int64_t done = tp_now_ns();
         if (s->period_count < s->period_cap)
             s->compute_ns[s->period_count++] = done - start;
-        s->stats->control_cycles++;
-        atomic_store_explicit(&s->heartbeat, s->stats->control_cycles, memory_order_relaxed);
+        st->control_cycles++;
+        atomic_store_explicit(&s->heartbeat, st->control_cycles, memory_order_relaxed);
 
-        next += period;
-        if (next < done - period) /* far behind: skip ahead, misses are counted */
-            next = done;
+        wake += period;
+        if (done - wake > period) {
+            /* This cycle overran the next deadlines: a miss. Wake on the
+             * clock's next tick; the simulation catches up from there. */
+            st->deadline_misses++;
+            push_event(&s->control_events, done, EV_DEADLINE_MISS, (done - wake) / 1000);
+            wake = t0 + ((done - t0) / period + 1) * period;
+        }
     }
     s->t_end_ns = tp_now_ns();
-    s->stats->control_cpu_s = thread_cpu_s();
-    s->stats->final_control_flags = last_flags;
+    st->sim_lag_at_end_ms = (double)(owed * period) / 1e6;
+    st->control_cpu_s = thread_cpu_s();
+    st->final_control_flags = cc.last_flags;
     atomic_store(&s->control_done, 1);
     return NULL;
 }
@@ -363,8 +476,8 @@ static void *watchdog_thread(void *arg)
 typedef struct recorder {
     session *s;
     tp_episode_writer *w;
-    int id_state, id_velocity, id_action, id_operator;
-    int64_t seq_samples, seq_operator;
+    int id_state, id_velocity, id_action, id_operator, id_objects;
+    int64_t seq_samples, seq_operator, seq_objects;
     bool broken; /* a write failed: stop writing, keep what was committed */
     char error[512];
     float op_buf[TP_OPERATOR_DIMS];
@@ -392,6 +505,7 @@ static const char *event_kind(event_code c)
     case EV_RECORDER_BEHIND: return "recorder_behind";
     case EV_WATCHDOG_STALL: return "watchdog_control_stall";
     case EV_WATCHDOG_RESUMED: return "watchdog_control_resumed";
+    case EV_SIM_SKIPPED: return "sim_time_skipped";
     }
     return "unknown";
 }
@@ -406,6 +520,8 @@ static int write_event_ring(recorder *rec, tp_ring *ring)
             snprintf(detail, sizeof detail, "late by %lld us", (long long)ev.arg);
         else if (ev.code == EV_WATCHDOG_STALL || ev.code == EV_WATCHDOG_RESUMED)
             snprintf(detail, sizeof detail, "no control cycle for %lld ms", (long long)ev.arg);
+        else if (ev.code == EV_SIM_SKIPPED)
+            snprintf(detail, sizeof detail, "the simulation jumped %lld ms to the clock", (long long)ev.arg);
         const char *kind = ev.code == EV_CONTROL ? ev.kind : event_kind(ev.code);
         if (tp_episode_writer_event(rec->w, ev.t_ns, kind, detail[0] ? detail : NULL) != 0)
             return -1;
@@ -477,6 +593,18 @@ static int drain_to_db(recorder *rec)
         rec->seq_operator++;
         s->stats->operator_frames++;
     }
+    const unsigned char *obj;
+    while (s->object_count > 0 && (obj = tp_ring_front(&s->objects))) {
+        int64_t t;
+        memcpy(&t, obj, sizeof t);
+        if (t >= ep_end)
+            break;
+        if (t >= rec->ep_start_ns &&
+            tp_episode_writer_sample(w, rec->id_objects, rec->seq_objects++, t, (const float *)(obj + sizeof t),
+                                     (size_t)s->object_count * TP_SIM_POSE_DIMS))
+            return -1;
+        tp_ring_release(&s->objects);
+    }
     if (camera_rig_drain_epoch(s->cameras, w, rec->epoch, ep_end) != 0)
         return -1;
     if (write_event_ring(rec, &s->control_events) || write_event_ring(rec, &s->watchdog_events) ||
@@ -506,6 +634,8 @@ static void discard_queues(recorder *rec)
         tp_ring_release(&s->samples);
     while (tp_ring_front(&s->op_to_recorder))
         tp_ring_release(&s->op_to_recorder);
+    while (s->object_count > 0 && tp_ring_front(&s->objects))
+        tp_ring_release(&s->objects);
     tp_device_event ev;
     while (tp_ring_pop(&s->device_events, &ev))
         ;
@@ -630,6 +760,35 @@ static int make_episode_path(const char *dir, double min_free_mb, const char *st
     return -1;
 }
 
+/* sim_objects: every free body's world pose, px py pz qx qy qz qw each
+ * (quaternions x y z w, as the operator stream), every few control ticks. */
+static int add_objects_stream(session *s, recorder *rec)
+{
+    static const char *const parts[TP_SIM_POSE_DIMS] = {"px", "py", "pz", "qx", "qy", "qz", "qw"};
+    int dims = s->object_count * TP_SIM_POSE_DIMS;
+    char (*names)[80] = malloc(sizeof(char[80]) * (size_t)dims);
+    const char **ptrs = malloc(sizeof(char *) * (size_t)dims);
+    const char **units = malloc(sizeof(char *) * (size_t)dims);
+    int rc = -1;
+    if (names && ptrs && units) {
+        for (int i = 0; i < dims; i++) {
+            snprintf(names[i], sizeof names[i], "%.64s.%s", tp_sim_free_body_name(s->sim, i / TP_SIM_POSE_DIMS),
+                     parts[i % TP_SIM_POSE_DIMS]);
+            ptrs[i] = names[i];
+            units[i] = i % TP_SIM_POSE_DIMS < 3 ? "m" : "1"; /* position, then a unit quaternion */
+        }
+        tp_stream_desc d = {.name = TP_SIM_OBJECTS_STREAM, .kind = TP_STREAM_OTHER, .dims = dims, .dim_names = ptrs,
+                            .dim_units = units, .t_meaning = TP_TIME_CAPTURE,
+                            .rate_hz = s->cfg->control_hz / s->object_decimation};
+        rec->id_objects = tp_episode_writer_add_stream(rec->w, &d);
+        rc = rec->id_objects < 0 ? -1 : 0;
+    }
+    free(names);
+    free(ptrs);
+    free(units);
+    return rc;
+}
+
 static int open_episode(session *s, recorder *rec, char *err, size_t errlen)
 {
     const tp_session_config *cfg = s->cfg;
@@ -688,6 +847,11 @@ static int open_episode(session *s, recorder *rec, char *err, size_t errlen)
     free(op_names);
     free(op_name_ptrs);
     free(op_units);
+    rec->id_objects = 0;
+    if (s->object_count > 0 && add_objects_stream(s, rec) != 0) {
+        snprintf(err, errlen, "%s: %s", path, tp_episode_writer_error(w));
+        return -1;
+    }
     if (rec->id_state < 0 || rec->id_velocity < 0 || rec->id_action < 0 || rec->id_operator < 0) {
         snprintf(err, errlen, "%s: %s", path, tp_episode_writer_error(w));
         return -1;
@@ -732,6 +896,9 @@ static int open_episode(session *s, recorder *rec, char *err, size_t errlen)
         }
     snprintf(buf, sizeof buf, "%g", cfg->control_hz);
     tp_episode_writer_set_meta(w, "control_rate_hz", buf);
+    tp_episode_writer_set_meta(w, "action_upsampling", tp_upsampling_name(cfg->control.upsampling));
+    snprintf(buf, sizeof buf, "%lld", (long long)tp_controller_upsampling_latency_ns(s->controller));
+    tp_episode_writer_set_meta(w, "action_upsampling_latency_ns", buf);
     snprintf(buf, sizeof buf, "%d", rec->episode_index + 1);
     tp_episode_writer_set_meta(w, "episode_index", buf);
     if (cfg->camera_count > 0) {
@@ -811,7 +978,7 @@ static void begin_episode(recorder *rec, int64_t t)
     rec->episode_index++;
     rec->ep_start_ns = t;
     rec->ep_end_ns = INT64_MAX;
-    rec->seq_samples = rec->seq_operator = 0;
+    rec->seq_samples = rec->seq_operator = rec->seq_objects = 0;
     tp_episode_writer_event(rec->w, t, "episode_start", rec->task[0] ? rec->task : NULL);
     if (chatty(cfg))
         say("episode %d: recording %s%s%s",
@@ -910,6 +1077,7 @@ static void workflow_step(recorder *rec, int64_t now)
             perform(rec, acts, tp_workflow_input(&rec->wf, (tp_wf_input)in.input, in.t_ns, acts));
         } else if (in.kind == STATION_INPUT_EMERGENCY) {
             int on = !atomic_load(&s->keyboard_emergency);
+            atomic_store(&s->emergency_cause_ns, in.t_ns);
             atomic_store(&s->keyboard_emergency, on);
             say("emergency hold %s (keyboard)", on ? "ON: the robot holds still" : "released");
             if (rec->pending_count < 64)
@@ -1012,7 +1180,25 @@ static int init_session(session *s, char *err, size_t errlen)
     if (!s->cameras)
         return -1;
     s->snapshot_ring_count =
-        camera_rig_snapshot_rings(s->cameras, s->snapshot_rings, TP_SESSION_MAX_CAMERAS, &s->snapshot_fps);
+        camera_rig_snapshot_rings(s->cameras, s->snapshot_rings, s->snapshot_fps, TP_SESSION_MAX_CAMERAS);
+    /* A control tick is a whole number of physics steps, so simulation time
+     * and the session clock advance together. */
+    s->period_ns = (int64_t)llround(1e9 / cfg->control_hz);
+    s->substeps = (int)lround((double)s->period_ns / 1e9 / tp_sim_timestep(s->sim));
+    if (s->substeps < 1 || llabs((int64_t)llround(s->substeps * tp_sim_timestep(s->sim) * 1e9) - s->period_ns) > 1000) {
+        snprintf(err, errlen, "session.control_rate_hz: %g Hz is not the model's physics rate (%g Hz) divided by a whole "
+                 "number", cfg->control_hz, 1.0 / tp_sim_timestep(s->sim));
+        return -1;
+    }
+    s->object_count = tp_sim_free_body_count(s->sim);
+    s->object_decimation = (int)fmax(1.0, lround(cfg->control_hz / OBJECTS_RATE_HZ));
+    if (s->object_count > 0 &&
+        (!(s->object_poses = calloc((size_t)s->object_count * TP_SIM_POSE_DIMS, sizeof(double))) ||
+         tp_ring_init(&s->objects, sizeof(int64_t) + sizeof(float) * TP_SIM_POSE_DIMS * (size_t)s->object_count,
+                      (size_t)(2 * OBJECTS_RATE_HZ) + 64))) {
+        snprintf(err, errlen, "session: out of memory");
+        return -1;
+    }
 
     /* Timing figures cover the first ten minutes of a longer session. */
     size_t cycles = (size_t)(fmin(cfg->duration_s, 600.0) * cfg->control_hz) + 16;
@@ -1042,6 +1228,9 @@ static void free_session(session *s)
                         &s->watchdog_events, &s->device_events,  &s->commands,  &s->inputs};
     for (size_t i = 0; i < sizeof rings / sizeof rings[0]; i++)
         tp_ring_free(rings[i]);
+    if (s->object_count > 0)
+        tp_ring_free(&s->objects);
+    free(s->object_poses);
     free(s->periods_ns);
     free(s->compute_ns);
     camera_rig_destroy(s->cameras);

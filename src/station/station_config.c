@@ -57,7 +57,7 @@ static const tp_config_key session_keys[] = {
     {.name = "duration", .type = TP_CFG_DOUBLE, .offset = S(duration_s), .min = 0.001, .max = 86400,
      .meaning = "session length, seconds (a recording session of several episodes: a cap, default 24 h)"},
     {.name = "control_rate_hz", .type = TP_CFG_DOUBLE, .offset = S(control_hz), .min = 10, .max = 5000,
-     .meaning = "control loop rate (physics substeps follow)"},
+     .meaning = "control loop rate: the model's physics rate (500 Hz bundled) divided by a whole number (physics substeps per tick); anything else is refused"},
     {.name = "stale_input", .type = TP_CFG_DOUBLE, .offset = S(stale_input_s), .min = 0.001, .max = 10,
      .meaning = "hold the robot when the newest operator frame is older than this (s)"},
     {.name = "out", .type = TP_CFG_TEXT, .offset = S(out_dir), .max = 4000, .meaning = "episode folder"},
@@ -173,6 +173,8 @@ static const tp_config_key calibration_keys[] = {
 
 static const char *const hand_method_choices[] = {"flexion", "vector", NULL};
 
+static const char *const upsampling_choices[] = {"interpolate", "predict", "none", NULL};
+
 static const tp_config_key retarget_keys[] = {
     {.name = "hand_method", .type = TP_CFG_ENUM, .offset = S(control.hand_method), .size = 16,
      .choices = hand_method_choices,
@@ -182,6 +184,16 @@ static const tp_config_key retarget_keys[] = {
      .default_text = "bundled `devices/robot/models/g1_upper_body.urdf`",
      .meaning = "the hands' kinematic description for `vector`: Dex3-1 `<side>_hand_*` links; its hand joints "
                 "must be the action layout's, in order"},
+    {.name = "action_upsampling", .type = TP_CFG_ENUM_INDEX, .offset = S(control.upsampling),
+     .choices = upsampling_choices,
+     .meaning = "how the control-rate command follows the operator's frames (`docs/retargeting.md`, Upsampling): "
+                "`interpolate` (the operator's pose `upsampling_latency` before each tick, interpolated between the "
+                "frames around it), `predict` (extrapolated to the tick), or `none` (each frame held: stair-steps, "
+                "for comparison); recorded in `meta.action_upsampling`"},
+    {.name = "upsampling_latency", .type = TP_CFG_DOUBLE, .offset = S(control.upsampling_latency_s), .min = 0.001,
+     .max = 0.09, .default_text = "one operator frame period, 1/`operator.rate_hz`",
+     .meaning = "seconds, below `session.stale_input`: how far behind each tick `interpolate` samples the operator; "
+                "recorded in `meta.action_upsampling_latency_ns` (0 for `predict` and `none`)"},
 };
 
 #define FLT(key, field, lo, hi, what)                                                                            \
@@ -525,6 +537,8 @@ int tp_session_apply_config(tp_session_config *cfg, tp_config *file, char *err, 
         cfg->operator_source = "motion";
     tp_controller_config *cc = &cfg->control;
     cc->wrist_rotation_filter.d_cutoff = cc->wrist_position_filter.d_cutoff;
+    if (!tp_config_has(file, "retarget.upsampling_latency")) /* one operator frame period */
+        cc->upsampling_latency_s = 1.0 / cfg->operator_hz;
     if (check_bindings(&cfg->controls, file, err, errlen) != 0 || check_workspace(cc, file, err, errlen) != 0 ||
         apply_cameras(cfg, file, err, errlen) != 0)
         return -1;

@@ -73,8 +73,10 @@ static void random_frame(tp_operator_frame *f, int64_t now, const tp_operator_fr
         *fields[(int)(uni() * 5)] = weird();
     } else if (r < 0.80) { /* stale or future timestamps */
         f->t_ns = now + (int64_t)(pick(-5, 5) * 1e9);
-    } else if (r < 0.88) { /* clutch toggles */
-        f->engaged = !f->engaged;
+    } else if (r < 0.88) { /* clutch toggles, in bursts: in the seconds between, the clutch stays engaged
+                              long enough for engage ramps to finish and arms to reach their limits */
+        if ((now / 1000000000) % 2 == 0)
+            f->engaged = !f->engaged;
     } else if (r < 0.94) { /* tracking lost: inactive hand or invalid joints */
         int s = uni() < 0.5;
         if (uni() < 0.5)

@@ -118,6 +118,65 @@ static void test_acceleration(void **state)
     assert_true(fabs(out[0] - 0.4) < 1e-6); /* and it still arrives */
 }
 
+/* The velocity clamp is reported only when it changed a command by more than
+ * TP_SAFETY_CLAMP_TOLERANCE: a smooth motion below the caps never reports
+ * one, at any phase of its acceleration; a target beyond one step always
+ * does. */
+static void test_velocity_clamp_tolerance(void **state)
+{
+    (void)state;
+    tp_safety s;
+    double lo[N], hi[N], vmax[N], amax[N], in[N], out[N], start[N] = {0};
+    make(&s, lo, hi, vmax);
+    for (int i = 0; i < N; i++)
+        amax[i] = 40.0;
+    tp_safety_set_acceleration(&s, amax);
+    tp_safety_reset(&s, start);
+    const double dt = 0.002;
+    /* A slow motion (0.05 rad/s peak, from rest; below a dt, where the braking
+     * profile starts to shape a moving target) passes untouched, no flag. */
+    for (int k = 0; k < 5000; k++) {
+        for (int i = 0; i < N; i++)
+            in[i] = 0.1 * (1 - cos(k * dt * 0.5));
+        assert_int_equal(tp_safety_filter(&s, in, dt, out), 0);
+        for (int i = 0; i < N; i++)
+            assert_true(fabs(out[i] - in[i]) < 1e-9);
+    }
+    /* A fast one, up to 0.8 of each joint's cap with its acceleration under
+     * the bound: the braking profile may shape it, the velocity bound never
+     * reports a clamp. */
+    tp_safety_reset(&s, start);
+    for (int k = 0; k < 5000; k++)
+        for (int i = 0; i < N; i++) {
+            double speed = fmin(0.8 * vmax[i], 2.0), w = speed / 0.2; /* 0.2 (1 - cos wt): accel speed^2/0.2 <= 20 */
+            in[i] = 0.2 * (1 - cos(k * dt * w));
+            if (i == N - 1)
+                assert_false(tp_safety_filter(&s, in, dt, out) & TP_SAFETY_VELOCITY);
+        }
+    /* Asked to move 1.2 caps' worth in one cycle from rest: the acceleration
+     * bound shapes it, the velocity bound never touches it. */
+    tp_safety_reset(&s, start);
+    for (int i = 0; i < N; i++)
+        in[i] = 1.2 * vmax[i] * dt;
+    unsigned f = tp_safety_filter(&s, in, dt, out);
+    assert_false(f & TP_SAFETY_VELOCITY);
+    assert_true(f & TP_SAFETY_ACCELERATION);
+    /* Without the acceleration bound: the velocity cap changes the command
+     * by 0.2 caps' worth (well over the tolerance), and a step just past the
+     * cap (by less than the tolerance) is not reported. */
+    double none[N] = {0};
+    tp_safety_set_acceleration(&s, none);
+    tp_safety_reset(&s, start);
+    f = tp_safety_filter(&s, in, dt, out);
+    assert_true(f & TP_SAFETY_VELOCITY);
+    tp_safety_reset(&s, start);
+    for (int i = 0; i < N; i++)
+        in[i] = vmax[i] * dt + 0.5 * TP_SAFETY_CLAMP_TOLERANCE;
+    f = tp_safety_filter(&s, in, dt, out);
+    assert_false(f & TP_SAFETY_VELOCITY);
+    assert_true(fabs(out[0] - vmax[0] * dt) < 1e-12); /* still clamped */
+}
+
 static void test_watchdog(void **state)
 {
     (void)state;
@@ -141,6 +200,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_random_and_adversarial),
                                        cmocka_unit_test(test_hold_and_ramp), cmocka_unit_test(test_acceleration),
+                                       cmocka_unit_test(test_velocity_clamp_tolerance),
                                        cmocka_unit_test(test_watchdog)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
