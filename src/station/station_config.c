@@ -191,7 +191,7 @@ static const tp_config_key retarget_keys[] = {
                 "frames around it), `predict` (extrapolated to the tick), or `none` (each frame held: stair-steps, "
                 "for comparison); recorded in `meta.action_upsampling`"},
     {.name = "upsampling_latency", .type = TP_CFG_DOUBLE, .offset = S(control.upsampling_latency_s), .min = 0.001,
-     .max = 0.09, .default_text = "one operator frame period, 1/`operator.rate_hz`",
+     .max = 0.09, .default_text = "one operator frame period, 1/`operator.rate_hz` (at most 0.09)",
      .meaning = "seconds, below `session.stale_input`: how far behind each tick `interpolate` samples the operator; "
                 "recorded in `meta.action_upsampling_latency_ns` (0 for `predict` and `none`)"},
 };
@@ -537,8 +537,8 @@ int tp_session_apply_config(tp_session_config *cfg, tp_config *file, char *err, 
         cfg->operator_source = "motion";
     tp_controller_config *cc = &cfg->control;
     cc->wrist_rotation_filter.d_cutoff = cc->wrist_position_filter.d_cutoff;
-    if (!tp_config_has(file, "retarget.upsampling_latency")) /* one operator frame period */
-        cc->upsampling_latency_s = 1.0 / cfg->operator_hz;
+    if (!tp_config_has(file, "retarget.upsampling_latency")) /* one operator frame period, within the key's range */
+        cc->upsampling_latency_s = fmin(fmax(1.0 / cfg->operator_hz, 0.001), 0.09);
     if (check_bindings(&cfg->controls, file, err, errlen) != 0 || check_workspace(cc, file, err, errlen) != 0 ||
         apply_cameras(cfg, file, err, errlen) != 0)
         return -1;
