@@ -579,6 +579,11 @@ typedef struct recorder {
     tp_workflow wf;
     int64_t epoch;                  /* the open episode's camera epoch */
     int64_t ep_start_ns, ep_end_ns; /* rows stamped in [start, end) are the episode's */
+    /* Rows stamped before this have been written or dropped: the time up to
+     * which the workflow had decided when the last batch was drained. Rows
+     * stamped later stay queued, so a boundary decided later (a stop key
+     * read a moment after a batch) still finds them. */
+    int64_t decided_ns;
     bool first_opened;              /* the first episode was set up before the threads started */
     int episode_index;              /* episodes opened, discarded takes included */
     char task[232];
@@ -603,11 +608,27 @@ static const char *event_kind(event_code c)
     return "unknown";
 }
 
-static int write_event_ring(recorder *rec, tp_ring *ring)
+/* Episode boundaries are kept by timestamp, not by timing (docs/recording.md,
+ * "Episode boundaries"): a row, event or packet stamped t goes into the open
+ * episode when t is in [ep_start_ns, until), is dropped when it is earlier
+ * (a reset period, or before the episode opened) and stays queued when it is
+ * later, for the next episode or the next batch. */
+static int64_t drain_until(const recorder *rec)
 {
-    station_event ev;
+    return rec->ep_end_ns < rec->decided_ns ? rec->ep_end_ns : rec->decided_ns;
+}
+
+static int write_event_ring(recorder *rec, tp_ring *ring, int64_t until)
+{
+    const station_event *front;
     char detail[96];
-    while (tp_ring_pop(ring, &ev)) {
+    while ((front = tp_ring_front(ring))) {
+        station_event ev = *front;
+        if (ev.t_ns >= until)
+            break;
+        tp_ring_release(ring);
+        if (!rec->w || ev.t_ns < rec->ep_start_ns)
+            continue;
         detail[0] = '\0';
         if (ev.code == EV_DEADLINE_MISS)
             snprintf(detail, sizeof detail, "late by %lld us", (long long)ev.arg);
@@ -621,32 +642,46 @@ static int write_event_ring(recorder *rec, tp_ring *ring)
 }
 
 /* Operator device reports and operator commands. */
-static int write_device_events(recorder *rec)
+static int write_device_events(recorder *rec, int64_t until)
 {
     session *s = rec->s;
-    tp_device_event ev;
-    while (tp_ring_pop(&s->device_events, &ev))
-        if (tp_episode_writer_event(rec->w, ev.t_ns, ev.kind, ev.detail[0] ? ev.detail : NULL) != 0)
-            return -1;
-    for (int i = 0; i < rec->pending_count; i++) {
-        const tp_command_msg *cmd = &rec->pending_cmds[i];
-        if (tp_episode_writer_event(rec->w, cmd->t_ns, "operator_command", tp_command_name(cmd->code)) != 0)
+    const tp_device_event *front;
+    while ((front = tp_ring_front(&s->device_events))) {
+        if (front->t_ns >= until)
+            break;
+        int rc = rec->w && front->t_ns >= rec->ep_start_ns
+                     ? tp_episode_writer_event(rec->w, front->t_ns, front->kind, front->detail[0] ? front->detail : NULL)
+                     : 0;
+        tp_ring_release(&s->device_events);
+        if (rc != 0)
             return -1;
     }
-    rec->pending_count = 0;
+    int kept = 0;
+    for (int i = 0; i < rec->pending_count; i++) {
+        const tp_command_msg *cmd = &rec->pending_cmds[i];
+        if (cmd->t_ns >= until) {
+            rec->pending_cmds[kept++] = *cmd;
+            continue;
+        }
+        if (rec->w && cmd->t_ns >= rec->ep_start_ns &&
+            tp_episode_writer_event(rec->w, cmd->t_ns, "operator_command", tp_command_name(cmd->code)) != 0)
+            return -1;
+    }
+    rec->pending_count = kept;
     return 0;
 }
 
-/* Moves everything queued into the open transaction. */
-static int drain_to_db(recorder *rec)
+/* Moves everything queued and stamped before `until` into the open
+ * transaction (rec->w NULL: drops it). */
+static int drain_to_db(recorder *rec, int64_t until)
 {
     session *s = rec->s;
     tp_episode_writer *w = rec->w;
     const control_sample *cs;
     while ((cs = tp_ring_front(&s->samples))) {
-        if (cs->t_ns >= rec->ep_end_ns)
-            break; /* the next episode's, or nobody's */
-        if (cs->t_ns < rec->ep_start_ns) {
+        if (cs->t_ns >= until)
+            break; /* the next episode's, or the next batch's */
+        if (!w || cs->t_ns < rec->ep_start_ns) {
             tp_ring_release(&s->samples);
             continue;
         }
@@ -658,11 +693,14 @@ static int drain_to_db(recorder *rec)
         rec->seq_samples++;
         s->stats->samples_recorded++;
     }
+    /* Operator rows carry the runtime's predicted display time, up to tens
+     * of milliseconds ahead of the clock: they wait here until their time
+     * is decided like any other row. */
     const tp_operator_frame *op;
     while ((op = tp_ring_front(&s->op_to_recorder))) {
-        if (op->t_ns >= rec->ep_end_ns)
+        if (op->t_ns >= until)
             break;
-        if (op->t_ns < rec->ep_start_ns) {
+        if (!w || op->t_ns < rec->ep_start_ns) {
             tp_ring_release(&s->op_to_recorder);
             continue;
         }
@@ -674,10 +712,10 @@ static int drain_to_db(recorder *rec)
         rec->seq_operator++;
         s->stats->operator_frames++;
     }
-    if (camera_rig_drain_epoch(s->cameras, w, rec->epoch, rec->ep_end_ns) != 0)
+    if (camera_rig_drain_epoch(s->cameras, w, w ? rec->epoch : INT64_MAX, rec->ep_start_ns, until) != 0)
         return -1;
-    if (write_event_ring(rec, &s->control_events) || write_event_ring(rec, &s->watchdog_events) ||
-        write_device_events(rec))
+    if (write_event_ring(rec, &s->control_events, until) || write_event_ring(rec, &s->watchdog_events, until) ||
+        write_device_events(rec, until))
         return -1;
     return 0;
 }
@@ -686,7 +724,7 @@ static int flush_batch(recorder *rec)
 {
     if (tp_episode_writer_begin(rec->w) != 0)
         return -1;
-    if (drain_to_db(rec) != 0)
+    if (drain_to_db(rec, drain_until(rec)) != 0)
         return -1;
     /* The queue has room again: an overflow from here on is a new one. */
     atomic_store(&rec->s->drop_since_ns, 0);
@@ -694,24 +732,13 @@ static int flush_batch(recorder *rec)
 }
 
 /* Nothing is being recorded (between episodes, or after a disk fault): rows
- * and events go nowhere, so no queue fills. */
+ * and events decided so far go nowhere, so no queue fills. */
 static void discard_queues(recorder *rec)
 {
-    session *s = rec->s;
-    camera_rig_drain_epoch(s->cameras, NULL, INT64_MAX, 0);
-    while (tp_ring_front(&s->samples))
-        tp_ring_release(&s->samples);
-    while (tp_ring_front(&s->op_to_recorder))
-        tp_ring_release(&s->op_to_recorder);
-    tp_device_event ev;
-    while (tp_ring_pop(&s->device_events, &ev))
-        ;
-    station_event sev;
-    while (tp_ring_pop(&s->control_events, &sev))
-        ;
-    while (tp_ring_pop(&s->watchdog_events, &sev))
-        ;
-    rec->pending_count = 0;
+    tp_episode_writer *w = rec->w;
+    rec->w = NULL;
+    drain_to_db(rec, rec->decided_ns);
+    rec->w = w;
 }
 
 /* Recording ends, the session does not: the robot is held (control thread),
@@ -752,7 +779,15 @@ static void *recorder_thread(void *arg)
     int64_t next = tp_now_ns(), dropped_seen = 0;
     for (;;) {
         bool last = camera_rig_done(s->cameras) && atomic_load(&s->control_done) && atomic_load(&s->device_done);
-        workflow_step(rec, tp_now_ns());
+        int64_t step_ns = tp_now_ns();
+        workflow_step(rec, step_ns);
+        if (step_ns > rec->decided_ns)
+            rec->decided_ns = step_ns;
+        camera_rig_set_decided(s->cameras, rec->decided_ns);
+        /* The session's end closes the episode still open: nothing stamped
+         * after the control loop's last cycle is the episode's. */
+        if (atomic_load(&s->control_done) && rec->ep_end_ns > s->t_end_ns && rec->ep_start_ns != INT64_MAX)
+            rec->ep_end_ns = s->t_end_ns;
         if (rec->w && !rec->broken && flush_batch(rec) != 0)
             stop_recording(rec, tp_now_ns(), tp_episode_writer_error(rec->w));
         int64_t now = tp_now_ns();
@@ -965,9 +1000,17 @@ static void begin_episode(recorder *rec, int64_t t)
     const tp_session_config *cfg = s->cfg;
     if (!cfg->record)
         return;
+    /* Opened at or after the session's end: it would hold no row. */
+    if ((atomic_load(&s->control_done) && t >= s->t_end_ns) ||
+        t >= s->t_start_ns + (int64_t)llround(cfg->duration_s * 1e9))
+        return;
     if (rec->first_opened) {
         rec->first_opened = false; /* its epoch began with the session */
     } else {
+        /* Rows before decided_ns were already dropped (a start key read a
+         * moment after a batch): the episode starts where its rows do. */
+        if (t < rec->decided_ns)
+            t = rec->decided_ns;
         char err[1024];
         if (open_episode(s, rec, err, sizeof err) != 0) {
             /* No room or no folder for the next episode: end the session
@@ -1004,6 +1047,16 @@ static void end_episode(recorder *rec, int64_t t, bool keep, const char *outcome
     session *s = rec->s;
     if (!rec->w)
         return;
+    /* Rows before decided_ns are already in the file (a stop key read a
+     * moment after a batch): the episode ends after them. */
+    if (t < rec->decided_ns)
+        t = rec->decided_ns;
+    if (t < rec->ep_start_ns)
+        t = rec->ep_start_ns;
+    if (atomic_load(&s->control_done) && t > s->t_end_ns)
+        t = s->t_end_ns > rec->ep_start_ns ? s->t_end_ns : rec->ep_start_ns;
+    rec->decided_ns = t; /* the workflow has decided up to the end: every row before it is the episode's */
+    camera_rig_set_decided(s->cameras, t);
     camera_rig_begin_epoch(s->cameras, t, false);
     rec->ep_end_ns = t;
     int64_t deadline = tp_now_ns() + 1500000000LL; /* a stalled camera is given up on after 0.2 s */
@@ -1110,7 +1163,10 @@ static void workflow_step(recorder *rec, int64_t now)
         if (input >= 0)
             perform(rec, acts, tp_workflow_input(&rec->wf, (tp_wf_input)input, cmd.t_ns, acts));
     }
-    perform(rec, acts, tp_workflow_tick(&rec->wf, now, acts));
+    /* Every transition due by now, in order (a close and the next open at
+     * the same instant), so no boundary waits a batch and shifts. */
+    for (int n, guard = 0; guard < 1000 && (n = tp_workflow_tick(&rec->wf, now, acts)) > 0; guard++)
+        perform(rec, acts, n);
 }
 
 /* One line: state, episode, time, counts, cameras, disk. Redrawn in place
