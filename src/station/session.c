@@ -855,27 +855,58 @@ static int make_episode_path(const char *dir, double min_free_mb, const char *st
         snprintf(out, outlen, "%s/episode-%s-%03d.db", dir, stamp, n);
         char creating[4200];
         snprintf(creating, sizeof creating, "%s.creating", out);
-        if (access(out, F_OK) != 0 && access(creating, F_OK) != 0)
+        /* lstat, not access: a dangling symbolic link takes the name too. */
+        struct stat sb;
+        if (lstat(out, &sb) != 0 && errno == ENOENT && lstat(creating, &sb) != 0 && errno == ENOENT)
             return 0;
     }
     snprintf(err, errlen, "%s: no free episode name for %s", dir, stamp);
     return -1;
 }
 
+static void remove_episode_files(const char *path);
+static int setup_episode(session *s, recorder *rec, char *err, size_t errlen);
+
+/* Creates the next episode under a free name and publishes it there. A name
+ * taken between the check and the publish (another process, a link planted
+ * meanwhile) gets the next free name; nothing we did not create is named,
+ * printed or removed. On failure rec->w is NULL and nothing is left. */
 static int open_episode(session *s, recorder *rec, char *err, size_t errlen)
 {
     const tp_session_config *cfg = s->cfg;
     char *path = rec->path;
-    tp_episode_writer *w = NULL;
-    for (int attempt = 0; attempt < 5 && !w; attempt++) {
+    for (int attempt = 0; attempt < 5; attempt++) {
         if (make_episode_path(cfg->out_dir, cfg->min_free_mb, rec->stamp, rec->episode_index + 1 + attempt, path,
                               sizeof rec->path, err, errlen) != 0)
             return -1;
-        w = tp_episode_writer_create(path, err, errlen);
+        rec->w = tp_episode_writer_create(path, err, errlen);
+        if (!rec->w)
+            continue;
+        if (setup_episode(s, rec, err, errlen) != 0) {
+            tp_episode_writer_close(rec->w); /* never published: its setup file goes */
+            rec->w = NULL;
+            return -1;
+        }
+        if (tp_episode_writer_begin(rec->w) == 0 && tp_episode_writer_commit(rec->w) == 0)
+            return 0;
+        bool ours = tp_episode_writer_published(rec->w);
+        snprintf(err, errlen, "%s", tp_episode_writer_error(rec->w));
+        tp_episode_writer_close(rec->w);
+        rec->w = NULL;
+        if (ours) {
+            remove_episode_files(path); /* published, then failed: our file */
+            return -1;
+        }
     }
-    if (!w)
-        return -1;
-    rec->w = w;
+    return -1;
+}
+
+/* Streams and meta of a new episode, in its setup transaction. */
+static int setup_episode(session *s, recorder *rec, char *err, size_t errlen)
+{
+    const tp_session_config *cfg = s->cfg;
+    char *path = rec->path;
+    tp_episode_writer *w = rec->w;
 
     const char *joint_names[N_JOINTS];
     for (int i = 0; i < N_JOINTS; i++)
@@ -1014,12 +1045,7 @@ static void begin_episode(recorder *rec, int64_t t)
         char err[1024];
         if (open_episode(s, rec, err, sizeof err) != 0) {
             /* No room or no folder for the next episode: end the session
-             * (the ones kept so far stay). */
-            if (rec->w) {
-                tp_episode_writer_close(rec->w);
-                rec->w = NULL;
-                remove_episode_files(rec->path);
-            }
+             * (the ones kept so far stay). open_episode left nothing. */
             char msg[512];
             snprintf(msg, sizeof msg, "cannot start episode %d: %.450s", rec->episode_index + 1, err);
             fail(s, msg);
