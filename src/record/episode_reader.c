@@ -1,10 +1,12 @@
 /* teleop — episode database reader: the one way consumers read episodes. */
 #include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "episode_schema.h"
 #include "teleop/episode.h"
@@ -33,6 +35,30 @@ struct tp_episode_cursor {
     float *buf;
 };
 
+/* SQLite cannot open a WAL-mode file without its -shm beside it, and cannot
+ * create that in a folder it may not write: say so instead of "damaged". */
+static bool unreadable_wal(const char *path, char *err, size_t errlen)
+{
+    unsigned char b[20];
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? pread(fd, b, sizeof b, 0) : -1;
+    if (fd >= 0)
+        close(fd);
+    if (n != (ssize_t)sizeof b || memcmp(b, "SQLite format 3", 16) != 0 || (b[18] != 2 && b[19] != 2))
+        return false;
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *(slash == dir ? slash + 1 : slash) = '\0';
+    if (access(slash ? dir : ".", W_OK) == 0)
+        return false;
+    snprintf(err, errlen, "%s: an unfinished episode (WAL mode) in a folder this user cannot write (%s): reading it"
+             " needs its -shm file there; run teleop recover with write access, or copy it with its -wal",
+             path, strerror(errno));
+    return true;
+}
+
 int tp_episode_check_header(sqlite3 *db, const char *path, char *err, size_t errlen)
 {
     sqlite3_stmt *st;
@@ -46,7 +72,8 @@ int tp_episode_check_header(sqlite3 *db, const char *path, char *err, size_t err
         app = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW) {
-        snprintf(err, errlen, "%s: damaged database: %s", path, sqlite3_errmsg(db));
+        if (!unreadable_wal(path, err, errlen))
+            snprintf(err, errlen, "%s: damaged database: %s", path, sqlite3_errmsg(db));
         return -1;
     }
     if (app != TP_EPISODE_APPLICATION_ID) {

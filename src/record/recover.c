@@ -333,8 +333,8 @@ int tp_episode_recover_dir(const char *dir, FILE *out, int *recovered)
         fprintf(out, "%s\n", msg);
         if (r == TP_RECOVER_DONE || r == TP_RECOVER_REMOVED)
             (*recovered)++;
-        else if (r == TP_RECOVER_ERROR)
-            errors++;
+        else if (r == TP_RECOVER_ERROR || r == TP_RECOVER_READONLY)
+            errors++; /* a foreign file is not ours to recover: no error */
     }
     free(names);
     return errors ? -1 : 0;
