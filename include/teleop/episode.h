@@ -73,6 +73,11 @@ int tp_episode_writer_event(tp_episode_writer *w, int64_t t_ns, const char *kind
  * final (docs/episode-format.md). */
 int tp_episode_writer_finish(tp_episode_writer *w, const char *outcome);
 const char *tp_episode_writer_error(const tp_episode_writer *w);
+/* When the episode's name is found taken at publish (created by someone
+ * else since create), next_name writes another free name into path (0) or
+ * gives up (-1); the episode is published there. Without it, publish fails. */
+void tp_episode_writer_on_name_taken(tp_episode_writer *w, int (*next_name)(void *user, char *path, size_t pathlen),
+                                     void *user);
 /* The setup was published under the episode's name (the first begin, or
  * finish, links it there): from then on the file at PATH is this writer's.
  * Before, PATH is not ours and nothing may remove it. */

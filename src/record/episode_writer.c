@@ -37,6 +37,8 @@ struct tp_episode_writer {
     int lock_fd;       /* flock'd for the writer's life */
     bool dead;         /* publishing failed half-way: no connection to write on */
     bool defer_publish; /* everything in the setup file until finish (offline writers) */
+    int (*next_name)(void *user, char *path, size_t pathlen); /* the name was taken at publish */
+    void *next_name_user;
 };
 
 const char *tp_stream_kind_name(tp_stream_kind kind)
@@ -228,6 +230,30 @@ static int fsync_dir_of(const char *path)
     return rc;
 }
 
+void tp_episode_writer_on_name_taken(tp_episode_writer *w, int (*next_name)(void *user, char *path, size_t pathlen),
+                                     void *user)
+{
+    w->next_name = next_name;
+    w->next_name_user = user;
+}
+
+/* link() never replaces what is there (an episode, a planted link); a name
+ * taken since create moves on to the owner's next free name. */
+static int link_to_free_name(tp_episode_writer *w)
+{
+    for (int tries = 0; link(w->creating, w->path) != 0; tries++) {
+        if (errno != EEXIST || !w->next_name || tries >= 100)
+            return fail(w, "cannot create episode: %s", strerror(errno));
+        char next[4096];
+        char *copy;
+        if (w->next_name(w->next_name_user, next, sizeof next) != 0 || !(copy = strdup(next)))
+            return fail(w, "cannot create episode: %s", strerror(EEXIST));
+        free(w->path);
+        w->path = copy;
+    }
+    return 0;
+}
+
 /* Commits the setup, gives the file its final name (link: fails rather than
  * replace an existing episode) and reopens it in WAL mode for recording. */
 static int publish_steps(tp_episode_writer *w);
@@ -267,8 +293,8 @@ static int publish_steps(tp_episode_writer *w)
         return fail(w, "create episode: the setup could not be checkpointed");
     if (fsync(w->lock_fd) != 0)
         return fail(w, "create episode: fsync: %s", strerror(errno));
-    if (link(w->creating, w->path) != 0)
-        return fail(w, "cannot create episode: %s", strerror(errno));
+    if (link_to_free_name(w) != 0)
+        return -1;
     unlink(w->creating);
     free(w->creating);
     w->creating = NULL;
@@ -516,8 +542,8 @@ static int finish_unpublished(tp_episode_writer *w, const char *outcome)
     w->dead = true; /* finished: nothing more is written */
     if (fsync(w->lock_fd) != 0)
         return fail(w, "finish: fsync: %s", strerror(errno));
-    if (link(w->creating, w->path) != 0)
-        return fail(w, "cannot create episode: %s", strerror(errno));
+    if (link_to_free_name(w) != 0)
+        return -1;
     unlink(w->creating);
     free(w->creating);
     w->creating = NULL;

@@ -864,41 +864,46 @@ static int make_episode_path(const char *dir, double min_free_mb, const char *st
     return -1;
 }
 
-static void remove_episode_files(const char *path);
 static int setup_episode(session *s, recorder *rec, char *err, size_t errlen);
 
-/* Creates the next episode under a free name and publishes it there. A name
- * taken between the check and the publish (another process, a link planted
- * meanwhile) gets the next free name; nothing we did not create is named,
- * printed or removed. On failure rec->w is NULL and nothing is left. */
+/* The writer found the episode's name taken when publishing (another
+ * process, a link planted after make_episode_path looked): the next free
+ * name, which becomes the episode's. */
+static int next_free_name(void *user, char *out, size_t outlen)
+{
+    recorder *rec = user;
+    char err[512];
+    if (make_episode_path(rec->s->cfg->out_dir, 0, rec->stamp, 1, out, outlen, err, sizeof err) != 0) {
+        tp_log_error("%s", err);
+        return -1;
+    }
+    snprintf(rec->path, sizeof rec->path, "%s", out);
+    return 0;
+}
+
+/* Creates the next episode under a free name (its setup file; the writer
+ * publishes it at the first batch, moving on to the next free name if this
+ * one was taken meanwhile). On failure rec->w is NULL and nothing is left:
+ * no name we did not create is printed or removed. */
 static int open_episode(session *s, recorder *rec, char *err, size_t errlen)
 {
     const tp_session_config *cfg = s->cfg;
     char *path = rec->path;
-    for (int attempt = 0; attempt < 5; attempt++) {
+    for (int attempt = 0; attempt < 5 && !rec->w; attempt++) {
         if (make_episode_path(cfg->out_dir, cfg->min_free_mb, rec->stamp, rec->episode_index + 1 + attempt, path,
                               sizeof rec->path, err, errlen) != 0)
             return -1;
         rec->w = tp_episode_writer_create(path, err, errlen);
-        if (!rec->w)
-            continue;
-        if (setup_episode(s, rec, err, errlen) != 0) {
-            tp_episode_writer_close(rec->w); /* never published: its setup file goes */
-            rec->w = NULL;
-            return -1;
-        }
-        if (tp_episode_writer_begin(rec->w) == 0 && tp_episode_writer_commit(rec->w) == 0)
-            return 0;
-        bool ours = tp_episode_writer_published(rec->w);
-        snprintf(err, errlen, "%s", tp_episode_writer_error(rec->w));
-        tp_episode_writer_close(rec->w);
-        rec->w = NULL;
-        if (ours) {
-            remove_episode_files(path); /* published, then failed: our file */
-            return -1;
-        }
     }
-    return -1;
+    if (!rec->w)
+        return -1;
+    tp_episode_writer_on_name_taken(rec->w, next_free_name, rec);
+    if (setup_episode(s, rec, err, errlen) != 0) {
+        tp_episode_writer_close(rec->w); /* never published: only its setup file goes */
+        rec->w = NULL;
+        return -1;
+    }
+    return 0;
 }
 
 /* Streams and meta of a new episode, in its setup transaction. */
