@@ -584,6 +584,10 @@ typedef struct recorder {
      * stamped later stay queued, so a boundary decided later (a stop key
      * read a moment after a batch) still finds them. */
     int64_t decided_ns;
+    /* The session's first moment (before its devices open): the first
+     * episode of an auto-started session starts here, so the device's
+     * start-up events (XR session states, early commands) are in it. */
+    int64_t session_open_ns;
     bool first_opened;              /* the first episode was set up before the threads started */
     int episode_index;              /* episodes opened, discarded takes included */
     char task[232];
@@ -784,10 +788,6 @@ static void *recorder_thread(void *arg)
         if (step_ns > rec->decided_ns)
             rec->decided_ns = step_ns;
         camera_rig_set_decided(s->cameras, rec->decided_ns);
-        /* The session's end closes the episode still open: nothing stamped
-         * after the control loop's last cycle is the episode's. */
-        if (atomic_load(&s->control_done) && rec->ep_end_ns > s->t_end_ns && rec->ep_start_ns != INT64_MAX)
-            rec->ep_end_ns = s->t_end_ns;
         if (rec->w && !rec->broken && flush_batch(rec) != 0)
             stop_recording(rec, tp_now_ns(), tp_episode_writer_error(rec->w));
         int64_t now = tp_now_ns();
@@ -1042,6 +1042,7 @@ static void begin_episode(recorder *rec, int64_t t)
         return;
     if (rec->first_opened) {
         rec->first_opened = false; /* its epoch began with the session */
+        t = rec->session_open_ns;  /* and so did the episode */
     } else {
         /* Rows before decided_ns were already dropped (a start key read a
          * moment after a batch): the episode starts where its rows do. */
@@ -1103,6 +1104,17 @@ static void end_episode(recorder *rec, int64_t t, bool keep, const char *outcome
         nanosleep(&ts, NULL);
     }
     int64_t final0 = tp_now_ns();
+    /* The operator command that closed the episode is stamped at its end:
+     * like episode_end, a closing marker of this episode, not the next's. */
+    int kept_cmds = 0;
+    for (int i = 0; i < rec->pending_count; i++) {
+        const tp_command_msg *cmd = &rec->pending_cmds[i];
+        if (cmd->t_ns == t && !rec->broken)
+            tp_episode_writer_event(rec->w, cmd->t_ns, "operator_command", tp_command_name(cmd->code));
+        else
+            rec->pending_cmds[kept_cmds++] = *cmd;
+    }
+    rec->pending_count = kept_cmds;
     const char *result = rec->broken ? "error" : outcome;
     char buf[32];
     snprintf(buf, sizeof buf, "%lld", (long long)t);
@@ -1374,7 +1386,7 @@ int tp_session_run(const tp_session_config *cfg, volatile int *stop_flag, tp_ses
     s->stats = stats;
     int64_t wall0 = tp_now_ns();
     int rc = -1;
-    recorder rec = {.s = s, .ep_start_ns = INT64_MAX, .ep_end_ns = INT64_MAX};
+    recorder rec = {.s = s, .ep_start_ns = INT64_MAX, .ep_end_ns = INT64_MAX, .session_open_ns = wall0};
     snprintf(rec.task, sizeof rec.task, "%s", cfg->task ? cfg->task : "");
     {
         time_t now = time(NULL);
@@ -1405,7 +1417,7 @@ int tp_session_run(const tp_session_config *cfg, volatile int *stop_flag, tp_ses
     atomic_store(&s->start_ns, s->t_start_ns);
     if (rec.w) {
         char buf[32];
-        snprintf(buf, sizeof buf, "%lld", (long long)s->t_start_ns);
+        snprintf(buf, sizeof buf, "%lld", (long long)rec.session_open_ns);
         tp_episode_writer_set_meta(rec.w, "start_t_ns", buf);
         tp_episode_writer_event(rec.w, s->t_start_ns, "session_start", cfg->task && cfg->task[0] ? cfg->task : NULL);
     }
@@ -1478,11 +1490,16 @@ int tp_session_run(const tp_session_config *cfg, volatile int *stop_flag, tp_ses
         const char *outcome = atomic_load(&s->failed) || rec.broken                        ? "error"
                               : (stop_flag && *stop_flag) || atomic_load(&s->device_ended) ? "stopped"
                                                                                            : "completed";
+        /* The session's end closes the episode still open: it ends where
+         * the recorder last decided, after every thread (the device's
+         * shutdown events included) was done; rows stamped later (operator
+         * rows predicted ahead) are no episode's. */
+        int64_t end = rec.decided_ns > rec.ep_start_ns ? rec.decided_ns : rec.ep_start_ns;
         char buf[32];
-        snprintf(buf, sizeof buf, "%lld", (long long)s->t_end_ns);
+        snprintf(buf, sizeof buf, "%lld", (long long)end);
         tp_episode_writer_set_meta(rec.w, "end_t_ns", buf);
-        tp_episode_writer_event(rec.w, s->t_end_ns, "session_end", outcome);
-        tp_episode_writer_event(rec.w, s->t_end_ns, "episode_end", outcome);
+        tp_episode_writer_event(rec.w, end, "session_end", outcome);
+        tp_episode_writer_event(rec.w, end, "episode_end", outcome);
         if (tp_episode_writer_finish(rec.w, outcome) != 0 && !atomic_load(&s->failed) && !rec.broken)
             fail(s, tp_episode_writer_error(rec.w));
         stats->stop_to_final_s = (double)(tp_now_ns() - s->t_end_ns) / 1e9;
