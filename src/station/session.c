@@ -584,10 +584,12 @@ typedef struct recorder {
      * stamped later stay queued, so a boundary decided later (a stop key
      * read a moment after a batch) still finds them. */
     int64_t decided_ns;
-    /* The session's first moment (before its devices open): the first
-     * episode of an auto-started session starts here, so the device's
-     * start-up events (XR session states, early commands) are in it. */
-    int64_t session_open_ns;
+    /* Device events and operator commands stamped from here on are the
+     * open episode's: its start, or for the first episode of an
+     * auto-started session any time, so the operator device's start-up
+     * (XR session states, early commands, before the control loop's first
+     * cycle) is recorded with it. */
+    int64_t events_from_ns;
     bool first_opened;              /* the first episode was set up before the threads started */
     int episode_index;              /* episodes opened, discarded takes included */
     char task[232];
@@ -653,7 +655,7 @@ static int write_device_events(recorder *rec, int64_t until)
     while ((front = tp_ring_front(&s->device_events))) {
         if (front->t_ns >= until)
             break;
-        int rc = rec->w && front->t_ns >= rec->ep_start_ns
+        int rc = rec->w && front->t_ns >= rec->events_from_ns
                      ? tp_episode_writer_event(rec->w, front->t_ns, front->kind, front->detail[0] ? front->detail : NULL)
                      : 0;
         tp_ring_release(&s->device_events);
@@ -667,7 +669,7 @@ static int write_device_events(recorder *rec, int64_t until)
             rec->pending_cmds[kept++] = *cmd;
             continue;
         }
-        if (rec->w && cmd->t_ns >= rec->ep_start_ns &&
+        if (rec->w && cmd->t_ns >= rec->events_from_ns &&
             tp_episode_writer_event(rec->w, cmd->t_ns, "operator_command", tp_command_name(cmd->code)) != 0)
             return -1;
     }
@@ -1042,7 +1044,6 @@ static void begin_episode(recorder *rec, int64_t t)
         return;
     if (rec->first_opened) {
         rec->first_opened = false; /* its epoch began with the session */
-        t = rec->session_open_ns;  /* and so did the episode */
     } else {
         /* Rows before decided_ns were already dropped (a start key read a
          * moment after a batch): the episode starts where its rows do. */
@@ -1063,6 +1064,7 @@ static void begin_episode(recorder *rec, int64_t t)
         tp_episode_writer_set_meta(rec->w, "start_t_ns", buf);
     }
     rec->episode_index++;
+    rec->events_from_ns = rec->episode_index == 1 && cfg->workflow.auto_start ? INT64_MIN : t;
     rec->ep_start_ns = t;
     rec->ep_end_ns = INT64_MAX;
     rec->seq_samples = rec->seq_operator = 0;
@@ -1386,7 +1388,7 @@ int tp_session_run(const tp_session_config *cfg, volatile int *stop_flag, tp_ses
     s->stats = stats;
     int64_t wall0 = tp_now_ns();
     int rc = -1;
-    recorder rec = {.s = s, .ep_start_ns = INT64_MAX, .ep_end_ns = INT64_MAX, .session_open_ns = wall0};
+    recorder rec = {.s = s, .ep_start_ns = INT64_MAX, .ep_end_ns = INT64_MAX, .events_from_ns = INT64_MAX};
     snprintf(rec.task, sizeof rec.task, "%s", cfg->task ? cfg->task : "");
     {
         time_t now = time(NULL);
@@ -1417,7 +1419,7 @@ int tp_session_run(const tp_session_config *cfg, volatile int *stop_flag, tp_ses
     atomic_store(&s->start_ns, s->t_start_ns);
     if (rec.w) {
         char buf[32];
-        snprintf(buf, sizeof buf, "%lld", (long long)rec.session_open_ns);
+        snprintf(buf, sizeof buf, "%lld", (long long)s->t_start_ns);
         tp_episode_writer_set_meta(rec.w, "start_t_ns", buf);
         tp_episode_writer_event(rec.w, s->t_start_ns, "session_start", cfg->task && cfg->task[0] ? cfg->task : NULL);
     }

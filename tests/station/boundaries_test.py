@@ -6,7 +6,9 @@ next episode went into the closing file while it waited for its camera
 epoch, the next episode came out empty and frames were lost, and `check`
 said ok on all of them. Here every row of every episode must lie in
 [start_t_ns, end_t_ns) (the closing episode_end/session_end events are
-stamped exactly end_t_ns), no episode of at least 60 ms may lack state rows,
+stamped exactly end_t_ns, as is the command that closed it; the first
+episode keeps the XR device's start-up events, before start_t_ns: both
+documented in docs/recording.md), no episode of at least 60 ms may lack state rows,
 the state rows over all episodes must add up to the session's control
 cycles, every encoded frame must be in some episode, and `teleop check` must
 pass on each file.
@@ -66,8 +68,13 @@ def run_session(episode_time, folder):
             if bad[0]:
                 fail(f"{name}: {bad[0]} {table} rows outside [start, end): t_ns {bad[1] - start}..{bad[2] - start} "
                      f"ns from start, end at {end - start}")
+        # The documented exception: the session's first episode keeps the
+        # operator device's start-up events (before the first control cycle).
+        startup = " OR (t_ns < ? AND (kind LIKE 'xr\\_%' ESCAPE '\\' OR kind = 'operator_command'))" \
+            if f == files[0] else " OR ? IS NULL"
         bad = db.execute("SELECT kind, t_ns FROM events WHERE (t_ns < ? OR t_ns >= ?) AND NOT"
-                         " (t_ns = ? AND kind IN ('episode_end', 'session_end'))", (start, end, end)).fetchall()
+                         " ((t_ns = ? AND kind IN ('episode_end', 'session_end', 'operator_command'))" + startup + ")",
+                         (start, end, end, start if f == files[0] else None)).fetchall()
         if bad:
             fail(f"{name}: events outside [start, end): {[(k, t - start) for k, t in bad]}")
         state = db.execute("SELECT count(*) FROM samples WHERE stream_id = (SELECT id FROM streams"

@@ -130,13 +130,7 @@ def main():
         if start is None:
             fail(trial, "episode without start_t_ns")
             continue
-        # The episode starts with the session (its devices' start-up); state
-        # is due from the control loop's first cycle, its session_start.
-        db = ro(ep)
-        first_cycle = db.execute("select min(t_ns) from events where kind = 'session_start'").fetchone()[0]
-        db.close()
-        if first_cycle is not None:
-            start = max(start, first_cycle)
+
         counts["recording"] += 1
         # Lost: from the newest state row kept (or the session start, when
         # none was due yet) to the kill.
