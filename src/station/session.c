@@ -1087,8 +1087,6 @@ static void end_episode(recorder *rec, int64_t t, bool keep, const char *outcome
         t = rec->decided_ns;
     if (t < rec->ep_start_ns)
         t = rec->ep_start_ns;
-    if (atomic_load(&s->control_done) && t > s->t_end_ns)
-        t = s->t_end_ns > rec->ep_start_ns ? s->t_end_ns : rec->ep_start_ns;
     rec->decided_ns = t; /* the workflow has decided up to the end: every row before it is the episode's */
     camera_rig_set_decided(s->cameras, t);
     camera_rig_begin_epoch(s->cameras, t, false);
