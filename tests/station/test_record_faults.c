@@ -266,6 +266,61 @@ static void test_fsync_error_persistent(void **state)
     live_fault(FAULT_FSYNC, 0);
 }
 
+/* Issue 10 item 8: a name taken between create and publish (here a dangling
+ * symbolic link planted there) moves the episode on to the owner's next
+ * free name; without one, publishing fails and leaves the link alone. */
+static int next_name(void *user, char *path, size_t len)
+{
+    snprintf(path, len, "%s/episode-taken-002.db", (const char *)user);
+    return 0;
+}
+
+static void test_name_taken_at_publish(void **state)
+{
+    (void)state;
+    char path[512], link_target[64];
+    for (int with_fallback = 0; with_fallback < 2; with_fallback++) {
+        snprintf(path, sizeof path, "%s/episode-taken-001.db", dir);
+        char err[512];
+        tp_episode_writer *w = tp_episode_writer_create(path, err, sizeof err);
+        if (!w)
+            fail_msg("%s", err);
+        if (with_fallback)
+            tp_episode_writer_on_name_taken(w, next_name, dir);
+        tp_stream_desc d = {.name = "state", .kind = TP_STREAM_STATE, .dims = 1};
+        assert_true(tp_episode_writer_add_stream(w, &d) > 0);
+        assert_int_equal(symlink("/nonexistent/planted.db", path), 0);
+        int rc = tp_episode_writer_begin(w);
+        if (with_fallback) {
+            assert_int_equal(rc, 0);
+            assert_true(tp_episode_writer_published(w));
+            float v = 1;
+            assert_int_equal(tp_episode_writer_sample(w, 1, 0, 1, &v, 1), 0);
+            assert_int_equal(tp_episode_writer_finish(w, "completed"), 0);
+        } else {
+            assert_int_not_equal(rc, 0);
+            expect_in(tp_episode_writer_error(w), "File exists");
+            assert_false(tp_episode_writer_published(w));
+        }
+        tp_episode_writer_close(w);
+        /* The planted link is untouched, no setup file is left. */
+        ssize_t n = readlink(path, link_target, sizeof link_target - 1);
+        assert_true(n > 0);
+        link_target[n] = '\0';
+        assert_string_equal(link_target, "/nonexistent/planted.db");
+        char creating[600];
+        snprintf(creating, sizeof creating, "%s.creating", path);
+        assert_int_not_equal(access(creating, F_OK), 0);
+        if (with_fallback) {
+            char moved[512];
+            next_name(dir, moved, sizeof moved);
+            assert_int_equal(tp_episode_check(moved, stderr), 0);
+            unlink(moved);
+        }
+        unlink(path);
+    }
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -295,6 +350,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_write_error_persistent),
         cmocka_unit_test(test_fsync_error_transient),
         cmocka_unit_test(test_fsync_error_persistent),
+        cmocka_unit_test(test_name_taken_at_publish),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
