@@ -101,6 +101,12 @@ typedef struct tp_camera_calibration {
     const char *convention;       /* "mujoco": looks along -Z, +Y up, +X right */
 } tp_camera_calibration;
 int tp_episode_writer_camera_params(tp_episode_writer *w, int stream_id, const tp_camera_calibration *c);
+/* Publish only at finish: until then every row stays in the setup file
+ * (PATH.creating, one transaction) and nothing exists at PATH, so a kill or
+ * a failure leaves no partial episode there (recovery removes the setup
+ * file). For writers that need no crash-safe prefix (offline retargeting).
+ * Call right after create. */
+void tp_episode_writer_defer_publish(tp_episode_writer *w);
 int tp_episode_writer_begin(tp_episode_writer *w);
 int tp_episode_writer_commit(tp_episode_writer *w);
 /* Drops the open batch (after a failed write); committed rows stay. */
@@ -115,6 +121,15 @@ int tp_episode_writer_event(tp_episode_writer *w, int64_t t_ns, const char *kind
  * final (docs/episode-format.md). */
 int tp_episode_writer_finish(tp_episode_writer *w, const char *outcome);
 const char *tp_episode_writer_error(const tp_episode_writer *w);
+/* When the episode's name is found taken at publish (created by someone
+ * else since create), next_name writes another free name into path (0) or
+ * gives up (-1); the episode is published there. Without it, publish fails. */
+void tp_episode_writer_on_name_taken(tp_episode_writer *w, int (*next_name)(void *user, char *path, size_t pathlen),
+                                     void *user);
+/* The setup was published under the episode's name (the first begin, or
+ * finish, links it there): from then on the file at PATH is this writer's.
+ * Before, PATH is not ours and nothing may remove it. */
+bool tp_episode_writer_published(const tp_episode_writer *w);
 void tp_episode_writer_close(tp_episode_writer *w);
 
 typedef struct tp_stream_info {
@@ -193,18 +208,25 @@ int tp_episode_events(tp_episode *ep, int (*fn)(const tp_episode_event *ev, void
 
 /* Recovery of an episode whose recording was cut off (crash, kill -9, power
  * loss): its committed rows are kept, the sync report is computed, meta
- * gets outcome "interrupted", end_t_ns (the last stamp of any stream),
+ * gets outcome "interrupted", end_t_ns (one past the last stamp of any stream),
  * finished_unix_ns and recovered_unix_ns, a session_end event is added, the
  * WAL is checkpointed and the file leaves WAL mode, as a finished episode.
- * An episode whose writer is alive (its flock held) is left alone; a
- * PATH.creating setup file whose writer died is removed (it never became an
- * episode). msg gets one line naming the file. */
+ * Ownership is proven from the raw header (SQLite magic and our
+ * application_id) before anything is opened for writing, locked or removed:
+ * another application's database (WAL pending or not), a symbolic link or a
+ * non-file is left untouched. A finished episode is recognized from the
+ * header alone (read-only files included). An episode whose writer is alive
+ * (its flock held) is left alone; a PATH.creating setup file whose writer
+ * died is removed when proven ours (it never became an episode). msg gets
+ * one line naming the file. */
 typedef enum tp_recover_result {
     TP_RECOVER_ERROR = -1,
     TP_RECOVER_NOTHING = 0, /* finished already */
     TP_RECOVER_DONE = 1,
     TP_RECOVER_BUSY = 2,    /* being written by a live process */
     TP_RECOVER_REMOVED = 3, /* a dead setup file was removed */
+    TP_RECOVER_FOREIGN = 4, /* not ours (another application's file, a link): left untouched */
+    TP_RECOVER_READONLY = 5, /* unfinished, but no write access to it or its folder: left as it is */
 } tp_recover_result;
 tp_recover_result tp_episode_recover(const char *path, char *msg, size_t msglen);
 /* Recovers every *.db (and removes every dead *.db.creating) in dir, one

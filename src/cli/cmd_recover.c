@@ -1,5 +1,6 @@
 /* teleop recover — finalize episodes whose recording was cut off. */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <sys/stat.h>
 
@@ -20,7 +21,10 @@ int cmd_recover(int argc, char **argv)
                    "committed row, writes the sync report, outcome 'interrupted' and the end time, folds the\n"
                    "WAL into the file. A folder is scanned for *.db files; episodes still being recorded are\n"
                    "left alone. 'teleop run' does this for its recordings folder at start.\n"
-                   "Prints one line per episode acted on; exits 0, or 1 when one could not be recovered.\n");
+                   "Only files proven to be teleop episodes (SQLite header, application_id) are touched;\n"
+                   "other files are left alone with one line. A finished episode needs no write access.\n"
+                   "Prints one line per episode acted on; exits 0, or 1 when one could not be recovered\n"
+                   "(or a named EPISODE is not one).\n");
             return 0;
         default: return cli_usage_error("recover", "unknown option '%s'", argv[optind - 1]);
         }
@@ -34,14 +38,15 @@ int cmd_recover(int argc, char **argv)
             int recovered;
             if (tp_episode_recover_dir(argv[i], stdout, &recovered) != 0)
                 failed++;
-            if (recovered == 0)
+            else if (recovered == 0)
                 printf("%s: nothing to recover\n", argv[i]);
             continue;
         }
         char msg[1024];
         tp_recover_result r = tp_episode_recover(argv[i], msg, sizeof msg);
-        fprintf(r == TP_RECOVER_ERROR ? stderr : stdout, "%s\n", msg);
-        failed += r == TP_RECOVER_ERROR;
+        bool refused = r == TP_RECOVER_ERROR || r == TP_RECOVER_READONLY || r == TP_RECOVER_FOREIGN;
+        fprintf(refused ? stderr : stdout, "%s\n", msg);
+        failed += refused;
     }
     return failed ? 1 : 0;
 }

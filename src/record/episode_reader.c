@@ -169,6 +169,30 @@ static bool not_a_database(sqlite3 *db)
     return code == SQLITE_NOTADB || code == SQLITE_CORRUPT;
 }
 
+/* SQLite cannot open a WAL-mode file without its -shm beside it, and cannot
+ * create that in a folder it may not write: say so instead of "damaged". */
+static bool unreadable_wal(const char *path, char *err, size_t errlen)
+{
+    unsigned char b[20];
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? pread(fd, b, sizeof b, 0) : -1;
+    if (fd >= 0)
+        close(fd);
+    if (n != (ssize_t)sizeof b || memcmp(b, "SQLite format 3", 16) != 0 || (b[18] != 2 && b[19] != 2))
+        return false;
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *(slash == dir ? slash + 1 : slash) = '\0';
+    if (access(slash ? dir : ".", W_OK) == 0)
+        return false;
+    snprintf(err, errlen, "%s: an unfinished episode (WAL mode) in a folder this user cannot write (%s): reading it"
+             " needs its -shm file there; run teleop recover with write access, or copy it with its -wal",
+             path, strerror(errno));
+    return true;
+}
+
 int tp_episode_check_header(sqlite3 *db, const char *path, tp_episode_layout *layout, char *err, size_t errlen)
 {
     sqlite3_stmt *st;
@@ -187,7 +211,7 @@ int tp_episode_check_header(sqlite3 *db, const char *path, tp_episode_layout *la
     if (rc != SQLITE_ROW) {
         if ((sqlite3_errcode(db) & 0xff) == SQLITE_NOTADB)
             snprintf(err, errlen, "%s: not an SQLite database", path);
-        else
+        else if (!unreadable_wal(path, err, errlen))
             snprintf(err, errlen, "%s: damaged database: %s", path, sqlite3_errmsg(db));
         return -1;
     }

@@ -39,6 +39,9 @@ struct tp_episode_writer {
     bool creating_txn; /* the setup transaction is open */
     int lock_fd;       /* flock'd for the writer's life */
     bool dead;         /* publishing failed half-way: no connection to write on */
+    bool defer_publish; /* everything in the setup file until finish (offline writers) */
+    int (*next_name)(void *user, char *path, size_t pathlen); /* the name was taken at publish */
+    void *next_name_user;
 };
 
 const char *tp_stream_kind_name(tp_stream_kind kind)
@@ -222,13 +225,15 @@ tp_episode_writer *tp_episode_writer_create(const char *path, char *err, size_t 
      * transaction, and appears under PATH only when complete (publish): a
      * crash during setup leaves no half-made episode. An existing episode is
      * never overwritten. */
-    if (access(path, F_OK) == 0) {
+    struct stat taken;
+    if (lstat(path, &taken) == 0) { /* a dangling symbolic link is taken too */
         snprintf(err, errlen, "%s: cannot create episode: %s", path, strerror(EEXIST));
         free(w->creating);
         w->creating = NULL;
         goto fail;
     }
-    w->lock_fd = open(w->creating, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    /* O_EXCL: never opens an existing file or follows a link at the name. */
+    w->lock_fd = open(w->creating, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (w->lock_fd < 0) {
         snprintf(err, errlen, "%s: cannot create episode: %s: %s", path, w->creating, strerror(errno));
         free(w->creating);
@@ -242,10 +247,15 @@ tp_episode_writer *tp_episode_writer_create(const char *path, char *err, size_t 
         goto fail;
     }
     char sql[256];
-    snprintf(sql, sizeof sql, "PRAGMA application_id=%d; PRAGMA user_version=%d;", TP_EPISODE_APPLICATION_ID,
-             TP_EPISODE_FORMAT_VERSION);
+    snprintf(sql, sizeof sql, "PRAGMA user_version=%d;", TP_EPISODE_FORMAT_VERSION);
+    char mark[64];
+    snprintf(mark, sizeof mark, "PRAGMA application_id=%d;", TP_EPISODE_APPLICATION_ID);
     char buf[32];
-    if (open_db(w, w->creating) || exec(w, "BEGIN", "create schema") || exec(w, sql, "set format version") ||
+    /* The application_id is committed on its own first, so a setup file cut
+     * off at any later point carries it in its header: the proof recovery
+     * needs before removing it. */
+    if (open_db(w, w->creating) || exec(w, mark, "mark the setup file") || exec(w, "BEGIN", "create schema") ||
+        exec(w, sql, "set format version") ||
         exec(w, TP_EPISODE_SCHEMA_V2, "create schema") || prepare_statements(w))
         goto fail_msg;
     w->in_txn = true;
@@ -279,6 +289,30 @@ static int fsync_dir_of(const char *path)
     int rc = fsync(fd);
     close(fd);
     return rc;
+}
+
+void tp_episode_writer_on_name_taken(tp_episode_writer *w, int (*next_name)(void *user, char *path, size_t pathlen),
+                                     void *user)
+{
+    w->next_name = next_name;
+    w->next_name_user = user;
+}
+
+/* link() never replaces what is there (an episode, a planted link); a name
+ * taken since create moves on to the owner's next free name. */
+static int link_to_free_name(tp_episode_writer *w)
+{
+    for (int tries = 0; link(w->creating, w->path) != 0; tries++) {
+        if (errno != EEXIST || !w->next_name || tries >= 100)
+            return fail(w, "cannot create episode: %s", strerror(errno));
+        char next[4096];
+        char *copy;
+        if (w->next_name(w->next_name_user, next, sizeof next) != 0 || !(copy = strdup(next)))
+            return fail(w, "cannot create episode: %s", strerror(EEXIST));
+        free(w->path);
+        w->path = copy;
+    }
+    return 0;
 }
 
 /* Commits the setup, gives the file its final name (link: fails rather than
@@ -320,8 +354,8 @@ static int publish_steps(tp_episode_writer *w)
         return fail(w, "create episode: the setup could not be checkpointed");
     if (fsync(w->lock_fd) != 0)
         return fail(w, "create episode: fsync: %s", strerror(errno));
-    if (link(w->creating, w->path) != 0)
-        return fail(w, "cannot create episode: %s", strerror(errno));
+    if (link_to_free_name(w) != 0)
+        return -1;
     unlink(w->creating);
     free(w->creating);
     w->creating = NULL;
@@ -556,10 +590,14 @@ int tp_episode_writer_camera_params(tp_episode_writer *w, int stream_id, const t
     return step_reset(st) ? fail_db(w, "camera '%s': parameters", s->name) : 0;
 }
 
+void tp_episode_writer_defer_publish(tp_episode_writer *w) { w->defer_publish = true; }
+
 int tp_episode_writer_begin(tp_episode_writer *w)
 {
     if (w->dead)
         return -1;
+    if (w->creating && w->defer_publish)
+        return 0; /* the setup transaction stays open until finish */
     if (w->creating && publish(w))
         return -1;
     if (w->in_txn)
@@ -649,10 +687,54 @@ int tp_episode_writer_event(tp_episode_writer *w, int64_t t_ns, const char *kind
     return step_reset(st) ? fail_db(w, "write event '%s'", kind ? kind : "(null)") : 0;
 }
 
+/* Deferred publish: the sync report and the outcome join the setup
+ * transaction, which commits in the setup file (never in WAL mode); only
+ * then does the finished file get its name. */
+static int finish_unpublished(tp_episode_writer *w, const char *outcome)
+{
+    tp_sync_report report;
+    char err[256];
+    if (tp_sync_compute(w->db, &report, err, sizeof err) != 0)
+        return fail(w, "%s", err);
+    int stored = tp_sync_store(w->db, &report, err, sizeof err);
+    tp_sync_report_free(&report);
+    if (stored != 0)
+        return fail(w, "%s", err);
+    char buf[32];
+    snprintf(buf, sizeof buf, "%lld", (long long)unix_ns());
+    if (tp_episode_writer_set_meta(w, "outcome", outcome ? outcome : "completed") ||
+        tp_episode_writer_set_meta(w, "finished_unix_ns", buf))
+        return -1;
+    w->in_txn = false;
+    w->creating_txn = false;
+    if (step_reset(w->commit)) {
+        fail_db(w, "finish");
+        sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    finalize_statements(w);
+    if (sqlite3_close(w->db) != SQLITE_OK)
+        return fail_db(w, "finish: close");
+    w->db = NULL;
+    w->dead = true; /* finished: nothing more is written */
+    if (fsync(w->lock_fd) != 0)
+        return fail(w, "finish: fsync: %s", strerror(errno));
+    if (link_to_free_name(w) != 0)
+        return -1;
+    unlink(w->creating);
+    free(w->creating);
+    w->creating = NULL;
+    if (fsync_dir_of(w->path) != 0)
+        return fail(w, "finish: fsync of its folder: %s", strerror(errno));
+    return 0;
+}
+
 int tp_episode_writer_finish(tp_episode_writer *w, const char *outcome)
 {
     if (w->dead)
         return -1;
+    if (w->creating && w->defer_publish)
+        return finish_unpublished(w, outcome);
     if ((w->creating && publish(w)) || tp_episode_writer_commit(w))
         return -1;
     /* The sync report and the outcome land in one transaction: an episode
@@ -720,6 +802,8 @@ int tp_episode_leave_wal(sqlite3 *db)
 }
 
 const char *tp_episode_writer_error(const tp_episode_writer *w) { return w->error; }
+
+bool tp_episode_writer_published(const tp_episode_writer *w) { return !w->creating; }
 
 void tp_episode_writer_close(tp_episode_writer *w)
 {

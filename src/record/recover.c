@@ -54,18 +54,113 @@ static int set_meta(sqlite3 *db, const char *key, int64_t value)
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* A setup file whose writer died: it never became an episode. */
+/* The SQLite header as found on disk, read without writing anything (no
+ * SQLite connection: opening one read-write would replay a WAL, checkpoint it
+ * and delete it, even on a database that is not ours). */
+typedef struct raw_header {
+    bool sqlite;        /* "SQLite format 3" */
+    bool wal;           /* bytes 18-19 are 2: WAL mode */
+    uint32_t app_id;    /* offset 68, big-endian */
+    off_t size;
+} raw_header;
+
+static int read_raw_header(int fd, raw_header *h)
+{
+    unsigned char b[100];
+    struct stat sb;
+    memset(h, 0, sizeof *h);
+    if (fstat(fd, &sb) != 0)
+        return -1;
+    h->size = sb.st_size;
+    ssize_t n = pread(fd, b, sizeof b, 0);
+    if (n != (ssize_t)sizeof b || memcmp(b, "SQLite format 3", 16) != 0)
+        return 0;
+    h->sqlite = true;
+    h->wal = b[18] == 2 || b[19] == 2;
+    h->app_id = (uint32_t)b[68] << 24 | (uint32_t)b[69] << 16 | (uint32_t)b[70] << 8 | b[71];
+    return 0;
+}
+
+/* Opens path for reading only, refusing a symbolic link or anything but a
+ * regular file: recovery acts on files, never through links. -1: cannot
+ * open; -2: not a regular file (left alone). */
+static int open_regular(const char *path, char *msg, size_t msglen)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ELOOP) {
+            snprintf(msg, msglen, "%s: a symbolic link, not an episode; left alone", path);
+            return -2;
+        }
+        snprintf(msg, msglen, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        snprintf(msg, msglen, "%s: not a regular file; left alone", path);
+        return -2;
+    }
+    return fd;
+}
+
+/* The name the recorder gives a setup file: episode-YYYYMMDD-HHMMSS-NNN.db.creating. */
+static bool our_setup_name(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    unsigned date, tod, num;
+    int end = 0;
+    return sscanf(base, "episode-%8u-%6u-%u.db.creating%n", &date, &tod, &num, &end) == 3 &&
+           base[end] == '\0';
+}
+
+/* Write access to the file and its folder (SQLite writes -wal, -shm and
+ * journals beside it); errno-style reason in why when not. */
+static bool writable(const char *path, char *why, size_t whylen)
+{
+    if (access(path, W_OK) != 0) {
+        snprintf(why, whylen, "the file is not writable (%s)", strerror(errno));
+        return false;
+    }
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *(slash == dir ? slash + 1 : slash) = '\0';
+    if (access(slash ? dir : ".", W_OK) != 0) {
+        snprintf(why, whylen, "its folder %s is not writable (%s)", slash ? dir : ".", strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+/* A setup file whose writer died: it never became an episode. It is removed
+ * only when proven ours: the writer's first commit gives it our
+ * application_id; a setup file cut off before that commit is empty, and an
+ * empty, unlocked file with our setup name holds nothing to lose. */
 static tp_recover_result remove_setup(const char *path, char *msg, size_t msglen)
 {
-    int fd = open(path, O_RDWR | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(msg, msglen, "%s: cannot open: %s", path, strerror(errno));
-        return TP_RECOVER_ERROR;
-    }
+    int fd = open_regular(path, msg, msglen);
+    if (fd < 0)
+        return fd == -2 ? TP_RECOVER_FOREIGN : TP_RECOVER_ERROR;
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
         close(fd);
         snprintf(msg, msglen, "%s: an episode being set up by a running teleop; left alone", path);
         return TP_RECOVER_BUSY;
+    }
+    raw_header h;
+    if (read_raw_header(fd, &h) != 0) {
+        snprintf(msg, msglen, "%s: cannot read: %s", path, strerror(errno));
+        close(fd);
+        return TP_RECOVER_ERROR;
+    }
+    bool ours = (h.sqlite && h.app_id == (uint32_t)TP_EPISODE_APPLICATION_ID) || (h.size == 0 && our_setup_name(path));
+    if (!ours) {
+        close(fd);
+        snprintf(msg, msglen, "%s: not a teleop setup file (%s); left alone", path,
+                 h.sqlite ? "another application's database" : "not an SQLite database");
+        return TP_RECOVER_FOREIGN;
     }
     char side[4200];
     snprintf(side, sizeof side, "%s-journal", path);
@@ -80,30 +175,50 @@ tp_recover_result tp_episode_recover(const char *path, char *msg, size_t msglen)
 {
     if (ends_with(path, ".creating"))
         return remove_setup(path, msg, msglen);
-    int fd = open(path, O_RDWR | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(msg, msglen, "%s: cannot open: %s", path, strerror(errno));
+    int fd = open_regular(path, msg, msglen);
+    if (fd < 0)
+        return fd == -2 ? TP_RECOVER_FOREIGN : TP_RECOVER_ERROR;
+    /* Ownership first, from the bytes on disk: nothing is written, locked or
+     * replayed in a file that is not ours. Our setup commits the
+     * application_id before the file ever enters WAL mode, so the main
+     * file's header carries it even while a WAL is pending. */
+    raw_header h;
+    if (read_raw_header(fd, &h) != 0) {
+        snprintf(msg, msglen, "%s: cannot read: %s", path, strerror(errno));
+        close(fd);
         return TP_RECOVER_ERROR;
+    }
+    if (!h.sqlite) {
+        close(fd);
+        snprintf(msg, msglen, "%s: not an SQLite database", path);
+        return TP_RECOVER_ERROR;
+    }
+    if (h.app_id != (uint32_t)TP_EPISODE_APPLICATION_ID) {
+        close(fd);
+        snprintf(msg, msglen, "%s: not a teleop episode (application_id 0x%08x); left alone", path, h.app_id);
+        return TP_RECOVER_FOREIGN;
     }
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
         close(fd);
         snprintf(msg, msglen, "%s: being recorded by a running teleop; left alone", path);
         return TP_RECOVER_BUSY;
     }
-    unsigned char header[100];
-    ssize_t n = pread(fd, header, sizeof header, 0);
-    if (n != (ssize_t)sizeof header || memcmp(header, "SQLite format 3", 16) != 0) {
-        close(fd);
-        snprintf(msg, msglen, "%s: not an SQLite database", path);
-        return TP_RECOVER_ERROR;
-    }
-    /* Bytes 18-19 are 2 in WAL mode: a finished episode has left it. */
+    /* A finished episode has left WAL mode and has no -wal beside it: known
+     * from the header alone, so a read-only one needs no write access. */
     char wal[4200];
+    struct stat wsb;
     snprintf(wal, sizeof wal, "%s-wal", path);
-    if (header[18] != 2 && access(wal, F_OK) != 0) {
+    if (!h.wal && lstat(wal, &wsb) != 0) {
         close(fd);
         snprintf(msg, msglen, "%s: finished, nothing to recover", path);
         return TP_RECOVER_NOTHING;
+    }
+    char why[4400];
+    if (!writable(path, why, sizeof why)) {
+        close(fd);
+        snprintf(msg, msglen, "%s: an unfinished episode, but %s: cannot finalize it; left as it is (make it writable"
+                 " and run teleop recover)", path, why);
+        return TP_RECOVER_READONLY;
     }
     sqlite3 *db = NULL;
     tp_recover_result result = TP_RECOVER_ERROR;
@@ -120,10 +235,11 @@ tp_recover_result tp_episode_recover(const char *path, char *msg, size_t msglen)
     int64_t start = query_i64(db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'start_t_ns'", -1);
     int64_t end = -1, state_rows = 0;
     if (!finished) {
-        /* The last stamp of any stream is where the recording stopped. */
+        /* The recording stopped after the last stamp of any stream or
+         * event: the end is one past it, as every row lies in [start, end). */
         end = query_i64(db,
                         "SELECT max(t) + 1 FROM (SELECT max(t_ns) AS t FROM samples UNION ALL"
-                        " SELECT max(t_ns) FROM video_packets)",
+                        " SELECT max(t_ns) FROM video_packets UNION ALL SELECT max(t_ns) FROM events)",
                         start);
         state_rows = query_i64(db,
                                "SELECT count(*) FROM samples WHERE stream_id ="
@@ -210,16 +326,16 @@ int tp_episode_recover_dir(const char *dir, FILE *out, int *recovered)
         snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name);
         free(names[i]);
         struct stat sb;
-        if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
-            continue;
+        if (lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+            continue; /* links and anything not a file are not ours to act on */
         tp_recover_result r = tp_episode_recover(path, msg, sizeof msg);
         if (r == TP_RECOVER_NOTHING)
             continue;
         fprintf(out, "%s\n", msg);
         if (r == TP_RECOVER_DONE || r == TP_RECOVER_REMOVED)
             (*recovered)++;
-        else if (r == TP_RECOVER_ERROR)
-            errors++;
+        else if (r == TP_RECOVER_ERROR || r == TP_RECOVER_READONLY)
+            errors++; /* a foreign file is not ours to recover: no error */
     }
     free(names);
     return errors ? -1 : 0;

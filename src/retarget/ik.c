@@ -7,6 +7,7 @@
 
 #define N_MAX TP_CHAIN_MAX_JOINTS
 #define POSTURE_STEP_MAX 0.002 /* rad per iteration */
+#define SINGULAR_STEP 0.05     /* rad: largest damped step along a nearly lost direction */
 
 void tp_ik_default_params(tp_ik_params *p)
 {
@@ -130,9 +131,15 @@ tp_ik_result tp_ik_solve(const tp_ik_solver *s, tp_pose target, double *q)
             for (int r = 0; r < 6; r++)
                 jac[r * n + i] *= w[r];
         }
-        /* Damping shrinks as the error shrinks: robust far from the goal
-         * and near singularities, Gauss-Newton fast at the end. */
+        /* Damping shrinks as the error shrinks: robust far from the goal,
+         * Gauss-Newton fast at the end. A floor tied to the error: no damped
+         * step can exceed
+         * |e| / (2 lambda), so lambda >= |e| / (2 SINGULAR_STEP) keeps every
+         * step below SINGULAR_STEP along directions the arm has almost lost
+         * (sigma << lambda) and changes nothing elsewhere (sigma >> lambda);
+         * never above the full damping, which far errors already get. */
         double lambda2 = p->damping * p->damping * fmin(1.0, err2 / 0.01) + 1e-10;
+        lambda2 = fmax(lambda2, fmin(err2 / (4 * SINGULAR_STEP * SINGULAR_STEP), p->damping * p->damping));
         double a[6][6];
         for (int r = 0; r < 6; r++)
             for (int k = r; k < 6; k++) {

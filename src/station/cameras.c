@@ -48,6 +48,11 @@ typedef struct cam_event {
     char msg[96]; /* device or encoder message, for LOST and errors */
 } cam_event;
 
+/* Epochs an encoder may lag behind the recorder and still place each frame
+ * in its own epoch (two per episode boundary); beyond it, it jumps to the
+ * newest. */
+#define EPOCH_SLOTS 512
+
 typedef struct frame_header {
     int64_t t_ns, index;
     uint32_t size, format;
@@ -101,10 +106,20 @@ struct camera_rig {
     camera_rig_links links;
     int count;
     cam cams[TP_SESSION_MAX_CAMERAS];
-    /* Recording epochs (set by the recorder, read by the encoders): the
-     * boundary first, then the epoch number with the recording bit. */
-    atomic_llong epoch_boundary_ns;
-    atomic_llong epoch_word; /* epoch << 1 | recording */
+    /* Recording epochs (set by the recorder, read by the encoders): every
+     * epoch's boundary and recording bit in its slot, then the newest epoch
+     * number. An encoder walks the epochs in order, so a frame lands in the
+     * epoch whose [boundary, next boundary) holds its capture time even when
+     * the recorder has moved several episodes on (episodes shorter than the
+     * encoder's latency). */
+    atomic_llong epoch_boundary_ns[EPOCH_SLOTS];
+    atomic_llong epoch_slot_word[EPOCH_SLOTS]; /* epoch << 1 | recording, 0: never written */
+    atomic_llong epoch_latest;
+    /* The recorder's decided time: every boundary before it is published.
+     * A frame stamped later waits, so it is never encoded into an episode
+     * whose end was not known yet. INT64_MAX: no recorder follows (nothing
+     * waits). */
+    atomic_llong decided_ns;
 };
 
 /* ---------------------------------------------------------------- config */
@@ -178,8 +193,10 @@ camera_rig *camera_rig_create(const tp_session_config *cfg, const camera_rig_lin
         return NULL;
     }
     rig->links = *links;
-    atomic_store(&rig->epoch_boundary_ns, 0);
-    atomic_store(&rig->epoch_word, 1); /* epoch 0, recording */
+    atomic_store(&rig->epoch_boundary_ns[0], 0);
+    atomic_store(&rig->epoch_slot_word[0], 1); /* epoch 0, recording */
+    atomic_store(&rig->epoch_latest, 0);
+    atomic_store(&rig->decided_ns, INT64_MAX);
     size_t nq = links->sim ? (size_t)tp_sim_qpos_size(links->sim) : 0;
     for (int i = 0; i < cfg->camera_count; i++) {
         cam *c = &rig->cams[i];
@@ -529,20 +546,34 @@ static int end_epoch(cam *c, const int64_t *pts_to_t)
     return 0;
 }
 
-/* Moves to the recorder's newest epoch once its boundary has passed at
- * t_ref (a frame's capture time, or a while ago when no frame comes). */
+/* Moves through the recorder's epochs whose boundaries have passed at t_ref
+ * (a frame's capture time, or a while ago when no frame comes), ending each
+ * one on the way: every epoch gets its end marker, in order. */
 static int follow_epoch(cam *c, int64_t t_ref, int64_t *pts, const int64_t *pts_to_t)
 {
-    long long word = atomic_load_explicit(&c->rig->epoch_word, memory_order_acquire);
-    int64_t boundary = atomic_load(&c->rig->epoch_boundary_ns);
-    if ((word >> 1) == c->epoch || t_ref < boundary)
-        return 0;
-    if (end_epoch(c, pts_to_t) != 0)
-        return -1;
-    c->epoch = word >> 1;
-    c->epoch_recording = word & 1;
-    c->epoch_start_ns = boundary;
-    *pts = 0;
+    camera_rig *rig = c->rig;
+    int64_t latest = atomic_load_explicit(&rig->epoch_latest, memory_order_acquire);
+    while (c->epoch < latest) {
+        int64_t next = c->epoch + 1;
+        if (latest - next >= EPOCH_SLOTS - 1)
+            next = latest; /* lapped: the slots in between are overwritten */
+        int64_t boundary = atomic_load(&rig->epoch_boundary_ns[next % EPOCH_SLOTS]);
+        long long word = atomic_load_explicit(&rig->epoch_slot_word[next % EPOCH_SLOTS], memory_order_acquire);
+        if ((word >> 1) != next) {
+            /* Overwritten while read: start again from the newest. */
+            latest = atomic_load_explicit(&rig->epoch_latest, memory_order_acquire);
+            c->epoch = c->epoch < latest - (EPOCH_SLOTS - 2) ? latest - (EPOCH_SLOTS - 2) : c->epoch;
+            continue;
+        }
+        if (t_ref < boundary)
+            return 0;
+        if (end_epoch(c, pts_to_t) != 0)
+            return -1;
+        c->epoch = next;
+        c->epoch_recording = word & 1;
+        c->epoch_start_ns = boundary;
+        *pts = 0;
+    }
     return 0;
 }
 
@@ -579,9 +610,20 @@ static void *encoder_thread(void *arg)
         frame_header h;
         memcpy(&h, slot, sizeof h);
         last_arrival = tp_now_ns();
+        /* Read before the epochs: the recorder publishes every boundary
+         * before the decided time that covers it. */
+        int64_t decided = atomic_load(&c->rig->decided_ns);
         if (follow_epoch(c, h.t_ns, &pts, pts_to_t) != 0) {
             failed = true;
             break;
+        }
+        if (h.t_ns >= decided) {
+            /* Which episode this frame opens or belongs to is not decided
+             * yet (a boundary may still come before it): it waits. The
+             * recorder decides on until every encoder is done, capture
+             * ended or not. */
+            nap_ms(2);
+            continue;
         }
         if (!c->epoch_recording || h.t_ns < c->epoch_start_ns) {
             /* Between episodes (or from before one, late): nobody keeps it. */
@@ -724,12 +766,20 @@ int camera_rig_add_streams(camera_rig *rig, tp_episode_writer *w, char *err, siz
     return 0;
 }
 
-static int write_events(cam *c, tp_ring *ring, tp_episode_writer *w)
+/* Events stamped in [start_ns, end_ns) go to w; earlier ones (and all of
+ * them with w NULL) are dropped; later ones stay queued for the next episode. */
+static int write_events(cam *c, tp_ring *ring, tp_episode_writer *w, int64_t start_ns, int64_t end_ns)
 {
-    cam_event ev;
     char detail[256];
     const char *name = c->cfg->device.name;
-    while (tp_ring_pop(ring, &ev)) {
+    const cam_event *front;
+    while ((front = tp_ring_front(ring))) {
+        cam_event ev = *front;
+        if (ev.t_ns >= end_ns)
+            break;
+        tp_ring_release(ring);
+        if (!w || ev.t_ns < start_ns)
+            continue;
         const char *kind = "camera_error";
         switch (ev.code) {
         case CEV_FRAME_DROPPED:
@@ -791,7 +841,8 @@ int camera_rig_drain(camera_rig *rig, tp_episode_writer *w)
                 return -1;
             c->seq++;
         }
-        if (write_events(c, &c->capture_events, w) || write_events(c, &c->encoder_events, w))
+        if (write_events(c, &c->capture_events, w, INT64_MIN, INT64_MAX) ||
+            write_events(c, &c->encoder_events, w, INT64_MIN, INT64_MAX))
             return -1;
     }
     return 0;
@@ -799,14 +850,18 @@ int camera_rig_drain(camera_rig *rig, tp_episode_writer *w)
 
 int64_t camera_rig_begin_epoch(camera_rig *rig, int64_t boundary_ns, bool recording)
 {
-    long long word = atomic_load(&rig->epoch_word);
-    int64_t epoch = (word >> 1) + 1;
-    atomic_store(&rig->epoch_boundary_ns, boundary_ns);
-    atomic_store_explicit(&rig->epoch_word, (long long)(epoch << 1 | (recording ? 1 : 0)), memory_order_release);
+    int64_t epoch = atomic_load(&rig->epoch_latest) + 1;
+    /* The slot first, then the number that makes it visible. */
+    atomic_store(&rig->epoch_boundary_ns[epoch % EPOCH_SLOTS], boundary_ns);
+    atomic_store_explicit(&rig->epoch_slot_word[epoch % EPOCH_SLOTS], (long long)(epoch << 1 | (recording ? 1 : 0)),
+                          memory_order_release);
+    atomic_store_explicit(&rig->epoch_latest, epoch, memory_order_release);
     return epoch;
 }
 
-int camera_rig_drain_epoch(camera_rig *rig, tp_episode_writer *w, int64_t epoch, int64_t end_ns)
+void camera_rig_set_decided(camera_rig *rig, int64_t decided_ns) { atomic_store(&rig->decided_ns, decided_ns); }
+
+int camera_rig_drain_epoch(camera_rig *rig, tp_episode_writer *w, int64_t epoch, int64_t start_ns, int64_t end_ns)
 {
     for (int i = 0; i < rig->count; i++) {
         cam *c = &rig->cams[i];
@@ -815,6 +870,8 @@ int camera_rig_drain_epoch(camera_rig *rig, tp_episode_writer *w, int64_t epoch,
             packet_msg m = *front;
             if (m.epoch > epoch)
                 break; /* the next episode's: it stays queued */
+            if (m.epoch == epoch && !m.end_of_epoch && m.t_ns >= end_ns && w)
+                break; /* not decided yet: the next batch's */
             tp_ring_release(&c->packets);
             if (m.end_of_epoch) {
                 if (m.epoch > c->ended_epoch)
@@ -822,11 +879,10 @@ int camera_rig_drain_epoch(camera_rig *rig, tp_episode_writer *w, int64_t epoch,
                 continue;
             }
             int rc = 0;
-            /* A frame the encoder took before it learned where the episode
-             * ends (the end is found a batch late) is not the episode's;
-             * dropping the tail of a stream without B-frames leaves the rest
-             * decodable. */
-            if (m.epoch == epoch && w && m.t_ns < end_ns)
+            /* The encoder places each frame by its capture time, so an
+             * epoch's packets are its episode's; the bounds guard the
+             * rule that no row lies outside [start, end). */
+            if (m.epoch == epoch && w && m.t_ns >= start_ns && m.t_ns < end_ns)
                 rc = tp_episode_writer_packet(w, c->stream_id, c->seq++, m.pts, m.t_ns, m.keyframe, m.data, m.size);
             else if (m.epoch == epoch && w)
                 atomic_fetch_sub(&c->st->encoded, 1); /* "encoded" counts packets stored: this one is not */
@@ -834,15 +890,9 @@ int camera_rig_drain_epoch(camera_rig *rig, tp_episode_writer *w, int64_t epoch,
             if (rc)
                 return -1;
         }
-        if (w ? (write_events(c, &c->capture_events, w) || write_events(c, &c->encoder_events, w)) : 0)
+        if (write_events(c, &c->capture_events, w, start_ns, end_ns) ||
+            write_events(c, &c->encoder_events, w, start_ns, end_ns))
             return -1;
-        if (!w) {
-            cam_event ev;
-            while (tp_ring_pop(&c->capture_events, &ev)) {
-            }
-            while (tp_ring_pop(&c->encoder_events, &ev)) {
-            }
-        }
     }
     return 0;
 }

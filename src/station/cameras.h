@@ -73,10 +73,16 @@ int camera_rig_drain(camera_rig *rig, tp_episode_writer *w);
  * is not recording are not encoded. Epoch 0 records from the start, so a
  * recorder that never calls this sees one stream. Returns the new epoch. */
 int64_t camera_rig_begin_epoch(camera_rig *rig, int64_t boundary_ns, bool recording);
-/* Writes the packets of epoch captured before end_ns (w NULL: drops them)
- * and drops older ones; packets of later epochs stay queued. Camera events
- * go to w (or are dropped). -1 on a write error. */
-int camera_rig_drain_epoch(camera_rig *rig, tp_episode_writer *w, int64_t epoch, int64_t end_ns);
+/* Writes the packets of epoch captured in [start_ns, end_ns) (w NULL: drops
+ * them) and drops older ones; packets of later epochs stay queued. Camera
+ * events stamped in [start_ns, end_ns) go to w (or are dropped), earlier ones
+ * are dropped, later ones stay queued. -1 on a write error. */
+int camera_rig_drain_epoch(camera_rig *rig, tp_episode_writer *w, int64_t epoch, int64_t start_ns, int64_t end_ns);
+/* The recorder has published every boundary before decided_ns (call after
+ * camera_rig_begin_epoch for those): frames stamped later wait before
+ * encoding, so each lands in the epoch that holds its capture time. Never
+ * called: frames never wait. */
+void camera_rig_set_decided(camera_rig *rig, int64_t decided_ns);
 /* Every camera has delivered the end of epoch (or has stopped for good). */
 bool camera_rig_epoch_ended(const camera_rig *rig, int64_t epoch);
 /* Frees queued packets and events without writing them. */

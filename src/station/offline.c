@@ -2,6 +2,7 @@
 #include "teleop/offline.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,6 +121,65 @@ static int copy_camera(offline *o, const tp_stream_info *s, long long *packets)
     return tp_episode_writer_commit(o->w) ? writer_fail(o) : 0;
 }
 
+/* The longest operator stream replayed: the longest session a config allows
+ * (session.duration caps at 86400 s). */
+#define MAX_SPAN_NS (86400LL * 1000000000LL)
+
+/* The replay's work is bounded by its input: the operator stream's stamps
+ * must rise strictly, and span no more than the episode it came from (when
+ * that says how long it was) nor a day. A corrupt stamp (say -9.2e18 then
+ * +9.2e18) would otherwise mean 1e16 control cycles. One line naming the
+ * stream and row. */
+static int check_operator_stream(offline *o, const char *path, const tp_stream_info *ops)
+{
+    tp_episode_cursor *c = tp_episode_cursor_open(o->src, ops->id);
+    if (!c) {
+        snprintf(o->err, o->errlen, "%s: operator stream unreadable", path);
+        return -1;
+    }
+    tp_episode_row row;
+    int rc;
+    int64_t first = 0, prev = 0, n = 0;
+    while ((rc = tp_episode_cursor_next(c, &row)) == 1) {
+        if (n == 0) {
+            first = row.t_ns;
+        } else if (row.t_ns <= prev) {
+            snprintf(o->err, o->errlen, "%s: stream 'operator' row %lld (seq %lld): t_ns %lld is not after the row"
+                     " before (%lld); refusing to retarget corrupt timestamps", path, (long long)n,
+                     (long long)row.seq, (long long)row.t_ns, (long long)prev);
+            tp_episode_cursor_close(c);
+            return -1;
+        } else if ((uint64_t)row.t_ns - (uint64_t)first > (uint64_t)MAX_SPAN_NS) { /* exact: first < row.t_ns */
+            snprintf(o->err, o->errlen, "%s: stream 'operator' row %lld (seq %lld): t_ns %lld is %.3g s after the"
+                     " first row; longer than a session can be (86400 s), refusing corrupt timestamps", path,
+                     (long long)n, (long long)row.seq, (long long)row.t_ns, ((double)row.t_ns - (double)first) / 1e9);
+            tp_episode_cursor_close(c);
+            return -1;
+        }
+        prev = row.t_ns;
+        n++;
+    }
+    tp_episode_cursor_close(c);
+    if (rc < 0) {
+        snprintf(o->err, o->errlen, "%s: operator stream unreadable", path);
+        return -1;
+    }
+    const char *s0 = tp_episode_meta(o->src, "start_t_ns"), *s1 = tp_episode_meta(o->src, "end_t_ns");
+    if (s0 && s1) {
+        char *e0, *e1;
+        long long start = strtoll(s0, &e0, 10), end = strtoll(s1, &e1, 10);
+        /* Operator stamps may run up to a display period or so ahead of the
+         * episode's clock: a second of slack. */
+        if (!*e0 && !*e1 && end >= start && (double)prev - (double)first > (double)end - (double)start + 1e9) {
+            snprintf(o->err, o->errlen, "%s: stream 'operator' spans %.3f s, the episode %.3f s (start_t_ns to"
+                     " end_t_ns); refusing corrupt timestamps", path, ((double)prev - (double)first) / 1e9,
+                     ((double)end - (double)start) / 1e9);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int tp_offline_retarget(const char *episode_path, const tp_session_config *cfg, const char *out_path,
                         tp_offline_stats *stats, char *err, size_t errlen)
 {
@@ -135,6 +195,8 @@ int tp_offline_retarget(const char *episode_path, const tp_session_config *cfg, 
                  TP_OPERATOR_DIMS);
         goto out;
     }
+    if (check_operator_stream(&o, episode_path, ops) != 0)
+        goto out;
     o.sim = tp_sim_create(cfg->model_path, err, errlen);
     if (!o.sim)
         goto out;
@@ -147,6 +209,8 @@ int tp_offline_retarget(const char *episode_path, const tp_session_config *cfg, 
     o.w = tp_episode_writer_create(out_path, err, errlen);
     if (!o.w)
         goto out;
+    /* Nothing appears at out_path until the new episode is complete. */
+    tp_episode_writer_defer_publish(o.w);
     if (copy_meta(&o, episode_path, cfg))
         goto out;
     tp_station_files files = {.model_path = cfg->model_path, .hand_method = cfg->control.hand_method,
@@ -277,9 +341,12 @@ int tp_offline_retarget(const char *episode_path, const tp_session_config *cfg, 
     rc = 0;
 out:
     tp_episode_cursor_close(o.op_cursor);
+    /* Published only when complete (deferred publish); a failure before
+     * leaves nothing at out_path, and what is there is not ours to remove. */
+    bool published = o.w && tp_episode_writer_published(o.w);
     tp_episode_writer_close(o.w);
-    if (rc != 0 && o.w)
-        remove(out_path); /* never leave a half-written episode behind */
+    if (rc != 0 && published)
+        remove(out_path); /* finished but then failed (its folder's fsync): ours */
     tp_controller_destroy(o.ctl);
     tp_sim_destroy(o.sim);
     tp_episode_close(o.src);

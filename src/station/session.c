@@ -485,6 +485,17 @@ typedef struct recorder {
     tp_workflow wf;
     int64_t epoch;                  /* the open episode's camera epoch */
     int64_t ep_start_ns, ep_end_ns; /* rows stamped in [start, end) are the episode's */
+    /* Rows stamped before this have been written or dropped: the time up to
+     * which the workflow had decided when the last batch was drained. Rows
+     * stamped later stay queued, so a boundary decided later (a stop key
+     * read a moment after a batch) still finds them. */
+    int64_t decided_ns;
+    /* Device events and operator commands stamped from here on are the
+     * open episode's: its start, or for the first episode of an
+     * auto-started session any time, so the operator device's start-up
+     * (XR session states, early commands, before the control loop's first
+     * cycle) is recorded with it. */
+    int64_t events_from_ns;
     bool first_opened;              /* the first episode was set up before the threads started */
     int episode_index;              /* episodes opened, discarded takes included */
     char task[TP_TASK_MAX_BYTES + 1]; /* whole: checked where it enters (text.h) */
@@ -510,11 +521,27 @@ static const char *event_kind(event_code c)
     return "unknown";
 }
 
-static int write_event_ring(recorder *rec, tp_ring *ring)
+/* Episode boundaries are kept by timestamp, not by timing (docs/recording.md,
+ * "Episode boundaries"): a row, event or packet stamped t goes into the open
+ * episode when t is in [ep_start_ns, until), is dropped when it is earlier
+ * (a reset period, or before the episode opened) and stays queued when it is
+ * later, for the next episode or the next batch. */
+static int64_t drain_until(const recorder *rec)
 {
-    station_event ev;
+    return rec->ep_end_ns < rec->decided_ns ? rec->ep_end_ns : rec->decided_ns;
+}
+
+static int write_event_ring(recorder *rec, tp_ring *ring, int64_t until)
+{
+    const station_event *front;
     char detail[96];
-    while (tp_ring_pop(ring, &ev)) {
+    while ((front = tp_ring_front(ring))) {
+        station_event ev = *front;
+        if (ev.t_ns >= until)
+            break;
+        tp_ring_release(ring);
+        if (!rec->w || ev.t_ns < rec->ep_start_ns)
+            continue;
         detail[0] = '\0';
         if (ev.code == EV_DEADLINE_MISS)
             snprintf(detail, sizeof detail, "late by %lld us", (long long)ev.arg);
@@ -530,42 +557,46 @@ static int write_event_ring(recorder *rec, tp_ring *ring)
 }
 
 /* Operator device reports and operator commands. */
-static int write_device_events(recorder *rec)
+static int write_device_events(recorder *rec, int64_t until)
 {
     session *s = rec->s;
-    tp_device_event ev;
-    while (tp_ring_pop(&s->device_events, &ev))
-        if (tp_episode_writer_event(rec->w, ev.t_ns, ev.kind, ev.detail[0] ? ev.detail : NULL) != 0)
-            return -1;
-    for (int i = 0; i < rec->pending_count; i++) {
-        const tp_command_msg *cmd = &rec->pending_cmds[i];
-        if (tp_episode_writer_event(rec->w, cmd->t_ns, "operator_command", tp_command_name(cmd->code)) != 0)
+    const tp_device_event *front;
+    while ((front = tp_ring_front(&s->device_events))) {
+        if (front->t_ns >= until)
+            break;
+        int rc = rec->w && front->t_ns >= rec->events_from_ns
+                     ? tp_episode_writer_event(rec->w, front->t_ns, front->kind, front->detail[0] ? front->detail : NULL)
+                     : 0;
+        tp_ring_release(&s->device_events);
+        if (rc != 0)
             return -1;
     }
-    rec->pending_count = 0;
+    int kept = 0;
+    for (int i = 0; i < rec->pending_count; i++) {
+        const tp_command_msg *cmd = &rec->pending_cmds[i];
+        if (cmd->t_ns >= until) {
+            rec->pending_cmds[kept++] = *cmd;
+            continue;
+        }
+        if (rec->w && cmd->t_ns >= rec->events_from_ns &&
+            tp_episode_writer_event(rec->w, cmd->t_ns, "operator_command", tp_command_name(cmd->code)) != 0)
+            return -1;
+    }
+    rec->pending_count = kept;
     return 0;
 }
 
-/* Moves everything queued into the open transaction. */
-static int drain_to_db(recorder *rec)
+/* Moves everything queued and stamped before `until` into the open
+ * transaction (rec->w NULL: drops it). */
+static int drain_to_db(recorder *rec, int64_t until)
 {
     session *s = rec->s;
     tp_episode_writer *w = rec->w;
-    /* Once the control loop has ended, its end time bounds the last episode
-     * (end_t_ns): operator frames stamped with a predicted display time
-     * after it belong to no episode. A frame whose display time is still in
-     * the future waits for a later batch, so none is written before the end
-     * is known. (now is read before control_done: if the loop has not ended
-     * by then, its end comes after every frame written here.) */
-    const int64_t now = tp_now_ns();
-    int64_t ep_end = rec->ep_end_ns;
-    if (atomic_load(&s->control_done) && s->t_end_ns < ep_end)
-        ep_end = s->t_end_ns;
     const control_sample *cs;
     while ((cs = tp_ring_front(&s->samples))) {
-        if (cs->t_ns >= ep_end)
-            break; /* the next episode's, or nobody's */
-        if (cs->t_ns < rec->ep_start_ns) {
+        if (cs->t_ns >= until)
+            break; /* the next episode's, or the next batch's */
+        if (!w || cs->t_ns < rec->ep_start_ns) {
             tp_ring_release(&s->samples);
             continue;
         }
@@ -577,11 +608,14 @@ static int drain_to_db(recorder *rec)
         rec->seq_samples++;
         s->stats->samples_recorded++;
     }
+    /* Operator rows carry the runtime's predicted display time, up to tens
+     * of milliseconds ahead of the clock: they wait here until their time
+     * is decided like any other row. */
     const tp_operator_frame *op;
     while ((op = tp_ring_front(&s->op_to_recorder))) {
-        if (op->t_ns >= ep_end || op->t_ns >= now)
+        if (op->t_ns >= until)
             break;
-        if (op->t_ns < rec->ep_start_ns) {
+        if (!w || op->t_ns < rec->ep_start_ns) {
             tp_ring_release(&s->op_to_recorder);
             continue;
         }
@@ -593,22 +627,23 @@ static int drain_to_db(recorder *rec)
         rec->seq_operator++;
         s->stats->operator_frames++;
     }
+    /* sim_objects rows are stamped on the control tick grid like state. */
     const unsigned char *obj;
     while (s->object_count > 0 && (obj = tp_ring_front(&s->objects))) {
         int64_t t;
         memcpy(&t, obj, sizeof t);
-        if (t >= ep_end)
+        if (t >= until)
             break;
-        if (t >= rec->ep_start_ns &&
+        if (w && rec->id_objects > 0 && t >= rec->ep_start_ns &&
             tp_episode_writer_sample(w, rec->id_objects, rec->seq_objects++, t, (const float *)(obj + sizeof t),
                                      (size_t)s->object_count * TP_SIM_POSE_DIMS))
             return -1;
         tp_ring_release(&s->objects);
     }
-    if (camera_rig_drain_epoch(s->cameras, w, rec->epoch, ep_end) != 0)
+    if (camera_rig_drain_epoch(s->cameras, w, w ? rec->epoch : INT64_MAX, rec->ep_start_ns, until) != 0)
         return -1;
-    if (write_event_ring(rec, &s->control_events) || write_event_ring(rec, &s->watchdog_events) ||
-        write_device_events(rec))
+    if (write_event_ring(rec, &s->control_events, until) || write_event_ring(rec, &s->watchdog_events, until) ||
+        write_device_events(rec, until))
         return -1;
     return 0;
 }
@@ -617,7 +652,7 @@ static int flush_batch(recorder *rec)
 {
     if (tp_episode_writer_begin(rec->w) != 0)
         return -1;
-    if (drain_to_db(rec) != 0)
+    if (drain_to_db(rec, drain_until(rec)) != 0)
         return -1;
     /* The queue has room again: an overflow from here on is a new one. */
     atomic_store(&rec->s->drop_since_ns, 0);
@@ -625,26 +660,13 @@ static int flush_batch(recorder *rec)
 }
 
 /* Nothing is being recorded (between episodes, or after a disk fault): rows
- * and events go nowhere, so no queue fills. */
+ * and events decided so far go nowhere, so no queue fills. */
 static void discard_queues(recorder *rec)
 {
-    session *s = rec->s;
-    camera_rig_drain_epoch(s->cameras, NULL, INT64_MAX, 0);
-    while (tp_ring_front(&s->samples))
-        tp_ring_release(&s->samples);
-    while (tp_ring_front(&s->op_to_recorder))
-        tp_ring_release(&s->op_to_recorder);
-    while (s->object_count > 0 && tp_ring_front(&s->objects))
-        tp_ring_release(&s->objects);
-    tp_device_event ev;
-    while (tp_ring_pop(&s->device_events, &ev))
-        ;
-    station_event sev;
-    while (tp_ring_pop(&s->control_events, &sev))
-        ;
-    while (tp_ring_pop(&s->watchdog_events, &sev))
-        ;
-    rec->pending_count = 0;
+    tp_episode_writer *w = rec->w;
+    rec->w = NULL;
+    drain_to_db(rec, rec->decided_ns);
+    rec->w = w;
 }
 
 /* Recording ends, the session does not: the robot is held (control thread),
@@ -685,7 +707,11 @@ static void *recorder_thread(void *arg)
     int64_t next = tp_now_ns(), dropped_seen = 0;
     for (;;) {
         bool last = camera_rig_done(s->cameras) && atomic_load(&s->control_done) && atomic_load(&s->device_done);
-        workflow_step(rec, tp_now_ns());
+        int64_t step_ns = tp_now_ns();
+        workflow_step(rec, step_ns);
+        if (step_ns > rec->decided_ns)
+            rec->decided_ns = step_ns;
+        camera_rig_set_decided(s->cameras, rec->decided_ns);
         if (rec->w && !rec->broken && flush_batch(rec) != 0)
             stop_recording(rec, tp_now_ns(), tp_episode_writer_error(rec->w));
         int64_t now = tp_now_ns();
@@ -753,7 +779,9 @@ static int make_episode_path(const char *dir, double min_free_mb, const char *st
         snprintf(out, outlen, "%s/episode-%s-%03d.db", dir, stamp, n);
         char creating[4200];
         snprintf(creating, sizeof creating, "%s.creating", out);
-        if (access(out, F_OK) != 0 && access(creating, F_OK) != 0)
+        /* lstat, not access: a dangling symbolic link takes the name too. */
+        struct stat sb;
+        if (lstat(out, &sb) != 0 && errno == ENOENT && lstat(creating, &sb) != 0 && errno == ENOENT)
             return 0;
     }
     snprintf(err, errlen, "%s: no free episode name for %s", dir, stamp);
@@ -789,20 +817,54 @@ static int add_objects_stream(session *s, recorder *rec)
     return rc;
 }
 
+static int setup_episode(session *s, recorder *rec, char *err, size_t errlen);
+
+/* The writer found the episode's name taken when publishing (another
+ * process, a link planted after make_episode_path looked): the next free
+ * name, which becomes the episode's. */
+static int next_free_name(void *user, char *out, size_t outlen)
+{
+    recorder *rec = user;
+    char err[512];
+    if (make_episode_path(rec->s->cfg->out_dir, 0, rec->stamp, 1, out, outlen, err, sizeof err) != 0) {
+        tp_log_error("%s", err);
+        return -1;
+    }
+    snprintf(rec->path, sizeof rec->path, "%s", out);
+    return 0;
+}
+
+/* Creates the next episode under a free name (its setup file; the writer
+ * publishes it at the first batch, moving on to the next free name if this
+ * one was taken meanwhile). On failure rec->w is NULL and nothing is left:
+ * no name we did not create is printed or removed. */
 static int open_episode(session *s, recorder *rec, char *err, size_t errlen)
 {
     const tp_session_config *cfg = s->cfg;
     char *path = rec->path;
-    tp_episode_writer *w = NULL;
-    for (int attempt = 0; attempt < 5 && !w; attempt++) {
+    for (int attempt = 0; attempt < 5 && !rec->w; attempt++) {
         if (make_episode_path(cfg->out_dir, cfg->min_free_mb, rec->stamp, rec->episode_index + 1 + attempt, path,
                               sizeof rec->path, err, errlen) != 0)
             return -1;
-        w = tp_episode_writer_create(path, err, errlen);
+        rec->w = tp_episode_writer_create(path, err, errlen);
     }
-    if (!w)
+    if (!rec->w)
         return -1;
-    rec->w = w;
+    tp_episode_writer_on_name_taken(rec->w, next_free_name, rec);
+    if (setup_episode(s, rec, err, errlen) != 0) {
+        tp_episode_writer_close(rec->w); /* never published: only its setup file goes */
+        rec->w = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+/* Streams and meta of a new episode, in its setup transaction. */
+static int setup_episode(session *s, recorder *rec, char *err, size_t errlen)
+{
+    const tp_session_config *cfg = s->cfg;
+    char *path = rec->path;
+    tp_episode_writer *w = rec->w;
 
     const char *joint_names[N_JOINTS];
     for (int i = 0; i < N_JOINTS; i++)
@@ -953,18 +1015,21 @@ static void begin_episode(recorder *rec, int64_t t)
     const tp_session_config *cfg = s->cfg;
     if (!cfg->record)
         return;
+    /* Opened at or after the session's end: it would hold no row. */
+    if ((atomic_load(&s->control_done) && t >= s->t_end_ns) ||
+        t >= s->t_start_ns + (int64_t)llround(cfg->duration_s * 1e9))
+        return;
     if (rec->first_opened) {
         rec->first_opened = false; /* its epoch began with the session */
     } else {
+        /* Rows before decided_ns were already dropped (a start key read a
+         * moment after a batch): the episode starts where its rows do. */
+        if (t < rec->decided_ns)
+            t = rec->decided_ns;
         char err[1024];
         if (open_episode(s, rec, err, sizeof err) != 0) {
             /* No room or no folder for the next episode: end the session
-             * (the ones kept so far stay). */
-            if (rec->w) {
-                tp_episode_writer_close(rec->w);
-                rec->w = NULL;
-                remove_episode_files(rec->path);
-            }
+             * (the ones kept so far stay). open_episode left nothing. */
             char msg[512];
             snprintf(msg, sizeof msg, "cannot start episode %d: %.450s", rec->episode_index + 1, err);
             fail(s, msg);
@@ -976,6 +1041,7 @@ static void begin_episode(recorder *rec, int64_t t)
         tp_episode_writer_set_meta(rec->w, "start_t_ns", buf);
     }
     rec->episode_index++;
+    rec->events_from_ns = rec->episode_index == 1 && cfg->workflow.auto_start ? INT64_MIN : t;
     rec->ep_start_ns = t;
     rec->ep_end_ns = INT64_MAX;
     rec->seq_samples = rec->seq_operator = rec->seq_objects = 0;
@@ -992,6 +1058,14 @@ static void end_episode(recorder *rec, int64_t t, bool keep, const char *outcome
     session *s = rec->s;
     if (!rec->w)
         return;
+    /* Rows before decided_ns are already in the file (a stop key read a
+     * moment after a batch): the episode ends after them. */
+    if (t < rec->decided_ns)
+        t = rec->decided_ns;
+    if (t < rec->ep_start_ns)
+        t = rec->ep_start_ns;
+    rec->decided_ns = t; /* the workflow has decided up to the end: every row before it is the episode's */
+    camera_rig_set_decided(s->cameras, t);
     camera_rig_begin_epoch(s->cameras, t, false);
     rec->ep_end_ns = t;
     int64_t deadline = tp_now_ns() + 1500000000LL; /* a stalled camera is given up on after 0.2 s */
@@ -1007,6 +1081,17 @@ static void end_episode(recorder *rec, int64_t t, bool keep, const char *outcome
         nanosleep(&ts, NULL);
     }
     int64_t final0 = tp_now_ns();
+    /* The operator command that closed the episode is stamped at its end:
+     * like episode_end, a closing marker of this episode, not the next's. */
+    int kept_cmds = 0;
+    for (int i = 0; i < rec->pending_count; i++) {
+        const tp_command_msg *cmd = &rec->pending_cmds[i];
+        if (cmd->t_ns == t && !rec->broken)
+            tp_episode_writer_event(rec->w, cmd->t_ns, "operator_command", tp_command_name(cmd->code));
+        else
+            rec->pending_cmds[kept_cmds++] = *cmd;
+    }
+    rec->pending_count = kept_cmds;
     const char *result = rec->broken ? "error" : outcome;
     char buf[32];
     snprintf(buf, sizeof buf, "%lld", (long long)t);
@@ -1099,7 +1184,10 @@ static void workflow_step(recorder *rec, int64_t now)
         if (input >= 0)
             perform(rec, acts, tp_workflow_input(&rec->wf, (tp_wf_input)input, cmd.t_ns, acts));
     }
-    perform(rec, acts, tp_workflow_tick(&rec->wf, now, acts));
+    /* Every transition due by now, in order (a close and the next open at
+     * the same instant), so no boundary waits a batch and shifts. */
+    for (int n, guard = 0; guard < 1000 && (n = tp_workflow_tick(&rec->wf, now, acts)) > 0; guard++)
+        perform(rec, acts, n);
 }
 
 /* One line: state, episode, time, counts, cameras, disk. Redrawn in place
@@ -1297,7 +1385,7 @@ int tp_session_run(const tp_session_config *cfg, volatile int *stop_flag, tp_ses
     s->stats = stats;
     int64_t wall0 = tp_now_ns();
     int rc = -1;
-    recorder rec = {.s = s, .ep_start_ns = INT64_MAX, .ep_end_ns = INT64_MAX};
+    recorder rec = {.s = s, .ep_start_ns = INT64_MAX, .ep_end_ns = INT64_MAX, .events_from_ns = INT64_MAX};
     snprintf(rec.task, sizeof rec.task, "%s", cfg->task ? cfg->task : "");
     {
         time_t now = time(NULL);
@@ -1401,11 +1489,16 @@ int tp_session_run(const tp_session_config *cfg, volatile int *stop_flag, tp_ses
         const char *outcome = atomic_load(&s->failed) || rec.broken                        ? "error"
                               : (stop_flag && *stop_flag) || atomic_load(&s->device_ended) ? "stopped"
                                                                                            : "completed";
+        /* The session's end closes the episode still open: it ends where
+         * the recorder last decided, after every thread (the device's
+         * shutdown events included) was done; rows stamped later (operator
+         * rows predicted ahead) are no episode's. */
+        int64_t end = rec.decided_ns > rec.ep_start_ns ? rec.decided_ns : rec.ep_start_ns;
         char buf[32];
-        snprintf(buf, sizeof buf, "%lld", (long long)s->t_end_ns);
+        snprintf(buf, sizeof buf, "%lld", (long long)end);
         tp_episode_writer_set_meta(rec.w, "end_t_ns", buf);
-        tp_episode_writer_event(rec.w, s->t_end_ns, "session_end", outcome);
-        tp_episode_writer_event(rec.w, s->t_end_ns, "episode_end", outcome);
+        tp_episode_writer_event(rec.w, end, "session_end", outcome);
+        tp_episode_writer_event(rec.w, end, "episode_end", outcome);
         if (tp_episode_writer_finish(rec.w, outcome) != 0 && !atomic_load(&s->failed) && !rec.broken)
             fail(s, tp_episode_writer_error(rec.w));
         stats->stop_to_final_s = (double)(tp_now_ns() - s->t_end_ns) / 1e9;

@@ -134,6 +134,94 @@ static void poses_on(int which)
     tp_hand_vector_destroy(h);
 }
 
+/* Issue 9 point 7: a pinch closes the robot's thumb and index fingertips, on
+ * both hand descriptions, and it is the thumb joints that close it.
+ *
+ * The human pinch: the hand model's pinch pose with the thumb tip moved to
+ * HUMAN_PINCH_GAP_M from the index tip. OpenXR's tip joints sit at the ends
+ * of the distal phalanges, so in a pad-to-pad pinch of an adult hand they
+ * are about 1 cm apart (the hand model alone, flexing thumb and index, comes
+ * no closer than 17.5 mm: it has no opposition parameter).
+ *
+ * The bound: the robot keypoints lie on the fingertips' centre lines, and
+ * the Dex3-1 and Inspire fingertips are about 15 mm thick, so centre lines
+ * 15 mm apart or less mean the pads touch (a position-controlled pinch
+ * presses a little further). */
+#define HUMAN_PINCH_GAP_M 0.010
+#define ROBOT_PINCH_MAX_M 0.015
+
+static void pinch_on(int which)
+{
+    hand_case c;
+    load_case(which, &c);
+    int side = c.desc.side;
+    char err[256];
+    tp_hand_vector *h = tp_hand_vector_create(&c.desc, NULL, err, sizeof err);
+    if (!h)
+        fail_msg("%s", err);
+    /* The thumb joints that must move toward the pinch, by index in the
+     * hand's joint vector, with the end of the range they close toward. */
+    int thumb[2];
+    double toward[2], min_fraction[2];
+    if (which < 2) {
+        /* <side>_hand_one_joint: the thumb's base rests open at its outer
+         * limit (+-1.05, abducted) and swings in toward the index (toward
+         * 0); <side>_hand_two_joint: distal flexion toward the far end of
+         * its range (+-2.09, mirrored between sides). */
+        thumb[0] = 1;
+        thumb[1] = 2;
+        toward[0] = 0.0;
+        toward[1] = fabs(c.desc.upper[2]) > fabs(c.desc.lower[2]) ? c.desc.upper[2] : c.desc.lower[2];
+        min_fraction[0] = 0.2;
+        min_fraction[1] = 0.2;
+    } else {
+        thumb[0] = 0; /* thumb_yaw_joint: opposition, toward its upper limit */
+        thumb[1] = 1; /* thumb_bend_joint: flexion, toward its upper limit */
+        toward[0] = c.desc.upper[0];
+        toward[1] = c.desc.upper[1];
+        min_fraction[0] = 0.5;
+        min_fraction[1] = 0.15;
+    }
+    static const double open[5] = {0, 0, 0, 0, 0}, pinch[5] = {0.6, 0.5, 0, 0, 0};
+    for (int k = 0; k < 4; k++) {
+        tp_pose w = wrist_pose(k);
+        double qo[TP_HV_MAX_DOF], qp[TP_HV_MAX_DOF];
+        tp_hand_vector_seed(h, NULL);
+        settle(h, side, w, open, 60, qo);
+        tp_hand_frame f;
+        tp_hand_model_pose(side, w, pinch, &f);
+        tp_vec3 it = f.joints[TP_HJ_INDEX_TIP].pose.p, tt = f.joints[TP_HJ_THUMB_TIP].pose.p;
+        f.joints[TP_HJ_THUMB_TIP].pose.p =
+            tp_v3_add(it, tp_v3_scale(tp_v3_normalize(tp_v3_sub(tt, it)), HUMAN_PINCH_GAP_M));
+        for (int i = 0; i < 60; i++)
+            assert_int_equal(tp_hand_vector_retarget(h, &f, qp), 0);
+        check_limits(&c.desc, qp);
+        double d = pinch_distance(&c, qp);
+        if (k == 0)
+            printf("# %s pinch: thumb-index fingertips %.1f mm (human tips %.0f mm apart)\n", c.name, 1e3 * d,
+                   1e3 * HUMAN_PINCH_GAP_M);
+        if (d > ROBOT_PINCH_MAX_M)
+            fail_msg("%s, wrist %d: pinch leaves the fingertips %.1f mm apart (at most %.0f mm)", c.name, k, 1e3 * d,
+                     1e3 * ROBOT_PINCH_MAX_M);
+        for (int t = 0; t < 2; t++) {
+            int j = thumb[t];
+            double range = c.desc.upper[j] - c.desc.lower[j];
+            double moved = (fabs(qo[j] - toward[t]) - fabs(qp[j] - toward[t])) / range;
+            if (k == 0)
+                printf("# %s %s: open %.2f, pinch %.2f (%.0f %% of its range toward %.2f)\n", c.name,
+                       c.desc.joint_name[j], qo[j], qp[j], 100 * moved, toward[t]);
+            if (moved < min_fraction[t])
+                fail_msg("%s, wrist %d: thumb joint %s moved %.0f %% of its range toward the pinch (at least %.0f %%)",
+                         c.name, k, c.desc.joint_name[j], 100 * moved, 100 * min_fraction[t]);
+        }
+    }
+    tp_hand_vector_destroy(h);
+}
+
+static void test_pinch_dex3_left(void **st) { (void)st; pinch_on(0); }
+static void test_pinch_dex3_right(void **st) { (void)st; pinch_on(1); }
+static void test_pinch_inspire(void **st) { (void)st; pinch_on(2); }
+
 static void test_dex3_left(void **st) { (void)st; poses_on(0); }
 static void test_dex3_right(void **st) { (void)st; poses_on(1); }
 static void test_inspire(void **st) { (void)st; poses_on(2); }
@@ -382,6 +470,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_sweep_dex3),    cmocka_unit_test(test_sweep_inspire),
         cmocka_unit_test(test_inactive),      cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_frames),
+        cmocka_unit_test(test_pinch_dex3_left), cmocka_unit_test(test_pinch_dex3_right),
+        cmocka_unit_test(test_pinch_inspire),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
-/* A live session whose disk fails: a full disk in the middle of recording and
- * a disk too slow for the recorder (fsync taking seconds). Each time the
+/* A live session whose disk fails: a full disk in the middle of recording, a
+ * disk too slow for the recorder (fsync taking seconds), a write I/O error
+ * and an fsync error (each transient and persistent). Each time the
  * recording ends, the session does not: the control loop keeps cycling with
  * the robot on emergency hold, the error names the episode, and the episode
  * on disk is valid with the data recorded before the fault (finished with
@@ -33,6 +34,7 @@ typedef struct fault_plan {
     fault_kind kind;
     long sync_delay_ms;
     double after_s; /* after the episode appears */
+    long count;     /* faults before the disk recovers; 0: persists */
 } fault_plan;
 
 static void sleep_ms(long ms)
@@ -56,7 +58,7 @@ static void *inject(void *arg)
         sleep_ms(200);
         fault_vfs_set_sync_delay_ms(0);
     } else {
-        fault_vfs_arm(p->kind, 0, false);
+        fault_vfs_arm_transient(p->kind, 0, false, p->count);
     }
     return NULL;
 }
@@ -182,6 +184,143 @@ static void test_disk_too_slow(void **state)
                      1);
 }
 
+/* Issue 9 point 7: a write I/O error and an fsync error in a live session
+ * (not only at writer level). The recording stops, the session does not:
+ * the robot is held for the rest of it, the error is one line naming the
+ * episode, the session's status is a failure. A transient fault (the disk
+ * works again right after) lets the recording_stopped event and the finish
+ * (outcome error) through; a persistent one leaves the committed rows for
+ * recovery. Either way the episode checks. */
+static void live_fault(fault_kind kind, long count)
+{
+    tp_session_config cfg;
+    session_config(&cfg, 3.0);
+    tp_session_stats st;
+    memset(&st, 0, sizeof st);
+    fault_plan plan = {.stats = &st, .kind = kind, .after_s = 1.2, .count = count};
+    pthread_t th;
+    pthread_create(&th, NULL, inject, &plan);
+    char err[1024];
+    int rc = tp_session_run(&cfg, NULL, &st, err, sizeof err);
+    pthread_join(th, NULL);
+    long fired = fault_vfs_fired();
+    fault_vfs_clear();
+    if (fired < 1)
+        fail_msg("the fault never fired");
+    assert_int_not_equal(rc, 0);
+    expect_in(err, "recording stopped");
+    expect_in(err, st.episode_path);
+    expect_in(err, "disk I/O error");
+    assert_null(strchr(err, '\n'));
+    expect_held_session(&st, &cfg);
+    char report[4096] = "";
+    FILE *f = fmemopen(report, sizeof report - 1, "w");
+    int check = tp_episode_check(st.episode_path, f);
+    fclose(f);
+    if (check != 0)
+        fail_msg("after the fault, as left: %s", report);
+    int64_t start = query_i64(st.episode_path, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'start_t_ns'");
+    int64_t last = query_i64(st.episode_path, "SELECT max(t_ns) FROM samples WHERE stream_id = 1");
+    if (last > st.recording_stopped_ns || last < start + 700000000LL)
+        fail_msg("last state at +%.3f s, recording stopped at +%.3f s", (double)(last - start) / 1e9,
+                 (double)(st.recording_stopped_ns - start) / 1e9);
+    if (count > 0) {
+        /* The disk took the event and the finish. */
+        assert_int_equal(query_i64(st.episode_path, "SELECT count(*) FROM events WHERE kind = 'recording_stopped'"
+                                                    " AND detail LIKE '%disk I/O error%'"),
+                         1);
+        assert_int_equal(query_i64(st.episode_path, "SELECT count(*) FROM events WHERE kind = 'emergency_hold'"), 1);
+        assert_int_equal(
+            query_i64(st.episode_path, "SELECT count(*) FROM meta WHERE key = 'outcome' AND value = 'error'"), 1);
+        return;
+    }
+    char msg[1024];
+    tp_recover_result r = tp_episode_recover(st.episode_path, msg, sizeof msg);
+    if (r != TP_RECOVER_DONE && r != TP_RECOVER_NOTHING)
+        fail_msg("recovery: %s", msg);
+    assert_int_equal(tp_episode_check(st.episode_path, stderr), 0);
+    assert_int_equal(query_i64(st.episode_path, "SELECT count(*) FROM meta WHERE key = 'outcome'"), 1);
+}
+
+static void test_write_error_transient(void **state)
+{
+    (void)state;
+    live_fault(FAULT_IOERR_WRITE, 1);
+}
+
+static void test_write_error_persistent(void **state)
+{
+    (void)state;
+    live_fault(FAULT_IOERR_WRITE, 0);
+}
+
+static void test_fsync_error_transient(void **state)
+{
+    (void)state;
+    live_fault(FAULT_FSYNC, 1);
+}
+
+static void test_fsync_error_persistent(void **state)
+{
+    (void)state;
+    live_fault(FAULT_FSYNC, 0);
+}
+
+/* Issue 10 item 8: a name taken between create and publish (here a dangling
+ * symbolic link planted there) moves the episode on to the owner's next
+ * free name; without one, publishing fails and leaves the link alone. */
+static int next_name(void *user, char *path, size_t len)
+{
+    snprintf(path, len, "%s/episode-taken-002.db", (const char *)user);
+    return 0;
+}
+
+static void test_name_taken_at_publish(void **state)
+{
+    (void)state;
+    char path[512], link_target[64];
+    for (int with_fallback = 0; with_fallback < 2; with_fallback++) {
+        snprintf(path, sizeof path, "%s/episode-taken-001.db", dir);
+        char err[512];
+        tp_episode_writer *w = tp_episode_writer_create(path, err, sizeof err);
+        if (!w)
+            fail_msg("%s", err);
+        if (with_fallback)
+            tp_episode_writer_on_name_taken(w, next_name, dir);
+        tp_stream_desc d = {.name = "state", .kind = TP_STREAM_STATE, .dims = 1};
+        assert_true(tp_episode_writer_add_stream(w, &d) > 0);
+        assert_int_equal(symlink("/nonexistent/planted.db", path), 0);
+        int rc = tp_episode_writer_begin(w);
+        if (with_fallback) {
+            assert_int_equal(rc, 0);
+            assert_true(tp_episode_writer_published(w));
+            float v = 1;
+            assert_int_equal(tp_episode_writer_sample(w, 1, 0, 1, &v, 1), 0);
+            assert_int_equal(tp_episode_writer_finish(w, "completed"), 0);
+        } else {
+            assert_int_not_equal(rc, 0);
+            expect_in(tp_episode_writer_error(w), "File exists");
+            assert_false(tp_episode_writer_published(w));
+        }
+        tp_episode_writer_close(w);
+        /* The planted link is untouched, no setup file is left. */
+        ssize_t n = readlink(path, link_target, sizeof link_target - 1);
+        assert_true(n > 0);
+        link_target[n] = '\0';
+        assert_string_equal(link_target, "/nonexistent/planted.db");
+        char creating[600];
+        snprintf(creating, sizeof creating, "%s.creating", path);
+        assert_int_not_equal(access(creating, F_OK), 0);
+        if (with_fallback) {
+            char moved[512];
+            next_name(dir, moved, sizeof moved);
+            assert_int_equal(tp_episode_check(moved, stderr), 0);
+            unlink(moved);
+        }
+        unlink(path);
+    }
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -207,6 +346,11 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_disk_full_mid_session),
         cmocka_unit_test(test_disk_too_slow),
+        cmocka_unit_test(test_write_error_transient),
+        cmocka_unit_test(test_write_error_persistent),
+        cmocka_unit_test(test_fsync_error_transient),
+        cmocka_unit_test(test_fsync_error_persistent),
+        cmocka_unit_test(test_name_taken_at_publish),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

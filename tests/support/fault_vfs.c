@@ -19,6 +19,7 @@ static atomic_bool armed_torn;
 static atomic_long budget; /* successful operations left before the fault */
 static atomic_long writes, syncs, fired;
 static atomic_long sync_delay_ms;
+static atomic_long fire_limit; /* faults before the disk recovers; 0: persists */
 
 /* 0: go ahead; otherwise the error to return. */
 static int take(fault_kind for_kind)
@@ -28,7 +29,10 @@ static int take(fault_kind for_kind)
     if (atomic_fetch_sub(&budget, 1) > 0)
         return 0;
     atomic_store(&budget, 0);
-    atomic_fetch_add(&fired, 1);
+    long n = atomic_fetch_add(&fired, 1) + 1;
+    long limit = atomic_load(&fire_limit);
+    if (limit > 0 && n >= limit)
+        atomic_store(&armed_kind, FAULT_NONE); /* a transient fault: this was the last */
     return for_kind == FAULT_FSYNC ? SQLITE_IOERR_FSYNC : for_kind == FAULT_FULL ? SQLITE_FULL : SQLITE_IOERR_WRITE;
 }
 
@@ -215,9 +219,12 @@ int fault_vfs_install(void)
     return sqlite3_vfs_register(&fault_vfs, 1);
 }
 
-void fault_vfs_arm(fault_kind kind, long after, bool torn)
+void fault_vfs_arm(fault_kind kind, long after, bool torn) { fault_vfs_arm_transient(kind, after, torn, 0); }
+
+void fault_vfs_arm_transient(fault_kind kind, long after, bool torn, long count)
 {
     atomic_store(&armed_kind, FAULT_NONE);
+    atomic_store(&fire_limit, count);
     atomic_store(&budget, after);
     atomic_store(&armed_torn, torn);
     atomic_store(&fired, 0);

@@ -21,6 +21,9 @@ int fault_vfs_install(void);
 /* The (after + 1)-th write (sync for FAULT_FSYNC) from now fails, and every
  * one after it. torn: a failing write first writes half its bytes. */
 void fault_vfs_arm(fault_kind kind, long after, bool torn);
+/* As arm, but the disk recovers after count faults (count 0: never): a
+ * transient I/O error. */
+void fault_vfs_arm_transient(fault_kind kind, long after, bool torn, long count);
 void fault_vfs_clear(void);
 /* Every xSync sleeps this long (a slow disk); 0 for none. */
 void fault_vfs_set_sync_delay_ms(long ms);

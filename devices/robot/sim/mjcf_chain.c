@@ -105,12 +105,21 @@ int tp_mjcf_model_chain(const mjModel *m, const char *path, const char *base_bod
 int tp_mjcf_chain(const char *path, const char *base_body, const char *tip, tp_chain *out, char *err, size_t errlen)
 {
     char mjerr[1000] = "";
+    tp_mujoco_log_init();
+    tp_mujoco_loading();
     mjModel *m = mj_loadXML(path, NULL, mjerr, sizeof mjerr);
     if (!m) {
+        tp_mujoco_loaded(false);
         for (char *c = mjerr; *c; c++)
             if (*c == '\n')
                 *c = ' ';
         snprintf(err, errlen, "%s: cannot load model: %s", path, mjerr);
+        return -1;
+    }
+    bool finite = tp_mujoco_check_model(m, path, err, errlen);
+    tp_mujoco_loaded(finite);
+    if (!finite) {
+        mj_deleteModel(m);
         return -1;
     }
     int rc = tp_mjcf_model_chain(m, path, base_body, tip, out, err, errlen);

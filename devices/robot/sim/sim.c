@@ -29,12 +29,21 @@ static void action_joint_name(int i, char *buf, size_t len)
 tp_sim *tp_sim_create(const char *mjcf_path, char *err, size_t errlen)
 {
     char mjerr[1000] = "";
+    tp_mujoco_log_init();
+    tp_mujoco_loading();
     mjModel *m = mj_loadXML(mjcf_path, NULL, mjerr, sizeof mjerr);
     if (!m) {
+        tp_mujoco_loaded(false);
         for (char *c = mjerr; *c; c++) /* MuJoCo's message spans lines */
             if (*c == '\n')
                 *c = ' ';
         snprintf(err, errlen, "%s: cannot load model: %s", mjcf_path, mjerr);
+        return NULL;
+    }
+    bool finite = tp_mujoco_check_model(m, mjcf_path, err, errlen);
+    tp_mujoco_loaded(finite);
+    if (!finite) {
+        mj_deleteModel(m);
         return NULL;
     }
     tp_sim *s = calloc(1, sizeof *s);
@@ -103,6 +112,7 @@ tp_sim *tp_sim_create(const char *mjcf_path, char *err, size_t errlen)
 
 void tp_sim_destroy(tp_sim *s)
 {
+    tp_mujoco_log_flush(); /* warnings MuJoCo raised while the loop stepped */
     if (!s)
         return;
     if (s->d)
