@@ -45,7 +45,9 @@ def run_session(episode_time, folder):
     if p.returncode != 0:
         fail(f"episode-time {episode_time}: teleop run exited {p.returncode}: {p.stderr[-500:]}")
         return
-    m = re.search(r"(\d+) control cycles.*?(\d+) encoded", p.stderr)
+    # Every control tick leaves one state row; after a stall the simulation
+    # catches up with extra ticks, so ticks (not loop cycles) count rows.
+    m = re.search(r"\d+ control cycles \((\d+) control ticks.*?(\d+) encoded", p.stderr)
     if not m:
         fail(f"episode-time {episode_time}: no session summary in: {p.stderr[-300:]}")
         return
@@ -94,7 +96,7 @@ def run_session(episode_time, folder):
     # Episodes follow each other without a gap from the session's first
     # cycle to its last, so every cycle's state row is in one of them.
     if dropped_rows == 0 and state_total != cycles:
-        fail(f"episode-time {episode_time}: {state_total} state rows in the episodes, {cycles} control cycles")
+        fail(f"episode-time {episode_time}: {state_total} state rows in the episodes, {cycles} control ticks")
     # A frame captured after the control loop's last cycle is no episode's.
     if video_total < encoded - 2 or video_total > encoded:
         fail(f"episode-time {episode_time}: {video_total} video packets in the episodes, {encoded} encoded")
