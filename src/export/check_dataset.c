@@ -1334,7 +1334,10 @@ static void check_episode_video(checker *c, const char *rel, const feature *f, c
     int64_t n = 0;
     for (int64_t j = 0; j < vp->nframes; j++)
         n += vp->times[j] >= from - TOL && vp->times[j] < to - TOL;
-    if (n != e->length)
+    if (n != e->length && isinf(to))
+        problem(c, rel, "episode %" PRId64 ": wrong frame count: %" PRId64 " frames, the episode has %" PRId64 " (%s)",
+                e->index, n, e->length, f->key);
+    else if (n != e->length)
         problem(c, rel, "episode %" PRId64 ": wrong frame count: %" PRId64 " frames in [%.6f, %.6f) s, the episode has %" PRId64
                         " (%s)",
                 e->index, n, from, to, e->length, f->key);
@@ -1347,7 +1350,7 @@ static void check_episode_video(checker *c, const char *rel, const feature *f, c
         }
     }
     double dur = to - from, want = (double)e->length / c->fps;
-    if (fabs(dur - want) > 0.5 / c->fps)
+    if (!isinf(to) && fabs(dur - want) > 0.5 / c->fps)
         problem(c, rel, "episode %" PRId64 ": video span %.6f s, %" PRId64 " frames at %g fps last %.6f s", e->index,
                 dur, e->length, c->fps, want);
 }
@@ -1386,7 +1389,16 @@ static void check_videos(checker *c, int *nvideos)
                 return;
             }
             if (!exists_rel(c, rel)) {
-                problem(c, rel, "missing video (%s, episode %" PRId64 ")", f->key, e->index);
+                int64_t last = i;
+                while (c->version == 30 && last + 1 < c->nep && c->ep[last + 1].video[fi].known &&
+                       c->ep[last + 1].video[fi].chunk == e->video[fi].chunk &&
+                       c->ep[last + 1].video[fi].file == e->video[fi].file)
+                    last++;
+                if (last > i)
+                    problem(c, rel, "missing video (%s, episodes %" PRId64 "-%" PRId64 ")", f->key, e->index,
+                            c->ep[last].index);
+                else
+                    problem(c, rel, "missing video (%s, episode %" PRId64 ")", f->key, e->index);
                 continue;
             }
             char *path = joinp(c, rel), err[512];

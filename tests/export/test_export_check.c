@@ -1,0 +1,251 @@
+/* `teleop export --check` (tp_export_check) on real datasets written by the
+ * fixture (teleop's parquet writer, libx264 MP4s): the valid v2.1 and v3.0
+ * datasets pass; each damage is caught with its own message. */
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "lerobot_fixture.h"
+#include "teleop/export_check.h"
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+typedef struct run {
+    char dir[256];
+    char *report;
+    int rc;
+} run;
+
+static void make(run *r, lerobot_fixture o)
+{
+    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    snprintf(r->dir, sizeof r->dir, "%s/teleop-check-XXXXXX", tmp);
+    assert_non_null(mkdtemp(r->dir));
+    char err[512];
+    if (lerobot_fixture_write(r->dir, &o, err, sizeof err) != 0)
+        fail_msg("fixture: %s", err);
+}
+
+static void check(run *r)
+{
+    size_t len = 0;
+    FILE *f = open_memstream(&r->report, &len);
+    assert_non_null(f);
+    r->rc = tp_export_check(r->dir, f);
+    fclose(f);
+}
+
+static void done(run *r)
+{
+    nftw(r->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    free(r->report);
+}
+
+/* Exit 1 and a line "DIR/rel: ...needle..." in the report. */
+static void expect_problem(run *r, const char *rel, const char *needle)
+{
+    char prefix[512];
+    snprintf(prefix, sizeof prefix, "%s/%s: ", r->dir, rel);
+    bool found = false;
+    for (char *line = r->report; line && *line && !found;) {
+        char *nl = strchr(line, '\n');
+        size_t n = nl ? (size_t)(nl - line) : strlen(line);
+        char buf[2048];
+        snprintf(buf, sizeof buf, "%.*s", (int)n, line);
+        found = !strncmp(buf, prefix, strlen(prefix)) && strstr(buf, needle);
+        line = nl ? nl + 1 : NULL;
+    }
+    if (r->rc != 1 || !found)
+        fail_msg("expected exit 1 and \"%s...%s\", got exit %d and:\n%s", prefix, needle, r->rc, r->report);
+}
+
+static void valid(int version)
+{
+    run r = {0};
+    make(&r, (lerobot_fixture){.version = version});
+    check(&r);
+    if (r.rc != 0 || !strstr(r.report, ": valid\n"))
+        fail_msg("valid v%d dataset: exit %d\n%s", version, r.rc, r.report);
+    char want[128];
+    snprintf(want, sizeof want, "LeRobot %s, 2 episodes, 50 frames, 2 tasks, %d video files: valid",
+             version == 21 ? "v2.1" : "v3.0", version == 21 ? 2 : 1);
+    if (!strstr(r.report, want))
+        fail_msg("summary \"%s\" missing:\n%s", want, r.report);
+    done(&r);
+}
+
+static void test_valid_v21(void **s) { (void)s; valid(21); }
+static void test_valid_v30(void **s) { (void)s; valid(30); }
+
+static const char *video_rel(int version, int ep)
+{
+    return version == 21 ? (ep ? "videos/chunk-000/observation.images.front/episode_000001.mp4"
+                               : "videos/chunk-000/observation.images.front/episode_000000.mp4")
+                         : "videos/observation.images.front/chunk-000/file-000.mp4";
+}
+
+static const char *data_rel(int version, int ep)
+{
+    return version == 21 ? (ep ? "data/chunk-000/episode_000001.parquet" : "data/chunk-000/episode_000000.parquet")
+                         : "data/chunk-000/file-000.parquet";
+}
+
+static void missing_video(int version)
+{
+    run r = {0};
+    make(&r, (lerobot_fixture){.version = version});
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s", r.dir, video_rel(version, 1));
+    assert_int_equal(unlink(p), 0);
+    check(&r);
+    expect_problem(&r, video_rel(version, 1), version == 21 ? "missing video (observation.images.front, episode 1)"
+                                                            : "missing video (observation.images.front, episodes 0-1)");
+    done(&r);
+}
+
+static void wrong_frame_count(int version)
+{
+    run r = {0};
+    make(&r, (lerobot_fixture){.version = version, .video_frames_delta = -1});
+    check(&r);
+    expect_problem(&r, video_rel(version, 1), version == 21
+                   ? "episode 1: wrong frame count: 19 frames, the episode has 20"
+                   : "episode 1: wrong frame count: 19 frames in [1.000000, 1.666667) s, the episode has 20");
+    done(&r);
+}
+
+static void index_gap(int version)
+{
+    run r = {0};
+    make(&r, (lerobot_fixture){.version = version, .index_gap = true});
+    check(&r);
+    expect_problem(&r, data_rel(version, 1),
+                   version == 21 ? "index not contiguous at row 5 (expected 35, got 37)"
+                                 : "index not contiguous at row 35 (expected 35, got 37)");
+    done(&r);
+}
+
+static void timestamp_off_grid(int version)
+{
+    run r = {0};
+    make(&r, (lerobot_fixture){.version = version, .timestamp_off_grid = true});
+    check(&r);
+    expect_problem(&r, data_rel(version, 0), "episode 0: timestamp off the 30 fps grid at frame 7 (row 7)");
+    /* LeRobot's decode rule catches it too: no video frame near 7/30 + 0.01 s */
+    expect_problem(&r, video_rel(version, 0), "episode 0: no video frame within 0.0001 s of frame 7");
+    done(&r);
+}
+
+static void footerless_parquet(int version)
+{
+    run r = {0};
+    make(&r, (lerobot_fixture){.version = version});
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s", r.dir, data_rel(version, 1));
+    struct stat sb;
+    assert_int_equal(stat(p, &sb), 0);
+    /* what a writer killed before its footer leaves: pages, no footer */
+    assert_int_equal(truncate(p, sb.st_size / 2), 0);
+    check(&r);
+    expect_problem(&r, data_rel(version, 1), "no parquet footer (PAR1 magic missing at the end");
+    done(&r);
+}
+
+static void wrong_total_frames(int version)
+{
+    run r = {0};
+    make(&r, (lerobot_fixture){.version = version, .total_frames_delta = 1});
+    check(&r);
+    expect_problem(&r, "meta/info.json", "total_frames 51, the episodes have 50 frames");
+    done(&r);
+}
+
+static void bad_feature_shape(int version)
+{
+    run r = {0};
+    make(&r, (lerobot_fixture){.version = version, .declared_state_dim = 7});
+    check(&r);
+    expect_problem(&r, data_rel(version, 0), "column observation.state: row 0 has 6 values, shape [7] in meta/info.json");
+    done(&r);
+}
+
+static void stats_mismatch(int version)
+{
+    run r = {0};
+    make(&r, (lerobot_fixture){.version = version, .wrong_stats = true});
+    check(&r);
+    expect_problem(&r, version == 21 ? "meta/episodes_stats.jsonl" : "meta/episodes", "episode 1: stats action/max[2] is");
+    done(&r);
+}
+
+#define BOTH(name)                                                \
+    static void test_##name##_v21(void **s) { (void)s; name(21); } \
+    static void test_##name##_v30(void **s) { (void)s; name(30); }
+BOTH(missing_video)
+BOTH(wrong_frame_count)
+BOTH(index_gap)
+BOTH(timestamp_off_grid)
+BOTH(footerless_parquet)
+BOTH(wrong_total_frames)
+BOTH(bad_feature_shape)
+BOTH(stats_mismatch)
+
+static void test_not_a_dataset(void **s)
+{
+    (void)s;
+    run r = {0};
+    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    snprintf(r.dir, sizeof r.dir, "%s/teleop-check-XXXXXX", tmp);
+    assert_non_null(mkdtemp(r.dir));
+    check(&r);
+    expect_problem(&r, "meta/info.json", "missing: not a LeRobot dataset");
+    done(&r);
+    char *rep = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&rep, &n);
+    assert_int_equal(tp_export_check("/nonexistent/teleop-dataset", f), 2);
+    assert_int_equal(tp_export_check("episodes.hdf5", f), 2);
+    fclose(f);
+    assert_non_null(strstr(rep, "episodes.hdf5: HDF5 check not supported yet"));
+    free(rep);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_valid_v21),
+        cmocka_unit_test(test_valid_v30),
+        cmocka_unit_test(test_missing_video_v21),
+        cmocka_unit_test(test_missing_video_v30),
+        cmocka_unit_test(test_wrong_frame_count_v21),
+        cmocka_unit_test(test_wrong_frame_count_v30),
+        cmocka_unit_test(test_index_gap_v21),
+        cmocka_unit_test(test_index_gap_v30),
+        cmocka_unit_test(test_timestamp_off_grid_v21),
+        cmocka_unit_test(test_timestamp_off_grid_v30),
+        cmocka_unit_test(test_footerless_parquet_v21),
+        cmocka_unit_test(test_footerless_parquet_v30),
+        cmocka_unit_test(test_wrong_total_frames_v21),
+        cmocka_unit_test(test_wrong_total_frames_v30),
+        cmocka_unit_test(test_bad_feature_shape_v21),
+        cmocka_unit_test(test_bad_feature_shape_v30),
+        cmocka_unit_test(test_stats_mismatch_v21),
+        cmocka_unit_test(test_stats_mismatch_v30),
+        cmocka_unit_test(test_not_a_dataset),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
