@@ -23,6 +23,7 @@
 
 #define TOL TP_LEROBOT_TOLERANCE_S
 #define MAX_DIMS 8
+#define MAX_FEATURE_DIM 4096 /* values per frame of a feature whose values and stats are checked */
 
 typedef enum { STAT_MIN, STAT_MAX, STAT_MEAN, STAT_STD, STAT_COUNT, NSTATS } stat_kind;
 static const char *const stat_names[NSTATS] = {"min", "max", "mean", "std", "count"};
@@ -41,15 +42,43 @@ typedef struct feature {
 
 typedef struct stat_set {
     bool present[NSTATS];
-    double v[NSTATS - 1][64]; /* min, max, mean, std per dimension */
+    double *v[NSTATS - 1]; /* min, max, mean, std per dimension (owned) */
     int len[NSTATS - 1];
     int64_t count;
 } stat_set;
 
+/* Sums are of x - shift (the dataset's first value of that dimension), so
+ * the variance of large values (index, timestamps) keeps its precision. */
 typedef struct acc {
-    double min[64], max[64], sum[64], sumsq[64];
+    double *min, *max, *sum, *sumsq, *shift; /* one allocation, 5 x dim */
     int64_t count;
+    bool shift_set;
 } acc;
+
+static void stat_put(stat_set *s, int k, const double *vals, int n)
+{
+    if (k == STAT_COUNT) {
+        s->count = (int64_t)vals[0];
+        s->present[k] = true;
+        return;
+    }
+    double *v = malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
+    if (!v)
+        return;
+    memcpy(v, vals, (size_t)n * sizeof *v);
+    free(s->v[k]);
+    s->v[k] = v;
+    s->len[k] = n;
+    s->present[k] = true;
+}
+
+static void stat_sets_free(stat_set *s, int n)
+{
+    for (int i = 0; s && i < n; i++)
+        for (int k = 0; k < NSTATS - 1; k++)
+            free(s[i].v[k]);
+    free(s);
+}
 
 typedef struct vloc {
     int64_t chunk, file;
@@ -362,7 +391,7 @@ static int load_features(checker *c)
         }
         f->ndim = nd > 0 ? nd : 0;
         f->video = !strcmp(f->dtype, "video");
-        f->numeric = numeric_dtype(f->dtype) && f->ndim == 1 && f->shape[0] <= 64;
+        f->numeric = numeric_dtype(f->dtype) && f->ndim == 1 && f->shape[0] <= MAX_FEATURE_DIM;
         f->dim = f->numeric ? (int)f->shape[0] : 0;
         if (f->video) {
             if (f->ndim != 3)
@@ -561,9 +590,8 @@ static void free_col(pcol *p) { tp_pqr_values_free(&p->v); }
 
 static void episode_free(checker *c, episode *e)
 {
-    (void)c;
     free(e->video);
-    free(e->stats);
+    stat_sets_free(e->stats, c->nf);
     free(e->ts);
 }
 
@@ -688,25 +716,20 @@ static void parse_stats_json(checker *c, const char *rel, const char *json, cons
     for (int fi = 0; fi < c->nf; fi++) {
         const feature *f = &c->f[fi];
         stat_set *s = &out[fi];
-        memset(s, 0, sizeof *s);
+        if (!f->numeric) /* image stats (per channel, sampled frames) are not checked */
+            continue;
         for (int k = 0; k < NSTATS; k++) {
             char path[512];
             snprintf(path, sizeof path, "%s.\"%s\".%s", prefix, f->key, stat_names[k]);
-            double vals[64];
-            int n = jnums(c, json, path, vals, 64);
+            double vals[MAX_FEATURE_DIM];
+            int n = jnums(c, json, path, vals, MAX_FEATURE_DIM);
             if (n < 0)
                 continue;
-            if (k == STAT_COUNT) {
-                if (n != 1) {
-                    problem(c, rel, "episode %" PRId64 ": stats %s count is not [N]", ep, f->key);
-                    continue;
-                }
-                s->count = (int64_t)vals[0];
-            } else {
-                memcpy(s->v[k], vals, (size_t)n * sizeof *vals);
-                s->len[k] = n;
+            if (k == STAT_COUNT && n != 1) {
+                problem(c, rel, "%s: stats %s/count is not [N]", ep < 0 ? "global" : "episode", f->key);
+                continue;
             }
-            s->present[k] = true;
+            stat_put(s, k, vals, n);
         }
     }
 }
@@ -772,7 +795,7 @@ static void load_episodes_v21(checker *c)
             problem(c, rel, "line %" PRId64 ": episode %" PRId64 " is not in meta/episodes.jsonl", ln, idx);
             continue;
         }
-        free(e->stats);
+        stat_sets_free(e->stats, c->nf);
         e->stats = calloc((size_t)(c->nf ? c->nf : 1), sizeof *e->stats);
         if (e->stats)
             parse_stats_json(c, rel, line, "$.stats", e->stats, idx);
@@ -862,7 +885,7 @@ static void load_episodes_v30(checker *c)
                 free_col(&vfrom);
                 free_col(&vto);
             }
-            for (int k = 0; k < NSTATS; k++) {
+            for (int k = 0; f->numeric && k < NSTATS; k++) {
                 char name[512];
                 snprintf(name, sizeof name, "stats/%s/%s", f->key, stat_names[k]);
                 pcol sc;
@@ -872,19 +895,13 @@ static void load_episodes_v30(checker *c)
                     episode *e = &c->ep[first + row];
                     if (!e->stats && !(e->stats = calloc((size_t)c->nf, sizeof *e->stats)))
                         continue;
-                    stat_set *s = &e->stats[fi];
-                    double vals[64];
-                    /* image stats are nested (3,1,1) lists: not read (not checked) */
-                    int n = row_list_f64(&sc, row, vals, 64);
-                    if (n < 0)
+                    double vals[MAX_FEATURE_DIM];
+                    int n = row_list_f64(&sc, row, vals, MAX_FEATURE_DIM);
+                    if (n < 0 || n > MAX_FEATURE_DIM || (k == STAT_COUNT && n != 1)) {
+                        problem(c, rel, "row %" PRId64 ": %s is not a list of numbers", row, name);
                         continue;
-                    if (k == STAT_COUNT)
-                        s->count = (int64_t)vals[0];
-                    else {
-                        memcpy(s->v[k], vals, (size_t)n * sizeof *vals);
-                        s->len[k] = n;
                     }
-                    s->present[k] = true;
+                    stat_put(&e->stats[fi], k, vals, n);
                 }
                 free_col(&sc);
             }
@@ -903,14 +920,30 @@ static void load_episodes_v30(checker *c)
 
 /* ---- data files ---- */
 
-static void acc_init(acc *a)
+static bool acc_init(acc *a, int dim)
 {
-    for (int d = 0; d < 64; d++) {
+    size_t n = (size_t)(dim > 0 ? dim : 1);
+    a->min = malloc(5 * n * sizeof *a->min);
+    if (!a->min)
+        return false;
+    a->max = a->min + n;
+    a->sum = a->max + n;
+    a->sumsq = a->sum + n;
+    a->shift = a->sumsq + n;
+    for (size_t d = 0; d < n; d++) {
         a->min[d] = INFINITY;
         a->max[d] = -INFINITY;
-        a->sum[d] = a->sumsq[d] = 0;
+        a->sum[d] = a->sumsq[d] = a->shift[d] = 0;
     }
     a->count = 0;
+    a->shift_set = false;
+    return true;
+}
+
+static void acc_free(acc *a)
+{
+    free(a->min);
+    a->min = a->max = a->sum = a->sumsq = a->shift = NULL;
 }
 
 static void acc_merge(acc *into, const acc *a, int dim)
@@ -952,15 +985,19 @@ static void compare_stats(checker *c, const char *rel, const char *who, const fe
         }
         for (int d = 0; d < f->dim; d++) {
             double n = (double)a->count;
-            double mean = a->sum[d] / n;
-            double var = fmax(0, a->sumsq[d] / n - mean * mean);
+            double dm = a->sum[d] / n;
+            double mean = a->shift[d] + dm;
+            double var = fmax(0, a->sumsq[d] / n - dm * dm);
             double want = k == STAT_MIN ? a->min[d] : k == STAT_MAX ? a->max[d] : k == STAT_MEAN ? mean : sqrt(var);
             double scale = fmax(1e-6, fmax(fabs(a->min[d]), fabs(a->max[d])));
+            double range = a->max[d] - a->min[d];
             double got = s->v[k][d];
-            /* std is compared through the variance: near zero, sqrt turns a
-             * float32 rounding of the variance into a large std difference */
+            /* LeRobot computes float32 features' mean and std in float32
+             * (numpy): relative errors around 1e-7 of the values' magnitude.
+             * std is compared through the variance: near zero, sqrt turns a
+             * rounding of the variance into a large std difference. */
             bool ok = k == STAT_MEAN  ? fabs(got - want) <= 1e-5 * scale
-                      : k == STAT_STD ? fabs(got * got - var) <= 1e-5 * scale * scale
+                      : k == STAT_STD ? fabs(got * got - var) <= 1e-5 * (range * range + scale * range) + 1e-12
                                       : got == want;
             if (!ok && !(isnan(got) && isnan(want))) {
                 problem(c, rel, "%s: stats %s/%s[%d] is %.9g, the data gives %.9g", who, f->key, stat_names[k], d,
@@ -1105,20 +1142,29 @@ static void check_episode_rows(checker *c, const char *rel, dcols *dc, episode *
         const pcol *p = &dc->col[fi];
         if (!f->numeric || !p->ok)
             continue;
-        acc a;
-        acc_init(&a);
+        acc a, *g = &c->global[fi];
+        if (!acc_init(&a, f->dim) || !g->min) {
+            acc_free(&a);
+            continue;
+        }
         for (int64_t i = 0; i < e->length; i++) {
-            double vals[64];
-            if (row_list_f64(p, row0 + i, vals, 64) != f->dim)
+            double vals[MAX_FEATURE_DIM];
+            if (row_list_f64(p, row0 + i, vals, MAX_FEATURE_DIM) != f->dim)
                 continue;
+            if (!g->shift_set) {
+                memcpy(g->shift, vals, (size_t)f->dim * sizeof *vals);
+                g->shift_set = true;
+            }
             for (int d = 0; d < f->dim; d++) {
+                double x = vals[d] - g->shift[d];
                 a.min[d] = fmin(a.min[d], vals[d]);
                 a.max[d] = fmax(a.max[d], vals[d]);
-                a.sum[d] += vals[d];
-                a.sumsq[d] += vals[d] * vals[d];
+                a.sum[d] += x;
+                a.sumsq[d] += x * x;
             }
             a.count++;
         }
+        memcpy(a.shift, g->shift, (size_t)f->dim * sizeof *a.shift);
         acc_merge(&c->global[fi], &a, f->dim);
         if (c->ep_stats_present) {
             char who[64];
@@ -1129,6 +1175,7 @@ static void check_episode_rows(checker *c, const char *rel, dcols *dc, episode *
             else
                 compare_stats(c, srel, who, f, &e->stats[fi], &a);
         }
+        acc_free(&a);
     }
 }
 
@@ -1503,7 +1550,7 @@ static void check_global_stats(checker *c)
             if (c->f[fi].numeric && c->f[fi].in_data && c->global[fi].count > 0)
                 compare_stats(c, rel, "global", &c->f[fi], &s[fi], &c->global[fi]);
     }
-    free(s);
+    stat_sets_free(s, c->nf);
     free(json);
 }
 
@@ -1550,7 +1597,8 @@ int tp_export_check(const char *dataset, FILE *report)
             dc.ifx[k] = feature_index(c, default_keys[k]);
         if (dc.col && c->global) {
             for (int fi = 0; fi < c->nf; fi++)
-                acc_init(&c->global[fi]);
+                if (c->f[fi].numeric)
+                    acc_init(&c->global[fi], c->f[fi].dim);
             if (c->version == 21)
                 check_data_v21(c, &dc);
             else
@@ -1584,6 +1632,8 @@ int tp_export_check(const char *dataset, FILE *report)
     for (int64_t i = 0; i < c->ntasks; i++)
         free(c->tasks[i]);
     free(c->tasks);
+    for (int i = 0; c->global && i < c->nf; i++)
+        acc_free(&c->global[i]);
     free(c->global);
     free(c->info);
     free(c->data_path);

@@ -425,6 +425,8 @@ int lerobot_fixture_write(const char *dir, const lerobot_fixture *o, char *err, 
     all_stats(fp, FIXTURE_EPISODES, global);
     if (o->wrong_stats)
         st[1][0].max[2] += 0.5;
+    if (o->wrong_std)
+        st[0][1].std[3] *= 1.01;
     const char *vinfo = "\"video.height\": 48, \"video.width\": 64, \"video.codec\": \"h264\", \"video.pix_fmt\": "
                         "\"yuv420p\", \"video.is_depth_map\": false, \"video.fps\": 30, \"video.channels\": 3, "
                         "\"has_audio\": false";

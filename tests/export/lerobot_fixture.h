@@ -19,6 +19,7 @@ typedef struct lerobot_fixture {
     int total_frames_delta;  /* added to info.json total_frames */
     int declared_state_dim;  /* 0: 6; else the shape declared for observation.state */
     bool wrong_stats;        /* episode 1's action max[2] + 0.5 */
+    bool wrong_std;          /* episode 0's observation.state std[3] x 1.01 */
 } lerobot_fixture;
 
 #define FIXTURE_FPS 30

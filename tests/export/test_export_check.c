@@ -192,6 +192,16 @@ static void stats_mismatch(int version)
     done(&r);
 }
 
+static void std_mismatch(int version)
+{
+    run r = {0};
+    make(&r, (lerobot_fixture){.version = version, .wrong_std = true});
+    check(&r);
+    expect_problem(&r, version == 21 ? "meta/episodes_stats.jsonl" : "meta/episodes",
+                   "episode 0: stats observation.state/std[3] is");
+    done(&r);
+}
+
 #define BOTH(name)                                                \
     static void test_##name##_v21(void **s) { (void)s; name(21); } \
     static void test_##name##_v30(void **s) { (void)s; name(30); }
@@ -203,6 +213,7 @@ BOTH(footerless_parquet)
 BOTH(wrong_total_frames)
 BOTH(bad_feature_shape)
 BOTH(stats_mismatch)
+BOTH(std_mismatch)
 
 static void test_not_a_dataset(void **s)
 {
@@ -245,6 +256,8 @@ int main(void)
         cmocka_unit_test(test_bad_feature_shape_v30),
         cmocka_unit_test(test_stats_mismatch_v21),
         cmocka_unit_test(test_stats_mismatch_v30),
+        cmocka_unit_test(test_std_mismatch_v21),
+        cmocka_unit_test(test_std_mismatch_v30),
         cmocka_unit_test(test_not_a_dataset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
