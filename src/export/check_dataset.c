@@ -93,6 +93,7 @@ typedef struct episode {
     stat_set *stats;    /* per feature; NULL when the dataset has no per-episode stats */
     double *ts;         /* its data timestamps, kept for the video check */
     int64_t nts;
+    char meta_rel[128]; /* the metadata file that describes it */
 } episode;
 
 typedef struct checker {
@@ -761,6 +762,7 @@ static void load_episodes_v21(checker *c)
             break;
         e->index = idx;
         e->length = len;
+        snprintf(e->meta_rel, sizeof e->meta_rel, "meta/episodes_stats.jsonl");
         check_episode_tasks_json(c, rel, line, idx);
     }
     free(line);
@@ -839,6 +841,7 @@ static void load_episodes_v30(checker *c)
             episode *e = new_episode(c);
             if (!e)
                 break;
+            snprintf(e->meta_rel, sizeof e->meta_rel, "%s", rel);
             if (!row_i64(&ei, row, &e->index) || !row_i64(&len, row, &e->length)) {
                 problem(c, rel, "row %" PRId64 ": episode_index or length missing", row);
                 e->index = -1;
@@ -1169,7 +1172,7 @@ static void check_episode_rows(checker *c, const char *rel, dcols *dc, episode *
         if (c->ep_stats_present) {
             char who[64];
             snprintf(who, sizeof who, "episode %" PRId64, e->index);
-            const char *srel = c->version == 21 ? "meta/episodes_stats.jsonl" : "meta/episodes";
+            const char *srel = e->meta_rel;
             if (!e->stats)
                 problem(c, srel, "%s: no stats", who);
             else

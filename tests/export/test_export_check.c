@@ -51,6 +51,8 @@ static void check(run *r)
 
 static void done(run *r)
 {
+    if (getenv("TELEOP_SHOW_REPORTS"))
+        printf("%s\n", r->report);
     nftw(r->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     free(r->report);
 }
@@ -188,7 +190,7 @@ static void stats_mismatch(int version)
     run r = {0};
     make(&r, (lerobot_fixture){.version = version, .wrong_stats = true});
     check(&r);
-    expect_problem(&r, version == 21 ? "meta/episodes_stats.jsonl" : "meta/episodes", "episode 1: stats action/max[2] is");
+    expect_problem(&r, version == 21 ? "meta/episodes_stats.jsonl" : "meta/episodes/chunk-000/file-000.parquet", "episode 1: stats action/max[2] is");
     done(&r);
 }
 
@@ -197,7 +199,7 @@ static void std_mismatch(int version)
     run r = {0};
     make(&r, (lerobot_fixture){.version = version, .wrong_std = true});
     check(&r);
-    expect_problem(&r, version == 21 ? "meta/episodes_stats.jsonl" : "meta/episodes",
+    expect_problem(&r, version == 21 ? "meta/episodes_stats.jsonl" : "meta/episodes/chunk-000/file-000.parquet",
                    "episode 0: stats observation.state/std[3] is");
     done(&r);
 }
