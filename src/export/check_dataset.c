@@ -32,7 +32,7 @@ typedef struct feature {
     char *key, *dtype;
     int64_t shape[MAX_DIMS];
     int ndim;
-    bool video, numeric, in_data;
+    bool video, numeric, in_data, noted;
     int dim; /* numeric 1-D features: values per frame */
     /* video info (video.*), empty/0 when absent */
     char vcodec[32], vpix_fmt[32];
@@ -258,7 +258,8 @@ static bool jint(checker *c, const char *json, const char *path, int64_t *v)
 }
 
 /* Numbers of the array at path (nested arrays flattened, as numpy's
- * (3,1,1) image stats); -1 when absent or not all numbers. */
+ * (3,1,1) image stats; true/false as 1/0, as bool features' min/max are
+ * written); -1 when absent or not all numbers. */
 static int jnums(checker *c, const char *json, const char *path, double *out, int max)
 {
     sqlite3_stmt *st = jq(c, "SELECT type, value FROM json_tree(?1, ?2) WHERE type NOT IN ('array')", json, path);
@@ -273,12 +274,13 @@ static int jnums(checker *c, const char *json, const char *path, double *out, in
     int n = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
         const char *ty = (const char *)sqlite3_column_text(st, 0);
-        if (strcmp(ty, "integer") && strcmp(ty, "real")) {
+        bool boolean = !strcmp(ty, "true") || !strcmp(ty, "false");
+        if (strcmp(ty, "integer") && strcmp(ty, "real") && !boolean) {
             n = -1;
             break;
         }
         if (n < max)
-            out[n] = sqlite3_column_double(st, 1);
+            out[n] = boolean ? (ty[0] == 't') : sqlite3_column_double(st, 1);
         n++;
     }
     sqlite3_finalize(st);
@@ -1040,6 +1042,8 @@ static void load_data_columns(checker *c, tp_pqr_reader *r, const char *rel, dco
 {
     for (size_t i = 0; i < tp_pqr_num_columns(r); i++) {
         const tp_pqr_column_info *ci = tp_pqr_column(r, i);
+        if (i > 0 && !strcmp(tp_pqr_column(r, i - 1)->name, ci->name))
+            continue; /* another leaf of the same struct column */
         int fi = feature_index(c, ci->name);
         if (fi < 0)
             problem(c, rel, "column %s is not declared in meta/info.json features", ci->name);
@@ -1063,8 +1067,13 @@ static void load_data_columns(checker *c, tp_pqr_reader *r, const char *rel, dco
             continue;
         }
         if (!f->numeric) {
+            if (f->noted)
+                continue;
+            f->noted = true;
             if (numeric_dtype(f->dtype))
-                note(c, rel, "feature %s: %d-dimensional shape, values and stats not checked", f->key, f->ndim);
+                note(c, rel, f->ndim > 1 ? "feature %s: %d-dimensional shape, values and stats not checked"
+                                         : "feature %s: more than 4096 values per frame, values and stats not checked",
+                     f->key, f->ndim);
             else if (strcmp(f->dtype, "string"))
                 note(c, rel, "feature %s: dtype %s, values not checked", f->key, f->dtype);
             continue;
