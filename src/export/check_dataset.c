@@ -58,7 +58,7 @@ typedef struct acc {
 static void stat_put(stat_set *s, int k, const double *vals, int n)
 {
     if (k == STAT_COUNT) {
-        s->count = (int64_t)vals[0];
+        s->count = vals[0] >= 0 && vals[0] <= 9e18 ? (int64_t)vals[0] : -1;
         s->present[k] = true;
         return;
     }
@@ -386,11 +386,12 @@ static int load_features(checker *c)
         if (nd <= 0)
             problem(c, rel, "feature %s has no valid shape", f->key);
         for (int i = 0; i < nd; i++) {
-            f->shape[i] = (int64_t)shape[i];
-            if (shape[i] < 1 || shape[i] != floor(shape[i])) {
+            if (!(shape[i] >= 1 && shape[i] <= 1e9) || shape[i] != floor(shape[i])) {
                 problem(c, rel, "feature %s: shape dimension %g is not a positive integer", f->key, shape[i]);
                 nd = 0;
+                break;
             }
+            f->shape[i] = (int64_t)shape[i];
         }
         f->ndim = nd > 0 ? nd : 0;
         f->video = !strcmp(f->dtype, "video");
@@ -479,8 +480,8 @@ static int load_info(checker *c)
         problem(c, rel, "fps missing or not positive");
         return -1;
     }
-    if (!jint(c, c->info, "$.chunks_size", &c->chunks_size) || c->chunks_size < 1) {
-        problem(c, rel, "chunks_size missing or not a positive integer");
+    if (!jint(c, c->info, "$.chunks_size", &c->chunks_size) || c->chunks_size < 1 || c->chunks_size > 1000000000) {
+        problem(c, rel, "chunks_size missing or not an integer in 1..1000000000");
         c->chunks_size = 1000;
     }
     c->data_path = jstr(c, c->info, "$.data_path");
@@ -1513,6 +1514,14 @@ static void check_counts(checker *c, int64_t nvideo_features)
                     "episode %" PRId64 " at position %" PRId64 " (episode_index must run 0..N-1 in order)",
                     c->ep[i].index, i);
         frames += c->ep[i].length;
+    }
+    static const char *const ints[] = {"total_episodes", "total_frames", "total_tasks", "total_videos", "total_chunks"};
+    for (size_t i = 0; i < (c->version == 21 ? 5u : 3u); i++) {
+        char p[64], t[16];
+        snprintf(p, sizeof p, "$.%s", ints[i]);
+        jtype(c, c->info, p, t, sizeof t);
+        if (t[0] && strcmp(t, "integer"))
+            problem(c, rel, "%s is not an integer", ints[i]);
     }
     if (jint(c, c->info, "$.total_episodes", &v) && v != c->nep)
         problem(c, rel, "total_episodes %" PRId64 ", the episode metadata has %" PRId64, v, c->nep);

@@ -217,6 +217,32 @@ BOTH(bad_feature_shape)
 BOTH(stats_mismatch)
 BOTH(std_mismatch)
 
+/* Nonsense in info.json is reported, not trusted (UBSan/ASan in CI). */
+static void test_hostile_info(void **s)
+{
+    (void)s;
+    run r = {0};
+    make(&r, (lerobot_fixture){.version = 30});
+    char p[512];
+    snprintf(p, sizeof p, "%s/meta/info.json", r.dir);
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fputs("{\"codebase_version\": \"v3.0\", \"fps\": 30, \"chunks_size\": 9223372036854775807, "
+          "\"total_episodes\": 1e300, \"features\": {\"action\": {\"dtype\": \"float32\", \"shape\": [1e300]}, "
+          "\"observation.state\": {\"dtype\": \"float32\", \"shape\": [-6]}, \"timestamp\": 3}, "
+          "\"data_path\": \"data/chunk-{chunk_index:0999999999d}/file-{file_index:03d}.parquet\", "
+          "\"video_path\": null}\n", f);
+    fclose(f);
+    check(&r);
+    expect_problem(&r, "meta/info.json", "chunks_size missing or not an integer in 1..1000000000");
+    expect_problem(&r, "meta/info.json", "feature action: shape dimension 1e+300 is not a positive integer");
+    expect_problem(&r, "meta/info.json", "feature timestamp is not an object");
+    expect_problem(&r, "meta/info.json", "total_episodes is not an integer");
+    expect_problem(&r, "meta/info.json", "missing field data_files_size_in_mb (LeRobot v3.0)");
+    expect_problem(&r, "meta/info.json", "data_path data/chunk-{chunk_index:0999999999d}/file-{file_index:03d}.parquet: cannot be formatted");
+    done(&r);
+}
+
 static void test_not_a_dataset(void **s)
 {
     (void)s;
@@ -260,6 +286,7 @@ int main(void)
         cmocka_unit_test(test_stats_mismatch_v30),
         cmocka_unit_test(test_std_mismatch_v21),
         cmocka_unit_test(test_std_mismatch_v30),
+        cmocka_unit_test(test_hostile_info),
         cmocka_unit_test(test_not_a_dataset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
