@@ -851,7 +851,8 @@ static void load_episodes_v30(checker *c)
             }
             e->has_range = row_i64(&from, row, &e->from) && row_i64(&to, row, &e->to);
             e->has_data_loc = row_i64(&dc, row, &e->data_chunk) && row_i64(&df, row, &e->data_file);
-            if (tasks.ok && tasks.ci->is_list && tasks.v.type == TP_PQR_BYTE_ARRAY && tasks.v.row_valid[row]) {
+            if (tasks.ok && tasks.ci->is_list && tasks.v.type == TP_PQR_BYTE_ARRAY && row < tasks.v.nrows &&
+                tasks.v.row_valid[row]) {
                 for (int64_t k = tasks.v.list_off[row]; k < tasks.v.list_off[row + 1]; k++) {
                     if (tasks.v.elem_value[k] < 0)
                         continue;

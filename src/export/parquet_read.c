@@ -658,6 +658,19 @@ static tp_pqr_reader *open_owned(uint8_t *buf, size_t size, const char *name, ch
         set_err(err, errlen, "%s: bad parquet schema (children counts do not match the element list)", name);
         goto fail;
     }
+    int64_t sum = 0;
+    for (uint32_t i = 0; i < r->nrg; i++) {
+        if (r->rgs[i].num_rows < 0 || r->rgs[i].num_rows > INT64_MAX - sum) {
+            set_err(err, errlen, "%s: row group %u: bad row count %lld", name, i, (long long)r->rgs[i].num_rows);
+            goto fail;
+        }
+        sum += r->rgs[i].num_rows;
+    }
+    if (sum != r->num_rows) {
+        set_err(err, errlen, "%s: bad parquet footer (num_rows %lld, the row groups hold %lld)", name,
+                (long long)r->num_rows, (long long)sum);
+        goto fail;
+    }
     for (uint32_t i = 0; i < r->nrg; i++) {
         if (r->rgs[i].ncols != r->nleaves) {
             set_err(err, errlen, "%s: row group %u has %u column chunks, the schema %zu leaf columns", name, i,
