@@ -299,8 +299,9 @@ static int write_tasks_parquet(const char *path, char *err, size_t errlen)
 }
 
 static int write_episodes_parquet(const char *path, const stats st[FIXTURE_EPISODES][NFEAT],
-                                  const int64_t from[FIXTURE_EPISODES], const double vfrom[FIXTURE_EPISODES],
-                                  const double vto[FIXTURE_EPISODES], char *err, size_t errlen)
+                                  const int64_t from[FIXTURE_EPISODES], const int64_t file[FIXTURE_EPISODES],
+                                  const double vfrom[FIXTURE_EPISODES], const double vto[FIXTURE_EPISODES], char *err,
+                                  size_t errlen)
 {
     enum { NBASE = 13 };
     tp_pq_column cols[NBASE + NFEAT * 5];
@@ -345,11 +346,11 @@ static int write_episodes_parquet(const char *path, const stats st[FIXTURE_EPISO
     d[1].list_len = one;
     d[2].values = len;
     d[3].values = zero;
-    d[4].values = zero;
+    d[4].values = file;
     d[5].values = from;
     d[6].values = to;
     d[7].values = zero;
-    d[8].values = zero;
+    d[8].values = file;
     d[9].values = vfrom;
     d[10].values = vto;
     d[11].values = zero;
@@ -513,19 +514,33 @@ int lerobot_fixture_write(const char *dir, const lerobot_fixture *o, char *err, 
     snprintf(path, sizeof path, "%s/data/chunk-000", dir);
     if (mkdirs(path))
         return -1;
-    snprintf(path, sizeof path, "%s/data/chunk-000/file-000.parquet", dir);
-    if (write_data(path, fp, FIXTURE_EPISODES, err, errlen))
-        return -1;
     snprintf(path, sizeof path, "%s/videos/observation.images.front/chunk-000", dir);
     if (mkdirs(path))
         return -1;
-    snprintf(path, sizeof path, "%s/videos/observation.images.front/chunk-000/file-000.mp4", dir);
-    if (write_video(path, (int)total + o->video_frames_delta, err, errlen))
-        return -1;
+    int64_t file[2] = {0, o->split_files ? 1 : 0};
     double vfrom[2], vto[2];
-    for (int e = 0; e < FIXTURE_EPISODES; e++) {
-        vfrom[e] = (double)from[e] / FIXTURE_FPS;
-        vto[e] = (double)(from[e] + ep_len[e]) / FIXTURE_FPS;
+    if (o->split_files) {
+        for (int e = 0; e < FIXTURE_EPISODES; e++) {
+            snprintf(path, sizeof path, "%s/data/chunk-000/file-%03d.parquet", dir, e);
+            if (write_data(path, &fp[e], 1, err, errlen))
+                return -1;
+            snprintf(path, sizeof path, "%s/videos/observation.images.front/chunk-000/file-%03d.mp4", dir, e);
+            if (write_video(path, (int)ep_len[e] + (e == 1 ? o->video_frames_delta : 0), err, errlen))
+                return -1;
+            vfrom[e] = 0;
+            vto[e] = (double)ep_len[e] / FIXTURE_FPS;
+        }
+    } else {
+        snprintf(path, sizeof path, "%s/data/chunk-000/file-000.parquet", dir);
+        if (write_data(path, fp, FIXTURE_EPISODES, err, errlen))
+            return -1;
+        snprintf(path, sizeof path, "%s/videos/observation.images.front/chunk-000/file-000.mp4", dir);
+        if (write_video(path, (int)total + o->video_frames_delta, err, errlen))
+            return -1;
+        for (int e = 0; e < FIXTURE_EPISODES; e++) {
+            vfrom[e] = (double)from[e] / FIXTURE_FPS;
+            vto[e] = (double)(from[e] + ep_len[e]) / FIXTURE_FPS;
+        }
     }
     snprintf(path, sizeof path, "%s/meta/tasks.parquet", dir);
     if (write_tasks_parquet(path, err, errlen))
@@ -534,7 +549,7 @@ int lerobot_fixture_write(const char *dir, const lerobot_fixture *o, char *err, 
     if (mkdirs(path))
         return -1;
     snprintf(path, sizeof path, "%s/meta/episodes/chunk-000/file-000.parquet", dir);
-    if (write_episodes_parquet(path, (const stats(*)[NFEAT])st, from, vfrom, vto, err, errlen))
+    if (write_episodes_parquet(path, (const stats(*)[NFEAT])st, from, file, vfrom, vto, err, errlen))
         return -1;
     char *text = NULL;
     size_t tl = 0;

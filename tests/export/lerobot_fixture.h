@@ -20,6 +20,7 @@ typedef struct lerobot_fixture {
     int declared_state_dim;  /* 0: 6; else the shape declared for observation.state */
     bool wrong_stats;        /* episode 1's action max[2] + 0.5 */
     bool wrong_std;          /* episode 0's observation.state std[3] x 1.01 */
+    bool split_files;        /* v3.0: episode 1 in data file-001 and video file-001 (not a damage) */
 } lerobot_fixture;
 
 #define FIXTURE_FPS 30

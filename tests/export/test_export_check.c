@@ -217,6 +217,35 @@ BOTH(bad_feature_shape)
 BOTH(stats_mismatch)
 BOTH(std_mismatch)
 
+/* v3.0 with one data file and one video file per episode: valid; `index`
+ * runs on across files; each file's damage is found in that file. */
+static void test_split_files(void **s)
+{
+    (void)s;
+    run r = {0};
+    make(&r, (lerobot_fixture){.version = 30, .split_files = true});
+    check(&r);
+    if (r.rc != 0 || !strstr(r.report, "LeRobot v3.0, 2 episodes, 50 frames, 2 tasks, 2 video files: valid"))
+        fail_msg("split v3.0 dataset: exit %d\n%s", r.rc, r.report);
+    done(&r);
+    make(&r, (lerobot_fixture){.version = 30, .split_files = true, .index_gap = true, .video_frames_delta = 1});
+    check(&r);
+    expect_problem(&r, "data/chunk-000/file-001.parquet", "index not contiguous at row 5 (expected 35, got 37)");
+    expect_problem(&r, "videos/observation.images.front/chunk-000/file-001.mp4",
+                   "1 frames after the last episode's to_timestamp 0.666667 s");
+    done(&r);
+    make(&r, (lerobot_fixture){.version = 30, .split_files = true});
+    char p[512];
+    snprintf(p, sizeof p, "%s/videos/observation.images.front/chunk-000/file-001.mp4", r.dir);
+    assert_int_equal(unlink(p), 0);
+    check(&r);
+    expect_problem(&r, "videos/observation.images.front/chunk-000/file-001.mp4",
+                   "missing video (observation.images.front, episode 1)");
+    if (strstr(r.report, "file-000.mp4"))
+        fail_msg("file-000.mp4 is fine:\n%s", r.report);
+    done(&r);
+}
+
 /* Nonsense in info.json is reported, not trusted (UBSan/ASan in CI). */
 static void test_hostile_info(void **s)
 {
@@ -334,6 +363,7 @@ int main(void)
         cmocka_unit_test(test_stats_mismatch_v30),
         cmocka_unit_test(test_std_mismatch_v21),
         cmocka_unit_test(test_std_mismatch_v30),
+        cmocka_unit_test(test_split_files),
         cmocka_unit_test(test_hostile_info),
         cmocka_unit_test(test_changed_bytes),
         cmocka_unit_test(test_not_a_dataset),
