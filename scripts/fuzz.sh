@@ -49,7 +49,7 @@ elif [[ $target == episode ]]; then
   extra=(-max_len=80 -timeout=30)
 elif [[ $target == parquet ]]; then
   clang "${flags[@]}" -Isrc/export tests/fuzz/fuzz_parquet_read.c src/export/parquet_read.c \
-    $(pkg-config --cflags --libs snappy zlib) -o "$out/fuzz"
+    $(pkg-config --cflags --libs snappy zlib libzstd) -o "$out/fuzz"
   cp tests/fuzz/corpus-parquet/* "$out/corpus/"
   extra=(-max_len=8192 -rss_limit_mb=2048)
 else

@@ -6,7 +6,7 @@
  * nesting and list sizes: safe on hostile input), and decodes columns: data
  * pages V1 and V2, dictionary pages, PLAIN and RLE_DICTIONARY /
  * PLAIN_DICTIONARY encodings (RLE for BOOLEAN), levels in the RLE /
- * bit-packing hybrid, snappy, gzip or uncompressed pages; physical types
+ * bit-packing hybrid, snappy, gzip, zstd or uncompressed pages; physical types
  * BOOLEAN, INT32, INT64, FLOAT, DOUBLE, BYTE_ARRAY; scalar columns and
  * 3-level LIST columns of those (fixed-size or variable). Anything else
  * (other codecs, INT96, structs, maps, lists of lists, DELTA encodings) is

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include "bytebuf.h"
 
@@ -895,8 +896,14 @@ static int decompress(ctx *x, int codec, const uint8_t *in, size_t inlen, uint8_
             return CERR("%s: column %s: bad gzip page", x->r->name, x->col->path);
         return 0;
     }
+    if (codec == 6) {
+        size_t got = ZSTD_decompress(out, outlen, in, inlen);
+        if (ZSTD_isError(got) || got != outlen)
+            return CERR("%s: column %s: bad zstd page", x->r->name, x->col->path);
+        return 0;
+    }
     static const char *names[] = {"UNCOMPRESSED", "SNAPPY", "GZIP", "LZO", "BROTLI", "LZ4", "ZSTD", "LZ4_RAW"};
-    return CERR("%s: column %s: compression %s not supported (snappy, gzip and uncompressed are)", x->r->name,
+    return CERR("%s: column %s: compression %s not supported (snappy, gzip, zstd and uncompressed are)", x->r->name,
                 x->col->path, codec >= 0 && codec < 8 ? names[codec] : "unknown");
 }
 

@@ -1,9 +1,9 @@
 /* The parquet reader on a hand-built file covering what teleop's writer
- * never produces but pyarrow and others do: a data page V2 with gzip and
- * RLE-encoded booleans, an INT32 column with a snappy PLAIN_DICTIONARY
+ * never produces but pyarrow and others do: a data page V2 with gzip (and
+ * again with zstd) and RLE-encoded booleans, an INT32 column with a snappy PLAIN_DICTIONARY
  * dictionary page, a nullable list of nullable strings with null and empty
  * lists and a null element; and the one-line errors for an unsupported
- * codec, a footer-less file, a bad footer length and a non-parquet file.
+ * codec (BROTLI), a footer-less file, a bad footer length and a non-parquet file.
  *
  *   test_pq_read [OUT.parquet]   (with an argument: writes the file, the
  *                                 fuzzer's seed tests/fuzz/corpus-parquet/crafted.parquet) */
@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include <cmocka.h>
 
@@ -23,7 +24,7 @@
 #include "teleop/parquet_read.h"
 
 enum { PT_BOOLEAN = 0, PT_INT32 = 1, PT_BYTE_ARRAY = 6 };
-enum { CODEC_NONE = 0, CODEC_SNAPPY = 1, CODEC_GZIP = 2, CODEC_ZSTD = 6 };
+enum { CODEC_NONE = 0, CODEC_SNAPPY = 1, CODEC_GZIP = 2, CODEC_BROTLI = 4, CODEC_ZSTD = 6 };
 
 static void put_u32(tp_bytebuf *b, uint32_t v)
 {
@@ -129,6 +130,12 @@ static void craft(tp_bytebuf *f, int32_t flags_codec)
         tp_bytebuf_put(&body, levels.data, levels.len);
         if (flags_codec == CODEC_GZIP)
             gzip(&values, &comp);
+        else if (flags_codec == CODEC_ZSTD) {
+            uint8_t buf[256];
+            size_t n = ZSTD_compress(buf, sizeof buf, values.data, values.len, 3);
+            assert_false(ZSTD_isError(n));
+            tp_bytebuf_put(&comp, buf, n);
+        }
         else
             tp_bytebuf_put(&comp, values.data, values.len); /* any other codec id: bytes as they are */
         tp_bytebuf_put(&body, comp.data, comp.len);
@@ -266,11 +273,10 @@ static tp_pqr_reader *open_buf(const tp_bytebuf *b, char *err, size_t errlen)
     return tp_pqr_open_memory(b->data, b->len, "crafted.parquet", err, errlen);
 }
 
-static void test_crafted(void **state)
+static void crafted(int32_t codec)
 {
-    (void)state;
     tp_bytebuf f = {0};
-    craft(&f, CODEC_GZIP);
+    craft(&f, codec);
     char err[512] = "";
     tp_pqr_reader *r = open_buf(&f, err, sizeof err);
     if (!r)
@@ -336,17 +342,29 @@ static void test_crafted(void **state)
     free(f.data);
 }
 
+static void test_crafted_gzip(void **state)
+{
+    (void)state;
+    crafted(CODEC_GZIP);
+}
+
+static void test_crafted_zstd(void **state)
+{
+    (void)state;
+    crafted(CODEC_ZSTD);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
     char err[512];
     tp_bytebuf f = {0};
-    craft(&f, CODEC_ZSTD);
+    craft(&f, CODEC_BROTLI);
     tp_pqr_reader *r = open_buf(&f, err, sizeof err);
     assert_non_null(r);
     tp_pqr_column_values v;
     assert_int_equal(tp_pqr_read_column(r, 0, &v, err, sizeof err), -1);
-    assert_string_equal(err, "crafted.parquet: column flags: compression ZSTD not supported (snappy, gzip and "
+    assert_string_equal(err, "crafted.parquet: column flags: compression BROTLI not supported (snappy, gzip, zstd and "
                              "uncompressed are)");
     tp_pqr_close(r);
 
@@ -383,7 +401,8 @@ int main(int argc, char **argv)
         return 0;
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_crafted),
+        cmocka_unit_test(test_crafted_gzip),
+        cmocka_unit_test(test_crafted_zstd),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
