@@ -62,6 +62,9 @@ static int drain(AVCodecContext *dec, AVFrame *frame, tp_video_probe *p, size_t 
 
 int tp_video_probe_file(const char *path, tp_video_probe *out, char *err, size_t errlen)
 {
+    /* libav's own notices would repeat on stderr what the check reports */
+    if (av_log_get_level() == AV_LOG_INFO)
+        av_log_set_level(AV_LOG_QUIET);
     memset(out, 0, sizeof *out);
     out->duration = -1;
     AVFormatContext *fmt = NULL;

@@ -119,6 +119,21 @@ static void missing_video(int version)
     done(&r);
 }
 
+static void unreadable_video(int version)
+{
+    run r = {0};
+    make(&r, (lerobot_fixture){.version = version});
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s", r.dir, video_rel(version, 0));
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fputs("this is not a video file", f);
+    fclose(f);
+    check(&r);
+    expect_problem(&r, video_rel(version, 0), "cannot open video: Invalid data found when processing input");
+    done(&r);
+}
+
 static void wrong_frame_count(int version)
 {
     run r = {0};
@@ -209,6 +224,7 @@ static void std_mismatch(int version)
     static void test_##name##_v30(void **s) { (void)s; name(30); }
 BOTH(missing_video)
 BOTH(wrong_frame_count)
+BOTH(unreadable_video)
 BOTH(index_gap)
 BOTH(timestamp_off_grid)
 BOTH(footerless_parquet)
@@ -347,6 +363,8 @@ int main(void)
         cmocka_unit_test(test_valid_v30),
         cmocka_unit_test(test_missing_video_v21),
         cmocka_unit_test(test_missing_video_v30),
+        cmocka_unit_test(test_unreadable_video_v21),
+        cmocka_unit_test(test_unreadable_video_v30),
         cmocka_unit_test(test_wrong_frame_count_v21),
         cmocka_unit_test(test_wrong_frame_count_v30),
         cmocka_unit_test(test_index_gap_v21),
