@@ -1,0 +1,68 @@
+/* teleop export --check DATASET — validate a LeRobot dataset. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "teleop/export_check.h"
+
+static int print_help(void);
+
+bool cmd_export_is_check(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--check") || !strncmp(argv[i], "--check=", 8))
+            return true;
+    return false;
+}
+
+int cmd_export_check(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"check", required_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    const char *dataset = NULL;
+    int c;
+    /* "--check --help": getopt would take --help as the DATASET */
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+            return print_help();
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': dataset = optarg; break;
+        case 'h': return print_help();
+        case ':': return cli_usage_error("export", "--check needs a DATASET folder");
+        default: return cli_usage_error("export", "unknown option '%s' with --check", argv[optind - 1]);
+        }
+    }
+    if (!dataset)
+        return cli_usage_error("export", "--check needs a DATASET folder");
+    if (optind < argc)
+        return cli_usage_error("export", "--check takes one DATASET (extra argument '%s')", argv[optind]);
+    int rc = tp_export_check(dataset, stdout);
+    fflush(stdout);
+    return rc;
+}
+
+static int print_help(void)
+{
+    printf("usage: teleop export --check DATASET\n\n"
+           "Validates a LeRobot dataset (v2.1 or v3.0, from teleop or anywhere else): meta/info.json\n"
+           "fields and feature types against the parquet columns, episode/frame/task counts, index\n"
+           "contiguity, frame_index and episode_index, timestamps on the fps grid within LeRobot's\n"
+           "tolerance (1e-4 s), every video (present, decodable, frame count and frame times, duration,\n"
+           "codec, size, pix_fmt) and the stats. Prints one line per problem, then a summary.\n"
+           "Exits 0 when valid, 1 when not, 2 on usage errors. docs/export.md lists every check.\n");
+    return 0;
+}
+
+/* Until `teleop export --format ...` lands, `export` only checks. */
+int cmd_export_dispatch(int argc, char **argv)
+{
+    if (cmd_export_is_check(argc, argv))
+        return cmd_export_check(argc, argv);
+    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
+        return cmd_export_check(argc, argv);
+    return cli_usage_error("export", "use --check DATASET (exporting is not in this build)");
+}
