@@ -8,6 +8,7 @@ scripts/setup.sh || exit 1
 
 builddir=build-test
 opts=(-Dwerror=true --buildtype=debugoptimized)
+suite_opts=()
 if [[ "${1:-}" == "--sanitize" ]]; then
   builddir=build-asan
   opts+=(-Db_sanitize=address,undefined -Db_lundef=false)
@@ -17,6 +18,11 @@ if [[ "${1:-}" == "--sanitize" ]]; then
   # Memory checking, not coverage, is the point here: the plain run drives
   # the control-path property test with the full million frames.
   export TELEOP_PROPERTY_FRAMES=200000
+  # The fidelity suite measures real-time behaviour (a 640x480 head camera
+  # rendered and encoded at 30 fps beside the 500 Hz loop): sanitized code
+  # cannot keep that rate on two cores, and its memory paths are the ones the
+  # station, cli and crash suites already run here. The plain run asserts it.
+  suite_opts=(--no-suite fidelity)
 fi
 if [[ -d $builddir ]]; then
   meson setup --reconfigure "$builddir" "${opts[@]}" >/dev/null || exit 1
@@ -24,7 +30,7 @@ else
   meson setup "$builddir" "${opts[@]}" >/dev/null || exit 1
 fi
 ninja -C "$builddir" || { echo "0 passed, 1 failed"; exit 1; }
-meson test -C "$builddir" --print-errorlogs --num-processes 2 | tee "$builddir/test-summary.txt"
+meson test -C "$builddir" --print-errorlogs --num-processes 2 "${suite_opts[@]}" | tee "$builddir/test-summary.txt"
 ok=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$builddir/test-summary.txt" | tail -n 1)
 expfail=$(sed -n 's/^Expected Fail: *\([0-9]*\).*/\1/p' "$builddir/test-summary.txt" | tail -n 1)
 fail=$(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' "$builddir/test-summary.txt" | tail -n 1)
