@@ -91,7 +91,14 @@ void tp_session_default_config(tp_session_config *cfg);
  * sections and keys. 0 or -1 with a one-line message
  * "FILE:LINE: [section] key: message". */
 int tp_session_apply_config(tp_session_config *cfg, tp_config *file, char *err, size_t errlen);
-/* Resolves bundled defaults (model, motion) into buf-backed paths. */
+/* Task and operator of the embedded default session (the bundled demo motion
+ * replayed): the motion reaches for the cube, lifts it and sets it down about
+ * 12 cm to the robot's left. */
+#define TP_DEMO_MOTION_TASK "pick up the cube and place it 12 cm to the left"
+#define TP_DEMO_MOTION_OPERATOR "bundled-demo-motion"
+/* Resolves bundled defaults (model, motion) into buf-backed paths; when the
+ * bundled motion is replayed, an empty task and operator become the two
+ * above. */
 int tp_session_resolve_paths(tp_session_config *cfg, char *model_buf, char *motion_buf, size_t buflen, char *err,
                              size_t errlen);
 

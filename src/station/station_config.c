@@ -558,6 +558,16 @@ int tp_session_resolve_paths(tp_session_config *cfg, char *model_buf, char *moti
             tp_find_data("src/tools/demo_motion.csv", motion_buf, buflen, err, errlen) != 0)
             return -1;
         cfg->motion_path = motion_buf;
+        /* The embedded default session plays the bundled demo motion: its
+         * episodes say what that motion does and who "operated", rather than
+         * leaving task and operator empty. A real operator (a headset, or a
+         * motion file given) gets only what the config says. */
+        bool replayed = !strcmp(cfg->operator_source, "motion") ||
+                        (!strcmp(cfg->operator_source, "xr") && !strcmp(cfg->xr_runtime, "replay"));
+        if (replayed && (!cfg->task || !cfg->task[0]))
+            cfg->task = TP_DEMO_MOTION_TASK;
+        if (replayed && (!cfg->operator_name || !cfg->operator_name[0]))
+            cfg->operator_name = TP_DEMO_MOTION_OPERATOR;
     }
     return 0;
 }

@@ -134,6 +134,10 @@ def check(a):
         failures.append(f"meta action_upsampling is {m.get('action_upsampling')!r}")
     if "action_upsampling_latency_ns" not in m:
         failures.append("meta action_upsampling_latency_ns missing")
+    # Issue 9: the default session's episodes say what was done and by whom.
+    for key in ("task", "operator"):
+        if not m.get(key):
+            failures.append(f"meta {key} is empty in the default session")
     # Control rows are stamped on the control tick grid (simulation time).
     dt = a["action_dt"]
     period_ns = round(1e9 / a["control_hz"])
