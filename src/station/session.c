@@ -1,6 +1,7 @@
 /* teleop — session orchestration: device, control, camera (src/station/
  * cameras.c) and recorder threads joined by SPSC rings. */
 #include "teleop/session.h"
+#include "teleop/station_config.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -928,6 +929,20 @@ static int setup_episode(session *s, recorder *rec, char *err, size_t errlen)
                               .config_path = cfg->config_path, .limit_margin = cfg->control.limit_margin};
     if (tp_episode_describe_station(w, s->sim, &files, cam_err, sizeof cam_err) != 0) {
         snprintf(err, errlen, "%s: %s", path, cam_err);
+        return -1;
+    }
+    /* The configuration the session ran with, every key resolved (defaults
+     * applied), as a station file that reads back into it. */
+    char *resolved = tp_station_config_resolved_ini(cfg);
+    if (!resolved) {
+        snprintf(err, errlen, "%s: resolved configuration: out of memory", path);
+        return -1;
+    }
+    int attached =
+        tp_episode_writer_attach(w, "config/resolved.ini", "text/plain; charset=utf-8", resolved, strlen(resolved));
+    free(resolved);
+    if (attached != 0) {
+        snprintf(err, errlen, "%s: resolved configuration: %s", path, tp_episode_writer_error(w));
         return -1;
     }
     char buf[64];

@@ -529,6 +529,12 @@ static void test_self_contained(void **state)
     assert_int_equal(size, len);
     assert_memory_equal(xml, want, len);
     assert_string_equal(tp_episode_attachment(ep, "config/station.ini", &size) ? "config" : "", "config");
+    /* The resolved configuration: every key with the value the session used. */
+    const uint8_t *resolved = tp_episode_attachment(ep, "config/resolved.ini", &size);
+    assert_non_null(resolved);
+    assert_non_null(memmem(resolved, size, "[session]", 9));
+    assert_non_null(memmem(resolved, size, "control_rate_hz = 500", 21));
+    assert_non_null(memmem(resolved, size, "[camera.head_camera]", 20));
     int n = 0;
     const tp_joint_limit *lim = tp_episode_joint_limits(ep, &n);
     assert_int_equal(n, 28);
