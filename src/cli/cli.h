@@ -14,6 +14,7 @@ int cmd_retarget(int argc, char **argv);
 int cmd_recover(int argc, char **argv);
 int cmd_xr_probe(int argc, char **argv);
 int cmd_config(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 /* Default session config, with the station file at path applied (NULL:
  * none). On error prints "teleop SUB: message" and returns -1; on success

@@ -1,0 +1,8 @@
+/* teleop export: recorded episodes to a training dataset (src/export/export_run.c). */
+#include "cli.h"
+#include "teleop/export_run.h"
+
+int cmd_export(int argc, char **argv)
+{
+    return tp_export_main(argc, argv);
+}
