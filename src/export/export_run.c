@@ -652,7 +652,7 @@ int tp_export_main(int argc, char **argv)
         collect(argv + optind, argc - optind, &in, &nin, &cap, err, sizeof err))
         goto out;
     /* selection on the episodes' meta */
-    int nsel = 0;
+    int nsel = 0, nin_given = nin;
     for (int i = 0; i < nin; i++) {
         tp_export_options mo = o.ex;
         mo.meta_only = true;
@@ -667,6 +667,10 @@ int tp_export_main(int argc, char **argv)
         }
     }
     nin = nsel;
+    if (!nsel) {
+        fail(err, sizeof err, "no episode selected (of %d given)", nin_given);
+        goto out;
+    }
     qsort(in, (size_t)nsel, sizeof *in, cmp_input);
     for (int i = 1; i < nsel; i++)
         for (int k = 0; k < i; k++)

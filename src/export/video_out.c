@@ -120,6 +120,7 @@ tp_video_out *tp_video_out_open(const char *path, const tp_export_camera *cam, i
     } else {
         const AVCodec *dc = avcodec_find_decoder_by_name(!strcmp(cam->codec, "h264") ? "h264" : cam->codec);
         const AVCodec *ec = avcodec_find_encoder_by_name("libsvtav1");
+        setenv("SVT_LOG", "1", 0); /* SVT-AV1 prints its banner on stderr otherwise: errors only */
         if (!dc || !ec) {
             snprintf(err, errlen, "%s: %s", path,
                      !ec ? "this libavcodec has no libsvtav1 encoder" : "no decoder for the camera's codec");
@@ -314,8 +315,9 @@ int tp_video_out_add_episode(tp_video_out *v, const tp_export_episode *e, int ca
         av_packet_unref(v->pkt);
         v->pkt->data = (uint8_t *)row.bytes;
         v->pkt->size = (int)row.size;
-        v->pkt->pts = v->pkt->dts = v->frames;
-        v->pkt->duration = 1;
+        /* the muxer chose its own time base (e.g. 1/15360) at the header */
+        v->pkt->pts = v->pkt->dts = av_rescale_q(v->frames, (AVRational){1, v->fps}, v->st->time_base);
+        v->pkt->duration = av_rescale_q(1, (AVRational){1, v->fps}, v->st->time_base);
         v->pkt->stream_index = 0;
         v->pkt->flags = row.keyframe ? AV_PKT_FLAG_KEY : 0;
         /* the muxer converts the Annex B packet to MP4's length-prefixed NAL units */
