@@ -438,6 +438,17 @@ int tp_export_episode_load(const char *path, const tp_export_options *opt_in, tp
         fail(err, errlen, "%s: no sample stream '%s'", path, !ssi || ssi->kind == TP_STREAM_CAMERA ? sname : aname);
         goto out;
     }
+    for (int k = 0; k < 2; k++) {
+        const tp_stream_info *si = k ? asi : ssi;
+        const int *idx = k ? opt->action_index : opt->state_index;
+        int n = k ? opt->n_action_index : opt->n_state_index;
+        for (int i = 0; i < n; i++)
+            if (idx[i] < 0 || idx[i] >= si->dims) {
+                fail(err, errlen, "%s: stream %s has %d dimensions, the mapping asks for dimension %d", path, si->name,
+                     si->dims, idx[i]);
+                goto out;
+            }
+    }
     e->state_dims = opt->n_state_index ? opt->n_state_index : ssi->dims;
     e->action_dims = opt->n_action_index ? opt->n_action_index : asi->dims;
     e->state_names = copy_names(ssi, opt->state_index, opt->n_state_index, "state");

@@ -420,6 +420,37 @@ run(teleop, ['export', ...episodes, '--format', 'lerobot', '-o', dA, '--quiet'])
   if (!/no episode selected/.test(r.stderr)) fail(`selection with nothing selected said: ${r.stderr}`);
 }
 
+// ---- mapping file: robot_type, keys, dimension subsets, no velocity ----
+{
+  const dM = path.join(dir, 'mapped');
+  const map = path.join(dir, 'mapping.ini');
+  fs.writeFileSync(map, `[dataset]\nrobot_type = g1_arms\n[features]\nstate = observation.joints\nvelocity =\n` +
+    `[dims]\nstate = 0-6, 14\naction = 7-13\n[camera.${CAM}]\nkey = observation.images.cam_high\n`);
+  run(teleop, ['export', ...episodes, '--format', 'lerobot', '-o', dM, '--mapping', map, '--quiet']);
+  const info = JSON.parse(fs.readFileSync(path.join(dM, 'meta/info.json'), 'utf8'));
+  const sIdx = [0, 1, 2, 3, 4, 5, 6, 14], aIdx = [7, 8, 9, 10, 11, 12, 13];
+  const f = info.features;
+  if (info.robot_type !== 'g1_arms') fail(`mapping: robot_type ${info.robot_type}`);
+  if (JSON.stringify(Object.keys(f)) !== JSON.stringify(['observation.joints', 'action', 'observation.images.cam_high', ...SCALARS]))
+    fail(`mapping: features ${Object.keys(f)}`);
+  if (JSON.stringify(f['observation.joints'].names) !== JSON.stringify(sIdx.map((i) => NAMES[i])))
+    fail(`mapping: state names ${f['observation.joints'].names}`);
+  if (JSON.stringify(f.action.shape) !== '[7]') fail(`mapping: action shape ${f.action.shape}`);
+  const rows = await hyparquet.parquetReadObjects({ file: ab(path.join(dM, 'data/chunk-000/file-000.parquet')), compressors });
+  if (rows.length !== want.rows.action.length) fail(`mapping: ${rows.length} rows`);
+  let bad = 0;
+  rows.forEach((r, i) => {
+    const st = Array.from(r['observation.joints']), ac = Array.from(r.action);
+    if (bad < 5 && (st.length !== 8 || st.some((v, k) => !Object.is(v, want.rows['observation.state'][i][sIdx[k]])) ||
+      ac.length !== 7 || ac.some((v, k) => !Object.is(v, want.rows.action[i][aIdx[k]]))) || 'observation.velocity' in r) {
+      fail(`mapping: row ${i} ${st} / ${ac}`);
+      bad++;
+    }
+  });
+  if (!fs.existsSync(path.join(dM, 'videos/observation.images.cam_high/chunk-000/file-000.mp4'))) fail('mapping: no cam_high video');
+  console.log('mapping file: keys, robot_type, subsets, no velocity');
+}
+
 // ---- AV1 ----
 {
   const dV = path.join(dir, 'av1');
