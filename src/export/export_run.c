@@ -743,6 +743,7 @@ int tp_export_main(int argc, char **argv)
         n_rebuild = ds->n_old_eps;
         old = ds->eps;
         ds->eps = NULL;
+        ds->n_eps = 0;
         tp_lr_free(ds);
         ds->n_eps = ds->cap_eps = ds->total_frames = ds->n_old_eps = 0;
         ds->data_chunk = ds->data_file = 0;
@@ -834,6 +835,8 @@ int tp_export_main(int argc, char **argv)
             break;
     }
     free(todo);
+    for (int64_t k = 0; k < n_rebuild; k++)
+        free(old[k].stats);
     free(old);
     if (pr.done_eps != pr.total_eps)
         goto out;

@@ -1049,15 +1049,17 @@ int tp_lr_load_sources(const char *dataset, tp_lr_dataset *ds, char *err, size_t
     }
     int version = !strcmp(ver->valuestring, "v3.0") ? 30 : 21;
     if (version != ds->version) {
+        fail(err, errlen, "%s: the dataset is LeRobot %s; export with --lerobot-version %s to append", dataset,
+             ver->valuestring, version == 30 ? "3.0" : "2.1");
         cJSON_Delete(j);
-        return fail(err, errlen, "%s: the dataset is LeRobot %s; export with --lerobot-version %s to append", dataset,
-                    ver->valuestring, version == 30 ? "3.0" : "2.1");
+        return -1;
     }
     const cJSON *vc = cJSON_GetObjectItemCaseSensitive(j, "video_codec");
     if (cJSON_IsString(vc) && strcmp(vc->valuestring, ds->video.av1 ? "av1" : "h264")) {
+        fail(err, errlen, "%s: the dataset's videos are %s; export with --video-codec %s to append", dataset,
+             vc->valuestring, !strcmp(vc->valuestring, "av1") ? "av1" : "copy");
         cJSON_Delete(j);
-        return fail(err, errlen, "%s: the dataset's videos are %s; export with --video-codec %s to append", dataset,
-                    vc->valuestring, !strcmp(vc->valuestring, "av1") ? "av1" : "copy");
+        return -1;
     }
     ds->fps = (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "fps"));
     int nf = 0;

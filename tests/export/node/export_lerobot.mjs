@@ -486,6 +486,23 @@ db.commit()
     fail(`--allow-offgrid: not flagged: ${JSON.stringify(src.episodes[0]).slice(0, 300)}`);
 }
 
+// ---- a changed episode (review tagged it): the dataset is written again; --tag ----
+{
+  const last = want.episodes[2].path;
+  run('/usr/bin/python3', ['-c', "import sqlite3,sys; db=sqlite3.connect(sys.argv[1]); db.execute(\"insert into tags values('good')\"); db.commit()", last]);
+  const r = run(teleop, ['export', ...episodes, '--format', 'lerobot', '-o', dA]);
+  if (!/3 episodes written/.test(r.stderr)) fail(`changed episode: ${r.stderr}`);
+  await checkV30(dA, want.episodes, oneFile(want.episodes));
+  const src = JSON.parse(fs.readFileSync(path.join(dA, 'meta/teleop_sources.json'), 'utf8'));
+  const sha = spawnSync('sha256sum', [last], { encoding: 'utf8' }).stdout.split(' ')[0];
+  if (src.episodes[2].sha256 !== sha) fail(`changed episode: sha256 ${src.episodes[2].sha256}, file ${sha}`);
+  const dT = path.join(dir, 'tagged');
+  run(teleop, ['export', rec, '--format', 'lerobot', '-o', dT, '--tag', 'good', '--quiet']);
+  const info = JSON.parse(fs.readFileSync(path.join(dT, 'meta/info.json'), 'utf8'));
+  if (info.total_episodes !== 1) fail(`--tag good: ${info.total_episodes} episodes`);
+  console.log('changed episode: dataset written again; --tag selects it');
+}
+
 if (failures() === 0) fs.rmSync(dir, { recursive: true, force: true });
 if (failures() > 0) {
   console.error(`${failures()} failure(s); files kept in ${dir}`);
