@@ -139,7 +139,10 @@ def main():
         cams = [n for n, s in ep['streams'].items() if s['kind'] == 'camera']
         ref = cams[0]
         fps = ep['streams'][ref]['rate']
-        frames = {c: ep['packets'][c] for c in cams}
+        # trims (meta trim_in_ns/trim_out_ns): the window [in, out)
+        lo = int(ep['meta'].get('trim_in_ns', -2**63))
+        hi = int(ep['meta'].get('trim_out_ns', 2**63 - 1))
+        frames = {c: [p for p in ep['packets'][c] if lo <= p[1] < hi] for c in cams}
         t0 = frames[ref][0][1]
         n = len(frames[ref])
         first = {}

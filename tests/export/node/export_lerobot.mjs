@@ -486,6 +486,40 @@ db.commit()
     fail(`--allow-offgrid: not flagged: ${JSON.stringify(src.episodes[0]).slice(0, 300)}`);
 }
 
+// ---- trims: meta trim_in_ns (a keyframe) and trim_out_ns bound the window ----
+{
+  const copy = path.join(dir, 'trim', 'episode-trim.db');
+  fs.mkdirSync(path.dirname(copy), { recursive: true });
+  fs.copyFileSync(want.episodes[1].path, copy);
+  run('/usr/bin/python3', ['-c', `
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+sid, = db.execute("select id from streams where kind='camera' order by id").fetchone()
+k, t_in = db.execute("select seq, t_ns from video_packets where stream_id=? and keyframe=1 and seq>=15 order by seq", (sid,)).fetchone()
+t_out, = db.execute("select t_ns from video_packets where stream_id=? and seq=?", (sid, k + 20)).fetchone()
+db.execute("insert into meta values('trim_in_ns', ?), ('trim_out_ns', ?)", (str(t_in), str(t_out)))
+db.commit()
+`, copy]);
+  run('/usr/bin/python3', [expectedPy, path.join(dir, 'expected-trim.json'), copy]);
+  const wt = JSON.parse(fs.readFileSync(path.join(dir, 'expected-trim.json'), 'utf8'));
+  const e = wt.episodes[0];
+  if (e.length !== 20) fail(`trim: the expected window holds ${e.length} frames, not 20`);
+  const dT = path.join(dir, 'trimmed');
+  run(teleop, ['export', copy, '--format', 'lerobot', '-o', dT, '--quiet']);
+  const rows = await hyparquet.parquetReadObjects({ file: ab(path.join(dT, 'data/chunk-000/file-000.parquet')), compressors });
+  if (rows.length !== e.length) fail(`trim: ${rows.length} rows, expected ${e.length}`);
+  rows.forEach((r, i) => {
+    for (const c of COLUMNS) {
+      const exp = wt.rows[c][i];
+      const ok = VECTORS.includes(c) ? Array.from(r[c]).every((v, k) => Object.is(v, exp[k])) : same(r[c], exp);
+      if (!ok) fail(`trim: row ${i} ${c}`);
+    }
+  });
+  mp4Check('trim', [{ mp4: path.join(dT, `videos/${VKEY}/chunk-000/file-000.mp4`),
+    episodes: [{ episode: copy, camera: CAM, first_seq: e.cameras[CAM].first_seq, n: e.length, from_timestamp: 0, to_timestamp: e.length / FPS }] }], 'h264');
+  console.log(`trim: frames ${e.cameras[CAM].first_seq}..${e.cameras[CAM].first_seq + e.length - 1} exported`);
+}
+
 // ---- a changed episode (review tagged it): the dataset is written again; --tag ----
 {
   const last = want.episodes[2].path;
