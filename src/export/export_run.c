@@ -782,7 +782,8 @@ int tp_export_main(int argc, char **argv)
     bar(&pr);
     int64_t total_frames = 0;
     double max_off = 0;
-    for (int64_t j = 0; j < pr.total_eps; j++) {
+    int64_t n_total = pr.total_eps, refused = 0;
+    for (int64_t j = 0; j < n_total; j++) {
         if (g_interrupt) {
             fail(err, sizeof err, "interrupted: %s left as it was", o.out);
             break;
@@ -790,8 +791,20 @@ int tp_export_main(int argc, char **argv)
         const char *path = j < n_rebuild ? old[j].path : in[todo[j - n_rebuild]].path;
         const char *sha = j < n_rebuild ? old[j].sha256 : in[todo[j - n_rebuild]].sha256;
         tp_export_episode e;
-        if (tp_export_episode_load(path, &o.ex, &e, err, sizeof err))
-            break;
+        if (tp_export_episode_load(path, &o.ex, &e, err, sizeof err)) {
+            if (j < n_rebuild)
+                break;
+            /* a new episode that cannot be exported (off the grid, unreadable)
+             * is refused: the others are written, the exit status is 1 */
+            if (pr.tty && !pr.quiet)
+                fprintf(stderr, "\r\033[K");
+            fprintf(stderr, "teleop export: %s (not exported)\n", err);
+            err[0] = 0;
+            refused++;
+            pr.total_eps--;
+            bar(&pr);
+            continue;
+        }
         if (j < n_rebuild) {
             char sha_now[65];
             int64_t sz;
@@ -838,8 +851,12 @@ int tp_export_main(int argc, char **argv)
     for (int64_t k = 0; k < n_rebuild; k++)
         free(old[k].stats);
     free(old);
-    if (pr.done_eps != pr.total_eps)
+    if (pr.done_eps + refused != n_total)
         goto out;
+    if (pr.done_eps == 0) {
+        fail(err, sizeof err, "no episode exported (%" PRId64 " refused); %s left as it was", refused, o.out);
+        goto out;
+    }
     if (g_interrupt) {
         fail(err, sizeof err, "interrupted: %s left as it was", o.out);
         goto out;
@@ -880,11 +897,12 @@ int tp_export_main(int argc, char **argv)
         double dt = elapsed(&pr.t0);
         fprintf(stderr,
                 "teleop export: %s: %" PRId64 " episodes written (%" PRId64 " frames, %.1f s of episodes) in %.2f s "
-                "(%.0fx real time), %" PRId64 " episodes in the dataset; frame offset max %.3f ms\n",
+                "(%.0fx real time), %" PRId64 " episodes in the dataset; frame offset max %.3f ms%s\n",
                 o.out, pr.done_eps, total_frames, (double)total_frames / ds->fps, dt,
-                dt > 0 ? (double)total_frames / ds->fps / dt : 0, ds->n_eps, max_off * 1e3);
+                dt > 0 ? (double)total_frames / ds->fps / dt : 0, ds->n_eps, max_off * 1e3,
+                refused ? "; some episodes were refused (above)" : "");
     }
-    rc = 0;
+    rc = refused ? 1 : 0;
 out:
     if (rc && err[0]) {
         if (pr.tty && !pr.quiet)

@@ -480,6 +480,11 @@ db.commit()
   if (!/episode-offgrid\.db: camera \S+ frame 10 is off the grid: 20\.\d ms from grid instant 10/.test(r.stderr))
     fail(`off-grid refusal said: ${r.stderr}`);
   if (fs.existsSync(path.join(dir, 'og'))) fail('off-grid refusal left a dataset');
+  // with a good episode: the good one is written, the off-grid one refused, exit 1
+  const mixed = run(teleop, ['export', copy, want.episodes[1].path, '--format', 'lerobot', '-o', path.join(dir, 'ogm')], { status: 1 });
+  if (!/episode-offgrid\.db: .*\(not exported\)/.test(mixed.stderr)) fail(`mixed export said: ${mixed.stderr}`);
+  const mi = JSON.parse(fs.readFileSync(path.join(dir, 'ogm/meta/info.json'), 'utf8'));
+  if (mi.total_episodes !== 1 || mi.total_frames !== want.episodes[1].length) fail(`mixed export: ${mi.total_episodes} episodes`);
   run(teleop, ['export', copy, '--format', 'lerobot', '-o', path.join(dir, 'og'), '--allow-offgrid', '--quiet']);
   const src = JSON.parse(fs.readFileSync(path.join(dir, 'og/meta/teleop_sources.json'), 'utf8'));
   if (src.episodes[0].offgrid !== true || !(src.episodes[0].max_frame_offset_s > 0.019))
