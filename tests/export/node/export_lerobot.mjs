@@ -525,6 +525,41 @@ db.commit()
   console.log(`trim: frames ${e.cameras[CAM].first_seq}..${e.cameras[CAM].first_seq + e.length - 1} exported`);
 }
 
+// ---- two cameras (head and a wrist, both simulated): one MP4 each, encoded in parallel ----
+{
+  const two = path.join(dir, 'two.ini');
+  fs.writeFileSync(two, '[camera.head]\ndriver = sim\nmjcf_camera = head_camera\nwidth = 160\nheight = 120\nfps = 30\n' +
+    '[camera.wrist]\ndriver = sim\nmjcf_camera = left_wrist_camera\nwidth = 160\nheight = 120\nfps = 30\n');
+  let wt = null, ep = null;
+  for (let attempt = 0; attempt < 5 && !wt; attempt++) {
+    const r = run(teleop, ['run', '--config', two, '--duration', '2', '--out', path.join(dir, 'rec2'), '--task', 'two cameras']);
+    ep = /^episode: (.*)$/m.exec(r.stdout)[1];
+    const x = spawnSync('/usr/bin/python3', [expectedPy, path.join(dir, 'expected-two.json'), ep], { encoding: 'utf8' });
+    if (x.status === 0) wt = JSON.parse(fs.readFileSync(path.join(dir, 'expected-two.json'), 'utf8'));
+    else if (x.status !== 3) fail(`export_expected.py (two cameras): ${x.stdout} ${x.stderr}`);
+  }
+  if (!wt) fail('two cameras: no episode without a dropped frame in 5 recordings');
+  else {
+    const e = wt.episodes[0];
+    const d2 = path.join(dir, 'two');
+    run(teleop, ['export', ep, '--format', 'lerobot', '-o', d2, '--quiet']);
+    const info = JSON.parse(fs.readFileSync(path.join(d2, 'meta/info.json'), 'utf8'));
+    if (!info.features['observation.images.head'] || !info.features['observation.images.wrist']) fail(`two cameras: features ${Object.keys(info.features)}`);
+    const rows = await hyparquet.parquetReadObjects({ file: ab(path.join(d2, 'data/chunk-000/file-000.parquet')), compressors });
+    if (rows.length !== e.length) fail(`two cameras: ${rows.length} rows, expected ${e.length}`);
+    rows.forEach((r, i) => {
+      for (const c of COLUMNS) {
+        const exp = wt.rows[c][i];
+        const ok = VECTORS.includes(c) ? Array.from(r[c]).every((v, k) => Object.is(v, exp[k])) : same(r[c], exp);
+        if (!ok) fail(`two cameras: row ${i} ${c}`);
+      }
+    });
+    mp4Check('two', ['head', 'wrist'].map((cam) => ({ mp4: path.join(d2, `videos/observation.images.${cam}/chunk-000/file-000.mp4`),
+      episodes: [{ episode: ep, camera: cam, first_seq: e.cameras[cam].first_seq, n: e.length, from_timestamp: 0, to_timestamp: e.length / FPS }] })), 'h264');
+    console.log('two cameras: rows and both MP4s checked');
+  }
+}
+
 // ---- a changed episode (review tagged it): the dataset is written again; --tag ----
 {
   const last = want.episodes[2].path;
