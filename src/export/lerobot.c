@@ -118,6 +118,9 @@ int tp_lr_set_features(tp_lr_dataset *ds, const tp_export_episode *e, char *err,
         if (!ds->map.camera_key[c][0])
             snprintf(ds->map.camera_key[c], sizeof ds->map.camera_key[c], "observation.images.%s", e->cameras[c].name);
     }
+    char before[TP_LR_MAX_FEATURES][128];
+    int n_before = ds->n_eps ? ds->n_stat_features : 0;
+    memcpy(before, ds->stat_features, sizeof before);
     int k = 0;
     snprintf(ds->stat_features[k], 128, "%s", ds->map.state_key);
     ds->stat_dims[k++] = ds->state_dims;
@@ -131,7 +134,15 @@ int tp_lr_set_features(tp_lr_dataset *ds, const tp_export_episode *e, char *err,
         snprintf(ds->stat_features[k], 128, "%s", default_feature(i));
         ds->stat_dims[k++] = 1;
     }
+    for (int c = 0; c < ds->n_cameras; c++) {
+        snprintf(ds->stat_features[k], 128, "%s", ds->map.camera_key[c]);
+        ds->stat_image[k] = true;
+        ds->stat_dims[k++] = 3;
+    }
     ds->n_stat_features = k;
+    /* appending: the features must be the dataset's */
+    if (n_before && (n_before != k || memcmp(before, ds->stat_features, sizeof before)))
+        return fail(err, errlen, "%s: its features (mapping, cameras) differ from the dataset's", e->path);
     return 0;
 }
 
@@ -246,6 +257,8 @@ static int episode_stats(tp_lr_dataset *ds, const tp_export_episode *e, tp_lr_ep
         return fail(err, errlen, "out of memory");
     }
     for (int f = 0; f < rec->nstats; f++) {
+        if (ds->stat_image[f])
+            continue; /* the camera threads compute them */
         const char *name = ds->stat_features[f];
         int dims = ds->stat_dims[f];
         const float *src = NULL;
@@ -286,6 +299,7 @@ typedef struct cam_job {
     const tp_export_episode *e;
     int cam;
     const volatile int *interrupt;
+    tp_lr_stats *image_stats;
     int rc;
     char err[1024];
 } cam_job;
@@ -316,6 +330,8 @@ static void *cam_thread(void *arg)
     tp_lr_dataset *ds = j->ds;
     tp_video_out *v = ds->vid[j->cam];
     j->rc = tp_video_out_add_episode(v, j->e, j->cam, j->interrupt, j->err, sizeof j->err);
+    if (!j->rc)
+        j->rc = tp_lr_image_stats(j->e, j->cam, j->image_stats, j->err, sizeof j->err);
     if (!j->rc && ds->version == 21) {
         tp_video_out_info(v, &ds->video_info[j->cam]);
         j->rc = tp_video_out_close(v, j->err, sizeof j->err);
@@ -425,7 +441,8 @@ int tp_lr_add_episode(tp_lr_dataset *ds, const tp_export_episode *e, tp_lr_episo
     pthread_t th[TP_EXPORT_MAX_CAMERAS];
     bool started[TP_EXPORT_MAX_CAMERAS] = {0};
     for (int c = 0; c < ds->n_cameras; c++) {
-        jobs[c] = (cam_job){.ds = ds, .e = e, .cam = c, .interrupt = interrupt};
+        jobs[c] = (cam_job){.ds = ds, .e = e, .cam = c, .interrupt = interrupt,
+                            .image_stats = &rec->stats[ds->n_stat_features - ds->n_cameras + c]};
         started[c] = c > 0 && pthread_create(&th[c], NULL, cam_thread, &jobs[c]) == 0;
         if (c > 0 && !started[c])
             cam_thread(&jobs[c]);
@@ -464,27 +481,41 @@ int tp_lr_add_episode(tp_lr_dataset *ds, const tp_export_episode *e, tp_lr_episo
 
 /* ---- meta ---- */
 
-static cJSON *double_array(const double *v, int n)
+/* nested: LeRobot's image stats shape (C, 1, 1): [[[r]], [[g]], [[b]]] */
+static cJSON *double_array(const double *v, int n, bool nested)
 {
     cJSON *a = cJSON_CreateArray();
-    for (int i = 0; i < n; i++)
-        cJSON_AddItemToArray(a, cJSON_CreateNumber(v[i]));
+    for (int i = 0; i < n; i++) {
+        cJSON *x = cJSON_CreateNumber(v[i]);
+        if (nested) {
+            cJSON *inner = cJSON_CreateArray(), *mid = cJSON_CreateArray();
+            cJSON_AddItemToArray(inner, x);
+            cJSON_AddItemToArray(mid, inner);
+            x = mid;
+        }
+        cJSON_AddItemToArray(a, x);
+    }
     return a;
+}
+
+static cJSON *stats_json_shaped(const tp_lr_stats *s, bool quantiles, bool nested)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddItemToObject(o, "min", double_array(s->min, s->dims, nested));
+    cJSON_AddItemToObject(o, "max", double_array(s->max, s->dims, nested));
+    cJSON_AddItemToObject(o, "mean", double_array(s->mean, s->dims, nested));
+    cJSON_AddItemToObject(o, "std", double_array(s->std, s->dims, nested));
+    double c = (double)s->count;
+    cJSON_AddItemToObject(o, "count", double_array(&c, 1, false));
+    if (quantiles)
+        for (int k = 0; k < TP_LR_NQ; k++)
+            cJSON_AddItemToObject(o, tp_lr_quantile_names[k], double_array(s->q[k], s->dims, nested));
+    return o;
 }
 
 static cJSON *stats_json(const tp_lr_stats *s, bool quantiles)
 {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddItemToObject(o, "min", double_array(s->min, s->dims));
-    cJSON_AddItemToObject(o, "max", double_array(s->max, s->dims));
-    cJSON_AddItemToObject(o, "mean", double_array(s->mean, s->dims));
-    cJSON_AddItemToObject(o, "std", double_array(s->std, s->dims));
-    double c = (double)s->count;
-    cJSON_AddItemToObject(o, "count", double_array(&c, 1));
-    if (quantiles)
-        for (int k = 0; k < TP_LR_NQ; k++)
-            cJSON_AddItemToObject(o, tp_lr_quantile_names[k], double_array(s->q[k], s->dims));
-    return o;
+    return stats_json_shaped(s, quantiles, false);
 }
 
 static cJSON *names_array(char **names, int n)
@@ -660,7 +691,7 @@ static int write_global_stats(const tp_lr_dataset *ds, char *err, size_t errlen)
         for (int64_t i = 0; i < ds->n_eps; i++)
             parts[i] = &ds->eps[i].stats[f];
         tp_lr_stats_aggregate(parts, (int)ds->n_eps, agg);
-        cJSON_AddItemToObject(j, ds->stat_features[f], stats_json(agg, ds->version == 30));
+        cJSON_AddItemToObject(j, ds->stat_features[f], stats_json_shaped(agg, ds->version == 30, ds->stat_image[f]));
     }
     free(parts);
     free(agg);
@@ -754,7 +785,12 @@ static int write_episodes_parquet(const tp_lr_dataset *ds, char *err, size_t err
     }
     static const char *const sn[] = {"min", "max", "mean", "std", "count"};
     int stats_col0 = nc;
+    /* Image stats (shape 3x1x1, lists of lists) are left out of this file:
+     * the writer has no nested lists, and LeRobot drops the stats columns when
+     * it loads the episodes; they are in meta/stats.json. */
     for (int f = 0; f < ds->n_stat_features; f++) {
+        if (ds->stat_image[f])
+            continue;
         for (int s = 0; s < 5 + TP_LR_NQ; s++) {
             snprintf(buf, sizeof buf, "stats/%s/%s", ds->stat_features[f], s < 5 ? sn[s] : tp_lr_quantile_names[s - 5]);
             COL(buf, s == 4 ? TP_PQ_INT64 : TP_PQ_DOUBLE, TP_PQ_LIST);
@@ -806,6 +842,8 @@ static int write_episodes_parquet(const tp_lr_dataset *ds, char *err, size_t err
         int64_t counts[TP_LR_MAX_FEATURES];
         uint32_t one_len = 1;
         for (int f = 0; f < ds->n_stat_features; f++) {
+            if (ds->stat_image[f])
+                continue;
             const tp_lr_stats *s = &r->stats[f];
             lens[f] = (uint32_t)s->dims;
             counts[f] = s->count;
@@ -881,7 +919,8 @@ static int write_v21_meta(const tp_lr_dataset *ds, char *err, size_t errlen)
                 cJSON_AddNumberToObject(j, "episode_index", (double)r->episode_index);
                 cJSON *s = cJSON_AddObjectToObject(j, "stats");
                 for (int f = 0; f < ds->n_stat_features; f++)
-                    cJSON_AddItemToObject(s, ds->stat_features[f], stats_json(&r->stats[f], false));
+                    cJSON_AddItemToObject(s, ds->stat_features[f],
+                                          stats_json_shaped(&r->stats[f], false, ds->stat_image[f]));
             } else {
                 cJSON_AddNumberToObject(j, "task_index", (double)i);
                 cJSON_AddStringToObject(j, "task", task_of(ds, i));

@@ -16,7 +16,7 @@
 #include "video_out.h"
 
 #define TP_LR_NQ 5 /* quantiles q01 q10 q50 q90 q99 */
-#define TP_LR_MAX_FEATURES 8
+#define TP_LR_MAX_FEATURES (8 + TP_EXPORT_MAX_CAMERAS) /* vectors, the 5 defaults, cameras */
 
 extern const double tp_lr_quantiles[TP_LR_NQ];
 extern const char *const tp_lr_quantile_names[TP_LR_NQ];
@@ -65,6 +65,7 @@ typedef struct tp_lr_dataset {
     int n_stat_features;
     char stat_features[TP_LR_MAX_FEATURES][128];
     int stat_dims[TP_LR_MAX_FEATURES];
+    bool stat_image[TP_LR_MAX_FEATURES]; /* a camera's per-channel stats, shape (3, 1, 1) */
     /* episodes, in episode_index order */
     tp_lr_episode *eps;
     int64_t n_eps, cap_eps;
@@ -99,6 +100,9 @@ void tp_lr_stats_compute(const double *values, int64_t n, int dims, tp_lr_stats 
  * mean, pooled variance, min of mins, max of maxes, count-weighted mean of
  * the quantiles. */
 void tp_lr_stats_aggregate(const tp_lr_stats *const *parts, int n, tp_lr_stats *out);
+
+/* Per-channel stats (RGB / 255) of camera cam's keyframes in the window. */
+int tp_lr_image_stats(const tp_export_episode *e, int cam, tp_lr_stats *out, char *err, size_t errlen);
 
 /* Reads meta/teleop_sources.json of an existing dataset into ds (episodes
  * with their metadata rows, version, fps, features). 1 when read, 0 when

@@ -36,6 +36,7 @@ def read_episode(path):
             for seq, pts, t, key, data, crc in rows:
                 assert zlib.crc32(struct.pack('<qqqqB', s['id'], seq, pts, t, key) + data) == crc
             ep['packets'][name] = [(seq, t) for seq, pts, t, key, data, crc in rows]
+            ep.setdefault('keyframes', {})[name] = {seq for seq, pts, t, key, data, crc in rows if key}
         elif name in ('state', 'action', 'state_velocity'):
             rows = db.execute('select seq, t_ns, data, crc32 from samples where stream_id=? order by seq',
                               (s['id'],)).fetchall()
@@ -170,7 +171,8 @@ def main():
                     sys.exit(3)
                 seqs.append(f[k][0])
                 offs.append(abs(f[k][1] - t) / 1e9)
-            cam_out[c] = dict(first_seq=seqs[0], seqs=seqs, max_offset=max(offs))
+            cam_out[c] = dict(first_seq=seqs[0], seqs=seqs, max_offset=max(offs),
+                              keyframes=sum(1 for q in seqs if q in ep['keyframes'][c]))
         task = ep['meta'].get('task', '')
         if task not in result['tasks']:
             result['tasks'].append(task)

@@ -253,6 +253,27 @@ async function checkEpisodesMeta(ds, eps, offsets) {
   return spans;
 }
 
+// Image stats (per channel, RGB/255, shape [3][1][1]) of the keyframes:
+// the count is the number of keyframes, the values ordered and in [0, 1].
+function checkImageStats(where, st, keyframes, quantiles) {
+  if (!st) return fail(`${where}: no image stats`);
+  const keys = ['min', 'max', 'mean', 'std', 'count', ...(quantiles ? ['q01', 'q10', 'q50', 'q90', 'q99'] : [])];
+  if (JSON.stringify(Object.keys(st)) !== JSON.stringify(keys)) fail(`${where}: image stats keys ${Object.keys(st)}`);
+  if (JSON.stringify(st.count) !== JSON.stringify([keyframes])) fail(`${where}: image stats count ${st.count}, expected ${keyframes}`);
+  const v = {};
+  for (const k of keys.filter((k) => k !== 'count')) {
+    if (!Array.isArray(st[k]) || st[k].length !== 3 || st[k].some((x) => !Array.isArray(x) || x.length !== 1 || x[0].length !== 1))
+      return fail(`${where}: image stats ${k} is not of shape [3][1][1]: ${JSON.stringify(st[k])}`);
+    v[k] = st[k].map((x) => x[0][0]);
+  }
+  for (let c = 0; c < 3; c++) {
+    const order = quantiles ? [v.min[c], v.q01[c], v.q10[c], v.q50[c], v.q90[c], v.q99[c], v.max[c]] : [v.min[c], v.max[c]];
+    if (order.some((x, i) => x < 0 || x > 1 || (i && x < order[i - 1])) || v.mean[c] < v.min[c] || v.mean[c] > v.max[c] ||
+      !(v.std[c] >= 0 && v.std[c] <= 0.5))
+      fail(`${where}: channel ${c} image stats out of order: ${JSON.stringify(v)}`);
+  }
+}
+
 function mp4Check(name, files, codec) {
   const spans = path.join(dir, `spans-${name}.json`);
   fs.writeFileSync(spans, JSON.stringify({ fps: FPS, codec, files }));
@@ -292,6 +313,7 @@ async function checkV30(ds, eps, offsets, codec = 'h264') {
   const spans = await checkEpisodesMeta(ds, eps, offsets);
   const stats = JSON.parse(fs.readFileSync(path.join(ds, 'meta/stats.json'), 'utf8'));
   checkStats(`${ds}/meta/stats.json`, stats, aggregateOf(eps), true);
+  checkImageStats(`${ds}/meta/stats.json ${VKEY}`, stats[VKEY], eps.reduce((s, e) => s + e.cameras[CAM].keyframes, 0), true);
   // MP4s
   const byFile = {};
   for (const s of spans) (byFile[s.file] ??= []).push(s);
@@ -387,6 +409,7 @@ checkInfo(d21, 21, want.episodes);
   want.episodes.forEach((e, i) => {
     if (es[i].episode_index !== i) fail(`v2.1 episodes_stats.jsonl line ${i}: episode_index ${es[i].episode_index}`);
     checkStats(`v2.1 episodes_stats.jsonl line ${i}`, es[i].stats, e.stats, false);
+    checkImageStats(`v2.1 episodes_stats.jsonl line ${i} ${VKEY}`, es[i].stats[VKEY], e.cameras[CAM].keyframes, false);
   });
   mp4Check('v21', files, 'h264');
   console.log(`v2.1: ${want.episodes.length} episodes checked`);
