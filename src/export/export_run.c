@@ -904,6 +904,8 @@ int tp_export_main(int argc, char **argv)
     }
     rc = refused ? 1 : 0;
 out:
+    if (rc && g_interrupt)
+        fail(err, sizeof err, "interrupted: %s left as it was", o.out ? o.out : "the dataset");
     if (rc && err[0]) {
         if (pr.tty && !pr.quiet)
             fprintf(stderr, "\r\033[K");
