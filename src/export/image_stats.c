@@ -97,6 +97,8 @@ int tp_lr_image_stats(const tp_export_episode *e, int cam, tp_lr_stats *out, cha
         dec->extradata_size = (int)c->extradata_size;
     }
     dec->thread_count = 1;
+    dec->width = c->width; /* FFV1 frames carry no size */
+    dec->height = c->height;
     if (avcodec_open2(dec, dc, NULL) < 0) {
         snprintf(err, errlen, "%s: camera %s: cannot open the decoder", e->path, c->name);
         goto out;

@@ -11,6 +11,8 @@
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/opt.h>
+#include <libavutil/pixdesc.h>
+#include <libswscale/swscale.h>
 
 #include "teleop/episode.h"
 #include "video_out.h"
@@ -25,7 +27,8 @@ struct tp_video_out {
     int64_t frames, bytes;
     /* AV1 */
     AVCodecContext *dec, *enc;
-    AVFrame *frame;
+    AVFrame *frame, *yuv;
+    struct SwsContext *sws;
     char pix_fmt[32];
 };
 
@@ -49,6 +52,8 @@ void tp_video_out_abort(tp_video_out *v)
     avcodec_free_context(&v->dec);
     avcodec_free_context(&v->enc);
     av_frame_free(&v->frame);
+    av_frame_free(&v->yuv);
+    sws_freeContext(v->sws);
     av_packet_free(&v->pkt);
     if (v->tmp[0])
         unlink(v->tmp);
@@ -118,7 +123,7 @@ tp_video_out *tp_video_out_open(const char *path, const tp_export_camera *cam, i
             par->extradata_size = (int)cam->extradata_size;
         }
     } else {
-        const AVCodec *dc = avcodec_find_decoder_by_name(!strcmp(cam->codec, "h264") ? "h264" : cam->codec);
+        const AVCodec *dc = avcodec_find_decoder_by_name(cam->codec); /* h264, ffv1, mjpeg */
         const AVCodec *ec = avcodec_find_encoder_by_name("libsvtav1");
         setenv("SVT_LOG", "1", 0); /* SVT-AV1 prints its banner on stderr otherwise: errors only */
         if (!dc || !ec) {
@@ -141,6 +146,8 @@ tp_video_out *tp_video_out_open(const char *path, const tp_export_camera *cam, i
             v->dec->extradata_size = (int)cam->extradata_size;
         }
         v->dec->thread_count = 1;
+        v->dec->width = cam->width; /* FFV1 frames carry no size */
+        v->dec->height = cam->height;
         if ((rc = avcodec_open2(v->dec, dc, NULL)) < 0) {
             averr(err, errlen, path, "decoder", rc);
             tp_video_out_abort(v);
@@ -242,10 +249,36 @@ static int transcode_packet(tp_video_out *v, const tp_episode_row *row, int64_t 
         int64_t seq = v->frame->pts;
         (*decoded)++;
         if (seq >= first && seq < first + n) {
-            v->frame->pts = v->frames++;
-            v->frame->pict_type = AV_PICTURE_TYPE_NONE;
-            rc = avcodec_send_frame(v->enc, v->frame);
-            av_frame_unref(v->frame);
+            AVFrame *in = v->frame;
+            if (in->format != AV_PIX_FMT_YUV420P) {
+                /* FFV1 (BGR0) and MJPEG (yuvj4xxp) cameras: to the encoder's yuv420p */
+                v->sws = sws_getCachedContext(v->sws, in->width, in->height, in->format, v->enc->width,
+                                              v->enc->height, AV_PIX_FMT_YUV420P, SWS_BICUBIC, NULL, NULL, NULL);
+                if (!v->sws || (!v->yuv && !(v->yuv = av_frame_alloc()))) {
+                    snprintf(err, errlen, "%s: cannot convert %s frames", v->path, av_get_pix_fmt_name(in->format));
+                    return -1;
+                }
+                v->yuv->format = AV_PIX_FMT_YUV420P;
+                v->yuv->width = v->enc->width;
+                v->yuv->height = v->enc->height;
+                if (!v->yuv->data[0] && av_frame_get_buffer(v->yuv, 0) < 0) {
+                    snprintf(err, errlen, "%s: out of memory", v->path);
+                    return -1;
+                }
+                if (av_frame_make_writable(v->yuv) < 0) {
+                    snprintf(err, errlen, "%s: out of memory", v->path);
+                    return -1;
+                }
+                sws_scale(v->sws, (const uint8_t *const *)in->data, in->linesize, 0, in->height, v->yuv->data,
+                          v->yuv->linesize);
+                av_frame_unref(in);
+                in = v->yuv;
+            }
+            in->pts = v->frames++;
+            in->pict_type = AV_PICTURE_TYPE_NONE;
+            rc = avcodec_send_frame(v->enc, in);
+            if (in == v->frame)
+                av_frame_unref(v->frame);
             if (rc < 0)
                 return averr(err, errlen, v->path, "encoder", rc);
             if (drain_encoder(v, false, err, errlen))

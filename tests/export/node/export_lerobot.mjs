@@ -583,6 +583,26 @@ db.commit()
   }
 }
 
+// ---- an FFV1 camera: remux refused with a line, AV1 transcodes it (BGR0 to yuv420p) ----
+{
+  const ffv1 = path.join(dir, 'ffv1.ini');
+  fs.writeFileSync(ffv1, '[camera]\ncodec = ffv1\nwidth = 160\nheight = 120\nfps = 30\n');
+  const r = run(teleop, ['run', '--config', ffv1, '--duration', '2', '--out', path.join(dir, 'rec-ffv1'), '--task', 'lossless']);
+  const ep = /^episode: (.*)$/m.exec(r.stdout)[1];
+  const dF = path.join(dir, 'ffv1');
+  const refused = run(teleop, ['export', ep, '--format', 'lerobot', '-o', dF, '--allow-offgrid'], { status: 1 });
+  if (!/camera head_camera is ffv1: only H\.264 remuxes into MP4; use --video-codec av1/.test(refused.stderr)) fail(`ffv1 remux said: ${refused.stderr}`);
+  run(teleop, ['export', ep, '--format', 'lerobot', '-o', dF, '--allow-offgrid', '--video-codec', 'av1', '--quiet']);
+  const src = JSON.parse(fs.readFileSync(path.join(dF, 'meta/teleop_sources.json'), 'utf8'));
+  const n = src.episodes[0].length;
+  const first = JSON.parse(fs.readFileSync(path.join(dF, 'meta/info.json'), 'utf8')).total_frames;
+  if (n !== first) fail(`ffv1: ${n} frames in sources, ${first} in info.json`);
+  mp4Check('ffv1', [{ mp4: path.join(dF, `videos/${VKEY}/chunk-000/file-000.mp4`),
+    episodes: [{ episode: ep, camera: CAM, first_seq: 0, n, from_timestamp: 0, to_timestamp: n / FPS }] }], 'av1');
+  const st = JSON.parse(fs.readFileSync(path.join(dF, 'meta/stats.json'), 'utf8'));
+  checkImageStats('ffv1 stats.json', st[VKEY], n, true); // every FFV1 frame is a keyframe
+}
+
 // ---- a changed episode (review tagged it): the dataset is written again; --tag ----
 {
   const last = want.episodes[2].path;
