@@ -17,7 +17,7 @@ int cmd_config(int argc, char **argv);
 /* teleop export --check (cmd_export_check.c) */
 bool cmd_export_is_check(int argc, char **argv);
 int cmd_export_check(int argc, char **argv);
-int cmd_export_dispatch(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 /* Default session config, with the station file at path applied (NULL:
  * none). On error prints "teleop SUB: message" and returns -1; on success

@@ -56,13 +56,3 @@ static int print_help(void)
            "Exits 0 when valid, 1 when not, 2 on usage errors. docs/export.md lists every check.\n");
     return 0;
 }
-
-/* Until `teleop export --format ...` lands, `export` only checks. */
-int cmd_export_dispatch(int argc, char **argv)
-{
-    if (cmd_export_is_check(argc, argv))
-        return cmd_export_check(argc, argv);
-    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
-        return cmd_export_check(argc, argv);
-    return cli_usage_error("export", "use --check DATASET (exporting is not in this build)");
-}
