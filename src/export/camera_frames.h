@@ -1,7 +1,8 @@
 /* teleop — one exported camera's grid frames as RGB24 pictures: the recorded
- * video decoded with libavcodec (H.264, FFV1 or MJPEG as recorded) and
- * converted with libswscale, picture i being the recorded frame that grid
- * frame i names (tp_export_camera.frame_seq). And a JPEG encoder (libjpeg)
+ * video decoded by the recorder's decoder (teleop/video.h: H.264, FFV1 or
+ * MJPEG as recorded, to RGB with the colour matrix and range the stream
+ * declares), picture i being the recorded frame that grid frame i names
+ * (tp_export_camera.frame_seq). And a JPEG encoder (libjpeg)
  * for the ALOHA layout's compressed images.
  *
  * Ownership: the reader keeps its own handle on the episode file and its
