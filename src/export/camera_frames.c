@@ -2,6 +2,7 @@
 #include "camera_frames.h"
 
 #include <inttypes.h>
+#include <setjmp.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,16 +145,35 @@ int tp_camera_frames_next(tp_camera_frames *f, const uint8_t **rgb, char *err, s
     return 1;
 }
 
+/* libjpeg reports errors by calling error_exit, which by default exits the
+ * process: jump back to the caller instead. */
+typedef struct jpeg_failure {
+    struct jpeg_error_mgr mgr;
+    jmp_buf back;
+} jpeg_failure;
+
+static void jpeg_error_exit(j_common_ptr cinfo)
+{
+    longjmp(((jpeg_failure *)cinfo->err)->back, 1);
+}
+
 int tp_jpeg_encode(const uint8_t *rgb, int width, int height, int quality, int bgr_order, uint8_t **out,
                    size_t *size)
 {
     struct jpeg_compress_struct cinfo;
-    struct jpeg_error_mgr jerr;
-    cinfo.err = jpeg_std_error(&jerr);
-    jpeg_create_compress(&cinfo);
-    unsigned char *buf = NULL;
+    jpeg_failure jerr;
+    /* volatile: read after longjmp */
+    unsigned char *volatile buf = NULL;
     unsigned long len = 0;
-    jpeg_mem_dest(&cinfo, &buf, &len);
+    cinfo.err = jpeg_std_error(&jerr.mgr);
+    jerr.mgr.error_exit = jpeg_error_exit;
+    if (setjmp(jerr.back)) {
+        jpeg_destroy_compress(&cinfo);
+        free(buf);
+        return -1;
+    }
+    jpeg_create_compress(&cinfo);
+    jpeg_mem_dest(&cinfo, (unsigned char **)&buf, &len);
     cinfo.image_width = (JDIMENSION)width;
     cinfo.image_height = (JDIMENSION)height;
     cinfo.input_components = 3;
