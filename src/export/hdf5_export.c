@@ -140,6 +140,47 @@ static void fsync_dir(const char *dir)
     }
 }
 
+/* An existing output is replaced only when it is one this export writes:
+ * a folder of episode_N.hdf5 files (aloha), or an HDF5 file (robomimic).
+ * Anything else is refused, never overwritten. */
+static int replaceable(const char *out, bool aloha, char *err, size_t errlen)
+{
+    if (!aloha) {
+        static const unsigned char sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+        unsigned char head[8] = {0};
+        FILE *f = fopen(out, "rb");
+        size_t n = f ? fread(head, 1, sizeof head, f) : 0;
+        if (f)
+            fclose(f);
+        if (n != sizeof head || memcmp(head, sig, sizeof sig)) {
+            snprintf(err, errlen, "%s: exists and is not an HDF5 file: not replaced", out);
+            return -1;
+        }
+        return 0;
+    }
+    DIR *d = opendir(out);
+    if (!d) {
+        snprintf(err, errlen, "%s: %s", out, strerror(errno));
+        return -1;
+    }
+    struct dirent *de;
+    int rc = 0;
+    while ((de = readdir(d)) && !rc) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        unsigned idx;
+        int used = 0;
+        if (sscanf(de->d_name, "episode_%u.hdf5%n", &idx, &used) != 1 || de->d_name[used] ||
+            strncmp(de->d_name, "episode_", 8) || de->d_name[8] < '0' || de->d_name[8] > '9') {
+            snprintf(err, errlen, "%s: exists and holds %s: not an ALOHA export of teleop, not replaced", out,
+                     de->d_name);
+            rc = -1;
+        }
+    }
+    closedir(d);
+    return rc;
+}
+
 typedef struct progress {
     bool tty, quiet;
     struct timespec t0;
@@ -361,6 +402,8 @@ int tp_export_hdf5_main(int argc, char **argv)
         snprintf(err, sizeof err, "%s: exists and is not a file (--layout robomimic writes one file)", out);
         goto out;
     }
+    if (exists && replaceable(out, aloha, err, sizeof err))
+        goto out;
     snprintf(tmp, sizeof tmp, "%s/%s.tmp-XXXXXX", dir, base);
     if (aloha) {
         if (!mkdtemp(tmp)) {

@@ -433,6 +433,17 @@ r = run([TELEOP, 'export', *paths, '--format', 'hdf5', '-o', rm2], status=2)
 check('--layout' in r.stderr, f'no --layout: {r.stderr}')
 r = run([TELEOP, 'export', *paths, '--format', 'hdf5', '--layout', 'robomimic', '--compress', '-o', rm2], status=2)
 check('--compress' in r.stderr, f'--compress with robomimic: {r.stderr}')
+# an existing output that is not one this export writes is refused, untouched
+mine = os.path.join(out, 'mine')
+os.makedirs(mine)
+with open(os.path.join(mine, 'notes.txt'), 'w') as f:
+    f.write('mine')
+r = run([TELEOP, 'export', *paths, '--format', 'hdf5', '--layout', 'aloha', '-o', mine], status=1)
+check('notes.txt' in r.stderr and os.listdir(mine) == ['notes.txt'], f'aloha over a foreign folder: {r.stderr}')
+r = run([TELEOP, 'export', *paths, '--format', 'hdf5', '--layout', 'robomimic', '-o', os.path.join(mine, 'notes.txt')],
+        status=1)
+check('not an HDF5 file' in r.stderr and open(os.path.join(mine, 'notes.txt')).read() == 'mine',
+      f'robomimic over a foreign file: {r.stderr}')
 
 
 # ---- kills: the output is the old one or the new one ----
