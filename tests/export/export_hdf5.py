@@ -9,7 +9,11 @@ independently from the recorded H.264 by PyAV. Also: determinism (two
 exports byte-identical), selection, SIGINT, and random kills during a larger
 export (the output is then the old one or the new one, never anything else).
 
-    export_hdf5.py TELEOP
+    export_hdf5.py TELEOP [RECORDER]
+
+RECORDER (default TELEOP) is the teleop that records the episodes (a
+sanitizer build of the exporter can be checked with episodes recorded by a
+complete build).
 """
 import hashlib
 import json
@@ -32,6 +36,7 @@ import h5py
 import numpy as np
 
 TELEOP = sys.argv[1]
+RECORDER = sys.argv[2] if len(sys.argv) > 2 else TELEOP
 failures = []
 
 
@@ -185,7 +190,7 @@ def decode_frames(ep, cam):
 
 
 def record(task):
-    r = run([TELEOP, 'run', '--config', config, '--duration', '2', '--out', rec, '--task', task])
+    r = run([RECORDER, 'run', '--config', config, '--duration', '2', '--out', rec, '--task', task])
     m = re.search(r'^episode: (.*)$', r.stdout, re.M)
     if not m:
         print(r.stdout, r.stderr)
