@@ -25,35 +25,6 @@ static int write_vec(hid_t g, const char *name, const float *v, int64_t rows, in
     return rc;
 }
 
-/* Raw frames, written as they are decoded. */
-static int raw_images(hid_t images, const tp_export_episode *e, int cam, const char *path, const tp_h5_options *o,
-                      char *err, size_t errlen)
-{
-    const tp_export_camera *c = &e->cameras[cam];
-    tp_camera_frames *f = tp_camera_frames_open(e, cam, err, errlen);
-    if (!f)
-        return -1;
-    hid_t d = tp_h5_images_create(images, c->name, e->n_frames, c->height, c->width, o->gzip);
-    int rc = d < 0 ? fail_obj(err, errlen, path, c->name) : 0;
-    for (int64_t i = 0; !rc && i < e->n_frames; i++) {
-        const uint8_t *rgb;
-        if (o->interrupt && *o->interrupt) {
-            snprintf(err, errlen, "interrupted");
-            rc = -1;
-        } else if (tp_camera_frames_next(f, &rgb, err, errlen) != 1) {
-            if (!err[0])
-                snprintf(err, errlen, "%s: camera %s: fewer frames than the grid", e->path, c->name);
-            rc = -1;
-        } else if (tp_h5_image_put(d, i, c->height, c->width, rgb)) {
-            rc = fail_obj(err, errlen, path, c->name);
-        }
-    }
-    if (d >= 0)
-        H5Dclose(d);
-    tp_camera_frames_close(f);
-    return rc;
-}
-
 /* JPEG frames of one camera: encoded first (the padded width is the longest). */
 static int jpeg_images(hid_t images, const tp_export_episode *e, int cam, const char *path, const tp_h5_options *o,
                        float *lens, char *err, size_t errlen)
@@ -137,7 +108,7 @@ int tp_h5_aloha_write(const char *path, const tp_export_episode *e, bool sim, co
     }
     for (int c = 0; c < e->n_cameras && !rc; c++)
         rc = o->jpeg ? jpeg_images(images, e, c, path, o, lens + (size_t)c * (size_t)e->n_frames, err, errlen)
-                     : raw_images(images, e, c, path, o, err, errlen);
+                     : tp_h5_write_camera(images, e->cameras[c].name, e, c, o, path, err, errlen);
     if (rc)
         goto out;
     if (write_vec(obs, "qpos", e->state, e->n_frames, e->state_dims, o->gzip)) {

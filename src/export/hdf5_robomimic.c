@@ -204,41 +204,6 @@ static int write_vec(hid_t g, const char *name, const float *v, int64_t rows, in
     return rc;
 }
 
-static int images(hid_t obs, const tp_export_episode *e, int cam, const tp_h5_options *o, const char *path,
-                  char *err, size_t errlen)
-{
-    const tp_export_camera *c = &e->cameras[cam];
-    char name[100];
-    snprintf(name, sizeof name, "%s_image", c->name);
-    tp_camera_frames *f = tp_camera_frames_open(e, cam, err, errlen);
-    if (!f)
-        return -1;
-    hid_t d = tp_h5_images_create(obs, name, e->n_frames, c->height, c->width, o->gzip);
-    int rc = 0;
-    if (d < 0) {
-        snprintf(err, errlen, "%s: cannot write %s", path, name);
-        rc = -1;
-    }
-    for (int64_t i = 0; !rc && i < e->n_frames; i++) {
-        const uint8_t *rgb;
-        if (o->interrupt && *o->interrupt) {
-            snprintf(err, errlen, "interrupted");
-            rc = -1;
-        } else if (tp_camera_frames_next(f, &rgb, err, errlen) != 1) {
-            if (!err[0])
-                snprintf(err, errlen, "%s: camera %s: fewer frames than the grid", e->path, c->name);
-            rc = -1;
-        } else if (tp_h5_image_put(d, i, c->height, c->width, rgb)) {
-            snprintf(err, errlen, "%s: cannot write %s", path, name);
-            rc = -1;
-        }
-    }
-    if (d >= 0)
-        H5Dclose(d);
-    tp_camera_frames_close(f);
-    return rc;
-}
-
 int tp_h5_robomimic_add(tp_h5_robomimic *r, const tp_export_episode *e, bool sim, char *err, size_t errlen)
 {
     char demo[32];
@@ -260,11 +225,14 @@ int tp_h5_robomimic_add(tp_h5_robomimic *r, const tp_export_episode *e, bool sim
     what = "obs/robot0_joint_vel";
     if (e->velocity && write_vec(obs, "robot0_joint_vel", e->velocity, n, e->velocity_dims, r->o.gzip))
         goto bad;
-    for (int c = 0; c < e->n_cameras; c++)
-        if (images(obs, e, c, &r->o, r->path, err, errlen)) {
+    for (int c = 0; c < e->n_cameras; c++) {
+        char name[100];
+        snprintf(name, sizeof name, "%s_image", e->cameras[c].name);
+        if (tp_h5_write_camera(obs, name, e, c, &r->o, r->path, err, errlen)) {
             rc = -1;
             goto out;
         }
+    }
     what = "actions";
     if (write_vec(g, "actions", e->action, n, e->action_dims, r->o.gzip))
         goto bad;

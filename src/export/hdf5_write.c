@@ -3,11 +3,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
+#include "camera_frames.h"
 #include "teleop/episode.h"
 
 static hid_t plist(hid_t cls)
@@ -240,4 +244,126 @@ int tp_h5_episode_is_sim(const char *path, char *err, size_t errlen)
     }
     tp_episode_close(ep);
     return sim;
+}
+
+/* ---- camera frames, deflated in parallel ----
+ * The serial libhdf5 runs its filters in the calling thread; with
+ * deflate on, frames are instead compressed by a few threads with zlib's
+ * compress2 (what HDF5's deflate filter calls, at the same level) and
+ * written as finished chunks (H5Dwrite_chunk), in frame order. */
+
+#define BATCH 16
+
+typedef struct deflate_job {
+    const uint8_t *raw;
+    size_t raw_size;
+    uint8_t *out[BATCH];
+    uLongf out_size[BATCH];
+    int n, level, next, failed;
+    pthread_mutex_t lock;
+} deflate_job;
+
+static void *deflate_worker(void *arg)
+{
+    deflate_job *j = arg;
+    for (;;) {
+        pthread_mutex_lock(&j->lock);
+        int i = j->next++;
+        pthread_mutex_unlock(&j->lock);
+        if (i >= j->n)
+            return NULL;
+        if (compress2(j->out[i], &j->out_size[i], j->raw + (size_t)i * j->raw_size, j->raw_size, j->level) != Z_OK) {
+            pthread_mutex_lock(&j->lock);
+            j->failed = 1;
+            pthread_mutex_unlock(&j->lock);
+        }
+    }
+}
+
+static int threads_for_deflate(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 8 ? 8 : (int)n;
+}
+
+int tp_h5_write_camera(hid_t parent, const char *name, const tp_export_episode *e, int cam, const tp_h5_options *o,
+                       const char *path, char *err, size_t errlen)
+{
+    const tp_export_camera *c = &e->cameras[cam];
+    size_t frame = (size_t)c->width * (size_t)c->height * 3;
+    tp_camera_frames *f = tp_camera_frames_open(e, cam, err, errlen);
+    if (!f)
+        return -1;
+    hid_t d = tp_h5_images_create(parent, name, e->n_frames, c->height, c->width, o->gzip);
+    deflate_job job = {.raw_size = frame, .level = o->gzip};
+    pthread_mutex_init(&job.lock, NULL);
+    uint8_t *raw = malloc(frame * BATCH);
+    uLong bound = compressBound((uLong)frame);
+    int rc = 0;
+    for (int i = 0; i < BATCH && raw; i++)
+        if (!(job.out[i] = malloc(bound)))
+            rc = -1;
+    if (d < 0 || !raw || rc) {
+        snprintf(err, errlen, d < 0 ? "%s: cannot write %s" : "out of memory", path, name);
+        rc = -1;
+    }
+    job.raw = raw;
+    int nthreads = threads_for_deflate();
+    for (int64_t i0 = 0; !rc && i0 < e->n_frames; i0 += BATCH) {
+        int n = e->n_frames - i0 < BATCH ? (int)(e->n_frames - i0) : BATCH;
+        for (int k = 0; k < n && !rc; k++) {
+            const uint8_t *rgb;
+            if (o->interrupt && *o->interrupt) {
+                snprintf(err, errlen, "interrupted");
+                rc = -1;
+            } else if (tp_camera_frames_next(f, &rgb, err, errlen) != 1) {
+                if (!err[0])
+                    snprintf(err, errlen, "%s: camera %s: fewer frames than the grid", e->path, c->name);
+                rc = -1;
+            } else {
+                memcpy(raw + (size_t)k * frame, rgb, frame);
+            }
+        }
+        if (rc)
+            break;
+        if (o->gzip <= 0) {
+            for (int k = 0; k < n && !rc; k++)
+                if (tp_h5_image_put(d, i0 + k, c->height, c->width, raw + (size_t)k * frame)) {
+                    snprintf(err, errlen, "%s: cannot write %s", path, name);
+                    rc = -1;
+                }
+            continue;
+        }
+        job.n = n;
+        job.next = 0;
+        for (int k = 0; k < n; k++)
+            job.out_size[k] = bound;
+        pthread_t th[8];
+        int started = 0;
+        for (int t = 1; t < nthreads && t < n; t++)
+            if (!pthread_create(&th[started], NULL, deflate_worker, &job))
+                started++;
+        deflate_worker(&job);
+        for (int t = 0; t < started; t++)
+            pthread_join(th[t], NULL);
+        if (job.failed) {
+            snprintf(err, errlen, "%s: %s: deflate failed", path, name);
+            rc = -1;
+        }
+        for (int k = 0; k < n && !rc; k++) {
+            hsize_t off[4] = {(hsize_t)(i0 + k), 0, 0, 0};
+            if (H5Dwrite_chunk(d, H5P_DEFAULT, 0, off, job.out_size[k], job.out[k]) < 0) {
+                snprintf(err, errlen, "%s: cannot write %s", path, name);
+                rc = -1;
+            }
+        }
+    }
+    for (int i = 0; i < BATCH; i++)
+        free(job.out[i]);
+    free(raw);
+    pthread_mutex_destroy(&job.lock);
+    if (d >= 0)
+        H5Dclose(d);
+    tp_camera_frames_close(f);
+    return rc;
 }

@@ -39,6 +39,10 @@ int tp_h5_write_strings(hid_t parent, const char *name, const char *const *s, in
 /* A T x H x W x 3 uint8 image dataset, one chunk per frame; frames written by tp_h5_image_put. */
 hid_t tp_h5_images_create(hid_t parent, const char *name, int64_t n, int height, int width, int gzip);
 int tp_h5_image_put(hid_t dset, int64_t i, int height, int width, const uint8_t *rgb);
+/* Camera cam of e at its grid frames as such a dataset: decoded, deflated
+ * in parallel when o->gzip > 0, written in frame order. */
+int tp_h5_write_camera(hid_t parent, const char *name, const tp_export_episode *e, int cam, const tp_h5_options *o,
+                       const char *path, char *err, size_t errlen);
 int tp_h5_attr_bool(hid_t obj, const char *name, bool v);
 int tp_h5_attr_i64(hid_t obj, const char *name, int64_t v);
 int tp_h5_attr_str(hid_t obj, const char *name, const char *v);
