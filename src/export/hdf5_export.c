@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "export_select.h"
 #include "hdf5_write.h"
 #include "teleop/export_hdf5.h"
@@ -53,6 +55,7 @@ static void usage(FILE *out)
             "  --jpeg-quality N            JPEG quality 1-100 (default 50, as Mobile ALOHA)\n"
             "  --gzip N                    deflate level 0-9 of every dataset (default 4; 0: none)\n"
             "  --env-args JSON             robomimic data.attrs env_args (default: the robot, env_type 2)\n"
+            "  --next-obs                  robomimic: also next_obs/<key> (the observation one step later)\n"
             "  --fps N                     dataset rate (default: the reference camera's nominal rate)\n"
             "  --reference-camera NAME     camera whose first frame anchors the grid (default: the first)\n"
             "  --camera NAME               export only this camera (repeatable; default: every camera)\n"
@@ -220,7 +223,7 @@ int tp_export_hdf5_main(int argc, char **argv)
     const char *out = NULL, *layout = NULL, *format = NULL;
     bool quiet = false, compress = false;
     enum {
-        OPT_FORMAT = 256, OPT_LAYOUT, OPT_COMPRESS, OPT_QUALITY, OPT_GZIP, OPT_ENV, OPT_FPS, OPT_REF, OPT_CAMERA,
+        OPT_FORMAT = 256, OPT_NEXT_OBS, OPT_LAYOUT, OPT_COMPRESS, OPT_QUALITY, OPT_GZIP, OPT_ENV, OPT_FPS, OPT_REF, OPT_CAMERA,
         OPT_TOL, OPT_OFFGRID, OPT_OUTCOME, OPT_TASK, OPT_OPERATOR, OPT_SINCE, OPT_UNTIL, OPT_MIN, OPT_MAX, OPT_TAG,
     };
     static const struct option longopts[] = {
@@ -230,6 +233,7 @@ int tp_export_hdf5_main(int argc, char **argv)
         {"jpeg-quality", required_argument, NULL, OPT_QUALITY},
         {"gzip", required_argument, NULL, OPT_GZIP},
         {"env-args", required_argument, NULL, OPT_ENV},
+        {"next-obs", no_argument, NULL, OPT_NEXT_OBS},
         {"fps", required_argument, NULL, OPT_FPS},
         {"reference-camera", required_argument, NULL, OPT_REF},
         {"camera", required_argument, NULL, OPT_CAMERA},
@@ -283,7 +287,16 @@ int tp_export_hdf5_main(int argc, char **argv)
             h5.gzip = (int)v;
             break;
         }
-        case OPT_ENV: h5.env_args = optarg; break;
+        case OPT_ENV: {
+            cJSON *j = cJSON_Parse(optarg);
+            bool object = cJSON_IsObject(j);
+            cJSON_Delete(j);
+            if (!object)
+                BAD("--env-args: '%s' is not a JSON object", optarg);
+            h5.env_args = optarg;
+            break;
+        }
+        case OPT_NEXT_OBS: h5.next_obs = true; break;
         case OPT_FPS:
             ex.fps = strtod(optarg, &end);
             if (*end || !(ex.fps >= 1) || ex.fps > 1000)
@@ -337,6 +350,8 @@ int tp_export_hdf5_main(int argc, char **argv)
     bool aloha = !strcmp(layout, "aloha");
     if (!aloha && strcmp(layout, "robomimic"))
         BAD("--layout: '%s' is not aloha or robomimic", layout);
+    if (h5.next_obs && aloha)
+        BAD("--next-obs: next observations are the robomimic layout's");
     if (compress && !aloha)
         BAD("--compress: JPEG images are the aloha layout's (robomimic stores raw uint8 images)");
     h5.jpeg = compress;

@@ -4,7 +4,8 @@
  * (T x H x W x 3 uint8), actions, states (the state, then in simulation every
  * sim_objects pose interpolated at the grid instants, quaternions
  * renormalized), rewards (1 at the last step of an episode tagged success),
- * dones (1 at the last step); mask/<outcome> and mask/<tag> filter keys
+ * dones (1 at the last step), with --next-obs next_obs/<key> (the
+ * observation one step later, the last step repeated); mask/<outcome> and mask/<tag> filter keys
  * (fixed-length ASCII demo names, as numpy's 'S' arrays robomimic writes). */
 #include <math.h>
 #include <stdio.h>
@@ -204,34 +205,91 @@ static int write_vec(hid_t g, const char *name, const float *v, int64_t rows, in
     return rc;
 }
 
+/* obs/<key> of e (or, next, of the step after each one: the last step repeated). */
+static int write_obs(tp_h5_robomimic *r, hid_t g, const char *group, const tp_export_episode *e, bool next,
+                     char *err, size_t errlen)
+{
+    int64_t n = e->n_frames, shift = next && n > 1 ? 1 : 0;
+    tp_export_episode view = *e; /* shallow: arrays shifted by one row */
+    int64_t *seqs[TP_EXPORT_MAX_CAMERAS] = {0};
+    float *rows[2] = {NULL, NULL};
+    int rc = 0;
+    if (shift) {
+        const float *src[2] = {e->state, e->velocity};
+        int dims[2] = {e->state_dims, e->velocity_dims};
+        for (int k = 0; k < 2 && !rc; k++) {
+            if (!src[k])
+                continue;
+            rows[k] = malloc(sizeof *rows[k] * (size_t)n * (size_t)dims[k]);
+            if (!rows[k]) {
+                rc = -1;
+                break;
+            }
+            memcpy(rows[k], src[k] + dims[k], sizeof *rows[k] * (size_t)(n - 1) * (size_t)dims[k]);
+            memcpy(rows[k] + (n - 1) * dims[k], src[k] + (n - 1) * dims[k], sizeof *rows[k] * (size_t)dims[k]);
+        }
+        view.state = rows[0];
+        view.velocity = e->velocity ? rows[1] : NULL;
+        for (int c = 0; c < e->n_cameras && !rc; c++) {
+            seqs[c] = malloc(sizeof *seqs[c] * (size_t)n);
+            if (!seqs[c]) {
+                rc = -1;
+                break;
+            }
+            memcpy(seqs[c], e->cameras[c].frame_seq + 1, sizeof *seqs[c] * (size_t)(n - 1));
+            seqs[c][n - 1] = e->cameras[c].frame_seq[n - 1];
+            view.cameras[c].frame_seq = seqs[c];
+        }
+        if (rc)
+            snprintf(err, errlen, "out of memory");
+    }
+    hid_t obs = rc ? -1 : tp_h5_group(g, group);
+    const char *what = group;
+    if (!rc && obs < 0)
+        goto bad;
+    what = "robot0_joint_pos";
+    if (!rc && write_vec(obs, what, view.state, n, e->state_dims, r->o.gzip))
+        goto bad;
+    what = "robot0_joint_vel";
+    if (!rc && view.velocity && write_vec(obs, what, view.velocity, n, e->velocity_dims, r->o.gzip))
+        goto bad;
+    for (int c = 0; c < e->n_cameras && !rc; c++) {
+        char name[100];
+        snprintf(name, sizeof name, "%s_image", e->cameras[c].name);
+        rc = tp_h5_write_camera(obs, name, &view, c, &r->o, r->path, err, errlen);
+    }
+    goto out;
+bad:
+    snprintf(err, errlen, "%s: cannot write %s%s%s", r->path, group, what == group ? "" : "/", what == group ? "" : what);
+    rc = -1;
+out:
+    if (obs >= 0)
+        H5Gclose(obs);
+    for (int c = 0; c < TP_EXPORT_MAX_CAMERAS; c++)
+        free(seqs[c]);
+    free(rows[0]);
+    free(rows[1]);
+    return rc;
+}
+
 int tp_h5_robomimic_add(tp_h5_robomimic *r, const tp_export_episode *e, bool sim, char *err, size_t errlen)
 {
     char demo[32];
     snprintf(demo, sizeof demo, "demo_%d", r->n_demos);
     int64_t n = e->n_frames;
-    hid_t g = tp_h5_group(r->data, demo), obs = g < 0 ? -1 : tp_h5_group(g, "obs");
+    hid_t g = tp_h5_group(r->data, demo);
     float *objs = NULL, *states = NULL;
     double *rew = NULL;
     int64_t *done = NULL;
     int od = 0, rc = 0;
     const char *what = demo;
-    if (obs < 0)
+    if (g < 0)
         goto bad;
     if (tp_h5_attr_i64(g, "num_samples", n))
         goto bad;
-    what = "obs/robot0_joint_pos";
-    if (write_vec(obs, "robot0_joint_pos", e->state, n, e->state_dims, r->o.gzip))
-        goto bad;
-    what = "obs/robot0_joint_vel";
-    if (e->velocity && write_vec(obs, "robot0_joint_vel", e->velocity, n, e->velocity_dims, r->o.gzip))
-        goto bad;
-    for (int c = 0; c < e->n_cameras; c++) {
-        char name[100];
-        snprintf(name, sizeof name, "%s_image", e->cameras[c].name);
-        if (tp_h5_write_camera(obs, name, e, c, &r->o, r->path, err, errlen)) {
-            rc = -1;
-            goto out;
-        }
+    if (write_obs(r, g, "obs", e, false, err, errlen) || (r->o.next_obs && write_obs(r, g, "next_obs", e, true, err, errlen))) {
+        rc = -1;
+        goto out;
     }
     what = "actions";
     if (write_vec(g, "actions", e->action, n, e->action_dims, r->o.gzip))
@@ -288,8 +346,6 @@ out:
     free(states);
     free(rew);
     free(done);
-    if (obs >= 0)
-        H5Gclose(obs);
     if (g >= 0)
         H5Gclose(g);
     return rc;

@@ -21,6 +21,7 @@ typedef struct tp_h5_options {
     bool jpeg;         /* ALOHA: images as JPEG bytes (--compress) */
     int jpeg_quality;  /* 1..100 */
     const char *env_args; /* robomimic data.attrs["env_args"]; NULL: derived from the first episode */
+    bool next_obs;     /* robomimic: also next_obs/<key> (obs one step later, the last repeated) */
     const volatile int *interrupt;
 } tp_h5_options;
 

@@ -421,6 +421,22 @@ with h5py.File(rm, 'r') as f:
     check(masks == {k: sorted(v) for k, v in exp_masks.items()}, f'{rm}: masks {masks}, expected {exp_masks}')
     check(f['mask/success'].dtype.kind == 'S', f'mask/success dtype {f["mask/success"].dtype}')
 
+# --next-obs: next_obs/<key> is obs one step later, the last step repeated; --env-args as given
+nx = os.path.join(out, 'next.hdf5')
+run([TELEOP, 'export', paths[0], '--format', 'hdf5', '--layout', 'robomimic', '-o', nx, '--next-obs', '--quiet',
+     '--env-args', '{"env_name": "Lift", "env_type": 1, "env_kwargs": {}}'])
+with h5py.File(nx, 'r') as f:
+    g = f['data/demo_0']
+    check(json.loads(f['data'].attrs['env_args']) == {'env_name': 'Lift', 'env_type': 1, 'env_kwargs': {}},
+          f'--env-args: {f["data"].attrs["env_args"]}')
+    check(sorted(g['next_obs'].keys()) == sorted(g['obs'].keys()), f'next_obs keys {list(g["next_obs"].keys())}')
+    for key in g['obs'].keys():
+        o, nxt = g[f'obs/{key}'][()], g[f'next_obs/{key}'][()]
+        check(np.array_equal(nxt[:-1], o[1:]) and np.array_equal(nxt[-1], o[-1]), f'next_obs/{key} is not obs shifted')
+r = run([TELEOP, 'export', paths[0], '--format', 'hdf5', '--layout', 'robomimic', '-o', nx, '--env-args', '[1'],
+        status=2)
+check('--env-args' in r.stderr, f'bad --env-args: {r.stderr}')
+
 # selection: only the episodes tagged success
 sel = os.path.join(out, 'sel.hdf5')
 run([TELEOP, 'export', rec, '--format', 'hdf5', '--layout', 'robomimic', '-o', sel, '--tag', 'success', '--quiet'])
