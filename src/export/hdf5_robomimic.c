@@ -332,6 +332,8 @@ int tp_h5_robomimic_add(tp_h5_robomimic *r, const tp_export_episode *e, bool sim
     for (int t = 0; t < e->n_tags; t++)
         if (add_to_mask(r, e->tags[t], demo))
             goto bad;
+    if (e->offgrid && add_to_mask(r, "offgrid", demo)) /* exported with --allow-offgrid */
+        goto bad;
     if (!r->env_args && !(r->env_args = default_env_args(e)))
         goto bad;
     r->n_demos++;

@@ -437,6 +437,15 @@ r = run([TELEOP, 'export', paths[0], '--format', 'hdf5', '--layout', 'robomimic'
         status=2)
 check('--env-args' in r.stderr, f'bad --env-args: {r.stderr}')
 
+# an off-grid episode exported with --allow-offgrid (50 fps from a 30 fps camera) is in mask/offgrid
+og = os.path.join(out, 'offgrid.hdf5')
+run([TELEOP, 'export', paths[0], '--format', 'hdf5', '--layout', 'robomimic', '-o', og, '--fps', '50'], status=1)
+check(not os.path.exists(og), 'an off-grid episode was exported without --allow-offgrid')
+run([TELEOP, 'export', paths[0], '--format', 'hdf5', '--layout', 'robomimic', '-o', og, '--fps', '50',
+     '--allow-offgrid', '--quiet'])
+with h5py.File(og, 'r') as f:
+    check([v.decode() for v in f['mask/offgrid'][()]] == ['demo_0'], 'mask/offgrid')
+
 # selection: only the episodes tagged success
 sel = os.path.join(out, 'sel.hdf5')
 run([TELEOP, 'export', rec, '--format', 'hdf5', '--layout', 'robomimic', '-o', sel, '--tag', 'success', '--quiet'])
