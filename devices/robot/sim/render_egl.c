@@ -3,6 +3,7 @@
 #include <EGL/egl.h>
 #include <EGL/eglext.h>
 #include <mujoco/mujoco.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,34 @@ struct tp_sim_renderer {
     int scene_made, context_made;
 };
 
+/* Renderers are made and destroyed on their cameras' capture threads, which
+ * start together: the shared EGL display's initialization, context creation
+ * and MuJoCo's GL setup (mjr_makeContext loads GL entry points into
+ * process-wide tables) are not safe to run at once (a two-camera session
+ * crashed inside the GL driver at start). Setup and teardown take turns;
+ * rendering itself runs in parallel, each thread on its own context. */
+static pthread_mutex_t setup_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static tp_sim_renderer *renderer_create(const tp_sim *sim, const char *camera, int width, int height, char *err,
+                                        size_t errlen);
+static void renderer_destroy(tp_sim_renderer *r);
+
+tp_sim_renderer *tp_sim_renderer_create(const tp_sim *sim, const char *camera, int width, int height, char *err,
+                                        size_t errlen)
+{
+    pthread_mutex_lock(&setup_lock);
+    tp_sim_renderer *r = renderer_create(sim, camera, width, height, err, errlen);
+    pthread_mutex_unlock(&setup_lock);
+    return r;
+}
+
+void tp_sim_renderer_destroy(tp_sim_renderer *r)
+{
+    pthread_mutex_lock(&setup_lock);
+    renderer_destroy(r);
+    pthread_mutex_unlock(&setup_lock);
+}
+
 static EGLDisplay open_display(void)
 {
     PFNEGLGETPLATFORMDISPLAYEXTPROC get_platform_display =
@@ -35,7 +64,7 @@ static EGLDisplay open_display(void)
     return eglGetDisplay(EGL_DEFAULT_DISPLAY);
 }
 
-tp_sim_renderer *tp_sim_renderer_create(const tp_sim *sim, const char *camera, int width, int height, char *err,
+static tp_sim_renderer *renderer_create(const tp_sim *sim, const char *camera, int width, int height, char *err,
                                         size_t errlen)
 {
     const mjModel *m = sim->m;
@@ -75,14 +104,14 @@ tp_sim_renderer *tp_sim_renderer_create(const tp_sim *sim, const char *camera, i
         !eglMakeCurrent(r->dpy, EGL_NO_SURFACE, EGL_NO_SURFACE, r->ctx)) {
         snprintf(err, errlen, "camera '%s': cannot create a surfaceless OpenGL context (EGL error 0x%x)", camera,
                  (unsigned)eglGetError());
-        tp_sim_renderer_destroy(r);
+        renderer_destroy(r);
         return NULL;
     }
     r->d = mj_makeData(m);
     r->scratch = malloc((size_t)width * (size_t)height * 3);
     if (!r->d || !r->scratch) {
         snprintf(err, errlen, "camera '%s': out of memory", camera);
-        tp_sim_renderer_destroy(r);
+        renderer_destroy(r);
         return NULL;
     }
     mjv_defaultCamera(&r->cam);
@@ -106,7 +135,7 @@ tp_sim_renderer *tp_sim_renderer_create(const tp_sim *sim, const char *camera, i
     mjr_setBuffer(mjFB_OFFSCREEN, &r->con);
     if (r->con.currentBuffer != mjFB_OFFSCREEN) {
         snprintf(err, errlen, "camera '%s': offscreen framebuffer unavailable", camera);
-        tp_sim_renderer_destroy(r);
+        renderer_destroy(r);
         return NULL;
     }
     return r;
@@ -132,7 +161,7 @@ int tp_sim_renderer_render(tp_sim_renderer *r, const double *qpos, uint8_t *rgb)
     return 0;
 }
 
-void tp_sim_renderer_destroy(tp_sim_renderer *r)
+static void renderer_destroy(tp_sim_renderer *r)
 {
     if (!r)
         return;
