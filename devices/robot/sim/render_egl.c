@@ -24,13 +24,17 @@ struct tp_sim_renderer {
     int scene_made, context_made;
 };
 
-/* Renderers are made and destroyed on their cameras' capture threads, which
- * start together: the shared EGL display's initialization, context creation
- * and MuJoCo's GL setup (mjr_makeContext loads GL entry points into
- * process-wide tables) are not safe to run at once (a two-camera session
- * crashed inside the GL driver at start). Setup and teardown take turns;
- * rendering itself runs in parallel, each thread on its own context. */
-static pthread_mutex_t setup_lock = PTHREAD_MUTEX_INITIALIZER;
+/* One GL user at a time. Renderers live on their cameras' capture threads,
+ * each with its own context on the process's one surfaceless EGL display.
+ * Mesa's software rasterizer (llvmpipe, Debian 12) crashed inside the driver
+ * when two such contexts rendered at once (two sim cameras, about one
+ * session in ten under meson's MALLOC_PERTURB_), and setup (EGL
+ * initialization, mjr_makeContext loading GL entry points into
+ * process-wide tables) is not safe to run concurrently either. llvmpipe
+ * already spreads one render over every core, so taking turns costs little
+ * throughput. The lock is held only by camera capture threads, never by the
+ * control loop. */
+static pthread_mutex_t gl_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static tp_sim_renderer *renderer_create(const tp_sim *sim, const char *camera, int width, int height, char *err,
                                         size_t errlen);
@@ -39,17 +43,17 @@ static void renderer_destroy(tp_sim_renderer *r);
 tp_sim_renderer *tp_sim_renderer_create(const tp_sim *sim, const char *camera, int width, int height, char *err,
                                         size_t errlen)
 {
-    pthread_mutex_lock(&setup_lock);
+    pthread_mutex_lock(&gl_lock);
     tp_sim_renderer *r = renderer_create(sim, camera, width, height, err, errlen);
-    pthread_mutex_unlock(&setup_lock);
+    pthread_mutex_unlock(&gl_lock);
     return r;
 }
 
 void tp_sim_renderer_destroy(tp_sim_renderer *r)
 {
-    pthread_mutex_lock(&setup_lock);
+    pthread_mutex_lock(&gl_lock);
     renderer_destroy(r);
-    pthread_mutex_unlock(&setup_lock);
+    pthread_mutex_unlock(&gl_lock);
 }
 
 static EGLDisplay open_display(void)
@@ -144,16 +148,20 @@ static tp_sim_renderer *renderer_create(const tp_sim *sim, const char *camera, i
 int tp_sim_renderer_render(tp_sim_renderer *r, const double *qpos, uint8_t *rgb)
 {
     const mjModel *m = r->sim->m;
-    /* Another renderer on this thread may have made its own context current. */
-    if (eglGetCurrentContext() != r->ctx && !eglMakeCurrent(r->dpy, EGL_NO_SURFACE, EGL_NO_SURFACE, r->ctx))
-        return -1;
     memcpy(r->d->qpos, qpos, sizeof(double) * (size_t)m->nq);
     mj_kinematics(m, r->d);
     mj_camlight(m, r->d);
     mjv_updateScene(m, r->d, &r->opt, NULL, &r->cam, mjCAT_ALL, &r->scn);
     mjrRect viewport = {0, 0, r->width, r->height};
+    pthread_mutex_lock(&gl_lock);
+    /* Another renderer on this thread may have made its own context current. */
+    if (eglGetCurrentContext() != r->ctx && !eglMakeCurrent(r->dpy, EGL_NO_SURFACE, EGL_NO_SURFACE, r->ctx)) {
+        pthread_mutex_unlock(&gl_lock);
+        return -1;
+    }
     mjr_render(viewport, &r->scn, &r->con);
     mjr_readPixels(r->scratch, NULL, viewport, &r->con);
+    pthread_mutex_unlock(&gl_lock);
     /* GL rows run bottom-up; frames are stored top row first. */
     size_t row = (size_t)r->width * 3;
     for (int y = 0; y < r->height; y++)
