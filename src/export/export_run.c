@@ -19,6 +19,7 @@
 
 #include <openssl/evp.h>
 
+#include "export_select.h"
 #include "lerobot.h"
 #include "teleop/config.h"
 #include "teleop/export_run.h"
@@ -76,25 +77,6 @@ typedef struct run_opts {
     tp_export_options ex;
     tp_lr_mapping map;
 } run_opts;
-
-static int parse_date(const char *s, bool until, int64_t *out)
-{
-    struct tm tm = {0};
-    const char *end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-    bool date_only = false;
-    if (!end || *end) {
-        memset(&tm, 0, sizeof tm);
-        end = strptime(s, "%Y-%m-%d", &tm);
-        if (!end || *end)
-            return -1;
-        date_only = true;
-    }
-    time_t t = timegm(&tm);
-    if (date_only && until)
-        t += 86400; /* the whole day */
-    *out = (int64_t)t * 1000000000LL - (date_only && until ? 1 : 0);
-    return 0;
-}
 
 static int parse_index_list(const char *s, int *idx, int *n, int max)
 {
@@ -304,40 +286,13 @@ static int sha256_file(const char *path, char out[65], int64_t *size, char *err,
 
 static bool selected(const run_opts *o, const tp_export_episode *m)
 {
-    if (o->outcome) {
-        bool ok = false;
-        size_t l = strlen(m->outcome);
-        for (const char *p = o->outcome; *p;) {
-            const char *c = strchr(p, ',');
-            size_t n = c ? (size_t)(c - p) : strlen(p);
-            if (n == l && !strncmp(p, m->outcome, n))
-                ok = true;
-            p += n + (c ? 1 : 0);
-        }
-        if (!ok)
-            return false;
-    }
-    if (o->task && !strstr(m->task, o->task))
-        return false;
-    if (o->operator_name && strcmp(m->operator_name, o->operator_name))
-        return false;
-    if (o->have_since && m->start_unix_ns < o->since_ns)
-        return false;
-    if (o->have_until && m->start_unix_ns > o->until_ns)
-        return false;
-    if (o->min_dur > 0 && m->duration_s < o->min_dur)
-        return false;
-    if (o->max_dur > 0 && m->duration_s > o->max_dur)
-        return false;
-    for (int t = 0; t < o->ntags; t++) {
-        bool has = false;
-        for (int k = 0; k < m->n_tags; k++)
-            if (!strcmp(m->tags[k], o->tags[t]))
-                has = true;
-        if (!has)
-            return false;
-    }
-    return true;
+    tp_export_selection sel = {.outcome = o->outcome, .task = o->task, .operator_name = o->operator_name,
+                               .have_since = o->have_since, .have_until = o->have_until, .since_ns = o->since_ns,
+                               .until_ns = o->until_ns, .min_duration = o->min_dur, .max_duration = o->max_dur,
+                               .n_tags = o->ntags};
+    for (int t = 0; t < o->ntags && t < 16; t++)
+        sel.tags[t] = o->tags[t];
+    return tp_export_selected(&sel, m);
 }
 
 static int cmp_input(const void *a, const void *b)
@@ -594,7 +549,7 @@ int tp_export_main(int argc, char **argv)
         case OPT_OPERATOR: o.operator_name = optarg; break;
         case OPT_SINCE:
         case OPT_UNTIL:
-            if (parse_date(optarg, c == OPT_UNTIL, c == OPT_SINCE ? &o.since_ns : &o.until_ns))
+            if (tp_export_parse_date(optarg, c == OPT_UNTIL, c == OPT_SINCE ? &o.since_ns : &o.until_ns))
                 BAD("--%s: '%s' is not a date YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS (UTC)",
                     c == OPT_SINCE ? "since" : "until", optarg);
             *(c == OPT_SINCE ? &o.have_since : &o.have_until) = true;
