@@ -18,9 +18,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define MAX_RANK 8
+/* Values read into memory at once (float64: 1 GiB); a larger dataset, or
+ * dimensions a damaged file claims, is reported instead of read. */
+#define MAX_READ_VALUES ((hsize_t)1 << 27)
 
 typedef struct h5ck {
     FILE *out;
@@ -144,11 +150,15 @@ static const char *class_name(H5T_class_t c)
     }
 }
 
+/* Values in the dataset, saturating at HSIZE_UNDEF (damaged dimensions). */
 static hsize_t ds_count(const dsinfo *di)
 {
     hsize_t n = 1;
-    for (int i = 0; i < di->rank; i++)
+    for (int i = 0; i < di->rank; i++) {
+        if (di->dims[i] && n > HSIZE_UNDEF / di->dims[i])
+            return HSIZE_UNDEF;
         n *= di->dims[i];
+    }
     return n;
 }
 
@@ -157,6 +167,10 @@ static hsize_t ds_count(const dsinfo *di)
 static double *ds_read_f64(h5ck *k, const dsinfo *di, const char *shown)
 {
     hsize_t n = ds_count(di);
+    if (n > MAX_READ_VALUES) {
+        problem(k, "%s: %s values, too many to check", shown, n == HSIZE_UNDEF ? "more than 2^64" : "over 2^27");
+        return NULL;
+    }
     double *v = malloc((size_t)(n ? n : 1) * sizeof *v);
     if (!v) {
         problem(k, "%s: out of memory reading %" PRIu64 " values", shown, (uint64_t)n);
@@ -340,6 +354,10 @@ static void rows_match(h5ck *k, const char *what, hsize_t rows, hsize_t qrows)
 static void check_jpegs(h5ck *k, const dsinfo *di, const char *shown, const double *lens, hsize_t frames)
 {
     hsize_t width = di->dims[1];
+    if (width > MAX_READ_VALUES) {
+        problem(k, "%s: padded width %" PRIu64 ", too large to check", shown, (uint64_t)width);
+        return;
+    }
     uint8_t *row = malloc(width ? width : 1);
     if (!row) {
         problem(k, "%s: out of memory", shown);
@@ -504,6 +522,8 @@ static void check_mask(h5ck *k, hid_t f, const char *key, const names *demos)
     hsize_t n = ds_count(&di);
     if (di.cls != H5T_STRING || di.rank != 1) {
         problem(k, "%s: %s %d-D, expected a 1-D array of demo names", path, class_name(di.cls), di.rank);
+    } else if (n > MAX_READ_VALUES || H5Tget_size(t) > 4096) {
+        problem(k, "%s: %" PRIu64 " entries of %zu bytes, not demo names", path, (uint64_t)n, H5Tget_size(t));
     } else if (n) {
         char **v = calloc((size_t)n, sizeof *v);
         char *fixed = NULL;
@@ -676,6 +696,88 @@ static void check_file(h5ck *k, const char *path, int *aloha, int *robomimic)
     H5Fclose(f);
 }
 
+/* libhdf5 (1.10) can crash on a damaged file (a global heap with wrong
+ * lengths, H5HG_read): each file is checked in a child process, and a crash
+ * becomes one problem line instead of ending the whole check. The child's
+ * lines come through a pipe, then a trailer with its counts. */
+#define TRAILER "\001teleop-check-hdf5 "
+
+static void check_file_isolated(h5ck *k, const char *path, int *aloha, int *robomimic)
+{
+    int fd[2];
+    fflush(k->out);
+    if (pipe(fd) != 0) {
+        check_file(k, path, aloha, robomimic);
+        return;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fd[0]);
+        close(fd[1]);
+        check_file(k, path, aloha, robomimic);
+        return;
+    }
+    if (pid == 0) {
+        close(fd[0]);
+        FILE *o = fdopen(fd[1], "w");
+        if (!o)
+            _exit(3);
+        setvbuf(o, NULL, _IOLBF, 0); /* lines before a crash still arrive */
+        h5ck child = *k;
+        child.out = o;
+        child.problems = 0;
+        int a = 0, r = 0;
+        check_file(&child, path, &a, &r);
+        fprintf(o, TRAILER "%d %d %d\n", child.problems, a, r);
+        _exit(fclose(o) == 0 ? 0 : 3);
+    }
+    close(fd[1]);
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len + 4096 + 1 > cap) {
+            size_t ncap = cap ? 2 * cap : 8192;
+            char *nb = realloc(buf, ncap);
+            if (!nb)
+                break;
+            buf = nb;
+            cap = ncap;
+        }
+        ssize_t got = read(fd[0], buf + len, 4096);
+        if (got <= 0)
+            break;
+        len += (size_t)got;
+    }
+    close(fd[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0)
+        ;
+    if (buf)
+        buf[len] = 0;
+    char *tr = NULL;
+    for (char *p = buf; p && (p = strstr(p, TRAILER)); p++)
+        tr = p;
+    int problems = 0, a = 0, r = 0;
+    bool done = WIFEXITED(status) && WEXITSTATUS(status) == 0 && tr &&
+                sscanf(tr + strlen(TRAILER), "%d %d %d", &problems, &a, &r) == 3;
+    if (tr)
+        *tr = 0;
+    if (buf)
+        fputs(buf, k->out);
+    free(buf);
+    if (done) {
+        k->problems += problems;
+        *aloha += a;
+        *robomimic += r;
+        return;
+    }
+    k->file = path;
+    if (WIFSIGNALED(status))
+        problem(k, "libhdf5 crashed reading it (%s): the file is damaged", strsignal(WTERMSIG(status)));
+    else
+        problem(k, "the check of this file stopped (exit status %d)", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
 int tp_export_check_hdf5(const char *dataset, FILE *report)
 {
     struct stat sb;
@@ -698,7 +800,7 @@ int tp_export_check_hdf5(const char *dataset, FILE *report)
         glob_t g;
         if (glob(p, 0, NULL, &g) == 0) {
             for (size_t i = 0; i < g.gl_pathc; i++)
-                check_file(&k, g.gl_pathv[i], &aloha, &robomimic);
+                check_file_isolated(&k, g.gl_pathv[i], &aloha, &robomimic);
             files = g.gl_pathc;
         }
         globfree(&g);
@@ -708,7 +810,7 @@ int tp_export_check_hdf5(const char *dataset, FILE *report)
             sqlite3_close(k.db);
             return 1;
         }
-        check_file(&k, dataset, &aloha, &robomimic);
+        check_file_isolated(&k, dataset, &aloha, &robomimic);
         files = 1;
     }
     sqlite3_close(k.db);
