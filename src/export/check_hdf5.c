@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -696,15 +697,26 @@ static void check_file(h5ck *k, const char *path, int *aloha, int *robomimic)
     H5Fclose(f);
 }
 
-/* libhdf5 (1.10) can crash on a damaged file (a global heap with wrong
- * lengths, H5HG_read): each file is checked in a child process, and a crash
- * becomes one problem line instead of ending the whole check. The child's
- * lines come through a pipe, then a trailer with its counts. */
+/* libhdf5 (1.10) can crash or loop forever on a damaged file (a global
+ * heap with wrong lengths, H5HG_read): each file is checked in a child
+ * process with a CPU-time limit, and a crash or a stuck read becomes one
+ * problem line instead of ending the whole check. The child's lines come
+ * through a pipe, then a trailer with its counts. */
 #define TRAILER "\001teleop-check-hdf5 "
+
+/* CPU seconds for a file: 10, plus 1 per 20 MB (reading and inflating runs
+ * at well over 100 MB/s). */
+static rlim_t cpu_limit_s(const char *path)
+{
+    struct stat sb;
+    off_t size = stat(path, &sb) == 0 ? sb.st_size : 0;
+    return 10 + (rlim_t)(size / (20 << 20));
+}
 
 static void check_file_isolated(h5ck *k, const char *path, int *aloha, int *robomimic)
 {
     int fd[2];
+    rlim_t limit = cpu_limit_s(path);
     fflush(k->out);
     if (pipe(fd) != 0) {
         check_file(k, path, aloha, robomimic);
@@ -718,6 +730,8 @@ static void check_file_isolated(h5ck *k, const char *path, int *aloha, int *robo
         return;
     }
     if (pid == 0) {
+        struct rlimit rl = {.rlim_cur = limit, .rlim_max = limit + 5};
+        setrlimit(RLIMIT_CPU, &rl); /* SIGXCPU at the soft limit */
         close(fd[0]);
         FILE *o = fdopen(fd[1], "w");
         if (!o)
@@ -750,7 +764,7 @@ static void check_file_isolated(h5ck *k, const char *path, int *aloha, int *robo
     }
     close(fd[0]);
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0)
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     if (buf)
         buf[len] = 0;
@@ -772,7 +786,9 @@ static void check_file_isolated(h5ck *k, const char *path, int *aloha, int *robo
         return;
     }
     k->file = path;
-    if (WIFSIGNALED(status))
+    if (WIFSIGNALED(status) && (WTERMSIG(status) == SIGXCPU || WTERMSIG(status) == SIGKILL))
+        problem(k, "libhdf5 did not finish reading it within %ld s of CPU time: the file is damaged", (long)limit);
+    else if (WIFSIGNALED(status))
         problem(k, "libhdf5 crashed reading it (%s): the file is damaged", strsignal(WTERMSIG(status)));
     else
         problem(k, "the check of this file stopped (exit status %d)", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
