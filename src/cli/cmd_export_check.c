@@ -1,4 +1,4 @@
-/* teleop export --check DATASET — validate a LeRobot dataset. */
+/* teleop export --check DATASET — validate a LeRobot or HDF5 dataset. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -52,7 +52,12 @@ static int print_help(void)
            "fields and feature types against the parquet columns, episode/frame/task counts, index\n"
            "contiguity, frame_index and episode_index, timestamps on the fps grid within LeRobot's\n"
            "tolerance (1e-4 s), every video (present, decodable, frame count and frame times, duration,\n"
-           "codec, size, pix_fmt) and the stats. Prints one line per problem, then a summary.\n"
+           "codec, size, pix_fmt) and the stats.\n\n"
+           "Also validates HDF5 datasets: an ALOHA folder of episode_N.hdf5 (or one such file) and\n"
+           "robomimic files: datasets present with consistent row counts, dtypes and shapes, the\n"
+           "attributes, no NaN/inf in the low-dimensional data, JPEG frames against compress_len,\n"
+           "data total = sum of num_samples, env_args JSON, masks naming demos, dones ending with 1.\n\n"
+           "Prints one line per problem, then a summary.\n"
            "Exits 0 when valid, 1 when not, 2 on usage errors. docs/export.md lists every check.\n");
     return 0;
 }

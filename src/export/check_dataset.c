@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "check_hdf5.h"
 #include "check_video.h"
 
 /* ---- data files ---- */
@@ -674,11 +675,8 @@ static void check_global_stats(checker *c)
 int tp_export_check(const char *dataset, FILE *report)
 {
     struct stat sb;
-    size_t dl = strlen(dataset);
-    if ((dl > 5 && !strcmp(dataset + dl - 5, ".hdf5")) || (dl > 3 && !strcmp(dataset + dl - 3, ".h5"))) {
-        fprintf(report, "%s: HDF5 check not supported yet (LeRobot v2.1 and v3.0 datasets are)\n", dataset);
-        return 2;
-    }
+    if (tp_check_is_hdf5(dataset))
+        return tp_export_check_hdf5(dataset, report);
     if (stat(dataset, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
         fprintf(report, "%s: %s\n", dataset, stat(dataset, &sb) != 0 ? strerror(errno) : "not a folder");
         return 2;

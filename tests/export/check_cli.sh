@@ -1,6 +1,6 @@
 #!/bin/sh
 # `teleop export --check` from the command line: exit codes 0 (valid),
-# 1 (invalid, one line per problem on stdout), 2 (usage, HDF5, no folder).
+# 1 (invalid, one line per problem on stdout), 2 (usage, nothing at the path); HDF5 in export-check-hdf5.
 #   check_cli.sh TELEOP LEROBOT_FIXTURE
 set -u
 teleop=$1 fixture=$2
@@ -21,7 +21,9 @@ expect 0 "LeRobot v2.1, 2 episodes, 50 frames, 2 tasks, 2 video files: valid" --
 rm "$dir/v21/videos/chunk-000/observation.images.front/episode_000000.mp4"
 expect 1 "$dir/v21/videos/chunk-000/observation.images.front/episode_000000.mp4: missing video" -- export --check "$dir/v21"
 expect 2 "--check needs a DATASET folder" -- export --check
-expect 2 "HDF5 check not supported yet" -- export --check "$dir/episodes.hdf5"
+expect 2 "$dir/episodes.hdf5: No such file or directory" -- export --check "$dir/episodes.hdf5"
+echo "not hdf5" > "$dir/text.hdf5"
+expect 1 "$dir/text.hdf5: not an HDF5 file" -- export --check "$dir/text.hdf5"
 expect 2 "No such file or directory" -- export --check "$dir/nothing"
 expect 0 "usage: teleop export --check DATASET" -- export --check --help
 [ "$fails" = 0 ] || { echo "$fails failure(s)"; exit 1; }

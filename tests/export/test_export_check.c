@@ -352,7 +352,7 @@ static void test_not_a_dataset(void **s)
     assert_int_equal(tp_export_check("/nonexistent/teleop-dataset", f), 2);
     assert_int_equal(tp_export_check("episodes.hdf5", f), 2);
     fclose(f);
-    assert_non_null(strstr(rep, "episodes.hdf5: HDF5 check not supported yet"));
+    assert_non_null(strstr(rep, "episodes.hdf5: No such file or directory"));
     free(rep);
 }
 
