@@ -19,6 +19,7 @@
 
 #include <openssl/evp.h>
 
+#include "export_output.h"
 #include "export_select.h"
 #include "lerobot.h"
 #include "teleop/config.h"
@@ -305,60 +306,6 @@ static int cmp_input(const void *a, const void *b)
 
 /* ---- folders ---- */
 
-static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    remove(p);
-    return 0;
-}
-
-static void rm_tree(const char *path)
-{
-    nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void split_path(const char *path, char *dir, size_t dn, char *base, size_t bn)
-{
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", path);
-    size_t l = strlen(buf);
-    while (l > 1 && buf[l - 1] == '/')
-        buf[--l] = 0;
-    char *s = strrchr(buf, '/');
-    if (!s) {
-        snprintf(dir, dn, ".");
-        snprintf(base, bn, "%s", buf);
-    } else {
-        snprintf(base, bn, "%s", s + 1);
-        if (s == buf)
-            snprintf(dir, dn, "/");
-        else {
-            *s = 0;
-            snprintf(dir, dn, "%s", buf);
-        }
-    }
-}
-
-/* Temporary dataset folders (BASE.tmp-XXXXXX) left by a killed export. */
-static void remove_stale(const char *dir, const char *base)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    size_t bl = strlen(base);
-    struct dirent *de;
-    char p[8300];
-    while ((de = readdir(d))) {
-        if (strncmp(de->d_name, base, bl) || strncmp(de->d_name + bl, ".tmp-", 5) || strlen(de->d_name + bl + 5) != 6)
-            continue;
-        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
-        rm_tree(p);
-    }
-    closedir(d);
-}
-
 static const char *g_link_src, *g_link_dst;
 static int g_link_rc;
 
@@ -641,8 +588,8 @@ int tp_export_main(int argc, char **argv)
     ds->data_limit_bytes = (int64_t)o.data_mb * 1024 * 1024;
     ds->video_limit_bytes = (int64_t)o.video_mb * 1024 * 1024;
     char dir[4096], base[1024];
-    split_path(o.out, dir, sizeof dir, base, sizeof base);
-    remove_stale(dir, base);
+    tp_export_split_path(o.out, dir, sizeof dir, base, sizeof base);
+    tp_export_remove_stale(dir, base);
     struct stat st;
     bool exists = stat(o.out, &st) == 0;
     if (exists && !S_ISDIR(st.st_mode)) {
@@ -712,7 +659,13 @@ int tp_export_main(int argc, char **argv)
         rc = 0;
         goto out;
     }
-    snprintf(tmp, sizeof tmp, "%s/%s.tmp-XXXXXX", dir, base);
+    if (snprintf(tmp, sizeof tmp, "%s/%s.tmp-XXXXXX", dir, base) >= (int)sizeof tmp) {
+        fail(err, sizeof err, "%s: path too long", o.out);
+        tmp[0] = 0;
+        free(todo);
+        free(old);
+        goto out;
+    }
     if (!mkdtemp(tmp)) {
         fail(err, sizeof err, "%s: cannot create: %s", tmp, strerror(errno));
         tmp[0] = 0;
@@ -837,7 +790,7 @@ int tp_export_main(int argc, char **argv)
             goto out;
         }
         fsync_dir(dir);
-        rm_tree(tmp); /* now the old dataset */
+        tp_export_rm_tree(tmp); /* now the old dataset */
     } else {
         if (rename(tmp, o.out)) {
             fail(err, sizeof err, "%s: cannot create: %s", o.out, strerror(errno));
@@ -870,7 +823,7 @@ out:
         tp_lr_free(ds);
     free(ds);
     if (tmp[0])
-        rm_tree(tmp);
+        tp_export_rm_tree(tmp);
     for (int i = 0; i < nin; i++)
         tp_export_episode_free(&in[i].meta);
     free(in);

@@ -21,6 +21,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "export_output.h"
 #include "export_select.h"
 #include "hdf5_write.h"
 #include "teleop/export_hdf5.h"
@@ -82,56 +83,6 @@ static int cmp_item(const void *a, const void *b)
     if (x->meta.start_unix_ns != y->meta.start_unix_ns)
         return x->meta.start_unix_ns < y->meta.start_unix_ns ? -1 : 1;
     return strcmp(x->path, y->path);
-}
-
-static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    remove(p);
-    return 0;
-}
-
-static void rm_tree(const char *path)
-{
-    nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void split_path(const char *path, char *dir, size_t dn, char *base, size_t bn)
-{
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", path);
-    size_t l = strlen(buf);
-    while (l > 1 && buf[l - 1] == '/')
-        buf[--l] = 0;
-    char *s = strrchr(buf, '/');
-    if (!s) {
-        snprintf(dir, dn, ".");
-        snprintf(base, bn, "%s", buf);
-    } else {
-        snprintf(base, bn, "%s", s + 1);
-        *s = 0;
-        snprintf(dir, dn, "%s", s == buf ? "/" : buf);
-    }
-}
-
-/* Temporary outputs (BASE.tmp-XXXXXX) a killed export left. */
-static void remove_stale(const char *dir, const char *base)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    size_t bl = strlen(base);
-    struct dirent *de;
-    char p[8300];
-    while ((de = readdir(d))) {
-        if (strncmp(de->d_name, base, bl) || strncmp(de->d_name + bl, ".tmp-", 5) || strlen(de->d_name + bl + 5) != 6)
-            continue;
-        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
-        rm_tree(p);
-    }
-    closedir(d);
 }
 
 static void fsync_dir(const char *dir)
@@ -405,8 +356,8 @@ int tp_export_hdf5_main(int argc, char **argv)
     }
 
     char dir[4096], base[1024];
-    split_path(out, dir, sizeof dir, base, sizeof base);
-    remove_stale(dir, base);
+    tp_export_split_path(out, dir, sizeof dir, base, sizeof base);
+    tp_export_remove_stale(dir, base);
     struct stat st;
     bool exists = lstat(out, &st) == 0;
     if (exists && aloha && !S_ISDIR(st.st_mode)) {
@@ -419,7 +370,11 @@ int tp_export_hdf5_main(int argc, char **argv)
     }
     if (exists && replaceable(out, aloha, err, sizeof err))
         goto out;
-    snprintf(tmp, sizeof tmp, "%s/%s.tmp-XXXXXX", dir, base);
+    if (snprintf(tmp, sizeof tmp, "%s/%s.tmp-XXXXXX", dir, base) >= (int)sizeof tmp) {
+        snprintf(err, sizeof err, "%s: path too long", out);
+        tmp[0] = 0;
+        goto out;
+    }
     if (aloha) {
         if (!mkdtemp(tmp)) {
             snprintf(err, sizeof err, "%s: cannot create: %s", tmp, strerror(errno));
@@ -507,7 +462,7 @@ int tp_export_hdf5_main(int argc, char **argv)
             goto out;
         }
         fsync_dir(dir);
-        rm_tree(tmp); /* now the old folder */
+        tp_export_rm_tree(tmp); /* now the old folder */
     } else {
         if (rename(tmp, out)) {
             snprintf(err, sizeof err, "%s: cannot %s: %s", out, exists ? "replace" : "create", strerror(errno));
@@ -537,7 +492,7 @@ out:
     }
     tp_h5_robomimic_abort(rm);
     if (tmp[0])
-        rm_tree(tmp);
+        tp_export_rm_tree(tmp);
     for (int i = 0; i < nsel; i++)
         tp_export_episode_free(&items[i].meta);
     free(items);
