@@ -618,22 +618,22 @@ int tp_export_main(int argc, char **argv)
         }
     }
     /* what is new, unchanged or changed */
-    int *todo = calloc((size_t)(nsel ? nsel : 1), sizeof *todo), ntodo = 0;
+    int *pending = calloc((size_t)(nsel ? nsel : 1), sizeof *pending), n_pending = 0;
     bool changed = false;
-    for (int i = 0; i < nsel && todo; i++) {
+    for (int i = 0; i < nsel && pending; i++) {
         int found = -1;
         for (int64_t k = 0; k < ds->n_old_eps; k++)
             if (!strcmp(ds->eps[k].file, in[i].meta.file_name))
                 found = (int)k;
         if (found < 0)
-            todo[ntodo++] = i;
+            pending[n_pending++] = i;
         else if (strcmp(ds->eps[found].sha256, in[i].sha256)) {
             changed = true;
             snprintf(ds->eps[found].path, sizeof ds->eps[found].path, "%s", in[i].path);
             snprintf(ds->eps[found].sha256, sizeof ds->eps[found].sha256, "%s", in[i].sha256);
         }
     }
-    if (!todo) {
+    if (!pending) {
         fail(err, sizeof err, "out of memory");
         goto out;
     }
@@ -652,36 +652,36 @@ int tp_export_main(int argc, char **argv)
         memset(ds->vid_chunk, 0, sizeof ds->vid_chunk);
         memset(ds->vid_file, 0, sizeof ds->vid_file);
     }
-    if (!ntodo && !changed) {
+    if (!n_pending && !changed) {
         if (!o.quiet)
             fprintf(stderr, "teleop export: %s is up to date (%" PRId64 " episodes)\n", o.out, ds->n_eps);
-        free(todo);
+        free(pending);
         rc = 0;
         goto out;
     }
     if (snprintf(tmp, sizeof tmp, "%s/%s.tmp-XXXXXX", dir, base) >= (int)sizeof tmp) {
         fail(err, sizeof err, "%s: path too long", o.out);
         tmp[0] = 0;
-        free(todo);
+        free(pending);
         free(old);
         goto out;
     }
     if (!mkdtemp(tmp)) {
         fail(err, sizeof err, "%s: cannot create: %s", tmp, strerror(errno));
         tmp[0] = 0;
-        free(todo);
+        free(pending);
         free(old);
         goto out;
     }
     chmod(tmp, 0755 & ~0022);
     snprintf(ds->root, sizeof ds->root, "%s", tmp);
     if (have && !changed && link_old(o.out, tmp, err, sizeof err)) {
-        free(todo);
+        free(pending);
         goto out;
     }
-    pr.total_eps = ntodo + n_rebuild;
-    for (int i = 0; i < ntodo; i++)
-        pr.total_bytes += in[todo[i]].size;
+    pr.total_eps = n_pending + n_rebuild;
+    for (int i = 0; i < n_pending; i++)
+        pr.total_bytes += in[pending[i]].size;
     for (int64_t k = 0; k < n_rebuild; k++) {
         struct stat s2;
         if (!stat(old[k].path, &s2))
@@ -696,8 +696,8 @@ int tp_export_main(int argc, char **argv)
             fail(err, sizeof err, "interrupted: %s left as it was", o.out);
             break;
         }
-        const char *path = j < n_rebuild ? old[j].path : in[todo[j - n_rebuild]].path;
-        const char *sha = j < n_rebuild ? old[j].sha256 : in[todo[j - n_rebuild]].sha256;
+        const char *path = j < n_rebuild ? old[j].path : in[pending[j - n_rebuild]].path;
+        const char *sha = j < n_rebuild ? old[j].sha256 : in[pending[j - n_rebuild]].sha256;
         tp_export_episode e;
         if (tp_export_episode_load(path, &o.ex, &e, err, sizeof err)) {
             if (j < n_rebuild)
@@ -723,7 +723,7 @@ int tp_export_main(int argc, char **argv)
             sha = j < n_rebuild && strcmp(sha_now, old[j].sha256) ? sha_now : old[j].sha256;
             pr.bytes += sz;
         } else {
-            pr.bytes += in[todo[j - n_rebuild]].size;
+            pr.bytes += in[pending[j - n_rebuild]].size;
         }
         if (!ds->fps)
             ds->fps = (int)llround(e.fps);
@@ -755,7 +755,7 @@ int tp_export_main(int argc, char **argv)
         if (r)
             break;
     }
-    free(todo);
+    free(pending);
     for (int64_t k = 0; k < n_rebuild; k++)
         free(old[k].stats);
     free(old);
