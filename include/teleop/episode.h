@@ -179,6 +179,17 @@ const tp_joint_limit *tp_episode_joint_limits(const tp_episode *ep, int *n);
 /* A camera stream's calibration, or NULL (version 1, or none stored). */
 const tp_camera_calibration *tp_episode_camera_params(const tp_episode *ep, int stream_id);
 const char *tp_episode_meta(const tp_episode *ep, const char *key); /* NULL if absent */
+/* What review wrote (docs/episode-format.md, tags and notes): tags in name
+ * order, notes in id order. *_at returns NULL outside [0, count). */
+int tp_episode_tag_count(const tp_episode *ep);
+const char *tp_episode_tag_at(const tp_episode *ep, int index);
+typedef struct tp_episode_note {
+    int64_t id, t_unix_ns;
+    const char *author; /* "" when not stored */
+    const char *text;
+} tp_episode_note;
+int tp_episode_note_count(const tp_episode *ep);
+const tp_episode_note *tp_episode_note_at(const tp_episode *ep, int index);
 int tp_episode_stream_count(const tp_episode *ep);
 const tp_stream_info *tp_episode_stream(const tp_episode *ep, int index);
 const tp_stream_info *tp_episode_find_stream(const tp_episode *ep, const char *name);

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,25 +155,10 @@ static void copy_text(char *dst, size_t n, const char *src)
     snprintf(dst, n, "%s", src ? src : "");
 }
 
-/* The tags table (written by review) is not part of the reader API: read it
- * directly, read-only; an episode without the table has no tags. */
-static void read_tags(const char *path, tp_export_episode *e)
+static void read_tags(const tp_episode *ep, tp_export_episode *e)
 {
-    sqlite3 *db = NULL;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        sqlite3_close(db);
-        return;
-    }
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT name FROM tags ORDER BY name", -1, &st, NULL) == SQLITE_OK) {
-        while (sqlite3_step(st) == SQLITE_ROW && e->n_tags < TP_EXPORT_MAX_TAGS) {
-            const unsigned char *t = sqlite3_column_text(st, 0);
-            if (t)
-                copy_text(e->tags[e->n_tags++], sizeof e->tags[0], (const char *)t);
-        }
-    }
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    for (int i = 0; i < tp_episode_tag_count(ep) && e->n_tags < TP_EXPORT_MAX_TAGS; i++)
+        copy_text(e->tags[e->n_tags++], sizeof e->tags[0], tp_episode_tag_at(ep, i));
 }
 
 static char **copy_names(const tp_stream_info *si, const int *index, int nindex, const char *prefix)
@@ -367,7 +351,7 @@ int tp_export_episode_load(const char *path, const tp_export_options *opt_in, tp
         fail(err, errlen, "%s: meta trim_out_ns %" PRId64 " is not after trim_in_ns %" PRId64, path, hi, lo);
         goto out;
     }
-    read_tags(path, e);
+    read_tags(ep, e);
 
     /* cameras */
     const tp_stream_info *ref = NULL;

@@ -40,6 +40,10 @@ struct tp_episode {
     int nlimits;
     camera_rec *cameras;
     int ncameras;
+    char **tags;
+    int ntags;
+    tp_episode_note *notes;
+    int nnotes;
 };
 
 struct tp_episode_cursor {
@@ -485,6 +489,56 @@ static int load_meta(tp_episode *ep, char *err, size_t errlen)
     return 0;
 }
 
+/* What review wrote: tags in name order, notes in id order (every version
+ * has both tables). */
+static int load_review(tp_episode *ep, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    int rc = SQLITE_OK;
+    if (sqlite3_prepare_v2(ep->db, "SELECT name FROM tags ORDER BY name", -1, &st, NULL) != SQLITE_OK)
+        goto db_error;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        char **nt = realloc(ep->tags, sizeof *nt * (size_t)(ep->ntags + 1));
+        if (!nt)
+            break;
+        ep->tags = nt;
+        if (!(ep->tags[ep->ntags] = dup_col(st, 0)))
+            break;
+        ep->ntags++;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        goto db_error;
+    if (sqlite3_prepare_v2(ep->db, "SELECT id, t_unix_ns, author, text FROM notes ORDER BY id", -1, &st, NULL) !=
+        SQLITE_OK)
+        goto db_error;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        tp_episode_note *nn = realloc(ep->notes, sizeof *nn * (size_t)(ep->nnotes + 1));
+        if (!nn)
+            break;
+        ep->notes = nn;
+        tp_episode_note *n = &ep->notes[ep->nnotes];
+        n->id = sqlite3_column_int64(st, 0);
+        n->t_unix_ns = sqlite3_column_int64(st, 1);
+        n->author = dup_col(st, 2);
+        n->text = dup_col(st, 3);
+        if (!n->author || !n->text) {
+            free((char *)n->author);
+            free((char *)n->text);
+            break;
+        }
+        ep->nnotes++;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        goto db_error;
+    return 0;
+db_error:
+    snprintf(err, errlen, "%s: tags or notes unreadable: %s", ep->path,
+             rc == SQLITE_ROW ? "out of memory" : sqlite3_errmsg(ep->db));
+    return -1;
+}
+
 /* Version 2's description tables: attachments, joint_limits, cameras. */
 static int load_description(tp_episode *ep, char *err, size_t errlen)
 {
@@ -663,7 +717,7 @@ tp_episode *tp_episode_open(const char *path, char *err, size_t errlen)
      * read as one consistent snapshot (counts, rows and report agree). */
     if (sqlite3_exec(ep->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
         tp_episode_check_header(ep->db, path, &ep->layout, err, errlen) || load_meta(ep, err, errlen) ||
-        load_streams(ep, err, errlen) || load_description(ep, err, errlen)) {
+        load_streams(ep, err, errlen) || load_description(ep, err, errlen) || load_review(ep, err, errlen)) {
         if (!err[0] || !strstr(err, path))
             snprintf(err, errlen, "%s: damaged database: %s", path, sqlite3_errmsg(ep->db));
         tp_episode_close(ep);
@@ -710,6 +764,12 @@ void tp_episode_close(tp_episode *ep)
         free(ep->cameras[i].convention);
     }
     free(ep->cameras);
+    free_strings(ep->tags, ep->ntags);
+    for (int i = 0; i < ep->nnotes; i++) {
+        free((char *)ep->notes[i].author);
+        free((char *)ep->notes[i].text);
+    }
+    free(ep->notes);
     if (ep->db) {
         sqlite3_exec(ep->db, "COMMIT", NULL, NULL, NULL);
         sqlite3_close(ep->db);
@@ -773,6 +833,20 @@ int tp_episode_meta_at(const tp_episode *ep, int index, const char **key, const 
     *key = ep->meta_keys[index];
     *value = ep->meta_values[index];
     return 0;
+}
+
+int tp_episode_tag_count(const tp_episode *ep) { return ep->ntags; }
+
+const char *tp_episode_tag_at(const tp_episode *ep, int index)
+{
+    return index >= 0 && index < ep->ntags ? ep->tags[index] : NULL;
+}
+
+int tp_episode_note_count(const tp_episode *ep) { return ep->nnotes; }
+
+const tp_episode_note *tp_episode_note_at(const tp_episode *ep, int index)
+{
+    return index >= 0 && index < ep->nnotes ? &ep->notes[index] : NULL;
 }
 
 const char *tp_episode_meta(const tp_episode *ep, const char *key)
