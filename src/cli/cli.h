@@ -18,6 +18,7 @@ int cmd_config(int argc, char **argv);
 bool cmd_export_is_check(int argc, char **argv);
 int cmd_export_check(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_qa(int argc, char **argv);
 
 /* Default session config, with the station file at path applied (NULL:
  * none). On error prints "teleop SUB: message" and returns -1; on success
