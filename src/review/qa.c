@@ -168,9 +168,8 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Movement and jerk of the commanded joint positions on a 30 Hz grid (the
- * command in force at each instant: zero-order hold), as a dataset would
- * hold them. */
+/* Movement and jerk of the commanded joint positions on a 30 Hz grid (a
+ * dataset's frame rate), interpolated linearly between the recorded rows. */
 typedef struct motion {
     int dims;
     float *f[4]; /* the last four grid frames, f[0] newest */
@@ -224,28 +223,33 @@ static int measure_motion(tp_episode *ep, const char *path, double *movement, do
     if (!s || s->count < 2)
         return 0;
     motion m = {.dims = s->dims};
-    float *prev = malloc(sizeof(float) * (size_t)s->dims);
+    float *prev = malloc(sizeof(float) * (size_t)s->dims), *cur = malloc(sizeof(float) * (size_t)s->dims);
     for (int i = 0; i < 4; i++)
         m.f[i] = malloc(sizeof(float) * (size_t)s->dims);
     tp_episode_cursor *c = tp_episode_cursor_open(ep, s->id);
     int rc = -1;
-    if (!prev || !m.f[0] || !m.f[1] || !m.f[2] || !m.f[3] || !c) {
+    if (!prev || !cur || !m.f[0] || !m.f[1] || !m.f[2] || !m.f[3] || !c) {
         snprintf(err, errlen, "%s: cannot read stream '%s'", path, s->name);
         goto out;
     }
     const int64_t period = (int64_t)llround(1e9 / QA_FRAME_RATE_HZ);
-    int64_t grid = s->t_first;
+    int64_t grid = s->t_first, prev_t = 0;
     bool have_prev = false;
     tp_episode_row row;
     int r;
     while ((r = tp_episode_cursor_next(c, &row)) == 1) {
-        /* Grid instants before this row hold the previous command. */
+        /* Grid instants in [prev_t, row.t_ns): linear between the two rows
+         * (a hold would add the rows' own 0–2 ms phase as jerk). */
         while (have_prev && grid < row.t_ns) {
-            if (motion_frame(&m, prev) != 0)
+            double a = (double)(grid - prev_t) / (double)(row.t_ns - prev_t);
+            for (int j = 0; j < s->dims; j++)
+                cur[j] = (float)((1.0 - a) * prev[j] + a * row.samples[j]);
+            if (motion_frame(&m, cur) != 0)
                 goto oom;
             grid += period;
         }
         memcpy(prev, row.samples, sizeof(float) * (size_t)s->dims);
+        prev_t = row.t_ns;
         have_prev = true;
     }
     if (r < 0) {
@@ -268,6 +272,7 @@ oom:
 out:
     tp_episode_cursor_close(c);
     free(prev);
+    free(cur);
     for (int i = 0; i < 4; i++)
         free(m.f[i]);
     free(m.jerk);
