@@ -29,6 +29,7 @@
 #define QA_STATIC_STEP_RAD 1e-3         /* a frame whose largest joint step is under this is static */
 #define QA_STATIC_FRACTION 0.8          /* low_movement: over 80 % static frames (lerobot-doctor) */
 #define QA_JERK_LIMIT 2000.0            /* jerky: 95th percentile RMS joint jerk over this (rad/s^3) */
+#define QA_MOTION_MIN_FRAMES 30         /* low_movement and jerky judged on at least 1 s of frames */
 
 #define QA_MAX_CAMERAS 32
 
@@ -447,9 +448,9 @@ int tp_qa_compute(const char *path, const char *const *peers, int npeers, tp_qa_
         out->flags |= TP_QA_DEADLINE_MISSES;
     if (out->interrupted)
         out->flags |= TP_QA_INTERRUPTED;
-    if (motion_frames >= 2 && out->movement < 1.0 - QA_STATIC_FRACTION)
+    if (motion_frames >= QA_MOTION_MIN_FRAMES && out->movement < 1.0 - QA_STATIC_FRACTION)
         out->flags |= TP_QA_LOW_MOVEMENT;
-    if (out->jerk > QA_JERK_LIMIT)
+    if (motion_frames >= QA_MOTION_MIN_FRAMES && out->jerk > QA_JERK_LIMIT)
         out->flags |= TP_QA_JERKY;
     judge_duration(path, peers, npeers, out);
     rc = 0;
