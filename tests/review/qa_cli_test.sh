@@ -102,4 +102,20 @@ touch "$T/release"
 wait "$lock_pid"
 lock_pid=
 "$teleop" qa "$T/d/a.db" > /dev/null || fail "qa after the lock was released"
+
+# 4. Export selection on what review and QA stored (both flagged
+#    safety,too_short; a.db marked for deletion).
+sqlite3 "$T/d/a.db" "INSERT OR REPLACE INTO meta VALUES('delete_marked', '1')"
+"$teleop" export "$T/d" --format hdf5 --layout robomimic -o "$T/x1.h5" --qa-flag safety 2> "$T/err" > /dev/null
+grep -q "x1.h5: 1 episodes written" "$T/err" || fail "--qa-flag safety without the deleted one: $(cat "$T/err")"
+"$teleop" export --check "$T/x1.h5" > /dev/null || fail "x1.h5 invalid"
+"$teleop" export "$T/d" --format hdf5 --layout robomimic -o "$T/x2.h5" --qa-flag safety --include-deleted 2> "$T/err" > /dev/null
+grep -q "x2.h5: 2 episodes written" "$T/err" || fail "--include-deleted: $(cat "$T/err")"
+set +e
+"$teleop" export "$T/d" --format lerobot -o "$T/l" --qa-clean 2> "$T/err"
+rc=$?
+set -e
+[ $rc = 1 ] && grep -q 'no episode selected (of 2 given)' "$T/err" || fail "--qa-clean: $rc $(cat "$T/err")"
+"$teleop" export "$T/d" --format lerobot -o "$T/l" --no-qa-flag jerky --verdict success --include-deleted 2> "$T/err" && fail "--verdict success selected unreviewed episodes"
+grep -q 'no episode selected' "$T/err" || fail "--verdict: $(cat "$T/err")"
 echo "ok"
