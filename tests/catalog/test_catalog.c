@@ -628,11 +628,78 @@ static void test_readonly_folder(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* Processes sharing one index (review windows, a CLI listing): each opens
+ * it, lists, writes a row and closes, all at once, from a cold start. */
+static int sharing_child(int k)
+{
+    char err[1024], p[400];
+    const char *paths[] = {fixture};
+    for (int round = 0; round < 5; round++) {
+        tp_catalog *c = tp_catalog_open(paths, 1, err, sizeof err);
+        if (!c) {
+            fprintf(stderr, "child %d: %s\n", k, err);
+            return 1;
+        }
+        tp_catalog_listing l;
+        if (tp_catalog_list(c, NULL, &l, err, sizeof err) || l.n != 4) {
+            fprintf(stderr, "child %d: %s (%d listed)\n", k, err, l.n);
+            return 2;
+        }
+        tp_catalog_listing_free(&l);
+        pathf(p, sizeof p, fixture, (k + round) % 2 ? "ep-a.db" : "ep-c.db");
+        if (tp_catalog_update(c, p, err, sizeof err)) {
+            fprintf(stderr, "child %d: %s\n", k, err);
+            return 3;
+        }
+        tp_catalog_close(c);
+    }
+    return 0;
+}
+
+static void test_shared_index(void **state)
+{
+    (void)state;
+    char index[400];
+    pathf(index, sizeof index, fixture, ".teleop-catalog.sqlite");
+    assert_int_equal(unlink(index), 0);
+    pid_t pids[3];
+    for (int k = 0; k < 3; k++) {
+        pids[k] = fork();
+        assert_true(pids[k] >= 0);
+        if (pids[k] == 0)
+            _exit(sharing_child(k));
+    }
+    for (int k = 0; k < 3; k++) {
+        int status;
+        assert_int_equal(waitpid(pids[k], &status, 0), pids[k]);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+    }
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open_v2(index, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
+    sqlite3_finalize(st);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*), sum(episode) FROM entries", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 6);
+    assert_int_equal(sqlite3_column_int(st, 1), 4);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    tp_catalog_query q = {.include_deleted = true};
+    tp_catalog *c = open_one(fixture, NULL);
+    expect_order(c, &q, "c,b,a,d");
+    tp_catalog_close(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_listing), cmocka_unit_test(test_sorts),   cmocka_unit_test(test_filters),
-        cmocka_unit_test(test_search),  cmocka_unit_test(test_tags),    cmocka_unit_test(test_changes),
+        cmocka_unit_test(test_search),  cmocka_unit_test(test_tags),    cmocka_unit_test(test_shared_index),
+        cmocka_unit_test(test_changes),
         cmocka_unit_test(test_live),    cmocka_unit_test(test_damaged_index), cmocka_unit_test(test_readonly_folder),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
