@@ -15,6 +15,11 @@
 #                                         action-velocity power above 45 Hz, velocity
 #                                         clamp events, lag, error, overshoot; fails
 #                                         (exit 3) if the default misses 2 % or clamps
+#   scripts/bench.sh review-open [SECONDS]  the review player's decode engine on a
+#                                         three-camera 640x480 30 fps H.264 episode
+#                                         (10 s): open to first frames, seeks, 1x
+#                                         playback decode CPU, the plain-decode
+#                                         floor; exit 1 when a target is missed
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -25,6 +30,10 @@ trap 'rm -rf "$out"' EXIT
 status=0
 if [[ "${1:-}" == "upsampling" ]]; then
   build/bench/teleop-bench-upsampling --targets
+  exit $?
+fi
+if [[ "${1:-}" == "review-open" ]]; then
+  build/bench/teleop-bench-review-open --seconds "${2:-10}" --targets
   exit $?
 fi
 if [[ "${1:-}" == "recording" ]]; then

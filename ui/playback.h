@@ -5,8 +5,11 @@
  *
  * A frame "at time t" of a camera is its last frame with capture t_ns <= t
  * (the first frame before the camera starts). Sequential requests decode
- * forward; a jump backwards or more than one GOP ahead seeks to the keyframe
- * at or before the wanted packet and decodes up to it.
+ * forward; a jump backwards, or forwards past a keyframe, seeks to the
+ * keyframe at or before the wanted packet and decodes up to it. Frames are
+ * bit for bit those of a plain sequential decode of the camera (same
+ * decoder, same YUV-to-RGB conversion as the recorder's tp_video_decoder).
+ * One thread uses a handle (tp_playback_frames runs its own decode threads).
  *
  * Memory: tp_playback owns everything it returns; pointers stay valid until
  * tp_playback_close (frame pixels until the next frame call for that camera).
