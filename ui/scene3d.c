@@ -58,8 +58,9 @@ static bool is_xml(const char *name)
     return n >= 4 && !strcasecmp(name + n - 4, ".xml");
 }
 
-/* Every robot/… attachment into a MuJoCo virtual file system, named relative
- * to the description's folder as the description refers to them. XML files
+/* The description and every robot/… attachment in its folder into a MuJoCo
+ * virtual file system, named relative to that folder as the description
+ * refers to them. XML files
  * get a terminating NUL (MuJoCo parses them as C strings). */
 static mjModel *load_model(tp_playback *pb, char *err, size_t errlen)
 {
@@ -85,7 +86,8 @@ static mjModel *load_model(tp_playback *pb, char *err, size_t errlen)
     mj_defaultVFS(vfs);
     for (int i = 0; i < tp_episode_attachment_count(ep); i++) {
         const tp_episode_attachment_info *a = tp_episode_attachment_at(ep, i);
-        if (strncmp(a->name, "robot/", 6) || strncmp(a->name, desc, dirlen))
+        bool beside = !strncmp(a->name, "robot/", 6) && !strncmp(a->name, desc, dirlen);
+        if (!beside && strcmp(a->name, desc))
             continue;
         const char *rel = a->name + dirlen;
         bool nul = is_xml(rel);

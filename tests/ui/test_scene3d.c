@@ -126,6 +126,14 @@ int main(int argc, char **argv)
     snprintf(path, sizeof path, "%s/episode.db", dir);
     const pb_fixture fx = {.cameras = 1, .width = 64, .height = 48, .fps = 30, .gop = 10, .seconds = 2.5,
                            .noise = 0, .codec = "h264"};
+    /* A version-1 recording has no embedded robot: refused, naming the file. */
+    tp_playback *v1 = tp_playback_open(FIXTURE_DIR "/episode-v1-plain.db", err, sizeof err);
+    CHECK(v1, "%s", err);
+    if (v1) {
+        CHECK(!tp_scene3d_create(v1, err, sizeof err), "a view of an episode without a robot description");
+        CHECK(strstr(err, "episode-v1-plain.db: no robot description embedded"), "message: %s", err);
+        tp_playback_close(v1);
+    }
     if (pb_fixture_write(path, &fx, err, sizeof err)) {
         fprintf(stderr, "%s\n", err);
         return 1;
