@@ -428,3 +428,15 @@ void tp_scene3d_zoom(tp_scene3d *s, double steps)
 void tp_scene3d_show_hands(tp_scene3d *s, bool show) { s->show_hands = show; }
 int tp_scene3d_posed_joints(const tp_scene3d *s) { return s->posed; }
 bool tp_scene3d_hands_drawn(const tp_scene3d *s) { return s->show_hands && s->have_hands && (s->tracked[0] || s->tracked[1]); }
+
+bool tp_scene3d_body_pose(const tp_scene3d *s, const char *body, double pos[3], double quat_wxyz[4])
+{
+    int b = mj_name2id(s->m, mjOBJ_BODY, body);
+    if (b < 0)
+        return false;
+    for (int i = 0; i < 3; i++)
+        pos[i] = s->d->xpos[3 * b + i];
+    for (int i = 0; i < 4; i++)
+        quat_wxyz[i] = s->d->xquat[4 * b + i];
+    return true;
+}

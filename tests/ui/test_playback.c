@@ -136,7 +136,7 @@ static int setup(void **state)
         fprintf(stderr, "%s\n", err);
         return -1;
     }
-    return 0;
+    return tp_episode_check(path, stderr) == 0 ? 0 : -1; /* a valid episode, as a recording would be */
 }
 
 static int teardown(void **state)

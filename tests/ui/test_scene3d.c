@@ -7,6 +7,7 @@
  *   test_scene3d OUT_DIR */
 #include <GL/gl.h>
 #include <GLFW/glfw3.h>
+#include <math.h>
 #include <png.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -147,6 +148,31 @@ int main(int argc, char **argv)
         return 1;
     CHECK(tp_scene3d_posed_joints(s) == PB_FIXTURE_JOINTS, "%d of 28 state dims drive a joint",
           tp_scene3d_posed_joints(s));
+
+    /* Poses without GL: the left arm's hand moved between the two times, the
+     * cube follows the sim_objects stream (x y z w stored, w x y z in the
+     * model), at rest again at both times. */
+    double p0[3], p1[3], q[4], cube[3], cq[4];
+    tp_scene3d_set_time(s, PB_FIXTURE_T0_NS + 200000000LL);
+    CHECK(tp_scene3d_body_pose(s, "left_wrist_yaw_link", p0, q), "no left_wrist_yaw_link");
+    CHECK(tp_scene3d_body_pose(s, "cube", cube, cq), "no cube");
+    CHECK(fabs(cube[2] - 0.97) < 1e-6 && fabs(cq[0] - 1) < 1e-6, "cube at rest: z %.3f w %.3f", cube[2], cq[0]);
+    tp_scene3d_set_time(s, PB_FIXTURE_T0_NS + 1250000000LL);
+    float want[7];
+    pb_fixture_cube(125, want);
+    tp_scene3d_body_pose(s, "cube", cube, cq);
+    CHECK(fabs(cube[0] - want[0]) < 1e-6 && fabs(cube[1] - want[1]) < 1e-6 && fabs(cube[2] - want[2]) < 1e-6,
+          "cube at %.3f %.3f %.3f", cube[0], cube[1], cube[2]);
+    CHECK(fabs(cq[0] - want[6]) < 1e-6 && fabs(cq[3] - want[5]) < 1e-6 && fabs(cq[1]) < 1e-9 && fabs(cq[2]) < 1e-9,
+          "cube turned: q %.4f %.4f %.4f %.4f", cq[0], cq[1], cq[2], cq[3]);
+    tp_scene3d_set_time(s, PB_FIXTURE_T0_NS + 2200000000LL);
+    tp_scene3d_body_pose(s, "left_wrist_yaw_link", p1, q);
+    CHECK(sqrt((p1[0] - p0[0]) * (p1[0] - p0[0]) + (p1[1] - p0[1]) * (p1[1] - p0[1]) +
+               (p1[2] - p0[2]) * (p1[2] - p0[2])) > 0.2,
+          "the left wrist moved only from %.3f %.3f %.3f to %.3f %.3f %.3f", p0[0], p0[1], p0[2], p1[0], p1[1], p1[2]);
+    tp_scene3d_body_pose(s, "cube", cube, cq);
+    CHECK(fabs(cube[2] - 0.97) < 1e-6, "cube back at rest: z %.3f", cube[2]);
+    CHECK(!tp_scene3d_body_pose(s, "no_such_body", cube, cq), "a body that does not exist");
 
     if (!glfwInit()) {
         fprintf(stderr, "no display (run under tests/support/with_xvfb.sh)\n");
