@@ -19,6 +19,11 @@
 #                                         episodes: cold build, warm listing, filtered
 #                                         listing, one-file refresh, against the
 #                                         folder's floor; exit 1 when a target is missed
+#   scripts/bench.sh review-open [SECONDS]  the review player's decode engine on a
+#                                         three-camera 640x480 30 fps H.264 episode
+#                                         (10 s): open to first frames, seeks, 1x
+#                                         playback decode CPU, the plain-decode
+#                                         floor; exit 1 when a target is missed
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -33,6 +38,10 @@ if [[ "${1:-}" == "upsampling" ]]; then
 fi
 if [[ "${1:-}" == "catalog" ]]; then
   build/bench/teleop-bench-catalog "${2:-10000}" --targets
+  exit $?
+fi
+if [[ "${1:-}" == "review-open" ]]; then
+  build/bench/teleop-bench-review-open --seconds "${2:-10}" --targets
   exit $?
 fi
 if [[ "${1:-}" == "recording" ]]; then
