@@ -566,7 +566,7 @@ int tp_qa_store(const char *path, const tp_qa_report *r, char *err, size_t errle
     rc = 0;
     goto out;
 fail:
-    snprintf(err, errlen, "%s: QA not stored: %s", path, sqlite3_errmsg(db));
+    tp_review_db_error(db, path, "write", "QA not stored", err, errlen);
     sqlite3_finalize(st);
     sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 out:
