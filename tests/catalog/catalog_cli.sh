@@ -43,14 +43,16 @@ printf '[session]\nrealtime_priority = false\n' > "$dir/station.ini"
 "$teleop" run --config "$dir/station.ini" --duration 5 --out "$dir/rec" > "$dir/run.log" 2>&1 &
 pid=$!
 seen=0
-for _ in $(seq 1 100); do
+out="(no episode appeared)"
+for _ in $(seq 1 600); do # the session starts slowly under sanitizers
   if ls "$dir"/rec/episode-*.db > /dev/null 2>&1; then
     out=$("$teleop" catalog "$dir/rec")
     if grep -q " recording " <<< "$out"; then seen=1; break; fi
   fi
+  kill -0 "$pid" 2> /dev/null || break
   sleep 0.1
 done
-(( seen )) || fail "never listed as recording: $out"
+(( seen )) || { cat "$dir/run.log"; fail "never listed as recording: $out"; }
 wait "$pid" || { cat "$dir/run.log"; fail "teleop run failed"; }
 pid=""
 out=$("$teleop" catalog "$dir/rec" --json)
