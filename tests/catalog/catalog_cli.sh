@@ -8,7 +8,7 @@ teleop=$1
 fixtures=$2
 dir=$(mktemp -d /tmp/teleop-catalog-cli-XXXXXX)
 pid=""
-trap '[[ -n $pid ]] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$dir"' EXIT
+trap 'if [[ -n $pid ]]; then kill "$pid" 2> /dev/null || true; fi; wait 2> /dev/null || true; rm -rf "$dir"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
 mkdir "$dir/eps"
