@@ -8,7 +8,7 @@ teleop=$1
 fixtures=$2
 dir=$(mktemp -d /tmp/teleop-catalog-cli-XXXXXX)
 pid=""
-trap '[[ -n $pid ]] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$dir"' EXIT
+trap 'if [[ -n $pid ]]; then kill "$pid" 2> /dev/null || true; fi; wait 2> /dev/null || true; rm -rf "$dir"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
 mkdir "$dir/eps"
@@ -43,14 +43,16 @@ printf '[session]\nrealtime_priority = false\n' > "$dir/station.ini"
 "$teleop" run --config "$dir/station.ini" --duration 5 --out "$dir/rec" > "$dir/run.log" 2>&1 &
 pid=$!
 seen=0
-for _ in $(seq 1 100); do
+out="(no episode appeared)"
+for _ in $(seq 1 600); do # the session starts slowly under sanitizers
   if ls "$dir"/rec/episode-*.db > /dev/null 2>&1; then
     out=$("$teleop" catalog "$dir/rec")
     if grep -q " recording " <<< "$out"; then seen=1; break; fi
   fi
+  kill -0 "$pid" 2> /dev/null || break
   sleep 0.1
 done
-(( seen )) || fail "never listed as recording: $out"
+(( seen )) || { cat "$dir/run.log"; fail "never listed as recording: $out"; }
 wait "$pid" || { cat "$dir/run.log"; fail "teleop run failed"; }
 pid=""
 out=$("$teleop" catalog "$dir/rec" --json)
