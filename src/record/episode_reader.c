@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,44 +117,125 @@ static void shape_difference(const table_shape *have, const table_shape *want, c
                  have->without_rowid, want->strict, want->without_rowid);
 }
 
-/* Compares every table of the layout's schema (required) and the sync
- * tables (optional) with the file. 0 when the file has that layout. */
-static int compare_layout(sqlite3 *db, const char *schema, char *why, size_t whylen)
+/* The released layouts' table shapes, built once per process from the same
+ * CREATE TABLE text the writer uses (in an in-memory database): rebuilding
+ * them at every open was most of an open's cost. */
+#define REF_MAX_TABLES 24
+typedef struct ref_layout {
+    int ntables;
+    char names[REF_MAX_TABLES][32];
+    bool optional[REF_MAX_TABLES];
+    table_shape shapes[REF_MAX_TABLES];
+    bool built;
+} ref_layout;
+
+static ref_layout ref_layouts[3]; /* TP_LAYOUT_V1_PLAIN .. TP_LAYOUT_V2 */
+static pthread_once_t ref_layouts_once = PTHREAD_ONCE_INIT;
+
+static void build_ref_layout(ref_layout *r, const char *schema)
 {
     sqlite3 *ref = NULL;
-    int rc = -1;
-    why[0] = '\0';
+    sqlite3_stmt *st = NULL;
     if (sqlite3_open_v2(":memory:", &ref, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
         sqlite3_exec(ref, schema, NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_exec(ref, TP_EPISODE_SYNC_SCHEMA, NULL, NULL, NULL) != SQLITE_OK) {
-        snprintf(why, whylen, "cannot build the reference schema");
+        sqlite3_exec(ref, TP_EPISODE_SYNC_SCHEMA, NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(ref, "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY rowid", -1, &st,
+                           NULL) != SQLITE_OK) {
         sqlite3_close(ref);
+        return;
+    }
+    bool ok = true;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *table = (const char *)sqlite3_column_text(st, 0);
+        if (r->ntables == REF_MAX_TABLES || !table || strlen(table) >= sizeof r->names[0]) {
+            ok = false;
+            break;
+        }
+        int i = r->ntables++;
+        snprintf(r->names[i], sizeof r->names[i], "%s", table);
+        r->optional[i] = !strcmp(table, "sync") || !strcmp(table, "sync_summary") || !strcmp(table, "sync_gaps");
+        if (read_shape(ref, table, &r->shapes[i]) != 1)
+            ok = false;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(ref);
+    r->built = ok && r->ntables > 0;
+}
+
+static void build_ref_layouts(void)
+{
+    build_ref_layout(&ref_layouts[TP_LAYOUT_V1_PLAIN - 1], TP_EPISODE_SCHEMA_V1_PLAIN);
+    build_ref_layout(&ref_layouts[TP_LAYOUT_V1_CRC - 1], TP_EPISODE_SCHEMA_V1_CRC);
+    build_ref_layout(&ref_layouts[TP_LAYOUT_V2 - 1], TP_EPISODE_SCHEMA_V2);
+}
+
+/* Compares every table of the layout (required) and the sync tables
+ * (optional) with the file. 0 when the file has that layout. */
+static int compare_layout(sqlite3 *db, tp_episode_layout layout, char *why, size_t whylen)
+{
+    why[0] = '\0';
+    pthread_once(&ref_layouts_once, build_ref_layouts);
+    const ref_layout *r = &ref_layouts[layout - 1];
+    if (!r->built) {
+        snprintf(why, whylen, "cannot build the reference schema");
+        return -1;
+    }
+    /* Every table's shape in one query: a prepare per table cost more than
+     * the rest of an open. */
+    table_shape *have = calloc((size_t)r->ntables, sizeof *have);
+    int present[REF_MAX_TABLES] = {0};
+    if (!have) {
+        snprintf(why, whylen, "out of memory");
         return -1;
     }
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(ref, "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY rowid", -1, &st,
-                           NULL) != SQLITE_OK) {
-        sqlite3_close(ref);
+    int rc = 0, step = SQLITE_DONE;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT t.name, t.\"strict\", t.wr, i.name, i.type, i.\"notnull\", i.pk"
+                           " FROM pragma_table_list AS t, pragma_table_info(t.name) AS i"
+                           " WHERE t.schema = 'main' AND t.type = 'table' ORDER BY t.name, i.cid",
+                           -1, &st, NULL) != SQLITE_OK) {
+        snprintf(why, whylen, "tables unreadable: %s", sqlite3_errmsg(db));
+        free(have);
         return -1;
     }
-    table_shape *have = malloc(sizeof *have), *want = malloc(sizeof *want);
-    rc = have && want ? 0 : -1;
-    while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         const char *table = (const char *)sqlite3_column_text(st, 0);
-        bool optional = !strcmp(table, "sync") || !strcmp(table, "sync_summary") || !strcmp(table, "sync_gaps");
-        read_shape(ref, table, want);
-        int present = read_shape(db, table, have);
+        int k = -1;
+        for (int i = 0; table && i < r->ntables && k < 0; i++)
+            if (!strcmp(table, r->names[i]))
+                k = i;
+        if (k < 0)
+            continue; /* a table no version knows */
+        table_shape *t = &have[k];
+        present[k] = 1;
+        t->strict = sqlite3_column_int(st, 1);
+        t->without_rowid = sqlite3_column_int(st, 2);
+        if (t->ncols > 24)
+            continue;
+        if (t->ncols == 24) { /* more columns than any known table: a shape no version has */
+            t->ncols++;
+            continue;
+        }
+        const char *name = (const char *)sqlite3_column_text(st, 3), *type = (const char *)sqlite3_column_text(st, 4);
+        snprintf(t->cols[t->ncols++], sizeof t->cols[0], "%s %s%s%s", name ? name : "", type ? type : "",
+                 sqlite3_column_int(st, 5) ? " NOT NULL" : "", sqlite3_column_int(st, 6) ? " KEY" : "");
+    }
+    if (step != SQLITE_DONE) {
+        snprintf(why, whylen, "tables unreadable: %s", sqlite3_errmsg(db));
+        rc = -1;
+    }
+    sqlite3_finalize(st);
+    for (int i = 0; rc == 0 && i < r->ntables; i++) {
+        const char *table = r->names[i];
         char diff[256];
-        if (present < 0) {
-            snprintf(why, whylen, "table %s: unreadable: %s", table, sqlite3_errmsg(db));
-            rc = -1;
-        } else if (!present) {
-            if (!optional) {
+        if (!present[i]) {
+            if (!r->optional[i]) {
                 snprintf(why, whylen, "table %s: missing", table);
                 rc = -1;
             }
         } else {
-            shape_difference(have, want, diff, sizeof diff);
+            shape_difference(&have[i], &r->shapes[i], diff, sizeof diff);
             if (diff[0]) {
                 snprintf(why, whylen, "table %s: %s", table, diff);
                 rc = -1;
@@ -161,9 +243,6 @@ static int compare_layout(sqlite3 *db, const char *schema, char *why, size_t why
         }
     }
     free(have);
-    free(want);
-    sqlite3_finalize(st);
-    sqlite3_close(ref);
     return rc;
 }
 
@@ -248,10 +327,7 @@ int tp_episode_check_header(sqlite3 *db, const char *path, tp_episode_layout *la
         sqlite3_finalize(st);
         want = crc ? TP_LAYOUT_V1_CRC : TP_LAYOUT_V1_PLAIN;
     }
-    const char *schema = want == TP_LAYOUT_V2       ? TP_EPISODE_SCHEMA_V2
-                         : want == TP_LAYOUT_V1_CRC ? TP_EPISODE_SCHEMA_V1_CRC
-                                                    : TP_EPISODE_SCHEMA_V1_PLAIN;
-    if (compare_layout(db, schema, why, sizeof why) == 0) {
+    if (compare_layout(db, want, why, sizeof why) == 0) {
         *layout = want;
         return 0;
     }
@@ -281,38 +357,44 @@ static char **parse_strings(tp_episode *ep, const char *json, int dims, const ch
     }
     const char *bad = NULL;
     if (json) {
+        /* Validity once, then the entries: json_valid in the row query would
+         * re-parse the whole array for every entry. */
         sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(ep->db,
-                               "SELECT CASE WHEN json_valid(?1) THEN json_type(?1) = 'array' ELSE 0 END,"
-                               " key, value, type FROM json_each(CASE json_valid(?1) WHEN 1 THEN ?1 ELSE '[]' END)"
-                               " UNION ALL SELECT CASE WHEN json_valid(?1) THEN json_type(?1) = 'array' ELSE 0 END,"
-                               " NULL, NULL, NULL WHERE json_valid(?1) = 0 OR json_type(?1) != 'array'"
-                               " OR json_array_length(?1) = 0",
-                               -1, &st, NULL) != SQLITE_OK)
+        int is_array = 0;
+        if (sqlite3_prepare_v2(ep->db, "SELECT CASE WHEN json_valid(?1) THEN json_type(?1) = 'array' ELSE 0 END", -1,
+                               &st, NULL) != SQLITE_OK)
             bad = sqlite3_errmsg(ep->db);
         else {
             sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC);
-            int rc;
-            while (!bad && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-                if (!sqlite3_column_int(st, 0))
-                    bad = "not a JSON array";
-                else if (sqlite3_column_type(st, 1) == SQLITE_NULL)
-                    continue; /* the empty array */
-                else {
-                    sqlite3_int64 k = sqlite3_column_int64(st, 1);
-                    const char *type = (const char *)sqlite3_column_text(st, 3);
+            if (sqlite3_step(st) == SQLITE_ROW)
+                is_array = sqlite3_column_int(st, 0);
+            else
+                bad = sqlite3_errmsg(ep->db);
+        }
+        sqlite3_finalize(st);
+        if (!bad && !is_array)
+            bad = "not a JSON array";
+        if (!bad) {
+            if (sqlite3_prepare_v2(ep->db, "SELECT key, value, type FROM json_each(?1)", -1, &st, NULL) != SQLITE_OK)
+                bad = sqlite3_errmsg(ep->db);
+            else {
+                sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC);
+                int rc;
+                while (!bad && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+                    sqlite3_int64 k = sqlite3_column_int64(st, 0);
+                    const char *type = (const char *)sqlite3_column_text(st, 2);
                     if (k < 0 || k >= dims)
                         bad = "more entries than the stream has dimensions";
                     else if (!type || strcmp(type, "text"))
                         bad = "an entry is not a string";
-                    else if (!(items[k] = dup_col(st, 2)))
+                    else if (!(items[k] = dup_col(st, 1)))
                         bad = "out of memory";
                 }
+                if (!bad && rc != SQLITE_DONE)
+                    bad = sqlite3_errmsg(ep->db);
             }
-            if (!bad && rc != SQLITE_DONE)
-                bad = sqlite3_errmsg(ep->db);
+            sqlite3_finalize(st);
         }
-        sqlite3_finalize(st);
     }
     for (int i = 0; i < dims; i++)
         if (!items[i])
