@@ -70,4 +70,11 @@ int tp_qa_store(const char *path, const tp_qa_report *r, char *err, size_t errle
 /* Reads what is stored: 1 present, 0 never computed, -1 error. */
 int tp_qa_read(const char *path, unsigned *flags, char *err, size_t errlen);
 
+/* What the station does when it has finished an episode: computes the report
+ * with the session's earlier episodes as peers (same folder, same session
+ * stamp in the name episode-YYYYMMDD-HHMMSS-NNN.db, a lower NNN) and stores
+ * it. flags (may be NULL) gets the flags. 0 or -1 with one line; the
+ * episode is left as it was on failure. */
+int tp_qa_finish(const char *path, unsigned *flags, char *err, size_t errlen);
+
 #endif
