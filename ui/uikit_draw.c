@@ -159,11 +159,16 @@ int uk_image_height(const uk_image *img) { return img->height; }
 
 void uk_image_draw(uk_window *w, const uk_image *img, uk_rect r)
 {
-    (void)w;
     if (!img->width || !img->height)
         return;
     glEnable(GL_TEXTURE_2D);
     glBindTexture(GL_TEXTURE_2D, img->tex);
+    /* a whole-number zoom keeps every source pixel sharp (and comparable) */
+    float zx = r.w * w->scale / img->width, zy = r.h * w->scale / img->height;
+    bool whole = fabsf(zx - roundf(zx)) < 1e-3f && fabsf(zy - roundf(zy)) < 1e-3f && zx >= 1;
+    GLint filter = whole ? GL_NEAREST : GL_LINEAR;
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, filter);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, filter);
     glTexEnvi(GL_TEXTURE_ENV, GL_TEXTURE_ENV_MODE, GL_REPLACE);
     glColor4f(1, 1, 1, 1);
     glBegin(GL_QUADS);

@@ -2,6 +2,12 @@
  * loop and the input event queue. */
 #include <GL/gl.h>
 #include <GLFW/glfw3.h>
+#ifdef UK_HAVE_X11
+#include <X11/Xlib.h>
+/* From glfw3native.h, which Debian's package cannot include without the
+ * Xrandr development headers. */
+Display *glfwGetX11Display(void);
+#endif
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -220,6 +226,16 @@ void uk_window_poll(uk_window *w, double timeout_s)
         glfwWaitEventsTimeout(timeout_s);
     else
         glfwPollEvents();
+}
+
+void uk_window_sync(uk_window *w)
+{
+#ifdef UK_HAVE_X11
+    Display *d = glfwGetX11Display();
+    if (d)
+        XSync(d, False);
+#endif
+    uk_window_poll(w, 0);
 }
 
 void uk_window_wake(void) { glfwPostEmptyEvent(); }
