@@ -286,6 +286,7 @@ void tp_playback_close(tp_playback *pb)
 }
 
 const tp_episode *tp_playback_episode(const tp_playback *pb) { return pb->ep; }
+const char *tp_playback_path(const tp_playback *pb) { return pb->path; }
 int64_t tp_playback_start_ns(const tp_playback *pb) { return pb->start_ns; }
 int64_t tp_playback_end_ns(const tp_playback *pb) { return pb->end_ns; }
 int tp_playback_camera_count(const tp_playback *pb) { return pb->ncams; }

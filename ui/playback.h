@@ -26,6 +26,7 @@ typedef struct tp_playback tp_playback;
 tp_playback *tp_playback_open(const char *path, char *err, size_t errlen);
 void tp_playback_close(tp_playback *pb);
 const tp_episode *tp_playback_episode(const tp_playback *pb); /* the reader handle, for meta */
+const char *tp_playback_path(const tp_playback *pb);          /* as given to open */
 
 /* The span to play: first to last stamp over every stream (ns, monotonic). */
 int64_t tp_playback_start_ns(const tp_playback *pb);
