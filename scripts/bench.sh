@@ -15,6 +15,10 @@
 #                                         action-velocity power above 45 Hz, velocity
 #                                         clamp events, lag, error, overshoot; fails
 #                                         (exit 3) if the default misses 2 % or clamps
+#   scripts/bench.sh catalog [N]          the catalog index over N (10000) small real
+#                                         episodes: cold build, warm listing, filtered
+#                                         listing, one-file refresh, against the
+#                                         folder's floor; exit 1 when a target is missed
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -25,6 +29,10 @@ trap 'rm -rf "$out"' EXIT
 status=0
 if [[ "${1:-}" == "upsampling" ]]; then
   build/bench/teleop-bench-upsampling --targets
+  exit $?
+fi
+if [[ "${1:-}" == "catalog" ]]; then
+  build/bench/teleop-bench-catalog "${2:-10000}" --targets
   exit $?
 fi
 if [[ "${1:-}" == "recording" ]]; then

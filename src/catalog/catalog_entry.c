@@ -14,9 +14,10 @@
 #include "teleop/episode.h"
 
 /* A change this recent may be followed by another within the same mtime
- * tick and of the same size, which stat could not tell apart: such rows are
- * read again at the next refresh (as git does with "racy" index entries). */
-#define RACY_NS 1000000000LL
+ * tick (2 s on some file systems) and of the same size, which stat could
+ * not tell apart: such rows are read again at the next refresh (as git does
+ * with "racy" index entries). */
+#define RACY_NS 2000000000LL
 
 int64_t catalog_mtime_ns(const struct stat *sb)
 {
