@@ -63,6 +63,10 @@ typedef struct tp_qa_report {
 int tp_qa_compute(const char *path, const char *const *peers, int npeers, tp_qa_report *out, char *err,
                   size_t errlen);
 
+/* The report as the JSON object stored in meta qa_metrics (every field
+ * above but flags; non-finite numbers as 0). Returns the length written. */
+size_t tp_qa_format_metrics(const tp_qa_report *r, char *out, size_t outlen);
+
 /* Stores the report in the episode (one transaction; refused while the
  * episode is locked by a recorder). 0 or -1 with one line. */
 int tp_qa_store(const char *path, const tp_qa_report *r, char *err, size_t errlen);

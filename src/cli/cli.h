@@ -26,6 +26,7 @@ int cmd_review(int argc, char **argv); /* cmd_review.c: the review app (ui/) */
 struct tp_catalog_listing;
 void catalog_print_table(FILE *out, const struct tp_catalog_listing *l);
 int catalog_print_json(FILE *out, const struct tp_catalog_listing *l); /* 0, or -1 out of memory */
+int cmd_qa(int argc, char **argv);
 
 /* Default session config, with the station file at path applied (NULL:
  * none). On error prints "teleop SUB: message" and returns -1; on success

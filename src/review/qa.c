@@ -29,6 +29,7 @@
 #define QA_STATIC_STEP_RAD 1e-3         /* a frame whose largest joint step is under this is static */
 #define QA_STATIC_FRACTION 0.8          /* low_movement: over 80 % static frames (lerobot-doctor) */
 #define QA_JERK_LIMIT 2000.0            /* jerky: 95th percentile RMS joint jerk over this (rad/s^3) */
+#define QA_MOTION_MIN_FRAMES 30         /* low_movement and jerky judged on at least 1 s of frames */
 
 #define QA_MAX_CAMERAS 32
 
@@ -45,6 +46,14 @@ typedef struct qa_scan {
     int ncams;
     int64_t holds, safety, tracking, deadline, severe_stalls;
 } qa_scan;
+
+/* Frames a gap of gap_ns stands for at rate_hz beyond the one after it,
+ * counted only beyond 2 nominal periods (the sync report's gap rule). */
+static int64_t gap_frames(int64_t gap_ns, double rate_hz)
+{
+    double periods = (double)gap_ns * rate_hz / 1e9;
+    return periods > 2.0 ? (int64_t)llround(periods) - 1 : 0;
+}
 
 static bool starts_with(const char *s, const char *p) { return s && !strncmp(s, p, strlen(p)); }
 
@@ -75,6 +84,13 @@ static int count_event(const tp_episode_event *ev, void *user)
         long long n = colon ? strtoll(colon + 1, NULL, 10) : 1;
         if (c)
             c->missed_events += n > 0 ? n : 1;
+    } else if (!strcmp(k, "camera_gap") && ev->detail && strstr(ev->detail, "until the end")) {
+        /* A gap still open at the end has no row after it, so the sync
+         * report has no gap for it: "camera NAME: no frames for T ms, …". */
+        camera_loss *c = camera_of(q, ev->detail);
+        const char *for_ = strstr(ev->detail, "no frames for ");
+        if (c && for_)
+            c->gap_lost += gap_frames((int64_t)(strtod(for_ + 14, NULL) * 1e6), c->rate_hz);
     } else if (!strcmp(k, "emergency_hold") || !strcmp(k, "safety_workspace_hold")) {
         q->holds++;
     } else if (starts_with(k, "safety_")) {
@@ -87,14 +103,6 @@ static int count_event(const tp_episode_event *ev, void *user)
         q->severe_stalls++;
     }
     return 0;
-}
-
-/* Frames a gap of gap_ns stands for at rate_hz beyond the one after it,
- * counted only beyond 2 nominal periods (the sync report's gap rule). */
-static int64_t gap_frames(int64_t gap_ns, double rate_hz)
-{
-    double periods = (double)gap_ns * rate_hz / 1e9;
-    return periods > 2.0 ? (int64_t)llround(periods) - 1 : 0;
 }
 
 /* The sync report (maximum skews, camera gaps) through SQLite: the reader
@@ -161,9 +169,8 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Movement and jerk of the commanded joint positions on a 30 Hz grid (the
- * command in force at each instant: zero-order hold), as a dataset would
- * hold them. */
+/* Movement and jerk of the commanded joint positions on a 30 Hz grid (a
+ * dataset's frame rate), interpolated linearly between the recorded rows. */
 typedef struct motion {
     int dims;
     float *f[4]; /* the last four grid frames, f[0] newest */
@@ -217,28 +224,33 @@ static int measure_motion(tp_episode *ep, const char *path, double *movement, do
     if (!s || s->count < 2)
         return 0;
     motion m = {.dims = s->dims};
-    float *prev = malloc(sizeof(float) * (size_t)s->dims);
+    float *prev = malloc(sizeof(float) * (size_t)s->dims), *cur = malloc(sizeof(float) * (size_t)s->dims);
     for (int i = 0; i < 4; i++)
         m.f[i] = malloc(sizeof(float) * (size_t)s->dims);
     tp_episode_cursor *c = tp_episode_cursor_open(ep, s->id);
     int rc = -1;
-    if (!prev || !m.f[0] || !m.f[1] || !m.f[2] || !m.f[3] || !c) {
+    if (!prev || !cur || !m.f[0] || !m.f[1] || !m.f[2] || !m.f[3] || !c) {
         snprintf(err, errlen, "%s: cannot read stream '%s'", path, s->name);
         goto out;
     }
     const int64_t period = (int64_t)llround(1e9 / QA_FRAME_RATE_HZ);
-    int64_t grid = s->t_first;
+    int64_t grid = s->t_first, prev_t = 0;
     bool have_prev = false;
     tp_episode_row row;
     int r;
     while ((r = tp_episode_cursor_next(c, &row)) == 1) {
-        /* Grid instants before this row hold the previous command. */
+        /* Grid instants in [prev_t, row.t_ns): linear between the two rows
+         * (a hold would add the rows' own 0–2 ms phase as jerk). */
         while (have_prev && grid < row.t_ns) {
-            if (motion_frame(&m, prev) != 0)
+            double a = (double)(grid - prev_t) / (double)(row.t_ns - prev_t);
+            for (int j = 0; j < s->dims; j++)
+                cur[j] = (float)((1.0 - a) * prev[j] + a * row.samples[j]);
+            if (motion_frame(&m, cur) != 0)
                 goto oom;
             grid += period;
         }
         memcpy(prev, row.samples, sizeof(float) * (size_t)s->dims);
+        prev_t = row.t_ns;
         have_prev = true;
     }
     if (r < 0) {
@@ -261,6 +273,7 @@ oom:
 out:
     tp_episode_cursor_close(c);
     free(prev);
+    free(cur);
     for (int i = 0; i < 4; i++)
         free(m.f[i]);
     free(m.jerk);
@@ -401,19 +414,10 @@ int tp_qa_compute(const char *path, const char *const *peers, int npeers, tp_qa_
     bool skewed;
     if (read_sync(path, q, &out->max_sync_skew_ms, &skewed, err, errlen) != 0)
         goto out;
-    /* A camera that started late or stopped early lost the frames of the
-     * time it was missing (a camera_gap "until the end", a camera_lost). */
-    for (int i = 0; i < q->ncams; i++) {
-        camera_loss *c = &q->cams[i];
-        if (!bounded || c->rate_hz <= 0)
-            continue;
-        if (c->count == 0)
-            c->gap_lost += gap_frames(end - start, c->rate_hz) + 1;
-        else {
-            c->gap_lost += gap_frames(c->t_first - start, c->rate_hz);
-            c->gap_lost += gap_frames(end - c->t_last, c->rate_hz);
-        }
-    }
+    /* A camera that delivered nothing lost every frame of the episode. */
+    for (int i = 0; i < q->ncams; i++)
+        if (bounded && q->cams[i].count == 0 && q->cams[i].rate_hz > 0)
+            q->cams[i].gap_lost += (int64_t)floor((double)(end - start) * q->cams[i].rate_hz / 1e9);
     for (int i = 0; i < q->ncams; i++) {
         camera_loss *c = &q->cams[i];
         /* A dropped frame leaves a gap between the frames around it: gap
@@ -444,9 +448,9 @@ int tp_qa_compute(const char *path, const char *const *peers, int npeers, tp_qa_
         out->flags |= TP_QA_DEADLINE_MISSES;
     if (out->interrupted)
         out->flags |= TP_QA_INTERRUPTED;
-    if (motion_frames >= 2 && out->movement < 1.0 - QA_STATIC_FRACTION)
+    if (motion_frames >= QA_MOTION_MIN_FRAMES && out->movement < 1.0 - QA_STATIC_FRACTION)
         out->flags |= TP_QA_LOW_MOVEMENT;
-    if (out->jerk > QA_JERK_LIMIT)
+    if (motion_frames >= QA_MOTION_MIN_FRAMES && out->jerk > QA_JERK_LIMIT)
         out->flags |= TP_QA_JERKY;
     judge_duration(path, peers, npeers, out);
     rc = 0;
@@ -458,20 +462,26 @@ out:
 
 static double finite_or_zero(double v) { return isfinite(v) ? v : 0; }
 
+size_t tp_qa_format_metrics(const tp_qa_report *r, char *out, size_t outlen)
+{
+    int n = snprintf(out, outlen,
+                     "{\"duration_s\": %.6f, \"frames_dropped\": %lld, \"frames_missed\": %lld, "
+                     "\"max_sync_skew_ms\": %.6f, \"holds\": %lld, \"safety_interventions\": %lld, "
+                     "\"tracking_lost\": %lld, \"deadline_misses\": %lld, \"interrupted\": %s, \"movement\": %.6f, "
+                     "\"jerk\": %.6f, \"session_median_duration_s\": %.6f, \"session_episodes\": %d}",
+                     finite_or_zero(r->duration_s), (long long)r->frames_dropped, (long long)r->frames_missed,
+                     finite_or_zero(r->max_sync_skew_ms), (long long)r->holds, (long long)r->safety_interventions,
+                     (long long)r->tracking_lost, (long long)r->deadline_misses, r->interrupted ? "true" : "false",
+                     finite_or_zero(r->movement), finite_or_zero(r->jerk),
+                     finite_or_zero(r->session_median_duration_s), r->session_episodes);
+    return n < 0 ? 0 : (size_t)n < outlen ? (size_t)n : outlen ? outlen - 1 : 0;
+}
+
 int tp_qa_store(const char *path, const tp_qa_report *r, char *err, size_t errlen)
 {
     char flags[256], metrics[1024], ver[16], now[32];
     tp_qa_format_flags(r->flags, flags, sizeof flags);
-    snprintf(metrics, sizeof metrics,
-             "{\"duration_s\": %.6f, \"frames_dropped\": %lld, \"frames_missed\": %lld, \"max_sync_skew_ms\": %.6f, "
-             "\"holds\": %lld, \"safety_interventions\": %lld, \"tracking_lost\": %lld, \"deadline_misses\": %lld, "
-             "\"interrupted\": %s, \"movement\": %.6f, \"jerk\": %.6f, \"session_median_duration_s\": %.6f, "
-             "\"session_episodes\": %d}",
-             finite_or_zero(r->duration_s), (long long)r->frames_dropped, (long long)r->frames_missed,
-             finite_or_zero(r->max_sync_skew_ms), (long long)r->holds, (long long)r->safety_interventions,
-             (long long)r->tracking_lost, (long long)r->deadline_misses, r->interrupted ? "true" : "false",
-             finite_or_zero(r->movement), finite_or_zero(r->jerk), finite_or_zero(r->session_median_duration_s),
-             r->session_episodes);
+    tp_qa_format_metrics(r, metrics, sizeof metrics);
     snprintf(ver, sizeof ver, "%d", TP_QA_VERSION);
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
