@@ -75,12 +75,27 @@ static bool commit(struct review_app *a, const tp_review *next, const char *what
         rv_status(a, true, "no episode selected");
         return false;
     }
-    char err[512];
-    if (tp_review_write(path, next, reviewer(a), err, sizeof err)) {
+    static tp_review before; /* large: not on the stack */
+    before = a->annot;
+    char err[512], file[4096];
+    snprintf(file, sizeof file, "%s", path);
+    path = file;
+    /* The player's reader holds a read snapshot of the file, which SQLite's
+     * write lock waits for forever: let go of it for the write. */
+    bool playing = a->view == RV_PLAYER && a->pb && !strcmp(a->path, path);
+    int64_t t = a->t_ns;
+    int speed = a->speed_index;
+    if (playing)
+        rv_player_close(a);
+    int rc = tp_review_write(path, next, reviewer(a), err, sizeof err);
+    if (playing && rv_player_open(a, path) == 0) {
+        rv_player_seek(a, t);
+        a->speed_index = speed;
+    }
+    if (rc) {
         rv_status(a, true, "not saved: %s", err);
         return false;
     }
-    tp_review before = a->annot;
     if (history == 0) {
         push(&a->hist.states, &a->hist.n, &a->hist.cap, &before);
         a->hist.n_redo = 0;
@@ -210,10 +225,14 @@ void rv_annot_trash(struct review_app *a)
         return rv_status(a, true, "no episode selected");
     char moved[4096], err[512], was[4096];
     snprintf(was, sizeof was, "%s", path);
-    if (tp_review_trash(was, a->opt.trash_dir, moved, sizeof moved, err, sizeof err))
-        return rv_status(a, true, "not moved: %s", err);
-    if (a->view == RV_PLAYER)
+    bool playing = a->view == RV_PLAYER;
+    if (playing)
         rv_player_close(a);
+    if (tp_review_trash(was, a->opt.trash_dir, moved, sizeof moved, err, sizeof err)) {
+        if (playing)
+            rv_player_open(a, was);
+        return rv_status(a, true, "not moved: %s", err);
+    }
     rv_annot_load(a, NULL);
     rv_browser_refresh(a, true);
     rv_status(a, false, "moved to %s", moved);

@@ -15,6 +15,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from review_driver import App, check, color_pixels, compare_reference  # noqa: E402
@@ -114,6 +115,16 @@ with open(middle, "rb") as f:
 check(meta(middle, "rating") == "3", "rating unchanged while locked")
 bar = (0, img.shape[0] - 28, img.shape[1], 28)
 check(color_pixels(img, bar, RED) > 200, "the refusal is shown on the status line (red)")
+
+# an episode appearing in the folder (as a station finishes one) is listed within the second's refresh
+shutil.copy(os.path.join(folder, names[0]), os.path.join(folder, "episode-20261201-100000-004.db"))
+deadline = time.time() + 10
+while True:
+    time.sleep(0.3)
+    rects, _ = app.where()
+    if "row3" in rects or time.time() > deadline:
+        break
+check("row3" in rects, "a new episode in the folder appears in the browser without a key press")
 
 # help overlay
 app.key("h")
