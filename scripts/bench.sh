@@ -19,6 +19,10 @@
 #                                         episodes: cold build, warm listing, filtered
 #                                         listing, one-file refresh, against the
 #                                         folder's floor; exit 1 when a target is missed
+#   scripts/bench.sh review-ui [--targets] the review app in a real window under Xvfb (Mesa
+#                                         llvmpipe): open -> first frame drawn, seek -> drawn,
+#                                         UI fps playing three 640x480 cameras at 1x, and an
+#                                         empty frame's rate; --targets exits 1 when missed
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -29,6 +33,10 @@ trap 'rm -rf "$out"' EXIT
 status=0
 if [[ "${1:-}" == "upsampling" ]]; then
   build/bench/teleop-bench-upsampling --targets
+  exit $?
+fi
+if [[ "${1:-}" == "review-ui" ]]; then
+  tests/support/with_xvfb.sh build/bench/teleop-bench-review-ui "${@:2}"
   exit $?
 fi
 if [[ "${1:-}" == "catalog" ]]; then

@@ -398,41 +398,75 @@ static bool is_file(const char *p)
     return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-int tp_review_ui_run(const tp_review_ui_options *opt)
+struct review_app *rv_app_create(const tp_review_ui_options *opt)
 {
     struct review_app *a = calloc(1, sizeof *a);
     if (!a) {
         fprintf(stderr, "teleop review: out of memory\n");
-        return 1;
+        return NULL;
     }
     a->opt = *opt;
     a->control_fd = -1;
     a->sel = -1;
     a->last_click_row = -1;
     char err[512];
-    int rc = 1;
     if (opt->control_path) {
         /* read and write: the FIFO never reports end of file between writers */
         a->control_fd = open(opt->control_path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
         if (a->control_fd < 0) {
             fprintf(stderr, "teleop review: %s: cannot open the control FIFO: %s\n", opt->control_path, strerror(errno));
-            goto out;
+            goto fail;
         }
     }
     a->cat = tp_catalog_open(opt->paths, opt->npaths, err, sizeof err);
     if (!a->cat) {
         fprintf(stderr, "teleop review: %s\n", err);
-        goto out;
+        goto fail;
     }
     a->win = uk_window_open("teleop review", opt->width > 0 ? opt->width : 1280, opt->height > 0 ? opt->height : 800,
                             err, sizeof err);
     if (!a->win) {
         fprintf(stderr, "teleop review: %s\n", err);
-        goto out;
+        goto fail;
     }
     a->query.sort = TP_SORT_DATE;
     a->query.descending = true;
     rv_browser_refresh(a, true);
+    a->last_tick = uk_time();
+    return a;
+fail:
+    rv_app_destroy(a);
+    return NULL;
+}
+
+void rv_app_destroy(struct review_app *a)
+{
+    if (!a)
+        return;
+    if (a->pb)
+        rv_player_close(a);
+    rv_history_free(&a->hist);
+    tp_catalog_listing_free(&a->list);
+    for (int i = 0; i < a->n_tags; i++)
+        free(a->tags[i]);
+    free(a->tags);
+    free(a->tag_counts);
+    if (a->win)
+        uk_window_close(a->win);
+    tp_catalog_close(a->cat);
+    if (a->control_fd >= 0)
+        close(a->control_fd);
+    free(a);
+}
+
+void rv_app_draw(struct review_app *a) { draw(a); }
+
+int tp_review_ui_run(const tp_review_ui_options *opt)
+{
+    struct review_app *a = rv_app_create(opt);
+    if (!a)
+        return 1;
+    char err[512];
     if (opt->npaths == 1 && is_file(opt->paths[0]))
         rv_player_open(a, opt->paths[0]);
     bool dirty = true;
@@ -489,21 +523,6 @@ int tp_review_ui_run(const tp_review_ui_options *opt)
                 uk_window_poll(a->win, left);
         }
     }
-    rc = 0;
-out:
-    if (a->pb)
-        rv_player_close(a);
-    rv_history_free(&a->hist);
-    tp_catalog_listing_free(&a->list);
-    for (int i = 0; i < a->n_tags; i++)
-        free(a->tags[i]);
-    free(a->tags);
-    free(a->tag_counts);
-    if (a->win)
-        uk_window_close(a->win);
-    tp_catalog_close(a->cat);
-    if (a->control_fd >= 0)
-        close(a->control_fd);
-    free(a);
-    return rc;
+    rv_app_destroy(a);
+    return 0;
 }

@@ -124,7 +124,10 @@ struct review_app {
 extern const double rv_speeds[];
 extern const int rv_speed_count;
 
-/* review_app.c */
+/* review_app.c: the app without its loop (the benchmark drives it) */
+struct review_app *rv_app_create(const tp_review_ui_options *opt); /* NULL with one line on stderr */
+void rv_app_destroy(struct review_app *a);
+void rv_app_draw(struct review_app *a); /* one frame, not presented (uk_frame_end presents it) */
 void rv_status(struct review_app *a, bool error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void rv_open_prompt(struct review_app *a, rv_prompt p, const char *initial);
 const char *rv_current_path(const struct review_app *a); /* the episode annotations apply to, or NULL */
@@ -162,7 +165,7 @@ void rv_plots_draw(rv_plots *p, uk_window *w, uk_rect area, int64_t t_ns, int64_
 /* review_scene.c */
 rv_scene *rv_scene_new(tp_playback *pb, char *err, size_t errlen);
 void rv_scene_free(rv_scene *s);
-void rv_scene_draw(rv_scene *s, uk_window *w, uk_rect area, int64_t t_ns);
+void rv_scene_draw(rv_scene *s, uk_window *w, uk_rect area, int64_t t_ns, bool playing);
 bool rv_scene_mouse(rv_scene *s, const uk_event *ev, uk_rect area);
 
 /* review_tagging.c */

@@ -494,7 +494,7 @@ void rv_player_draw(struct review_app *a, uk_rect area)
     a->r_scene = sa;
     uk_fill_rect(w, sa, uk_rgb(0x15161a));
     if (a->scene) {
-        rv_scene_draw(a->scene, w, sa, a->t_ns);
+        rv_scene_draw(a->scene, w, sa, a->t_ns, a->playing);
     } else {
         uk_text(w, sa.x + 10, sa.y + 10, RV_SMALL, uk_rgb(RV_DIM), "no 3D view", 0);
     }

@@ -152,7 +152,7 @@ static void series(rv_plots *p, uk_window *w, uk_rect r, const joint_plot *jp, c
             n++;
         }
     }
-    uk_polyline(w, p->xy, n, 1.3f, c);
+    uk_polyline(w, p->xy, n, 1.0f, c);
 }
 
 void rv_plots_draw(rv_plots *p, uk_window *w, uk_rect area, int64_t t_ns, int64_t start_ns, int64_t end_ns)

@@ -296,6 +296,12 @@ void uk_frame_begin(uk_window *w, uk_color bg)
     glClear(GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT);
 }
 
+void uk_finish(uk_window *w)
+{
+    (void)w;
+    glFinish();
+}
+
 void uk_frame_end(uk_window *w)
 {
     glfwSwapBuffers(w->glfw);
