@@ -139,6 +139,28 @@ int main(int argc, char **argv)
         redraw[i] = (uk_time() - r0) * 1e3;
     }
     printf("redraw, no decode:          median %.1f ms (cameras, plots, 3D view, text)\n", pct(redraw, 20, 0.5));
+    {   /* the parts of a redraw */
+        double parts[3][10];
+        for (int i = 0; i < 10; i++) {
+            double q0 = uk_time();
+            uk_frame_begin(a->win, uk_rgb(0));
+            rv_plots_draw(a->plots, a->win, a->r_plots, a->t_ns, a->start_ns, a->end_ns);
+            uk_finish(a->win);
+            double q1 = uk_time();
+            for (int c = 0; c < a->n_cams; c++)
+                uk_image_draw(a->win, a->cam_img[c], a->r_cam[c]);
+            uk_finish(a->win);
+            double q2 = uk_time();
+            if (a->scene)
+                rv_scene_draw(a->scene, a->win, a->r_scene, a->t_ns + (i + 1) * 40000000LL, false);
+            uk_finish(a->win);
+            double q3 = uk_time();
+            uk_frame_end(a->win);
+            parts[0][i] = (q1 - q0) * 1e3, parts[1][i] = (q2 - q1) * 1e3, parts[2][i] = (q3 - q2) * 1e3;
+        }
+        printf("redraw, parts:              plots %.1f ms, 3 camera images %.1f ms, 3D view rendered %.1f ms (medians)\n",
+               pct(parts[0], 10, 0.5), pct(parts[1], 10, 0.5), pct(parts[2], 10, 0.5));
+    }
     if (getenv("BENCH_NO_SCENE") && a->scene) {
         rv_scene_free(a->scene);
         a->scene = NULL;

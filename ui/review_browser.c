@@ -14,7 +14,7 @@
 
 static const rv_column columns[] = {
     {"date", TP_SORT_DATE, 190},     {"task", TP_SORT_TASK, 0},         {"operator", TP_SORT_OPERATOR, 96},
-    {"duration", TP_SORT_DURATION, 76}, {"outcome", TP_SORT_OUTCOME, 96}, {"verdict", TP_SORT_VERDICT, 100},
+    {"duration", TP_SORT_DURATION, 76}, {"outcome", TP_SORT_OUTCOME, 116}, {"verdict", TP_SORT_VERDICT, 100},
     {"tags", TP_SORT_TAGS, 150},     {"rating", TP_SORT_RATING, 96},     {"QA flags", TP_SORT_QA, 180},
 };
 #define NCOLS ((int)(sizeof columns / sizeof columns[0]))

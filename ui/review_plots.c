@@ -1,7 +1,9 @@
 /* teleop review — per-joint plots: the recorded state against the commanded
  * action of every joint, its limits, and a cursor at the current time.
  * Each series is reduced once to at most a few hundred min/max points, so
- * a frame draws the same small polylines whatever the episode's length. */
+ * the plots cost the same whatever the episode's length, and what does not
+ * move (backgrounds, lines, names) is drawn once into a texture: a frame
+ * draws that, the cursor and the values at the cursor. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +31,8 @@ struct rv_plots {
     int *action_dim; /* per joint: the action column, -1 none */
     float *xy;       /* scratch: PLOT_BINS * 2 points */
     int64_t start, end;
+    uk_image *cache; /* the still part, as last drawn */
+    uk_rect cached_area;
 };
 
 static void reduce(const tp_playback_series *s, int dim, int64_t start, int64_t end, float *out)
@@ -129,6 +133,7 @@ void rv_plots_free(rv_plots *p)
         return;
     free(p->joints);
     free(p->xy);
+    uk_image_free(p->cache);
     free(p);
 }
 
@@ -155,27 +160,41 @@ static void series(rv_plots *p, uk_window *w, uk_rect r, const joint_plot *jp, c
     uk_polyline(w, p->xy, n, 1.0f, c);
 }
 
-void rv_plots_draw(rv_plots *p, uk_window *w, uk_rect area, int64_t t_ns, int64_t start_ns, int64_t end_ns)
+typedef struct plot_grid {
+    int cols, rows;
+    float cw, ch, lh;
+} plot_grid;
+
+static plot_grid grid(const rv_plots *p, uk_window *w, uk_rect area)
 {
-    if (!p || area.w < 40 || area.h < 30)
-        return;
-    (void)start_ns;
-    (void)end_ns;
-    int cols = (int)(area.w / 170);
-    if (cols < 1)
-        cols = 1;
-    if (cols > p->n)
-        cols = p->n;
-    int rows = (p->n + cols - 1) / cols;
-    float cw = area.w / cols, ch = area.h / rows;
-    float lh = uk_text_line_height(w, 11);
-    float span = (float)(p->end - p->start);
-    float cursor = span > 0 ? (float)(t_ns - p->start) / span : 0;
+    plot_grid g;
+    g.cols = (int)(area.w / 170);
+    if (g.cols < 1)
+        g.cols = 1;
+    if (g.cols > p->n)
+        g.cols = p->n;
+    g.rows = (p->n + g.cols - 1) / g.cols;
+    g.cw = area.w / g.cols;
+    g.ch = area.h / g.rows;
+    g.lh = uk_text_line_height(w, 11);
+    return g;
+}
+
+static uk_rect cell_rect(const plot_grid *g, uk_rect area, int j)
+{
+    return (uk_rect){area.x + (j % g->cols) * g->cw, area.y + (j / g->cols) * g->ch, g->cw - 4, g->ch - 4};
+}
+
+#define VALUE_W 52.0f /* room kept at the right of each name for the value at the cursor */
+
+static void draw_still(rv_plots *p, uk_window *w, uk_rect area, const plot_grid *g)
+{
+    uk_fill_rect(w, area, uk_rgb(RV_BG));
     for (int j = 0; j < p->n; j++) {
         const joint_plot *jp = &p->joints[j];
-        uk_rect cell = {area.x + (j % cols) * cw, area.y + (j / cols) * ch, cw - 4, ch - 4};
+        uk_rect cell = cell_rect(g, area, j);
         uk_fill_rect(w, cell, uk_rgb(0x24262b));
-        uk_rect r = {cell.x + 2, cell.y + lh, cell.w - 4, cell.h - lh - 2};
+        uk_rect r = {cell.x + 2, cell.y + g->lh, cell.w - 4, cell.h - g->lh - 2};
         if (r.h < 4)
             continue;
         uk_clip_push(w, cell);
@@ -188,16 +207,43 @@ void rv_plots_draw(rv_plots *p, uk_window *w, uk_rect area, int64_t t_ns, int64_
         if (jp->has_action)
             series(p, w, r, jp, jp->action, uk_rgb(0xffa040));
         series(p, w, r, jp, jp->state, uk_rgb(0x4c9dff));
-        float xc = r.x + cursor * r.w;
-        uk_line(w, xc, cell.y, xc, cell.y + cell.h, 1, uk_rgb(0xffffff));
-        /* the value at the cursor */
-        int64_t i = tp_playback_series_index(p->state, t_ns);
-        char label[128];
-        if (p->state->n > 0)
-            snprintf(label, sizeof label, "%s  %.3f", jp->name, p->state->values[i * p->state->dims + j]);
-        else
-            snprintf(label, sizeof label, "%s", jp->name);
-        uk_text(w, cell.x + 3, cell.y, 11, uk_rgb(RV_DIM), label, cell.w - 6);
+        uk_text(w, cell.x + 3, cell.y, 11, uk_rgb(RV_DIM), jp->name, cell.w - 6 - VALUE_W);
         uk_clip_pop(w);
+    }
+}
+
+void rv_plots_draw(rv_plots *p, uk_window *w, uk_rect area, int64_t t_ns, int64_t start_ns, int64_t end_ns)
+{
+    if (!p || area.w < 40 || area.h < 30)
+        return;
+    (void)start_ns;
+    (void)end_ns;
+    plot_grid g = grid(p, w, area);
+    if (!p->cache)
+        p->cache = uk_image_new(0, 0);
+    if (p->cache && !memcmp(&area, &p->cached_area, sizeof area)) {
+        uk_image_draw(w, p->cache, area);
+    } else {
+        draw_still(p, w, area, &g);
+        if (p->cache) {
+            uk_image_capture(w, p->cache, area);
+            p->cached_area = area;
+        }
+    }
+    float span = (float)(p->end - p->start);
+    float cursor = span > 0 ? (float)(t_ns - p->start) / span : 0;
+    int64_t row = tp_playback_series_index(p->state, t_ns);
+    for (int j = 0; j < p->n; j++) {
+        uk_rect cell = cell_rect(&g, area, j);
+        if (cell.h - g.lh - 2 < 4)
+            continue;
+        float xc = cell.x + 2 + cursor * (cell.w - 4);
+        uk_line(w, xc, cell.y, xc, cell.y + cell.h, 1, uk_rgb(0xffffff));
+        if (p->state->n > 0) {
+            char v[32];
+            snprintf(v, sizeof v, "%.3f", p->state->values[row * p->state->dims + j]);
+            float tw = uk_text_width(w, 11, v);
+            uk_text(w, cell.x + cell.w - 3 - tw, cell.y, 11, uk_rgb(RV_TEXT), v, 0);
+        }
     }
 }
