@@ -120,6 +120,10 @@ static void prompt_key(struct review_app *a, const uk_event *ev)
         break;
     case GLFW_KEY_ESCAPE: a->prompt = RV_PROMPT_NONE; break;
     case GLFW_KEY_BACKSPACE: uk_utf8_pop(a->input); break;
+    case GLFW_KEY_U:
+        if (ev->mods & UK_MOD_CONTROL)
+            a->input[0] = 0;
+        break;
     case GLFW_KEY_TAB:
         if (a->prompt == RV_PROMPT_TAG || a->prompt == RV_PROMPT_TAG_FILTER)
             complete_tag(a);

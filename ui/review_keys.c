@@ -48,7 +48,7 @@ static const rv_key keymap[] = {
     {"Ctrl+Shift+Z / Ctrl+Y", "both", "redo"},
     {"F12", "everywhere", "screenshot into --screenshot-dir"},
     {"Ctrl+Q", "everywhere", "quit"},
-    {"Esc (in a prompt)", "prompt", "cancel typing; Backspace deletes a character"},
+    {"Esc (in a prompt)", "prompt", "cancel typing; Backspace deletes a character, Ctrl+U the whole line"},
 };
 
 void tp_review_ui_print_keys(FILE *out)

@@ -78,8 +78,8 @@ check(color_pixels(img, cell("task", 1), (0xe6, 0xe6, 0xe6)) > 80, "row 2's Chin
 # (b) tagging the selected (first) episode with the keyboard
 app.key("s")
 check(meta(newest, "review_verdict") == "success", "s: review_verdict success in the file")
-app.key("4")
-check(meta(newest, "rating") == "4", "4: rating 4 in the file")
+app.key("5")
+check(meta(newest, "rating") == "5", "5: rating 5 in the file")
 app.key("t")
 app.type("抓取")
 app.key("Return")
@@ -100,6 +100,28 @@ check(tags(newest) == ["抓取"], "ctrl+y: the tag is back")
 app.key("ctrl+shift+z")
 check(notes(newest) == [note], "ctrl+shift+z: the note is back")
 
+# task correction: the recorded text is kept once
+app.key("e", "ctrl+u")
+app.type("打开抽屉")
+app.key("Return")
+check(meta(newest, "task") == "打开抽屉" and meta(newest, "task_recorded") == "open the drawer",
+      "e: task corrected to 打开抽屉, the recorded task kept in task_recorded")
+
+# sorting by a click on a header
+rt = cols["rating"]
+app.click(rt[0] + 10, rt[1] + rt[3] // 2)
+rects, _ = app.where()
+order = [rects["row%d" % i][4] for i in range(3)]
+check(order == [names[2], names[0], names[1]], "click on 'rating': sorted by rating, highest first (%s)" % order)
+app.key("Tab", "shift+Tab", "r")
+rects, _ = app.where()
+order = [rects["row%d" % i][4] for i in range(3)]
+check(order == [names[1], names[0], names[2]], "Tab, Shift+Tab, r: the same column, reversed (%s)" % order)
+app.click(cols["date"][0] + 10, rt[1] + rt[3] // 2)
+rects, _ = app.where()
+rows = [rects["row%d" % i] for i in range(3)]
+check([r[4] for r in rows] == names[::-1], "click on 'date': newest first again")
+
 # mouse: click the middle row, rate it
 x, y, w, h, _ = rows[1]
 app.click(x + 300, y + h // 2)
@@ -116,15 +138,25 @@ check(meta(middle, "rating") == "3", "rating unchanged while locked")
 bar = (0, img.shape[0] - 28, img.shape[1], 28)
 check(color_pixels(img, bar, RED) > 200, "the refusal is shown on the status line (red)")
 
+# mark for deletion, then Delete + y moves it to the trash
+app.key("d")
+check(meta(middle, "delete_marked") == "1", "d: delete_marked in the file")
+app.key("Delete")
+app.key("y")
+trashed = os.path.join(folder, ".trash", os.path.basename(middle))
+check(not os.path.exists(middle) and os.path.exists(trashed), "Delete, y: the episode moved to the trash folder")
+rects, _ = app.where()
+check("row2" not in rects, "the trashed episode left the list")
+
 # an episode appearing in the folder (as a station finishes one) is listed within the second's refresh
 shutil.copy(os.path.join(folder, names[0]), os.path.join(folder, "episode-20261201-100000-004.db"))
 deadline = time.time() + 10
 while True:
     time.sleep(0.3)
     rects, _ = app.where()
-    if "row3" in rects or time.time() > deadline:
+    if "row2" in rects or time.time() > deadline:
         break
-check("row3" in rects, "a new episode in the folder appears in the browser without a key press")
+check("row2" in rects, "a new episode in the folder appears in the browser without a key press")
 
 # help overlay
 app.key("h")
