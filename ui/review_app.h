@@ -91,6 +91,8 @@ struct review_app {
     int64_t cam_t[RV_MAX_CAMERAS]; /* the t asked for the frame shown */
     rv_plots *plots;
     rv_scene *scene;
+    bool scene_pending; /* made after the first frame is on screen: the video first */
+    int64_t opened_frame; /* a->frames when the episode was opened */
     bool scrubbing;
     /* where the last frame drew them (mouse hit tests, the control channel's 'where') */
     uk_rect r_cam[RV_MAX_CAMERAS], r_timeline, r_scene, r_plots, r_controls;

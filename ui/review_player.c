@@ -38,7 +38,10 @@ static event_class classify(const char *kind)
 static const uint32_t class_color[] = {0x777777, 0xff4040, 0xffa030, 0xc070ff, 0x30d0ff};
 static const char *const class_name[] = {"", "hold", "clamp", "drop", "tracking loss"};
 
-bool rv_player_busy(const struct review_app *a) { return a->view == RV_PLAYER && (a->playing || a->scrubbing); }
+bool rv_player_busy(const struct review_app *a)
+{
+    return a->view == RV_PLAYER && (a->playing || a->scrubbing || a->scene_pending);
+}
 
 void rv_player_close(struct review_app *a)
 {
@@ -52,6 +55,7 @@ void rv_player_close(struct review_app *a)
     a->scene = NULL;
     tp_playback_close(a->pb);
     a->pb = NULL;
+    a->scene_pending = false;
     a->path[0] = 0;
     a->playing = false;
     a->view = RV_BROWSER;
@@ -88,9 +92,8 @@ int rv_player_open(struct review_app *a, const char *path)
         a->cam_t[i] = INT64_MIN;
     }
     a->plots = rv_plots_new(pb);
-    a->scene = rv_scene_new(pb, err, sizeof err);
-    if (!a->scene)
-        rv_status(a, true, "3D view: %s", err);
+    a->scene_pending = true; /* loading the robot model waits for the first frame */
+    a->opened_frame = a->frames;
     /* keep the browser's selection on the episode played */
     snprintf(a->sel_path, sizeof a->sel_path, "%s", want);
     for (int i = 0; i < a->list.n; i++)
@@ -481,6 +484,13 @@ static void draw_info(struct review_app *a, uk_rect area)
 void rv_player_draw(struct review_app *a, uk_rect area)
 {
     uk_window *w = a->win;
+    if (a->scene_pending && a->frames > a->opened_frame) {
+        char err[512];
+        a->scene_pending = false;
+        a->scene = rv_scene_new(a->pb, err, sizeof err);
+        if (!a->scene)
+            rv_status(a, true, "3D view: %s", err);
+    }
     update_frames(a);
     float info_h = uk_text_line_height(w, RV_FONT) + uk_text_line_height(w, RV_SMALL) + 10;
     draw_info(a, (uk_rect){area.x, area.y, area.w, info_h});
@@ -496,7 +506,8 @@ void rv_player_draw(struct review_app *a, uk_rect area)
     if (a->scene) {
         rv_scene_draw(a->scene, w, sa, a->t_ns, a->playing);
     } else {
-        uk_text(w, sa.x + 10, sa.y + 10, RV_SMALL, uk_rgb(RV_DIM), "no 3D view", 0);
+        uk_text(w, sa.x + 10, sa.y + 10, RV_SMALL, uk_rgb(RV_DIM), a->scene_pending ? "loading the robot…" : "no 3D view",
+                0);
     }
     y += top_h + 4;
     draw_timeline(a, (uk_rect){area.x, y, area.w, tl_h});
