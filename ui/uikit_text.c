@@ -95,6 +95,8 @@ static int match_face(uk_text_state *t, FcPattern *pat, uint32_t need_cp)
     return out;
 }
 
+static int g_text_states; /* windows are made and closed on one thread (uikit.h) */
+
 uk_text_state *uk_text_state_new(void)
 {
     uk_text_state *t = calloc(1, sizeof *t);
@@ -104,6 +106,7 @@ uk_text_state *uk_text_state_new(void)
         free(t);
         return NULL;
     }
+    g_text_states++;
     FcPattern *pat = FcNameParse((const FcChar8 *)"sans-serif");
     int f0 = pat ? match_face(t, pat, 0) : -1;
     if (pat)
@@ -136,6 +139,8 @@ void uk_text_state_free(uk_text_state *t)
     }
     FT_Done_FreeType(t->ft);
     free(t);
+    if (--g_text_states == 0)
+        FcFini(); /* frees fontconfig's configuration; it starts again by itself when next asked */
 }
 
 int uk_text_font_count(const uk_window *w) { return w->text->nfaces; }

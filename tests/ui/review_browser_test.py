@@ -47,7 +47,8 @@ def notes(path):
         return [r[0] for r in db.execute("SELECT text FROM notes ORDER BY id")]
 
 
-app = App(teleop, [folder, "--reviewer", "审阅 lab"])
+note = "grip ★ 抓取 ok"
+app = App(teleop, [folder, "--reviewer", "审阅 lab"], unicode_text="抓取" + note + "打开抽屉")
 rects, _ = app.where()
 rows = [rects["row%d" % i] for i in range(3)]
 check([r[4] for r in rows] == names[::-1], "three rows, newest first: %s" % [r[4] for r in rows])
@@ -84,7 +85,6 @@ app.key("t")
 app.type("抓取")
 app.key("Return")
 check(tags(newest) == ["抓取"], "t 抓取 Enter: the tag is in the file (%s)" % tags(newest))
-note = "grip ★ 抓取 ok"
 app.key("n")
 app.type(note)
 img = app.shot(os.path.join(out_dir, "browser-note-typing.png"))

@@ -31,8 +31,35 @@ def read_png(path):
         return frame.to_ndarray(format="rgb24")
 
 
+def map_keysyms(chars):
+    """Binds each character to a spare key in the X server's keymap for the
+    whole test. Without this `xdotool type` binds a scratch key for every
+    character outside the keymap and unbinds it at once; a client that looks
+    the key up after the unbinding (a slow one: a sanitizer build) gets no
+    character. Keycodes F13..F24 are used."""
+    chars = sorted(set(c for c in chars if ord(c) > 127))
+    if len(chars) > 12:
+        fail("at most 12 characters outside ASCII can be bound")
+    if not chars:
+        return
+    dump = subprocess.run(["xkbcomp", "-xkb", os.environ["DISPLAY"], "-"], capture_output=True, text=True,
+                          timeout=30)
+    km = dump.stdout
+    i = km.find("xkb_symbols")
+    j = km.find("\n};", i)
+    if i < 0 or j < 0:
+        fail("cannot read the X keymap (xkbcomp)")
+    lines = "".join("\n    key <FK%d> { [ U%04X ] };" % (13 + n, ord(c)) for n, c in enumerate(chars))
+    km = km[:j] + lines + km[j:]
+    load = subprocess.run(["xkbcomp", "-w", "0", "-", os.environ["DISPLAY"]], input=km, capture_output=True,
+                          text=True, timeout=30)
+    if load.returncode != 0:
+        fail("xkbcomp could not load the keymap: " + load.stderr[-500:])
+
+
 class App:
-    def __init__(self, teleop, args, size=(1280, 800), env=None):
+    def __init__(self, teleop, args, size=(1280, 800), env=None, unicode_text=""):
+        map_keysyms(unicode_text)
         self.tmp = tempfile.mkdtemp(prefix="review-test-")
         self.fifo = os.path.join(self.tmp, "control")
         os.mkfifo(self.fifo)
