@@ -169,17 +169,6 @@ int main(int argc, char **argv)
         printf("redraw, parts:              plots %.1f ms, 3 camera images %.1f ms, 3D view rendered %.1f ms (medians)\n",
                pct(parts[0], 10, 0.5), pct(parts[1], 10, 0.5), pct(parts[2], 10, 0.5));
     }
-    if (getenv("BENCH_NO_SCENE") && a->scene) {
-        rv_scene_free(a->scene);
-        a->scene = NULL;
-        for (int i = 0; i < 20; i++) {
-            double r0 = uk_time();
-            frame(a);
-            redraw[i] = (uk_time() - r0) * 1e3;
-        }
-        printf("redraw without 3D view:     median %.1f ms\n", pct(redraw, 20, 0.5));
-    }
-
     /* playing at 1x, uncapped */
     rv_player_seek(a, a->start_ns);
     frame(a);
