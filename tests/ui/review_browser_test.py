@@ -48,7 +48,9 @@ def notes(path):
 
 
 note = "grip ★ 抓取 ok"
-app = App(teleop, [folder, "--reviewer", "审阅 lab"], unicode_text="抓取" + note + "打开抽屉")
+shots = os.path.join(work, "shots")
+os.makedirs(shots)
+app = App(teleop, [folder, "--reviewer", "审阅 lab", "--screenshot-dir", shots], unicode_text="抓取" + note + "打开抽屉")
 rects, _ = app.where()
 rows = [rects["row%d" % i] for i in range(3)]
 check([r[4] for r in rows] == names[::-1], "three rows, newest first: %s" % [r[4] for r in rows])
@@ -121,6 +123,20 @@ app.click(cols["date"][0] + 10, rt[1] + rt[3] // 2)
 rects, _ = app.where()
 rows = [rects["row%d" % i] for i in range(3)]
 check([r[4] for r in rows] == names[::-1], "click on 'date': newest first again")
+
+# search and clear
+app.key("slash")
+app.type("cube")
+app.key("Return")
+rects, _ = app.where()
+check(rects.get("row0", [None] * 5)[4] == names[0] and "row1" not in rects, "/ cube: only the cube episode is listed")
+app.key("c")
+rects, _ = app.where()
+check("row2" in rects, "c: the filters are cleared, every episode is back")
+
+# F12: a screenshot into --screenshot-dir
+app.key("F12")
+check(os.listdir(shots) == ["review-001.png"], "F12 writes review-001.png into --screenshot-dir")
 
 # mouse: click the middle row, rate it
 x, y, w, h, _ = rows[1]
