@@ -66,7 +66,7 @@ typedef struct tp_catalog_query {
     const char *verdict;   /* "success", "failure", "none"; NULL: any */
     const char *operator_name;
     const char *tag;       /* has this tag */
-    const char *qa_flag;   /* has this flag; "none": no flag at all */
+    const char *qa_flag;   /* has this flag; "none": checked, no flag at all; "unchecked": never checked */
     int min_rating;        /* 0: any */
     double min_duration_s, max_duration_s; /* 0: no bound */
     bool include_deleted;  /* marked for deletion are hidden unless set */

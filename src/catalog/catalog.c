@@ -442,7 +442,7 @@ static int refresh_source(source *s, tp_catalog_stats *st, char *err, size_t err
     }
     for (int i = 0; i < np; i++) {
         known key = {.name = p[i].name};
-        known *hit = bsearch(&key, k, (size_t)nk, sizeof *k, cmp_known);
+        known *hit = nk ? bsearch(&key, k, (size_t)nk, sizeof *k, cmp_known) : NULL;
         if (hit)
             hit->seen = true;
         if (hit && !hit->recheck && same_stat(hit, &p[i].sb)) {

@@ -174,23 +174,27 @@ int catalog_row_read(const char *path, const char *name, const struct stat *sb, 
     r->size = sb->st_size;
     r->mtime_ns = catalog_mtime_ns(sb);
     r->inode = (int64_t)sb->st_ino;
-    /* Before the read: a recording that finishes meanwhile is then still
-     * marked live, hence read again at the next refresh. */
-    r->live = catalog_file_live(path) == 1;
+    char err[1024];
+    tp_episode *ep = tp_episode_open(path, err, sizeof err);
+    bool ok = true;
+    if (!ep) {
+        r->episode = false;
+        ok = (r->skip_reason = strdup(err)) != NULL;
+    } else {
+        r->episode = true;
+        ok = fill(r, ep, sb);
+        tp_episode_close(ep);
+    }
+    /* Only an episode without an outcome can be being recorded: finished
+     * ones are not locked, even briefly, so recovery never finds them busy
+     * because of us. One that finishes after the read changes its file
+     * (the final checkpoint), which the next refresh sees. */
+    if (!ep || (r->outcome && !r->outcome[0]))
+        r->live = catalog_file_live(path) == 1;
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     int64_t now_ns = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
     r->recheck = r->live || now_ns - r->mtime_ns < RACY_NS;
-    char err[1024];
-    tp_episode *ep = tp_episode_open(path, err, sizeof err);
-    if (!ep) {
-        r->episode = false;
-        r->skip_reason = strdup(err);
-        return r->skip_reason ? 0 : -1;
-    }
-    r->episode = true;
-    bool ok = fill(r, ep, sb);
-    tp_episode_close(ep);
     return ok ? 0 : -1;
 }
 

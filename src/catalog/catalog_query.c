@@ -143,11 +143,11 @@ static int run_list(tp_catalog *c, const tp_catalog_query *q, tp_catalog_listing
     else if (q->qa_flag)
         ADD(" AND instr(',' || qa_flags || ',', ',' || :qa || ',') > 0");
     if (q->min_rating > 0)
-        ADD(" AND rating >= %d", q->min_rating);
+        ADD(" AND rating >= :rating");
     if (q->min_duration_s > 0)
-        ADD(" AND duration_s >= %.17g", q->min_duration_s);
+        ADD(" AND duration_s >= :min_duration");
     if (q->max_duration_s > 0)
-        ADD(" AND duration_s <= %.17g", q->max_duration_s);
+        ADD(" AND duration_s <= :max_duration");
     ADD(" ORDER BY %s %s, name, src", order, q->descending ? "DESC" : "ASC");
 #undef ADD
     if (len >= (int)sizeof sql) {
@@ -164,6 +164,13 @@ static int run_list(tp_catalog *c, const tp_catalog_query *q, tp_catalog_listing
     bind_named(st, ":operator", q->operator_name);
     bind_named(st, ":tag", q->tag);
     bind_named(st, ":qa", q->qa_flag);
+    int i;
+    if ((i = sqlite3_bind_parameter_index(st, ":rating")) > 0)
+        sqlite3_bind_int(st, i, q->min_rating);
+    if ((i = sqlite3_bind_parameter_index(st, ":min_duration")) > 0)
+        sqlite3_bind_double(st, i, q->min_duration_s);
+    if ((i = sqlite3_bind_parameter_index(st, ":max_duration")) > 0)
+        sqlite3_bind_double(st, i, q->max_duration_s);
     int cap = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (out->n == cap) {

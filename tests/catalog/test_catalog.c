@@ -336,6 +336,8 @@ static void test_filters(void **state)
     expect_order(c, &q, "b,a");
     q = (tp_catalog_query){.min_duration_s = 1.0, .max_duration_s = 2.5};
     expect_order(c, &q, "c,a");
+    q = (tp_catalog_query){.max_duration_s = INFINITY};
+    expect_order(c, &q, "c,a,d");
     /* Several at once, and with a sort. */
     q = (tp_catalog_query){.tag = "good", .min_rating = 1, .text = "cube", .sort = TP_SORT_RATING};
     expect_order(c, &q, "c");
