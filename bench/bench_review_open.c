@@ -2,11 +2,11 @@
  * on a three-camera 640x480 30 fps H.264 episode (docs/review.md, Playback
  * engine).
  *
- *   teleop-bench-review-open [--episode PATH] [--seconds S] [--targets]
+ *   teleop-bench-review-open [--episode PATH] [--seconds S] [--noise LEVELS] [--gop FRAMES] [--targets]
  *
  * Without --episode it writes one first (tests/ui/playback_fixture.c: the
- * real writer and encoder, test-pattern cameras with sensor noise, one
- * keyframe a second as the station records). Measures
+ * real writer and encoder, test-pattern cameras with sensor noise (default 3
+ * levels), one keyframe a second as the station records (--gop)). Measures
  *   open:     tp_playback_open + the first frame of every camera as RGB
  *             (target <= 150 ms, median of 10);
  *   seek:     every camera's frame at a random time (200 times), and at the
@@ -28,6 +28,7 @@
 
 #include "playback.h"
 #include "playback_fixture.h"
+#include "scene3d.h"
 
 static int64_t now_ns(clockid_t clk)
 {
@@ -58,9 +59,21 @@ static uint64_t rng(void)
     return rng_state;
 }
 
+/* Every camera through tp_playback_frames (parallel on a seek), or one
+ * tp_playback_frame call after another. */
+static bool serial;
 static bool all_frames(tp_playback *pb, int64_t t)
 {
     char err[512];
+    if (!serial) {
+        const uint8_t *rgb[TP_PLAYBACK_MAX_CAMERAS];
+        int64_t seq[TP_PLAYBACK_MAX_CAMERAS];
+        if (tp_playback_frames(pb, t, rgb, seq, err, sizeof err) < 0) {
+            fprintf(stderr, "bench: %s\n", err);
+            return false;
+        }
+        return true;
+    }
     for (int c = 0; c < tp_playback_camera_count(pb); c++) {
         const uint8_t *rgb;
         if (tp_playback_frame(pb, c, t, &rgb, err, sizeof err) < 0) {
@@ -133,7 +146,8 @@ static double gop_floor_ms(const char *path, int camera, int *gop_frames)
 int main(int argc, char **argv)
 {
     const char *episode = NULL;
-    double seconds = 10;
+    double seconds = 10, noise = 3;
+    int gop = 30;
     bool targets = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--targets"))
@@ -142,29 +156,35 @@ int main(int argc, char **argv)
             episode = argv[++i];
         else if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
             seconds = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--noise") && i + 1 < argc)
+            noise = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--gop") && i + 1 < argc)
+            gop = atoi(argv[++i]);
         else {
-            fprintf(stderr, "usage: %s [--episode PATH] [--seconds S] [--targets]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--episode PATH] [--seconds S] [--noise LEVELS] [--gop FRAMES] [--targets]\n",
+                    argv[0]);
             return 2;
         }
     }
     char err[512], dir[] = "/tmp/teleop-bench-review-XXXXXX", path[4096];
     bool made = false;
     if (!episode) {
-        if (!mkdtemp(dir) || !(seconds >= 2 && seconds <= 600)) {
-            fprintf(stderr, "bench: cannot make a temporary folder, or --seconds outside 2..600\n");
+        if (!(seconds >= 2 && seconds <= 600) || !(noise >= 0 && noise <= 64) || gop < 1 || gop > 1000 ||
+            !mkdtemp(dir)) {
+            fprintf(stderr, "bench: --seconds 2..600, --noise 0..64, --gop 1..1000, or no temporary folder\n");
             return 2;
         }
         snprintf(path, sizeof path, "%s/episode.db", dir);
-        pb_fixture fx = {.cameras = 3, .width = 640, .height = 480, .fps = 30, .gop = 30, .seconds = seconds,
-                         .noise = 3, .codec = "h264"};
+        pb_fixture fx = {.cameras = 3, .width = 640, .height = 480, .fps = 30, .gop = gop, .seconds = seconds,
+                         .noise = noise, .codec = "h264"};
         int64_t t0 = now_ns(CLOCK_MONOTONIC);
         if (pb_fixture_write(path, &fx, err, sizeof err)) {
             fprintf(stderr, "bench: %s\n", err);
             return 1;
         }
-        printf("episode: %s, 3 cameras 640x480 30 fps H.264 (GOP 30, veryfast, CRF 23, pattern with noise 3), "
+        printf("episode: %s, 3 cameras 640x480 30 fps H.264 (GOP %d, veryfast, CRF 23, pattern with noise %g), "
                "%.0f s, written in %.1f s\n",
-               path, seconds, (double)(now_ns(CLOCK_MONOTONIC) - t0) / 1e9);
+               path, gop, noise, seconds, (double)(now_ns(CLOCK_MONOTONIC) - t0) / 1e9);
         episode = path;
         made = true;
     }
@@ -198,40 +218,68 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench: %s\n", err);
         return 1;
     }
+    /* The 3D view's model from the embedded description (no GL). */
+    double scene_ms[5];
+    for (int r = 0; r < 5; r++) {
+        int64_t t0 = now_ns(CLOCK_MONOTONIC);
+        tp_scene3d *s = tp_scene3d_create(pb, err, sizeof err);
+        scene_ms[r] = (double)(now_ns(CLOCK_MONOTONIC) - t0) / 1e6;
+        if (!s) {
+            fprintf(stderr, "bench: %s\n", err);
+            return 1;
+        }
+        tp_scene3d_destroy(s);
+    }
+    printf("3D view: robot model loaded from the episode and posed (tp_scene3d_create, no GL): median %.1f ms\n",
+           quantile(scene_ms, 5, 0.5));
     int64_t start = tp_playback_start_ns(pb), end = tp_playback_end_ns(pb);
 
-    /* Random seeks. */
-    enum { SEEKS = 200 };
-    double seek_ms[SEEKS];
-    for (int i = 0; i < SEEKS; i++) {
-        int64_t t = start + (int64_t)(rng() % (uint64_t)(end - start + 1));
-        int64_t t0 = now_ns(CLOCK_MONOTONIC);
-        if (!all_frames(pb, t))
-            return 1;
-        seek_ms[i] = (double)(now_ns(CLOCK_MONOTONIC) - t0) / 1e6;
+    /* Seeks: all cameras at once (parallel), then one camera after another. */
+    double seek_p95 = 0, worst_med = 0;
+    for (int mode = 0; mode < 2; mode++) {
+        serial = mode == 1;
+        const char *how = serial ? "one camera after another" : "tp_playback_frames, cameras in parallel";
+        enum { SEEKS = 200 };
+        double seek_ms[SEEKS];
+        for (int i = 0; i < SEEKS; i++) {
+            int64_t t = start + (int64_t)(rng() % (uint64_t)(end - start + 1));
+            int64_t t0 = now_ns(CLOCK_MONOTONIC);
+            if (!all_frames(pb, t))
+                return 1;
+            seek_ms[i] = (double)(now_ns(CLOCK_MONOTONIC) - t0) / 1e6;
+        }
+        double med = quantile(seek_ms, SEEKS, 0.5), p95 = quantile(seek_ms, SEEKS, 0.95),
+               max = quantile(seek_ms, SEEKS, 1.0);
+        printf("seek to a random time, %d cameras (%s): median %.1f ms, p95 %.1f ms, max %.1f ms (%d seeks)\n",
+               ncams, how, med, p95, max, SEEKS);
+        /* Worst place: the frame before each keyframe of camera 0, reached by
+         * a jump back from the end. */
+        const tp_playback_camera *cam0 = tp_playback_camera_at(pb, 0);
+        double worst_ms[64], worst_cpu_ms[64];
+        int nworst = 0;
+        int64_t gop = 0;
+        for (int64_t k = 1; k < cam0->frames && !gop; k++)
+            if (cam0->keyframe[k])
+                gop = k;
+        for (int64_t k = gop - 1; gop > 0 && k < cam0->frames && nworst < 64; k += gop) {
+            if (!all_frames(pb, end))
+                return 1;
+            int64_t t0 = now_ns(CLOCK_MONOTONIC), c0 = now_ns(CLOCK_PROCESS_CPUTIME_ID);
+            if (!all_frames(pb, cam0->t_ns[k]))
+                return 1;
+            worst_ms[nworst] = (double)(now_ns(CLOCK_MONOTONIC) - t0) / 1e6;
+            worst_cpu_ms[nworst++] = (double)(now_ns(CLOCK_PROCESS_CPUTIME_ID) - c0) / 1e6;
+        }
+        double wmed = nworst ? quantile(worst_ms, nworst, 0.5) : 0, wmax = nworst ? quantile(worst_ms, nworst, 1) : 0;
+        printf("seek to the last frame of a GOP (a jump back), %d cameras (%s): median %.1f ms, max %.1f ms "
+               "(%d seeks; CPU median %.1f ms)\n",
+               ncams, how, wmed, wmax, nworst, nworst ? quantile(worst_cpu_ms, nworst, 0.5) : 0);
+        if (!serial) {
+            seek_p95 = p95;
+            worst_med = wmed;
+        }
     }
-    double seek_med = quantile(seek_ms, SEEKS, 0.5), seek_p95 = quantile(seek_ms, SEEKS, 0.95),
-           seek_max = quantile(seek_ms, SEEKS, 1.0);
-    printf("seek to a random time, %d cameras: median %.1f ms, p95 %.1f ms, max %.1f ms (%d seeks)\n", ncams,
-           seek_med, seek_p95, seek_max, SEEKS);
-
-    /* Worst place: the frame before each keyframe of camera 0, reached by a
-     * jump back from the end. */
-    const tp_playback_camera *cam0 = tp_playback_camera_at(pb, 0);
-    double worst_ms[64];
-    int nworst = 0;
-    for (int64_t k = 29; k < cam0->frames && nworst < 64; k += 30) {
-        if (!all_frames(pb, end))
-            return 1;
-        int64_t t0 = now_ns(CLOCK_MONOTONIC);
-        if (!all_frames(pb, cam0->t_ns[k]))
-            return 1;
-        worst_ms[nworst++] = (double)(now_ns(CLOCK_MONOTONIC) - t0) / 1e6;
-    }
-    double worst_med = nworst ? quantile(worst_ms, nworst, 0.5) : 0, worst_max = nworst ? quantile(worst_ms, nworst, 1)
-                                                                                          : 0;
-    printf("seek to the last frame of a GOP (a jump back), %d cameras: median %.1f ms, max %.1f ms (%d seeks)\n",
-           ncams, worst_med, worst_max, nworst);
+    serial = false;
 
     /* 1x playback at 60 UI ticks a second. */
     if (!all_frames(pb, start))
@@ -256,9 +304,9 @@ int main(int argc, char **argv)
     tp_playback_close(pb);
 
     double floor_ms = 0;
-    int gop = 0;
+    int gop_frames = 0;
     for (int c = 0; c < ncams; c++) {
-        double f = gop_floor_ms(episode, c, &gop);
+        double f = gop_floor_ms(episode, c, &gop_frames);
         if (f < 0) {
             fprintf(stderr, "bench: plain decode of camera %d failed\n", c);
             return 1;
@@ -267,7 +315,7 @@ int main(int argc, char **argv)
     }
     printf("floor: plain libavcodec decode of one %d-frame GOP per camera from memory, %d cameras: %.1f ms "
            "(%.2f ms a frame)\n",
-           gop, ncams, floor_ms, floor_ms / (gop * (ncams ? ncams : 1)));
+           gop_frames, ncams, floor_ms, floor_ms / (gop_frames * (ncams ? ncams : 1)));
 
     bool ok_open = open_med <= 150, ok_seek = seek_p95 <= 50 && worst_med <= 50, ok_play = core_pct <= 50;
     printf("targets: open -> first frames <= 150 ms [%s], seek <= 50 ms [%s], 1x playback decode <= 50 %% of a "

@@ -23,6 +23,11 @@
 #                                         llvmpipe): open -> first frame drawn, seek -> drawn,
 #                                         UI fps playing three 640x480 cameras at 1x, and an
 #                                         empty frame's rate; --targets exits 1 when missed
+#   scripts/bench.sh review-open [SECONDS]  the review player's decode engine on a
+#                                         three-camera 640x480 30 fps H.264 episode
+#                                         (10 s): open to first frames, seeks, 1x
+#                                         playback decode CPU, the plain-decode
+#                                         floor; exit 1 when a target is missed
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -41,6 +46,10 @@ if [[ "${1:-}" == "review-ui" ]]; then
 fi
 if [[ "${1:-}" == "catalog" ]]; then
   build/bench/teleop-bench-catalog "${2:-10000}" --targets
+  exit $?
+fi
+if [[ "${1:-}" == "review-open" ]]; then
+  build/bench/teleop-bench-review-open --seconds "${2:-10}" --targets
   exit $?
 fi
 if [[ "${1:-}" == "recording" ]]; then

@@ -8,29 +8,38 @@
 #include <libavutil/log.h>
 #include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+typedef struct pb_packet {
+    uint8_t *data; /* padded for libav */
+    unsigned cap;
+    int size;
+    bool keyframe;
+} pb_packet;
 
 typedef struct pb_camera {
     tp_playback_camera pub;
     int stream_id;
     const tp_stream_info *info;
     int64_t *t_ns, *seq;
-    uint8_t *keyframe;
+    bool *keyframe;
     /* decoder, made on the first frame request */
     const AVCodec *codec;
     AVCodecContext *ctx;
     AVPacket *pkt;
     AVFrame *frame;
-    uint8_t *in;
-    unsigned in_size;
+    pb_packet *queue; /* packets next_send .. next_read - 1, read ahead for a worker thread */
+    int queue_cap, queue_len, queue_pos;
+    pb_packet single; /* a packet read and sent at once */
     struct SwsContext *sws;
     int sws_w, sws_h, sws_fmt;
     uint8_t *rgb;
     int64_t rgb_index;         /* the frame whose pixels are in rgb, -1 none */
-    tp_episode_cursor *cursor; /* yields the packet at index next_send */
-    int64_t next_send;
+    tp_episode_cursor *cursor; /* yields the packet at index next_read */
+    int64_t next_read, next_send;
     int64_t decoded;           /* index of the last frame the decoder returned, -1 none */
     bool drained;              /* flushed at the end of the stream: reopen before decoding again */
     tp_playback_decode_stats stats;
@@ -131,7 +140,7 @@ static int index_camera(tp_playback *pb, pb_camera *c, char *err, size_t errlen)
     int64_t cap = c->info->count > 0 ? c->info->count : 1;
     c->t_ns = malloc(sizeof *c->t_ns * (size_t)cap);
     c->seq = malloc(sizeof *c->seq * (size_t)cap);
-    c->keyframe = malloc((size_t)cap);
+    c->keyframe = malloc(sizeof *c->keyframe * (size_t)cap);
     tp_episode_cursor *cur = tp_episode_cursor_open_stamps(pb->ep, c->stream_id);
     if (!c->t_ns || !c->seq || !c->keyframe || !cur) {
         tp_episode_cursor_close(cur);
@@ -168,6 +177,7 @@ static int index_camera(tp_playback *pb, pb_camera *c, char *err, size_t errlen)
     }
     c->pub.frames = n;
     c->pub.t_ns = c->t_ns;
+    c->pub.keyframe = c->keyframe;
     return 0;
 }
 
@@ -212,7 +222,7 @@ tp_playback *tp_playback_open(const char *path, char *err, size_t errlen)
         c->pub.height = s->height;
         c->rgb_index = -1;
         c->decoded = -1;
-        c->next_send = -1;
+        c->next_send = c->next_read = -1;
         const char *codec = s->codec ? s->codec : "";
         enum AVCodecID id = !strcmp(codec, "h264")    ? AV_CODEC_ID_H264
                             : !strcmp(codec, "ffv1")  ? AV_CODEC_ID_FFV1
@@ -248,8 +258,13 @@ static void camera_free_decoder(pb_camera *c)
     c->cursor = NULL;
     sws_freeContext(c->sws);
     c->sws = NULL;
-    av_freep(&c->in);
-    c->in_size = 0;
+    for (int i = 0; i < c->queue_cap; i++)
+        av_freep(&c->queue[i].data);
+    free(c->queue);
+    c->queue = NULL;
+    c->queue_cap = c->queue_len = c->queue_pos = 0;
+    av_freep(&c->single.data);
+    c->single.cap = 0;
     av_packet_free(&c->pkt);
     av_frame_free(&c->frame);
     avcodec_free_context(&c->ctx);
@@ -354,13 +369,14 @@ static int camera_seek(tp_playback *pb, pb_camera *c, int64_t kf, char *err, siz
         avcodec_flush_buffers(c->ctx);
     c->decoded = -1;
     c->drained = false;
-    c->next_send = -1;
+    c->next_send = c->next_read = -1;
+    c->queue_len = c->queue_pos = 0;
     if (!(c->cursor = tp_episode_cursor_open_from(pb->ep, c->stream_id, c->seq[kf]))) {
         snprintf(err, errlen, "%s: camera '%s': cannot read packets from seq %lld", pb->path, c->pub.name,
                  (long long)c->seq[kf]);
         return -1;
     }
-    c->next_send = kf;
+    c->next_send = c->next_read = kf;
     c->stats.seeks++;
     return 0;
 }
@@ -401,69 +417,129 @@ static int camera_convert(tp_playback *pb, pb_camera *c, const AVFrame *f, char 
     return 0;
 }
 
-/* Sends the next packet (or the end of the stream after the last). */
-static int camera_feed(tp_playback *pb, pb_camera *c, char *err, size_t errlen)
+/* Reads the packet at next_read into slot (its buffer padded as libav
+ * requires). 1, 0 at the end of the stream, -1 on error. */
+static int camera_read(tp_playback *pb, pb_camera *c, pb_packet *slot, char *err, size_t errlen)
+{
+    if (c->next_read >= c->pub.frames)
+        return 0;
+    tp_episode_row row;
+    int r = tp_episode_cursor_next(c->cursor, &row);
+    if (r <= 0) {
+        snprintf(err, errlen, "%s: camera '%s': cannot read packet seq %lld", pb->path, c->pub.name,
+                 (long long)c->seq[c->next_read]);
+        return -1;
+    }
+    if (row.seq != c->seq[c->next_read]) {
+        snprintf(err, errlen, "%s: camera '%s': packet seq %lld where the index has %lld", pb->path, c->pub.name,
+                 (long long)row.seq, (long long)c->seq[c->next_read]);
+        return -1;
+    }
+    if (row.size > INT32_MAX - AV_INPUT_BUFFER_PADDING_SIZE) {
+        snprintf(err, errlen, "%s: camera '%s': packet seq %lld is too large", pb->path, c->pub.name,
+                 (long long)row.seq);
+        return -1;
+    }
+    av_fast_padded_malloc(&slot->data, &slot->cap, row.size);
+    if (!slot->data) {
+        snprintf(err, errlen, "%s: camera '%s': out of memory", pb->path, c->pub.name);
+        return -1;
+    }
+    memcpy(slot->data, row.bytes, row.size);
+    slot->size = (int)row.size;
+    slot->keyframe = row.keyframe;
+    c->next_read++;
+    return 1;
+}
+
+/* Reads the packets up to index last into the queue, so that a worker
+ * thread can decode them without touching the episode (SQLite). */
+static int camera_prefetch(tp_playback *pb, pb_camera *c, int64_t last, char *err, size_t errlen)
+{
+    if (c->queue_pos < c->queue_len)
+        return 0; /* still holds packets to send: the decode reads the rest itself */
+    c->queue_len = c->queue_pos = 0;
+    int64_t want = last - c->next_read + 1;
+    if (want <= 0)
+        return 0;
+    if (want > c->queue_cap) {
+        pb_packet *grown = realloc(c->queue, sizeof *grown * (size_t)want);
+        if (!grown) {
+            snprintf(err, errlen, "%s: camera '%s': out of memory", pb->path, c->pub.name);
+            return -1;
+        }
+        memset(grown + c->queue_cap, 0, sizeof *grown * (size_t)(want - c->queue_cap));
+        c->queue = grown;
+        c->queue_cap = (int)want;
+    }
+    while (c->queue_len < want) {
+        int r = camera_read(pb, c, &c->queue[c->queue_len], err, errlen);
+        if (r < 0)
+            return -1;
+        if (r == 0)
+            break;
+        c->queue_len++;
+    }
+    return 0;
+}
+
+/* Sends the next packet: from the queue, else (not in a worker) straight
+ * from the episode, or the end of the stream after the last. 0 sent, 1 the
+ * worker has nothing left to send, -1 error. */
+static int camera_feed(tp_playback *pb, pb_camera *c, bool worker, char *err, size_t errlen)
 {
     if (c->drained) {
         snprintf(err, errlen, "%s: camera '%s': the decoder returned fewer frames than packets", pb->path,
                  c->pub.name);
         return -1;
     }
-    tp_episode_row row;
-    int r = tp_episode_cursor_next(c->cursor, &row);
-    if (r < 0) {
-        snprintf(err, errlen, "%s: camera '%s': cannot read packet seq %lld", pb->path, c->pub.name,
-                 (long long)(c->next_send < c->pub.frames ? c->seq[c->next_send] : -1));
-        return -1;
+    pb_packet *p = NULL;
+    if (c->queue_pos < c->queue_len) {
+        p = &c->queue[c->queue_pos++];
+    } else if (worker) {
+        return 1;
+    } else {
+        int r = camera_read(pb, c, &c->single, err, errlen);
+        if (r < 0)
+            return -1;
+        if (r == 1)
+            p = &c->single;
     }
     int rc;
-    if (r == 0 || c->next_send >= c->pub.frames) {
+    int64_t index = c->next_send;
+    if (!p) {
         rc = avcodec_send_packet(c->ctx, NULL);
         c->drained = true;
     } else {
-        if (row.seq != c->seq[c->next_send]) {
-            snprintf(err, errlen, "%s: camera '%s': packet seq %lld where the index has %lld", pb->path, c->pub.name,
-                     (long long)row.seq, (long long)c->seq[c->next_send]);
-            return -1;
-        }
-        if (row.size > INT32_MAX - AV_INPUT_BUFFER_PADDING_SIZE) {
-            snprintf(err, errlen, "%s: camera '%s': packet seq %lld is too large", pb->path, c->pub.name,
-                     (long long)row.seq);
-            return -1;
-        }
-        av_fast_padded_malloc(&c->in, &c->in_size, row.size); /* libav reads past the end: padding */
-        if (!c->in) {
-            snprintf(err, errlen, "%s: camera '%s': out of memory", pb->path, c->pub.name);
-            return -1;
-        }
-        memcpy(c->in, row.bytes, row.size);
         av_packet_unref(c->pkt);
-        c->pkt->data = c->in;
-        c->pkt->size = (int)row.size;
-        c->pkt->pts = c->next_send; /* the frame comes back labelled with its index */
-        c->pkt->dts = c->next_send;
-        if (row.keyframe)
+        c->pkt->data = p->data;
+        c->pkt->size = p->size;
+        c->pkt->pts = index; /* the frame comes back labelled with its index */
+        c->pkt->dts = index;
+        if (p->keyframe)
             c->pkt->flags |= AV_PKT_FLAG_KEY;
         rc = avcodec_send_packet(c->ctx, c->pkt);
         c->next_send++;
     }
     if (rc < 0 && rc != AVERROR_EOF) {
         char what[64];
-        snprintf(what, sizeof what, "packet seq %lld does not decode", (long long)row.seq);
+        snprintf(what, sizeof what, "packet seq %lld does not decode", (long long)c->seq[index]);
         av_message(err, errlen, pb->path, c->pub.name, what, rc);
         return -1;
     }
     return 0;
 }
 
-/* Decodes forward until frame index idx is out, converting only that one. */
-static int camera_decode_to(tp_playback *pb, pb_camera *c, int64_t idx, char *err, size_t errlen)
+/* Decodes forward until frame index idx is out, converting only that one.
+ * 0 done, 1 (worker) the queue ran out first, -1 error. */
+static int camera_decode_to(tp_playback *pb, pb_camera *c, int64_t idx, bool worker, char *err, size_t errlen)
 {
     while (c->decoded < idx) {
         int rc = avcodec_receive_frame(c->ctx, c->frame);
         if (rc == AVERROR(EAGAIN)) {
-            if (camera_feed(pb, c, err, errlen))
-                return -1;
+            int f = camera_feed(pb, c, worker, err, errlen);
+            if (f)
+                return f;
             continue;
         }
         if (rc == AVERROR_EOF) {
@@ -499,24 +575,23 @@ static int camera_decode_to(tp_playback *pb, pb_camera *c, int64_t idx, char *er
     return 0;
 }
 
-int64_t tp_playback_frame(tp_playback *pb, int camera, int64_t t_ns, const uint8_t **rgb, char *err, size_t errlen)
+/* After a failed decode, whatever state the decoder is in, the next request
+ * starts clean from a keyframe. */
+static void camera_reset(pb_camera *c)
 {
-    if (camera < 0 || camera >= pb->ncams) {
-        snprintf(err, errlen, "%s: no camera %d", pb->path, camera);
-        return -1;
-    }
-    pb_camera *c = &pb->cams[camera];
-    if (c->pub.frames == 0) {
-        snprintf(err, errlen, "%s: camera '%s' has no frames", pb->path, c->pub.name);
-        return -1;
-    }
-    int64_t idx = last_at_or_before(c->t_ns, c->pub.frames, t_ns);
-    if (idx < 0)
-        idx = 0;
-    if (c->rgb_index == idx) {
-        *rgb = c->rgb;
-        return c->seq[idx];
-    }
+    tp_episode_cursor_close(c->cursor);
+    c->cursor = NULL;
+    c->queue_len = c->queue_pos = 0;
+    c->rgb_index = -1;
+}
+
+/* Readies camera c for frame idx: opens its decoder, seeks unless it can go
+ * forward. 0 when the frame still has to be decoded, 1 when it is already
+ * in c->rgb, -1 on error. */
+static int camera_prepare(tp_playback *pb, pb_camera *c, int64_t idx, char *err, size_t errlen)
+{
+    if (c->rgb_index == idx)
+        return 1;
     if (!c->ctx && camera_open_decoder(pb, c, err, errlen))
         return -1;
     int64_t kf = idx;
@@ -528,14 +603,132 @@ int64_t tp_playback_frame(tp_playback *pb, int camera, int64_t t_ns, const uint8
     c->rgb_index = -1;
     if (!forward && camera_seek(pb, c, kf, err, errlen))
         return -1;
-    if (camera_decode_to(pb, c, idx, err, errlen)) {
-        /* Whatever state the decoder is in, the next request starts clean. */
-        tp_episode_cursor_close(c->cursor);
-        c->cursor = NULL;
+    return 0;
+}
+
+static int64_t frame_index(const pb_camera *c, int64_t t_ns)
+{
+    int64_t idx = last_at_or_before(c->t_ns, c->pub.frames, t_ns);
+    return idx < 0 ? 0 : idx;
+}
+
+static int check_camera(tp_playback *pb, int camera, char *err, size_t errlen)
+{
+    if (camera < 0 || camera >= pb->ncams) {
+        snprintf(err, errlen, "%s: no camera %d", pb->path, camera);
+        return -1;
+    }
+    if (pb->cams[camera].pub.frames == 0) {
+        snprintf(err, errlen, "%s: camera '%s' has no frames", pb->path, pb->cams[camera].pub.name);
+        return -1;
+    }
+    return 0;
+}
+
+int64_t tp_playback_frame(tp_playback *pb, int camera, int64_t t_ns, const uint8_t **rgb, char *err, size_t errlen)
+{
+    if (check_camera(pb, camera, err, errlen))
+        return -1;
+    pb_camera *c = &pb->cams[camera];
+    int64_t idx = frame_index(c, t_ns);
+    int r = camera_prepare(pb, c, idx, err, errlen);
+    if (r < 0 || (r == 0 && camera_decode_to(pb, c, idx, false, err, errlen))) {
+        camera_reset(c);
         return -1;
     }
     *rgb = c->rgb;
     return c->seq[idx];
+}
+
+typedef struct decode_job {
+    tp_playback *pb;
+    pb_camera *c;
+    int64_t idx;
+    int rc;
+    char err[512];
+} decode_job;
+
+static void *decode_worker(void *arg)
+{
+    decode_job *j = arg;
+    j->rc = camera_decode_to(j->pb, j->c, j->idx, true, j->err, sizeof j->err);
+    return NULL;
+}
+
+int tp_playback_frames(tp_playback *pb, int64_t t_ns, const uint8_t **rgb, int64_t *seq, char *err, size_t errlen)
+{
+    decode_job jobs[TP_PLAYBACK_MAX_CAMERAS];
+    int n = pb->ncams < TP_PLAYBACK_MAX_CAMERAS ? pb->ncams : TP_PLAYBACK_MAX_CAMERAS;
+    int busy = 0;
+    int64_t work = 0;
+    /* Seeks and reads in this thread: the episode (SQLite) is read from one
+     * thread only. */
+    for (int i = 0; i < n; i++) {
+        decode_job *j = &jobs[i];
+        *j = (decode_job){.pb = pb, .c = &pb->cams[i], .rc = 1};
+        if (j->c->pub.frames == 0) { /* no picture, not an error: other cameras play */
+            j->rc = 0;
+            j->idx = -1;
+            continue;
+        }
+        j->idx = frame_index(j->c, t_ns);
+        int r = camera_prepare(pb, j->c, j->idx, err, errlen);
+        if (r < 0) {
+            camera_reset(j->c);
+            return -1;
+        }
+        if (r == 1) {
+            j->rc = 0;
+            continue;
+        }
+        busy++;
+        work += j->idx - j->c->next_send + 1;
+    }
+    /* A step of a frame or two per camera costs less than starting threads. */
+    if (busy >= 2 && work >= 2 * busy + 1) {
+        for (int i = 0; i < n; i++)
+            if (jobs[i].rc == 1 && camera_prefetch(pb, jobs[i].c, jobs[i].idx, err, errlen)) {
+                camera_reset(jobs[i].c);
+                return -1;
+            }
+        pthread_t threads[TP_PLAYBACK_MAX_CAMERAS];
+        bool started[TP_PLAYBACK_MAX_CAMERAS] = {false};
+        int last = -1;
+        for (int i = 0; i < n; i++)
+            if (jobs[i].rc == 1)
+                last = i;
+        for (int i = 0; i < n; i++) /* the last camera's decode runs in this thread */
+            if (jobs[i].rc == 1 && i != last)
+                started[i] = pthread_create(&threads[i], NULL, decode_worker, &jobs[i]) == 0;
+        for (int i = 0; i < n; i++)
+            if (jobs[i].rc == 1 && (i == last || !started[i]))
+                decode_worker(&jobs[i]);
+        for (int i = 0; i < n; i++)
+            if (started[i])
+                pthread_join(threads[i], NULL);
+    }
+    /* What is left (no threads, or a decoder that wanted more packets than
+     * were read ahead) finishes here. */
+    int failed = -1;
+    for (int i = 0; i < n; i++) {
+        decode_job *j = &jobs[i];
+        if (j->rc == 1)
+            j->rc = camera_decode_to(pb, j->c, j->idx, false, j->err, sizeof j->err);
+        if (j->rc < 0) {
+            camera_reset(j->c);
+            if (failed < 0)
+                failed = i;
+        }
+    }
+    if (failed >= 0) {
+        snprintf(err, errlen, "%s", jobs[failed].err);
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        rgb[i] = jobs[i].idx >= 0 ? jobs[i].c->rgb : NULL;
+        seq[i] = jobs[i].idx >= 0 ? jobs[i].c->seq[jobs[i].idx] : -1;
+    }
+    return n;
 }
 
 void tp_playback_decode_stats_get(const tp_playback *pb, int camera, tp_playback_decode_stats *out)

@@ -5,8 +5,11 @@
  *
  * A frame "at time t" of a camera is its last frame with capture t_ns <= t
  * (the first frame before the camera starts). Sequential requests decode
- * forward; a jump backwards or more than one GOP ahead seeks to the keyframe
- * at or before the wanted packet and decodes up to it.
+ * forward; a jump backwards, or forwards past a keyframe, seeks to the
+ * keyframe at or before the wanted packet and decodes up to it. Frames are
+ * bit for bit those of a plain sequential decode of the camera (same
+ * decoder, same YUV-to-RGB conversion as the recorder's tp_video_decoder).
+ * One thread uses a handle (tp_playback_frames runs its own decode threads).
  *
  * Memory: tp_playback owns everything it returns; pointers stay valid until
  * tp_playback_close (frame pixels until the next frame call for that camera).
@@ -37,7 +40,8 @@ typedef struct tp_playback_camera {
     const char *name;
     int width, height;
     int64_t frames;
-    const int64_t *t_ns; /* capture time of every frame, frames entries */
+    const int64_t *t_ns;   /* capture time of every frame, frames entries */
+    const bool *keyframe;  /* frames entries: where a seek starts decoding */
 } tp_playback_camera;
 const tp_playback_camera *tp_playback_camera_at(const tp_playback *pb, int index);
 
@@ -46,6 +50,15 @@ const tp_playback_camera *tp_playback_camera_at(const tp_playback *pb, int index
  * into the playback handle. */
 int64_t tp_playback_frame(tp_playback *pb, int camera, int64_t t_ns, const uint8_t **rgb, char *err,
                           size_t errlen);
+/* Every camera's frame at time t at once, decoded in parallel (a thread per
+ * camera) when that pays: a seek on several cameras. rgb[i] and seq[i] as
+ * tp_playback_frame gives them for camera i (NULL and -1 for a camera
+ * without frames); arrays of camera_count entries (at most
+ * TP_PLAYBACK_MAX_CAMERAS are decoded). Returns the number of cameras
+ * filled, -1 on error (err set). The decode threads touch only the
+ * decoders: the episode is read in the calling thread. */
+#define TP_PLAYBACK_MAX_CAMERAS 16
+int tp_playback_frames(tp_playback *pb, int64_t t_ns, const uint8_t **rgb, int64_t *seq, char *err, size_t errlen);
 /* What camera index's decoder has done since open: seeks (decodes restarted
  * at a keyframe) and frames decoded. For tests and benchmarks. */
 typedef struct tp_playback_decode_stats {

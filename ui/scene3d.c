@@ -58,8 +58,9 @@ static bool is_xml(const char *name)
     return n >= 4 && !strcasecmp(name + n - 4, ".xml");
 }
 
-/* Every robot/… attachment into a MuJoCo virtual file system, named relative
- * to the description's folder as the description refers to them. XML files
+/* The description and every robot/… attachment in its folder into a MuJoCo
+ * virtual file system, named relative to that folder as the description
+ * refers to them. XML files
  * get a terminating NUL (MuJoCo parses them as C strings). */
 static mjModel *load_model(tp_playback *pb, char *err, size_t errlen)
 {
@@ -85,7 +86,8 @@ static mjModel *load_model(tp_playback *pb, char *err, size_t errlen)
     mj_defaultVFS(vfs);
     for (int i = 0; i < tp_episode_attachment_count(ep); i++) {
         const tp_episode_attachment_info *a = tp_episode_attachment_at(ep, i);
-        if (strncmp(a->name, "robot/", 6) || strncmp(a->name, desc, dirlen))
+        bool beside = !strncmp(a->name, "robot/", 6) && !strncmp(a->name, desc, dirlen);
+        if (!beside && strcmp(a->name, desc))
             continue;
         const char *rel = a->name + dirlen;
         bool nul = is_xml(rel);
@@ -426,3 +428,15 @@ void tp_scene3d_zoom(tp_scene3d *s, double steps)
 void tp_scene3d_show_hands(tp_scene3d *s, bool show) { s->show_hands = show; }
 int tp_scene3d_posed_joints(const tp_scene3d *s) { return s->posed; }
 bool tp_scene3d_hands_drawn(const tp_scene3d *s) { return s->show_hands && s->have_hands && (s->tracked[0] || s->tracked[1]); }
+
+bool tp_scene3d_body_pose(const tp_scene3d *s, const char *body, double pos[3], double quat_wxyz[4])
+{
+    int b = mj_name2id(s->m, mjOBJ_BODY, body);
+    if (b < 0)
+        return false;
+    for (int i = 0; i < 3; i++)
+        pos[i] = s->d->xpos[3 * b + i];
+    for (int i = 0; i < 4; i++)
+        quat_wxyz[i] = s->d->xquat[4 * b + i];
+    return true;
+}

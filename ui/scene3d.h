@@ -54,6 +54,10 @@ void tp_scene3d_reset_view(tp_scene3d *s);                   /* the robot from t
 
 void tp_scene3d_show_hands(tp_scene3d *s, bool show); /* default shown */
 
+/* Where body (a model body name) is at the time set: world frame, metres,
+ * orientation w x y z. false when the model has no such body. */
+bool tp_scene3d_body_pose(const tp_scene3d *s, const char *body, double pos[3], double quat_wxyz[4]);
+
 /* How many state dims drive a joint of the model (the rest have no joint of
  * that name); false from tp_scene3d_hands_drawn when the episode has no
  * operator hands or neither is tracked at the time set. */

@@ -307,6 +307,59 @@ static void write_slow_camera(const char *path, bool with_events)
 
 /* A camera far below its rate lost frames, unless its events account for
  * them (frames dropped at capture, gaps). */
+/* A cursor from a seq (a player's seek to a keyframe) and a stamps-only
+ * cursor (its frame index) give the rows the full cursor gives. */
+static void test_cursor_from_and_stamps(void **state)
+{
+    (void)state;
+    char path[256], err[512];
+    path_in(path, sizeof path, "cursor.db");
+    write_episode(path, -1);
+    tp_episode *ep = tp_episode_open(path, err, sizeof err);
+    assert_non_null(ep);
+    tp_episode_row row;
+    tp_episode_cursor *c = tp_episode_cursor_open_from(ep, tp_episode_find_stream(ep, "action")->id, 700);
+    int64_t n = 700;
+    while (tp_episode_cursor_next(c, &row) == 1) {
+        assert_int_equal(row.seq, n);
+        assert_int_equal(row.t_ns, T0 + n * (1000000000LL / RATE));
+        assert_true(row.samples[0] == -(float)(0.001 * (double)n));
+        n++;
+    }
+    assert_int_equal(n, RATE * SECONDS);
+    tp_episode_cursor_close(c);
+    int cam = tp_episode_find_stream(ep, "head_camera")->id;
+    tp_episode_cursor *all = tp_episode_cursor_open(ep, cam), *stamps = tp_episode_cursor_open_stamps(ep, cam);
+    tp_episode_cursor *from = tp_episode_cursor_open_from(ep, cam, 30);
+    tp_episode_row full, st, fr;
+    int keyframes = 0;
+    for (n = 0; tp_episode_cursor_next(all, &full) == 1; n++) {
+        assert_int_equal(tp_episode_cursor_next(stamps, &st), 1);
+        assert_int_equal(st.seq, full.seq);
+        assert_int_equal(st.t_ns, full.t_ns);
+        assert_int_equal(st.pts, full.pts);
+        assert_int_equal(st.keyframe, full.keyframe);
+        assert_null(st.bytes);
+        assert_int_equal(st.size, 0);
+        keyframes += full.keyframe;
+        if (n >= 30) {
+            assert_int_equal(tp_episode_cursor_next(from, &fr), 1);
+            assert_int_equal(fr.seq, n);
+            assert_int_equal(fr.size, full.size);
+            assert_memory_equal(fr.bytes, full.bytes, full.size);
+        }
+    }
+    assert_int_equal(n, FRAMES);
+    assert_int_equal(keyframes, 2); /* one a second */
+    assert_int_equal(tp_episode_cursor_next(stamps, &st), 0);
+    assert_int_equal(tp_episode_cursor_next(from, &fr), 0);
+    tp_episode_cursor_close(all);
+    tp_episode_cursor_close(stamps);
+    tp_episode_cursor_close(from);
+    assert_null(tp_episode_cursor_open_from(ep, 99, 0)); /* no such stream */
+    tp_episode_close(ep);
+}
+
 static void test_check_camera_rate(void **state)
 {
     (void)state;
@@ -561,6 +614,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrip), cmocka_unit_test(test_check_catches_damage), cmocka_unit_test(test_check_camera_rate),
+        cmocka_unit_test(test_cursor_from_and_stamps),
         cmocka_unit_test(test_check_catches_bit_rot), cmocka_unit_test(test_writer_errors),
         cmocka_unit_test(test_foreign_and_versions), cmocka_unit_test(test_crashed_writer),
     };

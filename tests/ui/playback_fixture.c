@@ -2,6 +2,7 @@
 #include "playback_fixture.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <mujoco/mujoco.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +72,15 @@ void pb_fixture_hand_joint(int64_t k, int hand, int joint, float out[3])
     out[0] = (float)(wx + dx);
     out[1] = (float)wy;
     out[2] = (float)(wz + dz);
+}
+
+void pb_fixture_cube(int64_t k, float pose[7])
+{
+    double s = (double)k * PB_FIXTURE_OBJECTS_PERIOD_NS * 1e-9;
+    bool lifted = s >= 1.0 && s < 1.5;
+    double half = lifted ? 0.25 : 0.0; /* half of a 0.5 rad turn about z */
+    const float p[7] = {0.30f, -0.15f, lifted ? 1.20f : 0.97f, 0.0f, 0.0f, (float)sin(half), (float)cos(half)};
+    memcpy(pose, p, sizeof p);
 }
 
 int pb_fixture_hand_tracked(int64_t k, int hand, int64_t rows) { return hand == 0 || k >= rows / 2; }
@@ -193,7 +203,12 @@ int pb_fixture_write(const char *path, const pb_fixture *f, char *err, size_t er
                          .dim_names = op_ptrs, .units = "1", .t_meaning = TP_TIME_DISPLAY, .rate_hz = 90};
     int id_state = tp_episode_writer_add_stream(w, &st), id_vel = tp_episode_writer_add_stream(w, &vel);
     int id_act = tp_episode_writer_add_stream(w, &act), id_op = tp_episode_writer_add_stream(w, &op);
-    if (id_state < 0 || id_vel < 0 || id_act < 0 || id_op < 0) {
+    static const char *const cube_names[7] = {"cube.px", "cube.py", "cube.pz", "cube.qx", "cube.qy", "cube.qz",
+                                              "cube.qw"};
+    tp_stream_desc obj = {.name = TP_SIM_OBJECTS_STREAM, .kind = TP_STREAM_OTHER, .dims = 7, .dim_names = cube_names,
+                          .units = "1", .rate_hz = 100};
+    int id_obj = tp_episode_writer_add_stream(w, &obj);
+    if (id_state < 0 || id_vel < 0 || id_act < 0 || id_op < 0 || id_obj < 0) {
         snprintf(err, errlen, "fixture: %s", tp_episode_writer_error(w));
         goto out;
     }
@@ -220,7 +235,8 @@ int pb_fixture_write(const char *path, const pb_fixture *f, char *err, size_t er
     int64_t end = PB_FIXTURE_T0_NS + (int64_t)llround(f->seconds * 1e9);
     int64_t n_state = (end - PB_FIXTURE_T0_NS) / PB_FIXTURE_STATE_PERIOD_NS;
     int64_t n_op = (end - PB_FIXTURE_T0_NS) / PB_FIXTURE_OPERATOR_PERIOD_NS;
-    int64_t k_state = 0, k_op = 0;
+    int64_t n_obj = (end - PB_FIXTURE_T0_NS) / PB_FIXTURE_OBJECTS_PERIOD_NS;
+    int64_t k_state = 0, k_op = 0, k_obj = 0;
     int next_event = 0;
     float row[PB_FIXTURE_OPERATOR_DIMS];
     /* One transaction per 100 ms of data, as a recorder batches. */
@@ -262,6 +278,12 @@ int pb_fixture_write(const char *path, const pb_fixture *f, char *err, size_t er
             row[PB_FIXTURE_OPERATOR_DIMS - 1] = 1.0f;
             tp_episode_writer_sample(w, id_op, k_op, PB_FIXTURE_T0_NS + k_op * PB_FIXTURE_OPERATOR_PERIOD_NS, row,
                                      PB_FIXTURE_OPERATOR_DIMS);
+        }
+        for (; k_obj < n_obj && PB_FIXTURE_T0_NS + k_obj * PB_FIXTURE_OBJECTS_PERIOD_NS < bend; k_obj++) {
+            float pose[7];
+            pb_fixture_cube(k_obj, pose);
+            tp_episode_writer_sample(w, id_obj, k_obj, PB_FIXTURE_T0_NS + k_obj * PB_FIXTURE_OBJECTS_PERIOD_NS, pose,
+                                     7);
         }
         for (; next_event < PB_FIXTURE_EVENTS && pb_fixture_event_t(f, next_event) < bend; next_event++)
             tp_episode_writer_event(w, pb_fixture_event_t(f, next_event), pb_fixture_event_kinds[next_event],

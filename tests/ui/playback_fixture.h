@@ -34,6 +34,11 @@ float pb_fixture_state(int64_t k, int joint);
  * hand is tracked. */
 void pb_fixture_hand_joint(int64_t k, int hand, int joint, float out[3]);
 int pb_fixture_hand_tracked(int64_t k, int hand, int64_t rows);
+/* The sim_objects stream (100 Hz): the cube, at rest where the model puts
+ * it except between 1.0 and 1.5 s, when it is lifted and turned (position
+ * x y z, quaternion x y z w). */
+#define PB_FIXTURE_OBJECTS_PERIOD_NS 10000000LL
+void pb_fixture_cube(int64_t k, float pose[7]);
 /* The events written: kind i at time pb_fixture_event_t(i). */
 enum { PB_FIXTURE_EVENTS = 3 };
 extern const char *const pb_fixture_event_kinds[PB_FIXTURE_EVENTS];

@@ -136,7 +136,7 @@ static int setup(void **state)
         fprintf(stderr, "%s\n", err);
         return -1;
     }
-    return 0;
+    return tp_episode_check(path, stderr) == 0 ? 0 : -1; /* a valid episode, as a recording would be */
 }
 
 static int teardown(void **state)
@@ -209,6 +209,52 @@ static void test_frames_match_sequential_decode(void **state)
         }
         reference_free(&ref);
     }
+    tp_playback_close(pb);
+}
+
+/* All cameras at once (decoded in parallel on a seek): the same frames. */
+static void test_all_cameras_at_once(void **state)
+{
+    (void)state;
+    char err[512];
+    tp_playback *pb = tp_playback_open(path, err, sizeof err);
+    assert_non_null(pb);
+    reference ref[2];
+    for (int cam = 0; cam < 2; cam++)
+        reference_decode(path, tp_playback_camera_at(pb, cam)->name, &ref[cam]);
+    int64_t start = tp_playback_start_ns(pb), end = tp_playback_end_ns(pb);
+    const uint8_t *rgb[2];
+    int64_t seq[2];
+    for (int i = 0; i < 120; i++) {
+        /* Random jumps, each followed by a few 60 Hz ticks of playback. */
+        int64_t t = random_between(start - 50000000LL, end + 50000000LL);
+        for (int k = 0; k < (i % 4 ? 1 : 5); k++, t += 1000000000LL / 60) {
+            if (tp_playback_frames(pb, t, rgb, seq, err, sizeof err) != 2)
+                fail_msg("frames at %lld: %s", (long long)t, err);
+            for (int cam = 0; cam < 2; cam++) {
+                int64_t want = expected_index(&ref[cam], t);
+                assert_int_equal(seq[cam], want);
+                if (memcmp(rgb[cam], ref[cam].rgb[want], ref[cam].frame_size))
+                    fail_msg("camera %d at %lld: frame %lld differs from the sequential decode", cam, (long long)t,
+                             (long long)want);
+            }
+        }
+    }
+    /* A jump back to the end of a GOP decodes that GOP on each camera, no more. */
+    tp_playback_decode_stats before[2], after[2];
+    for (int cam = 0; cam < 2; cam++)
+        tp_playback_decode_stats_get(pb, cam, &before[cam]);
+    int64_t t = tp_playback_camera_at(pb, 1)->t_ns[19];
+    assert_int_equal(tp_playback_frames(pb, t, rgb, seq, err, sizeof err), 2);
+    for (int cam = 0; cam < 2; cam++) {
+        tp_playback_decode_stats_get(pb, cam, &after[cam]);
+        int64_t want = expected_index(&ref[cam], t);
+        assert_int_equal(seq[cam], want);
+        assert_memory_equal(rgb[cam], ref[cam].rgb[want], ref[cam].frame_size);
+        assert_true(after[cam].frames_decoded - before[cam].frames_decoded <= want % 10 + 1);
+    }
+    for (int cam = 0; cam < 2; cam++)
+        reference_free(&ref[cam]);
     tp_playback_close(pb);
 }
 
@@ -420,6 +466,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cameras_and_span),
         cmocka_unit_test(test_frames_match_sequential_decode),
+        cmocka_unit_test(test_all_cameras_at_once),
         cmocka_unit_test(test_seek_from_keyframe),
         cmocka_unit_test(test_stepping),
         cmocka_unit_test(test_series),
