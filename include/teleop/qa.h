@@ -81,4 +81,15 @@ int tp_qa_read(const char *path, unsigned *flags, char *err, size_t errlen);
  * episode is left as it was on failure. */
 int tp_qa_finish(const char *path, unsigned *flags, char *err, size_t errlen);
 
+/* The station's QA thread: tp_qa_finish for each submitted path, in order,
+ * at low priority, so the recorder never waits for QA (a failure is one
+ * warning line, none for an episode deleted since). stop finishes every
+ * queued job, then joins and frees (NULL: nothing). start returns NULL when
+ * no thread could be made; submit copies path and returns 0, or -1 (out of
+ * memory). The worker is owned by its starter. */
+typedef struct tp_qa_worker tp_qa_worker;
+tp_qa_worker *tp_qa_worker_start(void);
+int tp_qa_worker_submit(tp_qa_worker *w, const char *path);
+void tp_qa_worker_stop(tp_qa_worker *w);
+
 #endif

@@ -69,7 +69,11 @@ int tp_review_read(const char *path, tp_review *out, char *err, size_t errlen);
  * locked (being recorded: "…: being recorded, not changed"), not finished
  * (no outcome), rating outside 0..5, a trim outside [start_t_ns, end_t_ns]
  * or trim_out <= trim_in, text not valid UTF-8 or with NUL, an empty or
- * comma-containing tag. Nothing is changed when refused. */
+ * comma-containing tag. Nothing is changed when refused. The episode is in
+ * rollback-journal mode, where a commit waits for every open read
+ * transaction: an episode handle open on it (tp_episode_open, a playback, in
+ * this process or another) makes the write fail after 2 s with "FILE: in
+ * use by a reader (…), not changed"; close it first (tp_qa_store likewise). */
 int tp_review_write(const char *path, const tp_review *r, const char *reviewer, char *err, size_t errlen);
 
 /* Moves an episode marked for deletion into TRASH_DIR (created when

@@ -11,7 +11,11 @@
 #include "export/export_select.h"
 #include "teleop/qa.h"
 
-/* The episodes of path's folder: its peers for too_short / too_long. */
+/* The episodes of path's folder: its peers for too_short / too_long, at
+ * most QA_PEER_WINDOW on each side in name (time) order, so a folder of
+ * thousands of episodes costs linear time. */
+#define QA_PEER_WINDOW 100
+
 static int folder_episodes(const char *path, char ***out, int *n, char *err, size_t errlen)
 {
     char dir[4096];
@@ -21,7 +25,23 @@ static int folder_episodes(const char *path, char ***out, int *n, char *err, siz
     else
         snprintf(dir, sizeof dir, ".");
     char *args[1] = {dir};
-    return tp_export_collect(args, 1, out, n, err, errlen);
+    if (tp_export_collect(args, 1, out, n, err, errlen) != 0)
+        return -1;
+    int self = -1;
+    for (int i = 0; i < *n && self < 0; i++)
+        if (!strcmp((*out)[i], path) || !strcmp(strrchr((*out)[i], '/') + 1, slash ? slash + 1 : path))
+            self = i;
+    if (self < 0)
+        self = *n / 2;
+    int lo = self - QA_PEER_WINDOW > 0 ? self - QA_PEER_WINDOW : 0;
+    int hi = self + QA_PEER_WINDOW + 1 < *n ? self + QA_PEER_WINDOW + 1 : *n;
+    for (int i = 0; i < lo; i++)
+        free((*out)[i]);
+    for (int i = hi; i < *n; i++)
+        free((*out)[i]);
+    memmove(*out, *out + lo, sizeof **out * (size_t)(hi - lo));
+    *n = hi - lo;
+    return 0;
 }
 
 static void free_paths(char **p, int n)
@@ -105,9 +125,9 @@ int cmd_qa(int argc, char **argv)
                    "Computes the automatic QA flags of finished episodes (dropped_frames, sync_skew, holds,\n"
                    "safety, tracking_lost, deadline_misses, interrupted, too_short, too_long, low_movement,\n"
                    "jerky; docs/qa.md) and stores them in each episode (meta qa_flags, qa_metrics). The\n"
-                   "durations of the other episodes in the same folder are the distribution too_short and\n"
-                   "too_long are judged against. Prints one line per episode: 'NAME: clean' or\n"
-                   "'NAME: flag,flag (figures)'.\n"
+                   "durations of the other episodes in the same folder (the 100 nearest on each side in\n"
+                   "name order) are the distribution too_short and too_long are judged against. Prints one\n"
+                   "line per episode: 'NAME: clean' or 'NAME: flag,flag (figures)'.\n"
                    "  --dry-run   compute and print, store nothing\n"
                    "  --json      one JSON array: per episode path, flags, metrics, stored\n"
                    "An episode being recorded (or unfinished, or unreadable) is reported and skipped;\n"

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -319,6 +320,57 @@ static double peer_duration(const char *path)
     return d;
 }
 
+/* Peer durations read before, by file identity: `teleop qa DIR` judges
+ * every episode of a folder against the others, which would otherwise open
+ * each peer once per episode. */
+typedef struct peer_memo {
+    char *path;
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+    double duration;
+} peer_memo;
+
+static pthread_mutex_t memo_lock = PTHREAD_MUTEX_INITIALIZER;
+static peer_memo *memo;
+static size_t nmemo, capmemo;
+#define QA_MEMO_MAX 100000
+
+static double peer_duration_memo(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return -1;
+    pthread_mutex_lock(&memo_lock);
+    for (size_t i = 0; i < nmemo; i++) {
+        peer_memo *m = &memo[i];
+        if (m->dev == st.st_dev && m->ino == st.st_ino && m->size == st.st_size &&
+            m->mtime.tv_sec == st.st_mtim.tv_sec && m->mtime.tv_nsec == st.st_mtim.tv_nsec &&
+            !strcmp(m->path, path)) {
+            double d = m->duration;
+            pthread_mutex_unlock(&memo_lock);
+            return d;
+        }
+    }
+    pthread_mutex_unlock(&memo_lock);
+    double d = peer_duration(path);
+    pthread_mutex_lock(&memo_lock);
+    if (nmemo == capmemo && capmemo < QA_MEMO_MAX) {
+        size_t cap = capmemo ? capmemo * 2 : 256;
+        peer_memo *m = realloc(memo, sizeof *m * cap);
+        if (m) {
+            memo = m;
+            capmemo = cap;
+        }
+    }
+    char *copy = nmemo < capmemo ? strdup(path) : NULL;
+    if (copy)
+        memo[nmemo++] = (peer_memo){copy, st.st_dev, st.st_ino, st.st_size, st.st_mtim, d};
+    pthread_mutex_unlock(&memo_lock);
+    return d;
+}
+
 static bool same_file(const char *a, const char *b)
 {
     struct stat sa, sb;
@@ -336,7 +388,7 @@ static void judge_duration(const char *path, const char *const *peers, int npeer
     for (int i = 0; d && dev && i < npeers; i++) {
         if (same_file(path, peers[i]))
             continue;
-        double v = peer_duration(peers[i]);
+        double v = peer_duration_memo(peers[i]);
         if (v > 0)
             d[n++] = v;
     }
@@ -514,7 +566,7 @@ int tp_qa_store(const char *path, const tp_qa_report *r, char *err, size_t errle
     rc = 0;
     goto out;
 fail:
-    snprintf(err, errlen, "%s: QA not stored: %s", path, sqlite3_errmsg(db));
+    tp_review_db_error(db, path, "write", "QA not stored", err, errlen);
     sqlite3_finalize(st);
     sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 out:

@@ -374,11 +374,11 @@ int tp_review_write(const char *path, const tp_review *r, const char *reviewer, 
     if (tp_review_open_rw(path, &db, err, errlen) != 0)
         goto out;
     if (exec_sql(db, "BEGIN IMMEDIATE") != SQLITE_OK) {
-        snprintf(err, errlen, "%s: cannot begin the review transaction: %s", path, sqlite3_errmsg(db));
+        tp_review_db_error(db, path, "begin", "not changed", err, errlen);
         goto out;
     }
     if (write_all(db, r, cur, reviewer) != 0 || exec_sql(db, "COMMIT") != SQLITE_OK) {
-        snprintf(err, errlen, "%s: review not written: %s", path, sqlite3_errmsg(db));
+        tp_review_db_error(db, path, "write", "not changed", err, errlen);
         exec_sql(db, "ROLLBACK");
         goto out;
     }

@@ -13,6 +13,8 @@
 
 #include "teleop/episode.h"
 
+#define TP_REVIEW_BUSY_MS 2000
+
 /* Header bytes 18 and 19 (file format write/read version): 1 rollback
  * journal, 2 WAL. */
 static int journal_bytes(int fd, unsigned char out[2])
@@ -101,7 +103,9 @@ int tp_review_open_rw(const char *path, sqlite3 **db, char *err, size_t errlen)
         *db = NULL;
         return -1;
     }
-    sqlite3_busy_timeout(*db, 5000);
+    /* A reader's snapshot blocks the commit; wait a little for a check to
+     * end, not for a playback that keeps its episode open. */
+    sqlite3_busy_timeout(*db, TP_REVIEW_BUSY_MS);
     /* Asked, never set: a finished episode is in rollback-journal mode
      * (delete) and must stay there. */
     sqlite3_stmt *st;
@@ -120,6 +124,16 @@ int tp_review_open_rw(const char *path, sqlite3 **db, char *err, size_t errlen)
         return -1;
     }
     return 0;
+}
+
+void tp_review_db_error(sqlite3 *db, const char *path, const char *what, const char *refused, char *err,
+                        size_t errlen)
+{
+    if ((sqlite3_extended_errcode(db) & 0xff) == SQLITE_BUSY)
+        snprintf(err, errlen, "%s: in use by a reader (an open episode handle: a playback, info or check), %s", path,
+                 refused);
+    else
+        snprintf(err, errlen, "%s: %s: %s, %s", path, what, sqlite3_errmsg(db), refused);
 }
 
 int tp_review_close_rw(sqlite3 *db, const char *path, char *err, size_t errlen)

@@ -21,6 +21,13 @@ void tp_review_unlock(tp_review_lock *lock);
 
 /* A read-write connection to a locked, finished episode (rollback journal). */
 int tp_review_open_rw(const char *path, sqlite3 **db, char *err, size_t errlen);
+/* err gets "FILE: WHAT: <SQLite's message>, REFUSED", or, when a reader
+ * holds a snapshot (SQLITE_BUSY: in rollback-journal mode a commit waits for
+ * every open read transaction, e.g. a tp_episode handle in a playback, or a
+ * running check), "FILE: in use by a reader (…), REFUSED". */
+void tp_review_db_error(sqlite3 *db, const char *path, const char *what, const char *refused, char *err,
+                        size_t errlen);
+
 /* Closes it and verifies the file is still in rollback-journal mode with no
  * -wal beside it; err may be NULL when an error is already reported. */
 int tp_review_close_rw(sqlite3 *db, const char *path, char *err, size_t errlen);

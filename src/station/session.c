@@ -508,6 +508,7 @@ typedef struct recorder {
     int pending_count;
     int64_t status_ns;
     int64_t encoded_seen[TP_SESSION_MAX_CAMERAS];
+    tp_qa_worker *qa; /* QA flags of kept episodes, off the recorder thread */
 } recorder;
 
 static const char *event_kind(event_code c)
@@ -1024,12 +1025,15 @@ static void remove_episode_files(const char *path)
     unlink(side);
 }
 
-/* QA flags of a kept, finished episode (docs/qa.md), after its finish, off
- * the control loop: in the recorder thread between episodes, or at session
- * end. A failure leaves the episode as finished, without QA. */
-static void store_qa(const char *path)
+/* QA flags of a kept, finished episode (docs/qa.md), after its finish: on
+ * the QA thread, so neither the control loop nor the recorder waits (inline
+ * only when that thread could not be made). A failure leaves the episode as
+ * finished, without QA. */
+static void store_qa(recorder *rec, const char *path)
 {
     char err[1024];
+    if (rec->qa && tp_qa_worker_submit(rec->qa, path) == 0)
+        return;
     if (tp_qa_finish(path, NULL, err, sizeof err) != 0)
         tp_log_warn("QA flags not stored: %s", err);
 }
@@ -1138,7 +1142,7 @@ static void end_episode(recorder *rec, int64_t t, bool keep, const char *outcome
         if (frc != 0)
             tp_log_error("episode %d: %s", rec->episode_index, "finish failed; recovery will finalize it");
         else
-            store_qa(rec->path);
+            store_qa(rec, rec->path);
         s->stats->episodes_kept++;
         snprintf(rec->last_kept, sizeof rec->last_kept, "%s", rec->path);
         snprintf(s->stats->episode_path, sizeof s->stats->episode_path, "%s", rec->path);
@@ -1415,6 +1419,7 @@ int tp_session_run(const tp_session_config *cfg, volatile int *stop_flag, tp_ses
     int rc = -1;
     recorder rec = {.s = s, .ep_start_ns = INT64_MAX, .ep_end_ns = INT64_MAX, .events_from_ns = INT64_MAX};
     snprintf(rec.task, sizeof rec.task, "%s", cfg->task ? cfg->task : "");
+    rec.qa = cfg->record ? tp_qa_worker_start() : NULL;
     {
         time_t now = time(NULL);
         struct tm tm;
@@ -1534,7 +1539,7 @@ int tp_session_run(const tp_session_config *cfg, volatile int *stop_flag, tp_ses
         tp_episode_writer_close(rec.w);
         rec.w = NULL;
         if (frc == 0)
-            store_qa(rec.path);
+            store_qa(&rec, rec.path);
         stats->episodes_kept++;
         snprintf(stats->episode_path, sizeof stats->episode_path, "%s", rec.path);
         notify(&rec, rec.path, "kept");
@@ -1558,6 +1563,7 @@ out:
     keyboard_stop(s->keys);
     if (rec.w)
         tp_episode_writer_close(rec.w);
+    tp_qa_worker_stop(rec.qa); /* the last episode's QA is stored before the session returns */
     /* An episode never published (setup cut short) does not exist. */
     if (stats->episode_path[0] && access(stats->episode_path, F_OK) != 0)
         stats->episode_path[0] = '\0';

@@ -249,6 +249,38 @@ static void test_live_writer_refused(void **state)
     free(r);
 }
 
+/* In rollback-journal mode a commit waits for every open read transaction:
+ * an episode handle (a playback) makes the write fail after a short wait
+ * with its own line, nothing changed; closed, the write goes through. */
+static void test_open_reader_refused(void **state)
+{
+    (void)state;
+    char err[1024], p[600], want[800];
+    copy_fixture(p, sizeof p);
+    tp_episode *reader = tp_episode_open(p, err, sizeof err);
+    assert_non_null(reader);
+    tp_review *r = new_review(), *back = new_review();
+    assert_int_equal(tp_review_read(p, r, err, sizeof err), 0);
+    r->rating = 5;
+    assert_int_equal(tp_review_write(p, r, NULL, err, sizeof err), -1);
+    snprintf(want, sizeof want, "%s: in use by a reader (an open episode handle: a playback, info or check), not changed",
+             p);
+    assert_string_equal(err, want);
+    tp_qa_report qr = {0};
+    assert_int_equal(tp_qa_store(p, &qr, err, sizeof err), -1);
+    assert_non_null(strstr(err, ": in use by a reader (an open episode handle: a playback, info or check), QA not stored"));
+    assert_null(tp_episode_meta(reader, "rating"));
+    tp_episode_close(reader);
+    assert_int_equal(tp_review_read(p, back, err, sizeof err), 0);
+    assert_int_equal(back->rating, 0);
+    assert_valid_rollback(p);
+    assert_int_equal(tp_review_write(p, r, NULL, err, sizeof err), 0);
+    assert_int_equal(tp_review_read(p, back, err, sizeof err), 0);
+    assert_int_equal(back->rating, 5);
+    free(r);
+    free(back);
+}
+
 static void test_unfinished_refused(void **state)
 {
     (void)state;
@@ -422,7 +454,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),         cmocka_unit_test(test_undo),
-        cmocka_unit_test(test_live_writer_refused), cmocka_unit_test(test_unfinished_refused),
+        cmocka_unit_test(test_live_writer_refused), cmocka_unit_test(test_open_reader_refused),
+        cmocka_unit_test(test_unfinished_refused),
         cmocka_unit_test(test_no_outcome_refused), cmocka_unit_test(test_validation),
         cmocka_unit_test(test_trash),
     };
