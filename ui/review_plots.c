@@ -139,7 +139,8 @@ void rv_plots_free(rv_plots *p)
 
 /* A band per bin (min to max), drawn as a line through the bins' ranges:
  * up on min, down on max, so fast motion shows as a filled envelope. */
-static void series(rv_plots *p, uk_window *w, uk_rect r, const joint_plot *jp, const float *bins, uk_color c)
+static void series(rv_plots *p, uk_window *w, uk_rect r, const joint_plot *jp, const float *bins, float width,
+                   uk_color c)
 {
     int n = 0;
     float k = r.h / (jp->hi - jp->lo);
@@ -157,7 +158,7 @@ static void series(rv_plots *p, uk_window *w, uk_rect r, const joint_plot *jp, c
             n++;
         }
     }
-    uk_polyline(w, p->xy, n, 1.0f, c);
+    uk_polyline(w, p->xy, n, width, c);
 }
 
 typedef struct plot_grid {
@@ -204,9 +205,10 @@ static void draw_still(rv_plots *p, uk_window *w, uk_rect area, const plot_grid 
             uk_line(w, r.x, yl, r.x + r.w, yl, 1, uk_rgba(0xff4040, 0.8f));
             uk_line(w, r.x, yu, r.x + r.w, yu, 1, uk_rgba(0xff4040, 0.8f));
         }
+        /* the action wider, underneath: where both agree it shows as an orange edge */
         if (jp->has_action)
-            series(p, w, r, jp, jp->action, uk_rgb(0xffa040));
-        series(p, w, r, jp, jp->state, uk_rgb(0x4c9dff));
+            series(p, w, r, jp, jp->action, 3.0f, uk_rgb(0xffa040));
+        series(p, w, r, jp, jp->state, 1.0f, uk_rgb(0x4c9dff));
         uk_text(w, cell.x + 3, cell.y, 11, uk_rgb(RV_DIM), jp->name, cell.w - 6 - VALUE_W);
         uk_clip_pop(w);
     }

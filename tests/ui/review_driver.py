@@ -181,7 +181,7 @@ def compare_reference(img, ref_path, update, name):
 
 
 def av_write_png(img, path):
-    with av.open(path, "w", format="image2") as c:
+    with av.open(path, "w", format="image2", options={"update": "1"}) as c:
         s = c.add_stream("png", rate=1)
         s.width, s.height, s.pix_fmt = img.shape[1], img.shape[0], "rgb24"
         for p in s.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):

@@ -140,6 +140,7 @@ check_frame(img, clamp_t, "event jump")
 # (d) plots: state lines, joint limits, the cursor at the current time
 plots = rects["plots"]
 check(color_pixels(img, plots, (0x4c, 0x9d, 0xff), 30) > 2000, "joint plots: state lines drawn")
+check(color_pixels(img, plots, (0xff, 0xa0, 0x40), 30) > 2000, "joint plots: action lines drawn")
 check(color_pixels(img, plots, (0xd3, 0x3b, 0x3b), 30) > 2000, "joint plots: limit lines drawn")
 px = plots[0] + 2 + int((clamp_t - start) / span * (plots[2] / 7 - 4 - 4))
 col = img[plots[1] + 20:plots[1] + plots[3] - 20, px - 3:px + 4]
