@@ -328,21 +328,24 @@ bool rv_player_mouse(struct review_app *a, const uk_event *ev, uk_rect area)
 
 static void update_frames(struct review_app *a)
 {
-    for (int i = 0; i < a->n_cams; i++) {
-        if (a->cam_t[i] == a->t_ns)
-            continue;
-        const uint8_t *rgb = NULL;
-        char err[512];
-        int64_t seq = tp_playback_frame(a->pb, i, a->t_ns, &rgb, err, sizeof err);
+    if (!a->n_cams || a->cam_t[0] == a->t_ns)
+        return;
+    /* every camera at once: the engine decodes them in parallel after a seek */
+    const uint8_t *rgb[TP_PLAYBACK_MAX_CAMERAS] = {0};
+    int64_t seq[TP_PLAYBACK_MAX_CAMERAS];
+    char err[512];
+    int n = tp_playback_frames(a->pb, a->t_ns, rgb, seq, err, sizeof err);
+    for (int i = 0; i < a->n_cams; i++)
         a->cam_t[i] = a->t_ns;
-        if (seq < 0) {
-            rv_status(a, true, "%s", err);
-            continue;
-        }
-        if (seq != a->cam_seq[i] && rgb) {
+    if (n < 0) {
+        rv_status(a, true, "%s", err);
+        return;
+    }
+    for (int i = 0; i < a->n_cams && i < TP_PLAYBACK_MAX_CAMERAS; i++) {
+        if (seq[i] >= 0 && seq[i] != a->cam_seq[i] && rgb[i]) {
             const tp_playback_camera *c = tp_playback_camera_at(a->pb, i);
-            uk_image_update(a->cam_img[i], rgb, c->width, c->height, c->width * 3);
-            a->cam_seq[i] = seq;
+            uk_image_update(a->cam_img[i], rgb[i], c->width, c->height, c->width * 3);
+            a->cam_seq[i] = seq[i];
         }
     }
 }
