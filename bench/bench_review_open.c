@@ -2,11 +2,11 @@
  * on a three-camera 640x480 30 fps H.264 episode (docs/review.md, Playback
  * engine).
  *
- *   teleop-bench-review-open [--episode PATH] [--seconds S] [--targets]
+ *   teleop-bench-review-open [--episode PATH] [--seconds S] [--noise LEVELS] [--gop FRAMES] [--targets]
  *
  * Without --episode it writes one first (tests/ui/playback_fixture.c: the
- * real writer and encoder, test-pattern cameras with sensor noise, one
- * keyframe a second as the station records). Measures
+ * real writer and encoder, test-pattern cameras with sensor noise (default 3
+ * levels), one keyframe a second as the station records (--gop)). Measures
  *   open:     tp_playback_open + the first frame of every camera as RGB
  *             (target <= 150 ms, median of 10);
  *   seek:     every camera's frame at a random time (200 times), and at the
@@ -146,7 +146,8 @@ static double gop_floor_ms(const char *path, int camera, int *gop_frames)
 int main(int argc, char **argv)
 {
     const char *episode = NULL;
-    double seconds = 10;
+    double seconds = 10, noise = 3;
+    int gop = 30;
     bool targets = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--targets"))
@@ -155,29 +156,35 @@ int main(int argc, char **argv)
             episode = argv[++i];
         else if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
             seconds = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--noise") && i + 1 < argc)
+            noise = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--gop") && i + 1 < argc)
+            gop = atoi(argv[++i]);
         else {
-            fprintf(stderr, "usage: %s [--episode PATH] [--seconds S] [--targets]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--episode PATH] [--seconds S] [--noise LEVELS] [--gop FRAMES] [--targets]\n",
+                    argv[0]);
             return 2;
         }
     }
     char err[512], dir[] = "/tmp/teleop-bench-review-XXXXXX", path[4096];
     bool made = false;
     if (!episode) {
-        if (!mkdtemp(dir) || !(seconds >= 2 && seconds <= 600)) {
-            fprintf(stderr, "bench: cannot make a temporary folder, or --seconds outside 2..600\n");
+        if (!(seconds >= 2 && seconds <= 600) || !(noise >= 0 && noise <= 64) || gop < 1 || gop > 1000 ||
+            !mkdtemp(dir)) {
+            fprintf(stderr, "bench: --seconds 2..600, --noise 0..64, --gop 1..1000, or no temporary folder\n");
             return 2;
         }
         snprintf(path, sizeof path, "%s/episode.db", dir);
-        pb_fixture fx = {.cameras = 3, .width = 640, .height = 480, .fps = 30, .gop = 30, .seconds = seconds,
-                         .noise = 3, .codec = "h264"};
+        pb_fixture fx = {.cameras = 3, .width = 640, .height = 480, .fps = 30, .gop = gop, .seconds = seconds,
+                         .noise = noise, .codec = "h264"};
         int64_t t0 = now_ns(CLOCK_MONOTONIC);
         if (pb_fixture_write(path, &fx, err, sizeof err)) {
             fprintf(stderr, "bench: %s\n", err);
             return 1;
         }
-        printf("episode: %s, 3 cameras 640x480 30 fps H.264 (GOP 30, veryfast, CRF 23, pattern with noise 3), "
+        printf("episode: %s, 3 cameras 640x480 30 fps H.264 (GOP %d, veryfast, CRF 23, pattern with noise %g), "
                "%.0f s, written in %.1f s\n",
-               path, seconds, (double)(now_ns(CLOCK_MONOTONIC) - t0) / 1e9);
+               path, gop, noise, seconds, (double)(now_ns(CLOCK_MONOTONIC) - t0) / 1e9);
         episode = path;
         made = true;
     }
@@ -297,9 +304,9 @@ int main(int argc, char **argv)
     tp_playback_close(pb);
 
     double floor_ms = 0;
-    int gop = 0;
+    int gop_frames = 0;
     for (int c = 0; c < ncams; c++) {
-        double f = gop_floor_ms(episode, c, &gop);
+        double f = gop_floor_ms(episode, c, &gop_frames);
         if (f < 0) {
             fprintf(stderr, "bench: plain decode of camera %d failed\n", c);
             return 1;
@@ -308,7 +315,7 @@ int main(int argc, char **argv)
     }
     printf("floor: plain libavcodec decode of one %d-frame GOP per camera from memory, %d cameras: %.1f ms "
            "(%.2f ms a frame)\n",
-           gop, ncams, floor_ms, floor_ms / (gop * (ncams ? ncams : 1)));
+           gop_frames, ncams, floor_ms, floor_ms / (gop_frames * (ncams ? ncams : 1)));
 
     bool ok_open = open_med <= 150, ok_seek = seek_p95 <= 50 && worst_med <= 50, ok_play = core_pct <= 50;
     printf("targets: open -> first frames <= 150 ms [%s], seek <= 50 ms [%s], 1x playback decode <= 50 %% of a "

@@ -19,6 +19,10 @@
 #                                         episodes: cold build, warm listing, filtered
 #                                         listing, one-file refresh, against the
 #                                         folder's floor; exit 1 when a target is missed
+#   scripts/bench.sh review-ui [--targets] the review app in a real window under Xvfb (Mesa
+#                                         llvmpipe): open -> first frame drawn, seek -> drawn,
+#                                         UI fps playing three 640x480 cameras at 1x, and an
+#                                         empty frame's rate; --targets exits 1 when missed
 #   scripts/bench.sh review-open [SECONDS]  the review player's decode engine on a
 #                                         three-camera 640x480 30 fps H.264 episode
 #                                         (10 s): open to first frames, seeks, 1x
@@ -34,6 +38,10 @@ trap 'rm -rf "$out"' EXIT
 status=0
 if [[ "${1:-}" == "upsampling" ]]; then
   build/bench/teleop-bench-upsampling --targets
+  exit $?
+fi
+if [[ "${1:-}" == "review-ui" ]]; then
+  tests/support/with_xvfb.sh build/bench/teleop-bench-review-ui "${@:2}"
   exit $?
 fi
 if [[ "${1:-}" == "catalog" ]]; then
