@@ -22,7 +22,7 @@
 typedef struct tp_console_options {
     int mode;                       /* TP_CONSOLE_AUTO, _ON or _OFF (session.h) */
     const char *screenshot_path;    /* a PNG of the console window, or NULL */
-    double screenshot_after_s;      /* ... this long after the window opened */
+    double screenshot_after_s;      /* ... this long after the session started (its clock) */
 } tp_console_options;
 
 /* A display to open a window on: DISPLAY or WAYLAND_DISPLAY set, not empty. */

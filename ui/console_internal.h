@@ -96,7 +96,8 @@ typedef struct console_robot console_robot;
  * model cannot be loaded (the console goes on without it). */
 console_robot *console_robot_open(const char *model_path, char *err, size_t errlen);
 void console_robot_close(console_robot *r);
-/* Draws the robot posed by qpos (nq values) into rect. */
+/* Draws the robot posed by qpos (nq values; NULL: the model's rest pose)
+ * into rect. */
 void console_robot_draw(console_robot *r, uk_window *w, uk_rect rect, const double *qpos, int nq);
 
 #endif

@@ -10,6 +10,11 @@
 
 #include "console_internal.h"
 
+/* The view is rendered offscreen a few times a second and shown as an
+ * image in between: a robot moving at a person's pace looks the same, and
+ * the console's share of a software GL's CPU stays small. */
+#define RENDER_HZ 8.0
+
 struct console_robot {
     mjModel *m;
     mjData *d;
@@ -17,6 +22,10 @@ struct console_robot {
     mjvCamera camera;
     mjvOption option;
     mjrContext context;
+    uk_image *image;
+    uint8_t *pixels, *rows; /* offscreen read-back (bottom row first), then top row first */
+    int width, height;      /* of the last render */
+    double rendered_s;
 };
 
 console_robot *console_robot_open(const char *model_path, char *err, size_t errlen)
@@ -50,6 +59,12 @@ console_robot *console_robot_open(const char *model_path, char *err, size_t errl
     mjv_defaultScene(&r->scene);
     mjr_defaultContext(&r->context);
     mjv_makeScene(r->m, &r->scene, 4000);
+    /* A glance view, drawn beside the session on whatever GL the station
+     * has (software GL costs the CPU the session needs): no shadow,
+     * reflection or skybox passes. */
+    r->scene.flags[mjRND_SHADOW] = 0;
+    r->scene.flags[mjRND_REFLECTION] = 0;
+    r->scene.flags[mjRND_SKYBOX] = 0;
     mjr_makeContext(r->m, &r->context, mjFONTSCALE_100); /* the window's context is current */
     /* Three-quarter view from the front, on the torso (the model's centre
      * when it has none): arms, hands and the table in the frame. */
@@ -69,6 +84,9 @@ void console_robot_close(console_robot *r)
 {
     if (!r)
         return;
+    uk_image_free(r->image);
+    free(r->pixels);
+    free(r->rows);
     mjr_freeContext(&r->context);
     mjv_freeScene(&r->scene);
     mj_deleteData(r->d);
@@ -76,23 +94,11 @@ void console_robot_close(console_robot *r)
     free(r);
 }
 
-void console_robot_draw(console_robot *r, uk_window *w, uk_rect rect, const double *qpos, int nq)
+/* GL state mjr leaves behind that the kit's 2D drawing does not reset: a
+ * texture unit other than 0 makes every textured quad (text, images) sample
+ * one texel. */
+static void reset_gl(uk_window *w)
 {
-    if (nq != r->m->nq)
-        return; /* another model than the session's: nothing sensible to pose */
-    memcpy(r->d->qpos, qpos, sizeof(double) * (size_t)nq);
-    mj_kinematics(r->m, r->d);
-    mjv_updateScene(r->m, r->d, &r->option, NULL, &r->camera, mjCAT_ALL, &r->scene);
-    int fw, fh;
-    uk_framebuffer_size(w, &fw, &fh);
-    float s = uk_scale(w);
-    mjrRect vp = {(int)lroundf(rect.x * s), fh - (int)lroundf((rect.y + rect.h) * s), (int)lroundf(rect.w * s),
-                  (int)lroundf(rect.h * s)};
-    mjr_setBuffer(mjFB_WINDOW, &r->context);
-    mjr_render(vp, &r->scene, &r->context);
-    /* State mjr leaves behind that the kit's 2D drawing does not reset: a
-     * texture unit other than 0 makes every textured quad (text, images)
-     * sample one texel. */
     glActiveTexture(GL_TEXTURE0);
     glDisable(GL_TEXTURE_GEN_S);
     glDisable(GL_TEXTURE_GEN_T);
@@ -105,4 +111,64 @@ void console_robot_draw(console_robot *r, uk_window *w, uk_rect rect, const doub
     glMatrixMode(GL_TEXTURE);
     glLoadIdentity();
     uk_gl_restore_2d(w);
+}
+
+/* Renders the pose offscreen into the image; false when it cannot. */
+static bool render(console_robot *r, uk_window *w, int width, int height)
+{
+    if (width > r->context.offWidth)
+        width = r->context.offWidth;
+    if (height > r->context.offHeight)
+        height = r->context.offHeight;
+    if (width <= 0 || height <= 0)
+        return false;
+    if (width != r->width || height != r->height) {
+        free(r->pixels);
+        free(r->rows);
+        r->pixels = malloc((size_t)width * height * 3);
+        r->rows = malloc((size_t)width * height * 3);
+        r->width = width;
+        r->height = height;
+        if (!r->pixels || !r->rows) {
+            r->width = r->height = 0;
+            return false;
+        }
+    }
+    mjv_updateScene(r->m, r->d, &r->option, NULL, &r->camera, mjCAT_ALL, &r->scene);
+    mjrRect vp = {0, 0, width, height};
+    mjr_setBuffer(mjFB_OFFSCREEN, &r->context);
+    mjr_render(vp, &r->scene, &r->context);
+    mjr_readPixels(r->pixels, NULL, vp, &r->context);
+    mjr_setBuffer(mjFB_WINDOW, &r->context);
+    reset_gl(w);
+    size_t row = (size_t)width * 3;
+    for (int y = 0; y < height; y++)
+        memcpy(r->rows + (size_t)y * row, r->pixels + (size_t)(height - 1 - y) * row, row);
+    if (!r->image)
+        r->image = uk_image_new(width, height);
+    if (!r->image)
+        return false;
+    uk_image_update(r->image, r->rows, width, height, width * 3);
+    return true;
+}
+
+void console_robot_draw(console_robot *r, uk_window *w, uk_rect rect, const double *qpos, int nq)
+{
+    if (!qpos) { /* before the first pose: the model's rest pose */
+        qpos = r->m->qpos0;
+        nq = r->m->nq;
+    }
+    if (nq != r->m->nq)
+        return; /* another model than the session's: nothing sensible to pose */
+    double now = uk_time();
+    float s = uk_scale(w);
+    int width = (int)lroundf(rect.w * s), height = (int)lroundf(rect.h * s);
+    if (!r->image || now - r->rendered_s >= 1.0 / RENDER_HZ || width != r->width || height != r->height) {
+        memcpy(r->d->qpos, qpos, sizeof(double) * (size_t)nq);
+        mj_kinematics(r->m, r->d);
+        if (render(r, w, width, height))
+            r->rendered_s = now;
+    }
+    if (r->image)
+        uk_image_draw(w, r->image, rect);
 }

@@ -31,7 +31,10 @@ struct console {
     int camera_count;
     const char *camera_names[TP_SESSION_MAX_CAMERAS];
     console_camera_view views[TP_SESSION_MAX_CAMERAS];
-    uk_rect view_rects[TP_SESSION_MAX_CAMERAS]; /* where each image was drawn, for the screenshot's notes */
+    /* Where things were drawn, for the screenshot's notes. */
+    uk_rect view_rects[TP_SESSION_MAX_CAMERAS];
+    uk_rect badge_rect, figures_rect;
+    uint32_t badge_rgb;
     console_keys keys;
     console_rates rates;
     console_robot *robot;
@@ -40,6 +43,8 @@ struct console {
     double disk_free_gb, disk_checked_s;
     int frames_drawn;
 };
+
+static void draw(console *c, bool shoot);
 
 console *console_open(const tp_session_config *cfg, tp_console_tap *tap, const tp_console_options *opt, char *err,
                       size_t errlen)
@@ -69,6 +74,10 @@ console *console_open(const tp_session_config *cfg, tp_console_tap *tap, const t
         tp_log_warn("console: no robot view: %s", rerr);
     c->disk_free_gb = -1;
     c->started_s = uk_time();
+    /* A first frame before the session starts: a software GL compiles its
+     * shaders on first use, which takes a while the session should not be
+     * shown lagging by. */
+    draw(c, false);
     return c;
 }
 
@@ -111,7 +120,9 @@ static void draw_top(console *c, const tp_console_status *st, int64_t now_ns)
     uint32_t badge_rgb;
     const char *label = console_state_label(st, &badge_rgb);
     float bw = uk_text_width(w, 24, label) + 28;
-    uk_fill_rect(w, (uk_rect){PAD, 10, bw, TOP_H - 20}, uk_rgb(badge_rgb));
+    c->badge_rect = (uk_rect){PAD, 10, bw, TOP_H - 20};
+    c->badge_rgb = badge_rgb;
+    uk_fill_rect(w, c->badge_rect, uk_rgb(badge_rgb));
     uk_text(w, PAD + 14, 10 + (TOP_H - 20 - uk_text_line_height(w, 24)) / 2, 24, uk_rgb(0xffffff), label, 0);
     float x = PAD + bw + 18;
     char buf[160];
@@ -167,10 +178,10 @@ static void draw_side(console *c, uk_rect area, const tp_console_status *st, con
     uk_text(w, area.x + PAD, y, 16, uk_rgb(DIM), "robot", 0);
     y += 22;
     uk_rect view = {area.x + PAD, y, area.w - 2 * PAD, 260};
-    if (c->robot && pose)
-        console_robot_draw(c->robot, w, view, pose->qpos, pose->nq);
+    if (c->robot)
+        console_robot_draw(c->robot, w, view, pose ? pose->qpos : NULL, pose ? pose->nq : 0);
     else
-        uk_text(w, view.x, view.y + 4, 16, uk_rgb(DIM), pose ? "no 3D view" : "waiting for the control loop…", 0);
+        uk_text(w, view.x, view.y + 4, 16, uk_rgb(DIM), "no 3D view (see the log)", 0);
     y += view.h + 8;
     /* The controller's state as chips. */
     if (pose) {
@@ -195,6 +206,7 @@ static void draw_side(console *c, uk_rect area, const tp_console_status *st, con
     char lines[TP_SESSION_MAX_CAMERAS + 8][96];
     int n = console_figure_lines(st, &c->rates, c->camera_names, c->disk_free_gb, lines,
                                  TP_SESSION_MAX_CAMERAS + 8);
+    c->figures_rect = (uk_rect){area.x + PAD, y, area.w - 2 * PAD, (float)n * 24};
     for (int i = 0; i < n; i++) {
         char *tab = strchr(lines[i], '\t');
         if (tab)
@@ -255,6 +267,11 @@ static void take_screenshot(console *c, const tp_console_status *st)
     float s = uk_scale(c->w);
     fprintf(f, "state %s\n", st ? tp_wf_state_name(st->state) : "none");
     fprintf(f, "episode %d\n", st ? st->episode : 0);
+    uk_rect b = c->badge_rect, g = c->figures_rect;
+    fprintf(f, "badge %d %d %d %d %06x\n", (int)lroundf(b.x * s), (int)lroundf(b.y * s), (int)lroundf(b.w * s),
+            (int)lroundf(b.h * s), (unsigned)c->badge_rgb);
+    fprintf(f, "figures %d %d %d %d\n", (int)lroundf(g.x * s), (int)lroundf(g.y * s), (int)lroundf(g.w * s),
+            (int)lroundf(g.h * s));
     for (int i = 0; i < c->camera_count; i++) {
         uk_rect r = c->view_rects[i];
         fprintf(f, "camera %s %d %d %d %d %lld %lld\n", c->camera_names[i], (int)lroundf(r.x * s),
@@ -317,15 +334,16 @@ void console_loop(console *c)
         if (next < now)
             next = now + 1.0 / CONSOLE_FPS;
         check_disk(c, now);
-        bool shoot = c->opt.screenshot_path && !c->shot_taken && now - c->started_s >= c->opt.screenshot_after_s;
+        /* The screenshot's time counts from the session's start (its clock). */
+        const tp_console_status *st = tp_console_tap_status(c->tap, NULL);
+        bool shoot = c->opt.screenshot_path && !c->shot_taken && st &&
+                     (double)(tp_now_ns() - st->start_ns) / 1e9 >= c->opt.screenshot_after_s;
         draw(c, shoot);
         if (shoot)
             c->shot_taken = true;
     }
     if (c->opt.screenshot_path && !c->shot_taken) {
-        tp_log_warn("console: the session ended %.1f s after the console opened, before the screenshot's %.1f s; "
-                     "taken now",
-                     uk_time() - c->started_s, c->opt.screenshot_after_s);
+        tp_log_warn("console: the session ended before the screenshot's %.1f s; taken now", c->opt.screenshot_after_s);
         draw(c, true);
         c->shot_taken = true;
     }

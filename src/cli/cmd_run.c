@@ -58,7 +58,7 @@ static void run_help(void)
            "                      auto: open it when a display is present (DISPLAY or WAYLAND_DISPLAY)\n"
            "  --no-console        never open it\n"
            "  --console-screenshot PNG  write a PNG of the console window (and PNG.txt: where each camera\n"
-           "                      view is and which frame it shows) S seconds after it opens\n"
+           "                      view is and which frame it shows) S seconds into the session\n"
            "  --console-screenshot-after S  (default 2)\n"
            "  -v, --verbose       progress and timing on stderr\n"
            "\n"
