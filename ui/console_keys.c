@@ -70,6 +70,8 @@ void console_keys_event(console_keys *k, const uk_event *ev, tp_console_tap *tap
     }
     if (ev->kind != UK_EVENT_KEY || ev->action == UK_RELEASE)
         return;
+    if (ev->action == UK_PRESS)
+        k->skip_char = false; /* a new key: its character is its own */
     if (ev->action == UK_REPEAT) {
         k->skip_char = true;
         if (!typing || ev->key != GLFW_KEY_BACKSPACE)
@@ -87,7 +89,8 @@ void console_keys_event(console_keys *k, const uk_event *ev, tp_console_tap *tap
         feed(k, "\x1b", 1, tap);
         if (!typing) {
             tp_wf_input in = TP_WF_IN_START;
-            act(k, tp_keys_flush(&k->keys, &in), in, tap);
+            tp_key_result r = tp_keys_flush(&k->keys, &in);
+            act(k, r, in, tap);
         }
         break;
     default: break; /* printable keys arrive as characters */
