@@ -65,6 +65,12 @@ console_robot *console_robot_open(const char *model_path, char *err, size_t errl
     r->scene.flags[mjRND_SHADOW] = 0;
     r->scene.flags[mjRND_REFLECTION] = 0;
     r->scene.flags[mjRND_SKYBOX] = 0;
+    /* No multisampling and coarser round shapes: on a software GL every
+     * sample and vertex is the CPU's. */
+    r->m->vis.quality.offsamples = 0;
+    r->m->vis.quality.numslices = 12;
+    r->m->vis.quality.numstacks = 8;
+    r->m->vis.quality.numquads = 1;
     mjr_makeContext(r->m, &r->context, mjFONTSCALE_100); /* the window's context is current */
     /* Three-quarter view from the front, on the torso (the model's centre
      * when it has none): arms, hands and the table in the frame. */
