@@ -6,8 +6,9 @@
  *
  * The console only reads the session's tap (include/teleop/console_tap.h)
  * and sends commands through it: nothing it does can make the control loop
- * or the recorder wait. It draws on its own thread (the process's main
- * thread, as GLFW wants; the session runs on another) at a lowered priority.
+ * or the recorder wait. Its window lives on the process's main thread (as
+ * GLFW wants; the session then runs on another), which reads the keys; it
+ * draws on a thread of its own at a lowered priority.
  *
  * Memory: everything is owned inside the call; the config is borrowed.
  */

@@ -5,8 +5,9 @@
  * (console_robot.c). Each file has one job; console.c-level callers see only
  * ui/console.h.
  *
- * Threads: all of it runs on the console's thread; the session is reached
- * only through the tap.
+ * Threads: the window and the keys on the main thread, the drawing (and
+ * every read of the tap but commands) on the console's drawing thread
+ * (console_window.c); the session is reached only through the tap.
  */
 #ifndef TELEOP_UI_CONSOLE_INTERNAL_H
 #define TELEOP_UI_CONSOLE_INTERNAL_H

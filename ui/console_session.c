@@ -1,22 +1,16 @@
 /* teleop — a session with the console beside it: the session runs on a
- * thread of its own, the console on the calling (main) thread, as GLFW
- * wants, at a lowered priority so it gives way to the session's threads. */
+ * thread of its own, the console's window on the calling (main) thread, as
+ * GLFW wants (console_window.c draws on a low-priority thread of its own). */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "console_internal.h"
 #include "teleop/log.h"
-
-/* The console thread's nice value: below every session thread (they run at
- * 0 or higher priority), so on a busy machine drawing is what waits. The
- * GL driver's worker threads, started when the window opens, inherit it. */
-#define CONSOLE_NICE 10
 
 bool tp_console_display_present(void)
 {
@@ -67,8 +61,7 @@ int tp_console_run_session(tp_session_config *cfg, const tp_console_options *opt
                        .rc = -1, .tap = tap};
     atomic_init(&job.go, 0);
     cfg->console = tap;
-    /* The session thread first, so it and every thread it starts keep this
-     * thread's priority; then this thread steps down and opens the window. */
+    /* The session thread waits until the window is open (or not). */
     pthread_t th;
     if (pthread_create(&th, NULL, session_main, &job) != 0) {
         cfg->console = NULL;
@@ -76,8 +69,6 @@ int tp_console_run_session(tp_session_config *cfg, const tp_console_options *opt
         snprintf(err, errlen, "console: cannot start the session thread");
         return -1;
     }
-    if (setpriority(PRIO_PROCESS, (id_t)gettid(), CONSOLE_NICE) != 0)
-        tp_log_debug("console: cannot lower its priority");
     char werr[512];
     console *c = console_open(cfg, tap, opt, werr, sizeof werr);
     if (!c) {

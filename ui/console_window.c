@@ -2,11 +2,15 @@
 #include <GLFW/glfw3.h>
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/statvfs.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "console_internal.h"
 #include "teleop/clock.h"
@@ -15,6 +19,11 @@
 /* A display's pace is enough for people watching; more would only take CPU
  * from the session on a small machine (software GL draws on the CPU). */
 #define CONSOLE_FPS 30.0
+/* The drawing thread's nice value: below every session thread (they run at
+ * 0 or higher priority), so on a busy machine drawing is what waits. Keys
+ * are read on the main thread at normal priority, so they still reach the
+ * session at once. */
+#define CONSOLE_NICE 10
 
 #define TOP_H 64.0f
 #define BOTTOM_H 34.0f
@@ -35,9 +44,18 @@ struct console {
     uk_rect view_rects[TP_SESSION_MAX_CAMERAS];
     uk_rect badge_rect, figures_rect;
     uint32_t badge_rgb;
+    /* Keys are handled on the main thread, shown by the drawing thread. */
     console_keys keys;
+    pthread_mutex_t keys_lock;
+    pthread_t render_thread;
+    atomic_int render_stop; /* the window was closed: stop drawing */
     console_rates rates;
     console_robot *robot;
+    /* The task of the episode being recorded: the status carries the task
+     * for the episodes to come (a task typed during an episode is the next
+     * one's), so it is taken when an episode is first seen recording. */
+    int task_episode;
+    char episode_task[TP_TASK_MAX_BYTES + 1];
     double started_s;
     bool shot_taken;
     double disk_free_gb, disk_checked_s;
@@ -68,6 +86,7 @@ console *console_open(const tp_session_config *cfg, tp_console_tap *tap, const t
         c->views[i].shown_index = -1;
     }
     console_keys_init(&c->keys);
+    pthread_mutex_init(&c->keys_lock, NULL);
     char rerr[512];
     c->robot = console_robot_open(cfg->model_path, rerr, sizeof rerr);
     if (!c->robot)
@@ -93,6 +112,7 @@ void console_close(console *c)
     console_cameras_free(c->views, c->camera_count);
     console_robot_close(c->robot);
     uk_window_close(c->w);
+    pthread_mutex_destroy(&c->keys_lock);
     free(c);
 }
 
@@ -132,8 +152,20 @@ static void draw_top(console *c, const tp_console_status *st, int64_t now_ns)
     if (buf[0])
         uk_text(w, x, 34, 18, uk_rgb(ACCENT), buf, 0);
     float tx = x + 360;
-    uk_text(w, tx, 8, 14, uk_rgb(DIM), "task", 0);
-    uk_text(w, tx, 28, 18, uk_rgb(TEXT), st->task[0] ? st->task : "(none)", W - tx - PAD);
+    bool recording = st->state == TP_WF_RECORDING;
+    if (recording && st->episode != c->task_episode) {
+        c->task_episode = st->episode;
+        snprintf(c->episode_task, sizeof c->episode_task, "%s", st->task);
+    }
+    const char *task = recording ? c->episode_task : st->task;
+    if (recording && strcmp(st->task, c->episode_task) != 0) {
+        char next[TP_TASK_MAX_BYTES + 32];
+        snprintf(next, sizeof next, "next episodes: %s", st->task[0] ? st->task : "(none)");
+        uk_text(w, tx, 4, 14, uk_rgb(ACCENT), next, W - tx - PAD);
+    } else {
+        uk_text(w, tx, 4, 14, uk_rgb(DIM), recording ? "task" : "task (next episode)", 0);
+    }
+    uk_text(w, tx, 26, 20, uk_rgb(TEXT), task[0] ? task : "(none)", W - tx - PAD);
 }
 
 static void draw_cameras(console *c, uk_rect area)
@@ -234,13 +266,18 @@ static void draw_bottom(console *c)
     uk_rect bar = {0, H - BOTTOM_H, W, BOTTOM_H};
     uk_fill_rect(w, bar, uk_rgb(PANEL));
     float ty = bar.y + (BOTTOM_H - uk_text_line_height(w, 16)) / 2;
+    char line[TP_TASK_MAX_BYTES + 64] = "", message[256] = "";
+    pthread_mutex_lock(&c->keys_lock);
     const char *typing = console_keys_typing(&c->keys);
-    if (typing) {
-        char line[TP_TASK_MAX_BYTES + 64];
+    if (typing)
         snprintf(line, sizeof line, "new task: %s▏   (Enter sets it, Esc cancels)", typing);
+    else if (c->keys.message[0] && uk_time() < c->keys.message_until_s)
+        snprintf(message, sizeof message, "%s", c->keys.message);
+    pthread_mutex_unlock(&c->keys_lock);
+    if (line[0]) {
         uk_text(w, PAD, ty, 16, uk_rgb(ACCENT), line, W - 2 * PAD);
-    } else if (c->keys.message[0] && uk_time() < c->keys.message_until_s) {
-        uk_text(w, PAD, ty, 16, uk_rgb(0xf28b82), c->keys.message, W - 2 * PAD);
+    } else if (message[0]) {
+        uk_text(w, PAD, ty, 16, uk_rgb(0xf28b82), message, W - 2 * PAD);
     } else {
         uk_text(w, PAD, ty, 16, uk_rgb(DIM),
                 "space start/stop   → keep   ← or r re-record   d discard   e emergency   t task   q quit", W - 2 * PAD);
@@ -303,33 +340,32 @@ static void draw(console *c, bool shoot)
     c->frames_drawn++;
 }
 
-void console_loop(console *c)
+/* The drawing thread: the window's GL context is current here. */
+static void *render_main(void *arg)
 {
-    bool open = true;
+    console *c = arg;
+    pthread_setname_np(pthread_self(), "tp-console");
+    if (setpriority(PRIO_PROCESS, (id_t)gettid(), CONSOLE_NICE) != 0)
+        tp_log_debug("console: cannot lower its priority");
+    glfwMakeContextCurrent(uk_glfw_window(c->w));
     double next = uk_time();
-    while (!tp_console_tap_ended(c->tap)) {
+    while (!atomic_load(&c->render_stop)) {
+        if (tp_console_tap_ended(c->tap)) {
+            if (c->opt.screenshot_path && !c->shot_taken) {
+                tp_log_warn("console: the session ended before the screenshot's %.1f s; taken now",
+                            c->opt.screenshot_after_s);
+                draw(c, true);
+                c->shot_taken = true;
+            }
+            break;
+        }
         double now = uk_time();
-        if (!open) { /* closed by the window manager: the session goes on without it */
-            struct timespec ts = {0, 50000000};
+        if (now < next) {
+            double wait = next - now;
+            struct timespec ts = {(time_t)wait, (long)((wait - floor(wait)) * 1e9)};
             nanosleep(&ts, NULL);
             continue;
         }
-        uk_window_poll(c->w, next > now ? next - now : 0);
-        uk_event ev;
-        while (uk_next_event(c->w, &ev)) {
-            if (ev.kind == UK_EVENT_CLOSE)
-                open = false;
-            else
-                console_keys_event(&c->keys, &ev, c->tap);
-        }
-        if (!open) {
-            uk_window_set_should_close(c->w, false);
-            glfwHideWindow(uk_glfw_window(c->w));
-            continue;
-        }
-        now = uk_time();
-        if (now < next)
-            continue;
         next += 1.0 / CONSOLE_FPS;
         if (next < now)
             next = now + 1.0 / CONSOLE_FPS;
@@ -342,9 +378,43 @@ void console_loop(console *c)
         if (shoot)
             c->shot_taken = true;
     }
-    if (c->opt.screenshot_path && !c->shot_taken) {
-        tp_log_warn("console: the session ended before the screenshot's %.1f s; taken now", c->opt.screenshot_after_s);
-        draw(c, true);
-        c->shot_taken = true;
+    glfwMakeContextCurrent(NULL);
+    return NULL;
+}
+
+/* The main thread reads the window's input (GLFW wants it there) and sends
+ * the keys' commands at once; a thread of its own draws at low priority. */
+void console_loop(console *c)
+{
+    glfwMakeContextCurrent(NULL);
+    bool drawing = pthread_create(&c->render_thread, NULL, render_main, c) == 0;
+    if (!drawing)
+        tp_log_warn("console: cannot start its drawing thread; the window takes keys only");
+    bool open = true;
+    while (!tp_console_tap_ended(c->tap)) {
+        if (!open) { /* closed by the window manager: the session goes on without it */
+            struct timespec ts = {0, 50000000};
+            nanosleep(&ts, NULL);
+            continue;
+        }
+        uk_window_poll(c->w, 0.05);
+        uk_event ev;
+        while (uk_next_event(c->w, &ev)) {
+            if (ev.kind == UK_EVENT_CLOSE) {
+                open = false;
+                continue;
+            }
+            pthread_mutex_lock(&c->keys_lock);
+            console_keys_event(&c->keys, &ev, c->tap);
+            pthread_mutex_unlock(&c->keys_lock);
+        }
+        if (!open) {
+            atomic_store(&c->render_stop, 1);
+            uk_window_set_should_close(c->w, false);
+            glfwHideWindow(uk_glfw_window(c->w));
+        }
     }
+    if (drawing)
+        pthread_join(c->render_thread, NULL);
+    glfwMakeContextCurrent(uk_glfw_window(c->w));
 }
