@@ -15,6 +15,14 @@
 #                                         action-velocity power above 45 Hz, velocity
 #                                         clamp events, lag, error, overshoot; fails
 #                                         (exit 3) if the default misses 2 % or clamps
+#   scripts/bench.sh catalog [N]          the catalog index over N (10000) small real
+#                                         episodes: cold build, warm listing, filtered
+#                                         listing, one-file refresh, against the
+#                                         folder's floor; exit 1 when a target is missed
+#   scripts/bench.sh review-ui [--targets] the review app in a real window under Xvfb (Mesa
+#                                         llvmpipe): open -> first frame drawn, seek -> drawn,
+#                                         UI fps playing three 640x480 cameras at 1x, and an
+#                                         empty frame's rate; --targets exits 1 when missed
 #   scripts/bench.sh console [SECONDS] [PAIRS] [--targets]
 #                                         the operator console's cost: the default
 #                                         session with and without the console, PAIRS
@@ -41,6 +49,14 @@ trap 'rm -rf "$out"' EXIT
 status=0
 if [[ "${1:-}" == "upsampling" ]]; then
   build/bench/teleop-bench-upsampling --targets
+  exit $?
+fi
+if [[ "${1:-}" == "review-ui" ]]; then
+  tests/support/with_xvfb.sh build/bench/teleop-bench-review-ui "${@:2}"
+  exit $?
+fi
+if [[ "${1:-}" == "catalog" ]]; then
+  build/bench/teleop-bench-catalog "${2:-10000}" --targets
   exit $?
 fi
 if [[ "${1:-}" == "recording" ]]; then

@@ -26,6 +26,7 @@ typedef struct tp_playback tp_playback;
 tp_playback *tp_playback_open(const char *path, char *err, size_t errlen);
 void tp_playback_close(tp_playback *pb);
 const tp_episode *tp_playback_episode(const tp_playback *pb); /* the reader handle, for meta */
+const char *tp_playback_path(const tp_playback *pb);          /* as given to open */
 
 /* The span to play: first to last stamp over every stream (ns, monotonic). */
 int64_t tp_playback_start_ns(const tp_playback *pb);
@@ -45,6 +46,12 @@ const tp_playback_camera *tp_playback_camera_at(const tp_playback *pb, int index
  * into the playback handle. */
 int64_t tp_playback_frame(tp_playback *pb, int camera, int64_t t_ns, const uint8_t **rgb, char *err,
                           size_t errlen);
+/* What camera index's decoder has done since open: seeks (decodes restarted
+ * at a keyframe) and frames decoded. For tests and benchmarks. */
+typedef struct tp_playback_decode_stats {
+    int64_t seeks, frames_decoded;
+} tp_playback_decode_stats;
+void tp_playback_decode_stats_get(const tp_playback *pb, int camera, tp_playback_decode_stats *out);
 /* Frame stepping: the capture time of the frame after / before the one shown
  * at t on camera index (t itself at either end). */
 int64_t tp_playback_next_frame_t(const tp_playback *pb, int camera, int64_t t_ns);

@@ -52,6 +52,10 @@ void uk_window_close(uk_window *w);
 /* Processes pending window-system input into the event queue, waiting up to
  * timeout_s for some when the queue is empty (0: do not wait). */
 void uk_window_poll(uk_window *w, double timeout_s);
+/* Round trip to the window system, then uk_window_poll(w, 0): every input
+ * event the server generated before this call is queued afterwards (what
+ * tests driving the app with synthetic X events wait on). */
+void uk_window_sync(uk_window *w);
 /* Makes a uk_window_poll waiting on another thread return (thread-safe). */
 void uk_window_wake(void);
 bool uk_window_should_close(const uk_window *w);
@@ -68,6 +72,8 @@ void uk_framebuffer_size(const uk_window *w, int *width, int *height);
  * background cleared. uk_frame_end presents it (after any screenshot). */
 void uk_frame_begin(uk_window *w, uk_color background);
 void uk_frame_end(uk_window *w);
+/* Waits until the GPU has finished everything drawn so far (benchmarks). */
+void uk_finish(uk_window *w);
 /* Restores the 2D state after foreign GL calls (mjr_render and friends). */
 void uk_gl_restore_2d(uk_window *w);
 
@@ -124,8 +130,12 @@ void uk_image_free(uk_image *img);
 /* Uploads packed RGB24 rows (stride bytes apart); reallocates when the size
  * changed. */
 void uk_image_update(uk_image *img, const uint8_t *rgb, int width, int height, int stride);
-/* Draws into r (stretched; callers keep the aspect). */
+/* Draws into r (stretched; callers keep the aspect): nearest-pixel at a
+ * whole-number zoom, bilinear otherwise. */
 void uk_image_draw(uk_window *w, const uk_image *img, uk_rect r);
+/* Copies the rectangle r of the frame drawn so far into img (resized to
+ * it): a view expensive to draw (the 3D scene) is drawn again from img. */
+void uk_image_capture(uk_window *w, uk_image *img, uk_rect r);
 int uk_image_width(const uk_image *img);
 int uk_image_height(const uk_image *img);
 

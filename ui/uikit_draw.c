@@ -9,6 +9,7 @@
 struct uk_image {
     GLuint tex;
     int width, height;
+    bool flipped; /* filled from the framebuffer: rows bottom up */
 };
 
 void uk_apply_clip(uk_window *w)
@@ -141,6 +142,7 @@ void uk_image_free(uk_image *img)
 
 void uk_image_update(uk_image *img, const uint8_t *rgb, int width, int height, int stride)
 {
+    img->flipped = false;
     glBindTexture(GL_TEXTURE_2D, img->tex);
     glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
     glPixelStorei(GL_UNPACK_ROW_LENGTH, stride / 3);
@@ -159,22 +161,46 @@ int uk_image_height(const uk_image *img) { return img->height; }
 
 void uk_image_draw(uk_window *w, const uk_image *img, uk_rect r)
 {
-    (void)w;
     if (!img->width || !img->height)
         return;
     glEnable(GL_TEXTURE_2D);
     glBindTexture(GL_TEXTURE_2D, img->tex);
+    /* a whole-number zoom keeps every source pixel sharp (and comparable) */
+    float zx = r.w * w->scale / img->width, zy = r.h * w->scale / img->height;
+    bool whole = fabsf(zx - roundf(zx)) < 1e-3f && fabsf(zy - roundf(zy)) < 1e-3f && zx >= 1;
+    GLint filter = whole ? GL_NEAREST : GL_LINEAR;
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, filter);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, filter);
     glTexEnvi(GL_TEXTURE_ENV, GL_TEXTURE_ENV_MODE, GL_REPLACE);
     glColor4f(1, 1, 1, 1);
+    float v0 = img->flipped ? 1.0f : 0.0f, v1 = 1.0f - v0;
     glBegin(GL_QUADS);
-    glTexCoord2f(0, 0);
+    glTexCoord2f(0, v0);
     glVertex2f(r.x, r.y);
-    glTexCoord2f(1, 0);
+    glTexCoord2f(1, v0);
     glVertex2f(r.x + r.w, r.y);
-    glTexCoord2f(1, 1);
+    glTexCoord2f(1, v1);
     glVertex2f(r.x + r.w, r.y + r.h);
-    glTexCoord2f(0, 1);
+    glTexCoord2f(0, v1);
     glVertex2f(r.x, r.y + r.h);
     glEnd();
     glDisable(GL_TEXTURE_2D);
+}
+
+void uk_image_capture(uk_window *w, uk_image *img, uk_rect r)
+{
+    int x = (int)lroundf(r.x * w->scale), y = (int)lroundf(r.y * w->scale);
+    int width = (int)lroundf(r.w * w->scale), height = (int)lroundf(r.h * w->scale);
+    if (width <= 0 || height <= 0)
+        return;
+    glBindTexture(GL_TEXTURE_2D, img->tex);
+    glReadBuffer(GL_BACK);
+    if (width != img->width || height != img->height) {
+        glTexImage2D(GL_TEXTURE_2D, 0, GL_RGB8, width, height, 0, GL_RGB, GL_UNSIGNED_BYTE, NULL);
+        img->width = width;
+        img->height = height;
+    }
+    /* GL rows run bottom up: the texture's first row is the rectangle's bottom */
+    glCopyTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, x, w->fb_h - y - height, width, height);
+    img->flipped = true;
 }

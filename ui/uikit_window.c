@@ -2,6 +2,12 @@
  * loop and the input event queue. */
 #include <GL/gl.h>
 #include <GLFW/glfw3.h>
+#ifdef UK_HAVE_X11
+#include <X11/Xlib.h>
+/* From glfw3native.h, which Debian's package cannot include without the
+ * Xrandr development headers. */
+Display *glfwGetX11Display(void);
+#endif
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -222,6 +228,16 @@ void uk_window_poll(uk_window *w, double timeout_s)
         glfwPollEvents();
 }
 
+void uk_window_sync(uk_window *w)
+{
+#ifdef UK_HAVE_X11
+    Display *d = glfwGetX11Display();
+    if (d)
+        XSync(d, False);
+#endif
+    uk_window_poll(w, 0);
+}
+
 void uk_window_wake(void) { glfwPostEmptyEvent(); }
 
 bool uk_window_should_close(const uk_window *w) { return glfwWindowShouldClose(w->glfw); }
@@ -278,6 +294,12 @@ void uk_frame_begin(uk_window *w, uk_color bg)
     uk_gl_restore_2d(w);
     glClearColor(bg.r, bg.g, bg.b, 1.0f);
     glClear(GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT);
+}
+
+void uk_finish(uk_window *w)
+{
+    (void)w;
+    glFinish();
 }
 
 void uk_frame_end(uk_window *w)

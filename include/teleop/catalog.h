@@ -40,6 +40,8 @@ typedef struct tp_catalog_stats {
 /* Rescans the folders: new, changed and gone files only (a folder that did
  * not change costs one readdir and one stat per file). 0 or -1. */
 int tp_catalog_refresh(tp_catalog *c, tp_catalog_stats *stats, char *err, size_t errlen);
+/* What the last refresh did (tp_catalog_open's own included). */
+void tp_catalog_last_refresh(const tp_catalog *c, tp_catalog_stats *stats);
 /* Re-reads one episode now (after review wrote it). 0 or -1. */
 int tp_catalog_update(tp_catalog *c, const char *episode_path, char *err, size_t errlen);
 

@@ -197,6 +197,11 @@ const tp_stream_info *tp_episode_find_stream(const tp_episode *ep, const char *n
 /* Cursor over one stream's rows in seq order. */
 typedef struct tp_episode_cursor tp_episode_cursor;
 tp_episode_cursor *tp_episode_cursor_open(tp_episode *ep, int stream_id);
+/* The same from the first row with seq >= from_seq (a seek to a keyframe). */
+tp_episode_cursor *tp_episode_cursor_open_from(tp_episode *ep, int stream_id, int64_t from_seq);
+/* seq, t_ns, pts and keyframe only (bytes and samples NULL, size 0): indexes a
+ * stream without reading its data. */
+tp_episode_cursor *tp_episode_cursor_open_stamps(tp_episode *ep, int stream_id);
 /* 1: a row; 0: end; -1: error. For sample streams data points at dims floats;
  * for cameras at the packet bytes. Valid until the next call. */
 typedef struct tp_episode_row {

@@ -74,6 +74,12 @@ typedef struct tp_export_episode {
     int64_t trim_in_ns, trim_out_ns; /* monotonic; 0 when the meta key is absent */
     char tags[TP_EXPORT_MAX_TAGS][64];
     int n_tags;
+    /* review and QA (docs/episode-format.md, Review; absent keys: none) */
+    char verdict[16];            /* meta review_verdict: "success", "failure" or "" */
+    int rating;                  /* meta rating 1..5, 0: none */
+    bool delete_marked;          /* meta delete_marked "1" */
+    bool has_qa;                 /* meta qa_flags present */
+    unsigned qa_flags;           /* tp_qa_flag bits */
     /* grid */
     double fps;
     int64_t n_frames;

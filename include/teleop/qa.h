@@ -63,11 +63,22 @@ typedef struct tp_qa_report {
 int tp_qa_compute(const char *path, const char *const *peers, int npeers, tp_qa_report *out, char *err,
                   size_t errlen);
 
+/* The report as the JSON object stored in meta qa_metrics (every field
+ * above but flags; non-finite numbers as 0). Returns the length written. */
+size_t tp_qa_format_metrics(const tp_qa_report *r, char *out, size_t outlen);
+
 /* Stores the report in the episode (one transaction; refused while the
  * episode is locked by a recorder). 0 or -1 with one line. */
 int tp_qa_store(const char *path, const tp_qa_report *r, char *err, size_t errlen);
 
 /* Reads what is stored: 1 present, 0 never computed, -1 error. */
 int tp_qa_read(const char *path, unsigned *flags, char *err, size_t errlen);
+
+/* What the station does when it has finished an episode: computes the report
+ * with the session's earlier episodes as peers (same folder, same session
+ * stamp in the name episode-YYYYMMDD-HHMMSS-NNN.db, a lower NNN) and stores
+ * it. flags (may be NULL) gets the flags. 0 or -1 with one line; the
+ * episode is left as it was on failure. */
+int tp_qa_finish(const char *path, unsigned *flags, char *err, size_t errlen);
 
 #endif

@@ -17,6 +17,7 @@
 #define TELEOP_REVIEW_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define TP_REVIEW_MAX_TAGS 64
@@ -61,8 +62,9 @@ int tp_review_read(const char *path, tp_review *out, char *err, size_t errlen);
 /* Makes the episode's annotations equal to r in one transaction: verdict,
  * rating, task (the first change away from the recorded task stores it in
  * task_recorded), trims (0 removes the key), deletion mark, tag set, notes
- * (notes with an id are kept or updated, id 0 are added, stored notes absent
- * from r are deleted), reviewed_unix_ns and reviewer (reviewer may be NULL).
+ * (notes with an id are kept or updated — or put back under that id when
+ * no longer stored, so an undo restores a deleted note —, id 0 are added,
+ * stored notes absent from r are deleted), reviewed_unix_ns and reviewer (reviewer may be NULL).
  * Refused with one line naming the file and the field when: the episode is
  * locked (being recorded: "…: being recorded, not changed"), not finished
  * (no outcome), rating outside 0..5, a trim outside [start_t_ns, end_t_ns]

@@ -3,6 +3,8 @@
 #ifndef TELEOP_CLI_H
 #define TELEOP_CLI_H
 
+#include <stdio.h>
+
 #include "teleop/session.h"
 
 int cmd_run(int argc, char **argv);
@@ -18,6 +20,13 @@ int cmd_config(int argc, char **argv);
 bool cmd_export_is_check(int argc, char **argv);
 int cmd_export_check(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_catalog(int argc, char **argv);
+int cmd_review(int argc, char **argv); /* cmd_review.c: the review app (ui/) */
+/* teleop catalog's output (cmd_catalog.c), for a listing from any source. */
+struct tp_catalog_listing;
+void catalog_print_table(FILE *out, const struct tp_catalog_listing *l);
+int catalog_print_json(FILE *out, const struct tp_catalog_listing *l); /* 0, or -1 out of memory */
+int cmd_qa(int argc, char **argv);
 
 /* Default session config, with the station file at path applied (NULL:
  * none). On error prints "teleop SUB: message" and returns -1; on success

@@ -18,6 +18,9 @@ static const struct {
     {"calibrate", cmd_calibrate, "measure an operator's calibration from a capture"},
     {"xr-probe", cmd_xr_probe, "list the OpenXR runtime, system, extensions, spaces and tracked devices"},
     {"export", cmd_export, "write recorded episodes as a training dataset (LeRobot v3.0 or v2.1, HDF5 ALOHA or robomimic); --check DATASET validates a LeRobot or HDF5 dataset"},
+    {"review", cmd_review, "the review window: browse, play, plot, tag and curate episodes (keyboard first)"},
+    {"catalog", cmd_catalog, "list episodes from the catalog index: sort, filter, search, tags"},
+    {"qa", cmd_qa, "compute and store episodes' automatic QA flags (dropped frames, holds, jerk, length outliers, ...)"},
     {"config", cmd_config, "print the resolved station configuration (every key, defaults applied)"},
     {"bench", cmd_bench, "retargeting benchmarks: arm IK on a URDF chain, control step over the bundled motion"},
 };

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "teleop/episode.h"
+#include "teleop/qa.h"
 #include "teleop/export.h"
 
 void tp_export_options_default(tp_export_options *opt)
@@ -153,6 +154,26 @@ static int64_t meta_int(tp_episode *ep, const char *key, int64_t def, bool *pres
 static void copy_text(char *dst, size_t n, const char *src)
 {
     snprintf(dst, n, "%s", src ? src : "");
+}
+
+/* What review and QA stored, for the selection (--verdict, --min-rating,
+ * --qa-*, deletion marks). */
+static int read_review(tp_episode *ep, tp_export_episode *e, const char *path, char *err, size_t errlen)
+{
+    copy_text(e->verdict, sizeof e->verdict, tp_episode_meta(ep, "review_verdict"));
+    bool has;
+    int64_t rating = meta_int(ep, "rating", 0, &has);
+    e->rating = has && rating >= 1 && rating <= 5 ? (int)rating : 0;
+    const char *del = tp_episode_meta(ep, "delete_marked");
+    e->delete_marked = del && !strcmp(del, "1");
+    const char *qa = tp_episode_meta(ep, "qa_flags");
+    e->has_qa = qa != NULL;
+    char why[128];
+    if (qa && tp_qa_parse_flags(qa, &e->qa_flags, why, sizeof why) != 0) {
+        fail(err, errlen, "%s: meta qa_flags: %s", path, why);
+        return -1;
+    }
+    return 0;
 }
 
 static void read_tags(const tp_episode *ep, tp_export_episode *e)
@@ -352,6 +373,8 @@ int tp_export_episode_load(const char *path, const tp_export_options *opt_in, tp
         goto out;
     }
     read_tags(ep, e);
+    if (read_review(ep, e, path, err, errlen) != 0)
+        goto out;
 
     /* cameras */
     const tp_stream_info *ref = NULL;

@@ -50,6 +50,7 @@ static void usage(FILE *out)
             "  --since DATE, --until DATE  only episodes started in [since, until] (YYYY-MM-DD[THH:MM:SS], UTC)\n"
             "  --min-duration S, --max-duration S   only episodes this long (exported window)\n"
             "  --tag TAG                   only episodes with this tag (repeatable: all of them)\n"
+            TP_EXPORT_SELECT_USAGE
             "  --data-file-mb N, --video-file-mb N  v3.0 file size limits (default 100, 200)\n"
             "  --quiet                     no progress, no per-episode lines\n");
 }
@@ -74,6 +75,7 @@ typedef struct run_opts {
     double min_dur, max_dur;
     const char *tags[16];
     int ntags;
+    tp_export_selection review; /* verdict, rating, QA, deletion marks */
     int data_mb, video_mb;
     tp_export_options ex;
     tp_lr_mapping map;
@@ -287,10 +289,17 @@ static int sha256_file(const char *path, char out[65], int64_t *size, char *err,
 
 static bool selected(const run_opts *o, const tp_export_episode *m)
 {
-    tp_export_selection sel = {.outcome = o->outcome, .task = o->task, .operator_name = o->operator_name,
-                               .have_since = o->have_since, .have_until = o->have_until, .since_ns = o->since_ns,
-                               .until_ns = o->until_ns, .min_duration = o->min_dur, .max_duration = o->max_dur,
-                               .n_tags = o->ntags};
+    tp_export_selection sel = o->review;
+    sel.outcome = o->outcome;
+    sel.task = o->task;
+    sel.operator_name = o->operator_name;
+    sel.have_since = o->have_since;
+    sel.have_until = o->have_until;
+    sel.since_ns = o->since_ns;
+    sel.until_ns = o->until_ns;
+    sel.min_duration = o->min_dur;
+    sel.max_duration = o->max_dur;
+    sel.n_tags = o->ntags;
     for (int t = 0; t < o->ntags && t < 16; t++)
         sel.tags[t] = o->tags[t];
     return tp_export_selected(&sel, m);
@@ -435,6 +444,7 @@ int tp_export_main(int argc, char **argv)
         {"min-duration", required_argument, NULL, OPT_MIN},
         {"max-duration", required_argument, NULL, OPT_MAX},
         {"tag", required_argument, NULL, OPT_TAG},
+        TP_EXPORT_SELECT_LONGOPTS,
         {"quiet", no_argument, NULL, OPT_QUIET},
         {"data-file-mb", required_argument, NULL, OPT_DATA_MB},
         {"video-file-mb", required_argument, NULL, OPT_VIDEO_MB},
@@ -523,8 +533,14 @@ int tp_export_main(int argc, char **argv)
             *(c == OPT_DATA_MB ? &o.data_mb : &o.video_mb) = (int)v;
             break;
         }
-        default:
-            BAD("unknown option '%s'", argv[optind - 1]);
+        default: {
+            char why[256];
+            int r = tp_export_select_option(&o.review, c, optarg, why, sizeof why);
+            if (r < 0)
+                BAD("%s", why);
+            if (r == 0)
+                BAD("unknown option '%s'", argv[optind - 1]);
+        }
         }
     }
     if (!format)

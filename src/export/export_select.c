@@ -1,6 +1,8 @@
 /* teleop — episode selection for the exports (see export_select.h). */
 #include "export_select.h"
 
+#include "teleop/qa.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -57,6 +59,18 @@ bool tp_export_selected(const tp_export_selection *s, const tp_export_episode *m
         return false;
     if (s->max_duration > 0 && m->duration_s > s->max_duration)
         return false;
+    if (m->delete_marked && !s->include_deleted)
+        return false;
+    if (s->verdict && strcmp(m->verdict, s->verdict))
+        return false;
+    if (s->min_rating > 0 && m->rating < s->min_rating)
+        return false;
+    if ((s->qa_clean || s->qa_with) && !m->has_qa)
+        return false;
+    if (s->qa_clean && m->qa_flags != 0)
+        return false;
+    if ((m->qa_flags & s->qa_with) != s->qa_with || (m->qa_flags & s->qa_without) != 0)
+        return false;
     for (int t = 0; t < s->n_tags; t++) {
         bool has = false;
         for (int k = 0; k < m->n_tags; k++)
@@ -66,6 +80,40 @@ bool tp_export_selected(const tp_export_selection *s, const tp_export_episode *m
             return false;
     }
     return true;
+}
+
+int tp_export_select_option(tp_export_selection *s, int code, const char *arg, char *err, size_t errlen)
+{
+    unsigned f;
+    char why[128];
+    switch (code) {
+    case TP_SEL_OPT_QA_CLEAN: s->qa_clean = true; return 1;
+    case TP_SEL_OPT_INCLUDE_DELETED: s->include_deleted = true; return 1;
+    case TP_SEL_OPT_QA_FLAG:
+    case TP_SEL_OPT_NO_QA_FLAG:
+        if (!*arg || strchr(arg, ',') || tp_qa_parse_flags(arg, &f, why, sizeof why) != 0) {
+            snprintf(err, errlen, "--%s: '%s' is not a QA flag (docs/qa.md)",
+                     code == TP_SEL_OPT_QA_FLAG ? "qa-flag" : "no-qa-flag", arg);
+            return -1;
+        }
+        *(code == TP_SEL_OPT_QA_FLAG ? &s->qa_with : &s->qa_without) |= f;
+        return 1;
+    case TP_SEL_OPT_VERDICT:
+        if (strcmp(arg, "success") && strcmp(arg, "failure")) {
+            snprintf(err, errlen, "--verdict: '%s' is not success or failure", arg);
+            return -1;
+        }
+        s->verdict = arg;
+        return 1;
+    case TP_SEL_OPT_MIN_RATING:
+        if (strlen(arg) != 1 || arg[0] < '1' || arg[0] > '5') {
+            snprintf(err, errlen, "--min-rating: '%s' is not a rating from 1 to 5", arg);
+            return -1;
+        }
+        s->min_rating = arg[0] - '0';
+        return 1;
+    }
+    return 0;
 }
 
 static int cmp_name(const void *a, const void *b)

@@ -68,6 +68,7 @@ static void usage(FILE *out)
             "  --since DATE, --until DATE  only episodes started in [since, until] (YYYY-MM-DD[THH:MM:SS], UTC)\n"
             "  --min-duration S, --max-duration S   only episodes this long (exported window)\n"
             "  --tag TAG                   only episodes with this tag (repeatable: all of them)\n"
+            TP_EXPORT_SELECT_USAGE
             "  --quiet                     no progress, no per-episode lines\n");
 }
 
@@ -198,6 +199,7 @@ int tp_export_hdf5_main(int argc, char **argv)
         {"min-duration", required_argument, NULL, OPT_MIN},
         {"max-duration", required_argument, NULL, OPT_MAX},
         {"tag", required_argument, NULL, OPT_TAG},
+        TP_EXPORT_SELECT_LONGOPTS,
         {"quiet", no_argument, NULL, 'q'},
         {"output", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
@@ -290,8 +292,14 @@ int tp_export_hdf5_main(int argc, char **argv)
                 BAD("--tag: at most 16");
             sel.tags[sel.n_tags++] = optarg;
             break;
-        default:
-            BAD("unknown option '%s'", argv[optind - 1]);
+        default: {
+            char why[256];
+            int r = tp_export_select_option(&sel, c, optarg, why, sizeof why);
+            if (r < 0)
+                BAD("%s", why);
+            if (r == 0)
+                BAD("unknown option '%s'", argv[optind - 1]);
+        }
         }
     }
     if (!format || strcmp(format, "hdf5"))

@@ -17,6 +17,7 @@
 #include "episode_schema.h"
 #include "episode_sync.h"
 #include "teleop/episode.h"
+#include "teleop/qa.h"
 #include "teleop/text.h"
 #include "teleop/video.h"
 
@@ -193,8 +194,10 @@ static void check_meta(checker *c, tp_episode *ep)
     snprintf(want, sizeof want, "%d", tp_episode_version(ep));
     if (!ver || strcmp(ver, want))
         problem(c, "meta 'format_version' is '%s', the file's version is %s", ver ? ver : "missing", want);
-    static const char *const ints[] = {"created_unix_ns", "finished_unix_ns", "recovered_unix_ns", "start_t_ns",
-                                       "end_t_ns",        "wall_clock_offset_ns", "episode_index"};
+    static const char *const ints[] = {"created_unix_ns", "finished_unix_ns",     "recovered_unix_ns",
+                                       "start_t_ns",      "end_t_ns",             "wall_clock_offset_ns",
+                                       "episode_index",   "reviewed_unix_ns",     "qa_unix_ns",
+                                       "qa_version"};
     static const char *const reals[] = {"control_rate_hz", "fps", "safety_position_margin_rad"};
     int64_t iv;
     double dv;
@@ -226,6 +229,52 @@ static void check_meta(checker *c, tp_episode *ep)
         c->bounded = true;
         c->start_t = start;
         c->end_t = end;
+    }
+}
+
+/* What review and QA write (docs/episode-format.md, Review): optional keys
+ * an older version-2 reader ignores, each checked for its format. */
+static void check_review_meta(checker *c, tp_episode *ep, sqlite3 *db)
+{
+    const char *v = tp_episode_meta(ep, "review_verdict");
+    if (v && strcmp(v, "success") && strcmp(v, "failure"))
+        problem(c, "meta 'review_verdict' is '%.40s' (success or failure)", v);
+    int64_t iv;
+    if ((v = tp_episode_meta(ep, "rating")) && (!parse_i64(v, &iv) || iv < 1 || iv > 5))
+        problem(c, "meta 'rating' is '%.40s', not an integer from 1 to 5", v);
+    if ((v = tp_episode_meta(ep, "delete_marked")) && strcmp(v, "1"))
+        problem(c, "meta 'delete_marked' is '%.40s', not 1", v);
+    int64_t trim[2];
+    bool has[2] = {false, false};
+    static const char *const trims[2] = {"trim_in_ns", "trim_out_ns"};
+    for (int i = 0; i < 2; i++) {
+        if (!(v = tp_episode_meta(ep, trims[i])))
+            continue;
+        if (!parse_i64(v, &trim[i])) {
+            problem(c, "meta '%s' is '%.40s', not an integer", trims[i], v);
+            continue;
+        }
+        has[i] = true;
+        if (c->bounded && (trim[i] < c->start_t || trim[i] > c->end_t))
+            problem(c, "meta '%s' %lld is outside the episode [%lld, %lld]", trims[i], (long long)trim[i],
+                    (long long)c->start_t, (long long)c->end_t);
+    }
+    if (has[0] && has[1] && trim[1] <= trim[0])
+        problem(c, "meta 'trim_out_ns' %lld is not after 'trim_in_ns' %lld", (long long)trim[1], (long long)trim[0]);
+    unsigned flags;
+    char why[128];
+    if ((v = tp_episode_meta(ep, "qa_flags")) && tp_qa_parse_flags(v, &flags, why, sizeof why) != 0)
+        problem(c, "meta 'qa_flags' is '%.60s': %s", v, why);
+    if ((v = tp_episode_meta(ep, "qa_metrics"))) {
+        sqlite3_stmt *st;
+        bool object = false;
+        if (sqlite3_prepare_v2(db, "SELECT json_valid(?1) AND json_type(?1) = 'object'", -1, &st, NULL) == SQLITE_OK) {
+            sqlite3_bind_text(st, 1, v, -1, SQLITE_STATIC);
+            object = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
+            sqlite3_finalize(st);
+        }
+        if (!object)
+            problem(c, "meta 'qa_metrics' is not a JSON object");
     }
 }
 
@@ -750,6 +799,7 @@ int tp_episode_check_status(const char *path, FILE *report, bool *live)
     check_integrity(&c, db);
     check_orphans(&c, db);
     check_meta(&c, ep);
+    check_review_meta(&c, ep, db);
     check_text(&c, db);
     check_stream_rows(&c, db, ep);
     if (tp_episode_stream_count(ep) == 0)

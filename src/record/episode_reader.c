@@ -49,7 +49,7 @@ struct tp_episode {
 struct tp_episode_cursor {
     tp_episode *ep;
     sqlite3_stmt *st;
-    bool camera;
+    bool camera, stamps_only;
     int dims;
     float *buf;
 };
@@ -874,7 +874,9 @@ const tp_stream_info *tp_episode_find_stream(const tp_episode *ep, const char *n
     return NULL;
 }
 
-tp_episode_cursor *tp_episode_cursor_open(tp_episode *ep, int stream_id)
+/* Rows of stream_id from from_seq on; with stamps_only the data column is not
+ * selected, so SQLite never reads a packet's overflow pages. */
+static tp_episode_cursor *cursor_open(tp_episode *ep, int stream_id, int64_t from_seq, bool stamps_only)
 {
     const tp_stream_info *info = NULL;
     for (int i = 0; i < ep->nstreams; i++)
@@ -887,11 +889,18 @@ tp_episode_cursor *tp_episode_cursor_open(tp_episode *ep, int stream_id)
         return NULL;
     c->ep = ep;
     c->camera = info->kind == TP_STREAM_CAMERA;
+    c->stamps_only = stamps_only;
     c->dims = info->dims;
-    const char *sql = c->camera ? "SELECT seq, t_ns, pts, keyframe, data FROM video_packets WHERE stream_id = ?"
-                                  " ORDER BY seq"
-                                : "SELECT seq, t_ns, 0, 0, data FROM samples WHERE stream_id = ? ORDER BY seq";
-    if (!c->camera && !(c->buf = malloc(sizeof(float) * (size_t)(c->dims > 0 ? c->dims : 1)))) {
+    const char *sql = stamps_only ? (c->camera ? "SELECT seq, t_ns, pts, keyframe FROM video_packets"
+                                                 " WHERE stream_id = ?1 AND seq >= ?2 ORDER BY seq"
+                                               : "SELECT seq, t_ns, 0, 0 FROM samples"
+                                                 " WHERE stream_id = ?1 AND seq >= ?2 ORDER BY seq")
+                      : c->camera ? "SELECT seq, t_ns, pts, keyframe, data FROM video_packets"
+                                    " WHERE stream_id = ?1 AND seq >= ?2 ORDER BY seq"
+                                  : "SELECT seq, t_ns, 0, 0, data FROM samples"
+                                    " WHERE stream_id = ?1 AND seq >= ?2 ORDER BY seq";
+    if (!c->camera && !stamps_only &&
+        !(c->buf = malloc(sizeof(float) * (size_t)(c->dims > 0 ? c->dims : 1)))) {
         free(c);
         return NULL;
     }
@@ -900,7 +909,23 @@ tp_episode_cursor *tp_episode_cursor_open(tp_episode *ep, int stream_id)
         return NULL;
     }
     sqlite3_bind_int(c->st, 1, stream_id);
+    sqlite3_bind_int64(c->st, 2, from_seq);
     return c;
+}
+
+tp_episode_cursor *tp_episode_cursor_open(tp_episode *ep, int stream_id)
+{
+    return cursor_open(ep, stream_id, INT64_MIN, false);
+}
+
+tp_episode_cursor *tp_episode_cursor_open_from(tp_episode *ep, int stream_id, int64_t from_seq)
+{
+    return cursor_open(ep, stream_id, from_seq, false);
+}
+
+tp_episode_cursor *tp_episode_cursor_open_stamps(tp_episode *ep, int stream_id)
+{
+    return cursor_open(ep, stream_id, INT64_MIN, true);
 }
 
 int tp_episode_cursor_next(tp_episode_cursor *c, tp_episode_row *row)
@@ -914,6 +939,12 @@ int tp_episode_cursor_next(tp_episode_cursor *c, tp_episode_row *row)
     row->t_ns = sqlite3_column_int64(c->st, 1);
     row->pts = sqlite3_column_int64(c->st, 2);
     row->keyframe = sqlite3_column_int(c->st, 3) != 0;
+    if (c->stamps_only) {
+        row->bytes = NULL;
+        row->samples = NULL;
+        row->size = 0;
+        return 1;
+    }
     const void *blob = sqlite3_column_blob(c->st, 4);
     row->size = (size_t)sqlite3_column_bytes(c->st, 4);
     if (c->camera) {

@@ -29,6 +29,7 @@
 #include "teleop/motion.h"
 #include "teleop/operator_device.h"
 #include "teleop/paths.h"
+#include "teleop/qa.h"
 #include "teleop/ring.h"
 #include "teleop/safety.h"
 #include "teleop/sim.h"
@@ -1032,6 +1033,16 @@ static void remove_episode_files(const char *path)
     unlink(side);
 }
 
+/* QA flags of a kept, finished episode (docs/qa.md), after its finish, off
+ * the control loop: in the recorder thread between episodes, or at session
+ * end. A failure leaves the episode as finished, without QA. */
+static void store_qa(const char *path)
+{
+    char err[1024];
+    if (tp_qa_finish(path, NULL, err, sizeof err) != 0)
+        tp_log_warn("QA flags not stored: %s", err);
+}
+
 /* OPEN: the episode set up before the threads started, or a new one. */
 static void begin_episode(recorder *rec, int64_t t)
 {
@@ -1135,6 +1146,8 @@ static void end_episode(recorder *rec, int64_t t, bool keep, const char *outcome
     } else {
         if (frc != 0)
             tp_log_error("episode %d: %s", rec->episode_index, "finish failed; recovery will finalize it");
+        else
+            store_qa(rec->path);
         s->stats->episodes_kept++;
         snprintf(rec->last_kept, sizeof rec->last_kept, "%s", rec->path);
         snprintf(s->stats->episode_path, sizeof s->stats->episode_path, "%s", rec->path);
@@ -1558,11 +1571,14 @@ int tp_session_run(const tp_session_config *cfg, volatile int *stop_flag, tp_ses
         tp_episode_writer_set_meta(rec.w, "end_t_ns", buf);
         tp_episode_writer_event(rec.w, end, "session_end", outcome);
         tp_episode_writer_event(rec.w, end, "episode_end", outcome);
-        if (tp_episode_writer_finish(rec.w, outcome) != 0 && !atomic_load(&s->failed) && !rec.broken)
+        int frc = tp_episode_writer_finish(rec.w, outcome);
+        if (frc != 0 && !atomic_load(&s->failed) && !rec.broken)
             fail(s, tp_episode_writer_error(rec.w));
         stats->stop_to_final_s = (double)(tp_now_ns() - s->t_end_ns) / 1e9;
         tp_episode_writer_close(rec.w);
         rec.w = NULL;
+        if (frc == 0)
+            store_qa(rec.path);
         stats->episodes_kept++;
         snprintf(stats->episode_path, sizeof stats->episode_path, "%s", rec.path);
         notify(&rec, rec.path, "kept");

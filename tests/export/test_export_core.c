@@ -5,11 +5,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
 
+#include "export/export_select.h"
 #include "teleop/export.h"
+#include "teleop/qa.h"
 
 static void test_interpolate_and_hold(void **state)
 {
@@ -83,11 +86,71 @@ static void test_fixture_episode(void **state)
     tp_export_episode_free(&e);
 }
 
+/* The review and QA selection (--qa-clean, --qa-flag, --no-qa-flag,
+ * --verdict, --min-rating, deletion marks) on episode meta. */
+static void test_review_selection(void **state)
+{
+    (void)state;
+    static tp_export_episode rated, flagged, unknown, deleted;
+    snprintf(rated.verdict, sizeof rated.verdict, "success");
+    rated.rating = 4;
+    rated.has_qa = true;
+    flagged.has_qa = true;
+    flagged.qa_flags = TP_QA_JERKY | TP_QA_HOLDS;
+    snprintf(flagged.verdict, sizeof flagged.verdict, "failure");
+    flagged.rating = 2;
+    deleted = rated;
+    deleted.delete_marked = true;
+    tp_export_selection s = {0};
+    char err[256];
+    assert_true(tp_export_selected(&s, &rated) && tp_export_selected(&s, &flagged) && tp_export_selected(&s, &unknown));
+    assert_false(tp_export_selected(&s, &deleted)); /* skipped unless --include-deleted */
+    assert_int_equal(tp_export_select_option(&s, TP_SEL_OPT_INCLUDE_DELETED, NULL, err, sizeof err), 1);
+    assert_true(tp_export_selected(&s, &deleted));
+
+    tp_export_selection clean = {0};
+    assert_int_equal(tp_export_select_option(&clean, TP_SEL_OPT_QA_CLEAN, NULL, err, sizeof err), 1);
+    assert_true(tp_export_selected(&clean, &rated));
+    assert_false(tp_export_selected(&clean, &flagged));
+    assert_false(tp_export_selected(&clean, &unknown)); /* never computed: not known clean */
+
+    tp_export_selection with = {0};
+    assert_int_equal(tp_export_select_option(&with, TP_SEL_OPT_QA_FLAG, "jerky", err, sizeof err), 1);
+    assert_true(tp_export_selected(&with, &flagged));
+    assert_false(tp_export_selected(&with, &rated));
+    assert_int_equal(tp_export_select_option(&with, TP_SEL_OPT_QA_FLAG, "safety", err, sizeof err), 1);
+    assert_false(tp_export_selected(&with, &flagged)); /* all of them */
+
+    tp_export_selection without = {0};
+    assert_int_equal(tp_export_select_option(&without, TP_SEL_OPT_NO_QA_FLAG, "holds", err, sizeof err), 1);
+    assert_false(tp_export_selected(&without, &flagged));
+    assert_true(tp_export_selected(&without, &rated) && tp_export_selected(&without, &unknown));
+
+    tp_export_selection verdict = {0};
+    assert_int_equal(tp_export_select_option(&verdict, TP_SEL_OPT_VERDICT, "failure", err, sizeof err), 1);
+    assert_true(tp_export_selected(&verdict, &flagged));
+    assert_false(tp_export_selected(&verdict, &rated) || tp_export_selected(&verdict, &unknown));
+
+    tp_export_selection rating = {0};
+    assert_int_equal(tp_export_select_option(&rating, TP_SEL_OPT_MIN_RATING, "3", err, sizeof err), 1);
+    assert_true(tp_export_selected(&rating, &rated));
+    assert_false(tp_export_selected(&rating, &flagged) || tp_export_selected(&rating, &unknown));
+
+    assert_int_equal(tp_export_select_option(&s, TP_SEL_OPT_MIN_RATING, "6", err, sizeof err), -1);
+    assert_string_equal(err, "--min-rating: '6' is not a rating from 1 to 5");
+    assert_int_equal(tp_export_select_option(&s, TP_SEL_OPT_QA_FLAG, "wobbly", err, sizeof err), -1);
+    assert_string_equal(err, "--qa-flag: 'wobbly' is not a QA flag (docs/qa.md)");
+    assert_int_equal(tp_export_select_option(&s, TP_SEL_OPT_VERDICT, "ok", err, sizeof err), -1);
+    assert_string_equal(err, "--verdict: 'ok' is not success or failure");
+    assert_int_equal(tp_export_select_option(&s, 'x', NULL, err, sizeof err), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_interpolate_and_hold),
         cmocka_unit_test(test_fixture_episode),
+        cmocka_unit_test(test_review_selection),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -372,6 +372,20 @@ static void test_tampered_v2_rejected(void **state)
         {"UPDATE meta SET value = 'nan' WHERE key = 'safety_position_margin_rad'",
          "meta 'safety_position_margin_rad' is 'nan'"},
         {"UPDATE meta SET value = 'done' WHERE key = 'outcome'", "meta 'outcome' is 'done'"},
+        /* review and QA keys (optional, checked when present) */
+        {"INSERT INTO meta VALUES('rating', '6')", "meta 'rating' is '6', not an integer from 1 to 5"},
+        {"INSERT INTO meta VALUES('review_verdict', 'ok')", "meta 'review_verdict' is 'ok' (success or failure)"},
+        {"INSERT INTO meta VALUES('delete_marked', 'yes')", "meta 'delete_marked' is 'yes', not 1"},
+        {"INSERT INTO meta SELECT 'trim_in_ns', CAST(CAST(value AS INTEGER) - 1 AS TEXT) FROM meta WHERE key = "
+         "'start_t_ns'",
+         "meta 'trim_in_ns' 1001307567167 is outside the episode [1001307567168, 1001508249275]"},
+        {"INSERT INTO meta VALUES('trim_in_ns', '1001400000000'); INSERT INTO meta VALUES('trim_out_ns', "
+         "'1001400000000')",
+         "meta 'trim_out_ns' 1001400000000 is not after 'trim_in_ns' 1001400000000"},
+        {"INSERT INTO meta VALUES('qa_flags', 'holds,blurry')",
+         "meta 'qa_flags' is 'holds,blurry': unknown QA flag 'blurry'"},
+        {"INSERT INTO meta VALUES('qa_metrics', '[1, 2]')", "meta 'qa_metrics' is not a JSON object"},
+        {"INSERT INTO meta VALUES('qa_version', 'one')", "meta 'qa_version' is 'one', not an integer"},
         /* the description */
         {"UPDATE attachments SET data = CAST(data || X'0A' AS BLOB) WHERE name = 'config/station.ini'",
          "attachment 'config/station.ini': sha256 does not match its data"},
