@@ -54,7 +54,9 @@ const char *console_keys_typing(console_keys *k);
 typedef struct console_rates {
     bool have;                 /* two samples taken: the rates are measured */
     int64_t t_ns;              /* the sample the rates run from */
-    long long cycles, encoded[TP_SESSION_MAX_CAMERAS];
+    long long cycles, captured[TP_SESSION_MAX_CAMERAS];
+    /* Frames each camera delivers a second (live whether or not an episode
+     * records: the terminal's line counts encoded frames, recording only). */
     double control_hz, fps[TP_SESSION_MAX_CAMERAS];
 } console_rates;
 

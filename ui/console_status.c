@@ -17,7 +17,7 @@ void console_rates_update(console_rates *r, const tp_console_status *st)
         r->t_ns = st->t_ns;
         r->cycles = st->control_cycles;
         for (int i = 0; i < st->camera_count; i++)
-            r->encoded[i] = st->cameras[i].encoded;
+            r->captured[i] = st->cameras[i].captured;
         return;
     }
     if (st->t_ns - r->t_ns < RATE_WINDOW_NS)
@@ -26,8 +26,8 @@ void console_rates_update(console_rates *r, const tp_console_status *st)
     r->control_hz = (double)(st->control_cycles - r->cycles) / dt;
     r->cycles = st->control_cycles;
     for (int i = 0; i < st->camera_count; i++) {
-        r->fps[i] = (double)(st->cameras[i].encoded - r->encoded[i]) / dt;
-        r->encoded[i] = st->cameras[i].encoded;
+        r->fps[i] = (double)(st->cameras[i].captured - r->captured[i]) / dt;
+        r->captured[i] = st->cameras[i].captured;
     }
     r->t_ns = st->t_ns;
     r->have = true;

@@ -121,9 +121,17 @@ static void check_disk(console *c, double now_s)
     if (now_s - c->disk_checked_s < 1.0)
         return;
     c->disk_checked_s = now_s;
+    /* The recordings folder, or before its first episode made it, the
+     * folder it will be made in. */
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", c->cfg->out_dir);
     struct statvfs vfs;
-    c->disk_free_gb =
-        statvfs(c->cfg->out_dir, &vfs) == 0 ? (double)vfs.f_bavail * (double)vfs.f_frsize / 1e9 : -1;
+    int rc;
+    while ((rc = statvfs(dir, &vfs)) != 0 && strrchr(dir, '/') && strrchr(dir, '/') != dir)
+        *strrchr(dir, '/') = '\0';
+    if (rc != 0)
+        rc = statvfs(dir[0] == '/' ? "/" : ".", &vfs);
+    c->disk_free_gb = rc == 0 ? (double)vfs.f_bavail * (double)vfs.f_frsize / 1e9 : -1;
 }
 
 /* ------------------------------------------------------------ drawing */

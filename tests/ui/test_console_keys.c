@@ -208,8 +208,8 @@ static void test_figures(void **state)
     tp_console_status st = {.t_ns = 10000000000LL, .record = true, .state = TP_WF_RECORDING,
                             .state_since_ns = 8000000000LL, .time_left_s = 5.0, .episode = 3, .kept = 2,
                             .discarded = 1, .control_cycles = 1000, .deadline_misses = 4, .camera_count = 2};
-    st.cameras[0].encoded = 300;
-    st.cameras[1].encoded = 100;
+    st.cameras[0].captured = 300;
+    st.cameras[1].captured = 100;
     st.cameras[1].dropped = 7;
     console_rates r = {0};
     console_rates_update(&r, &st);
@@ -219,8 +219,9 @@ static void test_figures(void **state)
     assert_false(r.have);
     st.t_ns += 500000000;
     st.control_cycles += 500;
-    st.cameras[0].encoded += 30;
-    st.cameras[1].encoded += 15;
+    st.cameras[0].captured += 30;
+    st.cameras[1].captured += 15;
+    st.cameras[0].encoded += 3; /* idle: few or no frames encoded, the cameras live all the same */
     console_rates_update(&r, &st);
     assert_true(r.have);
     assert_float_equal(r.control_hz, 500.0, 1e-9);
