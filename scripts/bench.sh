@@ -28,11 +28,27 @@
 #                                         (10 s): open to first frames, seeks, 1x
 #                                         playback decode CPU, the plain-decode
 #                                         floor; exit 1 when a target is missed
+#   scripts/bench.sh console [SECONDS] [PAIRS] [--targets]
+#                                         the operator console's cost: the default
+#                                         session with and without the console, PAIRS
+#                                         (3) times SECONDS (20) each, alternating;
+#                                         deadline misses, period p99, camera frames,
+#                                         console fps; --targets fails (exit 3) when
+#                                         the console adds a miss or 50 us of p99
+#                                         (scripts/bench_console.sh; a private Xvfb
+#                                         when there is no display)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 [[ -d build ]] || meson setup build --buildtype=release >/dev/null
 ninja -C build >/dev/null
+if [[ "${1:-}" == "console" ]]; then
+  shift
+  if [[ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]]; then
+    exec tests/support/with_xvfb.sh scripts/bench_console.sh build/src/cli/teleop "$@"
+  fi
+  exec scripts/bench_console.sh build/src/cli/teleop "$@"
+fi
 out=$(mktemp -d /tmp/teleop-bench-XXXXXX)
 trap 'rm -rf "$out"' EXIT
 status=0

@@ -30,6 +30,8 @@
 
 #define TP_SESSION_MAX_CAMERAS 8
 
+typedef struct tp_console_tap tp_console_tap; /* console_tap.h */
+
 /* One camera of the station: the device and how its stream is encoded. */
 typedef struct tp_session_camera {
     tp_camera_params device;       /* device.name is the stream name */
@@ -83,7 +85,17 @@ typedef struct tp_session_config {
     /* Test hook (no config key): the control loop stalls once, for this
      * long, this many seconds after the start (0: never). */
     double test_control_stall_at_s, test_control_stall_for_s;
+    /* [console] enabled: whether `teleop run` opens the operator console
+     * (TP_CONSOLE_AUTO: when a display is present). The session itself only
+     * feeds the tap below. */
+    int console_mode;
+    /* The operator console's tap (console_tap.h), fed while the session
+     * runs, and its commands read like the terminal's; NULL (default): no
+     * console. Borrowed: it outlives the call. */
+    tp_console_tap *console;
 } tp_session_config;
+
+enum { TP_CONSOLE_AUTO = 0, TP_CONSOLE_ON, TP_CONSOLE_OFF };
 
 void tp_session_default_config(tp_session_config *cfg);
 /* Applies a station config file through the key tables

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "console.h"
 #include "teleop/config.h"
 #include "teleop/episode.h"
 #include "teleop/log.h"
@@ -30,6 +31,7 @@ static void run_help(void)
 {
     printf("usage: teleop run [--config FILE] [--duration SECONDS] [--out DIR] [--task TEXT] [--no-record]\n"
            "                  [--episodes N] [--episode-time S] [--reset-time S] [--manual] [--commands FILE|-]\n"
+           "                  [--console | --no-console] [--console-screenshot PNG [--console-screenshot-after S]]\n"
            "\n"
            "Runs a teleoperation session. With no devices configured it runs the embedded default: the\n"
            "bundled operator motion replayed through the OpenXR replay runtime and retargeting into the\n"
@@ -51,6 +53,13 @@ static void run_help(void)
            "                      a terminal as keys (space start/stop, d discard, r re-record, q quit), a\n"
            "                      pipe or file as command lines (start, keep, discard, quit, task TEXT, ...).\n"
            "                      End of input ends reading, never the session\n"
+           "  --console           open the operator console window (camera views, robot, status, the keys\n"
+           "                      above); an error when there is no display. Default: [console] enabled,\n"
+           "                      auto: open it when a display is present (DISPLAY or WAYLAND_DISPLAY)\n"
+           "  --no-console        never open it\n"
+           "  --console-screenshot PNG  write a PNG of the console window (and PNG.txt: where each camera\n"
+           "                      view is and which frame it shows) S seconds into the session\n"
+           "  --console-screenshot-after S  (default 2)\n"
            "  -v, --verbose       progress and timing on stderr\n"
            "\n"
            "Prints 'episode: PATH' for each episode kept ('discarded: PATH', 'deleted: PATH' for the\n"
@@ -122,12 +131,18 @@ int cmd_run(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},         {"episodes", required_argument, NULL, 'E'},
         {"episode-time", required_argument, NULL, 'T'}, {"reset-time", required_argument, NULL, 'R'},
         {"manual", no_argument, NULL, 'M'},       {"commands", required_argument, NULL, 'C'},
+        {"console", no_argument, NULL, 'K'},      {"no-console", no_argument, NULL, 'N'},
+        {"console-screenshot", required_argument, NULL, 'S'},
+        {"console-screenshot-after", required_argument, NULL, 'A'},
         {NULL, 0, NULL, 0},
     };
     long episodes = -1;
     double episode_time = -1, reset_time = -1;
     bool manual = false;
     const char *commands = NULL;
+    int console_mode = -1; /* -1: as the config says */
+    tp_console_options console_opt = {.screenshot_after_s = 2.0};
+    bool screenshot_after_given = false;
     const char *config_path = NULL, *out = NULL, *task = NULL;
     double duration = -1;
     bool no_record = false, verbose = false;
@@ -152,6 +167,22 @@ int cmd_run(int argc, char **argv)
                 return 2;
             break;
         case 'M': manual = true; break;
+        case 'K':
+        case 'N':
+            if (console_mode >= 0 && console_mode != (c == 'K' ? TP_CONSOLE_ON : TP_CONSOLE_OFF))
+                return cli_usage_error("run", "--console and --no-console exclude each other");
+            console_mode = c == 'K' ? TP_CONSOLE_ON : TP_CONSOLE_OFF;
+            break;
+        case 'S':
+            if (!*optarg)
+                return cli_usage_error("run", "--console-screenshot: expected a file name");
+            console_opt.screenshot_path = optarg;
+            break;
+        case 'A':
+            if (parse_seconds("--console-screenshot-after", optarg, false, &console_opt.screenshot_after_s) != 0)
+                return 2;
+            screenshot_after_given = true;
+            break;
         case 'C': commands = optarg; break;
         case 'c': config_path = optarg; break;
         case 'd':
@@ -175,6 +206,10 @@ int cmd_run(int argc, char **argv)
     }
     if (optind < argc)
         return cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
+    if (console_mode == TP_CONSOLE_OFF && console_opt.screenshot_path)
+        return cli_usage_error("run", "--console-screenshot needs the console: not with --no-console");
+    if (screenshot_after_given && !console_opt.screenshot_path)
+        return cli_usage_error("run", "--console-screenshot-after needs --console-screenshot");
     if (verbose)
         tp_log_set_level(TP_LOG_INFO);
 
@@ -191,6 +226,10 @@ int cmd_run(int argc, char **argv)
         cfg.task = task;
     if (no_record)
         cfg.record = false;
+    console_opt.mode = console_mode >= 0 ? console_mode : cfg.console_mode;
+    /* A screenshot is asked of the console: it must open. */
+    if (console_opt.screenshot_path && console_opt.mode == TP_CONSOLE_AUTO)
+        console_opt.mode = TP_CONSOLE_ON;
     bool workflow_given = episodes >= 0 || episode_time >= 0 || reset_time >= 0 || manual;
     if (episodes >= 0)
         cfg.workflow.episodes = (int)episodes;
@@ -258,7 +297,7 @@ int cmd_run(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
 
     tp_session_stats stats;
-    int rc = tp_session_run(&cfg, &stop_requested, &stats, err, sizeof err);
+    int rc = tp_console_run_session(&cfg, &console_opt, &stop_requested, &stats, err, sizeof err);
     if (command_fd > 0)
         close(command_fd);
     fflush(stdout);

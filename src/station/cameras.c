@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "station/console_feed.h"
 #include "teleop/clock.h"
 #include "teleop/log.h"
 #include "teleop/ring.h"
@@ -408,6 +409,8 @@ static void *capture_thread(void *arg)
         }
         frame_header h = {.t_ns = f.t_ns, .index = f.index, .size = (uint32_t)f.size, .format = (uint32_t)f.format};
         memcpy(slot, &h, sizeof h);
+        if (rig->links.console) /* before the commit: the slot is still this thread's */
+            console_feed_frame(rig->links.console, (int)(c - rig->cams), &f);
         tp_ring_commit(&c->frames);
         if (c->capture_count < c->timing_cap)
             c->capture_ms[c->capture_count++] = (double)(r1 - r0) / 1e6;

@@ -38,6 +38,7 @@ typedef struct camera_rig_links {
     void (*fail)(void *user, const char *msg); /* a fatal encoder error */
     void *user;
     tp_session_camera_stats *stats; /* one per camera */
+    tp_console_tap *console;        /* fed every captured frame, or NULL */
 } camera_rig_links;
 
 camera_rig *camera_rig_create(const tp_session_config *cfg, const camera_rig_links *links, char *err,

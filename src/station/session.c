@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "station/cameras.h"
+#include "station/console_feed.h"
 #include "station/episode_setup.h"
 #include "station/keyboard.h"
 #include "teleop/clock.h"
@@ -81,6 +82,7 @@ typedef struct session {
     int object_count;
     int object_decimation; /* a row every this many control ticks */
     double *object_poses;  /* scratch, object_count * TP_SIM_POSE_DIMS */
+    int console_every;     /* the console's pose: every this many control ticks */
     atomic_llong emergency_cause_ns; /* the command that last set or cleared an emergency hold */
 
     tp_ring op_to_control;   /* tp_operator_frame, device → control */
@@ -246,6 +248,8 @@ static void flag_events(session *s, int64_t t, unsigned now, unsigned before)
 #define MAX_SIM_LAG_NS 500000000LL
 /* The sim_objects stream's rate. */
 #define OBJECTS_RATE_HZ 100.0
+/* The console's robot pose: a display's rate. */
+#define CONSOLE_POSE_HZ 60.0
 
 /* The control tick nearest the due time of a camera's frame n, t0 + n/fps. */
 static int64_t frame_tick(int64_t n, double fps, double control_hz)
@@ -285,6 +289,8 @@ static void control_tick(session *s, control_clock *cc, int64_t t, double *q, do
         }
         cc->frame_at[k] = frame_tick(++cc->frame[k], s->snapshot_fps[k], s->cfg->control_hz);
     }
+    if (s->cfg->console && cc->tick % s->console_every == 0)
+        console_feed_pose(s->cfg->console, t, cc->last_flags, s->sim);
     if (s->object_count > 0 && cc->tick % s->object_decimation == 0) {
         unsigned char *row = tp_ring_reserve(&s->objects);
         if (row) { /* a full ring: the recorder is behind; state rows count that loss */
@@ -360,7 +366,7 @@ static void *control_thread(void *arg)
         if (last_start && s->period_count < s->period_cap)
             s->periods_ns[s->period_count] = start - last_start;
         if (start - wake > period) {
-            st->deadline_misses++;
+            __atomic_fetch_add(&st->deadline_misses, 1, __ATOMIC_RELAXED); /* the console reads it live */
             push_event(&s->control_events, start, EV_DEADLINE_MISS, (start - wake) / 1000);
         }
         last_start = start;
@@ -425,7 +431,7 @@ static void *control_thread(void *arg)
         if (done - wake > period) {
             /* This cycle overran the next deadlines: a miss. Wake on the
              * clock's next tick; the simulation catches up from there. */
-            st->deadline_misses++;
+            __atomic_fetch_add(&st->deadline_misses, 1, __ATOMIC_RELAXED); /* the console reads it live */
             push_event(&s->control_events, done, EV_DEADLINE_MISS, (done - wake) / 1000);
             wake = t0 + ((done - t0) / period + 1) * period;
         }
@@ -694,6 +700,7 @@ static void stop_recording(recorder *rec, int64_t now, const char *why)
 
 static void workflow_step(recorder *rec, int64_t now);
 static void status_line(recorder *rec, int64_t now);
+static void console_status(recorder *rec, int64_t now);
 
 static void *recorder_thread(void *arg)
 {
@@ -740,6 +747,8 @@ static void *recorder_thread(void *arg)
             discard_queues(rec);
         camera_rig_report(s->cameras, tp_now_ns());
         status_line(rec, tp_now_ns());
+        if (s->cfg->console)
+            console_status(rec, tp_now_ns());
         if (last)
             break;
         /* One batch every 50 ms on absolute deadlines, so a slow batch
@@ -1189,7 +1198,8 @@ static void workflow_step(recorder *rec, int64_t now)
     session *s = rec->s;
     tp_wf_action acts[TP_WF_MAX_ACTIONS];
     station_input in;
-    while (tp_ring_pop(&s->inputs, &in)) {
+    /* The terminal's commands, then the console's (console_tap.h): one path. */
+    while (tp_ring_pop(&s->inputs, &in) || (s->cfg->console && console_feed_pop_input(s->cfg->console, &in))) {
         if (in.kind == STATION_INPUT_WORKFLOW) {
             perform(rec, acts, tp_workflow_input(&rec->wf, (tp_wf_input)in.input, in.t_ns, acts));
         } else if (in.kind == STATION_INPUT_EMERGENCY) {
@@ -1265,6 +1275,39 @@ static void status_line(recorder *rec, int64_t now)
         fprintf(stderr, "%s\n", line);
 }
 
+/* The status line's figures for the console (console_tap.h), every batch. */
+static void console_status(recorder *rec, int64_t now)
+{
+    session *s = rec->s;
+    const tp_workflow *wf = &rec->wf;
+    tp_console_status *st = console_feed_status_slot(s->cfg->console);
+    st->t_ns = now;
+    st->start_ns = s->t_start_ns;
+    st->duration_s = s->cfg->duration_s;
+    st->record = s->cfg->record;
+    st->state = wf->state;
+    st->state_since_ns = wf->state_since_ns;
+    st->time_left_s = tp_workflow_time_left(wf, now);
+    st->episode = rec->episode_index + (wf->state == TP_WF_RECORDING ? 0 : 1);
+    st->kept = s->stats->episodes_kept;
+    st->discarded = s->stats->episodes_discarded;
+    st->emergency = atomic_load(&s->emergency) || atomic_load(&s->keyboard_emergency);
+    st->recording_stopped = atomic_load(&s->recording_failed);
+    st->control_cycles = atomic_load_explicit(&s->heartbeat, memory_order_relaxed);
+    st->deadline_misses = __atomic_load_n(&s->stats->deadline_misses, __ATOMIC_RELAXED);
+    st->camera_count = s->stats->camera_count;
+    for (int i = 0; i < st->camera_count; i++) {
+        const tp_session_camera_stats *c = &s->stats->cameras[i];
+        st->cameras[i] = (tp_console_camera_counts){atomic_load(&c->captured), atomic_load(&c->dropped),
+                                                     atomic_load(&c->missed), atomic_load(&c->encoded),
+                                                     atomic_load(&c->lost)};
+    }
+    snprintf(st->task, sizeof st->task, "%s", rec->task);
+    snprintf(st->episode_path, sizeof st->episode_path, "%s",
+             rec->w ? rec->path : s->stats->episode_path);
+    console_feed_status_publish(s->cfg->console);
+}
+
 /* ------------------------------------------------------------------ run */
 
 static int init_session(session *s, char *err, size_t errlen)
@@ -1295,7 +1338,7 @@ static int init_session(session *s, char *err, size_t errlen)
     s->stats->camera_count = cfg->camera_count;
     camera_rig_links links = {.sim = s->sim,          .start_ns = &s->start_ns, .stop = &s->control_done,
                               .end_ns = &s->t_end_ns, .fail = fail_hook,        .user = s,
-                              .stats = s->stats->cameras};
+                              .stats = s->stats->cameras, .console = cfg->console};
     s->cameras = camera_rig_create(cfg, &links, err, errlen);
     if (!s->cameras)
         return -1;
@@ -1310,6 +1353,7 @@ static int init_session(session *s, char *err, size_t errlen)
                  "number", cfg->control_hz, 1.0 / tp_sim_timestep(s->sim));
         return -1;
     }
+    s->console_every = (int)fmax(1.0, lround(cfg->control_hz / CONSOLE_POSE_HZ));
     s->object_count = tp_sim_free_body_count(s->sim);
     s->object_decimation = (int)fmax(1.0, lround(cfg->control_hz / OBJECTS_RATE_HZ));
     if (s->object_count > 0 &&

@@ -234,6 +234,15 @@ static const tp_config_key safety_keys[] = {
     FLT("workspace_max_z", workspace_max.z, -5, 5, "…"),
 };
 
+static const char *const console_choices[] = {"auto", "on", "off", NULL}; /* TP_CONSOLE_AUTO, _ON, _OFF */
+
+static const tp_config_key console_keys[] = {
+    {.name = "enabled", .type = TP_CFG_ENUM_INDEX, .offset = S(console_mode), .choices = console_choices,
+     .meaning = "`teleop run`'s operator console window (`docs/recording.md`, Operator console): `auto` opens it "
+                "when a display is present (`DISPLAY` or `WAYLAND_DISPLAY` set and GLFW initializes), `on` always "
+                "(no display is an error), `off` never; `--console` and `--no-console` override it"},
+};
+
 /* A camera's keys, in [camera.NAME] or (shared, or the single camera) in
  * [camera]; camera_settings is what a section says, turned into the
  * device and encoder config by camera_from_settings. */
@@ -314,6 +323,7 @@ static const section_table session_tables[] = {
     {"retarget", retarget_keys, N(retarget_keys)},
     {"filter", filter_keys, N(filter_keys)},
     {"safety", safety_keys, N(safety_keys)},
+    {"console", console_keys, N(console_keys)},
 };
 
 /* ------------------------------------------------------------ cameras */
@@ -451,7 +461,8 @@ static int apply_cameras(tp_session_config *cfg, tp_config *file, char *err, siz
 /* ------------------------------------------------------------ apply */
 
 static const char *const known_sections[] = {"session",     "recording", "robot",  "operator", "controls",
-                                             "calibration", "retarget",  "filter", "safety",   "camera"};
+                                             "calibration", "retarget",  "filter", "safety",   "camera",
+                                             "console"};
 
 static int check_sections(tp_config *file, char *err, size_t errlen)
 {
@@ -469,7 +480,7 @@ static int check_sections(tp_config *file, char *err, size_t errlen)
         }
         return tp_config_error(file, sec, NULL, err, errlen,
                                "unknown section (sections: session, recording, robot, operator, controls, "
-                               "calibration, retarget, filter, safety, camera, camera.NAME)");
+                               "calibration, retarget, filter, safety, console, camera, camera.NAME)");
     }
     return 0;
 }
