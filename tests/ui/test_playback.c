@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "playback.h"
 #include "playback_fixture.h"
@@ -114,6 +115,12 @@ static void check_frame(tp_playback *pb, int cam, const reference *ref, int64_t 
     if (memcmp(rgb, ref->rgb[want], ref->frame_size))
         fail_msg("camera %d at t %lld: frame %lld differs from the sequential decode", cam, (long long)t,
                  (long long)want);
+}
+
+static void expect_substring(const char *text, const char *want)
+{
+    if (!strstr(text, want))
+        fail_msg("'%s' does not contain '%s'", text, want);
 }
 
 static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
@@ -445,6 +452,48 @@ static void test_recorded_fixtures(void **state)
     }
 }
 
+/* A damaged packet: the frames that need it fail with one line naming the
+ * file, the camera and the packet; the rest of the episode still plays. */
+static void test_damaged_packet(void **state)
+{
+    (void)state;
+    char copy[600], cmd[1400], err[512] = "";
+    snprintf(copy, sizeof copy, "%s/damaged.db", dir);
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", path, copy);
+    assert_int_equal(system(cmd), 0);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(copy, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "UPDATE video_packets SET data = zeroblob(40) WHERE seq = 23 AND stream_id ="
+                                  " (SELECT id FROM streams WHERE name = 'head_camera')",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    reference ref;
+    reference_decode(path, "head_camera", &ref);
+    tp_playback *pb = tp_playback_open(copy, err, sizeof err);
+    assert_non_null(pb);
+    const tp_playback_camera *c = tp_playback_camera_at(pb, 0);
+    const uint8_t *rgb;
+    for (int rep = 0; rep < 2; rep++) {
+        for (int64_t k = 23; k < 30; k++) {
+            err[0] = '\0';
+            assert_int_equal(tp_playback_frame(pb, 0, c->t_ns[k], &rgb, err, sizeof err), -1);
+            expect_substring(err, copy);
+            expect_substring(err, "camera 'head_camera'");
+            assert_null(strchr(err, '\n'));
+        }
+        /* Before it in its GOP, and every other GOP, as recorded. */
+        for (int64_t k = 0; k < c->frames; k += (k == 22 ? 8 : 1)) {
+            assert_int_equal(tp_playback_frame(pb, 0, c->t_ns[k], &rgb, err, sizeof err), k);
+            assert_memory_equal(rgb, ref.rgb[k], ref.frame_size);
+        }
+    }
+    reference_free(&ref);
+    tp_playback_close(pb);
+    unlink(copy);
+}
+
 static void test_refuses(void **state)
 {
     (void)state;
@@ -473,6 +522,7 @@ int main(void)
         cmocka_unit_test(test_limits_and_events),
         cmocka_unit_test(test_hands),
         cmocka_unit_test(test_recorded_fixtures),
+        cmocka_unit_test(test_damaged_packet),
         cmocka_unit_test(test_refuses),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

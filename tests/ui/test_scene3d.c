@@ -185,7 +185,12 @@ int main(int argc, char **argv)
     if (!win)
         return 1;
     glfwMakeContextCurrent(win);
+    struct timespec g0, g1;
+    clock_gettime(CLOCK_MONOTONIC, &g0);
     CHECK(tp_scene3d_gl_init(s, err, sizeof err) == 0, "%s", err);
+    clock_gettime(CLOCK_MONOTONIC, &g1);
+    printf("scene3d: gl_init (mjr_makeContext) %.1f ms\n",
+           (double)(g1.tv_sec - g0.tv_sec) * 1e3 + (double)(g1.tv_nsec - g0.tv_nsec) / 1e6);
 
     uint8_t *blank = calloc((size_t)W * H * 3, 1), *early = malloc((size_t)W * H * 3),
             *again = malloc((size_t)W * H * 3), *late = malloc((size_t)W * H * 3),
@@ -262,7 +267,11 @@ int main(int argc, char **argv)
     if (!s)
         return 1;
     CHECK(tp_scene3d_posed_joints(s) == 28, "%d of 28 recorded joints posed", tp_scene3d_posed_joints(s));
+    clock_gettime(CLOCK_MONOTONIC, &g0);
     CHECK(tp_scene3d_gl_init(s, err, sizeof err) == 0, "%s", err);
+    clock_gettime(CLOCK_MONOTONIC, &g1);
+    printf("scene3d: gl_init for a second episode %.1f ms\n",
+           (double)(g1.tv_sec - g0.tv_sec) * 1e3 + (double)(g1.tv_nsec - g0.tv_nsec) / 1e6);
     render(s, win, tp_playback_end_ns(pb), late_hands);
     CHECK(tp_scene3d_hands_drawn(s), "the recording's hands are not drawn");
     tp_scene3d_show_hands(s, false);
