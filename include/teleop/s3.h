@@ -213,6 +213,10 @@ typedef struct tp_s3_upload_options {
     /* Called from the uploading threads (serialized), at most ~4 times a second. */
     void (*progress)(void *user, const tp_s3_progress *p);
     void *progress_user;
+    /* A state file (an interrupted upload) older than this many seconds is
+     * not resumed: its upload is aborted on the server and started anew.
+     * 0: always resume. */
+    double restart_older_than_s;
 } tp_s3_upload_options;
 
 typedef struct tp_s3_upload_result {
