@@ -1,0 +1,29 @@
+// A local S3-compatible server for the upload tests: s3rver on loopback, a
+// free port, a fresh data folder. Prints "PORT" on the first line of stdout
+// once it listens; stops when stdin closes (the test exits) or on SIGTERM.
+// usage: node server.mjs DATA_DIR BUCKET...
+import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
+const S3rver = require('s3rver');
+
+const [dir, ...buckets] = process.argv.slice(2);
+if (!dir || buckets.length === 0) {
+  console.error('usage: node server.mjs DATA_DIR BUCKET...');
+  process.exit(2);
+}
+const server = new S3rver({
+  address: '127.0.0.1',
+  port: 0,
+  silent: true,
+  directory: dir,
+  configureBuckets: buckets.map((name) => ({ name })),
+});
+const { port } = await server.run();
+process.stdout.write(`${port}\n`);
+const stop = async () => {
+  await server.close();
+  process.exit(0);
+};
+process.on('SIGTERM', stop);
+process.stdin.on('end', stop);
+process.stdin.resume();
