@@ -1,7 +1,9 @@
 // A local S3-compatible server for the upload tests: s3rver on loopback, a
 // free port, a fresh data folder. Prints "PORT" on the first line of stdout
 // once it listens; stops when stdin closes (the test exits) or on SIGTERM.
-// usage: node server.mjs DATA_DIR BUCKET...
+// usage: node --openssl-legacy-provider server.mjs DATA_DIR BUCKET...
+// (s3rver enciphers ListObjectsV2 continuation tokens with DES, in OpenSSL
+// 3's legacy provider.)
 import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const S3rver = require('s3rver');
