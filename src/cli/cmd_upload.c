@@ -95,8 +95,8 @@ static void end_progress_line(progress_state *ps)
 
 static void print_result(const char *bucket, const char *key, const tp_s3_upload_result *r, bool dataset)
 {
-    printf("s3://%s/%s: %.1f MiB%s, verified (ETag %s", bucket, key, (double)r->bytes / 1048576.0,
-           dataset ? " in all" : "", r->object.etag);
+    printf("s3://%s/%s: %.1f MiB%s, %s (ETag %s", bucket, key, (double)r->bytes / 1048576.0,
+           dataset ? " in all" : "", r->unchanged ? "already uploaded, identical" : "verified", r->object.etag);
     if (r->multipart)
         printf(", %d parts", r->parts);
     if (r->parts_resumed)

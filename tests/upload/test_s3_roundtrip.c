@@ -128,8 +128,13 @@ static void single_round_trip(void **state)
     assert_int_equal(r.bytes, 3 * MIB + 17);
     assert_int_equal(r.object.size, 3 * MIB + 17);
     assert_int_equal(strlen(r.object.etag), 32);
+    assert_false(r.unchanged);
     assert_object_equals_file(s3, "runs/small.bin", path);
     assert_int_equal(tp_s3_verify_file(s3, path, "bucket", "runs/small.bin", 0, &e), 0);
+    /* a rerun finds it there, identical: nothing sent */
+    assert_int_equal(tp_s3_upload_file(s3, path, "bucket", "runs/small.bin", NULL, &r, &e), 0);
+    assert_true(r.unchanged);
+    assert_int_equal(r.bytes_sent, 0);
     /* a different file does not verify */
     char other[512];
     snprintf(other, sizeof other, "%s/other.bin", workdir);
@@ -180,6 +185,12 @@ static void multipart_round_trip(void **state)
     assert_int_equal(access(state_path, F_OK), -1); /* removed once verified */
     assert_object_equals_file(s3, "runs/big.bin", path);
     assert_int_equal(tp_s3_verify_file(s3, path, "bucket", "runs/big.bin", 5 * MIB, &e), 0);
+    /* the same size with other bytes is sent again */
+    write_random(path, 16 * MIB + 5, 33);
+    assert_int_equal(tp_s3_upload_file(s3, path, "bucket", "runs/big.bin", &opt, &r, &e), 0);
+    assert_false(r.unchanged);
+    assert_int_equal(r.bytes_sent, 16 * MIB + 5);
+    assert_object_equals_file(s3, "runs/big.bin", path);
     /* a part size under 5 MiB is refused */
     opt.part_size = 4 * MIB;
     assert_int_equal(tp_s3_upload_file(s3, path, "bucket", "runs/big2.bin", &opt, &r, &e), -1);
@@ -511,7 +522,9 @@ static void dataset_meta_last(void **state)
     tp_s3_upload_options opt = {.progress = record_order, .progress_user = &o};
     tp_s3_upload_result r;
     tp_s3_error e = {0};
-    assert_int_equal(tp_s3_upload_dataset(s3, root, "bucket", "datasets/pick", &opt, &r, &e), 0);
+    if (tp_s3_upload_dataset(s3, root, "bucket", "datasets/pick", &opt, &r, &e))
+        print_error("%s\n", e.message);
+    assert_int_equal(e.code[0], 0);
     assert_int_equal(o.n, 6);
     assert_string_equal(o.keys[0], "datasets/pick/README.md");
     assert_string_equal(o.keys[1], "datasets/pick/data/chunk-000/file-000.parquet");
@@ -526,6 +539,14 @@ static void dataset_meta_last(void **state)
     char p[700];
     snprintf(p, sizeof p, "%s/meta/info.json", root);
     assert_object_equals_file(s3, "datasets/pick/meta/info.json", p);
+    /* a rerun sends nothing again (a state file marks an interrupted upload:
+     * that file would be sent again) */
+    assert_false(r.unchanged);
+    snprintf(p, sizeof p, "%s/data/chunk-000/file-000.parquet.upload-state", root);
+    unlink(p);
+    assert_int_equal(tp_s3_upload_dataset(s3, root, "bucket", "datasets/pick", NULL, &r, &e), 0);
+    assert_true(r.unchanged);
+    assert_int_equal(r.bytes_sent, 0);
     tp_s3_close(s3);
 }
 
