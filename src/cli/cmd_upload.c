@@ -1,5 +1,6 @@
 /* teleop upload — episodes or a dataset folder to S3-compatible object
  * storage, verified and resumable (include/teleop/s3.h, docs/upload.md). */
+#include <dirent.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdbool.h>
@@ -123,6 +124,21 @@ static int dataset_valid(const char *dir, char *why, size_t whylen)
     return rc == 0;
 }
 
+static bool holds_episodes(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return false;
+    bool found = false;
+    struct dirent *de;
+    while (!found && (de = readdir(d))) {
+        size_t n = strlen(de->d_name);
+        found = n > 3 && !strcmp(de->d_name + n - 3, ".db");
+    }
+    closedir(d);
+    return found;
+}
+
 int cmd_upload(int argc, char **argv)
 {
     static const struct option opts[] = {{"endpoint", required_argument, NULL, 'e'},
@@ -214,8 +230,9 @@ int cmd_upload(int argc, char **argv)
     if (dataset) {
         char why[512];
         if (!dataset_valid(sources[0], why, sizeof why)) {
-            fprintf(stderr, "teleop upload: %s: refused, not a valid dataset: %s\n", sources[0],
-                    why[0] ? why : "teleop export --check failed");
+            fprintf(stderr, "teleop upload: %s: refused, not a valid dataset: %s%s\n", sources[0],
+                    why[0] ? why : "teleop export --check failed",
+                    holds_episodes(sources[0]) ? " (to upload episodes, name them: DIR/*.db)" : "");
             return 1;
         }
     }
