@@ -77,7 +77,7 @@ typedef struct tp_s3_config {
                               * "https://ACCOUNT.r2.cloudflarestorage.com"; NULL/"": AWS for the region */
     const char *region;      /* NULL/"": the credentials' region, else "us-east-1" (R2: "auto") */
     tp_s3_addressing addressing;
-    const char *ca_bundle;   /* PEM file of extra trusted CAs; NULL: the system's */
+    const char *ca_bundle;   /* PEM file of the CAs to trust; NULL: AWS_CA_BUNDLE, else the system's */
     const tp_s3_credentials *credentials; /* NULL: tp_s3_credentials_load() */
     int max_attempts;        /* per request, first included; 0: 6 */
     int backoff_base_ms;     /* first retry waits up to this (full jitter), doubling; 0: 250 */
@@ -207,7 +207,7 @@ typedef struct tp_s3_progress {
 
 typedef struct tp_s3_upload_options {
     int64_t part_size;           /* multipart part size, >= TP_S3_MIN_PART_SIZE; 0: 8 MiB (grown to fit 10000 parts) */
-    int parallel;                /* parts in flight; 0: 4 */
+    int parallel;                /* parts in flight; 0: 4. Memory: parallel x part_size of buffers */
     int64_t multipart_threshold; /* files up to this go in one PUT; 0: part_size */
     const char *content_type;    /* NULL: application/octet-stream */
     /* Called from the uploading threads (serialized), at most ~4 times a second. */

@@ -34,7 +34,7 @@ static void usage(FILE *out)
             "                      R2: auto)\n"
             "  --addressing MODE   auto (default: virtual-host on AWS, path-style elsewhere), path, virtual\n"
             "  --part-size MiB     multipart part size, at least 5 (default 8)\n"
-            "  --parallel N        parts in flight (default 4)\n"
+            "  --parallel N        parts in flight (default 4); memory: N x part size\n"
             "  --ca-bundle FILE    PEM of a private CA to trust (default AWS_CA_BUNDLE); TLS is always\n"
             "                      verified\n"
             "  --abort-stale HOURS first abort multipart uploads under PREFIX older than HOURS (on servers\n"
