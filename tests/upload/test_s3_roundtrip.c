@@ -243,6 +243,38 @@ static void cut_then_resume(void **state)
     tp_s3_close(s3);
 }
 
+/* --abort-stale: an interrupted upload older than the restart age is not
+ * resumed but started anew (its old upload aborted where the server can). */
+static void stale_state_restarts(void **state)
+{
+    (void)state;
+    char path[512], state_path[600];
+    snprintf(path, sizeof path, "%s/stale.bin", workdir);
+    snprintf(state_path, sizeof state_path, "%s.upload-state", path);
+    write_random(path, 11 * MIB, 7); /* 3 parts */
+    tp_s3_upload_options opt = {.part_size = 5 * MIB, .parallel = 1};
+    tp_s3_upload_result r;
+    tp_s3_error e = {0};
+    s3_proxy_heal(&proxy);
+    atomic_store(&proxy.budget, 7LL * MIB);
+    tp_s3 *via = client_at(proxy.port, "S3RVER", 1);
+    assert_int_equal(tp_s3_upload_file(via, path, "bucket", "runs/stale.bin", &opt, &r, &e), -1);
+    tp_s3_close(via);
+    s3_proxy_heal(&proxy);
+    assert_int_equal(access(state_path, F_OK), 0);
+    sleep(2);
+    tp_s3 *s3 = direct();
+    opt.restart_older_than_s = 1;
+    if (tp_s3_upload_file(s3, path, "bucket", "runs/stale.bin", &opt, &r, &e))
+        print_error("%s\n", e.message);
+    assert_int_equal(r.parts_resumed, 0);
+    assert_int_equal(r.bytes_sent, 11 * MIB);
+    assert_int_equal(access(state_path, F_OK), -1);
+    assert_object_equals_file(s3, "runs/stale.bin", path);
+    tp_s3_close(s3);
+    unlink(path);
+}
+
 typedef struct canceller {
     atomic_bool *flag;
     int64_t at;
@@ -640,6 +672,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(single_round_trip),  cmocka_unit_test(multipart_round_trip),
         cmocka_unit_test(cut_then_resume),    cmocka_unit_test(cancel_then_resume),
+        cmocka_unit_test(stale_state_restarts),
         cmocka_unit_test(virtual_host_addressing), cmocka_unit_test(retries_on_503_and_refused),
         cmocka_unit_test(wrong_credentials),  cmocka_unit_test(credentials_files),
         cmocka_unit_test(listing_pages),      cmocka_unit_test(dataset_meta_last),
