@@ -36,7 +36,7 @@ static tp_s3 *client_at(int port, const char *key_id, int max_attempts)
     char endpoint[64];
     snprintf(endpoint, sizeof endpoint, "http://127.0.0.1:%d", port);
     tp_s3_config cfg = {.endpoint = endpoint, .credentials = &cred, .max_attempts = max_attempts,
-                        .backoff_base_ms = 20, .backoff_max_ms = 100, .low_speed_timeout_s = 10};
+                        .backoff_base_ms = 20, .backoff_max_ms = 100};
     tp_s3_error e = {0};
     tp_s3 *s3 = tp_s3_open(&cfg, &e);
     if (!s3)
