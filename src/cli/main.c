@@ -21,6 +21,7 @@ static const struct {
     {"review", cmd_review, "the review window: browse, play, plot, tag and curate episodes (keyboard first)"},
     {"catalog", cmd_catalog, "list episodes from the catalog index: sort, filter, search, tags"},
     {"qa", cmd_qa, "compute and store episodes' automatic QA flags (dropped frames, holds, jerk, length outliers, ...)"},
+    {"upload", cmd_upload, "upload episodes or a dataset folder to S3-compatible object storage (MinIO, AWS S3, R2), verified and resumable"},
     {"config", cmd_config, "print the resolved station configuration (every key, defaults applied)"},
     {"bench", cmd_bench, "retargeting benchmarks: arm IK on a URDF chain, control step over the bundled motion"},
 };
