@@ -41,7 +41,10 @@ typedef struct tp_upload_config {
     double qa_wait_s;        /* longest wait for an episode's QA flags before uploading it anyway; default 60 */
 } tp_upload_config;
 
-void tp_upload_default_config(tp_upload_config *c);
+static inline void tp_upload_default_config(tp_upload_config *c)
+{
+    *c = (tp_upload_config){.part_size_mb = 8, .parallel = 2, .wait_at_exit = true, .qa_wait_s = 60};
+}
 
 typedef struct tp_sync tp_sync;
 

@@ -295,7 +295,12 @@ static bool parse_entry(const cJSON *o, tp_catalog_entry *ce, tp_bcat_item *it, 
     ji64(o, "trim_in_ns", &tin);
     ji64(o, "trim_out_ns", &tout);
     ce->path = strdup(path);
-    ce->name = strdup(base_name(key));
+    /* station/NAME: the same name from two stations stays told apart */
+    size_t nl = strlen(station) + strlen(base_name(key)) + 2;
+    char *nm = malloc(nl);
+    if (nm)
+        snprintf(nm, nl, "%s/%s", station, base_name(key));
+    ce->name = nm;
     ce->start_unix_ns = start;
     ce->duration_s = dur;
     ce->task = strdup(jstr(o, "task"));
@@ -503,8 +508,8 @@ int tp_bcat_read(tp_s3 *s3, const char *bucket, const char *prefix, tp_bcat_list
                 fail(e, "OutOfMemory", "catalog: out of memory");
                 goto out;
             }
-            const cJSON *it;
-            cJSON_ArrayForEach(it, cJSON_IsArray(arr) ? arr : NULL) {
+            const cJSON *it, *list = cJSON_IsArray(arr) ? arr : NULL;
+            cJSON_ArrayForEach(it, list) {
                 const char *ek = jstr(it, "entry_key"), *et = jstr(it, "entry_etag");
                 const cJSON *en = cJSON_GetObjectItemCaseSensitive(it, "entry");
                 if (ek && et && cJSON_IsObject(en) && !strncmp(ek, entries_pfx, strlen(entries_pfx)))

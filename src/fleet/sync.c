@@ -33,15 +33,6 @@
 #define IOPRIO_CLASS_IDLE 3
 #define IOPRIO_WHO_PROCESS 1
 
-void tp_upload_default_config(tp_upload_config *c)
-{
-    memset(c, 0, sizeof *c);
-    c->part_size_mb = 8;
-    c->parallel = 2;
-    c->wait_at_exit = true;
-    c->qa_wait_s = 60;
-}
-
 typedef struct job {
     char path[4096];
     char name[256];
@@ -168,7 +159,7 @@ static int read_job(tp_sync *s, const char *file, job *j)
     if (cJSON_IsString(p) && cJSON_IsString(st) && strlen(p->valuestring) < sizeof j->path) {
         memset(j, 0, sizeof *j);
         snprintf(j->path, sizeof j->path, "%s", p->valuestring);
-        snprintf(j->name, sizeof j->name, "%s", base_name(j->path));
+        snprintf(j->name, sizeof j->name, "%.255s", base_name(j->path));
         j->state = !strcmp(st->valuestring, "uploaded");
         const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "attempts");
         j->attempts = cJSON_IsNumber(a) ? a->valueint : 0;
@@ -245,7 +236,7 @@ int tp_sync_enqueue(tp_sync *s, const char *episode_path)
     job fresh;
     memset(&fresh, 0, sizeof fresh);
     snprintf(fresh.path, sizeof fresh.path, "%s", episode_path);
-    snprintf(fresh.name, sizeof fresh.name, "%s", base_name(episode_path));
+    snprintf(fresh.name, sizeof fresh.name, "%.255s", base_name(episode_path));
     fresh.queued_ms = now_ms();
     fresh.fresh = true;
     write_job(s, &fresh); /* on failure the thread tries again before uploading */
@@ -330,7 +321,7 @@ static int process(tp_sync *s, job *j, tp_s3_error *e)
         return 0;
     }
     if (!j->on_disk && write_job(s, j)) {
-        snprintf(e->message, sizeof e->message, "%s: cannot write its queue file in %s", j->name, s->qdir);
+        snprintf(e->message, sizeof e->message, "%.200s: cannot write its queue file in %.300s", j->name, s->qdir);
         return -1;
     }
     if (j->state == 0) {
@@ -349,7 +340,7 @@ static int process(tp_sync *s, job *j, tp_s3_error *e)
         char err[1024];
         int64_t size = 0;
         if (stat(j->path, &st0) || tp_bcat_sha256_file(j->path, j->sha256, &size, err, sizeof err)) {
-            snprintf(e->message, sizeof e->message, "%s", present ? err : "gone");
+            snprintf(e->message, sizeof e->message, "%.600s", present ? err : "gone");
             return -1;
         }
         tp_s3_upload_options uo = {.part_size = (int64_t)(s->cfg.part_size_mb * 1024 * 1024),
@@ -368,7 +359,7 @@ static int process(tp_sync *s, job *j, tp_s3_error *e)
         snprintf(j->etag, sizeof j->etag, "%s", res.object.etag);
         j->state = 1;
         if (write_job(s, j)) {
-            snprintf(e->message, sizeof e->message, "%s: cannot write its queue file in %s", j->name, s->qdir);
+            snprintf(e->message, sizeof e->message, "%.200s: cannot write its queue file in %.300s", j->name, s->qdir);
             return -1;
         }
     }
@@ -478,7 +469,7 @@ static void *sync_main(void *arg)
         } else {
             work.attempts++;
             s->st.failed++;
-            snprintf(s->st.last_error, sizeof s->st.last_error, "%s", e.message[0] ? e.message : "failed");
+            snprintf(s->st.last_error, sizeof s->st.last_error, "%.300s", e.message[0] ? e.message : "failed");
             double delay = fmin(RETRY_MAX_S, RETRY_FIRST_S * pow(2, fmin(work.attempts - 1, 10)));
             work.next_try_ms = now_ms() + (int64_t)(delay * 1000);
             work.busy = false;

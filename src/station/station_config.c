@@ -49,6 +49,7 @@ void tp_session_default_config(tp_session_config *cfg)
     tp_retarget_default_config(&cfg->retarget);
     tp_controller_default_config(&cfg->control);
     snprintf(cfg->calibration_id, sizeof cfg->calibration_id, "default");
+    tp_upload_default_config(&cfg->upload);
 }
 
 /* ------------------------------------------------------------ tables */
@@ -234,6 +235,37 @@ static const tp_config_key safety_keys[] = {
     FLT("workspace_max_z", workspace_max.z, -5, 5, "…"),
 };
 
+static const tp_config_key upload_keys[] = {
+    {.name = "enabled", .type = TP_CFG_BOOL, .offset = S(upload.enabled),
+     .meaning = "upload each kept episode in the background while the station records (`docs/upload.md`, Station "
+                "sync)"},
+    {.name = "url", .type = TP_CFG_TEXT, .offset = S(upload.url), .max = 1000, .default_text = "none",
+     .meaning = "`s3://BUCKET/PREFIX`: episodes go to `PREFIX/STATION/NAME.db`, catalog entries under "
+                "`PREFIX/_catalog/`"},
+    {.name = "endpoint", .type = TP_CFG_TEXT, .offset = S(upload.endpoint), .max = 1000,
+     .default_text = "AWS for the region (or `AWS_ENDPOINT_URL`)",
+     .meaning = "S3 endpoint URL: `http://127.0.0.1:9000` (MinIO), `https://ACCOUNT.r2.cloudflarestorage.com` (R2)"},
+    {.name = "region", .type = TP_CFG_TEXT, .offset = S(upload.region), .max = 63,
+     .default_text = "`AWS_REGION`, the profile's, else `us-east-1`", .meaning = "signing region (R2: `auto`)"},
+    {.name = "ca_bundle", .type = TP_CFG_PATH, .offset = S(upload.ca_bundle), .default_text = "the system's",
+     .meaning = "PEM file of extra CAs to trust (a private CA); TLS verification is always on"},
+    {.name = "station", .type = TP_CFG_TEXT, .offset = S(upload.station), .max = 64, .default_text = "the host name",
+     .meaning = "this station's name in keys and catalog entries: letters, digits, `.`, `_`, `-`"},
+    {.name = "bandwidth_limit", .type = TP_CFG_DOUBLE, .offset = S(upload.bandwidth_limit_mb_s), .min = 0,
+     .max = 100000, .meaning = "upload speed cap, MB/s (10^6 bytes) for the whole station; 0 = none"},
+    {.name = "delete_after_upload", .type = TP_CFG_BOOL, .offset = S(upload.delete_after_upload),
+     .meaning = "delete the local episode once its upload is verified (HEAD size and ETag against the file) and "
+                "its catalog entry written"},
+    {.name = "part_size", .type = TP_CFG_DOUBLE, .offset = S(upload.part_size_mb), .min = 5, .max = 5120,
+     .meaning = "multipart part size, MiB (files up to it go in one PUT)"},
+    {.name = "parallel", .type = TP_CFG_INT, .offset = S(upload.parallel), .min = 1, .max = 16,
+     .meaning = "multipart parts in flight (the bandwidth limit is shared between them)"},
+    {.name = "wait_at_exit", .type = TP_CFG_BOOL, .offset = S(upload.wait_at_exit),
+     .meaning = "at the session's end, wait for the queue to empty (Ctrl-C leaves it queued for the next run)"},
+    {.name = "qa_wait", .type = TP_CFG_DOUBLE, .offset = S(upload.qa_wait_s), .min = 0, .max = 3600,
+     .meaning = "seconds an episode waits for its QA flags before it is uploaded without them"},
+};
+
 /* A camera's keys, in [camera.NAME] or (shared, or the single camera) in
  * [camera]; camera_settings is what a section says, turned into the
  * device and encoder config by camera_from_settings. */
@@ -314,6 +346,7 @@ static const section_table session_tables[] = {
     {"retarget", retarget_keys, N(retarget_keys)},
     {"filter", filter_keys, N(filter_keys)},
     {"safety", safety_keys, N(safety_keys)},
+    {"upload", upload_keys, N(upload_keys)},
 };
 
 /* ------------------------------------------------------------ cameras */
@@ -451,7 +484,8 @@ static int apply_cameras(tp_session_config *cfg, tp_config *file, char *err, siz
 /* ------------------------------------------------------------ apply */
 
 static const char *const known_sections[] = {"session",     "recording", "robot",  "operator", "controls",
-                                             "calibration", "retarget",  "filter", "safety",   "camera"};
+                                             "calibration", "retarget",  "filter", "safety",   "camera",
+                                             "upload"};
 
 static int check_sections(tp_config *file, char *err, size_t errlen)
 {
@@ -469,7 +503,7 @@ static int check_sections(tp_config *file, char *err, size_t errlen)
         }
         return tp_config_error(file, sec, NULL, err, errlen,
                                "unknown section (sections: session, recording, robot, operator, controls, "
-                               "calibration, retarget, filter, safety, camera, camera.NAME)");
+                               "calibration, retarget, filter, safety, camera, camera.NAME, upload)");
     }
     return 0;
 }
