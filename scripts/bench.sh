@@ -19,6 +19,11 @@
 #                                         episodes: cold build, warm listing, filtered
 #                                         listing, one-file refresh, against the
 #                                         folder's floor; exit 1 when a target is missed
+#   scripts/bench.sh upload-sync [SECONDS] the default session (20 s) twice, without and with
+#                                         station sync uploading the whole time (to s3rver on
+#                                         loopback, run at nice 19 like a remote server): dropped
+#                                         frames, deadline misses, jitter side by side; exit 3
+#                                         when a frame drops or misses grow with upload
 #   scripts/bench.sh review-open [SECONDS]  the review player's decode engine on a
 #                                         three-camera 640x480 30 fps H.264 episode
 #                                         (10 s): open to first frames, seeks, 1x
@@ -42,6 +47,25 @@ if [[ "${1:-}" == "catalog" ]]; then
 fi
 if [[ "${1:-}" == "review-open" ]]; then
   build/bench/teleop-bench-review-open --seconds "${2:-10}" --targets
+  exit $?
+fi
+if [[ "${1:-}" == "upload-sync" ]]; then
+  js=${TELEOP_S3RVER:-tests/upload/node/node_modules/s3rver/bin/s3rver.js}
+  [[ -f "$js" ]] || { echo "bench: $js missing: scripts/setup.sh installs it (npm ci in tests/upload/node)" >&2; exit 1; }
+  s3dir=$(mktemp -d /tmp/teleop-bench-s3-XXXXXX)
+  nice -n 19 node "$js" -d "$s3dir/data" -a 127.0.0.1 -p 0 --configure-bucket bench >"$s3dir/log" 2>&1 &
+  s3pid=$!
+  trap 'kill $s3pid 2>/dev/null; wait $s3pid 2>/dev/null; rm -rf "$out" "$s3dir"' EXIT
+  port=
+  for _ in $(seq 100); do
+    port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$s3dir/log")
+    [[ -n "$port" ]] && break
+    sleep 0.1
+  done
+  [[ -n "$port" ]] || { echo "bench: s3rver did not start" >&2; cat "$s3dir/log" >&2; exit 1; }
+  AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1 \
+    build/bench/teleop-bench-upload-sync --url s3://bench/sync --endpoint "http://127.0.0.1:$port" \
+    --seconds "${2:-20}" --out "$out/upload" --targets
   exit $?
 fi
 if [[ "${1:-}" == "recording" ]]; then

@@ -62,6 +62,8 @@ typedef struct tp_sync_status {
     bool uploading;
     char current[256];   /* the episode in progress (file name) */
     double fraction;     /* of the one in progress, 0..1 */
+    int64_t bytes_done;  /* this run: episodes uploaded and verified */
+    int64_t current_bytes; /* of the one in progress, sent or resumed */
     int retry_in_s;      /* > 0: waiting to retry after a failure */
     char last_error[320];
 } tp_sync_status;

@@ -40,6 +40,7 @@ typedef struct job {
     int64_t next_try_ms, queued_ms;
     int state; /* 0 to upload; 1 uploaded and verified (key, etag, sha256 set) */
     char key[1024], etag[80], sha256[65];
+    int64_t size;
     bool on_disk, fresh, forgotten, busy;
 } job;
 
@@ -298,6 +299,7 @@ static void on_progress(void *user, const tp_s3_progress *p)
     tp_sync *s = user;
     pthread_mutex_lock(&s->lock);
     s->st.fraction = p->bytes_total > 0 ? (double)p->bytes_done / (double)p->bytes_total : 0;
+    s->st.current_bytes = p->bytes_done;
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -357,6 +359,7 @@ static int process(tp_sync *s, job *j, tp_s3_error *e)
             return -1;
         }
         snprintf(j->etag, sizeof j->etag, "%s", res.object.etag);
+        j->size = res.bytes;
         j->state = 1;
         if (write_job(s, j)) {
             snprintf(e->message, sizeof e->message, "%.200s: cannot write its queue file in %.300s", j->name, s->qdir);
@@ -439,6 +442,7 @@ static void *sync_main(void *arg)
         s->st.uploading = true;
         s->st.retry_in_s = 0;
         s->st.fraction = 0;
+        s->st.current_bytes = 0;
         snprintf(s->st.current, sizeof s->st.current, "%s", work.name);
         pthread_mutex_unlock(&s->lock);
 
@@ -451,8 +455,10 @@ static void *sync_main(void *arg)
         if (!j)
             continue;
         bool forgotten = j->forgotten;
+        s->st.current_bytes = 0;
         if (rc == 0) {
             s->st.done++;
+            s->st.bytes_done += work.size;
             drop_job(s, work.name);
             if (forgotten && work.key[0]) {
                 /* deleted (re-record) while it was being uploaded: take it back */
