@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs the independent parquet readers the export tests use (hyparquet,
 # DuckDB, apache-arrow; exact versions in tests/export/node/package-lock.json)
-# with `npm ci`. Idempotent: does nothing when node_modules was installed
-# from the same lock file. Needs node and npm (Debian's nodejs/npm packages
+# and the local S3-compatible server the upload tests start (s3rver;
+# tests/upload/node/package-lock.json) with `npm ci`. Idempotent: does
+# nothing for a folder whose node_modules was installed from the same lock
+# file. Needs node and npm (Debian's nodejs/npm packages
 # are installed when missing).
 set -euo pipefail
-cd "$(dirname "$0")/../tests/export/node"
+root=$(cd "$(dirname "$0")/.." && pwd)
 
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   if [[ $(id -u) -eq 0 ]]; then sudo=(); elif command -v sudo >/dev/null 2>&1; then sudo=(sudo); else
@@ -18,11 +20,17 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   "${sudo[@]}" apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
 fi
 
-stamp=node_modules/.teleop-lock.sha256
-want=$(sha256sum package-lock.json | cut -d' ' -f1)
-if [[ -f $stamp && "$(cat "$stamp")" == "$want" ]]; then
-  exit 0
-fi
-echo "setup_node: npm ci in tests/export/node" >&2
-npm ci --no-audit --no-fund --loglevel=error >/dev/null
-echo "$want" > "$stamp"
+npm_ci() {
+  cd "$root/$1"
+  local stamp=node_modules/.teleop-lock.sha256
+  local want
+  want=$(sha256sum package-lock.json | cut -d' ' -f1)
+  if [[ -f $stamp && "$(cat "$stamp")" == "$want" ]]; then
+    return 0
+  fi
+  echo "setup_node: npm ci in $1" >&2
+  npm ci --no-audit --no-fund --loglevel=error >/dev/null
+  echo "$want" > "$stamp"
+}
+npm_ci tests/export/node
+npm_ci tests/upload/node

@@ -23,6 +23,7 @@ int cmd_export(int argc, char **argv);
 int cmd_qa(int argc, char **argv);
 int cmd_catalog(int argc, char **argv);
 int cmd_catalog_s3(int argc, char **argv); /* teleop catalog s3://… (cmd_catalog_s3.c) */
+int cmd_upload(int argc, char **argv);
 /* teleop catalog's output (cmd_catalog.c), for a listing from any source. */
 struct tp_catalog_listing;
 void catalog_print_table(FILE *out, const struct tp_catalog_listing *l);

@@ -20,6 +20,7 @@ static const struct {
     {"export", cmd_export, "write recorded episodes as a training dataset (LeRobot v3.0 or v2.1, HDF5 ALOHA or robomimic); --check DATASET validates a LeRobot or HDF5 dataset"},
     {"qa", cmd_qa, "compute and store episodes' automatic QA flags (dropped frames, holds, jerk, length outliers, ...)"},
     {"catalog", cmd_catalog, "list episodes from the catalog index: sort, filter, search, tags"},
+    {"upload", cmd_upload, "upload episodes or a dataset folder to S3-compatible object storage (MinIO, AWS S3, R2), verified and resumable"},
     {"config", cmd_config, "print the resolved station configuration (every key, defaults applied)"},
     {"bench", cmd_bench, "retargeting benchmarks: arm IK on a URDF chain, control step over the bundled motion"},
 };
