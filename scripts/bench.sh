@@ -50,19 +50,21 @@ if [[ "${1:-}" == "review-open" ]]; then
   exit $?
 fi
 if [[ "${1:-}" == "upload-sync" ]]; then
-  js=${TELEOP_S3RVER:-tests/upload/node/node_modules/s3rver/bin/s3rver.js}
-  [[ -f "$js" ]] || { echo "bench: $js missing: scripts/setup.sh installs it (npm ci in tests/upload/node)" >&2; exit 1; }
+  [[ -d tests/upload/node/node_modules/s3rver ]] ||
+    { echo "bench: tests/upload/node/node_modules/s3rver missing: scripts/setup.sh installs it" >&2; exit 1; }
   s3dir=$(mktemp -d /tmp/teleop-bench-s3-XXXXXX)
-  nice -n 19 node "$js" -d "$s3dir/data" -a 127.0.0.1 -p 0 --configure-bucket bench >"$s3dir/log" 2>&1 &
+  mkfifo "$s3dir/in"
+  nice -n 19 node --openssl-legacy-provider tests/upload/node/server.mjs "$s3dir/data" bench <"$s3dir/in" >"$s3dir/port" &
   s3pid=$!
-  trap 'kill $s3pid 2>/dev/null; wait $s3pid 2>/dev/null; rm -rf "$out" "$s3dir"' EXIT
+  exec 9>"$s3dir/in" # the server stops when this closes
+  trap 'exec 9>&-; kill $s3pid 2>/dev/null; wait $s3pid 2>/dev/null; rm -rf "$out" "$s3dir"' EXIT
   port=
   for _ in $(seq 100); do
-    port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$s3dir/log")
+    port=$(head -n 1 "$s3dir/port")
     [[ -n "$port" ]] && break
     sleep 0.1
   done
-  [[ -n "$port" ]] || { echo "bench: s3rver did not start" >&2; cat "$s3dir/log" >&2; exit 1; }
+  [[ -n "$port" ]] || { echo "bench: s3rver did not start" >&2; exit 1; }
   AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1 \
     build/bench/teleop-bench-upload-sync --url s3://bench/sync --endpoint "http://127.0.0.1:$port" \
     --seconds "${2:-20}" --out "$out/upload" --targets
