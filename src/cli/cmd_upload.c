@@ -42,7 +42,7 @@ static void usage(FILE *out)
 }
 
 typedef struct progress_state {
-    bool tty, quiet;
+    bool tty, quiet, done_shown;
     char key[512];
     double t0, last_print;
     int64_t bytes0;
@@ -66,10 +66,12 @@ static void on_progress(void *user, const tp_s3_progress *p)
         ps->t0 = t;
         ps->bytes0 = p->bytes_done;
         ps->last_print = 0;
+        ps->done_shown = false;
     }
     bool done = p->bytes_done >= p->bytes_total;
-    if (!ps->tty && !done && t - ps->last_print < 10.0)
+    if (ps->done_shown || (!ps->tty && !done && t - ps->last_print < 10.0))
         return;
+    ps->done_shown = done;
     ps->last_print = t;
     double rate = t > ps->t0 + 0.2 ? (double)(p->bytes_done - ps->bytes0) / (t - ps->t0) : 0;
     char files[48] = "";
