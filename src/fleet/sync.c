@@ -42,6 +42,7 @@ typedef struct job {
     char key[1024], etag[80], sha256[65];
     int64_t size;
     bool on_disk, fresh, forgotten, busy;
+    bool retract; /* uploaded this run, then deleted (re-record): take it out of the bucket */
 } job;
 
 struct tp_sync {
@@ -261,8 +262,14 @@ void tp_sync_forget(tp_sync *s, const char *episode_path)
 {
     pthread_mutex_lock(&s->lock);
     job *j = find_job(s, base_name(episode_path));
-    if (j)
+    if (j) {
         j->forgotten = true;
+    } else if ((j = add_job(s))) {
+        /* already uploaded: its object and entry go too (names are never reused) */
+        snprintf(j->name, sizeof j->name, "%.255s", base_name(episode_path));
+        snprintf(j->key, sizeof j->key, "%.600s/%.255s", s->ep_prefix, j->name);
+        j->retract = true;
+    }
     pthread_cond_signal(&s->wake);
     pthread_mutex_unlock(&s->lock);
 }
@@ -313,14 +320,15 @@ static void remove_episode_files(const char *path)
     unlink(side);
 }
 
-/* 0 done (the job file removed), -1 failed (e filled; retried later). */
+/* 0 done (the job file removed), 1 nothing to upload (the episode is gone;
+ * job file removed), -1 failed (e filled; retried later). */
 static int process(tp_sync *s, job *j, tp_s3_error *e)
 {
     struct stat st0;
     bool present = stat(j->path, &st0) == 0;
     if (!present && j->state == 0) {
         remove_job_file(s, j); /* deleted before its upload (re-record, by hand) */
-        return 0;
+        return 1;
     }
     if (!j->on_disk && write_job(s, j)) {
         snprintf(e->message, sizeof e->message, "%.200s: cannot write its queue file in %.300s", j->name, s->qdir);
@@ -406,6 +414,19 @@ static void *sync_main(void *arg)
         job *pick = NULL;
         for (int i = 0; i < s->n; i++) {
             job *j = &s->jobs[i];
+            if (j->retract) {
+                job gone = *j;
+                drop_job(s, gone.name);
+                pthread_mutex_unlock(&s->lock);
+                char ekey[1100];
+                tp_s3_error ignored;
+                tp_s3_delete(s->s3, s->bucket, gone.key, &ignored);
+                if (!tp_bcat_entry_key(ekey, sizeof ekey, s->prefix, s->station, gone.key))
+                    tp_s3_delete(s->s3, s->bucket, ekey, &ignored);
+                pthread_mutex_lock(&s->lock);
+                i = -1;
+                continue;
+            }
             if (j->forgotten && !j->busy) {
                 job gone = *j;
                 drop_job(s, gone.name);
@@ -456,7 +477,9 @@ static void *sync_main(void *arg)
             continue;
         bool forgotten = j->forgotten;
         s->st.current_bytes = 0;
-        if (rc == 0) {
+        if (rc == 1) {
+            drop_job(s, work.name);
+        } else if (rc == 0) {
             s->st.done++;
             s->st.bytes_done += work.size;
             drop_job(s, work.name);
@@ -674,7 +697,7 @@ void tp_sync_stop(tp_sync *s)
     }
     /* jobs not written yet (queued this run, never picked) */
     for (int i = 0; i < s->n; i++)
-        if (!s->jobs[i].on_disk && !s->jobs[i].forgotten)
+        if (!s->jobs[i].on_disk && !s->jobs[i].forgotten && !s->jobs[i].retract)
             write_job(s, &s->jobs[i]);
     tp_s3_close(s->s3);
     pthread_cond_destroy(&s->wake);
