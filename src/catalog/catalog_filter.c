@@ -167,7 +167,7 @@ static int cmp_entries(const void *pa, const void *pb)
     case TP_SORT_RATING: c = a->rating - b->rating; break;
     case TP_SORT_TAGS: c = cmp_nocase(a->tags, b->tags); break;
     case TP_SORT_QA: c = qa_count(a) - qa_count(b); break;
-    case TP_SORT_NAME: break;
+    case TP_SORT_NAME: c = strcmp(a->name, b->name); break;
     }
     if (g_q->descending)
         c = -c;

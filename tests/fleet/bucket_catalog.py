@@ -79,6 +79,13 @@ r = run(teleop, 'catalog', url, '--station', 'st2')
 lines = r.stdout.splitlines()
 check(len(lines) == 4 and lines[0].startswith('DATE') and all('st2/ep-' in l for l in lines[1:]),
       f'--station st2 table: {r.stdout}')
+r = run(teleop, 'catalog', url, '--sort', 'name', '--desc', '--json')
+got = [f'{o["station"]}/{o["name"]}' for o in map(json.loads, r.stdout.splitlines())]
+check(got == sorted(got, reverse=True) and len(got) == 8, f'--sort name --desc: {got}')
+r = run(teleop, 'catalog', url, '--verdict', 'none', '--qa-flag', 'unchecked', '--json')
+check(len(r.stdout.splitlines()) == 8, 'filters on fields the fixture has: all 8 match')
+r = run(teleop, 'catalog', url, '--verdict', 'success', '--json')
+check(r.stdout == '', f'--verdict success: none judged: {r.stdout}')
 r = run(teleop, 'catalog', url, '--search', 'nothing-matches-this', '--json')
 check(r.stdout == '', f'--search with no match: {r.stdout}')
 r = run(teleop, 'catalog', 's3://fleet/merge', '--endpoint', 'http://127.0.0.1:1', status=1)
