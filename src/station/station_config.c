@@ -551,6 +551,27 @@ static int check_workspace(const tp_controller_config *cc, tp_config *file, char
     return 0;
 }
 
+/* [upload]: the URL's form and the station name, where the file says them
+ * (the bucket itself is opened when the session starts). */
+static int check_upload(const tp_upload_config *u, tp_config *file, char *err, size_t errlen)
+{
+    const char *url = u->url ? u->url : "";
+    if (url[0] && (strncmp(url, "s3://", 5) || !url[5] || url[5] == '/'))
+        return tp_config_error(file, "upload", "url", err, errlen, "'%s' is not s3://BUCKET/PREFIX", url);
+    if (u->enabled && !url[0])
+        return tp_config_error(file, "upload", tp_config_has(file, "upload.enabled") ? "enabled" : NULL, err, errlen,
+                               "enabled without url (s3://BUCKET/PREFIX)");
+    const char *st = u->station ? u->station : "";
+    bool ok = strlen(st) <= 64 && st[0] != '.' && st[0] != '-';
+    for (const char *p = st; *p && ok; p++)
+        ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+             *p == '_' || *p == '-';
+    if (!ok)
+        return tp_config_error(file, "upload", "station", err, errlen,
+                               "'%s' is not a station name (letters, digits, '.', '_', '-'; at most 64)", st);
+    return 0;
+}
+
 int tp_session_apply_config(tp_session_config *cfg, tp_config *file, char *err, size_t errlen)
 {
     if (check_sections(file, err, errlen) != 0)
@@ -576,7 +597,7 @@ int tp_session_apply_config(tp_session_config *cfg, tp_config *file, char *err, 
     if (!tp_config_has(file, "retarget.upsampling_latency")) /* one operator frame period, within the key's range */
         cc->upsampling_latency_s = fmin(fmax(1.0 / cfg->operator_hz, 0.001), 0.09);
     if (check_bindings(&cfg->controls, file, err, errlen) != 0 || check_workspace(cc, file, err, errlen) != 0 ||
-        apply_cameras(cfg, file, err, errlen) != 0)
+        check_upload(&cfg->upload, file, err, errlen) != 0 || apply_cameras(cfg, file, err, errlen) != 0)
         return -1;
     return tp_config_check_unused(file, err, errlen);
 }

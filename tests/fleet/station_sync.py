@@ -139,6 +139,17 @@ check(os.path.exists(ep1), 'an episode uploaded by an earlier run without delete
 print(f'killed run: {name2} queued, resumed by the next run; delete_after_upload removed {name2} and {name3} '
       'after verification')
 
+# ---- [upload] mistakes: one line naming the file, line and key, nothing run ----
+for text, line, msg in [('url = "http://x/y"\n', 3, "[upload] url: 'http://x/y' is not s3://BUCKET/PREFIX"),
+                        ('', 2, '[upload] enabled: enabled without url'),
+                        ('url = "s3://b/p"\nstation = "a b"\n', 4, "[upload] station: 'a b' is not a station name")]:
+    bad = os.path.join(tmp, 'bad.ini')
+    with open(bad, 'w') as f:
+        f.write('[upload]\nenabled = true\n' + text)
+    r = run(teleop, 'run', '--config', bad, '--duration', '1', '--out', os.path.join(tmp, 'never'), status=1)
+    check(r.stderr.startswith(f'teleop run: {bad}:{line}: {msg}') and r.stderr.count('\n') == 1
+          and not os.path.exists(os.path.join(tmp, 'never')), f'bad [upload]: {r.stderr}')
+
 shutil.rmtree(tmp, ignore_errors=True)
 if failures:
     sys.exit(f'{len(failures)} failure(s)')
