@@ -376,7 +376,10 @@ static int process(tp_sync *s, job *j, tp_s3_error *e)
     }
     if (stat(j->path, &st0) == 0) {
         /* verified again now: what the entry and a deletion rely on */
-        int v = tp_s3_verify_file(s->s3, j->path, s->bucket, j->key, (int64_t)(s->cfg.part_size_mb * 1024 * 1024), e);
+        int64_t part = (int64_t)(s->cfg.part_size_mb * 1024 * 1024);
+        if (st0.st_size / part >= TP_S3_MAX_PARTS)
+            part = 0; /* the upload grew its part size: found from the ETag */
+        int v = tp_s3_verify_file(s->s3, j->path, s->bucket, j->key, part, e);
         if (v != 0) {
             if (v == 1) {
                 j->state = 0; /* the object is not this file (any more): upload again */
