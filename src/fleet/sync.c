@@ -232,12 +232,13 @@ static int cmp_jobs(const void *a, const void *b)
 
 int tp_sync_enqueue(tp_sync *s, const char *episode_path)
 {
-    if (strlen(episode_path) >= sizeof s->jobs[0].path)
+    job fresh;
+    size_t len = strlen(episode_path);
+    if (len >= sizeof fresh.path)
         return -1;
     /* its queue file first, so a crash from here on still uploads it */
-    job fresh;
     memset(&fresh, 0, sizeof fresh);
-    snprintf(fresh.path, sizeof fresh.path, "%s", episode_path);
+    memcpy(fresh.path, episode_path, len + 1);
     snprintf(fresh.name, sizeof fresh.name, "%.255s", base_name(episode_path));
     fresh.queued_ms = now_ms();
     fresh.fresh = true;
