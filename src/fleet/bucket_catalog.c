@@ -581,7 +581,8 @@ int tp_bcat_read(tp_s3 *s3, const char *bucket, const char *prefix, tp_bcat_list
         }
         out->fetched++;
     }
-    qsort(out->items, (size_t)out->n, sizeof *out->items, cmp_items);
+    if (out->n > 1)
+        qsort(out->items, (size_t)out->n, sizeof *out->items, cmp_items);
     rc = 0;
 out:
     if (data)

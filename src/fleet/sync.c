@@ -556,7 +556,8 @@ static int load_queue(tp_sync *s, char *err, size_t errlen)
         *slot = j;
     }
     closedir(d);
-    qsort(s->jobs, (size_t)s->n, sizeof *s->jobs, cmp_jobs);
+    if (s->n > 1)
+        qsort(s->jobs, (size_t)s->n, sizeof *s->jobs, cmp_jobs);
     s->st.queued = s->n;
     return 0;
 }
