@@ -84,7 +84,9 @@ static void assert_object_equals_file(tp_s3 *s3, const char *key, const char *pa
     void *want = read_file(path, &want_len), *got = NULL;
     tp_s3_error e = {0};
     tp_s3_object o;
-    assert_int_equal(tp_s3_get(s3, "bucket", key, 0, &got, &got_len, &o, &e), 0);
+    if (tp_s3_get(s3, "bucket", key, 0, &got, &got_len, &o, &e))
+        print_error("%s\n", e.message);
+    assert_non_null(got);
     assert_int_equal(got_len, want_len);
     assert_memory_equal(got, want, want_len);
     free(got);
@@ -228,6 +230,106 @@ static void cut_then_resume(void **state)
     assert_object_equals_file(s3, "runs/cut.bin", path);
     unlink(path);
     tp_s3_close(s3);
+}
+
+typedef struct canceller {
+    atomic_bool *flag;
+    int64_t at;
+} canceller;
+
+static void cancel_past(void *user, const tp_s3_progress *p)
+{
+    canceller *c = user;
+    if (p->bytes_done >= c->at)
+        atomic_store(c->flag, true);
+}
+
+/* Station shutdown: the cancel flag stops a multipart upload mid-way (state
+ * kept, nothing under the key); the next run resumes it. */
+static void cancel_then_resume(void **state)
+{
+    (void)state;
+    char path[512], state_path[600];
+    snprintf(path, sizeof path, "%s/cancel.bin", workdir);
+    snprintf(state_path, sizeof state_path, "%s.upload-state", path);
+    write_random(path, 15 * MIB + 1, 6);
+    atomic_bool cancel = false;
+    tp_s3_credentials cred = {.access_key_id = "S3RVER", .secret_access_key = "S3RVER", .source = "test"};
+    char endpoint[64];
+    snprintf(endpoint, sizeof endpoint, "http://127.0.0.1:%d", server.port);
+    tp_s3_config cfg = {.endpoint = endpoint, .credentials = &cred, .cancel = &cancel};
+    tp_s3_error e = {0};
+    tp_s3 *s3 = tp_s3_open(&cfg, &e);
+    assert_non_null(s3);
+    canceller c = {&cancel, 6 * MIB};
+    tp_s3_upload_options opt = {.part_size = 5 * MIB, .parallel = 1, .progress = cancel_past, .progress_user = &c};
+    tp_s3_upload_result r;
+    assert_int_equal(tp_s3_upload_file(s3, path, "bucket", "runs/cancel.bin", &opt, &r, &e), -1);
+    assert_string_equal(e.code, "Cancelled");
+    assert_int_equal(access(state_path, F_OK), 0);
+    /* a cancelled client fails at once */
+    assert_int_equal(tp_s3_head(s3, "bucket", "runs/cancel.bin", NULL, &e), -1);
+    assert_string_equal(e.code, "Cancelled");
+    atomic_store(&cancel, false);
+    assert_int_equal(listed_under(s3, "runs/cancel.bin"), 0);
+    opt.progress = NULL;
+    assert_int_equal(tp_s3_upload_file(s3, path, "bucket", "runs/cancel.bin", &opt, &r, &e), 0);
+    assert_int_equal(r.parts, 4);
+    assert_true(r.parts_resumed >= 1);
+    assert_object_equals_file(s3, "runs/cancel.bin", path);
+    tp_s3_close(s3);
+    unlink(path);
+}
+
+/* Virtual-host addressing (BUCKET.HOST/KEY), as on AWS: the host name
+ * reaches the loopback server through CURLOPT_CONNECT_TO. */
+static void virtual_host_addressing(void **state)
+{
+    (void)state;
+    tp_s3_credentials cred = {.access_key_id = "S3RVER", .secret_access_key = "S3RVER", .source = "test"};
+    tp_s3_config cfg = {.endpoint = "http://s3.amazonaws.com", .region = "us-east-1", .credentials = &cred};
+    tp_s3_error e = {0};
+    tp_s3 *s3 = tp_s3_open(&cfg, &e);
+    assert_non_null(s3);
+    char map[128];
+    snprintf(map, sizeof map, "bucket.s3.amazonaws.com:80:127.0.0.1:%d", server.port);
+    assert_int_equal(s3_test_connect_to(s3, map), 0);
+    char *url = s3_url(s3, "bucket", "vhost/a b.txt", NULL);
+    assert_string_equal(url, "http://bucket.s3.amazonaws.com/vhost/a%20b.txt");
+    free(url);
+    static const char body[] = "virtual host";
+    assert_int_equal(tp_s3_put(s3, "bucket", "vhost/a b.txt", body, sizeof body - 1, NULL, NULL, &e), 0);
+    void *data;
+    size_t len;
+    assert_int_equal(tp_s3_get(s3, "bucket", "vhost/a b.txt", 0, &data, &len, NULL, &e), 0);
+    assert_int_equal(len, sizeof body - 1);
+    assert_memory_equal(data, body, len);
+    free(data);
+    tp_s3_listing l;
+    assert_int_equal(tp_s3_list(s3, "bucket", "vhost/", NULL, &l, &e), 0);
+    assert_int_equal(l.count, 1);
+    assert_string_equal(l.objects[0].key, "vhost/a b.txt");
+    tp_s3_listing_free(&l);
+    tp_s3_close(s3);
+    /* path-style for the same bucket on another endpoint */
+    cfg.endpoint = "http://127.0.0.1:9000/base/";
+    s3 = tp_s3_open(&cfg, &e);
+    assert_non_null(s3);
+    url = s3_url(s3, "bucket", "k", NULL);
+    assert_string_equal(url, "http://127.0.0.1:9000/base/bucket/k");
+    free(url);
+    assert_string_equal(tp_s3_endpoint(s3), "http://127.0.0.1:9000/base");
+    tp_s3_close(s3);
+    /* R2's region defaults to auto; a bad endpoint is one line */
+    cfg.endpoint = "https://0123abcd.r2.cloudflarestorage.com";
+    cfg.region = NULL;
+    s3 = tp_s3_open(&cfg, &e);
+    assert_non_null(s3);
+    assert_string_equal(tp_s3_region(s3), "auto");
+    tp_s3_close(s3);
+    cfg.endpoint = "ftp://host";
+    assert_null(tp_s3_open(&cfg, &e));
+    assert_string_equal(e.code, "InvalidEndpoint");
 }
 
 static void retries_on_503_and_refused(void **state)
@@ -516,7 +618,8 @@ int main(int argc, char **argv)
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(single_round_trip),  cmocka_unit_test(multipart_round_trip),
-        cmocka_unit_test(cut_then_resume),    cmocka_unit_test(retries_on_503_and_refused),
+        cmocka_unit_test(cut_then_resume),    cmocka_unit_test(cancel_then_resume),
+        cmocka_unit_test(virtual_host_addressing), cmocka_unit_test(retries_on_503_and_refused),
         cmocka_unit_test(wrong_credentials),  cmocka_unit_test(credentials_files),
         cmocka_unit_test(listing_pages),      cmocka_unit_test(dataset_meta_last),
         cmocka_unit_test(unsupported_calls),
