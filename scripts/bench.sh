@@ -19,8 +19,8 @@
 #                                         episodes: cold build, warm listing, filtered
 #                                         listing, one-file refresh, against the
 #                                         folder's floor; exit 1 when a target is missed
-#   scripts/bench.sh upload-sync [SECONDS] the default session (20 s) twice, without and with
-#                                         station sync uploading the whole time (to s3rver on
+#   scripts/bench.sh upload-sync [SECONDS] the default session (20 s) in 3 alternating pairs, without
+#                                         and with station sync uploading the whole time (to s3rver on
 #                                         loopback, run at nice 19 like a remote server): dropped
 #                                         frames, deadline misses, jitter side by side; exit 3
 #                                         when a frame drops or misses grow with upload
