@@ -77,7 +77,7 @@ typedef struct tp_s3_config {
                               * "https://ACCOUNT.r2.cloudflarestorage.com"; NULL/"": AWS for the region */
     const char *region;      /* NULL/"": the credentials' region, else "us-east-1" (R2: "auto") */
     tp_s3_addressing addressing;
-    const char *ca_bundle;   /* PEM file of extra trusted CAs; NULL: the system's */
+    const char *ca_bundle;   /* PEM file of the CAs to trust; NULL: AWS_CA_BUNDLE, else the system's */
     const tp_s3_credentials *credentials; /* NULL: tp_s3_credentials_load() */
     int max_attempts;        /* per request, first included; 0: 6 */
     int backoff_base_ms;     /* first retry waits up to this (full jitter), doubling; 0: 250 */
@@ -207,7 +207,7 @@ typedef struct tp_s3_progress {
 
 typedef struct tp_s3_upload_options {
     int64_t part_size;           /* multipart part size, >= TP_S3_MIN_PART_SIZE; 0: 8 MiB (grown to fit 10000 parts) */
-    int parallel;                /* parts in flight; 0: 4 */
+    int parallel;                /* parts in flight; 0: 4. Memory: parallel x part_size of buffers */
     int64_t multipart_threshold; /* files up to this go in one PUT; 0: part_size */
     const char *content_type;    /* NULL: application/octet-stream */
     /* Called from the uploading threads (serialized), at most ~4 times a second. */
@@ -227,6 +227,7 @@ typedef struct tp_s3_upload_result {
     int parts_resumed;      /* parts found done from an earlier run */
     int retries;            /* requests retried */
     tp_s3_object object;    /* as verified by HEAD (key NULL) */
+    bool unchanged;         /* the key already held this file (size and ETag): nothing was sent */
 } tp_s3_upload_result;
 
 /* Uploads the file at path to bucket/key and verifies it (HEAD: size and the
@@ -236,8 +237,11 @@ typedef struct tp_s3_upload_result {
  * finished parts with ETags and MD5s; written atomically after each part),
  * so a run after an interruption resumes where it stopped (parts re-checked
  * against the server's list); the state is removed once verified. The key
- * shows nothing (or the previous object) until the upload completes. opt and
- * res may be NULL. 0, or -1 with e filled (the state kept for a resume). */
+ * shows nothing (or the previous object) until the upload completes. When
+ * no state file exists and the key already holds this file (HEAD: size and
+ * ETag), nothing is sent (res->unchanged), so a rerun after a cut skips
+ * what is done. opt and res may be NULL. 0, or -1 with e filled (the state
+ * kept for a resume). */
 int tp_s3_upload_file(tp_s3 *s3, const char *path, const char *bucket, const char *key,
                       const tp_s3_upload_options *opt, tp_s3_upload_result *res, tp_s3_error *e);
 
@@ -261,7 +265,8 @@ int tp_s3_upload_episode(tp_s3 *s3, const char *path, const char *bucket, const 
 /* Uploads a dataset folder file by file under prefix/ (relative paths kept),
  * every file verified, the meta/ folder last so a reader that sees
  * meta/info.json finds every file it names. Files named *.upload-state and
- * dot-files are skipped. res (may be NULL) sums the files. 0 or -1. */
+ * dot-files are skipped. Files already there and identical are not sent
+ * again (a rerun resumes). res (may be NULL) sums the files. 0 or -1. */
 int tp_s3_upload_dataset(tp_s3 *s3, const char *dir, const char *bucket, const char *prefix,
                          const tp_s3_upload_options *opt, tp_s3_upload_result *res, tp_s3_error *e);
 

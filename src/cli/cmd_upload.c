@@ -1,5 +1,6 @@
 /* teleop upload — episodes or a dataset folder to S3-compatible object
  * storage, verified and resumable (include/teleop/s3.h, docs/upload.md). */
+#include <dirent.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdbool.h>
@@ -33,7 +34,7 @@ static void usage(FILE *out)
             "                      R2: auto)\n"
             "  --addressing MODE   auto (default: virtual-host on AWS, path-style elsewhere), path, virtual\n"
             "  --part-size MiB     multipart part size, at least 5 (default 8)\n"
-            "  --parallel N        parts in flight (default 4)\n"
+            "  --parallel N        parts in flight (default 4); memory: N x part size\n"
             "  --ca-bundle FILE    PEM of a private CA to trust (default AWS_CA_BUNDLE); TLS is always\n"
             "                      verified\n"
             "  --abort-stale HOURS first abort multipart uploads under PREFIX older than HOURS (on servers\n"
@@ -95,8 +96,8 @@ static void end_progress_line(progress_state *ps)
 
 static void print_result(const char *bucket, const char *key, const tp_s3_upload_result *r, bool dataset)
 {
-    printf("s3://%s/%s: %.1f MiB%s, verified (ETag %s", bucket, key, (double)r->bytes / 1048576.0,
-           dataset ? " in all" : "", r->object.etag);
+    printf("s3://%s/%s: %.1f MiB%s, %s (ETag %s", bucket, key, (double)r->bytes / 1048576.0,
+           dataset ? " in all" : "", r->unchanged ? "already uploaded, identical" : "verified", r->object.etag);
     if (r->multipart)
         printf(", %d parts", r->parts);
     if (r->parts_resumed)
@@ -121,6 +122,21 @@ static int dataset_valid(const char *dir, char *why, size_t whylen)
     snprintf(why, whylen, "%.*s", report ? (int)strcspn(report, "\n") : 0, report ? report : "");
     free(report);
     return rc == 0;
+}
+
+static bool holds_episodes(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return false;
+    bool found = false;
+    struct dirent *de;
+    while (!found && (de = readdir(d))) {
+        size_t n = strlen(de->d_name);
+        found = n > 3 && !strcmp(de->d_name + n - 3, ".db");
+    }
+    closedir(d);
+    return found;
 }
 
 int cmd_upload(int argc, char **argv)
@@ -214,8 +230,9 @@ int cmd_upload(int argc, char **argv)
     if (dataset) {
         char why[512];
         if (!dataset_valid(sources[0], why, sizeof why)) {
-            fprintf(stderr, "teleop upload: %s: refused, not a valid dataset: %s\n", sources[0],
-                    why[0] ? why : "teleop export --check failed");
+            fprintf(stderr, "teleop upload: %s: refused, not a valid dataset: %s%s\n", sources[0],
+                    why[0] ? why : "teleop export --check failed",
+                    holds_episodes(sources[0]) ? " (to upload episodes, name them: DIR/*.db)" : "");
             return 1;
         }
     }

@@ -94,6 +94,8 @@ void s3_fail(tp_s3 *s3, const s3_request *rq, const s3_response *rs, tp_s3_error
 void s3_fail_local(tp_s3 *s3, const char *method, const char *bucket, const char *key, const char *code,
                    tp_s3_error *e, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 bool s3_ok(long status);
+void s3_set_error(tp_s3_error *e, long status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* URI-encodes s per SigV4 (unreserved kept; '/' kept when keep_slash). */
 int s3_uri_encode(s3_buf *out, const char *s, bool keep_slash);

@@ -183,6 +183,7 @@ int tp_s3_upload_dataset(tp_s3 *s3, const char *dir, const char *bucket, const c
             res->parts_resumed += r.parts_resumed;
             res->retries += r.retries;
             res->object = r.object;
+            res->unchanged = i == 0 ? r.unchanged : res->unchanged && r.unchanged;
         }
     }
     for (int i = 0; i < l.n; i++)

@@ -583,12 +583,22 @@ static int multipart(tp_s3 *s3, int fd, int64_t size, int64_t mtime, int64_t par
         free(st.parts);
         return -1;
     }
-    if (tp_s3_multipart_complete(s3, bucket, key, st.upload_id, st.parts, st.nparts, NULL, e)) {
-        if (e && (!strcmp(e->code, "NoSuchUpload") || !strcmp(e->code, "InvalidPart"))) {
-            /* the recorded parts are gone: the next run starts over */
+    tp_s3_error ce = {0};
+    if (tp_s3_multipart_complete(s3, bucket, key, st.upload_id, st.parts, st.nparts, NULL, &ce)) {
+        bool gone = !strcmp(ce.code, "NoSuchUpload") || !strcmp(ce.code, "InvalidPart");
+        /* a completion whose answer was lost, retried, finds its upload
+         * gone: the object may be whole already */
+        if (gone && verify(s3, fd, size, bucket, key, st.part_size, &st, &res->object, NULL) == 0) {
+            free(st.parts);
+            unlink(state_path);
+            return 0;
+        }
+        if (gone) { /* the recorded parts are gone: the next run starts over */
             tp_s3_multipart_abort(s3, bucket, key, st.upload_id, NULL);
             unlink(state_path);
         }
+        if (e)
+            *e = ce;
         free(st.parts);
         return -1;
     }
@@ -635,6 +645,24 @@ int s3_upload_file_counted(tp_s3 *s3, const char *path, const char *bucket, cons
     progress pg = {.opt = opt, .key = key, .total = size, .files_done = files_done, .files_total = files_total};
     pthread_mutex_init(&pg.lock, NULL);
     int retries0 = atomic_load(&s3->retries);
+    char state_path[4200];
+    snprintf(state_path, sizeof state_path, "%s.upload-state", path);
+    if (access(state_path, F_OK) != 0) {
+        /* already there and identical (a rerun after a cut): nothing to send */
+        tp_s3_object o;
+        char why[256];
+        if (tp_s3_head(s3, bucket, key, &o, NULL) == 0 && o.size == size &&
+            etag_matches(fd, size, o.etag, part_size, why, sizeof why) == 0) {
+            res->unchanged = true;
+            res->object = o;
+            res->multipart = strchr(o.etag, '-') != NULL;
+            pg.resumed = size;
+            report(&pg, true);
+            pthread_mutex_destroy(&pg.lock);
+            close(fd);
+            return 0;
+        }
+    }
     int rc = size <= threshold ? single_put(s3, fd, size, mtime, path, bucket, key, opt, &pg, res, e)
                                : multipart(s3, fd, size, mtime, part_size, path, bucket, key, opt, &pg, res, e);
     res->retries = atomic_load(&s3->retries) - retries0;

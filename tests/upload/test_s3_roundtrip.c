@@ -36,7 +36,7 @@ static tp_s3 *client_at(int port, const char *key_id, int max_attempts)
     char endpoint[64];
     snprintf(endpoint, sizeof endpoint, "http://127.0.0.1:%d", port);
     tp_s3_config cfg = {.endpoint = endpoint, .credentials = &cred, .max_attempts = max_attempts,
-                        .backoff_base_ms = 20, .backoff_max_ms = 100, .low_speed_timeout_s = 10};
+                        .backoff_base_ms = 20, .backoff_max_ms = 100};
     tp_s3_error e = {0};
     tp_s3 *s3 = tp_s3_open(&cfg, &e);
     if (!s3)
@@ -128,8 +128,13 @@ static void single_round_trip(void **state)
     assert_int_equal(r.bytes, 3 * MIB + 17);
     assert_int_equal(r.object.size, 3 * MIB + 17);
     assert_int_equal(strlen(r.object.etag), 32);
+    assert_false(r.unchanged);
     assert_object_equals_file(s3, "runs/small.bin", path);
     assert_int_equal(tp_s3_verify_file(s3, path, "bucket", "runs/small.bin", 0, &e), 0);
+    /* a rerun finds it there, identical: nothing sent */
+    assert_int_equal(tp_s3_upload_file(s3, path, "bucket", "runs/small.bin", NULL, &r, &e), 0);
+    assert_true(r.unchanged);
+    assert_int_equal(r.bytes_sent, 0);
     /* a different file does not verify */
     char other[512];
     snprintf(other, sizeof other, "%s/other.bin", workdir);
@@ -180,6 +185,12 @@ static void multipart_round_trip(void **state)
     assert_int_equal(access(state_path, F_OK), -1); /* removed once verified */
     assert_object_equals_file(s3, "runs/big.bin", path);
     assert_int_equal(tp_s3_verify_file(s3, path, "bucket", "runs/big.bin", 5 * MIB, &e), 0);
+    /* the same size with other bytes is sent again */
+    write_random(path, 16 * MIB + 5, 33);
+    assert_int_equal(tp_s3_upload_file(s3, path, "bucket", "runs/big.bin", &opt, &r, &e), 0);
+    assert_false(r.unchanged);
+    assert_int_equal(r.bytes_sent, 16 * MIB + 5);
+    assert_object_equals_file(s3, "runs/big.bin", path);
     /* a part size under 5 MiB is refused */
     opt.part_size = 4 * MIB;
     assert_int_equal(tp_s3_upload_file(s3, path, "bucket", "runs/big2.bin", &opt, &r, &e), -1);
@@ -230,6 +241,38 @@ static void cut_then_resume(void **state)
     assert_object_equals_file(s3, "runs/cut.bin", path);
     unlink(path);
     tp_s3_close(s3);
+}
+
+/* --abort-stale: an interrupted upload older than the restart age is not
+ * resumed but started anew (its old upload aborted where the server can). */
+static void stale_state_restarts(void **state)
+{
+    (void)state;
+    char path[512], state_path[600];
+    snprintf(path, sizeof path, "%s/stale.bin", workdir);
+    snprintf(state_path, sizeof state_path, "%s.upload-state", path);
+    write_random(path, 11 * MIB, 7); /* 3 parts */
+    tp_s3_upload_options opt = {.part_size = 5 * MIB, .parallel = 1};
+    tp_s3_upload_result r;
+    tp_s3_error e = {0};
+    s3_proxy_heal(&proxy);
+    atomic_store(&proxy.budget, 7LL * MIB);
+    tp_s3 *via = client_at(proxy.port, "S3RVER", 1);
+    assert_int_equal(tp_s3_upload_file(via, path, "bucket", "runs/stale.bin", &opt, &r, &e), -1);
+    tp_s3_close(via);
+    s3_proxy_heal(&proxy);
+    assert_int_equal(access(state_path, F_OK), 0);
+    sleep(2);
+    tp_s3 *s3 = direct();
+    opt.restart_older_than_s = 1;
+    if (tp_s3_upload_file(s3, path, "bucket", "runs/stale.bin", &opt, &r, &e))
+        print_error("%s\n", e.message);
+    assert_int_equal(r.parts_resumed, 0);
+    assert_int_equal(r.bytes_sent, 11 * MIB);
+    assert_int_equal(access(state_path, F_OK), -1);
+    assert_object_equals_file(s3, "runs/stale.bin", path);
+    tp_s3_close(s3);
+    unlink(path);
 }
 
 typedef struct canceller {
@@ -511,7 +554,9 @@ static void dataset_meta_last(void **state)
     tp_s3_upload_options opt = {.progress = record_order, .progress_user = &o};
     tp_s3_upload_result r;
     tp_s3_error e = {0};
-    assert_int_equal(tp_s3_upload_dataset(s3, root, "bucket", "datasets/pick", &opt, &r, &e), 0);
+    if (tp_s3_upload_dataset(s3, root, "bucket", "datasets/pick", &opt, &r, &e))
+        print_error("%s\n", e.message);
+    assert_int_equal(e.code[0], 0);
     assert_int_equal(o.n, 6);
     assert_string_equal(o.keys[0], "datasets/pick/README.md");
     assert_string_equal(o.keys[1], "datasets/pick/data/chunk-000/file-000.parquet");
@@ -526,6 +571,14 @@ static void dataset_meta_last(void **state)
     char p[700];
     snprintf(p, sizeof p, "%s/meta/info.json", root);
     assert_object_equals_file(s3, "datasets/pick/meta/info.json", p);
+    /* a rerun sends nothing again (a state file marks an interrupted upload:
+     * that file would be sent again) */
+    assert_false(r.unchanged);
+    snprintf(p, sizeof p, "%s/data/chunk-000/file-000.parquet.upload-state", root);
+    unlink(p);
+    assert_int_equal(tp_s3_upload_dataset(s3, root, "bucket", "datasets/pick", NULL, &r, &e), 0);
+    assert_true(r.unchanged);
+    assert_int_equal(r.bytes_sent, 0);
     tp_s3_close(s3);
 }
 
@@ -619,6 +672,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(single_round_trip),  cmocka_unit_test(multipart_round_trip),
         cmocka_unit_test(cut_then_resume),    cmocka_unit_test(cancel_then_resume),
+        cmocka_unit_test(stale_state_restarts),
         cmocka_unit_test(virtual_host_addressing), cmocka_unit_test(retries_on_503_and_refused),
         cmocka_unit_test(wrong_credentials),  cmocka_unit_test(credentials_files),
         cmocka_unit_test(listing_pages),      cmocka_unit_test(dataset_meta_last),

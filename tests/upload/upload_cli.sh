@@ -2,8 +2,9 @@
 # `teleop upload` end to end against a local s3rver on loopback: an episode
 # and a LeRobot dataset uploaded and read back byte-identical (curl's own
 # SigV4 GET), live/invalid episodes and invalid datasets refused, wrong
-# credentials and a 0644 credentials file refused in one line, the secret
-# and the session token never in any output, usage errors.
+# credentials and a 0644 credentials file refused in one line, TLS verified
+# (a private CA trusted only through --ca-bundle), the secret and the
+# session token never in any output, usage errors.
 #   upload_cli.sh TELEOP NODE SERVER_MJS LEROBOT_FIXTURE EPISODE_FIXTURE
 set -u
 teleop=$1 node=$2 server=$3 fixture=$4 episode=$5
@@ -102,6 +103,27 @@ out=$(env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN AWS
   "$teleop" upload "$dir/ep-0001.db" s3://bucket/runs/f --endpoint "$endpoint" 2>&1); got=$?
 printf '%s\n' "$out" >> "$all_output"
 if [ "$got" = 0 ]; then echo "ok: mode 0600 accepted"; else echo "FAIL: a 0600 credentials file gave ($got): $out"; fails=$((fails + 1)); fi
+
+# TLS: always verified; a private CA is trusted only through --ca-bundle
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=teleop-test-ca -keyout "$dir/ca.key" -out "$dir/ca.pem" \
+  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign >/dev/null 2>&1
+openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout "$dir/tls.key" -out "$dir/tls.csr" >/dev/null 2>&1
+printf 'subjectAltName=IP:127.0.0.1\n' > "$dir/san.ext"
+openssl x509 -req -in "$dir/tls.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial -days 2 \
+  -extfile "$dir/san.ext" -out "$dir/tls.pem" >/dev/null 2>&1 || { echo "FAIL: openssl could not make the test CA"; fails=$((fails + 1)); }
+mkdir "$dir/s3tls"
+mkfifo "$dir/stdin-tls"
+S3RVER_TLS_KEY=$dir/tls.key S3RVER_TLS_CERT=$dir/tls.pem \
+  "$node" --openssl-legacy-provider "$server" "$dir/s3tls" bucket < "$dir/stdin-tls" > "$dir/port-tls" &
+tls_pid=$!
+exec 4>"$dir/stdin-tls"
+for _ in $(seq 100); do [ -s "$dir/port-tls" ] && break; sleep 0.1; done
+tls_endpoint=https://127.0.0.1:$(head -1 "$dir/port-tls")
+run 1 "SSL certificate problem" -- upload "$dir/ep-0001.db" s3://bucket/runs --endpoint "$tls_endpoint" --quiet
+run 0 "s3://bucket/runs/ep-0001.db: " -- upload "$dir/ep-0001.db" s3://bucket/runs --endpoint "$tls_endpoint" --ca-bundle "$dir/ca.pem"
+run 1 "CA bundle $dir/none.pem" -- upload "$dir/ep-0001.db" s3://bucket/runs --endpoint "$tls_endpoint" --ca-bundle "$dir/none.pem"
+exec 4>&-
+wait "$tls_pid"
 
 run 2 "give the episodes" -- upload s3://bucket/x
 run 2 "--part-size '4'" -- upload "$dir/ep-0001.db" s3://bucket/x --part-size 4

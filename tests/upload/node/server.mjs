@@ -3,7 +3,9 @@
 // once it listens; stops when stdin closes (the test exits) or on SIGTERM.
 // usage: node --openssl-legacy-provider server.mjs DATA_DIR BUCKET...
 // (s3rver enciphers ListObjectsV2 continuation tokens with DES, in OpenSSL
-// 3's legacy provider.)
+// 3's legacy provider.) HTTPS when S3RVER_TLS_KEY and S3RVER_TLS_CERT name
+// PEM files (the TLS tests' private CA).
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const S3rver = require('s3rver');
@@ -19,6 +21,9 @@ const server = new S3rver({
   silent: true,
   directory: dir,
   configureBuckets: buckets.map((name) => ({ name })),
+  ...(process.env.S3RVER_TLS_KEY && process.env.S3RVER_TLS_CERT
+    ? { key: readFileSync(process.env.S3RVER_TLS_KEY), cert: readFileSync(process.env.S3RVER_TLS_CERT) }
+    : {}),
 });
 const { port } = await server.run();
 process.stdout.write(`${port}\n`);
