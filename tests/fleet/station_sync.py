@@ -139,6 +139,32 @@ check(os.path.exists(ep1), 'an episode uploaded by an earlier run without delete
 print(f'killed run: {name2} queued, resumed by the next run; delete_after_upload removed {name2} and {name3} '
       'after verification')
 
+# ---- re-record after the upload: the episode leaves the bucket with its entry ----
+p = subprocess.Popen([teleop, 'run', '--config', config('rr.ini', srv.endpoint), '--episodes', '0', '--manual',
+                      '--out', os.path.join(tmp, 'rr')], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                     stderr=subprocess.DEVNULL, text=True)
+p.stdin.write('start\n')
+p.stdin.flush()
+time.sleep(1.5)
+p.stdin.write('keep\n')
+p.stdin.flush()
+line = p.stdout.readline()
+name4 = os.path.basename(line.split('episode: ')[1].strip()) if line.startswith('episode: ') else ''
+deadline = time.monotonic() + 60
+while time.monotonic() < deadline and name4 not in entries():
+    time.sleep(0.3)
+check(name4 in entries(), f'{name4}: uploaded with its entry before the re-record')
+p.stdin.write('rerecord\nquit\n')
+p.stdin.close()
+out = p.stdout.read()
+p.wait(120)
+check(f'deleted: ' in out and name4 in out, f'the re-record deleted {name4}: {out}')
+r = subprocess.run([tool, 'get', 's3://fleet', f'sync/st1/{name4}', os.path.join(tmp, 'gone')], env=env,
+                   capture_output=True, text=True)
+check(r.returncode == 1 and 'no such key' in r.stderr and name4 not in entries(),
+      f'{name4}: re-recorded after its upload: object and catalog entry removed from the bucket')
+print(f're-record: {name4} uploaded, then removed from the bucket with its entry')
+
 # ---- [upload] mistakes: one line naming the file, line and key, nothing run ----
 for text, line, msg in [('url = "http://x/y"\n', 3, "[upload] url: 'http://x/y' is not s3://BUCKET/PREFIX"),
                         ('', 2, '[upload] enabled: enabled without url'),
