@@ -23,6 +23,11 @@
 #                                         llvmpipe): open -> first frame drawn, seek -> drawn,
 #                                         UI fps playing three 640x480 cameras at 1x, and an
 #                                         empty frame's rate; --targets exits 1 when missed
+#   scripts/bench.sh upload-sync [SECONDS] the default session (20 s) in 3 alternating pairs, without
+#                                         and with station sync uploading the whole time (to s3rver on
+#                                         loopback, run at nice 19 like a remote server): dropped
+#                                         frames, deadline misses, jitter side by side; exit 3
+#                                         when a frame drops or misses grow with upload
 #   scripts/bench.sh review-open [SECONDS]  the review player's decode engine on a
 #                                         three-camera 640x480 30 fps H.264 episode
 #                                         (10 s): open to first frames, seeks, 1x
@@ -66,6 +71,27 @@ if [[ "${1:-}" == "catalog" ]]; then
 fi
 if [[ "${1:-}" == "review-open" ]]; then
   build/bench/teleop-bench-review-open --seconds "${2:-10}" --targets
+  exit $?
+fi
+if [[ "${1:-}" == "upload-sync" ]]; then
+  [[ -d tests/upload/node/node_modules/s3rver ]] ||
+    { echo "bench: tests/upload/node/node_modules/s3rver missing: scripts/setup.sh installs it" >&2; exit 1; }
+  s3dir=$(mktemp -d /tmp/teleop-bench-s3-XXXXXX)
+  mkfifo "$s3dir/in"
+  nice -n 19 node --openssl-legacy-provider tests/upload/node/server.mjs "$s3dir/data" bench <"$s3dir/in" >"$s3dir/port" &
+  s3pid=$!
+  exec 9>"$s3dir/in" # the server stops when this closes
+  trap 'exec 9>&-; kill $s3pid 2>/dev/null; wait $s3pid 2>/dev/null; rm -rf "$out" "$s3dir"' EXIT
+  port=
+  for _ in $(seq 100); do
+    port=$(head -n 1 "$s3dir/port")
+    [[ -n "$port" ]] && break
+    sleep 0.1
+  done
+  [[ -n "$port" ]] || { echo "bench: s3rver did not start" >&2; exit 1; }
+  AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1 \
+    build/bench/teleop-bench-upload-sync --url s3://bench/sync --endpoint "http://127.0.0.1:$port" \
+    --seconds "${2:-20}" --out "$out/upload" --targets
   exit $?
 fi
 if [[ "${1:-}" == "recording" ]]; then

@@ -13,7 +13,7 @@ packages=(
   libuvc-dev libusb-1.0-0-dev libopenxr-dev libopenxr-loader1 openxr-layer-corevalidation libglfw3-dev
   libcurl4-openssl-dev
   libcmocka-dev python3 python3-numpy libsnappy-dev zlib1g-dev libzstd-dev libcjson-dev
-  libhdf5-dev hdf5-tools python3-h5py python3-av libjpeg-dev
+  libhdf5-dev hdf5-tools python3-h5py python3-av libjpeg-dev python3-yaml
   libfreetype-dev libfontconfig-dev fonts-noto-cjk xvfb xauth xdotool libpng-dev
 )
 

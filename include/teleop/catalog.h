@@ -97,6 +97,15 @@ typedef struct tp_catalog_listing {
 int tp_catalog_list(tp_catalog *c, const tp_catalog_query *q, tp_catalog_listing *out, char *err, size_t errlen);
 void tp_catalog_listing_free(tp_catalog_listing *l);
 
+/* Entries from other sources (a bucket's catalog, docs/upload.md):
+ * one episode read directly, without an index (path and every string
+ * malloc'd, freed by tp_catalog_entry_clear; 0, or -1 with one line);
+ * a listing filtered and sorted in memory with tp_catalog_list's rules
+ * (NULL q: every entry by date). tp_catalog_filter is not thread-safe. */
+int tp_catalog_read_episode(const char *path, tp_catalog_entry *out, char *err, size_t errlen);
+void tp_catalog_entry_clear(tp_catalog_entry *e);
+void tp_catalog_filter(tp_catalog_listing *l, const tp_catalog_query *q);
+
 /* Every tag used in the catalog's episodes, name order, with its count:
  * the shared tag list review offers. *names and each string are malloc'd
  * (free each, then the arrays). 0 or -1. */

@@ -25,6 +25,7 @@
 #include "teleop/controller.h"
 #include "teleop/controls.h"
 #include "teleop/retarget.h"
+#include "teleop/station_sync.h"
 #include "teleop/video.h"
 #include "teleop/workflow.h"
 
@@ -82,6 +83,13 @@ typedef struct tp_session_config {
      * attachments): the station config file as given, the calibration file. */
     const char *config_path;
     const char *calibration_path;
+    /* [upload]: background upload of kept episodes (station_sync.h); the
+     * session itself only shows its status line text. */
+    tp_upload_config upload;
+    /* Appended to the live status line when set (from the recorder thread;
+     * must not block): e.g. the upload queue's state. */
+    void (*status_extra)(void *user, char *buf, size_t len);
+    void *status_extra_user;
     /* Test hook (no config key): the control loop stalls once, for this
      * long, this many seconds after the start (0: never). */
     double test_control_stall_at_s, test_control_stall_for_s;

@@ -22,6 +22,7 @@ int cmd_export_check(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_catalog(int argc, char **argv);
 int cmd_review(int argc, char **argv); /* cmd_review.c: the review app (ui/) */
+int cmd_catalog_s3(int argc, char **argv); /* teleop catalog s3://… (cmd_catalog_s3.c) */
 int cmd_upload(int argc, char **argv);
 /* teleop catalog's output (cmd_catalog.c), for a listing from any source. */
 struct tp_catalog_listing;

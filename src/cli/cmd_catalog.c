@@ -178,7 +178,8 @@ static int print_tags(tp_catalog *cat, bool json)
 
 static void help(void)
 {
-    printf("usage: teleop catalog [DIR|EPISODE...] [--sort KEY] [--desc] [--search TEXT] [--outcome X]\n"
+    printf("usage: teleop catalog s3://BUCKET/PREFIX [...]   (a bucket's catalog: --help with it)\n"
+           "usage: teleop catalog [DIR|EPISODE...] [--sort KEY] [--desc] [--search TEXT] [--outcome X]\n"
            "                      [--verdict X] [--operator NAME] [--tag X] [--qa-flag X] [--min-rating N]\n"
            "                      [--include-deleted] [--json] [--tags] [--stats]\n\n"
            "Lists episodes of the folders (their *.db) and files given (default: recordings) from the\n"
@@ -224,6 +225,9 @@ int cmd_catalog(int argc, char **argv)
         {"stats", no_argument, NULL, OPT_STATS},
         {NULL, 0, NULL, 0},
     };
+    for (int i = 1; i < argc; i++)
+        if (!strncmp(argv[i], "s3://", 5))
+            return cmd_catalog_s3(argc, argv); /* a bucket's catalog (cmd_catalog_s3.c) */
     tp_catalog_query q = {.sort = TP_SORT_DATE};
     bool json = false, tags = false, stats = false;
     int c;

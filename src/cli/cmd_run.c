@@ -17,6 +17,7 @@
 #include "teleop/log.h"
 #include "teleop/session.h"
 #include "teleop/station_config.h"
+#include "teleop/station_sync.h"
 #include "teleop/text.h"
 
 static volatile int stop_requested;
@@ -80,6 +81,16 @@ static void on_episode(void *user, const char *path, const char *what)
     }
     printf("%s: %s\n", !strcmp(what, "kept") ? "episode" : what, path);
     fflush(stdout);
+    tp_sync *sync = user; /* [upload]: kept episodes go to the queue */
+    if (sync && !strcmp(what, "kept") && tp_sync_enqueue(sync, path) != 0)
+        fprintf(stderr, "teleop run: %s: not queued for upload (out of memory)\n", path);
+    else if (sync && !strcmp(what, "deleted"))
+        tp_sync_forget(sync, path);
+}
+
+static void sync_status(void *user, char *buf, size_t len)
+{
+    tp_sync_status_text(user, buf, len);
 }
 
 /* The bound of every time given in seconds, as the config's (86400: one
@@ -296,6 +307,22 @@ int cmd_run(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
+    /* [upload]: the queue left by an earlier run resumes now */
+    tp_sync *sync = NULL;
+    if (cfg.record && cfg.upload.enabled) {
+        sync = tp_sync_start(&cfg.upload, cfg.out_dir, err, sizeof err);
+        if (!sync) {
+            fprintf(stderr, "teleop run: %s\n", err);
+            if (command_fd > 0)
+                close(command_fd);
+            tp_config_free(file);
+            return 1;
+        }
+        cfg.on_episode_user = sync;
+        cfg.status_extra = sync_status;
+        cfg.status_extra_user = sync;
+    }
+
     tp_session_stats stats;
     int rc = tp_console_run_session(&cfg, &console_opt, &stop_requested, &stats, err, sizeof err);
     if (command_fd > 0)
@@ -310,6 +337,13 @@ int cmd_run(int argc, char **argv)
                 (long long)stats.deadline_misses, stats.period_median_us,
                 stats.period_p99_us, (long long)stats.frames_rendered, (long long)stats.frames_dropped,
                 (long long)stats.frames_encoded, stats.stop_to_final_s);
+    if (sync) {
+        if (cfg.upload.wait_at_exit) {
+            stop_requested = 0; /* a Ctrl-C from here on leaves the queue for the next run */
+            tp_sync_drain(sync, &stop_requested, -1);
+        }
+        tp_sync_stop(sync);
+    }
     tp_config_free(file);
     return rc == 0 ? 0 : 1;
 }

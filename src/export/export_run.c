@@ -52,6 +52,7 @@ static void usage(FILE *out)
             "  --tag TAG                   only episodes with this tag (repeatable: all of them)\n"
             TP_EXPORT_SELECT_USAGE
             "  --data-file-mb N, --video-file-mb N  v3.0 file size limits (default 100, 200)\n"
+            "  --license ID                dataset card license for the hub (default apache-2.0, or the card's)\n"
             "  --quiet                     no progress, no per-episode lines\n");
 }
 
@@ -69,6 +70,7 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 
 typedef struct run_opts {
     const char *out, *mapping, *outcome, *task, *operator_name;
+    const char *license; /* dataset card; NULL: kept or apache-2.0 */
     int version;
     bool av1, quiet, have_since, have_until;
     int64_t since_ns, until_ns;
@@ -426,6 +428,7 @@ int tp_export_main(int argc, char **argv)
     enum {
         OPT_FORMAT = 256, OPT_VERSION, OPT_MAPPING, OPT_CODEC, OPT_FPS, OPT_REF, OPT_TOL, OPT_OFFGRID, OPT_OUTCOME,
         OPT_TASK, OPT_OPERATOR, OPT_SINCE, OPT_UNTIL, OPT_MIN, OPT_MAX, OPT_TAG, OPT_QUIET, OPT_DATA_MB, OPT_VIDEO_MB,
+        OPT_LICENSE,
     };
     static const struct option longopts[] = {
         {"format", required_argument, NULL, OPT_FORMAT},
@@ -447,6 +450,7 @@ int tp_export_main(int argc, char **argv)
         TP_EXPORT_SELECT_LONGOPTS,
         {"quiet", no_argument, NULL, OPT_QUIET},
         {"data-file-mb", required_argument, NULL, OPT_DATA_MB},
+        {"license", required_argument, NULL, OPT_LICENSE},
         {"video-file-mb", required_argument, NULL, OPT_VIDEO_MB},
         {"output", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
@@ -524,6 +528,11 @@ int tp_export_main(int argc, char **argv)
                 BAD("--tag: at most 16");
             o.tags[o.ntags++] = optarg;
             break;
+        case OPT_LICENSE:
+            if (!tp_lr_license_valid(optarg))
+                BAD("--license: '%s' is not a hub license identifier (lowercase letters, digits, '-', '.')", optarg);
+            o.license = optarg;
+            break;
         case OPT_DATA_MB:
         case OPT_VIDEO_MB: {
             long v = strtol(optarg, &end, 10);
@@ -600,6 +609,7 @@ int tp_export_main(int argc, char **argv)
     /* the dataset so far */
     ds->version = o.version;
     ds->map = o.map;
+    ds->license = o.license;
     ds->video = (tp_video_settings){.av1 = o.av1, .g = 2, .crf = 30, .preset = o.version == 30 ? 12 : -1};
     ds->data_limit_bytes = (int64_t)o.data_mb * 1024 * 1024;
     ds->video_limit_bytes = (int64_t)o.video_mb * 1024 * 1024;

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -481,12 +482,28 @@ int tp_lr_add_episode(tp_lr_dataset *ds, const tp_export_episode *e, tp_lr_episo
 
 /* ---- meta ---- */
 
+/* A number whose text reads back as exactly v: cJSON's own printing stops
+ * at 15 digits when that is within an epsilon, which is not the same
+ * double (stats min/max must be the float32 values' exact float64). */
+static cJSON *exact_number(double v)
+{
+    if (!isfinite(v))
+        return cJSON_CreateNumber(v);
+    char text[40];
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(text, sizeof text, "%.*g", digits, v);
+        if (strtod(text, NULL) == v)
+            break;
+    }
+    return cJSON_CreateRaw(text);
+}
+
 /* nested: LeRobot's image stats shape (C, 1, 1): [[[r]], [[g]], [[b]]] */
 static cJSON *double_array(const double *v, int n, bool nested)
 {
     cJSON *a = cJSON_CreateArray();
     for (int i = 0; i < n; i++) {
-        cJSON *x = cJSON_CreateNumber(v[i]);
+        cJSON *x = exact_number(v[i]);
         if (nested) {
             cJSON *inner = cJSON_CreateArray(), *mid = cJSON_CreateArray();
             cJSON_AddItemToArray(inner, x);
@@ -1018,7 +1035,9 @@ int tp_lr_finish(tp_lr_dataset *ds, char *err, size_t errlen)
     } else if (write_v21_meta(ds, err, errlen)) {
         return -1;
     }
-    return write_sources(ds, err, errlen);
+    if (write_sources(ds, err, errlen))
+        return -1;
+    return tp_lr_write_card(ds, ds->license, err, errlen);
 }
 
 void tp_lr_free(tp_lr_dataset *ds)

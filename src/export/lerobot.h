@@ -79,6 +79,7 @@ typedef struct tp_lr_dataset {
     int64_t data_limit_bytes, video_limit_bytes;
     int64_t bytes_written;
     int64_t n_old_eps;    /* episodes kept from the dataset being appended to */
+    const char *license;  /* dataset card license (--license); NULL: the card's or apache-2.0 */
 } tp_lr_dataset;
 
 /* Sets the features from episode e (the first one). 0 or -1. */
@@ -88,8 +89,13 @@ int tp_lr_set_features(tp_lr_dataset *ds, const tp_export_episode *e, char *err,
 int tp_lr_add_episode(tp_lr_dataset *ds, const tp_export_episode *e, tp_lr_episode *rec,
                       const volatile int *interrupt, char *err, size_t errlen);
 /* Closes open files and writes meta/: info.json, tasks, episodes, stats,
- * teleop_sources.json. */
+ * teleop_sources.json; then the dataset card README.md. */
 int tp_lr_finish(tp_lr_dataset *ds, char *err, size_t errlen);
+/* The Hugging Face dataset card README.md (lerobot_card.c) from
+ * meta/info.json; a card without teleop's marker line is left alone. */
+int tp_lr_write_card(const tp_lr_dataset *ds, const char *license, char *err, size_t errlen);
+/* A hub license identifier: lowercase letters, digits, '-', '.'. */
+bool tp_lr_license_valid(const char *license);
 /* Releases open writers (abort) and memory. */
 void tp_lr_free(tp_lr_dataset *ds);
 

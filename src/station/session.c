@@ -1266,9 +1266,13 @@ static void status_line(recorder *rec, int64_t now)
     }
     n += snprintf(line + n, sizeof line - (size_t)n, "  drops %lld", drops);
     struct statvfs vfs;
-    if (statvfs(cfg->out_dir, &vfs) == 0)
-        snprintf(line + n, sizeof line - (size_t)n, "  disk %.1f GB free",
-                 (double)vfs.f_bavail * (double)vfs.f_frsize / 1e9);
+    if (statvfs(cfg->out_dir, &vfs) == 0 && n < (int)sizeof line)
+        n += snprintf(line + n, sizeof line - (size_t)n, "  disk %.1f GB free",
+                      (double)vfs.f_bavail * (double)vfs.f_frsize / 1e9);
+    if (cfg->status_extra && n < (int)sizeof line - 3) {
+        n += snprintf(line + n, sizeof line - (size_t)n, "  ");
+        cfg->status_extra(cfg->status_extra_user, line + n, sizeof line - (size_t)n);
+    }
     if (tty)
         fprintf(stderr, "\r%s\033[K", line);
     else

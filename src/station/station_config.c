@@ -49,6 +49,7 @@ void tp_session_default_config(tp_session_config *cfg)
     tp_retarget_default_config(&cfg->retarget);
     tp_controller_default_config(&cfg->control);
     snprintf(cfg->calibration_id, sizeof cfg->calibration_id, "default");
+    tp_upload_default_config(&cfg->upload);
 }
 
 /* ------------------------------------------------------------ tables */
@@ -243,6 +244,37 @@ static const tp_config_key console_keys[] = {
                 "(no display is an error), `off` never; `--console` and `--no-console` override it"},
 };
 
+static const tp_config_key upload_keys[] = {
+    {.name = "enabled", .type = TP_CFG_BOOL, .offset = S(upload.enabled),
+     .meaning = "upload each kept episode in the background while the station records (`docs/upload.md`, Station "
+                "sync)"},
+    {.name = "url", .type = TP_CFG_TEXT, .offset = S(upload.url), .max = 1000, .default_text = "none",
+     .meaning = "`s3://BUCKET/PREFIX`: episodes go to `PREFIX/STATION/NAME.db`, catalog entries under "
+                "`PREFIX/_catalog/`"},
+    {.name = "endpoint", .type = TP_CFG_TEXT, .offset = S(upload.endpoint), .max = 1000,
+     .default_text = "AWS for the region (or `AWS_ENDPOINT_URL`)",
+     .meaning = "S3 endpoint URL: `http://127.0.0.1:9000` (MinIO), `https://ACCOUNT.r2.cloudflarestorage.com` (R2)"},
+    {.name = "region", .type = TP_CFG_TEXT, .offset = S(upload.region), .max = 63,
+     .default_text = "`AWS_REGION`, the profile's, else `us-east-1`", .meaning = "signing region (R2: `auto`)"},
+    {.name = "ca_bundle", .type = TP_CFG_PATH, .offset = S(upload.ca_bundle), .default_text = "the system's",
+     .meaning = "PEM file of extra CAs to trust (a private CA); TLS verification is always on"},
+    {.name = "station", .type = TP_CFG_TEXT, .offset = S(upload.station), .max = 64, .default_text = "the host name",
+     .meaning = "this station's name in keys and catalog entries: letters, digits, `.`, `_`, `-`"},
+    {.name = "bandwidth_limit", .type = TP_CFG_DOUBLE, .offset = S(upload.bandwidth_limit_mb_s), .min = 0,
+     .max = 100000, .meaning = "upload speed cap, MB/s (10^6 bytes) for the whole station; 0 = none"},
+    {.name = "delete_after_upload", .type = TP_CFG_BOOL, .offset = S(upload.delete_after_upload),
+     .meaning = "delete the local episode once its upload is verified (HEAD size and ETag against the file) and "
+                "its catalog entry written"},
+    {.name = "part_size", .type = TP_CFG_DOUBLE, .offset = S(upload.part_size_mb), .min = 5, .max = 5120,
+     .meaning = "multipart part size, MiB (files up to it go in one PUT)"},
+    {.name = "parallel", .type = TP_CFG_INT, .offset = S(upload.parallel), .min = 1, .max = 16,
+     .meaning = "multipart parts in flight (the bandwidth limit is shared between them)"},
+    {.name = "wait_at_exit", .type = TP_CFG_BOOL, .offset = S(upload.wait_at_exit),
+     .meaning = "at the session's end, wait for the queue to empty (Ctrl-C leaves it queued for the next run)"},
+    {.name = "qa_wait", .type = TP_CFG_DOUBLE, .offset = S(upload.qa_wait_s), .min = 0, .max = 3600,
+     .meaning = "seconds an episode waits for its QA flags before it is uploaded without them"},
+};
+
 /* A camera's keys, in [camera.NAME] or (shared, or the single camera) in
  * [camera]; camera_settings is what a section says, turned into the
  * device and encoder config by camera_from_settings. */
@@ -324,6 +356,7 @@ static const section_table session_tables[] = {
     {"filter", filter_keys, N(filter_keys)},
     {"safety", safety_keys, N(safety_keys)},
     {"console", console_keys, N(console_keys)},
+    {"upload", upload_keys, N(upload_keys)},
 };
 
 /* ------------------------------------------------------------ cameras */
@@ -462,7 +495,7 @@ static int apply_cameras(tp_session_config *cfg, tp_config *file, char *err, siz
 
 static const char *const known_sections[] = {"session",     "recording", "robot",  "operator", "controls",
                                              "calibration", "retarget",  "filter", "safety",   "camera",
-                                             "console"};
+                                             "console",     "upload"};
 
 static int check_sections(tp_config *file, char *err, size_t errlen)
 {
@@ -480,7 +513,7 @@ static int check_sections(tp_config *file, char *err, size_t errlen)
         }
         return tp_config_error(file, sec, NULL, err, errlen,
                                "unknown section (sections: session, recording, robot, operator, controls, "
-                               "calibration, retarget, filter, safety, console, camera, camera.NAME)");
+                               "calibration, retarget, filter, safety, console, camera, camera.NAME, upload)");
     }
     return 0;
 }
@@ -528,6 +561,27 @@ static int check_workspace(const tp_controller_config *cc, tp_config *file, char
     return 0;
 }
 
+/* [upload]: the URL's form and the station name, where the file says them
+ * (the bucket itself is opened when the session starts). */
+static int check_upload(const tp_upload_config *u, tp_config *file, char *err, size_t errlen)
+{
+    const char *url = u->url ? u->url : "";
+    if (url[0] && (strncmp(url, "s3://", 5) || !url[5] || url[5] == '/'))
+        return tp_config_error(file, "upload", "url", err, errlen, "'%s' is not s3://BUCKET/PREFIX", url);
+    if (u->enabled && !url[0])
+        return tp_config_error(file, "upload", tp_config_has(file, "upload.enabled") ? "enabled" : NULL, err, errlen,
+                               "enabled without url (s3://BUCKET/PREFIX)");
+    const char *st = u->station ? u->station : "";
+    bool ok = strlen(st) <= 64 && st[0] != '.' && st[0] != '-';
+    for (const char *p = st; *p && ok; p++)
+        ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+             *p == '_' || *p == '-';
+    if (!ok)
+        return tp_config_error(file, "upload", "station", err, errlen,
+                               "'%s' is not a station name (letters, digits, '.', '_', '-'; at most 64)", st);
+    return 0;
+}
+
 int tp_session_apply_config(tp_session_config *cfg, tp_config *file, char *err, size_t errlen)
 {
     if (check_sections(file, err, errlen) != 0)
@@ -553,7 +607,7 @@ int tp_session_apply_config(tp_session_config *cfg, tp_config *file, char *err, 
     if (!tp_config_has(file, "retarget.upsampling_latency")) /* one operator frame period, within the key's range */
         cc->upsampling_latency_s = fmin(fmax(1.0 / cfg->operator_hz, 0.001), 0.09);
     if (check_bindings(&cfg->controls, file, err, errlen) != 0 || check_workspace(cc, file, err, errlen) != 0 ||
-        apply_cameras(cfg, file, err, errlen) != 0)
+        check_upload(&cfg->upload, file, err, errlen) != 0 || apply_cameras(cfg, file, err, errlen) != 0)
         return -1;
     return tp_config_check_unused(file, err, errlen);
 }

@@ -362,6 +362,29 @@ if (want.stats) checkStats('expected.json self-check', want.stats, aggregateOf(w
 await checkV30(d30, want.episodes, oneFile(want.episodes));
 console.log(`v3.0: ${want.episodes.length} episodes checked`);
 
+// ---- the Hugging Face dataset card: LeRobot's YAML front matter (read by
+// PyYAML), the codebase version, meta/info.json; --check accepts the folder ----
+function checkCard(ds, version, license = 'apache-2.0') {
+  const py = `import json, sys, yaml
+text = open(sys.argv[1], encoding='utf-8').read()
+assert text.startswith('---\\n'), 'no front matter'
+front = text.split('---\\n')[1]
+print(json.dumps({'yaml': yaml.safe_load(front), 'body': text.split('---\\n', 2)[2]}))`;
+  const r = run('/usr/bin/python3', ['-c', py, path.join(ds, 'README.md')]);
+  const { yaml, body } = JSON.parse(r.stdout);
+  const exp = { license, task_categories: ['robotics'], tags: ['LeRobot', 'teleop'],
+    configs: [{ config_name: 'default', data_files: 'data/*/*.parquet' }] };
+  if (JSON.stringify(yaml) !== JSON.stringify(exp)) fail(`${ds}/README.md front matter: ${JSON.stringify(yaml)}`);
+  const info = fs.readFileSync(path.join(ds, 'meta/info.json'), 'utf8');
+  if (!body.includes(`codebase version ${version}`) || !body.includes(info) || !body.includes(`tag --repo-type dataset USER/NAME ${version}`))
+    fail(`${ds}/README.md: the body lacks the codebase version ${version}, its tag or meta/info.json`);
+  for (const t of new Set(want.episodes.map((e) => e.task))) if (!body.includes(`\n- ${t}\n`)) fail(`${ds}/README.md: task ${t} not listed`);
+  const c = run(teleop, ['export', '--check', ds]);
+  if (!/: valid$/m.test(c.stdout)) fail(`export --check ${ds} with its card: ${c.stdout}`);
+}
+checkCard(d30, 'v3.0');
+console.log('v3.0: dataset card checked, export --check valid');
+
 // ---- determinism: the same input gives the same bytes ----
 function listFiles(root) {
   const out = [];
@@ -412,14 +435,16 @@ checkInfo(d21, 21, want.episodes);
     checkImageStats(`v2.1 episodes_stats.jsonl line ${i} ${VKEY}`, es[i].stats[VKEY], e.cameras[CAM].keyframes, false);
   });
   mp4Check('v21', files, 'h264');
-  console.log(`v2.1: ${want.episodes.length} episodes checked`);
+  checkCard(d21, 'v2.1');
+  console.log(`v2.1: ${want.episodes.length} episodes checked, dataset card`);
 }
 
 // ---- append: two episodes, then the third; nothing changed: up to date ----
 const dA = path.join(dir, 'append');
 const sorted = want.episodes.map((e) => e.path);
-run(teleop, ['export', sorted[0], sorted[1], '--format', 'lerobot', '-o', dA, '--quiet']);
+run(teleop, ['export', sorted[0], sorted[1], '--format', 'lerobot', '-o', dA, '--quiet', '--license', 'cc-by-4.0']);
 run(teleop, ['export', ...episodes, '--format', 'lerobot', '-o', dA, '--quiet']);
+checkCard(dA, 'v3.0', 'cc-by-4.0'); // an append keeps the card's license
 {
   const offsets = [{ data_file: 0, video_file: 0, video_frame: 0 },
     { data_file: 0, video_file: 0, video_frame: want.episodes[0].length },
@@ -439,6 +464,11 @@ run(teleop, ['export', ...episodes, '--format', 'lerobot', '-o', dA, '--quiet'])
   const info = JSON.parse(fs.readFileSync(path.join(dS, 'meta/info.json'), 'utf8'));
   const n = want.episodes.filter((e) => e.task.includes('stack')).length;
   if (info.total_episodes !== n) fail(`selection --task stack: ${info.total_episodes} episodes, expected ${n}`);
+  // a card someone wrote (no teleop marker line) survives the next export
+  const own = '---\nlicense: mit\n---\nOur own card.\n';
+  fs.writeFileSync(path.join(dS, 'README.md'), own);
+  run(teleop, ['export', rec, '--format', 'lerobot', '-o', dS, '--quiet']);
+  if (fs.readFileSync(path.join(dS, 'README.md'), 'utf8') !== own) fail('an edited dataset card was overwritten by an append');
   const r = run(teleop, ['export', rec, '--format', 'lerobot', '-o', path.join(dir, 'none'), '--outcome', 'error'], { status: 1 });
   if (!/no episode selected/.test(r.stderr)) fail(`selection with nothing selected said: ${r.stderr}`);
 }
