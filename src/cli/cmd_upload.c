@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "teleop/bucket_catalog.h"
 #include "teleop/export_check.h"
 #include "teleop/s3.h"
 
@@ -39,6 +40,10 @@ static void usage(FILE *out)
             "                      verified\n"
             "  --abort-stale HOURS first abort multipart uploads under PREFIX older than HOURS (on servers\n"
             "                      that list them) and restart interrupted uploads older than that\n"
+            "  --station NAME      the station named in the episodes' bucket catalog entries (default: the\n"
+            "                      host name); each verified episode gets its entry under\n"
+            "                      PREFIX/_catalog/entries/STATION/ ('teleop catalog s3://BUCKET/PREFIX')\n"
+            "  --no-catalog        upload episodes without writing their catalog entries\n"
             "  --quiet             no progress line\n");
 }
 
@@ -148,6 +153,8 @@ int cmd_upload(int argc, char **argv)
                                          {"parallel", required_argument, NULL, 'j'},
                                          {"ca-bundle", required_argument, NULL, 'c'},
                                          {"abort-stale", required_argument, NULL, 's'},
+                                         {"station", required_argument, NULL, 'S'},
+                                         {"no-catalog", no_argument, NULL, 'N'},
                                          {"quiet", no_argument, NULL, 'q'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
@@ -155,6 +162,8 @@ int cmd_upload(int argc, char **argv)
     tp_s3_upload_options uo = {0};
     double abort_stale_h = 0;
     progress_state ps = {.tty = isatty(STDERR_FILENO) == 1};
+    char station[TP_BCAT_STATION_MAX + 1] = "";
+    bool catalog = true;
     int c;
     optind = 1;
     opterr = 0;
@@ -193,6 +202,13 @@ int cmd_upload(int argc, char **argv)
             if (!*optarg || *end || !(abort_stale_h > 0) || !isfinite(abort_stale_h))
                 return cli_usage_error("upload", "--abort-stale '%s': a positive number of hours", optarg);
             break;
+        case 'S':
+            if (!tp_bcat_station_valid(optarg))
+                return cli_usage_error("upload", "--station '%s': letters, digits, '.', '_', '-' (1 to %d bytes)",
+                                       optarg, TP_BCAT_STATION_MAX);
+            snprintf(station, sizeof station, "%s", optarg);
+            break;
+        case 'N': catalog = false; break;
         case 'q': ps.quiet = true; break;
         case 'h': usage(stdout); return 0;
         case ':': return cli_usage_error("upload", "%s needs a value", argv[optind - 1]);
@@ -266,9 +282,19 @@ int cmd_upload(int argc, char **argv)
                    sources[0], (double)r.bytes / 1048576.0);
         }
     } else {
+        if (catalog && !station[0])
+            tp_bcat_default_station(station, sizeof station);
         for (int i = 0; i < nsources; i++) {
             tp_s3_upload_result r;
-            char key[2048];
+            char key[2048], sha_before[65] = "", sha_after[65] = "", why[512] = "";
+            int64_t size = 0;
+            /* The entry names the bytes uploaded: hashed before and after, so
+             * a file changed meanwhile (a review write) gets no entry. */
+            if (catalog && tp_bcat_sha256_file(sources[i], sha_before, &size, why, sizeof why)) {
+                fprintf(stderr, "teleop upload: %s\n", why);
+                failed = 1;
+                continue;
+            }
             if (tp_s3_upload_episode(s3, sources[i], bucket, prefix, &uo, &r, key, sizeof key, &e)) {
                 end_progress_line(&ps);
                 fprintf(stderr, "teleop upload: %s\n", e.message);
@@ -277,6 +303,19 @@ int cmd_upload(int argc, char **argv)
             }
             end_progress_line(&ps);
             print_result(bucket, key, &r, false);
+            if (!catalog)
+                continue;
+            if (tp_bcat_sha256_file(sources[i], sha_after, &size, why, sizeof why) ||
+                strcmp(sha_before, sha_after)) {
+                fprintf(stderr, "teleop upload: %s: changed while it was uploaded; no catalog entry written (upload "
+                                "it again)\n", sources[i]);
+                failed = 1;
+            } else if (tp_bcat_put_episode(s3, bucket, prefix, station, sources[i], key, sha_after, r.object.etag,
+                                           &e)) {
+                fprintf(stderr, "teleop upload: %s: uploaded, but its catalog entry was not written: %s\n",
+                        sources[i], e.message);
+                failed = 1;
+            }
         }
     }
     tp_s3_close(s3);

@@ -59,6 +59,16 @@ cp "$episode" "$dir/ep-0001.db"
 run 0 "s3://bucket/runs/station-a/ep-0001.db: " -- upload "$dir/ep-0001.db" s3://bucket/runs/station-a/ --endpoint "$endpoint"
 printf '%s\n' "$out" | grep -qF "verified (ETag " || { echo "FAIL: no verified line"; fails=$((fails + 1)); }
 get_back runs/station-a/ep-0001.db "$dir/ep-0001.db"
+# its bucket catalog entry (written after the verified upload), listed by
+# teleop catalog s3:// with the episode's SHA-256
+run 0 "s3://bucket/runs/station-b/ep-0001.db: " -- upload "$dir/ep-0001.db" s3://bucket/runs/station-b --endpoint "$endpoint" --station lab-7 --quiet
+run 0 '"station":"lab-7"' -- catalog s3://bucket/runs/station-b --endpoint "$endpoint" --json
+sha=$(sha256sum "$dir/ep-0001.db" | cut -d' ' -f1)
+printf '%s\n' "$out" | grep -qF "$sha" || { echo "FAIL: the catalog entry has not the episode's SHA-256 $sha: $out"; fails=$((fails + 1)); }
+run 0 "verified (ETag " -- upload "$dir/ep-0001.db" s3://bucket/runs/station-c --endpoint "$endpoint" --no-catalog --quiet
+entries=$("$teleop" catalog s3://bucket/runs/station-c --endpoint "$endpoint" --json 2>>"$all_output")
+[ $? = 0 ] && [ -z "$entries" ] || { echo "FAIL: --no-catalog wrote an entry: $entries"; fails=$((fails + 1)); }
+printf '%s\n' "$entries" >> "$all_output"
 
 head -c 100000 /dev/urandom > "$dir/bad.db"
 run 1 "refused: teleop check: $dir/bad.db" -- upload "$dir/bad.db" s3://bucket/runs --endpoint "$endpoint" --quiet
