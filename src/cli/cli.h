@@ -28,6 +28,28 @@ int cmd_upload(int argc, char **argv);
 struct tp_catalog_listing;
 void catalog_print_table(FILE *out, const struct tp_catalog_listing *l);
 int catalog_print_json(FILE *out, const struct tp_catalog_listing *l); /* 0, or -1 out of memory */
+/* The listing options both teleop catalog forms take (a folder's index, a
+ * bucket's catalog): their getopt values and long options, and the parser
+ * that fills a query from one of them (cmd_catalog.c). */
+enum {
+    CATALOG_OPT_SORT = 256, CATALOG_OPT_DESC, CATALOG_OPT_SEARCH, CATALOG_OPT_OUTCOME, CATALOG_OPT_VERDICT,
+    CATALOG_OPT_OPERATOR, CATALOG_OPT_TAG, CATALOG_OPT_QA, CATALOG_OPT_RATING, CATALOG_OPT_DELETED,
+    CATALOG_OPT_JSON, CATALOG_OPT_STATS, CATALOG_OPT_NEXT /* first value free for a command's own options */
+};
+#define CATALOG_QUERY_LONG_OPTIONS                                                                                    \
+    {"sort", required_argument, NULL, CATALOG_OPT_SORT}, {"desc", no_argument, NULL, CATALOG_OPT_DESC},              \
+        {"search", required_argument, NULL, CATALOG_OPT_SEARCH},                                                     \
+        {"outcome", required_argument, NULL, CATALOG_OPT_OUTCOME},                                                   \
+        {"verdict", required_argument, NULL, CATALOG_OPT_VERDICT},                                                   \
+        {"operator", required_argument, NULL, CATALOG_OPT_OPERATOR},                                                 \
+        {"tag", required_argument, NULL, CATALOG_OPT_TAG}, {"qa-flag", required_argument, NULL, CATALOG_OPT_QA},     \
+        {"min-rating", required_argument, NULL, CATALOG_OPT_RATING},                                                 \
+        {"include-deleted", no_argument, NULL, CATALOG_OPT_DELETED}, {"json", no_argument, NULL, CATALOG_OPT_JSON}, \
+        {"stats", no_argument, NULL, CATALOG_OPT_STATS}
+struct tp_catalog_query;
+/* 1: opt was a query option and q has it; 0: not one of them; 2: a usage
+ * error, printed. */
+int catalog_query_option(int opt, const char *arg, struct tp_catalog_query *q);
 int cmd_qa(int argc, char **argv);
 
 /* Default session config, with the station file at path applied (NULL:

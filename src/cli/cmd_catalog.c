@@ -19,6 +19,43 @@ static const char *const sort_names[] = {
     [TP_SORT_NAME] = "name",
 };
 
+int catalog_query_option(int opt, const char *arg, tp_catalog_query *q)
+{
+    switch (opt) {
+    case CATALOG_OPT_SORT: {
+        int k = -1;
+        for (int i = 0; i < (int)(sizeof sort_names / sizeof sort_names[0]); i++)
+            if (!strcmp(arg, sort_names[i]))
+                k = i;
+        if (k < 0)
+            return cli_usage_error("catalog", "unknown sort key '%s'", arg);
+        q->sort = (tp_catalog_sort)k;
+        return 1;
+    }
+    case CATALOG_OPT_DESC: q->descending = true; return 1;
+    case CATALOG_OPT_SEARCH: q->text = arg; return 1;
+    case CATALOG_OPT_OUTCOME: q->outcome = arg; return 1;
+    case CATALOG_OPT_VERDICT:
+        if (strcmp(arg, "success") && strcmp(arg, "failure") && strcmp(arg, "none"))
+            return cli_usage_error("catalog", "--verdict is success, failure or none, not '%s'", arg);
+        q->verdict = arg;
+        return 1;
+    case CATALOG_OPT_OPERATOR: q->operator_name = arg; return 1;
+    case CATALOG_OPT_TAG: q->tag = arg; return 1;
+    case CATALOG_OPT_QA: q->qa_flag = arg; return 1;
+    case CATALOG_OPT_RATING: {
+        char *end;
+        long r = strtol(arg, &end, 10);
+        if (!*arg || *end || r < 1 || r > 5)
+            return cli_usage_error("catalog", "--min-rating is 1 to 5, not '%s'", arg);
+        q->min_rating = (int)r;
+        return 1;
+    }
+    case CATALOG_OPT_DELETED: q->include_deleted = true; return 1;
+    default: return 0;
+    }
+}
+
 static void format_date(int64_t unix_ns, char *out, size_t len)
 {
     time_t t = (time_t)(unix_ns / 1000000000LL);
@@ -206,23 +243,11 @@ static void help(void)
 
 int cmd_catalog(int argc, char **argv)
 {
-    enum { OPT_SORT = 256, OPT_DESC, OPT_SEARCH, OPT_OUTCOME, OPT_VERDICT, OPT_OPERATOR, OPT_TAG, OPT_QA,
-           OPT_RATING, OPT_DELETED, OPT_JSON, OPT_TAGS, OPT_STATS };
+    enum { OPT_TAGS = CATALOG_OPT_NEXT };
     static const struct option opts[] = {
         {"help", no_argument, NULL, 'h'},
-        {"sort", required_argument, NULL, OPT_SORT},
-        {"desc", no_argument, NULL, OPT_DESC},
-        {"search", required_argument, NULL, OPT_SEARCH},
-        {"outcome", required_argument, NULL, OPT_OUTCOME},
-        {"verdict", required_argument, NULL, OPT_VERDICT},
-        {"operator", required_argument, NULL, OPT_OPERATOR},
-        {"tag", required_argument, NULL, OPT_TAG},
-        {"qa-flag", required_argument, NULL, OPT_QA},
-        {"min-rating", required_argument, NULL, OPT_RATING},
-        {"include-deleted", no_argument, NULL, OPT_DELETED},
-        {"json", no_argument, NULL, OPT_JSON},
+        CATALOG_QUERY_LONG_OPTIONS,
         {"tags", no_argument, NULL, OPT_TAGS},
-        {"stats", no_argument, NULL, OPT_STATS},
         {NULL, 0, NULL, 0},
     };
     for (int i = 1; i < argc; i++)
@@ -236,41 +261,17 @@ int cmd_catalog(int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 'h': help(); return 0;
-        case OPT_SORT: {
-            int k = -1;
-            for (int i = 0; i < (int)(sizeof sort_names / sizeof sort_names[0]); i++)
-                if (!strcmp(optarg, sort_names[i]))
-                    k = i;
-            if (k < 0)
-                return cli_usage_error("catalog", "unknown sort key '%s'", optarg);
-            q.sort = (tp_catalog_sort)k;
-            break;
-        }
-        case OPT_DESC: q.descending = true; break;
-        case OPT_SEARCH: q.text = optarg; break;
-        case OPT_OUTCOME: q.outcome = optarg; break;
-        case OPT_VERDICT:
-            if (strcmp(optarg, "success") && strcmp(optarg, "failure") && strcmp(optarg, "none"))
-                return cli_usage_error("catalog", "--verdict is success, failure or none, not '%s'", optarg);
-            q.verdict = optarg;
-            break;
-        case OPT_OPERATOR: q.operator_name = optarg; break;
-        case OPT_TAG: q.tag = optarg; break;
-        case OPT_QA: q.qa_flag = optarg; break;
-        case OPT_RATING: {
-            char *end;
-            long r = strtol(optarg, &end, 10);
-            if (*end || r < 1 || r > 5)
-                return cli_usage_error("catalog", "--min-rating is 1 to 5, not '%s'", optarg);
-            q.min_rating = (int)r;
-            break;
-        }
-        case OPT_DELETED: q.include_deleted = true; break;
-        case OPT_JSON: json = true; break;
+        case CATALOG_OPT_JSON: json = true; break;
+        case CATALOG_OPT_STATS: stats = true; break;
         case OPT_TAGS: tags = true; break;
-        case OPT_STATS: stats = true; break;
         case ':': return cli_usage_error("catalog", "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_usage_error("catalog", "unknown option '%s'", argv[optind - 1]);
+        default: {
+            int r = catalog_query_option(c, optarg, &q);
+            if (r == 2)
+                return 2;
+            if (r == 0)
+                return cli_usage_error("catalog", "unknown option '%s'", argv[optind - 1]);
+        }
         }
     }
     char err[1024];

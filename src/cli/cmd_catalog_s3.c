@@ -13,12 +13,6 @@
 #include "teleop/catalog.h"
 #include "teleop/s3.h"
 
-static const char *const sort_names[] = {
-    [TP_SORT_DATE] = "date",       [TP_SORT_TASK] = "task",       [TP_SORT_OPERATOR] = "operator",
-    [TP_SORT_DURATION] = "duration", [TP_SORT_OUTCOME] = "outcome", [TP_SORT_VERDICT] = "verdict",
-    [TP_SORT_RATING] = "rating",   [TP_SORT_TAGS] = "tags",       [TP_SORT_QA] = "qa",
-    [TP_SORT_NAME] = "name",
-};
 
 static void help(void)
 {
@@ -39,23 +33,10 @@ static void help(void)
 
 int cmd_catalog_s3(int argc, char **argv)
 {
-    enum { OPT_SORT = 256, OPT_DESC, OPT_SEARCH, OPT_OUTCOME, OPT_VERDICT, OPT_OPERATOR, OPT_TAG, OPT_QA,
-           OPT_RATING, OPT_DELETED, OPT_JSON, OPT_STATS, OPT_ENDPOINT, OPT_REGION, OPT_CA, OPT_STATION,
-           OPT_COMPACT };
+    enum { OPT_ENDPOINT = CATALOG_OPT_NEXT, OPT_REGION, OPT_CA, OPT_STATION, OPT_COMPACT };
     static const struct option opts[] = {
         {"help", no_argument, NULL, 'h'},
-        {"sort", required_argument, NULL, OPT_SORT},
-        {"desc", no_argument, NULL, OPT_DESC},
-        {"search", required_argument, NULL, OPT_SEARCH},
-        {"outcome", required_argument, NULL, OPT_OUTCOME},
-        {"verdict", required_argument, NULL, OPT_VERDICT},
-        {"operator", required_argument, NULL, OPT_OPERATOR},
-        {"tag", required_argument, NULL, OPT_TAG},
-        {"qa-flag", required_argument, NULL, OPT_QA},
-        {"min-rating", required_argument, NULL, OPT_RATING},
-        {"include-deleted", no_argument, NULL, OPT_DELETED},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"stats", no_argument, NULL, OPT_STATS},
+        CATALOG_QUERY_LONG_OPTIONS,
         {"endpoint", required_argument, NULL, OPT_ENDPOINT},
         {"region", required_argument, NULL, OPT_REGION},
         {"ca-bundle", required_argument, NULL, OPT_CA},
@@ -72,38 +53,8 @@ int cmd_catalog_s3(int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 'h': help(); return 0;
-        case OPT_SORT: {
-            int k = -1;
-            for (int i = 0; i < (int)(sizeof sort_names / sizeof sort_names[0]); i++)
-                if (!strcmp(optarg, sort_names[i]))
-                    k = i;
-            if (k < 0)
-                return cli_usage_error("catalog", "unknown sort key '%s'", optarg);
-            q.sort = (tp_catalog_sort)k;
-            break;
-        }
-        case OPT_DESC: q.descending = true; break;
-        case OPT_SEARCH: q.text = optarg; break;
-        case OPT_OUTCOME: q.outcome = optarg; break;
-        case OPT_VERDICT:
-            if (strcmp(optarg, "success") && strcmp(optarg, "failure") && strcmp(optarg, "none"))
-                return cli_usage_error("catalog", "--verdict is success, failure or none, not '%s'", optarg);
-            q.verdict = optarg;
-            break;
-        case OPT_OPERATOR: q.operator_name = optarg; break;
-        case OPT_TAG: q.tag = optarg; break;
-        case OPT_QA: q.qa_flag = optarg; break;
-        case OPT_RATING: {
-            char *end;
-            long r = strtol(optarg, &end, 10);
-            if (*end || r < 1 || r > 5)
-                return cli_usage_error("catalog", "--min-rating is 1 to 5, not '%s'", optarg);
-            q.min_rating = (int)r;
-            break;
-        }
-        case OPT_DELETED: q.include_deleted = true; break;
-        case OPT_JSON: json = true; break;
-        case OPT_STATS: stats = true; break;
+        case CATALOG_OPT_JSON: json = true; break;
+        case CATALOG_OPT_STATS: stats = true; break;
         case OPT_ENDPOINT: endpoint = optarg; break;
         case OPT_REGION: region = optarg; break;
         case OPT_CA: ca = optarg; break;
@@ -115,7 +66,13 @@ int cmd_catalog_s3(int argc, char **argv)
             break;
         case OPT_COMPACT: compact = true; break;
         case ':': return cli_usage_error("catalog", "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_usage_error("catalog", "unknown option '%s'", argv[optind - 1]);
+        default: {
+            int r = catalog_query_option(c, optarg, &q);
+            if (r == 2)
+                return 2;
+            if (r == 0)
+                return cli_usage_error("catalog", "unknown option '%s'", argv[optind - 1]);
+        }
         }
     }
     if (optind != argc - 1)
