@@ -46,25 +46,12 @@ static char *dup_col(sqlite3_stmt *st, int col)
     return strdup(s ? s : "");
 }
 
-static void free_entry(tp_catalog_entry *e)
-{
-    free((char *)e->path);
-    free((char *)e->name);
-    free((char *)e->task);
-    free((char *)e->operator_name);
-    free((char *)e->outcome);
-    free((char *)e->verdict);
-    free((char *)e->tags);
-    free((char *)e->qa_flags);
-    free((char *)e->notes);
-}
-
 void tp_catalog_listing_free(tp_catalog_listing *l)
 {
     if (!l)
         return;
     for (int i = 0; i < l->n; i++)
-        free_entry(&l->entries[i]);
+        tp_catalog_entry_clear(&l->entries[i]);
     free(l->entries);
     l->entries = NULL;
     l->n = 0;
@@ -183,7 +170,7 @@ static int run_list(tp_catalog *c, const tp_catalog_query *q, tp_catalog_listing
             out->entries = ne;
         }
         if (!fill_entry(c, st, &out->entries[out->n])) {
-            free_entry(&out->entries[out->n]);
+            tp_catalog_entry_clear(&out->entries[out->n]);
             rc = SQLITE_NOMEM;
             break;
         }
