@@ -15,6 +15,7 @@ packages=(
   libcmocka-dev python3 python3-numpy libsnappy-dev zlib1g-dev libzstd-dev libcjson-dev
   libhdf5-dev hdf5-tools python3-h5py python3-av libjpeg-dev python3-yaml
   libfreetype-dev libfontconfig-dev fonts-noto-cjk xvfb xauth xdotool libpng-dev
+  cyclonedds-dev cyclonedds-tools
 )
 
 missing=()
