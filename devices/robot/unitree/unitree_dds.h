@@ -81,8 +81,9 @@ struct tp_unitree_joint_cmd {
 uint32_t tp_unitree_crc32_words(const uint32_t *words, size_t n_words);
 
 /* The SDK computes the CRC over its C++ struct's memory, which is not the CDR
- * layout (LowState's IMU has 2 bytes of tail padding there): these pack that
- * image (little-endian, zero padding), crc field included. */
+ * layout (structs are padded to 4 there: 2 bytes after LowCmd's mode_machine,
+ * 2 after LowState's IMU): these pack that image (little-endian, zero
+ * padding), crc field included. */
 #define TP_UNITREE_LOW_CMD_IMAGE_BYTES 1004
 #define TP_UNITREE_LOW_STATE_IMAGE_BYTES 2092
 void tp_unitree_low_cmd_image(const tp_unitree_low_cmd *cmd, uint8_t out[TP_UNITREE_LOW_CMD_IMAGE_BYTES]);
