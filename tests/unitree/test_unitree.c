@@ -322,6 +322,41 @@ static void open_refuses_bad_arguments(void **state)
   assert_non_null(strstr(xml, "<NetworkInterface address=\"192.168.123.99\""));
 }
 
+/* unitree_sdk2's channels are made with no QoS (CycloneDDS's defaults): our
+ * explicit QoS must be exactly what an endpoint made that way gets. */
+static void endpoints_have_the_sdk_qos(void **state)
+{
+  (void)state;
+  struct tp_unitree_dds *dds = open_lo(test_domain());
+  dds_entity_t ours[2] = {
+    tp_unitree_dds_writer(dds, TP_UNITREE_TOPIC_ARM_SDK, &unitree_hg_msg_dds__LowCmd__desc),
+    tp_unitree_dds_reader(dds, TP_UNITREE_TOPIC_LOWSTATE, &unitree_hg_msg_dds__LowState__desc),
+  };
+  dds_entity_t topics[2] = {dds_get_topic(ours[0]), dds_get_topic(ours[1])};
+  dds_entity_t participant = tp_unitree_dds_participant(dds);
+  dds_entity_t sdk[2] = {dds_create_writer(participant, topics[0], NULL, NULL),
+                         dds_create_reader(participant, topics[1], NULL, NULL)};
+  for (int i = 0; i < 2; i++) {
+    assert_true(ours[i] > 0 && sdk[i] > 0);
+    dds_qos_t *a = dds_create_qos(), *b = dds_create_qos();
+    assert_int_equal(dds_get_qos(ours[i], a), DDS_RETCODE_OK);
+    assert_int_equal(dds_get_qos(sdk[i], b), DDS_RETCODE_OK);
+    dds_reliability_kind_t ra, rb;
+    dds_duration_t ba, bb;
+    dds_history_kind_t ha, hb;
+    int32_t da, db;
+    assert_true(dds_qget_reliability(a, &ra, &ba) && dds_qget_reliability(b, &rb, &bb));
+    assert_true(dds_qget_history(a, &ha, &da) && dds_qget_history(b, &hb, &db));
+    assert_int_equal(ra, rb);
+    assert_int_equal(ha, hb);
+    assert_int_equal(da, db);
+    assert_true(dds_qos_equal(a, b));
+    dds_delete_qos(a);
+    dds_delete_qos(b);
+  }
+  tp_unitree_dds_close(dds);
+}
+
 /* ---- Round trip between two processes: this one is the station (writes
  * arm_sdk commands, reads lowstate), a child started as `test_unitree
  * --robot DOMAIN` is the robot: it takes each command, checks its CRC, and
@@ -430,6 +465,7 @@ int main(int argc, char **argv)
     cmocka_unit_test(arm_sdk_fill_places_joints_and_weight),
     cmocka_unit_test(hand_fill_and_state_reads),
     cmocka_unit_test(open_refuses_bad_arguments),
+    cmocka_unit_test(endpoints_have_the_sdk_qos),
     cmocka_unit_test(loopback_round_trip),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

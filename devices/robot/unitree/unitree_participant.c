@@ -75,16 +75,19 @@ struct tp_unitree_dds *tp_unitree_dds_open(uint32_t domain_id, const char *inter
 
 dds_entity_t tp_unitree_dds_participant(const struct tp_unitree_dds *dds) { return dds->participant; }
 
-/* The reference does not give unitree_sdk2's QoS; its channels are created
- * without one, so CycloneDDS's defaults apply, set here explicitly: writers
- * reliable, readers best effort (matches any writer), history keep-last 1,
+/* unitree_sdk2's channels are created without a QoS, so CycloneDDS's
+ * defaults apply; they are set here explicitly (the unitree test checks they
+ * equal the defaults): writers reliable with 100 ms maximum blocking,
+ * readers best effort (which matches any writer), history keep-last 1,
  * volatile. A control stream wants the newest sample, never a queue. */
 static dds_qos_t *channel_qos(bool writer)
 {
   dds_qos_t *qos = dds_create_qos();
   if (!qos) return NULL;
-  dds_qset_reliability(qos, writer ? DDS_RELIABILITY_RELIABLE : DDS_RELIABILITY_BEST_EFFORT,
-                       DDS_MSECS(100));
+  if (writer)
+    dds_qset_reliability(qos, DDS_RELIABILITY_RELIABLE, DDS_MSECS(100));
+  else
+    dds_qset_reliability(qos, DDS_RELIABILITY_BEST_EFFORT, 0);
   dds_qset_history(qos, DDS_HISTORY_KEEP_LAST, 1);
   dds_qset_durability(qos, DDS_DURABILITY_VOLATILE);
   return qos;
