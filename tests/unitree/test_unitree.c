@@ -361,7 +361,8 @@ static void endpoints_have_the_sdk_qos(void **state)
  * arm_sdk commands, reads lowstate), a child started as `test_unitree
  * --robot DOMAIN` is the robot: it takes each command, checks its CRC, and
  * answers with a LowState whose arm motors sit at the commanded q, whose tick
- * counts good commands and reserve[0] bad ones, sealed with its own CRC. */
+ * counts good commands and reserve[0] bad ones, sealed with its own CRC; it
+ * answers each left Dex3-1 command with a HandState at the commanded q. */
 static int robot_main(uint32_t domain)
 {
   char err[256];
@@ -372,7 +373,14 @@ static int robot_main(uint32_t domain)
   }
   dds_entity_t cmd_reader = tp_unitree_dds_reader(dds, TP_UNITREE_TOPIC_ARM_SDK, &unitree_hg_msg_dds__LowCmd__desc);
   dds_entity_t state_writer = tp_unitree_dds_writer(dds, TP_UNITREE_TOPIC_LOWSTATE, &unitree_hg_msg_dds__LowState__desc);
-  if (cmd_reader < 0 || state_writer < 0) return 3;
+  dds_entity_t hand_reader = tp_unitree_dds_reader(dds, TP_UNITREE_TOPIC_DEX3_LEFT_CMD, &unitree_hg_msg_dds__HandCmd__desc);
+  dds_entity_t hand_writer = tp_unitree_dds_writer(dds, TP_UNITREE_TOPIC_DEX3_LEFT_STATE, &unitree_hg_msg_dds__HandState__desc);
+  if (cmd_reader < 0 || state_writer < 0 || hand_reader < 0 || hand_writer < 0) return 3;
+  tp_unitree_motor_state hand_motors[TP_DEX3_MOTORS];
+  memset(hand_motors, 0, sizeof hand_motors);
+  tp_unitree_hand_state hand = {0};
+  hand.motor_state._buffer = hand_motors;
+  hand.motor_state._length = hand.motor_state._maximum = TP_DEX3_MOTORS;
   static tp_unitree_low_state st;
   memset(&st, 0, sizeof st);
   st.mode_machine = 6;
@@ -392,7 +400,15 @@ static int robot_main(uint32_t domain)
       st.reserve[0] = bad;
       st.crc = tp_unitree_low_state_crc(&st);
       dds_write(state_writer, &st);
-      if (good >= 50) break;
+    }
+    void *loan[1] = {NULL};
+    if (dds_take(hand_reader, loan, &info, 1, 1) == 1) {
+      const tp_unitree_hand_cmd *hc = loan[0];
+      if (info.valid_data && hc->motor_cmd._length == TP_DEX3_MOTORS) {
+        for (int i = 0; i < TP_DEX3_MOTORS; i++) hand_motors[i].q = hc->motor_cmd._buffer[i].q;
+        dds_write(hand_writer, &hand);
+      }
+      dds_return_loan(hand_reader, loan, 1);
     }
     dds_sleepfor(DDS_MSECS(1));
   }
@@ -415,7 +431,15 @@ static void loopback_round_trip(void **state)
   struct tp_unitree_dds *dds = open_lo(domain);
   dds_entity_t cmd_writer = tp_unitree_dds_writer(dds, TP_UNITREE_TOPIC_ARM_SDK, &unitree_hg_msg_dds__LowCmd__desc);
   dds_entity_t state_reader = tp_unitree_dds_reader(dds, TP_UNITREE_TOPIC_LOWSTATE, &unitree_hg_msg_dds__LowState__desc);
-  assert_true(cmd_writer > 0 && state_reader > 0);
+  dds_entity_t hand_writer = tp_unitree_dds_writer(dds, TP_UNITREE_TOPIC_DEX3_LEFT_CMD, &unitree_hg_msg_dds__HandCmd__desc);
+  dds_entity_t hand_reader = tp_unitree_dds_reader(dds, TP_UNITREE_TOPIC_DEX3_LEFT_STATE, &unitree_hg_msg_dds__HandState__desc);
+  assert_true(cmd_writer > 0 && state_reader > 0 && hand_writer > 0 && hand_reader > 0);
+  struct tp_unitree_joint_cmd fingers[TP_DEX3_MOTORS];
+  for (int i = 0; i < TP_DEX3_MOTORS; i++)
+    fingers[i] = (struct tp_unitree_joint_cmd){.q = -0.125f * (float)(i + 1), .kp = 1.5f, .kd = 0.2f};
+  tp_unitree_motor_cmd finger_motors[TP_DEX3_MOTORS];
+  tp_unitree_hand_cmd hand_cmd;
+  assert_true(tp_unitree_hand_cmd_fill(&hand_cmd, finger_motors, fingers));
 
   struct tp_unitree_joint_cmd j[TP_G1_ARM_JOINTS];
   for (int i = 0; i < TP_G1_ARM_JOINTS; i++)
@@ -425,10 +449,11 @@ static void loopback_round_trip(void **state)
   corrupt = good;
   corrupt.motor_cmd[15].q = 2.0f; /* changed after the CRC was computed */
 
-  bool tracked = false, saw_bad = false;
+  bool tracked = false, saw_bad = false, hand_tracked = false;
   static tp_unitree_low_state st;
-  for (int round = 0; round < 500 && !(tracked && saw_bad); round++) {
+  for (int round = 0; round < 500 && !(tracked && saw_bad && hand_tracked); round++) {
     dds_write(cmd_writer, round % 2 ? &good : &corrupt);
+    dds_write(hand_writer, &hand_cmd);
     dds_sleepfor(DDS_MSECS(10));
     void *samples[1] = {&st};
     dds_sample_info_t info;
@@ -444,9 +469,20 @@ static void loopback_round_trip(void **state)
       }
       if (st.reserve[0] > 0) saw_bad = true;
     }
+    void *loan[1] = {NULL};
+    while (dds_take(hand_reader, loan, &info, 1, 1) == 1) {
+      float hq[TP_DEX3_MOTORS];
+      bool read = info.valid_data && tp_unitree_hand_state_read(loan[0], hq, NULL);
+      dds_return_loan(hand_reader, loan, 1);
+      loan[0] = NULL;
+      if (!read) continue;
+      for (int i = 0; i < TP_DEX3_MOTORS; i++) assert_true(hq[i] == fingers[i].q);
+      hand_tracked = true;
+    }
   }
   assert_true(tracked);
   assert_true(saw_bad);
+  assert_true(hand_tracked);
   tp_unitree_dds_close(dds);
   kill(child, SIGTERM);
   int status = 0;
