@@ -31,6 +31,7 @@
 #include "teleop/paths.h"
 #include "teleop/qa.h"
 #include "teleop/ring.h"
+#include "teleop/robot_link.h"
 #include "teleop/safety.h"
 #include "teleop/sim.h"
 #include "teleop/text.h"
@@ -66,7 +67,8 @@ typedef struct control_sample {
 typedef struct session {
     const tp_session_config *cfg;
     volatile int *external_stop;
-    tp_sim *sim;
+    tp_robot_link link; /* opened at setup; the control thread reads and commands it */
+    tp_sim *sim;        /* the link's simulated world (cameras, object poses, the controller's model), borrowed */
     tp_operator_device device; /* opened at setup, driven by the device thread */
     tp_controls controls;      /* device thread only */
     tp_controller *controller;
@@ -74,8 +76,7 @@ typedef struct session {
     tp_ring *snapshot_rings[TP_SESSION_MAX_CAMERAS]; /* one per sim camera, control → camera */
     double snapshot_fps[TP_SESSION_MAX_CAMERAS];     /* each one's camera rate */
     int snapshot_ring_count;
-    int64_t period_ns; /* one control tick = substeps physics steps */
-    int substeps;
+    int64_t period_ns; /* one control tick */
     /* The sim_objects stream: every free body's pose, control → recorder,
      * rows of int64 t_ns + object_count * TP_SIM_POSE_DIMS floats. */
     tp_ring objects;
@@ -273,7 +274,7 @@ typedef struct control_clock {
  * under it. Every row of the tick is stamped t, whenever it is computed. */
 static void control_tick(session *s, control_clock *cc, int64_t t, double *q, double *qd, double *command)
 {
-    tp_sim_read_state(s->sim, q, qd);
+    s->link.ops->read_state(s->link.state, t, q, qd);
     for (int k = 0; k < s->snapshot_ring_count; k++) {
         while (cc->frame_at[k] < cc->tick) /* frame times the simulation jumped over */
             cc->frame_at[k] = frame_tick(++cc->frame[k], s->snapshot_fps[k], s->cfg->control_hz);
@@ -325,9 +326,7 @@ static void control_tick(session *s, control_clock *cc, int64_t t, double *q, do
         if (__atomic_fetch_add(&s->stats->samples_dropped, 1, __ATOMIC_RELAXED) == 0)
             push_event(&s->control_events, t, EV_RECORDER_BEHIND, 0);
     }
-    tp_sim_set_targets(s->sim, command);
-    for (int k = 0; k < s->substeps; k++)
-        tp_sim_step(s->sim);
+    s->link.ops->write_command(s->link.state, t, command);
     cc->tick++;
 }
 
@@ -348,7 +347,13 @@ static void *control_thread(void *arg)
     tp_session_stats *st = s->stats;
 
     double q[N_JOINTS], qd[N_JOINTS], command[N_JOINTS];
-    tp_sim_read_state(s->sim, q, qd);
+    char link_err[256];
+    if (s->link.ops->start(s->link.state, t0, link_err, sizeof link_err) != 0) {
+        fail(s, link_err);
+        atomic_store(&s->control_done, 1);
+        return NULL;
+    }
+    s->link.ops->read_state(s->link.state, t0, q, qd);
     tp_controller_reset(s->controller, q);
 
     /* Before the first frame, input counts as stale: its arrival is an event. */
@@ -437,6 +442,8 @@ static void *control_thread(void *arg)
         }
     }
     s->t_end_ns = tp_now_ns();
+    s->link.ops->stop(s->link.state);
+    s->link.ops->health(s->link.state, s->t_end_ns, &st->robot_link);
     st->sim_lag_at_end_ms = (double)(owed * period) / 1e6;
     st->control_cpu_s = thread_cpu_s();
     st->final_control_flags = cc.last_flags;
@@ -580,6 +587,13 @@ static int write_device_events(recorder *rec, int64_t until)
         if (rc != 0)
             return -1;
     }
+    tp_device_event link_events[16];
+    for (int n; (n = s->link.ops->events(s->link.state, link_events, 16)) > 0;)
+        for (int i = 0; i < n; i++)
+            if (rec->w && link_events[i].t_ns >= rec->events_from_ns &&
+                tp_episode_writer_event(rec->w, link_events[i].t_ns, link_events[i].kind,
+                                        link_events[i].detail[0] ? link_events[i].detail : NULL) != 0)
+                return -1;
     int kept = 0;
     for (int i = 0; i < rec->pending_count; i++) {
         const tp_command_msg *cmd = &rec->pending_cmds[i];
@@ -1317,12 +1331,12 @@ static void console_status(recorder *rec, int64_t now)
 static int init_session(session *s, char *err, size_t errlen)
 {
     const tp_session_config *cfg = s->cfg;
-    s->sim = tp_sim_create(cfg->model_path, err, errlen);
-    if (!s->sim)
+    tp_robot_link_config lcfg = {.model_path = cfg->model_path, .control_hz = cfg->control_hz};
+    if (tp_robot_link_open(&s->link, cfg->robot_link, &lcfg, err, errlen) != 0)
         return -1;
-    if (tp_sim_joint_count(s->sim) != N_JOINTS) {
-        snprintf(err, errlen, "%s: expected %d actuated joints, found %d", cfg->model_path, N_JOINTS,
-                 tp_sim_joint_count(s->sim));
+    s->sim = tp_robot_link_simulator(&s->link);
+    if (!s->sim) { /* cameras, object poses and the controller's model come from the simulated world */
+        snprintf(err, errlen, "robot link '%s': the station needs a simulated world beside it", cfg->robot_link);
         return -1;
     }
     tp_operator_device_config dcfg = {.motion_path = cfg->motion_path, .loop = cfg->loop_motion,
@@ -1348,15 +1362,7 @@ static int init_session(session *s, char *err, size_t errlen)
         return -1;
     s->snapshot_ring_count =
         camera_rig_snapshot_rings(s->cameras, s->snapshot_rings, s->snapshot_fps, TP_SESSION_MAX_CAMERAS);
-    /* A control tick is a whole number of physics steps, so simulation time
-     * and the session clock advance together. */
     s->period_ns = (int64_t)llround(1e9 / cfg->control_hz);
-    s->substeps = (int)lround((double)s->period_ns / 1e9 / tp_sim_timestep(s->sim));
-    if (s->substeps < 1 || llabs((int64_t)llround(s->substeps * tp_sim_timestep(s->sim) * 1e9) - s->period_ns) > 1000) {
-        snprintf(err, errlen, "session.control_rate_hz: %g Hz is not the model's physics rate (%g Hz) divided by a whole "
-                 "number", cfg->control_hz, 1.0 / tp_sim_timestep(s->sim));
-        return -1;
-    }
     s->console_every = (int)fmax(1.0, lround(cfg->control_hz / CONSOLE_POSE_HZ));
     s->object_count = tp_sim_free_body_count(s->sim);
     s->object_decimation = (int)fmax(1.0, lround(cfg->control_hz / OBJECTS_RATE_HZ));
@@ -1404,7 +1410,7 @@ static void free_session(session *s)
     camera_rig_destroy(s->cameras);
     tp_controller_destroy(s->controller);
     tp_operator_device_close(&s->device);
-    tp_sim_destroy(s->sim);
+    tp_robot_link_close(&s->link);
 }
 
 static void compute_stats(session *s)
