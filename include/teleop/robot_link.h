@@ -17,9 +17,10 @@
  *     nothing, take no lock, do no blocking I/O and log nothing (a network
  *     link hands commands to its own sender thread through a lock-free
  *     buffer, and reads the newest state its receiver published).
- *   - health, events: any other thread (the recorder, the status line),
- *     concurrently with the control thread; drivers keep their figures in
- *     atomics or lock-free buffers for that.
+ *   - health, events: off the real-time path, one thread at a time (the
+ *     recorder takes events; the session reads health once the control
+ *     loop has ended, a status display may read it while the loop runs),
+ *     so drivers keep their figures in atomics or lock-free buffers.
  *
  * Memory: tp_robot_link_open allocates the driver's state, owned by the
  * tp_robot_link until tp_robot_link_close. The config's strings are borrowed
