@@ -6,6 +6,10 @@
  * columns "t_s" then the TP_OPERATOR_DIMS operator-stream dimension names
  * (operator.h), then one row per frame with strictly increasing t_s.
  *
+ * Part of core (beside the operator frame it carries): replay devices and
+ * tools read motion files without the retargeting library. The demo motion
+ * generator, which designs poses with the retargeter, is motion_demo.h.
+ *
  * Memory: tp_motion_load returns a motion owned by the caller
  * (tp_motion_free). tp_motion_sample allocates nothing.
  */
@@ -34,9 +38,5 @@ double tp_motion_duration(const tp_motion *m); /* seconds, last t_s - first t_s 
  * (lerp/slerp), flags from the earlier frame. With loop, t wraps around.
  * out->t_ns is left to the caller. */
 void tp_motion_sample(const tp_motion *m, double t, bool loop, tp_operator_frame *out);
-
-/* The demo motion (reach, grasp, lift, place, release with the right hand,
- * a wave of the left), generated procedurally and written as CSV at rate_hz. */
-int tp_motion_write_demo(const char *path, double rate_hz, char *err, size_t errlen);
 
 #endif

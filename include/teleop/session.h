@@ -25,6 +25,7 @@
 #include "teleop/controller.h"
 #include "teleop/controls.h"
 #include "teleop/retarget.h"
+#include "teleop/robot_link.h"
 #include "teleop/station_sync.h"
 #include "teleop/video.h"
 #include "teleop/workflow.h"
@@ -54,6 +55,7 @@ typedef struct tp_session_config {
     const char *model_path;     /* MJCF; default: bundled humanoid */
     const char *motion_path;    /* operator motion CSV; default: bundled demo */
     bool loop_motion;           /* default true */
+    const char *robot_link;      /* robot link: "sim" (default, the embedded simulator; robot_link.h) */
     const char *operator_source; /* operator device: "xr" (default) or "motion" (operator_device.h) */
     const char *xr_runtime;      /* "replay" (default: the bundled replay runtime plays motion_path) or "system" */
     const char *xr_replay_script; /* scripted controller input for the replay runtime, or NULL */
@@ -179,6 +181,7 @@ typedef struct tp_session_stats {
     double sim_max_lag_ms, sim_max_catch_up_ms;
     int64_t sim_ticks_skipped;
     double sim_lag_at_end_ms;
+    tp_robot_link_health robot_link; /* the link's figures over the whole run */
 } tp_session_stats;
 
 /* Runs the session to completion. With a non-NULL stop flag set to non-zero

@@ -15,6 +15,7 @@
 #include "teleop/config.h"
 #include "teleop/episode.h"
 #include "teleop/log.h"
+#include "teleop/robot_link.h"
 #include "teleop/session.h"
 #include "teleop/station_config.h"
 #include "teleop/station_sync.h"
@@ -31,7 +32,7 @@ static void on_signal(int sig)
 static void run_help(void)
 {
     printf("usage: teleop run [--config FILE] [--duration SECONDS] [--out DIR] [--task TEXT] [--no-record]\n"
-           "                  [--episodes N] [--episode-time S] [--reset-time S] [--manual] [--commands FILE|-]\n"
+           "                  [--robot LINK] [--episodes N] [--episode-time S] [--reset-time S] [--manual] [--commands FILE|-]\n"
            "                  [--console | --no-console] [--console-screenshot PNG [--console-screenshot-after S]]\n"
            "\n"
            "Runs a teleoperation session. With no devices configured it runs the embedded default: the\n"
@@ -46,6 +47,7 @@ static void run_help(void)
            "  --task TEXT         task description stored in each episode: UTF-8, no control characters,\n"
            "                      at most 4096 bytes\n"
            "  --no-record         run without writing an episode\n"
+           "  --robot LINK        robot link, overriding [robot] link (docs/devices/robot-links.md): sim\n"
            "  --episodes N        end the session after N kept episodes (0: until quit)\n"
            "  --episode-time S    stop and keep each episode after S seconds (0: no limit; at most 86400)\n"
            "  --reset-time S      pause S seconds between episodes, robot still teleoperated (at most 86400)\n"
@@ -145,6 +147,7 @@ int cmd_run(int argc, char **argv)
         {"console", no_argument, NULL, 'K'},      {"no-console", no_argument, NULL, 'N'},
         {"console-screenshot", required_argument, NULL, 'S'},
         {"console-screenshot-after", required_argument, NULL, 'A'},
+        {"robot", required_argument, NULL, 'r'},
         {NULL, 0, NULL, 0},
     };
     long episodes = -1;
@@ -154,7 +157,7 @@ int cmd_run(int argc, char **argv)
     int console_mode = -1; /* -1: as the config says */
     tp_console_options console_opt = {.screenshot_after_s = 2.0};
     bool screenshot_after_given = false;
-    const char *config_path = NULL, *out = NULL, *task = NULL;
+    const char *config_path = NULL, *out = NULL, *task = NULL, *robot = NULL;
     double duration = -1;
     bool no_record = false, verbose = false;
     int c;
@@ -195,6 +198,11 @@ int cmd_run(int argc, char **argv)
             screenshot_after_given = true;
             break;
         case 'C': commands = optarg; break;
+        case 'r':
+            if (!tp_robot_link_find(optarg))
+                return cli_usage_error("run", "--robot: no such link '%s' (known: %s)", optarg, tp_robot_link_names());
+            robot = optarg;
+            break;
         case 'c': config_path = optarg; break;
         case 'd':
             if (parse_seconds("--duration", optarg, true, &duration) != 0)
@@ -231,6 +239,8 @@ int cmd_run(int argc, char **argv)
         return 1;
     if (duration > 0)
         cfg.duration_s = duration;
+    if (robot)
+        cfg.robot_link = robot;
     if (out)
         cfg.out_dir = out;
     if (task)
@@ -337,6 +347,10 @@ int cmd_run(int argc, char **argv)
                 (long long)stats.deadline_misses, stats.period_median_us,
                 stats.period_p99_us, (long long)stats.frames_rendered, (long long)stats.frames_dropped,
                 (long long)stats.frames_encoded, stats.stop_to_final_s);
+    tp_log_info("robot link %s: state %.1f Hz, commands %.1f Hz, state age %.2f ms, %llu sequence gaps, "
+                "%llu CRC errors", cfg.robot_link, stats.robot_link.state_hz, stats.robot_link.command_hz,
+                stats.robot_link.state_age_ms, (unsigned long long)stats.robot_link.sequence_gaps,
+                (unsigned long long)stats.robot_link.crc_errors);
     if (sync) {
         if (cfg.upload.wait_at_exit) {
             stop_requested = 0; /* a Ctrl-C from here on leaves the queue for the next run */

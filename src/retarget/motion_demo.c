@@ -8,6 +8,7 @@
 
 #include "teleop/handmodel.h"
 #include "teleop/motion.h"
+#include "teleop/motion_demo.h"
 #include "teleop/output_file.h"
 #include "teleop/retarget.h"
 

@@ -37,6 +37,7 @@ void tp_session_default_config(tp_session_config *cfg)
     cfg->record = true;
     cfg->loop_motion = true;
     cfg->operator_source = "xr";
+    cfg->robot_link = "sim";
     cfg->xr_runtime = "replay";
     tp_controls_default_config(&cfg->controls);
     camera_default_config(&cfg->cameras[0], "head_camera");
@@ -90,7 +91,11 @@ static const tp_config_key recording_keys[] = {
                 "is ended and the robot held"},
 };
 
+static const char *const link_choices[] = {"sim", NULL};
+
 static const tp_config_key robot_keys[] = {
+    {.name = "link", .type = TP_CFG_ENUM, .offset = S(robot_link), .choices = link_choices,
+     .meaning = "robot link (`docs/devices/robot-links.md`): `sim`, the embedded MuJoCo simulation of `model`"},
     {.name = "model", .type = TP_CFG_PATH, .offset = S(model_path),
      .default_text = "bundled `devices/robot/models/humanoid.xml`", .meaning = "MJCF of the simulated robot"},
     {.name = "arm_base", .type = TP_CFG_TEXT, .offset = S(control.arm_base), .size = 64,

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "teleop/motion.h"
+#include "teleop/motion_demo.h"
 
 int main(int argc, char **argv)
 {

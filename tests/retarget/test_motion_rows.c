@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "teleop/motion.h"
+#include "teleop/motion_demo.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -16,6 +16,7 @@
 #include "teleop/handmodel.h"
 #include "teleop/ik.h"
 #include "teleop/motion.h"
+#include "teleop/motion_demo.h"
 #include "teleop/retarget.h"
 #include "teleop/urdf.h"
 

@@ -21,6 +21,8 @@ expect_rc 2 "unknown subcommand" "$teleop" frobnicate
 expect_rc 2 "unknown option" "$teleop" run --bogus
 expect_rc 2 "bad duration" "$teleop" run --duration abc
 grep -q "duration" "$tmp/err" || fail "bad duration message: $(cat "$tmp/err")"
+expect_rc 2 "unknown robot link" "$teleop" run --robot nosuch
+grep -q "teleop run: --robot: no such link 'nosuch' (known: sim)" "$tmp/err" || fail "robot link message: $(cat "$tmp/err")"
 expect_rc 2 "info without episode" "$teleop" info
 expect_rc 2 "recover without a path" "$teleop" recover
 for sub in run info check recover; do
@@ -37,6 +39,9 @@ grep -q "bad.ini:3: \[session\] control_rate_hz: expected a number, got 'fast'" 
 printf '[session]\ndurration = 2\n' >"$tmp/typo.ini"
 expect_rc 1 "unknown config key" "$teleop" run --config "$tmp/typo.ini" --out "$tmp/rec"
 grep -q "typo.ini:2: \[session\] durration: unknown key" "$tmp/err" || fail "unknown key message: $(cat "$tmp/err")"
+printf '[robot]\nlink = unitree-typo\n' >"$tmp/link.ini"
+expect_rc 1 "unknown robot link in config" "$teleop" run --config "$tmp/link.ini" --out "$tmp/rec"
+grep -q "link.ini:2: \[robot\] link: " "$tmp/err" || fail "config robot link message: $(cat "$tmp/err")"
 expect_rc 1 "missing config" "$teleop" run --config "$tmp/nope.ini"
 expect_rc 1 "info on missing file" "$teleop" info "$tmp/nope.db"
 grep -q "nope.db" "$tmp/err" || fail "missing episode message names the file"

@@ -1,0 +1,44 @@
+/* teleop — the robot-link registry (robot_link.h). */
+#include "teleop/robot_link.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const tp_robot_link_ops *const links[] = {&tp_sim_robot_link};
+
+const tp_robot_link_ops *tp_robot_link_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)
+        if (strcmp(links[i]->name, name) == 0)
+            return links[i];
+    return NULL;
+}
+
+const char *tp_robot_link_names(void) { return "sim"; }
+
+int tp_robot_link_open(tp_robot_link *link, const char *name, const tp_robot_link_config *cfg, char *err,
+                       size_t errlen)
+{
+    memset(link, 0, sizeof *link);
+    const tp_robot_link_ops *ops = tp_robot_link_find(name);
+    if (!ops) {
+        snprintf(err, errlen, "robot link '%s': no such link (known: %s)", name, tp_robot_link_names());
+        return -1;
+    }
+    if (ops->open(&link->state, cfg, err, errlen) != 0)
+        return -1;
+    link->ops = ops;
+    return 0;
+}
+
+void tp_robot_link_close(tp_robot_link *link)
+{
+    if (link->ops)
+        link->ops->close(link->state);
+    memset(link, 0, sizeof *link);
+}
+
+tp_sim *tp_robot_link_simulator(const tp_robot_link *link)
+{
+    return link->ops ? link->ops->simulator(link->state) : NULL;
+}

@@ -1,0 +1,104 @@
+/* teleop — robot links: how the station reaches a robot (the embedded MuJoCo
+ * simulator, a real robot over a network), behind one interface so the
+ * station picks the robot by name from its config ([robot] link).
+ *
+ * The pattern (docs/architecture.md, docs/devices/robot-links.md): a driver
+ * is an ops table with a name, like cameras (camera.h) and operator devices
+ * (operator_device.h). open prepares the link (may fail with a one-line
+ * message), start anchors it to the session clock, then the control loop
+ * calls read_state and write_command once per control tick, stop winds it
+ * down, close frees it. What a link reports (lost, found, ...) is taken with
+ * events by the recorder and written to the episode's events.
+ *
+ * Threads and real-time safety:
+ *   - open, close: the thread that sets the session up.
+ *   - start, read_state, write_command, stop: the control thread only.
+ *     read_state and write_command are on the real-time path: they allocate
+ *     nothing, take no lock, do no blocking I/O and log nothing (a network
+ *     link hands commands to its own sender thread through a lock-free
+ *     buffer, and reads the newest state its receiver published).
+ *   - health, events: off the real-time path, one thread at a time (the
+ *     recorder takes events; the session reads health once the control
+ *     loop has ended, a status display may read it while the loop runs),
+ *     so drivers keep their figures in atomics or lock-free buffers.
+ *
+ * Memory: tp_robot_link_open allocates the driver's state, owned by the
+ * tp_robot_link until tp_robot_link_close. The config's strings are borrowed
+ * while the link is open. A link that simulates its world (the "sim" link)
+ * owns that tp_sim; tp_robot_link_simulator lends it (for the cameras, the
+ * object poses and the controller's model) until close.
+ */
+#ifndef TELEOP_ROBOT_LINK_H
+#define TELEOP_ROBOT_LINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "teleop/operator_device.h" /* tp_device_event */
+#include "teleop/sim.h"
+
+typedef struct tp_robot_link_config {
+    const char *model_path; /* the robot's MJCF (sim: the world simulated) */
+    double control_hz;      /* write_command is called once per 1/control_hz */
+} tp_robot_link_config;
+
+/* What a link measures about itself. Rates are over the interval since the
+ * previous health call (the whole run on the first one). */
+typedef struct tp_robot_link_health {
+    double state_hz;        /* states received (sim: read) per second */
+    double command_hz;      /* commands sent (sim: applied) per second */
+    double state_age_ms;    /* age of the newest state at the last read_state */
+    uint64_t states;        /* totals since start */
+    uint64_t commands;
+    uint64_t sequence_gaps; /* states the robot sent that never arrived (sim: none) */
+    uint64_t crc_errors;    /* states rejected for a bad checksum (sim: none) */
+    bool state_stale;       /* the newest state is older than the link tolerates */
+} tp_robot_link_health;
+
+typedef struct tp_robot_link_ops {
+    const char *name;
+    int (*open)(void **state, const tp_robot_link_config *cfg, char *err, size_t errlen);
+    int (*start)(void *state, int64_t t_start_ns, char *err, size_t errlen);
+    /* The robot's joint positions and velocities in the action layout
+     * (TP_SIM_ACTION_DIMS each) as of t_ns. Returns 0, or -1 when the state
+     * is stale (q and qd then hold the newest state there is). Real-time. */
+    int (*read_state)(void *state, int64_t t_ns, double *q, double *qd);
+    /* Joint targets for the control period starting at t_ns, exactly as the
+     * safety layer passed them. The sim link applies them and advances its
+     * physics one period. Returns 0, or -1 when the command could not be
+     * handed on (counted in health). Real-time. */
+    int (*write_command)(void *state, int64_t t_ns, const double *command);
+    void (*health)(void *state, int64_t now_ns, tp_robot_link_health *out);
+    /* Takes up to max reports (link lost/found, ...) since the last call;
+     * returns how many. */
+    int (*events)(void *state, tp_device_event *events, int max_events);
+    /* Winds down (a real robot: hold, then release); what the link reports
+     * meanwhile is taken by the next events call. */
+    void (*stop)(void *state);
+    void (*close)(void *state);
+    /* One line on what is connected ("MuJoCo 3.1.2, humanoid.xml, 500 Hz"). */
+    void (*describe)(void *state, char *buf, size_t len);
+    /* The world this link simulates, or NULL for a real robot. */
+    tp_sim *(*simulator)(void *state);
+} tp_robot_link_ops;
+
+typedef struct tp_robot_link {
+    const tp_robot_link_ops *ops;
+    void *state;
+} tp_robot_link;
+
+/* The registered links by name ("sim"), or NULL. */
+const tp_robot_link_ops *tp_robot_link_find(const char *name);
+/* "sim": the registered names, for messages. */
+const char *tp_robot_link_names(void);
+
+int tp_robot_link_open(tp_robot_link *link, const char *name, const tp_robot_link_config *cfg, char *err,
+                       size_t errlen);
+void tp_robot_link_close(tp_robot_link *link);
+/* The link's simulated world, or NULL (a real robot). Borrowed until close. */
+tp_sim *tp_robot_link_simulator(const tp_robot_link *link);
+
+extern const tp_robot_link_ops tp_sim_robot_link;
+
+#endif
