@@ -373,20 +373,20 @@ static int current_elsewhere(sqlite3 *db, const char *name, const struct stat *s
     return cur;
 }
 
-/* Reads the files in todo and writes their rows in batches. SQLite result
+/* Reads the files in stale and writes their rows in batches. SQLite result
  * code (SQLITE_NOMEM out of memory). */
-static int reindex(source *s, present **todo, int ntodo, tp_catalog_stats *st)
+static int reindex(source *s, present **stale, int nstale, tp_catalog_stats *st)
 {
     catalog_row rows[WRITE_BATCH];
     int nrows = 0, rc = SQLITE_OK;
-    for (int i = 0; i < ntodo && rc == SQLITE_OK; i++) {
-        int episode = current_elsewhere(s->store.db, todo[i]->name, &todo[i]->sb);
+    for (int i = 0; i < nstale && rc == SQLITE_OK; i++) {
+        int episode = current_elsewhere(s->store.db, stale[i]->name, &stale[i]->sb);
         if (episode >= 0) {
             *(episode ? &st->episodes : &st->skipped) += 1;
             continue;
         }
-        char *path = catalog_path_of(s, todo[i]->name);
-        if (!path || catalog_row_read(path, todo[i]->name, &todo[i]->sb, &rows[nrows])) {
+        char *path = catalog_path_of(s, stale[i]->name);
+        if (!path || catalog_row_read(path, stale[i]->name, &stale[i]->sb, &rows[nrows])) {
             free(path);
             rc = SQLITE_NOMEM;
             break;
@@ -421,9 +421,9 @@ static bool named(const source *s, const char *name)
 static int refresh_source(source *s, tp_catalog_stats *st, char *err, size_t errlen)
 {
     known *k = NULL;
-    present *p = NULL, **todo = NULL;
+    present *p = NULL, **stale = NULL;
     char **gone = NULL;
-    int nk = 0, np = 0, ntodo = 0, ngone = 0, ret = -1;
+    int nk = 0, np = 0, nstale = 0, ngone = 0, ret = -1;
     int rc = load_known(s->store.db, &k, &nk);
     if (catalog_damaged(rc))
         return 1;
@@ -434,9 +434,9 @@ static int refresh_source(source *s, tp_catalog_stats *st, char *err, size_t err
     }
     if (scan(s, &p, &np, err, errlen))
         goto done;
-    todo = malloc(sizeof *todo * (size_t)(np ? np : 1));
+    stale = malloc(sizeof *stale * (size_t)(np ? np : 1));
     gone = malloc(sizeof *gone * (size_t)(nk ? nk : 1));
-    if (!todo || !gone) {
+    if (!stale || !gone) {
         snprintf(err, errlen, "%s: out of memory", s->real);
         goto done;
     }
@@ -451,7 +451,7 @@ static int refresh_source(source *s, tp_catalog_stats *st, char *err, size_t err
             else
                 st->skipped++;
         } else
-            todo[ntodo++] = &p[i];
+            stale[nstale++] = &p[i];
     }
     /* Gone: a *.db of a whole folder no longer there, or a file named one
      * by one no longer there. Rows of other files (named by another
@@ -462,7 +462,7 @@ static int refresh_source(source *s, tp_catalog_stats *st, char *err, size_t err
     rc = delete_names(s->store.db, gone, ngone);
     if (rc == SQLITE_OK) {
         st->removed += ngone;
-        rc = reindex(s, todo, ntodo, st);
+        rc = reindex(s, stale, nstale, st);
     }
     if (catalog_damaged(rc)) {
         ret = 1;
@@ -477,7 +477,7 @@ static int refresh_source(source *s, tp_catalog_stats *st, char *err, size_t err
 done:
     free_known(k, nk);
     free_present(p, np);
-    free(todo);
+    free(stale);
     free(gone);
     return ret;
 }
