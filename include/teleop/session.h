@@ -178,6 +178,7 @@ typedef struct tp_session_stats {
      * stayed behind, ticks skipped (a stall beyond 0.5 s), and how far
      * behind it was when the session ended. */
     int64_t sim_catch_up_ticks;
+    int64_t control_ticks; /* simulation ticks run: one state row each (a cycle after a catch-up runs none) */
     double sim_max_lag_ms, sim_max_catch_up_ms;
     int64_t sim_ticks_skipped;
     double sim_lag_at_end_ms;

@@ -340,10 +340,10 @@ int cmd_run(int argc, char **argv)
     fflush(stdout);
     if (rc != 0)
         fprintf(stderr, "teleop run: %s\n", err);
-    tp_log_info("%lld control cycles (%lld control ticks with the simulation's catch-up), %lld deadline misses, "
+    tp_log_info("%lld control cycles (%lld control ticks, catch-up included), %lld deadline misses, "
                 "period median %.1f us p99 %.1f us, "
                 "%lld frames rendered (%lld dropped), %lld encoded, stop-to-final %.3f s",
-                (long long)stats.control_cycles, (long long)(stats.control_cycles + stats.sim_catch_up_ticks),
+                (long long)stats.control_cycles, (long long)stats.control_ticks,
                 (long long)stats.deadline_misses, stats.period_median_us,
                 stats.period_p99_us, (long long)stats.frames_rendered, (long long)stats.frames_dropped,
                 (long long)stats.frames_encoded, stats.stop_to_final_s);

@@ -99,6 +99,7 @@ static void control_tick(session *s, control_clock *cc, int64_t t, double *q, do
             session_push_event(&s->control_events, t, EV_RECORDER_BEHIND, 0);
     }
     s->link.ops->write_command(s->link.state, t, command);
+    s->stats->control_ticks++;
     cc->tick++;
 }
 
