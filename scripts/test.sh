@@ -4,7 +4,9 @@
 # Ends with the line "N passed, N failed"; exit status 0 only when none failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+t_phase=$SECONDS
 scripts/setup.sh || exit 1
+t_setup=$((SECONDS - t_phase))
 
 builddir=build-test
 opts=(-Dwerror=true --buildtype=debugoptimized)
@@ -29,7 +31,10 @@ if [[ -d $builddir ]]; then
 else
   meson setup "$builddir" "${opts[@]}" >/dev/null || exit 1
 fi
+t_phase=$SECONDS
 ninja -C "$builddir" || { echo "0 passed, 1 failed"; exit 1; }
+t_build=$((SECONDS - t_phase))
+t_phase=$SECONDS
 meson test -C "$builddir" --print-errorlogs --num-processes 2 "${suite_opts[@]}" | tee "$builddir/test-summary.txt"
 ok=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$builddir/test-summary.txt" | tail -n 1)
 expfail=$(sed -n 's/^Expected Fail: *\([0-9]*\).*/\1/p' "$builddir/test-summary.txt" | tail -n 1)
@@ -39,5 +44,6 @@ timeout=$(sed -n 's/^Timeout: *\([0-9]*\).*/\1/p' "$builddir/test-summary.txt" |
 passed=$(( ${ok:-0} + ${expfail:-0} ))
 failed=$(( ${fail:-0} + ${unexp:-0} + ${timeout:-0} ))
 if [[ -z "$ok" ]]; then failed=$((failed + 1)); fi
+echo "$builddir: setup ${t_setup} s, build ${t_build} s, tests $((SECONDS - t_phase)) s"
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

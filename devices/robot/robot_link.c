@@ -42,3 +42,22 @@ tp_sim *tp_robot_link_simulator(const tp_robot_link *link)
 {
     return link->ops ? link->ops->simulator(link->state) : NULL;
 }
+
+void tp_unitree_link_config_default(tp_unitree_link_config *cfg)
+{
+    /* The gains and rates Unitree's own teleoperation uses on the G1 and the
+     * Dex3-1 (docs/devices/unitree.md); the 5 ms timeout lets one 500 Hz
+     * state go missing and holds on the second. */
+    *cfg = (tp_unitree_link_config){.domain_id = 0,
+                                    .interface = "",
+                                    .state_timeout_ms = 5.0,
+                                    .weight_ramp_s = 1.0,
+                                    .hand_rate_hz = 100.0,
+                                    .arm_kp = 80.0,
+                                    .arm_kd = 3.0,
+                                    .wrist_kp = 40.0,
+                                    .wrist_kd = 1.5,
+                                    .hand_kp = 1.5,
+                                    .hand_kd = 0.2,
+                                    .gravity_feed_forward = true};
+}

@@ -38,9 +38,26 @@
 #include "teleop/operator_device.h" /* tp_device_event */
 #include "teleop/sim.h"
 
+/* The [unitree] config section: the Unitree G1 arms + Dex3-1 hands over DDS
+ * (docs/devices/unitree.md). Defaults in tp_unitree_link_config_default. */
+typedef struct tp_unitree_link_config {
+    int domain_id;            /* DDS domain: 0 on the robot, 1 for Unitree's simulators */
+    const char *interface;    /* "eth0", "lo" or an address; NULL or "" lets CycloneDDS choose */
+    double state_timeout_ms;  /* newest rt/lowstate older than this is stale: hold and release (5 ms) */
+    double weight_ramp_s;     /* the arm_sdk blend weight goes 0 -> 1 (engage) or 1 -> 0 in this long (1 s) */
+    double hand_rate_hz;      /* Dex3-1 commands per second (100); 0 sends none */
+    double arm_kp, arm_kd;    /* shoulders and elbows (80, 3) */
+    double wrist_kp, wrist_kd; /* wrists (40, 1.5) */
+    double hand_kp, hand_kd;  /* Dex3-1 fingers (1.5, 0.2) */
+    bool gravity_feed_forward; /* tau = the model's gravity torque at the commanded q (true) */
+} tp_unitree_link_config;
+
+void tp_unitree_link_config_default(tp_unitree_link_config *cfg);
+
 typedef struct tp_robot_link_config {
-    const char *model_path; /* the robot's MJCF (sim: the world simulated) */
+    const char *model_path; /* the robot's MJCF (sim: the world simulated; a real robot: its kinematics) */
     double control_hz;      /* write_command is called once per 1/control_hz */
+    tp_unitree_link_config unitree; /* read by the "unitree" link only */
 } tp_robot_link_config;
 
 /* What a link measures about itself. Rates are over the interval since the
@@ -65,10 +82,13 @@ typedef struct tp_robot_link_ops {
      * is stale (q and qd then hold the newest state there is). Real-time. */
     int (*read_state)(void *state, int64_t t_ns, double *q, double *qd);
     /* Joint targets for the control period starting at t_ns, exactly as the
-     * safety layer passed them. The sim link applies them and advances its
-     * physics one period. Returns 0, or -1 when the command could not be
-     * handed on (counted in health). Real-time. */
-    int (*write_command)(void *state, int64_t t_ns, const double *command);
+     * safety layer passed them, with the controller's tp_control_flag bits
+     * of that cycle (a real robot's link takes the arms over while
+     * TP_CONTROL_ENGAGED is set and hands them back otherwise). The sim link
+     * applies them and advances its physics one period. A link whose state
+     * is stale sends no new target. Returns 0, or -1 when the command could
+     * not be handed on (counted in health). Real-time. */
+    int (*write_command)(void *state, int64_t t_ns, const double *command, unsigned control_flags);
     void (*health)(void *state, int64_t now_ns, tp_robot_link_health *out);
     /* Takes up to max reports (link lost/found, ...) since the last call;
      * returns how many. */
@@ -90,7 +110,7 @@ typedef struct tp_robot_link {
 
 /* The registered links by name ("sim"), or NULL. */
 const tp_robot_link_ops *tp_robot_link_find(const char *name);
-/* "sim": the registered names, for messages. */
+/* "sim, unitree": the registered names, for messages. */
 const char *tp_robot_link_names(void);
 
 int tp_robot_link_open(tp_robot_link *link, const char *name, const tp_robot_link_config *cfg, char *err,

@@ -56,6 +56,7 @@ typedef struct tp_session_config {
     const char *motion_path;    /* operator motion CSV; default: bundled demo */
     bool loop_motion;           /* default true */
     const char *robot_link;      /* robot link: "sim" (default, the embedded simulator; robot_link.h) */
+    tp_unitree_link_config unitree; /* the "unitree" link's [unitree] section */
     const char *operator_source; /* operator device: "xr" (default) or "motion" (operator_device.h) */
     const char *xr_runtime;      /* "replay" (default: the bundled replay runtime plays motion_path) or "system" */
     const char *xr_replay_script; /* scripted controller input for the replay runtime, or NULL */

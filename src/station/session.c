@@ -57,7 +57,7 @@ static double pct_i64(int64_t *v, size_t n, double p)
 static int init_session(session *s, char *err, size_t errlen)
 {
     const tp_session_config *cfg = s->cfg;
-    tp_robot_link_config lcfg = {.model_path = cfg->model_path, .control_hz = cfg->control_hz};
+    tp_robot_link_config lcfg = {.model_path = cfg->model_path, .control_hz = cfg->control_hz, .unitree = cfg->unitree};
     if (tp_robot_link_open(&s->link, cfg->robot_link, &lcfg, err, errlen) != 0)
         return -1;
     s->sim = tp_robot_link_simulator(&s->link);

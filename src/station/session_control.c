@@ -98,7 +98,7 @@ static void control_tick(session *s, control_clock *cc, int64_t t, double *q, do
         if (__atomic_fetch_add(&s->stats->samples_dropped, 1, __ATOMIC_RELAXED) == 0)
             session_push_event(&s->control_events, t, EV_RECORDER_BEHIND, 0);
     }
-    s->link.ops->write_command(s->link.state, t, command);
+    s->link.ops->write_command(s->link.state, t, command, flags);
     s->stats->control_ticks++;
     cc->tick++;
 }

@@ -38,6 +38,7 @@ void tp_session_default_config(tp_session_config *cfg)
     cfg->loop_motion = true;
     cfg->operator_source = "xr";
     cfg->robot_link = "sim";
+    tp_unitree_link_config_default(&cfg->unitree);
     cfg->xr_runtime = "replay";
     tp_controls_default_config(&cfg->controls);
     camera_default_config(&cfg->cameras[0], "head_camera");

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "teleop/controller.h" /* tp_control_flag */
 #include "teleop/robot_link.h"
 
 static const char *model_path;
@@ -67,7 +68,7 @@ static void sim_link_commands_one_period_and_counts(void **state)
     const int64_t period = 2000000;
     for (int k = 0; k < 500; k++) {
         assert_int_equal(ops->read_state(link.state, k * period, q, qd), 0);
-        assert_int_equal(ops->write_command(link.state, k * period, target), 0);
+        assert_int_equal(ops->write_command(link.state, k * period, target, TP_CONTROL_ENGAGED), 0);
         /* each command advances the simulation exactly one control period */
         assert_float_equal(tp_sim_time(sim), (k + 1) * 0.002, 1e-9);
     }

@@ -78,9 +78,10 @@ static int sim_link_read_state(void *state, int64_t t_ns, double *q, double *qd)
     return 0;
 }
 
-static int sim_link_write_command(void *state, int64_t t_ns, const double *command)
+static int sim_link_write_command(void *state, int64_t t_ns, const double *command, unsigned control_flags)
 {
     (void)t_ns;
+    (void)control_flags; /* the simulated arms are always ours */
     sim_link *l = state;
     tp_sim_set_targets(l->sim, command);
     for (int k = 0; k < l->substeps; k++)
