@@ -27,7 +27,7 @@ static event_class classify(const char *kind)
         {"frame_dropped", EV_DROP},          {"frames_missed", EV_DROP},          {"camera_stall", EV_DROP},
         {"camera_gap", EV_DROP},             {"camera_lost", EV_DROP},            {"recorder_behind", EV_DROP},
         {"deadline_miss", EV_DROP},          {"tracking_lost", EV_TRACKING},      {"xr_tracking_lost", EV_TRACKING},
-        {"input_stale", EV_TRACKING},
+        {"input_stale", EV_TRACKING},        {"robot_state_stale", EV_HOLD},      {"robot_link_lost", EV_HOLD},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (!strcmp(kind, map[i].kind))

@@ -91,6 +91,7 @@ enum tp_control_flag {
     TP_CONTROL_VELOCITY = 1u << 6,    /* clamped to the velocity bound */
     TP_CONTROL_WORKSPACE = 1u << 7,   /* an arm held: its wrist would leave the box */
     TP_CONTROL_TRACKING_LOST = 1u << 8, /* a hand or wrist is not tracked: that side holds */
+    TP_CONTROL_ROBOT_STALE = 1u << 9,   /* the robot's state is stale (link lost): hold */
 };
 
 /* The episode events for a change of flags from before to now: writes up
@@ -124,6 +125,12 @@ const tp_retargeter *tp_controller_retargeter(const tp_controller *c);
 /* Holds the robot at q (e.g. its measured joints) and disengages. */
 void tp_controller_reset(tp_controller *c, const double *q);
 void tp_controller_set_emergency(tp_controller *c, bool on);
+/* The robot link's state went stale (on) or fresh again (off, with the
+ * robot's measured joints q): while stale the command holds; when fresh the
+ * controller restarts from q, since the robot may have moved meanwhile (a
+ * real robot's own controller takes the arms back), and engaging again
+ * ramps from there. */
+void tp_controller_set_robot_stale(tp_controller *c, bool on, const double *q);
 
 /* Hands the controller one operator frame as it arrives (oldest first when
  * several came at once). A non-finite frame, one stamped more than 0.1 s

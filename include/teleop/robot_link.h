@@ -17,10 +17,10 @@
  *     nothing, take no lock, do no blocking I/O and log nothing (a network
  *     link hands commands to its own sender thread through a lock-free
  *     buffer, and reads the newest state its receiver published).
- *   - health, events: off the real-time path, one thread at a time (the
- *     recorder takes events; the session reads health once the control
- *     loop has ended, a status display may read it while the loop runs),
- *     so drivers keep their figures in atomics or lock-free buffers.
+ *   - events: off the real-time path, one thread (the recorder's).
+ *   - health: off the real-time path, any thread, any time (the status
+ *     line reads it while the loop runs, the session once it has ended),
+ *     so drivers keep their figures in atomics.
  *
  * Memory: tp_robot_link_open allocates the driver's state, owned by the
  * tp_robot_link until tp_robot_link_close. The config's strings are borrowed
@@ -60,8 +60,9 @@ typedef struct tp_robot_link_config {
     tp_unitree_link_config unitree; /* read by the "unitree" link only */
 } tp_robot_link_config;
 
-/* What a link measures about itself. Rates are over the interval since the
- * previous health call (the whole run on the first one). */
+/* What a link measures about itself. Rates are averages since start; a
+ * display wanting the recent rate differences the totals. Reading health
+ * changes nothing, so any thread may read it at any time. */
 typedef struct tp_robot_link_health {
     double state_hz;        /* states received (sim: read) per second */
     double command_hz;      /* commands sent (sim: applied) per second */

@@ -53,6 +53,11 @@ void tp_sim_set_targets(tp_sim *sim, const double *q_target);
 /* Places the robot at q (action order, clamped to limits) at rest, with the
  * targets set to q. Not for the control loop's steady state. */
 void tp_sim_reset_joints(tp_sim *sim, const double *q);
+/* Mirrors a real robot: the joints' positions become q (action order; a
+ * non-finite value keeps the joint where it is) and nothing else changes,
+ * no physics, no derived quantities (qpos snapshots and the renderers'
+ * own forward kinematics are what read it). Real-time safe. */
+void tp_sim_mirror_joints(tp_sim *sim, const double *q);
 void tp_sim_step(tp_sim *sim);
 double tp_sim_time(const tp_sim *sim); /* simulated seconds */
 /* Joint positions and velocities, action order. */

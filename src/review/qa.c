@@ -92,7 +92,8 @@ static int count_event(const tp_episode_event *ev, void *user)
         const char *for_ = strstr(ev->detail, "no frames for ");
         if (c && for_)
             c->gap_lost += gap_frames((int64_t)(strtod(for_ + 14, NULL) * 1e6), c->rate_hz);
-    } else if (!strcmp(k, "emergency_hold") || !strcmp(k, "safety_workspace_hold")) {
+    } else if (!strcmp(k, "emergency_hold") || !strcmp(k, "safety_workspace_hold") ||
+               !strcmp(k, "robot_state_stale")) {
         q->holds++;
     } else if (starts_with(k, "safety_")) {
         q->safety++; /* position and velocity clamps, non-finite input */

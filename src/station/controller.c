@@ -42,7 +42,7 @@ struct tp_controller {
     unsigned pending;     /* why frames were refused since the last step */
     tp_operator_frame at; /* the operator as sampled for this tick */
     int64_t latency_ns;
-    bool engaged, emergency;
+    bool engaged, emergency, robot_stale;
     tp_one_euro_pose wrist_filter[2];
     tp_one_euro_hand hand_filter[2];
     tp_retarget_status status;
@@ -192,6 +192,16 @@ void tp_controller_reset(tp_controller *c, const double *q)
 }
 
 void tp_controller_set_emergency(tp_controller *c, bool on) { c->emergency = on; }
+
+void tp_controller_set_robot_stale(tp_controller *c, bool on, const double *q)
+{
+    if (c->robot_stale && !on && q) {
+        bool emergency = c->emergency;
+        tp_controller_reset(c, q);
+        c->emergency = emergency;
+    }
+    c->robot_stale = on;
+}
 
 int tp_controller_use_hand_vector(tp_controller *c, const struct tp_hand_vector_desc *descs,
                                   const struct tp_hand_vector_params *params, char *err, size_t errlen)
@@ -439,7 +449,9 @@ unsigned tp_controller_step(tp_controller *c, const tp_operator_frame *frame, in
         flags |= TP_CONTROL_CLUTCH_OPEN;
     if (c->emergency)
         flags |= TP_CONTROL_EMERGENCY;
-    bool engage = fresh && base->engaged && !c->emergency;
+    if (c->robot_stale)
+        flags |= TP_CONTROL_ROBOT_STALE;
+    bool engage = fresh && base->engaged && !c->emergency && !c->robot_stale;
 
     if (!engage) {
         c->engaged = false;
@@ -498,6 +510,7 @@ int tp_control_flag_events(unsigned now, unsigned before, const char **kinds, in
         {TP_CONTROL_CLUTCH_OPEN, "clutch_released", NULL},
         {TP_CONTROL_EMERGENCY, "emergency_hold", NULL},
         {TP_CONTROL_TRACKING_LOST, "tracking_lost", "tracking_regained"},
+        {TP_CONTROL_ROBOT_STALE, "robot_state_stale", "robot_state_restored"},
         {TP_CONTROL_WORKSPACE, "safety_workspace_hold", NULL},
         {TP_CONTROL_POSITION, "safety_position_clamp", NULL},
         {TP_CONTROL_VELOCITY, "safety_velocity_clamp", NULL},

@@ -61,9 +61,15 @@ static int init_session(session *s, char *err, size_t errlen)
     if (tp_robot_link_open(&s->link, cfg->robot_link, &lcfg, err, errlen) != 0)
         return -1;
     s->sim = tp_robot_link_simulator(&s->link);
-    if (!s->sim) { /* cameras, object poses and the controller's model come from the simulated world */
-        snprintf(err, errlen, "robot link '%s': the station needs a simulated world beside it", cfg->robot_link);
-        return -1;
+    if (!s->sim) {
+        /* A real robot: the cameras and the controller's model come from the
+         * robot's model posed from its measured state every tick. The real
+         * world's objects are not simulated, so there is no sim_objects
+         * stream. */
+        s->mirror = tp_sim_create(cfg->model_path, err, errlen);
+        if (!s->mirror)
+            return -1;
+        s->sim = s->mirror;
     }
     tp_operator_device_config dcfg = {.motion_path = cfg->motion_path, .loop = cfg->loop_motion,
                                       .rate_hz = cfg->operator_hz, .xr_runtime = cfg->xr_runtime,
@@ -90,7 +96,7 @@ static int init_session(session *s, char *err, size_t errlen)
         camera_rig_snapshot_rings(s->cameras, s->snapshot_rings, s->snapshot_fps, TP_SESSION_MAX_CAMERAS);
     s->period_ns = (int64_t)llround(1e9 / cfg->control_hz);
     s->console_every = (int)fmax(1.0, lround(cfg->control_hz / CONSOLE_POSE_HZ));
-    s->object_count = tp_sim_free_body_count(s->sim);
+    s->object_count = s->mirror ? 0 : tp_sim_free_body_count(s->sim);
     s->object_decimation = (int)fmax(1.0, lround(cfg->control_hz / OBJECTS_RATE_HZ));
     if (s->object_count > 0 &&
         (!(s->object_poses = calloc((size_t)s->object_count * TP_SIM_POSE_DIMS, sizeof(double))) ||
@@ -137,6 +143,7 @@ static void free_session(session *s)
     tp_controller_destroy(s->controller);
     tp_operator_device_close(&s->device);
     tp_robot_link_close(&s->link);
+    tp_sim_destroy(s->mirror);
 }
 
 static void compute_stats(session *s)

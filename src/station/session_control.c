@@ -23,6 +23,8 @@ static void flag_events(session *s, int64_t t, unsigned now, unsigned before)
  * replay the time: it jumps to the clock (a sim_time_skipped event), as if
  * paused, and the state stream has a gap. */
 #define MAX_SIM_LAG_NS 500000000LL
+/* How long the loop waits at start for a real robot's first state. */
+#define FIRST_STATE_WAIT_NS 3000000000LL
 
 /* The control tick nearest the due time of a camera's frame n, t0 + n/fps. */
 static int64_t frame_tick(int64_t n, double fps, double control_hz)
@@ -37,6 +39,7 @@ typedef struct control_clock {
     int64_t frame_at[TP_SESSION_MAX_CAMERAS]; /* ... and the tick that publishes it */
     unsigned last_flags;
     int64_t event_floor_ns; /* control events are stamped no earlier than this */
+    bool robot_stale;       /* the link's state was stale at the last tick */
 } control_clock;
 
 /* One control tick at simulation time t (= t0 + tick · period on the
@@ -46,7 +49,15 @@ typedef struct control_clock {
  * under it. Every row of the tick is stamped t, whenever it is computed. */
 static void control_tick(session *s, control_clock *cc, int64_t t, double *q, double *qd, double *command)
 {
-    s->link.ops->read_state(s->link.state, t, q, qd);
+    /* A stale state (a real robot's link lost) holds the command from this
+     * tick; the link itself sends no new target meanwhile. */
+    bool stale = s->link.ops->read_state(s->link.state, t, q, qd) != 0;
+    if (stale != cc->robot_stale) {
+        tp_controller_set_robot_stale(s->controller, stale, q);
+        cc->robot_stale = stale;
+    }
+    if (s->mirror)
+        tp_sim_mirror_joints(s->mirror, q);
     for (int k = 0; k < s->snapshot_ring_count; k++) {
         while (cc->frame_at[k] < cc->tick) /* frame times the simulation jumped over */
             cc->frame_at[k] = frame_tick(++cc->frame[k], s->snapshot_fps[k], s->cfg->control_hz);
@@ -126,7 +137,22 @@ void *session_control_thread(void *arg)
         atomic_store(&s->control_done, 1);
         return NULL;
     }
-    s->link.ops->read_state(s->link.state, t0, q, qd);
+    /* A real robot's first state may still be on its way: the loop starts
+     * from the robot's measured joints, never from a guess. */
+    int64_t give_up = tp_now_ns() + FIRST_STATE_WAIT_NS;
+    while (s->link.ops->read_state(s->link.state, tp_now_ns(), q, qd) != 0) {
+        if (tp_now_ns() > give_up || session_stopping(s)) {
+            snprintf(link_err, sizeof link_err, "robot link '%s': no robot state within %.0f s (%s)",
+                     s->link.ops->name, FIRST_STATE_WAIT_NS / 1e9, "is the robot on and on this network and domain?");
+            s->link.ops->stop(s->link.state);
+            session_fail(s, link_err);
+            atomic_store(&s->control_done, 1);
+            return NULL;
+        }
+        tp_sleep_until_ns(tp_now_ns() + 1000000);
+    }
+    if (s->mirror)
+        tp_sim_mirror_joints(s->mirror, q);
     tp_controller_reset(s->controller, q);
 
     /* Before the first frame, input counts as stale: its arrival is an event. */
@@ -170,7 +196,12 @@ void *session_control_thread(void *arg)
         int64_t due = (start - t0) / period; /* ticks 0 .. due are due */
         if ((double)((due + 1 - cc.tick) * period) / 1e6 > st->sim_max_lag_ms)
             st->sim_max_lag_ms = (double)((due + 1 - cc.tick) * period) / 1e6;
-        if ((due - cc.tick) * period > MAX_SIM_LAG_NS) {
+        if (s->mirror && due > cc.tick) {
+            /* A real robot's time is not replayed: a late cycle commands the
+             * tick that is due now (the state stream has a gap). */
+            st->sim_ticks_skipped += due - cc.tick;
+            cc.tick = due;
+        } else if ((due - cc.tick) * period > MAX_SIM_LAG_NS) {
             session_push_event(&s->control_events, t0 + cc.tick * period, EV_SIM_SKIPPED,
                        (due - cc.tick) * period / 1000000);
             st->sim_ticks_skipped += due - cc.tick;

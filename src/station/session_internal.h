@@ -87,7 +87,10 @@ typedef struct session {
     const tp_session_config *cfg;
     volatile int *external_stop;
     tp_robot_link link; /* opened at setup; the control thread reads and commands it */
-    tp_sim *sim;        /* the link's simulated world (cameras, object poses, the controller's model), borrowed */
+    tp_sim *sim;        /* the link's simulated world (cameras, object poses, the controller's model), borrowed;
+                         * for a real robot, the mirror below */
+    tp_sim *mirror;     /* a real robot's link: the model posed from its measured state (cameras, the
+                         * controller's model), owned; NULL for a simulating link */
     tp_operator_device device; /* opened at setup, driven by the device thread */
     tp_controls controls;      /* device thread only */
     tp_controller *controller;
@@ -179,6 +182,7 @@ typedef struct recorder {
     int pending_count;
     int64_t status_ns;
     int64_t encoded_seen[TP_SESSION_MAX_CAMERAS];
+    uint64_t link_states_seen, link_commands_seen; /* the robot link's totals at the last status line */
     tp_qa_worker *qa; /* QA flags of kept episodes, off the recorder thread */
 } recorder;
 

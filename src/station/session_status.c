@@ -34,6 +34,18 @@ void session_status_line(recorder *rec, int64_t now)
         n += snprintf(line + n, sizeof line - (size_t)n, "  %s %.1f fps", c->name, fps);
     }
     n += snprintf(line + n, sizeof line - (size_t)n, "  drops %lld", drops);
+    if (s->mirror && n < (int)sizeof line - 128) { /* a real robot: how its link is doing */
+        tp_robot_link_health h;
+        s->link.ops->health(s->link.state, now, &h);
+        double state_hz = dt > 0 ? (double)(h.states - rec->link_states_seen) / dt : 0;
+        double command_hz = dt > 0 ? (double)(h.commands - rec->link_commands_seen) / dt : 0;
+        rec->link_states_seen = h.states;
+        rec->link_commands_seen = h.commands;
+        n += snprintf(line + n, sizeof line - (size_t)n,
+                      "  robot %s%.0f/%.0f Hz age %.1f ms gaps %llu crc %llu", h.state_stale ? "STALE " : "",
+                      state_hz, command_hz, h.state_age_ms, (unsigned long long)h.sequence_gaps,
+                      (unsigned long long)h.crc_errors);
+    }
     struct statvfs vfs;
     if (statvfs(cfg->out_dir, &vfs) == 0 && n < (int)sizeof line)
         n += snprintf(line + n, sizeof line - (size_t)n, "  disk %.1f GB free",

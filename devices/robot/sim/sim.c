@@ -182,6 +182,13 @@ void tp_sim_set_targets(tp_sim *s, const double *q_target)
     s->feedforward_until = now + (dt > 0 ? dt : 0);
 }
 
+void tp_sim_mirror_joints(tp_sim *s, const double *q)
+{
+    for (int i = 0; i < TP_SIM_ACTION_DIMS; i++)
+        if (isfinite(q[i]))
+            s->d->qpos[s->qpos_adr[i]] = q[i];
+}
+
 void tp_sim_step(tp_sim *s)
 {
     mjModel *m = s->m;

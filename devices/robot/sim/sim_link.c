@@ -16,9 +16,7 @@ typedef struct sim_link {
     double control_hz;
     char model[256];
     _Atomic uint64_t states, commands;
-    /* health's previous call: the rates are over the interval since */
-    uint64_t seen_states, seen_commands;
-    int64_t seen_ns, start_ns;
+    int64_t start_ns;
 } sim_link;
 
 static int sim_link_open(void **state, const tp_robot_link_config *cfg, char *err, size_t errlen)
@@ -65,7 +63,7 @@ static int sim_link_start(void *state, int64_t t_start_ns, char *err, size_t err
     (void)err;
     (void)errlen;
     sim_link *l = state;
-    l->start_ns = l->seen_ns = t_start_ns;
+    l->start_ns = t_start_ns;
     return 0;
 }
 
@@ -96,14 +94,11 @@ static void sim_link_health(void *state, int64_t now_ns, tp_robot_link_health *o
     memset(out, 0, sizeof *out);
     out->states = atomic_load_explicit(&l->states, memory_order_relaxed);
     out->commands = atomic_load_explicit(&l->commands, memory_order_relaxed);
-    double span_s = (double)(now_ns - l->seen_ns) / 1e9;
+    double span_s = (double)(now_ns - l->start_ns) / 1e9;
     if (span_s > 0) {
-        out->state_hz = (double)(out->states - l->seen_states) / span_s;
-        out->command_hz = (double)(out->commands - l->seen_commands) / span_s;
+        out->state_hz = (double)out->states / span_s;
+        out->command_hz = (double)out->commands / span_s;
     }
-    l->seen_states = out->states;
-    l->seen_commands = out->commands;
-    l->seen_ns = now_ns;
 }
 
 static int sim_link_events(void *state, tp_device_event *events, int max_events)
