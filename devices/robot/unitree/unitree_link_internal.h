@@ -47,7 +47,6 @@ typedef struct ul_command {
     int64_t t_ns;
     unsigned flags;        /* tp_control_flag bits of the tick */
     bool state_fresh;      /* the tick's read_state found the state fresh */
-    bool hand_fresh[2];
     double q[UL_JOINTS];
 } ul_command;
 
