@@ -81,7 +81,8 @@ typedef struct tp_robot_link_ops {
     int (*start)(void *state, int64_t t_start_ns, char *err, size_t errlen);
     /* The robot's joint positions and velocities in the action layout
      * (TP_SIM_ACTION_DIMS each) as of t_ns. Returns 0, or -1 when the state
-     * is stale (q and qd then hold the newest state there is). Real-time. */
+     * is stale (q and qd then hold the newest state there is; NaN for joints
+     * whose state never came). Real-time. */
     int (*read_state)(void *state, int64_t t_ns, double *q, double *qd);
     /* Joint targets for the control period starting at t_ns, exactly as the
      * safety layer passed them, with the controller's tp_control_flag bits
