@@ -47,7 +47,7 @@ static void run_help(void)
            "  --task TEXT         task description stored in each episode: UTF-8, no control characters,\n"
            "                      at most 4096 bytes\n"
            "  --no-record         run without writing an episode\n"
-           "  --robot LINK        robot link, overriding [robot] link (docs/devices/robot-links.md): sim\n"
+           "  --robot LINK        robot link, overriding [robot] link (docs/devices/robot-links.md): sim, unitree\n"
            "  --episodes N        end the session after N kept episodes (0: until quit)\n"
            "  --episode-time S    stop and keep each episode after S seconds (0: no limit; at most 86400)\n"
            "  --reset-time S      pause S seconds between episodes, robot still teleoperated (at most 86400)\n"
@@ -348,9 +348,10 @@ int cmd_run(int argc, char **argv)
                 stats.period_p99_us, (long long)stats.frames_rendered, (long long)stats.frames_dropped,
                 (long long)stats.frames_encoded, stats.stop_to_final_s);
     tp_log_info("robot link %s: state %.1f Hz, commands %.1f Hz, state age %.2f ms, %llu sequence gaps, "
-                "%llu CRC errors", cfg.robot_link, stats.robot_link.state_hz, stats.robot_link.command_hz,
-                stats.robot_link.state_age_ms, (unsigned long long)stats.robot_link.sequence_gaps,
-                (unsigned long long)stats.robot_link.crc_errors);
+                "%llu CRC errors, %llu commands refused, blend weight %.2f at the end", cfg.robot_link,
+                stats.robot_link.state_hz, stats.robot_link.command_hz, stats.robot_link.state_age_ms,
+                (unsigned long long)stats.robot_link.sequence_gaps, (unsigned long long)stats.robot_link.crc_errors,
+                (unsigned long long)stats.robot_link.commands_refused, stats.robot_link.blend_weight);
     if (sync) {
         if (cfg.upload.wait_at_exit) {
             stop_requested = 0; /* a Ctrl-C from here on leaves the queue for the next run */
