@@ -73,6 +73,7 @@ typedef struct tp_robot_link_health {
     uint64_t crc_errors;    /* states rejected for a bad checksum (sim: none) */
     bool state_stale;       /* the newest state is older than the link tolerates */
     uint64_t commands_refused; /* write_command returned -1 (not handed on; sim: none) */
+    uint64_t commands_superseded; /* handed on, but overtaken by a newer one before it was sent (sim: none) */
     double blend_weight;    /* the arm blend weight last sent: 0 = the robot's own controller, 1 = ours (sim: 1) */
 } tp_robot_link_health;
 

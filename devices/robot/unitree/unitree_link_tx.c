@@ -45,10 +45,11 @@ void ul_wake_sender(unitree_link *l)
 
 static bool take_command(unitree_link *l, ul_command *c)
 {
-    if (!atomic_load_explicit(&l->slot_full, memory_order_acquire))
+    bool fresh = false;
+    const ul_command *newest = tp_triple_read(&l->command_slot, &fresh);
+    if (!fresh || !newest)
         return false;
-    *c = l->slot;
-    atomic_store_explicit(&l->slot_full, 0, memory_order_release);
+    *c = *newest;
     return true;
 }
 
