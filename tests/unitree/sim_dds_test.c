@@ -413,6 +413,52 @@ static void stops_cleanly_with_a_summary(void **state)
   assert_true(hand_commands >= 1);
 }
 
+/* Runs teleop with args, stderr into a file; returns the exit status and
+ * the first stderr line in line. */
+static int run_teleop(const char *const *args, char *line, size_t len)
+{
+  char path[256];
+  snprintf(path, sizeof path, "/tmp/teleop-sim-dds-usage-%d.log", (int)getpid());
+  pid_t child = fork();
+  assert_true(child >= 0);
+  if (child == 0) {
+    if (!freopen(path, "w", stderr)) _exit(126);
+    execv(teleop_path, (char *const *)args);
+    _exit(127);
+  }
+  int status = 0;
+  assert_int_equal(waitpid(child, &status, 0), child);
+  FILE *f = fopen(path, "r");
+  assert_non_null(f);
+  int lines = 0;
+  line[0] = 0;
+  char buf[1024];
+  while (fgets(buf, sizeof buf, f))
+    if (lines++ == 0) snprintf(line, len, "%s", buf);
+  fclose(f);
+  unlink(path);
+  assert_int_equal(lines, 1); /* one clear line */
+  assert_true(WIFEXITED(status));
+  return WEXITSTATUS(status);
+}
+
+static void cli_refuses_bad_usage(void **state)
+{
+  (void)state;
+  char line[1024];
+  assert_int_equal(run_teleop((const char *const[]){"teleop", "sim", NULL}, line, sizeof line), 2);
+  assert_non_null(strstr(line, "--dds"));
+  assert_int_equal(run_teleop((const char *const[]){"teleop", "sim", "--dds", "--domain", "300", NULL}, line,
+                              sizeof line),
+                   2);
+  assert_non_null(strstr(line, "--domain"));
+  assert_int_equal(run_teleop((const char *const[]){"teleop", "sim", "--dds", "--model", "/nonexistent/robot.xml",
+                                                    "--duration", "1", NULL},
+                              line, sizeof line),
+                   1);
+  assert_non_null(strstr(line, "/nonexistent/robot.xml"));
+}
+
 int main(int argc, char **argv)
 {
   if (argc != 3) {
@@ -422,6 +468,7 @@ int main(int argc, char **argv)
   teleop_path = argv[1];
   model_path = argv[2];
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(cli_refuses_bad_usage),
       cmocka_unit_test(states_at_their_rates),
       cmocka_unit_test(arm_sdk_weight_blends_the_elbow),
       cmocka_unit_test(corrupt_command_is_dropped_and_counted),
