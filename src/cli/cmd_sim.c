@@ -154,13 +154,13 @@ int cmd_sim(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    char desc[512];
-    tp_unitree_sim_robot_describe(robot, desc, sizeof desc);
     if (tp_unitree_sim_robot_start(robot, err, sizeof err) != 0) {
         fprintf(stderr, "teleop sim: %s\n", err);
         tp_unitree_sim_robot_close(robot);
         return 1;
     }
+    char desc[512];
+    tp_unitree_sim_robot_describe(robot, desc, sizeof desc);
     fprintf(stderr, "teleop sim: simulated G1 + Dex3-1 running: %s\n", desc);
     struct timespec start, now;
     clock_gettime(CLOCK_MONOTONIC, &start);
