@@ -179,12 +179,12 @@ int cmd_sim(int argc, char **argv)
     fprintf(stderr,
             "teleop sim: stopped after %.2f s: %llu lowstate and %llu hand states published, %llu arm_sdk and "
             "%llu hand commands applied, %llu CRC errors, %llu bad hand commands, %llu physics steps (%llu late, "
-            "%llu skipped)%s\n",
+            "%llu skipped, worst wake %.2f ms late)%s\n",
             st.seconds, (unsigned long long)st.states, (unsigned long long)st.hand_states,
             (unsigned long long)st.commands, (unsigned long long)st.hand_commands,
             (unsigned long long)st.crc_errors, (unsigned long long)st.bad_hand_commands,
             (unsigned long long)st.steps, (unsigned long long)st.late_steps, (unsigned long long)st.skipped_steps,
-            st.trace_dropped ? ", trace lines dropped" : "");
+            st.max_lateness_ms, st.trace_dropped ? ", trace lines dropped" : "");
     tp_unitree_sim_robot_close(robot);
     return 0;
 }

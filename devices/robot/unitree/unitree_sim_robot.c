@@ -66,6 +66,7 @@ struct tp_unitree_sim_robot {
   uint32_t tick;
   double q[TP_SIM_ACTION_DIMS], dq[TP_SIM_ACTION_DIMS], tau[TP_SIM_ACTION_DIMS];
 
+  _Atomic int64_t max_lateness_ns; /* a wake's worst delay past its step's deadline */
   _Atomic uint64_t states, hand_states, commands, hand_commands, crc_errors, bad_hand_commands, steps, late_steps,
       skipped_steps, trace_dropped;
 };
@@ -357,6 +358,9 @@ static void *physics_main(void *arg)
       count(&r->skipped_steps, (uint64_t)(due - 1 - step_index));
       step_index = due - 1;
     }
+    int64_t lateness = now - (t0 + step_index * dt);
+    if (lateness > atomic_load_explicit(&r->max_lateness_ns, memory_order_relaxed))
+      atomic_store_explicit(&r->max_lateness_ns, lateness, memory_order_relaxed);
     int ran = 0;
     for (; step_index < due && ran < MAX_CATCH_UP_STEPS; step_index++, ran++)
       tp_unitree_sim_drive_step(r->drive, r->joint);
@@ -457,6 +461,7 @@ void tp_unitree_sim_robot_stats(const struct tp_unitree_sim_robot *r, struct tp_
       .late_steps = atomic_load(&r->late_steps),
       .skipped_steps = atomic_load(&r->skipped_steps),
       .trace_dropped = atomic_load(&r->trace_dropped),
+      .max_lateness_ms = (double)atomic_load(&r->max_lateness_ns) * 1e-6,
       .seconds = r->start_ns ? (double)((end ? end : monotonic_ns()) - r->start_ns) * 1e-9 : 0.0,
   };
 }

@@ -44,6 +44,7 @@ struct tp_unitree_sim_robot_stats {
   uint64_t steps, late_steps;          /* physics steps; steps run behind their deadline */
   uint64_t skipped_steps;              /* steps given up after falling > 0.1 s behind */
   uint64_t trace_dropped;              /* trace lines the ring had no room for */
+  double max_lateness_ms;              /* the physics thread's worst wake past a step's deadline */
   double seconds;                      /* wall time since start */
 };
 
