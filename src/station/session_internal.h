@@ -181,6 +181,8 @@ typedef struct recorder {
     tp_command_msg pending_cmds[64]; /* operator commands to write as events */
     int pending_count;
     int64_t status_ns;
+    int64_t link_said_ns; /* the last robot-link message on stderr ... */
+    int link_unsaid;      /* ... and how many reports came since, untold */
     int64_t encoded_seen[TP_SESSION_MAX_CAMERAS];
     uint64_t link_states_seen, link_commands_seen; /* the robot link's totals at the last status line */
     tp_qa_worker *qa; /* QA flags of kept episodes, off the recorder thread */

@@ -51,6 +51,30 @@ static int write_event_ring(recorder *rec, tp_ring *ring, int64_t until)
 }
 
 /* Operator device reports and operator commands. */
+/* What the robot link reports is also said on stderr, for whoever watches
+ * the station: at most a line a second, with the count of reports in
+ * between (a flaky network would otherwise flood the terminal). */
+static void tell_link_event(recorder *rec, const tp_device_event *ev)
+{
+    session *s = rec->s;
+    int64_t now = tp_now_ns();
+    if (rec->link_said_ns && now - rec->link_said_ns < 1000000000LL) {
+        rec->link_unsaid++;
+        return;
+    }
+    bool lost = strstr(ev->kind, "_lost") != NULL, hand = strstr(ev->kind, "hand") != NULL;
+    const char *meaning = !lost ? "control resumes from the robot's measured pose"
+                          : hand ? "that hand gets no commands until its state returns"
+                                 : "the robot holds and its arms go back to its own controller";
+    char more[64] = "";
+    if (rec->link_unsaid)
+        snprintf(more, sizeof more, " (%d more link reports in the last second)", rec->link_unsaid);
+    tp_log_warn("robot link %s: %s%s%s: %s%s", s->link.ops->name, ev->kind, ev->detail[0] ? ", " : "", ev->detail,
+                meaning, more);
+    rec->link_said_ns = now;
+    rec->link_unsaid = 0;
+}
+
 static int write_device_events(recorder *rec, int64_t until)
 {
     session *s = rec->s;
@@ -67,11 +91,13 @@ static int write_device_events(recorder *rec, int64_t until)
     }
     tp_device_event link_events[16];
     for (int n; (n = s->link.ops->events(s->link.state, link_events, 16)) > 0;)
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < n; i++) {
+            tell_link_event(rec, &link_events[i]);
             if (rec->w && link_events[i].t_ns >= rec->events_from_ns &&
                 tp_episode_writer_event(rec->w, link_events[i].t_ns, link_events[i].kind,
                                         link_events[i].detail[0] ? link_events[i].detail : NULL) != 0)
                 return -1;
+        }
     int kept = 0;
     for (int i = 0; i < rec->pending_count; i++) {
         const tp_command_msg *cmd = &rec->pending_cmds[i];
