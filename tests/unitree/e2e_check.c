@@ -1,0 +1,297 @@
+/* e2e_check: the follow test's wrist criterion (tests/station/test_follow.c)
+ * judged on a recorded episode, whatever robot link recorded it.
+ *
+ * For every state row at least 2 s after the episode's start (the soft
+ * start), per arm: the end effector posed by MuJoCo from the recorded state q
+ * (site left_ee/right_ee in the torso_link frame) against the operator's own
+ * calibrated wrist at the row's time (the operator stream interpolated there,
+ * default calibration as the follow test: filter and upsampling lag count as
+ * error). A row counts only where the target is reachable, the analogue of
+ * the follow test's IK residual <= 1 mm: the station's controller, re-run on
+ * the episode's operator stream at the state rows' ticks (same hand method
+ * and upsampling as recorded, default parameters otherwise), solved its wrist
+ * target within 1 mm, and the action recorded at that tick puts the end
+ * effector (arm chain FK) within 1 mm of that target. Passes when, for both
+ * arms, at least 80 % of the rows count and the error stays below 1 cm.
+ *
+ * Usage: e2e_check EPISODE.db MODEL.xml
+ * Exit 0: passes; 1: the criterion fails (one line on stderr saying why);
+ * 2: usage or an unreadable episode or model. */
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "teleop/chain.h"
+#include "teleop/controller.h"
+#include "teleop/episode.h"
+#include "teleop/operator.h"
+#include "teleop/retarget.h"
+#include "teleop/sim.h"
+
+#define SOFT_START_NS 2000000000LL /* the follow test skips its first 2 s too */
+#define REACH_TOLERANCE_M 1e-3     /* test_follow: position_error <= 1e-3 */
+#define ERROR_LIMIT_M 0.01         /* test_follow: max error < 1 cm */
+#define MIN_COUNTED 0.80
+
+typedef struct sample_rows {
+    int64_t *t;
+    float *v; /* TP_SIM_ACTION_DIMS per row */
+    size_t n;
+} sample_rows;
+
+typedef struct operator_rows {
+    tp_operator_frame *f;
+    size_t n;
+} operator_rows;
+
+static int fail_read(const char *path, const char *what)
+{
+    fprintf(stderr, "e2e_check: %s: %s\n", path, what);
+    return 2;
+}
+
+static int load_samples(tp_episode *ep, const char *path, const char *name, sample_rows *out)
+{
+    const tp_stream_info *s = tp_episode_find_stream(ep, name);
+    char msg[256];
+    if (!s || s->dims != TP_SIM_ACTION_DIMS) {
+        snprintf(msg, sizeof msg, "no '%s' stream of %d dims", name, TP_SIM_ACTION_DIMS);
+        return fail_read(path, msg);
+    }
+    size_t cap = s->count > 0 ? (size_t)s->count : 1;
+    out->t = malloc(cap * sizeof *out->t);
+    out->v = malloc(cap * TP_SIM_ACTION_DIMS * sizeof *out->v);
+    out->n = 0;
+    tp_episode_cursor *c = tp_episode_cursor_open(ep, s->id);
+    if (!out->t || !out->v || !c)
+        return fail_read(path, "out of memory or unreadable stream");
+    tp_episode_row row;
+    int r;
+    while ((r = tp_episode_cursor_next(c, &row)) == 1 && out->n < cap) {
+        out->t[out->n] = row.t_ns;
+        memcpy(out->v + out->n * TP_SIM_ACTION_DIMS, row.samples, TP_SIM_ACTION_DIMS * sizeof(float));
+        out->n++;
+    }
+    tp_episode_cursor_close(c);
+    if (r < 0) {
+        snprintf(msg, sizeof msg, "stream '%s' unreadable", name);
+        return fail_read(path, msg);
+    }
+    return 0;
+}
+
+static int load_operator(tp_episode *ep, const char *path, operator_rows *out)
+{
+    const tp_stream_info *s = tp_episode_find_stream(ep, "operator");
+    if (!s || s->dims != TP_OPERATOR_DIMS)
+        return fail_read(path, "no 'operator' stream of the current layout");
+    size_t cap = s->count > 0 ? (size_t)s->count : 1;
+    out->f = malloc(cap * sizeof *out->f);
+    out->n = 0;
+    tp_episode_cursor *c = tp_episode_cursor_open(ep, s->id);
+    if (!out->f || !c)
+        return fail_read(path, "out of memory or unreadable operator stream");
+    tp_episode_row row;
+    int r;
+    while ((r = tp_episode_cursor_next(c, &row)) == 1 && out->n < cap)
+        tp_operator_unpack(row.samples, row.t_ns, &out->f[out->n++]);
+    tp_episode_cursor_close(c);
+    return r < 0 ? fail_read(path, "operator stream unreadable") : 0;
+}
+
+/* The row stamped exactly t, or -1. */
+static long find_row(const sample_rows *rows, int64_t t)
+{
+    size_t lo = 0, hi = rows->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (rows->t[mid] < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < rows->n && rows->t[lo] == t ? (long)lo : -1;
+}
+
+/* The operator's calibrated wrist of side s at t, interpolated between the
+ * frames around t (both must track the wrist). false when there are none. */
+static bool operator_wrist(const operator_rows *op, size_t *cursor, const tp_calibration *cal, int s, int64_t t,
+                           tp_vec3 *out)
+{
+    while (*cursor + 1 < op->n && op->f[*cursor + 1].t_ns <= t)
+        (*cursor)++;
+    size_t i = *cursor;
+    if (i + 1 >= op->n || op->f[i].t_ns > t)
+        return false;
+    const tp_hand_frame *a = &op->f[i].hand[s], *b = &op->f[i + 1].hand[s];
+    if (!a->active || !b->active || !a->joints[TP_HJ_WRIST].valid || !b->joints[TP_HJ_WRIST].valid)
+        return false;
+    double u = (double)(t - op->f[i].t_ns) / (double)(op->f[i + 1].t_ns - op->f[i].t_ns);
+    tp_vec3 pa = tp_calibration_point(cal, a->joints[TP_HJ_WRIST].pose.p);
+    tp_vec3 pb = tp_calibration_point(cal, b->joints[TP_HJ_WRIST].pose.p);
+    *out = tp_v3_add(pa, tp_v3_scale(tp_v3_sub(pb, pa), u));
+    return true;
+}
+
+static int64_t meta_int(tp_episode *ep, const char *key, bool *ok)
+{
+    const char *v = tp_episode_meta(ep, key);
+    char *end;
+    if (!v)
+        return *ok = false, 0;
+    long long x = strtoll(v, &end, 10);
+    if (*end)
+        *ok = false;
+    return x;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s EPISODE.db MODEL.xml\n", argv[0]);
+        return 2;
+    }
+    const char *path = argv[1];
+    char err[512];
+    tp_episode *ep = tp_episode_open(path, err, sizeof err);
+    if (!ep) {
+        fprintf(stderr, "e2e_check: %s\n", err);
+        return 2;
+    }
+    tp_sim *sim = tp_sim_create(argv[2], err, sizeof err);
+    if (!sim) {
+        fprintf(stderr, "e2e_check: %s\n", err);
+        return 2;
+    }
+    bool ok = true;
+    int64_t start = meta_int(ep, "start_t_ns", &ok);
+    if (!ok)
+        return fail_read(path, "meta start_t_ns missing or not an integer");
+    sample_rows state, action;
+    operator_rows op;
+    int rc;
+    if ((rc = load_samples(ep, path, "state", &state)) || (rc = load_samples(ep, path, "action", &action)) ||
+        (rc = load_operator(ep, path, &op)))
+        return rc;
+
+    /* The controller as the station ran it. */
+    tp_retarget_config rcfg;
+    tp_retarget_default_config(&rcfg);
+    tp_controller_config ccfg;
+    tp_controller_default_config(&ccfg);
+    const char *hand_method = tp_episode_meta(ep, "hand_method");
+    if (hand_method)
+        snprintf(ccfg.hand_method, sizeof ccfg.hand_method, "%s", hand_method);
+    const char *upsampling = tp_episode_meta(ep, "action_upsampling");
+    if (upsampling) {
+        int u = tp_upsampling_parse(upsampling);
+        if (u < 0)
+            return fail_read(path, "meta action_upsampling unknown");
+        ccfg.upsampling = (tp_upsampling)u;
+    }
+    bool have_latency = true;
+    int64_t latency = meta_int(ep, "action_upsampling_latency_ns", &have_latency);
+    if (have_latency)
+        ccfg.upsampling_latency_s = (double)latency / 1e9;
+    tp_controller *ctl = tp_controller_create_for_sim(sim, &ccfg, &rcfg, err, sizeof err);
+    if (!ctl) {
+        fprintf(stderr, "e2e_check: %s\n", err);
+        return 2;
+    }
+    tp_chain arm[2];
+    for (int s = 0; s < 2; s++)
+        if (tp_sim_arm_chain(sim, s, &arm[s], err, sizeof err)) {
+            fprintf(stderr, "e2e_check: %s\n", err);
+            return 2;
+        }
+    if (state.n == 0)
+        return fail_read(path, "no state rows");
+
+    double q[TP_SIM_ACTION_DIMS], cmd[TP_SIM_ACTION_DIMS];
+    for (int i = 0; i < TP_SIM_ACTION_DIMS; i++)
+        q[i] = state.v[i];
+    tp_controller_reset(ctl, q);
+
+    long counted[2] = {0, 0}, uncounted[2] = {0, 0};
+    double sum_err[2] = {0, 0}, max_err[2] = {0, 0}, worst_t[2] = {0, 0};
+    size_t pushed = 0, op_cursor[2] = {0, 0};
+    for (size_t k = 0; k < state.n; k++) {
+        const int64_t t = state.t[k];
+        /* As live: a tick acts on the operator frames stamped before it. */
+        while (pushed < op.n && op.f[pushed].t_ns < t)
+            tp_controller_push_frame(ctl, &op.f[pushed++], t);
+        tp_controller_step(ctl, NULL, t, cmd);
+        const tp_retarget_status *st = tp_controller_status(ctl);
+        if (t - start < SOFT_START_NS)
+            continue;
+        long a = find_row(&action, t);
+        for (int i = 0; i < TP_SIM_ACTION_DIMS; i++)
+            q[i] = state.v[k * TP_SIM_ACTION_DIMS + i];
+        tp_sim_reset_joints(sim, q);
+        tp_pose torso;
+        if (tp_sim_site_pose(sim, "torso_link", &torso))
+            return fail_read(argv[2], "no body 'torso_link'");
+        tp_pose torso_inv = tp_pose_inverse(torso);
+        for (int s = 0; s < 2; s++) {
+            tp_vec3 target;
+            bool reachable = a >= 0 && st->arm_ok[s] && st->position_error[s] <= REACH_TOLERANCE_M &&
+                             operator_wrist(&op, &op_cursor[s], &rcfg.calibration, s, t, &target);
+            if (reachable) {
+                double qa[TP_SIM_ARM_DOF];
+                for (int j = 0; j < TP_SIM_ARM_DOF; j++)
+                    qa[j] = action.v[(size_t)a * TP_SIM_ACTION_DIMS + (size_t)(s * TP_SIM_ARM_DOF + j)];
+                tp_pose commanded = tp_chain_fk(&arm[s], qa);
+                reachable = tp_v3_norm(tp_v3_sub(commanded.p, st->wrist_target[s].p)) <= REACH_TOLERANCE_M;
+            }
+            if (!reachable) {
+                uncounted[s]++;
+                continue;
+            }
+            tp_pose ee;
+            if (tp_sim_site_pose(sim, s ? "right_ee" : "left_ee", &ee))
+                return fail_read(argv[2], "no site 'left_ee'/'right_ee'");
+            double e = tp_v3_norm(tp_v3_sub(tp_pose_apply(torso_inv, ee.p), target));
+            if (e > max_err[s]) {
+                max_err[s] = e;
+                worst_t[s] = (double)(t - start) / 1e9;
+            }
+            sum_err[s] += e;
+            counted[s]++;
+        }
+    }
+
+    const char *verdict = NULL;
+    char reason[256];
+    for (int s = 0; s < 2; s++) {
+        const char *side = s ? "right" : "left";
+        long rows = counted[s] + uncounted[s];
+        printf("%s wrist: %ld rows counted, %ld not (target unreachable or not reached by the action); error mean "
+               "%.2f mm, max %.2f mm (at %.3f s)\n",
+               side, counted[s], uncounted[s], 1e3 * sum_err[s] / (double)(counted[s] ? counted[s] : 1),
+               1e3 * max_err[s], worst_t[s]);
+        if (verdict)
+            continue;
+        if (rows == 0 || (double)counted[s] < MIN_COUNTED * (double)rows) {
+            snprintf(reason, sizeof reason, "%s wrist: only %ld of %ld rows after the soft start count (need %.0f %%)",
+                     side, counted[s], rows, 100 * MIN_COUNTED);
+            verdict = reason;
+        } else if (max_err[s] >= ERROR_LIMIT_M) {
+            snprintf(reason, sizeof reason, "%s wrist: error %.2f mm at %.3f s (limit %.0f mm)", side,
+                     1e3 * max_err[s], worst_t[s], 1e3 * ERROR_LIMIT_M);
+            verdict = reason;
+        }
+    }
+    tp_controller_destroy(ctl);
+    tp_sim_destroy(sim);
+    tp_episode_close(ep);
+    free(state.t), free(state.v), free(action.t), free(action.v), free(op.f);
+    if (verdict) {
+        fprintf(stderr, "e2e_check: %s: FAIL: %s\n", path, verdict);
+        return 1;
+    }
+    printf("e2e_check: %s: ok\n", path);
+    return 0;
+}
