@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static const tp_robot_link_ops *const links[] = {&tp_sim_robot_link};
+static const tp_robot_link_ops *const links[] = {&tp_sim_robot_link, &tp_unitree_robot_link};
 
 const tp_robot_link_ops *tp_robot_link_find(const char *name)
 {
@@ -14,7 +14,7 @@ const tp_robot_link_ops *tp_robot_link_find(const char *name)
     return NULL;
 }
 
-const char *tp_robot_link_names(void) { return "sim"; }
+const char *tp_robot_link_names(void) { return "sim, unitree"; }
 
 int tp_robot_link_open(tp_robot_link *link, const char *name, const tp_robot_link_config *cfg, char *err,
                        size_t errlen)

@@ -72,6 +72,8 @@ typedef struct tp_robot_link_health {
     uint64_t sequence_gaps; /* states the robot sent that never arrived (sim: none) */
     uint64_t crc_errors;    /* states rejected for a bad checksum (sim: none) */
     bool state_stale;       /* the newest state is older than the link tolerates */
+    uint64_t commands_refused; /* write_command returned -1 (not handed on; sim: none) */
+    double blend_weight;    /* the arm blend weight last sent: 0 = the robot's own controller, 1 = ours (sim: 1) */
 } tp_robot_link_health;
 
 typedef struct tp_robot_link_ops {
@@ -109,7 +111,7 @@ typedef struct tp_robot_link {
     void *state;
 } tp_robot_link;
 
-/* The registered links by name ("sim"), or NULL. */
+/* The registered links by name ("sim", "unitree"), or NULL. */
 const tp_robot_link_ops *tp_robot_link_find(const char *name);
 /* "sim, unitree": the registered names, for messages. */
 const char *tp_robot_link_names(void);
@@ -121,5 +123,7 @@ void tp_robot_link_close(tp_robot_link *link);
 tp_sim *tp_robot_link_simulator(const tp_robot_link *link);
 
 extern const tp_robot_link_ops tp_sim_robot_link;
+/* The Unitree G1 + Dex3-1 over DDS ([unitree] section; docs/devices/unitree.md). */
+extern const tp_robot_link_ops tp_unitree_robot_link;
 
 #endif

@@ -60,6 +60,12 @@ void tp_sim_reset_joints(tp_sim *sim, const double *q);
 void tp_sim_mirror_joints(tp_sim *sim, const double *q);
 void tp_sim_step(tp_sim *sim);
 double tp_sim_time(const tp_sim *sim); /* simulated seconds */
+/* The joint torques (action order) that hold the robot still against
+ * gravity at q (action order, clamped to limits; a non-finite value is the
+ * model's reference pose): MuJoCo's bias force at zero velocity. Computed in
+ * scratch data of its own, so the simulated state is untouched; allocates
+ * nothing. One thread at a time (not concurrently with another call). */
+void tp_sim_gravity_torque(tp_sim *sim, const double *q, double *tau);
 /* Joint positions and velocities, action order. */
 void tp_sim_read_state(const tp_sim *sim, double *q, double *qd);
 /* World pose of a named site or body (tests, objects); -1 when not found. */

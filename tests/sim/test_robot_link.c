@@ -22,12 +22,13 @@ static void unknown_link_names_the_known_ones(void **state)
 {
     (void)state;
     assert_ptr_equal(tp_robot_link_find("sim"), &tp_sim_robot_link);
+    assert_ptr_equal(tp_robot_link_find("unitree"), &tp_unitree_robot_link);
     assert_null(tp_robot_link_find("unitree-typo"));
     tp_robot_link link;
     char err[256] = "";
     tp_robot_link_config cfg = {.model_path = model_path, .control_hz = 500};
     assert_int_equal(tp_robot_link_open(&link, "unitree-typo", &cfg, err, sizeof err), -1);
-    assert_string_equal(err, "robot link 'unitree-typo': no such link (known: sim)");
+    assert_string_equal(err, "robot link 'unitree-typo': no such link (known: sim, unitree)");
     assert_null(tp_robot_link_simulator(&link));
 }
 
@@ -87,6 +88,8 @@ static void sim_link_commands_one_period_and_counts(void **state)
     assert_int_equal(h.sequence_gaps, 0);
     assert_int_equal(h.crc_errors, 0);
     assert_false(h.state_stale);
+    assert_int_equal(h.commands_refused, 0);
+    assert_float_equal(h.blend_weight, 1.0, 0); /* the simulated arms are always the station's */
     tp_device_event ev[4];
     assert_int_equal(ops->events(link.state, ev, 4), 0);
     ops->stop(link.state);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <mujoco/mujoco.h>
 
 #include "teleop/clock.h"
 #include "teleop/ik.h"
@@ -362,6 +363,89 @@ static void test_gravity_hold(void **state)
     tp_sim_destroy(s);
 }
 
+/* Potential energy of the robot at rest with its action joints at q, from
+ * MuJoCo directly: -sum of m (g . com) over the bodies. */
+static double potential_energy(const mjModel *m, mjData *d, const int *adr, const double *q)
+{
+    mju_copy(d->qpos, m->qpos0, m->nq);
+    for (int i = 0; i < 28; i++)
+        d->qpos[adr[i]] = q[i];
+    mj_kinematics(m, d);
+    double v = 0;
+    for (int b = 1; b < m->nbody; b++)
+        v -= m->body_mass[b] * mju_dot3(m->opt.gravity, d->xipos + 3 * b);
+    return v;
+}
+
+/* tp_sim_gravity_torque is the gradient of the potential energy (checked by
+ * central differences, independently of MuJoCo's RNE), and computing it
+ * leaves the simulation exactly where it was. */
+static void test_gravity_torque(void **state)
+{
+    (void)state;
+    tp_sim *s = load(), *twin = load();
+    char err[1000];
+    mjModel *m = mj_loadXML(model_path, NULL, err, sizeof err);
+    assert_non_null(m);
+    mjData *d = mj_makeData(m);
+    int adr[28];
+    for (int i = 0; i < 28; i++)
+        adr[i] = m->jnt_qposadr[mj_name2id(m, mjOBJ_JOINT, tp_sim_joint_name(s, i))];
+    for (int k = 0; k < 30; k++) { /* both simulations moving */
+        double q[28];
+        tp_sim_read_state(s, q, NULL);
+        q[3] += 0.01;
+        tp_sim_set_targets(s, q);
+        tp_sim_set_targets(twin, q);
+        tp_sim_step(s);
+        tp_sim_step(twin);
+    }
+    int nq = tp_sim_qpos_size(s);
+    double before[256], after[256], qd_before[28], qd_after[28];
+    assert_true(nq <= 256);
+    srand(7);
+    double largest = 0;
+    for (int trial = 0; trial < 5; trial++) {
+        double q[28], tau[28];
+        for (int i = 0; i < 28; i++) {
+            double lo, hi;
+            tp_sim_joint_limits(s, i, &lo, &hi);
+            q[i] = urand(lo + 0.05 * (hi - lo), hi - 0.05 * (hi - lo));
+        }
+        tp_sim_copy_qpos(s, before);
+        tp_sim_read_state(s, NULL, qd_before);
+        tp_sim_gravity_torque(s, q, tau);
+        tp_sim_copy_qpos(s, after);
+        tp_sim_read_state(s, NULL, qd_after);
+        assert_memory_equal(before, after, sizeof(double) * (size_t)nq);
+        assert_memory_equal(qd_before, qd_after, sizeof qd_before);
+        for (int i = 0; i < 28; i++) {
+            const double h = 1e-6;
+            double qp[28], qm[28];
+            memcpy(qp, q, sizeof qp);
+            memcpy(qm, q, sizeof qm);
+            qp[i] += h;
+            qm[i] -= h;
+            double grad = (potential_energy(m, d, adr, qp) - potential_energy(m, d, adr, qm)) / (2 * h);
+            if (fabs(grad - tau[i]) > 1e-5 * fmax(1.0, fabs(grad)))
+                fail_msg("%s: gravity torque %.9g, energy gradient %.9g", tp_sim_joint_name(s, i), tau[i], grad);
+            largest = fmax(largest, fabs(tau[i]));
+        }
+    }
+    printf("gravity torque: largest %.3g N m\n", largest);
+    assert_true(largest > 0.5); /* the shoulders carry the arms */
+    /* The simulation steps on exactly as its twin that was never asked. */
+    tp_sim_step(s);
+    tp_sim_step(twin);
+    tp_sim_copy_qpos(s, before);
+    tp_sim_copy_qpos(twin, after);
+    assert_memory_equal(before, after, sizeof(double) * (size_t)nq);
+    mj_deleteData(d);
+    mj_deleteModel(m);
+    tp_sim_destroy(s);
+    tp_sim_destroy(twin);
+}
+
 static void test_objects_rest(void **state)
 {
     (void)state;
@@ -543,6 +627,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_joints_and_limits), cmocka_unit_test(test_matches_urdf),
         cmocka_unit_test(test_chain_matches_mujoco), cmocka_unit_test(test_reach),
         cmocka_unit_test(test_tracking_and_clamping), cmocka_unit_test(test_gravity_hold),
+        cmocka_unit_test(test_gravity_torque),
         cmocka_unit_test(test_objects_rest),
         cmocka_unit_test(test_render),
         cmocka_unit_test(test_wrist_cameras),

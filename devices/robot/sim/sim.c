@@ -101,6 +101,12 @@ tp_sim *tp_sim_create(const char *mjcf_path, char *err, size_t errlen)
         tp_sim_destroy(s);
         return NULL;
     }
+    s->gravity = mj_makeData(m);
+    if (!s->gravity) {
+        snprintf(err, errlen, "%s: out of memory for simulation data", mjcf_path);
+        tp_sim_destroy(s);
+        return NULL;
+    }
     mj_forward(m, s->d);
     for (int i = 0; i < TP_SIM_ACTION_DIMS; i++) {
         s->target[i] = s->d->qpos[s->qpos_adr[i]];
@@ -117,6 +123,8 @@ void tp_sim_destroy(tp_sim *s)
         return;
     if (s->d)
         mj_deleteData(s->d);
+    if (s->gravity)
+        mj_deleteData(s->gravity);
     if (s->m)
         mj_deleteModel(s->m);
     free(s);
@@ -216,6 +224,28 @@ void tp_sim_reset_joints(tp_sim *s, const double *q)
         s->d->ctrl[s->actuator[i]] = v;
     }
     mj_forward(s->m, s->d);
+}
+
+void tp_sim_gravity_torque(tp_sim *s, const double *q, double *tau)
+{
+    /* In a data of its own, so the simulated state (and whatever else reads
+     * it) is untouched: the model at rest in its reference pose with the
+     * robot's joints at q; the bias force at zero velocity is then gravity
+     * alone (MuJoCo's stack is preallocated: nothing is allocated). */
+    const mjModel *m = s->m;
+    mjData *g = s->gravity;
+    mju_copy(g->qpos, m->qpos0, m->nq);
+    mju_zero(g->qvel, m->nv);
+    for (int i = 0; i < TP_SIM_ACTION_DIMS; i++) {
+        double v = isfinite(q[i]) ? q[i] : m->qpos0[s->qpos_adr[i]];
+        g->qpos[s->qpos_adr[i]] = v < s->lower[i] ? s->lower[i] : v > s->upper[i] ? s->upper[i] : v;
+    }
+    mj_kinematics(m, g);
+    mj_comPos(m, g);
+    mj_comVel(m, g);
+    mj_rne(m, g, 0, g->qfrc_bias);
+    for (int i = 0; i < TP_SIM_ACTION_DIMS; i++)
+        tau[i] = g->qfrc_bias[s->dof_adr[i]];
 }
 
 double tp_sim_time(const tp_sim *s) { return s->d->time; }

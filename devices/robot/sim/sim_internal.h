@@ -11,6 +11,7 @@
 struct tp_sim {
     mjModel *m;
     mjData *d;
+    mjData *gravity; /* scratch for tp_sim_gravity_torque: never the simulated state */
     char path[1024];
     char names[TP_SIM_ACTION_DIMS][64];
     int qpos_adr[TP_SIM_ACTION_DIMS], dof_adr[TP_SIM_ACTION_DIMS], actuator[TP_SIM_ACTION_DIMS];

@@ -94,6 +94,7 @@ static void sim_link_health(void *state, int64_t now_ns, tp_robot_link_health *o
     memset(out, 0, sizeof *out);
     out->states = atomic_load_explicit(&l->states, memory_order_relaxed);
     out->commands = atomic_load_explicit(&l->commands, memory_order_relaxed);
+    out->blend_weight = 1; /* the simulated arms are always the station's */
     double span_s = (double)(now_ns - l->start_ns) / 1e9;
     if (span_s > 0) {
         out->state_hz = (double)out->states / span_s;
