@@ -51,6 +51,7 @@ struct tp_catalog_query;
  * error, printed. */
 int catalog_query_option(int opt, const char *arg, struct tp_catalog_query *q);
 int cmd_qa(int argc, char **argv);
+int cmd_sim(int argc, char **argv); /* teleop sim --dds (cmd_sim.c) */
 
 /* Default session config, with the station file at path applied (NULL:
  * none). On error prints "teleop SUB: message" and returns -1; on success

@@ -23,6 +23,7 @@ static const struct {
     {"qa", cmd_qa, "compute and store episodes' automatic QA flags (dropped frames, holds, jerk, length outliers, ...)"},
     {"upload", cmd_upload, "upload episodes or a dataset folder to S3-compatible object storage (MinIO, AWS S3, R2), verified and resumable"},
     {"config", cmd_config, "print the resolved station configuration (every key, defaults applied)"},
+    {"sim", cmd_sim, "run the simulated humanoid as a Unitree G1 + Dex3-1 robot on DDS (--dds), for the unitree link"},
     {"bench", cmd_bench, "retargeting benchmarks: arm IK on a URDF chain, control step over the bundled motion"},
 };
 
