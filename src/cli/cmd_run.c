@@ -47,7 +47,7 @@ static void run_help(void)
            "  --task TEXT         task description stored in each episode: UTF-8, no control characters,\n"
            "                      at most 4096 bytes\n"
            "  --no-record         run without writing an episode\n"
-           "  --robot LINK        robot link, overriding [robot] link (docs/devices/robot-links.md): sim\n"
+           "  --robot LINK        robot link, overriding [robot] link (docs/devices/robot-links.md): sim, unitree\n"
            "  --episodes N        end the session after N kept episodes (0: until quit)\n"
            "  --episode-time S    stop and keep each episode after S seconds (0: no limit; at most 86400)\n"
            "  --reset-time S      pause S seconds between episodes, robot still teleoperated (at most 86400)\n"

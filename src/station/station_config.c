@@ -92,11 +92,12 @@ static const tp_config_key recording_keys[] = {
                 "is ended and the robot held"},
 };
 
-static const char *const link_choices[] = {"sim", NULL};
+static const char *const link_choices[] = {"sim", "unitree", NULL};
 
 static const tp_config_key robot_keys[] = {
     {.name = "link", .type = TP_CFG_ENUM, .offset = S(robot_link), .choices = link_choices,
-     .meaning = "robot link (`docs/devices/robot-links.md`): `sim`, the embedded MuJoCo simulation of `model`"},
+     .meaning = "robot link (`docs/devices/robot-links.md`): `sim`, the embedded MuJoCo simulation of `model`; "
+                "`unitree`, a Unitree G1 + Dex3-1 over DDS (`[unitree]`, `docs/devices/unitree.md`)"},
     {.name = "model", .type = TP_CFG_PATH, .offset = S(model_path),
      .default_text = "bundled `devices/robot/models/humanoid.xml`", .meaning = "MJCF of the simulated robot"},
     {.name = "arm_base", .type = TP_CFG_TEXT, .offset = S(control.arm_base), .size = 64,
@@ -105,6 +106,38 @@ static const tp_config_key robot_keys[] = {
      .meaning = "tip (site or body) of the left arm chain; its joints must be the action layout's arm joints"},
     {.name = "right_arm_tip", .type = TP_CFG_TEXT, .offset = S(control.arm_tip[1]), .size = 64,
      .meaning = "tip of the right arm chain"},
+};
+
+/* The "unitree" link (docs/devices/unitree.md); the link checks the values
+ * again when it opens. */
+static const tp_config_key unitree_keys[] = {
+    {.name = "domain", .type = TP_CFG_INT, .offset = S(unitree.domain_id), .min = 0, .max = 232,
+     .meaning = "DDS domain id: 0 on the robot, 1 for Unitree's simulators and `teleop sim --dds`"},
+    {.name = "interface", .type = TP_CFG_TEXT, .offset = S(unitree.interface), .max = 63,
+     .default_text = "empty: CycloneDDS chooses",
+     .meaning = "network interface name (`enp3s0`, `lo`) or address on the robot's network"},
+    {.name = "state_timeout_ms", .type = TP_CFG_DOUBLE, .offset = S(unitree.state_timeout_ms), .min = 0.1,
+     .max = 10000,
+     .meaning = "the robot's newest `rt/lowstate` older than this is stale: no new targets, the arms released, "
+                "`robot_link_lost`"},
+    {.name = "weight_ramp_s", .type = TP_CFG_DOUBLE, .offset = S(unitree.weight_ramp_s), .min = 0.01, .max = 60,
+     .meaning = "the arm_sdk blend weight goes 0 -> 1 on engage (and 1 -> 0 on release) in this long"},
+    {.name = "hand_rate_hz", .type = TP_CFG_DOUBLE, .offset = S(unitree.hand_rate_hz), .min = 0, .max = 1000,
+     .meaning = "Dex3-1 hand commands per second while engaged (0: none)"},
+    {.name = "arm_kp", .type = TP_CFG_DOUBLE, .offset = S(unitree.arm_kp), .min = 0, .max = 1000,
+     .meaning = "position gain of the shoulders and elbows"},
+    {.name = "arm_kd", .type = TP_CFG_DOUBLE, .offset = S(unitree.arm_kd), .min = 0, .max = 100,
+     .meaning = "damping gain of the shoulders and elbows"},
+    {.name = "wrist_kp", .type = TP_CFG_DOUBLE, .offset = S(unitree.wrist_kp), .min = 0, .max = 1000,
+     .meaning = "position gain of the wrists"},
+    {.name = "wrist_kd", .type = TP_CFG_DOUBLE, .offset = S(unitree.wrist_kd), .min = 0, .max = 100,
+     .meaning = "damping gain of the wrists"},
+    {.name = "hand_kp", .type = TP_CFG_DOUBLE, .offset = S(unitree.hand_kp), .min = 0, .max = 100,
+     .meaning = "position gain of the Dex3-1 fingers"},
+    {.name = "hand_kd", .type = TP_CFG_DOUBLE, .offset = S(unitree.hand_kd), .min = 0, .max = 10,
+     .meaning = "damping gain of the Dex3-1 fingers"},
+    {.name = "gravity_feed_forward", .type = TP_CFG_BOOL, .offset = S(unitree.gravity_feed_forward),
+     .meaning = "send the robot model's gravity torque at the commanded arm pose as feed-forward torque"},
 };
 
 static const char *const source_choices[] = {"xr", "motion", "replay", NULL};
@@ -354,6 +387,7 @@ static const section_table session_tables[] = {
     {"session", session_keys, N(session_keys)},
     {"recording", recording_keys, N(recording_keys)},
     {"robot", robot_keys, N(robot_keys)},
+    {"unitree", unitree_keys, N(unitree_keys)},
     {"operator", operator_keys, N(operator_keys)},
     {"controls", controls_keys, N(controls_keys)},
     {"calibration", calibration_file_key, N(calibration_file_key)},
@@ -501,7 +535,7 @@ static int apply_cameras(tp_session_config *cfg, tp_config *file, char *err, siz
 
 static const char *const known_sections[] = {"session",     "recording", "robot",  "operator", "controls",
                                              "calibration", "retarget",  "filter", "safety",   "camera",
-                                             "console",     "upload"};
+                                             "console",     "upload",    "unitree"};
 
 static int check_sections(tp_config *file, char *err, size_t errlen)
 {
@@ -518,7 +552,7 @@ static int check_sections(tp_config *file, char *err, size_t errlen)
             continue;
         }
         return tp_config_error(file, sec, NULL, err, errlen,
-                               "unknown section (sections: session, recording, robot, operator, controls, "
+                               "unknown section (sections: session, recording, robot, unitree, operator, controls, "
                                "calibration, retarget, filter, safety, console, camera, camera.NAME, upload)");
     }
     return 0;

@@ -22,7 +22,7 @@ expect_rc 2 "unknown option" "$teleop" run --bogus
 expect_rc 2 "bad duration" "$teleop" run --duration abc
 grep -q "duration" "$tmp/err" || fail "bad duration message: $(cat "$tmp/err")"
 expect_rc 2 "unknown robot link" "$teleop" run --robot nosuch
-grep -q "teleop run: --robot: no such link 'nosuch' (known: sim)" "$tmp/err" || fail "robot link message: $(cat "$tmp/err")"
+grep -q "teleop run: --robot: no such link 'nosuch' (known: sim, unitree)" "$tmp/err" || fail "robot link message: $(cat "$tmp/err")"
 expect_rc 2 "info without episode" "$teleop" info
 expect_rc 2 "recover without a path" "$teleop" recover
 for sub in run info check recover; do

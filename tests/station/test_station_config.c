@@ -188,6 +188,31 @@ static void test_errors(void **state)
     free(big);
 }
 
+/* [unitree] maps onto tp_session_config.unitree and writes back the same. */
+static void test_unitree_section(void **state)
+{
+    (void)state;
+    const char *text = "[robot]\nlink = unitree\n[unitree]\ndomain = 7\ninterface = enp3s0\nstate_timeout_ms = 12.5\n"
+                       "weight_ramp_s = 2\nhand_rate_hz = 0\narm_kp = 20\narm_kd = 1\nwrist_kp = 10\nwrist_kd = 0.5\n"
+                       "hand_kp = 0.75\nhand_kd = 0.1\ngravity_feed_forward = false\n";
+    round_trip(text);
+    tp_session_config c;
+    tp_config *file;
+    char err[512];
+    assert_int_equal(apply(text, "u.ini", &c, &file, err, sizeof err), 0);
+    const tp_unitree_link_config *u = &c.unitree;
+    assert_string_equal(c.robot_link, "unitree");
+    assert_int_equal(u->domain_id, 7);
+    assert_string_equal(u->interface, "enp3s0");
+    assert_true(u->state_timeout_ms == 12.5 && u->weight_ramp_s == 2 && u->hand_rate_hz == 0);
+    assert_true(u->arm_kp == 20 && u->arm_kd == 1 && u->wrist_kp == 10 && u->wrist_kd == 0.5);
+    assert_true(u->hand_kp == 0.75 && u->hand_kd == 0.1 && !u->gravity_feed_forward);
+    tp_config_free(file);
+    expect_error("[unitree]\nstate_timeout_ms = 0\n", "st.ini:2: [unitree] state_timeout_ms: 0 is out of range");
+    expect_error("[unitree]\n\ndomain = 233\n", "st.ini:3: [unitree] domain: ");
+    expect_error("[unitree]\ngravity_feed_forward = maybe\n", "st.ini:2: [unitree] gravity_feed_forward: ");
+}
+
 /* The tables' choices are the registries' names. */
 static void test_registries(void **state)
 {
@@ -203,6 +228,14 @@ static void test_registries(void **state)
     /* Every registered operator device is a choice, and every choice but the
      * old name 'replay' is registered. */
     char names[256];
+    /* Every registered robot link is a [robot] link choice. */
+    snprintf(names, sizeof names, "%s", tp_robot_link_names());
+    for (char *save = NULL, *n = strtok_r(names, ", ", &save); n; n = strtok_r(NULL, ", ", &save)) {
+        snprintf(text, sizeof text, "[robot]\nlink = %s\n", n);
+        if (apply(text, "r.ini", &cfg, &file, err, sizeof err) != 0)
+            fail_msg("%s", err);
+        tp_config_free(file);
+    }
     snprintf(names, sizeof names, "%s", tp_operator_device_names());
     for (char *save = NULL, *n = strtok_r(names, ", ", &save); n; n = strtok_r(NULL, ", ", &save)) {
         snprintf(text, sizeof text, "[operator]\nsource = %s\n", n);
@@ -229,6 +262,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_registries),
+        cmocka_unit_test(test_unitree_section),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,6 +3,7 @@
  * (DDS entities, the robot model, the threads), the control thread's
  * read_state and write_command, health and events. The receiver and the
  * sender threads are in unitree_link_rx.c and unitree_link_tx.c. */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -38,9 +39,15 @@ static int check_config(const tp_unitree_link_config *c, double control_hz, char
         snprintf(err, errlen, "unitree.domain: %d is outside 0..232 (DDS domain ids)", c->domain_id);
         return -1;
     }
-    if (c->interface && strlen(c->interface) >= 64) {
-        snprintf(err, errlen, "unitree.interface: '%.40s...' is too long for a network interface", c->interface);
-        return -1;
+    if (c->interface) {
+        bool name_ok = strlen(c->interface) < 64;
+        for (const char *ch = c->interface; *ch && name_ok; ch++)
+            name_ok = isalnum((unsigned char)*ch) || strchr("._-:", *ch);
+        if (!name_ok) {
+            snprintf(err, errlen, "unitree.interface: '%.63s' is not a network interface name or address",
+                     c->interface);
+            return -1;
+        }
     }
     if (!(control_hz > 0) || !isfinite(control_hz)) {
         snprintf(err, errlen, "session.control_rate_hz: %g is not a rate", control_hz);
@@ -270,6 +277,8 @@ static int unitree_link_write_command(void *state, int64_t t_ns, const double *c
             atomic_fetch_add_explicit(&l->commands_refused, 1, memory_order_relaxed);
             return -1;
         }
+    /* A hand that is not heard from reads back as last commanded. */
+    memcpy(l->last_hand_target, command + UL_HAND_BASE, sizeof l->last_hand_target);
     if (atomic_load_explicit(&l->slot_full, memory_order_acquire)) {
         atomic_fetch_add_explicit(&l->commands_refused, 1, memory_order_relaxed);
         return -1; /* the sender has not taken the previous one */
@@ -280,7 +289,6 @@ static int unitree_link_write_command(void *state, int64_t t_ns, const double *c
     for (int side = 0; side < 2; side++)
         l->slot.hand_fresh[side] = l->hand_was_fresh[side];
     memcpy(l->slot.q, command, sizeof l->slot.q);
-    memcpy(l->last_hand_target, command + UL_HAND_BASE, sizeof l->last_hand_target);
     atomic_store_explicit(&l->slot_full, 1, memory_order_release);
     ul_wake_sender(l);
     return 0;
