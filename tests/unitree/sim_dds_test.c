@@ -208,10 +208,10 @@ static void states_at_their_rates(void **state)
 {
   (void)state;
   struct observed o;
-  run_for(1.0, NULL, NULL, &o);
+  run_for(0.5, NULL, NULL, &o);
   /* Ticks count the messages the robot published; received ones may be fewer (best effort). */
   double rate = (double)(o.last_tick - o.first_tick) / (o.last_t - o.first_t);
-  double hand_rate[2] = {(double)o.hand_states[0] / 1.0, (double)o.hand_states[1] / 1.0};
+  double hand_rate[2] = {(double)o.hand_states[0] / 0.5, (double)o.hand_states[1] / 0.5};
   printf("rt/lowstate: %ld received, %.1f Hz published (configured %g); dex3 state %.1f / %.1f Hz received "
          "(configured %g)\n",
          o.states, rate, STATE_HZ, hand_rate[0], hand_rate[1], HAND_STATE_HZ);
@@ -235,14 +235,14 @@ static void arm_sdk_weight_blends_the_elbow(void **state)
   tp_unitree_low_cmd cmd;
   struct observed o;
   elbow_command(&cmd, target, 1.0f);
-  run_for(1.0, &cmd, NULL, &o);
+  run_for(0.6, &cmd, NULL, &o);
   printf("weight 1: elbow %.4f rad (target %.4f)\n", elbow_of(&o), target);
   assert_true(fabs(elbow_of(&o) - target) < 0.01);
   /* The arm_sdk torque reported: PD + feed-forward, finite. */
   assert_true(isfinite(o.last.motor_state[TP_G1_LEFT_ELBOW].tau_est));
 
   elbow_command(&cmd, target, 0.0f);
-  run_for(1.0, &cmd, NULL, &o);
+  run_for(0.6, &cmd, NULL, &o);
   printf("weight 0: elbow %.4f rad (home %.4f)\n", elbow_of(&o), home);
   assert_true(fabs(elbow_of(&o) - home) < 0.01);
 
@@ -250,7 +250,7 @@ static void arm_sdk_weight_blends_the_elbow(void **state)
    * commanded pose's gravity half, the robot's compensation the other half:
    * a residual of a few mrad. */
   elbow_command(&cmd, target, 0.5f);
-  run_for(1.0, &cmd, NULL, &o);
+  run_for(0.6, &cmd, NULL, &o);
   printf("weight 0.5: elbow %.4f rad (blend %.4f)\n", elbow_of(&o), 0.5 * target + 0.5 * home);
   assert_true(fabs(elbow_of(&o) - (0.5 * target + 0.5 * home)) < 0.01);
 }
@@ -284,7 +284,7 @@ static void dex3_command_moves_a_finger(void **state)
   tp_unitree_hand_cmd hand;
   assert_true(tp_unitree_hand_cmd_fill(&hand, motors, f));
   struct observed o;
-  run_for(1.0, NULL, &hand, &o);
+  run_for(0.6, NULL, &hand, &o);
   printf("dex3 left %s: %.4f rad (target %.4f, home %.4f); right hand untouched at %.4f\n",
          tp_dex3_joint_name[LEFT_MIDDLE_0], o.hand_q[0][LEFT_MIDDLE_0], target, T.home[joint],
          o.hand_q[1][LEFT_MIDDLE_0]);
@@ -328,7 +328,7 @@ static void weight_ramps_and_decays_when_commands_stop(void **state)
     elbow_command(&cmd, 0.0, (float)k / 25.0f);
     run_for(0.02, &cmd, NULL, &o);
   }
-  run_for(1.5, NULL, NULL, &o);
+  run_for(1.25, NULL, NULL, &o);
   enum { MAX_ROWS = 200000 };
   struct trace_row *rows = calloc(MAX_ROWS, sizeof *rows);
   assert_non_null(rows);
@@ -402,7 +402,7 @@ static void stops_cleanly_with_a_summary(void **state)
                           "arm_sdk and %llu hand commands applied, %llu CRC errors",
                           &seconds, &states, &hand_states, &commands, &hand_commands, &crc),
                    6);
-  assert_true(seconds > 3.0);
+  assert_true(seconds > 2.0);
   assert_true(states > 0.9 * STATE_HZ * seconds && states < 1.1 * STATE_HZ * seconds);
   assert_true(commands >= 1 && commands <= T.good_sent);
   /* Every corrupt command that arrived was counted, none applied: with a
@@ -411,6 +411,52 @@ static void stops_cleanly_with_a_summary(void **state)
          (unsigned long long)T.bad_sent, crc, (unsigned long long)T.good_sent, commands);
   assert_true(crc >= T.bad_sent / 2 && crc <= T.bad_sent);
   assert_true(hand_commands >= 1);
+}
+
+/* Runs teleop with args, stderr into a file; returns the exit status and
+ * the first stderr line in line. */
+static int run_teleop(const char *const *args, char *line, size_t len)
+{
+  char path[256];
+  snprintf(path, sizeof path, "/tmp/teleop-sim-dds-usage-%d.log", (int)getpid());
+  pid_t child = fork();
+  assert_true(child >= 0);
+  if (child == 0) {
+    if (!freopen(path, "w", stderr)) _exit(126);
+    execv(teleop_path, (char *const *)args);
+    _exit(127);
+  }
+  int status = 0;
+  assert_int_equal(waitpid(child, &status, 0), child);
+  FILE *f = fopen(path, "r");
+  assert_non_null(f);
+  int lines = 0;
+  line[0] = 0;
+  char buf[1024];
+  while (fgets(buf, sizeof buf, f))
+    if (lines++ == 0) snprintf(line, len, "%s", buf);
+  fclose(f);
+  unlink(path);
+  assert_int_equal(lines, 1); /* one clear line */
+  assert_true(WIFEXITED(status));
+  return WEXITSTATUS(status);
+}
+
+static void cli_refuses_bad_usage(void **state)
+{
+  (void)state;
+  char line[1024];
+  assert_int_equal(run_teleop((const char *const[]){"teleop", "sim", NULL}, line, sizeof line), 2);
+  assert_non_null(strstr(line, "--dds"));
+  assert_int_equal(run_teleop((const char *const[]){"teleop", "sim", "--dds", "--domain", "300", NULL}, line,
+                              sizeof line),
+                   2);
+  assert_non_null(strstr(line, "--domain"));
+  assert_int_equal(run_teleop((const char *const[]){"teleop", "sim", "--dds", "--model", "/nonexistent/robot.xml",
+                                                    "--duration", "1", NULL},
+                              line, sizeof line),
+                   1);
+  assert_non_null(strstr(line, "/nonexistent/robot.xml"));
 }
 
 int main(int argc, char **argv)
@@ -422,6 +468,7 @@ int main(int argc, char **argv)
   teleop_path = argv[1];
   model_path = argv[2];
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(cli_refuses_bad_usage),
       cmocka_unit_test(states_at_their_rates),
       cmocka_unit_test(arm_sdk_weight_blends_the_elbow),
       cmocka_unit_test(corrupt_command_is_dropped_and_counted),
