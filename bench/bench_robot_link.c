@@ -23,7 +23,11 @@
  * adds is smoothing lag, which docs/retargeting.md measures.
  *
  * Usage: teleop-bench-robot-link --teleop TELEOP [--model MJCF]
- *          [--seconds S (10)] [--domain N] [--targets]
+ *          [--seconds S (10)] [--domain N] [--fifo] [--targets]
+ * Threads run at normal priority, as does cyclictest without -p; --fifo puts
+ * the control thread and the reader process at SCHED_FIFO 41 (the
+ * session's real-time priority) and runs cyclictest with -p 41 (the link's
+ * own threads stay as the link makes them).
  * --targets exits 3 when a target is missed: rate within 1 % of 500 Hz;
  * jitter p99 <= cyclictest's p99 + 500 us; latency p99 <= one operator
  * frame interval + 2 control periods + 1 ms. */
@@ -31,6 +35,7 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdatomic.h>
@@ -61,6 +66,7 @@
 #define STEP_EVERY_S 0.3   /* plus a random 0..0.1 s */
 #define STEP_M 0.04        /* operator hand displacement (stage metres): 2.8 cm at the robot (scale 0.7) */
 #define MAX_STEPS 1024
+#define FIFO_PRIORITY 41   /* the session's: sched_get_priority_min(SCHED_FIFO) + 40 */
 
 extern char **environ;
 
@@ -196,9 +202,16 @@ static void *control_thread(void *arg)
 /* The reader is a process of its own: CycloneDDS delivers between
  * participants of one process without the network, and what is measured is
  * the path over loopback UDP, as to a robot. */
-static int reader_process(arrivals *out, int domain)
+static int reader_process(arrivals *out, int domain, bool fifo)
 {
     char err[256];
+    /* Before CycloneDDS starts its threads, which inherit the policy. */
+    struct sched_param sp = {.sched_priority = FIFO_PRIORITY};
+    if (fifo && sched_setscheduler(0, SCHED_FIFO, &sp) != 0) {
+        fprintf(stderr, "teleop-bench-robot-link: reader: no permission for SCHED_FIFO\n");
+        atomic_store(&out->ready, -1);
+        return 1;
+    }
     struct tp_unitree_dds *dds = tp_unitree_dds_open((uint32_t)domain, "lo", err, sizeof err);
     dds_entity_t reader =
         dds ? tp_unitree_dds_reader(dds, TP_UNITREE_TOPIC_ARM_SDK, &unitree_hg_msg_dds__LowCmd__desc) : -1;
@@ -235,10 +248,12 @@ static int reader_process(arrivals *out, int domain)
 
 /* cyclictest for seconds at 2000 us, one thread, its histogram (1 us bins up
  * to 100 ms) read for p50/p99/max. 0, or -1 when it could not run. */
-static int run_cyclictest(int seconds, double *p50, double *p99, double *max_us, long *cycles)
+static int run_cyclictest(int seconds, int prio, double *p50, double *p99, double *max_us, long *cycles)
 {
-    char cmdline[256];
-    snprintf(cmdline, sizeof cmdline, "cyclictest -q -t1 -i 2000 -D %d -h 100000 2>/dev/null", seconds);
+    char cmdline[256], pflag[16] = "";
+    if (prio > 0)
+        snprintf(pflag, sizeof pflag, " -p %d", prio);
+    snprintf(cmdline, sizeof cmdline, "cyclictest -q -t1 -i 2000%s -D %d -h 100000 2>/dev/null", pflag, seconds);
     FILE *p = popen(cmdline, "r");
     if (!p)
         return -1;
@@ -278,10 +293,12 @@ int main(int argc, char **argv)
     const char *teleop = NULL, *model = NULL;
     double seconds = 10;
     int domain = 10 + (int)(getpid() % 221);
-    bool targets = false;
+    bool targets = false, fifo = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--targets"))
             targets = true;
+        else if (!strcmp(argv[i], "--fifo"))
+            fifo = true;
         else if (!strcmp(argv[i], "--teleop") && i + 1 < argc)
             teleop = argv[++i];
         else if (!strcmp(argv[i], "--model") && i + 1 < argc)
@@ -292,7 +309,7 @@ int main(int argc, char **argv)
             domain = atoi(argv[++i]);
         else {
             fprintf(stderr, "usage: teleop-bench-robot-link --teleop TELEOP [--model MJCF] [--seconds S] [--domain N] "
-                            "[--targets]\n");
+                            "[--fifo] [--targets]\n");
             return 2;
         }
     }
@@ -336,7 +353,7 @@ int main(int argc, char **argv)
     shm->cap = cap;
     reader_pid = fork();
     if (reader_pid == 0)
-        _exit(reader_process(shm, domain));
+        _exit(reader_process(shm, domain, fifo));
     while (atomic_load(&shm->ready) == 0)
         tp_sleep_until_ns(tp_now_ns() + 1000000);
     if (atomic_load(&shm->ready) < 0) {
@@ -403,7 +420,21 @@ int main(int argc, char **argv)
     b.measure_from = b.t0 + (int64_t)llround(WARMUP_S * 1e9);
     b.end_ns = b.measure_from + (int64_t)llround(seconds * 1e9);
     pthread_t op_th, ctl_th;
-    pthread_create(&ctl_th, NULL, control_thread, &b);
+    pthread_attr_t ctl_attr;
+    pthread_attr_init(&ctl_attr);
+    if (fifo) {
+        struct sched_param sp = {.sched_priority = FIFO_PRIORITY};
+        pthread_attr_setinheritsched(&ctl_attr, PTHREAD_EXPLICIT_SCHED);
+        pthread_attr_setschedpolicy(&ctl_attr, SCHED_FIFO);
+        pthread_attr_setschedparam(&ctl_attr, &sp);
+    }
+    if (pthread_create(&ctl_th, &ctl_attr, control_thread, &b) != 0) {
+        fprintf(stderr, "teleop-bench-robot-link: cannot start the control thread%s\n",
+                fifo ? " at SCHED_FIFO (no permission?)" : "");
+        abandon();
+        return 1;
+    }
+    pthread_attr_destroy(&ctl_attr);
     pthread_create(&op_th, NULL, operator_thread, &b);
     sleep_until(b.end_ns);
     atomic_store(&b.stop_operator, true);
@@ -471,7 +502,7 @@ int main(int argc, char **argv)
     double cy50 = NAN, cy99 = NAN, cymax = NAN;
     long cycles = 0;
     int secs = (int)ceil(seconds);
-    bool have_cyclictest = run_cyclictest(secs, &cy50, &cy99, &cymax, &cycles) == 0;
+    bool have_cyclictest = run_cyclictest(secs, fifo ? FIFO_PRIORITY : 0, &cy50, &cy99, &cymax, &cycles) == 0;
 
     double load[3] = {NAN, NAN, NAN};
     (void)getloadavg(load, 3);
@@ -488,11 +519,12 @@ int main(int argc, char **argv)
     printf("  p50 %.2f ms  p99 %.2f ms  max %.2f ms   (controller upsampling latency %.2f ms: the tick samples the "
            "operator that far back, interpolating toward the newest frame)\n",
            pct(lat, (size_t)n_lat, 50), pct(lat, (size_t)n_lat, 99), n_lat ? lat[n_lat - 1] : NAN, latency_ns / 1e6);
-    printf("%-34s %10s %10s %10s %10s\n", "", "rate Hz", "p50 us", "p99 us", "max us");
+    printf("%-34s %10s %10s %10s %10s   (%s)\n", "", "rate Hz", "p50 us", "p99 us", "max us",
+           fifo ? "control thread, reader, cyclictest at SCHED_FIFO 41" : "normal priority");
     printf("%-34s %10.2f %10.1f %10.1f %10.1f\n", "rt/arm_sdk |interval - 2 ms|", rate, pct(dev, n_int, 50),
            pct(dev, n_int, 99), n_int ? dev[n_int - 1] : NAN);
     if (have_cyclictest)
-        printf("%-34s %10.2f %10.1f %10.1f %10.1f\n", "cyclictest -t1 -i 2000 wake-up", (double)cycles / secs, cy50,
+        printf("%-34s %10.2f %10.1f %10.1f %10.1f\n", "cyclictest -q -t1 -i 2000 wake-up", (double)cycles / secs, cy50,
                cy99, cymax);
     else
         printf("cyclictest: did not run (rt-tests installed? scripts/setup.sh)\n");
