@@ -19,15 +19,16 @@ within 3 control cycles of the state that failed to arrive:
   - every control tick writes one state row, stamped on the 2 ms grid, with
     the link's newest state; after the kill that state is frozen. t_last is
     the last row before the hold whose arm joints differ from the row
-    before (t_prev): the first tick that saw the last state the robot sent,
-    so that state arrived after t_prev and at or before t_last;
-  - the next state was therefore due (500 Hz) after t_prev + 2 ms; the hold
-    must begin at most 3 ticks (6 ms) after that, whenever in that interval
-    the state arrived: robot_state_stale at t <= t_prev + 8 ms, which is
-    t_last + 6 ms when no tick was skipped between them (a late control
-    cycle skips ticks with a real robot). With the 5 ms timeout the link
-    reports the state stale at the first tick more than 5 ms after its
-    arrival: t_last + 4 or + 6 ms.
+    before: the tick at which the last state the robot sent was first seen.
+    Arrival times are known only to the tick (a tick may run up to a period
+    late and reads what has arrived by then, stamped with its grid time), so
+    the state counts as the one due at t_last;
+  - the next state was due one state period (500 Hz: 2 ms) later, at
+    t_last + 2 ms; the hold must begin at most 3 ticks (6 ms) after that:
+    robot_state_stale at t <= t_last + 8 ms. (With the 5 ms timeout the link
+    reports the state stale at the first tick more than 5 ms after the
+    arrival: t_last + 4 to + 8 ms, the latest when the state arrived just
+    before a late tick t_last ran.)
   - every action row from the robot_state_stale tick on equals the last one
     before it (the command holds), and the run ends with exit 0 and an
     episode `teleop check` accepts.
@@ -113,13 +114,14 @@ def run_checks(ep, what):
 
 
 def check_trace(trace, engaged_ns, last_tick_ns, ramp_s):
-    t, w = [], []
+    t, w, commands = [], [], []
     with open(trace) as f:
         next(f)
         for line in f:
             a = line.split(",")
             t.append(int(a[0]))
             w.append(float(a[1]))
+            commands.append(int(a[2]))
     up = next((i for i in range(len(w)) if w[i] > 0), None)
     full = next((i for i in range(len(w)) if w[i] >= 1), None)
     if up is None or full is None:
@@ -129,8 +131,12 @@ def check_trace(trace, engaged_ns, last_tick_ns, ramp_s):
         fail(f"trace: the weight rises {(engaged_ns - t[up]) / 1e6:.1f} ms before the engaged event")
     if t[up] > engaged_ns + 50_000_000:
         fail(f"trace: the weight rises {(t[up] - engaged_ns) / 1e6:.1f} ms after the engaged event")
-    if any(w[i + 1] < w[i] for i in range(up, full)):
-        fail("trace: the weight does not rise monotonically from 0 to 1")
+    dips = [i for i in range(up, full) if w[i + 1] < w[i]]
+    if dips:
+        i = dips[0]
+        fail(f"trace: the weight does not rise monotonically from 0 to 1: {len(dips)} falls, the first from {w[i]} to "
+             f"{w[i + 1]} at {(t[i + 1] - engaged_ns) / 1e6:.1f} ms after engage "
+             f"(arm_sdk commands {commands[i]} -> {commands[i + 1]})")
     rise_s = (t[full] - t[up]) / 1e9
     print(f"trace: weight 0 -> 1 in {rise_s:.3f} s after engage (weight_ramp_s {ramp_s})")
     if not 0.9 * ramp_s <= rise_s <= 1.3 * ramp_s:
@@ -228,19 +234,18 @@ def run_kill(tmp):
     t_stale = stale[-1]
     if any(t > t_stale for t in restored):
         fail("run 2: the state was restored after the robot was killed")
-    t_last = t_prev = None
+    t_last = None
     for i in range(len(state) - 1, 0, -1):
         if state[i][0] < t_stale and state[i][1][:14] != state[i - 1][1][:14]:
-            t_last, t_prev = state[i][0], state[i - 1][0]
+            t_last = state[i][0]
             break
     if t_last is None:
         fail("run 2: no state change before the hold")
         return
-    due = t_prev + 2_000_000  # the earliest the next state can have been due
-    print(f"run 2: killed at {(kill_ns - t_last) / 1e6:+.2f} ms from the last new state's tick (the tick before it "
-          f"{(t_last - t_prev) / 1e6:.0f} ms earlier); robot_state_stale {(t_stale - t_last) / 1e6:.1f} ms after it, "
-          f"{(t_stale - due) / 1e6:.1f} ms after the next state was due at the earliest (limit 6 ms: 3 ticks); "
-          f"robot_link_lost at {(lost[-1] - t_last) / 1e6:+.1f} ms")
+    due = t_last + 2_000_000  # the next state, one period after the last
+    print(f"run 2: killed at {(kill_ns - t_last) / 1e6:+.2f} ms from the last new state's tick; robot_state_stale "
+          f"{(t_stale - due) / 1e6:.1f} ms after the next state was due (limit 6 ms: 3 ticks); robot_link_lost at "
+          f"{(lost[-1] - due) / 1e6:+.1f} ms")
     if t_stale - due > 6_000_000:
         fail(f"run 2: the hold began {(t_stale - due) / 1e6:.1f} ms after the next state was due, over 3 control "
              "cycles")
