@@ -281,6 +281,12 @@ static void loop_open(loop *L, tp_unitree_link_config *ucfg)
         tp_sim_joint_limits(L->model, i, &L->lower[i], &L->upper[i]);
     L->t = tp_now_ns();
     assert_int_equal(L->ops->start(L->link.state, L->t, err, sizeof err), 0);
+    /* Before the robot: no state, nothing to read, nothing lost. */
+    assert_int_equal(L->ops->read_state(L->link.state, L->t, L->q, L->qd), -1);
+    for (int i = 0; i < TP_G1_ARM_JOINTS; i++)
+        assert_true(isnan(L->q[i]) && isnan(L->qd[i]));
+    tp_device_event ev[4];
+    assert_int_equal(L->ops->events(L->link.state, ev, 4), 0);
     L->robot = robot_start((uint32_t)ucfg->domain_id);
 }
 

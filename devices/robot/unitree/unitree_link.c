@@ -239,11 +239,11 @@ static int unitree_link_read_state(void *state, int64_t t_ns, double *q, double 
             push_event(l, t_ns, "robot_link_lost", "no state for ", age);
         l->was_fresh = fresh;
     }
-    if (st.low_ns) {
-        for (int i = 0; i < TP_G1_ARM_JOINTS; i++) {
-            q[i] = st.arm_q[i];
-            qd[i] = st.arm_dq[i];
-        }
+    for (int i = 0; i < TP_G1_ARM_JOINTS; i++) {
+        /* No state yet: nothing to say about the arms, and nothing a caller
+         * could take for a position by mistake. */
+        q[i] = st.low_ns ? st.arm_q[i] : NAN;
+        qd[i] = st.low_ns ? st.arm_dq[i] : NAN;
     }
     for (int side = 0; side < 2; side++) {
         int64_t hand_age = st.hand_ns[side] ? t_ns - st.hand_ns[side] : INT64_MAX;
@@ -286,8 +286,6 @@ static int unitree_link_write_command(void *state, int64_t t_ns, const double *c
     l->slot.t_ns = t_ns;
     l->slot.flags = control_flags;
     l->slot.state_fresh = l->was_fresh;
-    for (int side = 0; side < 2; side++)
-        l->slot.hand_fresh[side] = l->hand_was_fresh[side];
     memcpy(l->slot.q, command, sizeof l->slot.q);
     atomic_store_explicit(&l->slot_full, 1, memory_order_release);
     ul_wake_sender(l);
@@ -325,9 +323,10 @@ static int unitree_link_events(void *state, tp_device_event *events, int max_eve
     return n;
 }
 
-static void unitree_link_stop(void *state)
+/* The release (the last target held, the weight ramped to 0), then the
+ * sender sends nothing more. */
+static void release(unitree_link *l)
 {
-    unitree_link *l = state;
     atomic_store(&l->stopping, true);
     ul_wake_sender(l);
     /* The release takes weight_ramp_s from full weight; the margin covers a
@@ -339,11 +338,17 @@ static void unitree_link_stop(void *state)
     }
 }
 
+static void unitree_link_stop(void *state) { release(state); }
+
 static void unitree_link_close(void *state)
 {
     unitree_link *l = state;
     if (!l)
         return;
+    /* A session that ends without stop (a failed set-up) still hands the
+     * arms back before the sender goes. */
+    if (l->tx_started && !atomic_load(&l->stopping))
+        release(l);
     atomic_store(&l->quit, true);
     if (l->tx_started) {
         ul_wake_sender(l);

@@ -25,7 +25,6 @@ typedef struct ul_state {
     int64_t hand_ns[2]; /* ... of the newest Dex3-1 state, left and right */
     float arm_q[TP_G1_ARM_JOINTS], arm_dq[TP_G1_ARM_JOINTS];
     float hand_q[2][TP_DEX3_MOTORS], hand_dq[2][TP_DEX3_MOTORS];
-    uint32_t tick;
     uint8_t mode_machine;
 } ul_state;
 
@@ -47,7 +46,6 @@ typedef struct ul_command {
     int64_t t_ns;
     unsigned flags;        /* tp_control_flag bits of the tick */
     bool state_fresh;      /* the tick's read_state found the state fresh */
-    bool hand_fresh[2];
     double q[UL_JOINTS];
 } ul_command;
 

@@ -83,7 +83,6 @@ static void take_low_states(unitree_link *l, ul_state *st, tick_tracker *ticks, 
             atomic_fetch_add_explicit(&l->sequence_gaps, gaps, memory_order_relaxed);
         tp_unitree_low_state_read(&msg, TP_G1_ARM_JOINTS, st->arm_q, st->arm_dq);
         st->low_ns = now;
-        st->tick = msg.tick;
         st->mode_machine = msg.mode_machine;
         atomic_fetch_add_explicit(&l->states, 1, memory_order_relaxed);
         *changed = true;
