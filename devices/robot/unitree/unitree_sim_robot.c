@@ -122,18 +122,15 @@ static int open_endpoints(struct tp_unitree_sim_robot *r, char *err, size_t errl
   return 0;
 }
 
+/* The messages start zeroed (the robot is calloc'd). */
 static void init_messages(struct tp_unitree_sim_robot *r)
 {
-  memset(&r->state, 0, sizeof r->state);
   r->state.mode_machine = r->cfg.mode_machine;
   /* A robot standing still: level (w x y z identity), the IMU feeling 1 g up. */
   r->state.imu_state.quaternion[0] = 1.0f;
   r->state.imu_state.accelerometer[2] = 9.81f;
   for (int h = 0; h < HANDS; h++) {
     struct hand_io *io = &r->hand[h];
-    memset(io->motors, 0, sizeof io->motors);
-    memset(io->press, 0, sizeof io->press);
-    memset(&io->state, 0, sizeof io->state);
     for (int k = 0; k < TP_DEX3_MOTORS; k++) io->motors[k].mode = (uint8_t)(k | 1 << 4);
     io->state.motor_state._buffer = io->motors;
     io->state.motor_state._length = io->state.motor_state._maximum = TP_DEX3_MOTORS;
