@@ -8,7 +8,9 @@
  *     (tp_controller_create_for_sim, as the session does) and the unitree
  *     link's read_state / write_command. Every ~0.3 s, at a random phase,
  *     the operator moves the right wrist by a few cm (reachable). A DDS
- *     reader in this process stamps rt/arm_sdk arrivals. Latency = arrival
+ *     reader stamps rt/arm_sdk arrivals, in a process of its own forked
+ *     before any DDS (CycloneDDS delivers between the participants of one
+ *     process without the network). Latency = arrival
  *     of the first command whose right-arm q differs from the previous one
  *     after the step - the capture stamp of the step's first frame.
  *   - command rate and jitter: rt/arm_sdk arrival intervals at that reader
@@ -20,7 +22,7 @@
  * filter, which is off here: its exponential tail keeps the command moving
  * by micrometres every tick for seconds after a step, so "the first command
  * that differs" would be the next tick whatever happened; what the filter
- * adds is smoothing lag, which docs/retargeting.md measures.
+ * adds is smoothing lag, which docs/retargeting.md (filters) describes.
  *
  * Usage: teleop-bench-robot-link --teleop TELEOP [--model MJCF]
  *          [--seconds S (10)] [--domain N] [--fifo] [--targets]
