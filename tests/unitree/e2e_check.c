@@ -14,6 +14,8 @@
  * effector (arm chain FK) within 1 mm of that target. Passes when, for both
  * arms, at least 80 % of the rows count and the error stays below 1 cm.
  *
+ * The streams are read in order, a row at a time (constant memory).
+ *
  * Usage: e2e_check EPISODE.db MODEL.xml
  * Exit 0: passes; 1: the criterion fails (one line on stderr saying why);
  * 2: usage or an unreadable episode or model. */
@@ -36,16 +38,13 @@
 #define ERROR_LIMIT_M 0.01         /* test_follow: max error < 1 cm */
 #define MIN_COUNTED 0.80
 
-typedef struct sample_rows {
-    int64_t *t;
-    float *v; /* TP_SIM_ACTION_DIMS per row */
-    size_t n;
-} sample_rows;
-
-typedef struct operator_rows {
-    tp_operator_frame *f;
-    size_t n;
-} operator_rows;
+/* One stream read in order, a row at a time (an episode of any length in
+ * constant memory). */
+typedef struct stream_reader {
+    tp_episode_cursor *cur;
+    tp_episode_row row;
+    int status; /* 1: row holds a row; 0: the end; -1: error */
+} stream_reader;
 
 static int fail_read(const char *path, const char *what)
 {
@@ -53,85 +52,40 @@ static int fail_read(const char *path, const char *what)
     return 2;
 }
 
-static int load_samples(tp_episode *ep, const char *path, const char *name, sample_rows *out)
+static int open_stream(tp_episode *ep, const char *path, const char *name, int dims, stream_reader *r)
 {
     const tp_stream_info *s = tp_episode_find_stream(ep, name);
     char msg[256];
-    if (!s || s->dims != TP_SIM_ACTION_DIMS) {
-        snprintf(msg, sizeof msg, "no '%s' stream of %d dims", name, TP_SIM_ACTION_DIMS);
+    if (!s || s->dims != dims) {
+        snprintf(msg, sizeof msg, "no '%s' stream of %d dims", name, dims);
         return fail_read(path, msg);
     }
-    size_t cap = s->count > 0 ? (size_t)s->count : 1;
-    out->t = malloc(cap * sizeof *out->t);
-    out->v = malloc(cap * TP_SIM_ACTION_DIMS * sizeof *out->v);
-    out->n = 0;
-    tp_episode_cursor *c = tp_episode_cursor_open(ep, s->id);
-    if (!out->t || !out->v || !c)
-        return fail_read(path, "out of memory or unreadable stream");
-    tp_episode_row row;
-    int r;
-    while ((r = tp_episode_cursor_next(c, &row)) == 1 && out->n < cap) {
-        out->t[out->n] = row.t_ns;
-        memcpy(out->v + out->n * TP_SIM_ACTION_DIMS, row.samples, TP_SIM_ACTION_DIMS * sizeof(float));
-        out->n++;
-    }
-    tp_episode_cursor_close(c);
-    if (r < 0) {
-        snprintf(msg, sizeof msg, "stream '%s' unreadable", name);
-        return fail_read(path, msg);
-    }
+    r->cur = tp_episode_cursor_open(ep, s->id);
+    if (!r->cur)
+        return fail_read(path, "out of memory");
+    r->status = tp_episode_cursor_next(r->cur, &r->row);
     return 0;
 }
 
-static int load_operator(tp_episode *ep, const char *path, operator_rows *out)
+static void advance(stream_reader *r)
 {
-    const tp_stream_info *s = tp_episode_find_stream(ep, "operator");
-    if (!s || s->dims != TP_OPERATOR_DIMS)
-        return fail_read(path, "no 'operator' stream of the current layout");
-    size_t cap = s->count > 0 ? (size_t)s->count : 1;
-    out->f = malloc(cap * sizeof *out->f);
-    out->n = 0;
-    tp_episode_cursor *c = tp_episode_cursor_open(ep, s->id);
-    if (!out->f || !c)
-        return fail_read(path, "out of memory or unreadable operator stream");
-    tp_episode_row row;
-    int r;
-    while ((r = tp_episode_cursor_next(c, &row)) == 1 && out->n < cap)
-        tp_operator_unpack(row.samples, row.t_ns, &out->f[out->n++]);
-    tp_episode_cursor_close(c);
-    return r < 0 ? fail_read(path, "operator stream unreadable") : 0;
-}
-
-/* The row stamped exactly t, or -1. */
-static long find_row(const sample_rows *rows, int64_t t)
-{
-    size_t lo = 0, hi = rows->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (rows->t[mid] < t)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < rows->n && rows->t[lo] == t ? (long)lo : -1;
+    if (r->status == 1)
+        r->status = tp_episode_cursor_next(r->cur, &r->row);
 }
 
 /* The operator's calibrated wrist of side s at t, interpolated between the
  * frames around t (both must track the wrist). false when there are none. */
-static bool operator_wrist(const operator_rows *op, size_t *cursor, const tp_calibration *cal, int s, int64_t t,
-                           tp_vec3 *out)
+static bool operator_wrist(const tp_operator_frame *a, const tp_operator_frame *b, const tp_calibration *cal, int s,
+                           int64_t t, tp_vec3 *out)
 {
-    while (*cursor + 1 < op->n && op->f[*cursor + 1].t_ns <= t)
-        (*cursor)++;
-    size_t i = *cursor;
-    if (i + 1 >= op->n || op->f[i].t_ns > t)
+    if (!(a->t_ns <= t && t < b->t_ns))
         return false;
-    const tp_hand_frame *a = &op->f[i].hand[s], *b = &op->f[i + 1].hand[s];
-    if (!a->active || !b->active || !a->joints[TP_HJ_WRIST].valid || !b->joints[TP_HJ_WRIST].valid)
+    const tp_hand_frame *ha = &a->hand[s], *hb = &b->hand[s];
+    if (!ha->active || !hb->active || !ha->joints[TP_HJ_WRIST].valid || !hb->joints[TP_HJ_WRIST].valid)
         return false;
-    double u = (double)(t - op->f[i].t_ns) / (double)(op->f[i + 1].t_ns - op->f[i].t_ns);
-    tp_vec3 pa = tp_calibration_point(cal, a->joints[TP_HJ_WRIST].pose.p);
-    tp_vec3 pb = tp_calibration_point(cal, b->joints[TP_HJ_WRIST].pose.p);
+    double u = (double)(t - a->t_ns) / (double)(b->t_ns - a->t_ns);
+    tp_vec3 pa = tp_calibration_point(cal, ha->joints[TP_HJ_WRIST].pose.p);
+    tp_vec3 pb = tp_calibration_point(cal, hb->joints[TP_HJ_WRIST].pose.p);
     *out = tp_v3_add(pa, tp_v3_scale(tp_v3_sub(pb, pa), u));
     return true;
 }
@@ -170,12 +124,27 @@ int main(int argc, char **argv)
     int64_t start = meta_int(ep, "start_t_ns", &ok);
     if (!ok)
         return fail_read(path, "meta start_t_ns missing or not an integer");
-    sample_rows state, action;
-    operator_rows op;
+    /* state drives the loop; action is looked up at each state row's time;
+     * the operator stream is read twice: frames handed to the controller
+     * (push), and the two frames around the row's time (a, b). */
+    stream_reader state, action, push, around;
     int rc;
-    if ((rc = load_samples(ep, path, "state", &state)) || (rc = load_samples(ep, path, "action", &action)) ||
-        (rc = load_operator(ep, path, &op)))
+    if ((rc = open_stream(ep, path, "state", TP_SIM_ACTION_DIMS, &state)) ||
+        (rc = open_stream(ep, path, "action", TP_SIM_ACTION_DIMS, &action)) ||
+        (rc = open_stream(ep, path, "operator", TP_OPERATOR_DIMS, &push)) ||
+        (rc = open_stream(ep, path, "operator", TP_OPERATOR_DIMS, &around)))
         return rc;
+    if (state.status != 1)
+        return fail_read(path, "no state rows");
+    if (push.status != 1)
+        return fail_read(path, "no operator rows");
+    static tp_operator_frame pending, a, b; /* large: not on the stack */
+    tp_operator_unpack(push.row.samples, push.row.t_ns, &pending);
+    tp_operator_unpack(around.row.samples, around.row.t_ns, &a);
+    advance(&around);
+    b = a;
+    if (around.status == 1)
+        tp_operator_unpack(around.row.samples, around.row.t_ns, &b);
 
     /* The controller as the station ran it. */
     tp_retarget_config rcfg;
@@ -207,29 +176,47 @@ int main(int argc, char **argv)
             fprintf(stderr, "e2e_check: %s\n", err);
             return 2;
         }
-    if (state.n == 0)
-        return fail_read(path, "no state rows");
 
     double q[TP_SIM_ACTION_DIMS], cmd[TP_SIM_ACTION_DIMS];
     for (int i = 0; i < TP_SIM_ACTION_DIMS; i++)
-        q[i] = state.v[i];
+        q[i] = state.row.samples[i];
     tp_controller_reset(ctl, q);
 
     long counted[2] = {0, 0}, uncounted[2] = {0, 0};
     double sum_err[2] = {0, 0}, max_err[2] = {0, 0}, worst_t[2] = {0, 0};
-    size_t pushed = 0, op_cursor[2] = {0, 0};
-    for (size_t k = 0; k < state.n; k++) {
-        const int64_t t = state.t[k];
+    int64_t prev_t = INT64_MIN;
+    for (; state.status == 1; advance(&state)) {
+        const int64_t t = state.row.t_ns;
+        if (t <= prev_t) {
+            char msg[128];
+            snprintf(msg, sizeof msg, "stream 'state': t_ns of seq %lld does not increase", (long long)state.row.seq);
+            return fail_read(path, msg);
+        }
+        prev_t = t;
         /* As live: a tick acts on the operator frames stamped before it. */
-        while (pushed < op.n && op.f[pushed].t_ns < t)
-            tp_controller_push_frame(ctl, &op.f[pushed++], t);
+        while (push.status == 1 && pending.t_ns < t) {
+            tp_controller_push_frame(ctl, &pending, t);
+            advance(&push);
+            if (push.status == 1)
+                tp_operator_unpack(push.row.samples, push.row.t_ns, &pending);
+        }
         tp_controller_step(ctl, NULL, t, cmd);
         const tp_retarget_status *st = tp_controller_status(ctl);
+        while (action.status == 1 && action.row.t_ns < t)
+            advance(&action);
+        while (around.status == 1 && b.t_ns <= t) {
+            a = b;
+            advance(&around);
+            if (around.status == 1)
+                tp_operator_unpack(around.row.samples, around.row.t_ns, &b);
+        }
+        if (state.status < 0 || action.status < 0 || push.status < 0 || around.status < 0)
+            return fail_read(path, "a stream became unreadable");
         if (t - start < SOFT_START_NS)
             continue;
-        long a = find_row(&action, t);
+        const bool have_action = action.status == 1 && action.row.t_ns == t;
         for (int i = 0; i < TP_SIM_ACTION_DIMS; i++)
-            q[i] = state.v[k * TP_SIM_ACTION_DIMS + i];
+            q[i] = state.row.samples[i];
         tp_sim_reset_joints(sim, q);
         tp_pose torso;
         if (tp_sim_site_pose(sim, "torso_link", &torso))
@@ -237,12 +224,12 @@ int main(int argc, char **argv)
         tp_pose torso_inv = tp_pose_inverse(torso);
         for (int s = 0; s < 2; s++) {
             tp_vec3 target;
-            bool reachable = a >= 0 && st->arm_ok[s] && st->position_error[s] <= REACH_TOLERANCE_M &&
-                             operator_wrist(&op, &op_cursor[s], &rcfg.calibration, s, t, &target);
+            bool reachable = have_action && st->arm_ok[s] && st->position_error[s] <= REACH_TOLERANCE_M &&
+                             operator_wrist(&a, &b, &rcfg.calibration, s, t, &target);
             if (reachable) {
                 double qa[TP_SIM_ARM_DOF];
                 for (int j = 0; j < TP_SIM_ARM_DOF; j++)
-                    qa[j] = action.v[(size_t)a * TP_SIM_ACTION_DIMS + (size_t)(s * TP_SIM_ARM_DOF + j)];
+                    qa[j] = action.row.samples[s * TP_SIM_ARM_DOF + j];
                 tp_pose commanded = tp_chain_fk(&arm[s], qa);
                 reachable = tp_v3_norm(tp_v3_sub(commanded.p, st->wrist_target[s].p)) <= REACH_TOLERANCE_M;
             }
@@ -262,6 +249,8 @@ int main(int argc, char **argv)
             counted[s]++;
         }
     }
+    if (state.status < 0)
+        return fail_read(path, "stream 'state' unreadable");
 
     const char *verdict = NULL;
     char reason[256];
@@ -286,8 +275,11 @@ int main(int argc, char **argv)
     }
     tp_controller_destroy(ctl);
     tp_sim_destroy(sim);
+    tp_episode_cursor_close(state.cur);
+    tp_episode_cursor_close(action.cur);
+    tp_episode_cursor_close(push.cur);
+    tp_episode_cursor_close(around.cur);
     tp_episode_close(ep);
-    free(state.t), free(state.v), free(action.t), free(action.v), free(op.f);
     if (verdict) {
         fprintf(stderr, "e2e_check: %s: FAIL: %s\n", path, verdict);
         return 1;
