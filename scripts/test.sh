@@ -20,6 +20,10 @@ if [[ "${1:-}" == "--sanitize" ]]; then
   # Memory checking, not coverage, is the point here: the plain run drives
   # the control-path property test with the full million frames.
   export TELEOP_PROPERTY_FRAMES=200000
+  # Likewise the kill -9 soak: the plain run kills 20 sessions at random and
+  # 10 more between stop and final; here 8 and 4 walk the same recovery
+  # paths under the sanitizers.
+  export TELEOP_CRASH_TRIALS=8 TELEOP_CRASH_STOP_KILLS=4
   # The fidelity suite measures real-time behaviour (a 640x480 head camera
   # rendered and encoded at 30 fps beside the 500 Hz loop): sanitized code
   # cannot keep that rate on two cores, and its memory paths are the ones the

@@ -73,6 +73,7 @@ typedef struct tp_robot_link_health {
     uint64_t crc_errors;    /* states rejected for a bad checksum (sim: none) */
     bool state_stale;       /* the newest state is older than the link tolerates */
     uint64_t commands_refused; /* write_command returned -1 (not handed on; sim: none) */
+    uint64_t commands_superseded; /* handed on, but overtaken by a newer one before it was sent (sim: none) */
     double blend_weight;    /* the arm blend weight last sent: 0 = the robot's own controller, 1 = ours (sim: 1) */
 } tp_robot_link_health;
 
@@ -82,7 +83,8 @@ typedef struct tp_robot_link_ops {
     int (*start)(void *state, int64_t t_start_ns, char *err, size_t errlen);
     /* The robot's joint positions and velocities in the action layout
      * (TP_SIM_ACTION_DIMS each) as of t_ns. Returns 0, or -1 when the state
-     * is stale (q and qd then hold the newest state there is). Real-time. */
+     * is stale (q and qd then hold the newest state there is; NaN for joints
+     * whose state never came). Real-time. */
     int (*read_state)(void *state, int64_t t_ns, double *q, double *qd);
     /* Joint targets for the control period starting at t_ns, exactly as the
      * safety layer passed them, with the controller's tp_control_flag bits

@@ -348,9 +348,11 @@ int cmd_run(int argc, char **argv)
                 stats.period_p99_us, (long long)stats.frames_rendered, (long long)stats.frames_dropped,
                 (long long)stats.frames_encoded, stats.stop_to_final_s);
     tp_log_info("robot link %s: state %.1f Hz, commands %.1f Hz, state age %.2f ms, %llu sequence gaps, "
-                "%llu CRC errors", cfg.robot_link, stats.robot_link.state_hz, stats.robot_link.command_hz,
-                stats.robot_link.state_age_ms, (unsigned long long)stats.robot_link.sequence_gaps,
-                (unsigned long long)stats.robot_link.crc_errors);
+                "%llu CRC errors, %llu commands refused, %llu superseded, blend weight %.2f at the end", cfg.robot_link,
+                stats.robot_link.state_hz, stats.robot_link.command_hz, stats.robot_link.state_age_ms,
+                (unsigned long long)stats.robot_link.sequence_gaps, (unsigned long long)stats.robot_link.crc_errors,
+                (unsigned long long)stats.robot_link.commands_refused,
+                (unsigned long long)stats.robot_link.commands_superseded, stats.robot_link.blend_weight);
     if (sync) {
         if (cfg.upload.wait_at_exit) {
             stop_requested = 0; /* a Ctrl-C from here on leaves the queue for the next run */

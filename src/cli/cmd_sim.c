@@ -154,13 +154,13 @@ int cmd_sim(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    char desc[512];
-    tp_unitree_sim_robot_describe(robot, desc, sizeof desc);
     if (tp_unitree_sim_robot_start(robot, err, sizeof err) != 0) {
         fprintf(stderr, "teleop sim: %s\n", err);
         tp_unitree_sim_robot_close(robot);
         return 1;
     }
+    char desc[512];
+    tp_unitree_sim_robot_describe(robot, desc, sizeof desc);
     fprintf(stderr, "teleop sim: simulated G1 + Dex3-1 running: %s\n", desc);
     struct timespec start, now;
     clock_gettime(CLOCK_MONOTONIC, &start);
@@ -179,12 +179,12 @@ int cmd_sim(int argc, char **argv)
     fprintf(stderr,
             "teleop sim: stopped after %.2f s: %llu lowstate and %llu hand states published, %llu arm_sdk and "
             "%llu hand commands applied, %llu CRC errors, %llu bad hand commands, %llu physics steps (%llu late, "
-            "%llu skipped)%s\n",
+            "%llu skipped, worst wake %.2f ms late)%s\n",
             st.seconds, (unsigned long long)st.states, (unsigned long long)st.hand_states,
             (unsigned long long)st.commands, (unsigned long long)st.hand_commands,
             (unsigned long long)st.crc_errors, (unsigned long long)st.bad_hand_commands,
             (unsigned long long)st.steps, (unsigned long long)st.late_steps, (unsigned long long)st.skipped_steps,
-            st.trace_dropped ? ", trace lines dropped" : "");
+            st.max_lateness_ms, st.trace_dropped ? ", trace lines dropped" : "");
     tp_unitree_sim_robot_close(robot);
     return 0;
 }

@@ -604,6 +604,12 @@ static void check_robomimic(h5ck *k, hid_t f)
             problem(k, "%s: attribute num_samples missing (or not an integer)", gpath);
             continue;
         }
+        /* A damaged attribute can hold anything: past 2^40 rows it is no
+         * count (and would overflow the total). */
+        if (n < 0 || n > (INT64_C(1) << 40)) {
+            problem(k, "%s: attribute num_samples is %lld, not a row count", gpath, (long long)n);
+            continue;
+        }
         sum += n;
         static const char *const need[] = {"actions", "states", "rewards", "dones"};
         for (int j = 0; j < 4; j++) {

@@ -247,7 +247,7 @@ void *session_control_thread(void *arg)
     }
     s->t_end_ns = tp_now_ns();
     s->link.ops->stop(s->link.state);
-    s->link.ops->health(s->link.state, s->t_end_ns, &st->robot_link);
+    s->link.ops->health(s->link.state, tp_now_ns(), &st->robot_link); /* after stop: its release counts too */
     st->sim_lag_at_end_ms = (double)(owed * period) / 1e6;
     st->control_cpu_s = session_thread_cpu_s();
     st->final_control_flags = cc.last_flags;

@@ -42,9 +42,9 @@ void session_status_line(recorder *rec, int64_t now)
         rec->link_states_seen = h.states;
         rec->link_commands_seen = h.commands;
         n += snprintf(line + n, sizeof line - (size_t)n,
-                      "  robot %s%.0f/%.0f Hz age %.1f ms gaps %llu crc %llu", h.state_stale ? "STALE " : "",
-                      state_hz, command_hz, h.state_age_ms, (unsigned long long)h.sequence_gaps,
-                      (unsigned long long)h.crc_errors);
+                      "  robot %s%.0f/%.0f Hz age %.1f ms gaps %llu crc %llu weight %.2f",
+                      h.state_stale ? "STALE " : "", state_hz, command_hz, h.state_age_ms,
+                      (unsigned long long)h.sequence_gaps, (unsigned long long)h.crc_errors, h.blend_weight);
     }
     struct statvfs vfs;
     if (statvfs(cfg->out_dir, &vfs) == 0 && n < (int)sizeof line)

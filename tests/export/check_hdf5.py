@@ -251,6 +251,11 @@ check(damaged(robo, 'r-env', bad_env), 1, 'data: attribute env_args is not valid
 check(damaged(robo, 'r-dones', dones_open), 1, 'data/demo_1/dones: last step is 0, expected 1', 1)
 check(damaged(robo, 'r-nan', nan_obs), 1, 'data/demo_1/obs/robot0_joint_pos: NaN at row 2 column 1', 1)
 check(damaged(robo, 'r-states', lambda f: f.__delitem__('data/demo_0/states')), 1, 'data/demo_0/states: missing', 1)
+# A count no file can hold (found by the byte-damage run below under UBSan:
+# it overflowed the sum of the demos' counts): one problem for the demo, and
+# the total no longer adds up.
+check(damaged(robo, 'r-count', lambda f: f['data/demo_1'].attrs.__setitem__('num_samples', np.int64(2**63 - 1))), 1,
+      'data/demo_1: attribute num_samples is 9223372036854775807, not a row count', 2)
 check(damaged(hand, 'h-vmask', lambda f: replace(f, 'mask/valid', np.array(['demo_9'], dtype=h5py.string_dtype()))),
       1, 'mask/valid: entry 0 "demo_9" names no demo in data', 1)
 

@@ -59,6 +59,10 @@ def main():
     ap.add_argument("--keep", help="keep the episodes in this folder")
     ap.add_argument("--stop-kills", type=int, default=10, help="kills required inside stop -> final")
     a = ap.parse_args()
+    # The sanitizer run checks memory along the same paths with fewer kills
+    # (scripts/test.sh --sanitize sets these); the plain run is the soak.
+    a.trials = int(os.environ.get("TELEOP_CRASH_TRIALS", a.trials))
+    a.stop_kills = int(os.environ.get("TELEOP_CRASH_STOP_KILLS", a.stop_kills))
     rng = random.Random(a.seed)
     print(f"crash_test: {a.trials} trials, kill {a.min}-{a.max} s after spawn, seed {a.seed}", flush=True)
     root = a.keep or tempfile.mkdtemp(prefix="teleop-crash-")

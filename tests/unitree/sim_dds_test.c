@@ -55,6 +55,7 @@ struct observed {
   long states;
   uint32_t first_tick, last_tick;
   double first_t, last_t;
+  double max_gap_s; /* longest wait between two received states */
   long hand_states[2];
   float hand_q[2][TP_DEX3_MOTORS];
 };
@@ -93,6 +94,7 @@ static void run_for(double seconds, const tp_unitree_low_cmd *arm, const tp_unit
         o->first_t = now_s();
       }
       o->last_tick = st.tick;
+      if (o->states > 0) o->max_gap_s = fmax(o->max_gap_s, now_s() - o->last_t);
       o->last_t = now_s();
       o->last = st;
       o->states++;
@@ -212,12 +214,16 @@ static void states_at_their_rates(void **state)
   /* Ticks count the messages the robot published; received ones may be fewer (best effort). */
   double rate = (double)(o.last_tick - o.first_tick) / (o.last_t - o.first_t);
   double hand_rate[2] = {(double)o.hand_states[0] / 0.5, (double)o.hand_states[1] / 0.5};
-  printf("rt/lowstate: %ld received, %.1f Hz published (configured %g); dex3 state %.1f / %.1f Hz received "
-         "(configured %g)\n",
-         o.states, rate, STATE_HZ, hand_rate[0], hand_rate[1], HAND_STATE_HZ);
+  printf("rt/lowstate: %ld received, %.1f Hz published (configured %g), longest gap %.2f ms; dex3 state %.1f / "
+         "%.1f Hz received (configured %g)\n",
+         o.states, rate, STATE_HZ, 1e3 * o.max_gap_s, hand_rate[0], hand_rate[1], HAND_STATE_HZ);
   assert_true(fabs(rate - STATE_HZ) < 0.1 * STATE_HZ);
-  assert_true(o.states > (long)(0.9 * (double)(o.last_tick - o.first_tick)));
-  for (int h = 0; h < 2; h++) assert_true(fabs(hand_rate[h] - HAND_STATE_HZ) < 0.1 * HAND_STATE_HZ);
+  /* The states flow. How many this process sees also depends on it being
+   * scheduled (a keep-last-1 reader keeps only the newest), so no tighter
+   * bound here; the published hand rate is checked from the summary. */
+  assert_true(o.states > (long)(0.5 * (double)(o.last_tick - o.first_tick)));
+  for (int h = 0; h < 2; h++)
+    assert_true(hand_rate[h] > 0.5 * HAND_STATE_HZ && hand_rate[h] < 1.1 * HAND_STATE_HZ);
   /* At rest at home: the arms hold the model's initial pose, the waist is 0, the IMU level. */
   for (int i = 0; i < TP_G1_ARM_JOINTS; i++)
     assert_true(fabs(o.last.motor_state[tp_g1_arm_sdk_motor[i]].q - T.home[i]) < 0.01);
@@ -404,6 +410,8 @@ static void stops_cleanly_with_a_summary(void **state)
                    6);
   assert_true(seconds > 2.0);
   assert_true(states > 0.9 * STATE_HZ * seconds && states < 1.1 * STATE_HZ * seconds);
+  /* Both hands' states, each at its rate. */
+  assert_true(hand_states > 0.9 * 2 * HAND_STATE_HZ * seconds && hand_states < 1.1 * 2 * HAND_STATE_HZ * seconds);
   assert_true(commands >= 1 && commands <= T.good_sent);
   /* Every corrupt command that arrived was counted, none applied: with a
    * command every 4 ms against a 2 ms loop, nearly all arrive. */

@@ -34,7 +34,8 @@ static const char *model_path;
 /* ---- the fake robot ---- */
 
 typedef struct arm_log {
-    int64_t at_ns; /* when the robot took it */
+    int64_t at_ns;  /* when the robot took it (CLOCK_MONOTONIC) */
+    int64_t src_ns; /* when the link wrote it (DDS source timestamp, wall clock) */
     float q[TP_G1_MOTORS], tau[TP_G1_MOTORS], kp[TP_G1_MOTORS], kd[TP_G1_MOTORS];
     uint8_t mode[TP_G1_MOTORS];
     float weight;
@@ -122,6 +123,7 @@ static void robot_take(fake_robot *r)
         if (r->n_arm < MAX_LOG) {
             arm_log *a = &r->arm[r->n_arm++];
             a->at_ns = tp_now_ns();
+            a->src_ns = info.source_timestamp;
             for (int m = 0; m < TP_G1_MOTORS; m++) {
                 a->q[m] = cmd.motor_cmd[m].q;
                 a->tau[m] = cmd.motor_cmd[m].tau;
@@ -339,6 +341,13 @@ static int cycle(loop *L, unsigned flags)
     return rc;
 }
 
+/* Sleeps; the control loop then goes on from now (not catching up). */
+static void pause_ms(loop *L, int ms)
+{
+    dds_sleepfor(DDS_MSECS(ms));
+    L->t = tp_now_ns();
+}
+
 /* Ticks until read_state finds the robot's state fresh (at most 2 s). */
 static void wait_fresh(loop *L, unsigned flags)
 {
@@ -433,7 +442,7 @@ static void state_maps_commands_carry_targets_and_weight_ramps(void **state)
     for (int i = 0; i < 175; i++) /* 0.35 s */
         assert_int_equal(cycle(&L, TP_CONTROL_ENGAGED), 0);
     int release_from = L.k;
-    for (int i = 0; i < 150; i++)
+    for (int i = 0; i < 200; i++) /* 0.4 s: twice the ramp, down to 0 */
         assert_int_equal(cycle(&L, TP_CONTROL_CLUTCH_OPEN), 0);
     int reengage_from = L.k;
     for (int i = 0; i < 175; i++)
@@ -452,8 +461,10 @@ static void state_maps_commands_carry_targets_and_weight_ramps(void **state)
            "%llu gaps, weight %.3f\n",
            h.state_hz, h.command_hz, h.state_age_ms, (unsigned long long)h.states, (unsigned long long)h.commands,
            (unsigned long long)h.commands_refused, (unsigned long long)h.sequence_gaps, h.blend_weight);
-    assert_true(h.state_hz > 300 && h.state_hz < 700);
-    assert_true(h.command_hz > 300 && h.command_hz < 700);
+    /* Loose: a loaded machine's receiver misses states (they are gaps) and
+     * its sender misses commands (refused). */
+    assert_true(h.state_hz > 200 && h.state_hz < 750);
+    assert_true(h.command_hz > 200 && h.command_hz < 750);
     assert_int_equal(h.crc_errors, 0);
     assert_false(h.state_stale);
     assert_true(h.state_age_ms >= 0 && h.state_age_ms <= c.state_timeout_ms);
@@ -495,9 +506,9 @@ static void state_maps_commands_carry_targets_and_weight_ramps(void **state)
             /* Rising monotonically toward 1 while engaged. */
             assert_true(a->weight >= prev_w);
             if (p == 1 && !first_engaged_ns)
-                first_engaged_ns = a->at_ns;
+                first_engaged_ns = a->src_ns;
             if (p == 1 && a->weight == 1.0f && !full_ns)
-                full_ns = a->at_ns;
+                full_ns = a->src_ns;
             break;
         case 2:
             assert_true(a->weight <= prev_w);
@@ -511,14 +522,15 @@ static void state_maps_commands_carry_targets_and_weight_ramps(void **state)
     }
     assert_int_equal(phase, 4);
     assert_float_equal(prev_w, 0, 0); /* stop ended at weight 0 */
-    /* The stop's release: one command a period, the weight falling at most
-     * two periods' worth per command. */
-    assert_true(stop_sent >= (int)(c.weight_ramp_s * 500 / 2));
-    /* From 0 to 1 over weight_ramp_s (a late sender may stretch it). */
+    /* The stop's release: a command a period, the weight falling at most
+     * ten periods' worth per command. */
+    assert_true(stop_sent >= (int)(c.weight_ramp_s * 500 / 10));
+    /* From 0 to 1 over weight_ramp_s (a late sender may stretch it), timed
+     * when the link wrote the commands; the first step is one period's. */
     assert_true(full_ns > 0);
     double ramp_s = (double)(full_ns - first_engaged_ns) / 1e9;
     printf("ramp 0 -> 1: %.3f s (weight_ramp_s %.3f)\n", ramp_s, c.weight_ramp_s);
-    assert_true(ramp_s >= c.weight_ramp_s - 3 * PERIOD_NS / 1e9);
+    assert_true(ramp_s >= c.weight_ramp_s - 2 * PERIOD_NS / 1e9);
     assert_true(ramp_s <= 2 * c.weight_ramp_s + 0.1);
     /* Dex3-1 commands while engaged, at about hand_rate_hz, carrying a
      * commanded hand target and the configured gains. */
@@ -548,26 +560,31 @@ static void stale_state_releases_and_reports_lost(void **state)
     (void)state;
     static loop L;
     tp_unitree_link_config c = test_config();
-    c.state_timeout_ms = 20;
+    c.state_timeout_ms = 30;
     c.weight_ramp_s = 0.1;
     loop_open(&L, &c);
     wait_fresh(&L, TP_CONTROL_ENGAGED);
-    for (int i = 0; i < 100; i++) /* 0.2 s: the weight reaches 1 */
-        assert_int_equal(cycle(&L, TP_CONTROL_ENGAGED), 0);
+    tp_robot_link_health h;
+    for (int i = 0; i < 1000; i++) { /* engaged until the weight is 1 */
+        cycle(&L, TP_CONTROL_ENGAGED);
+        L.ops->health(L.link.state, L.t, &h);
+        if (h.blend_weight == 1.0 && i >= 50)
+            break;
+    }
+    assert_float_equal(h.blend_weight, 1.0, 0);
     tp_device_event ev[16];
     take_events(&L, ev, 16);
 
     /* The robot falls silent. The control loop goes on engaged, asking for
      * new targets every tick. */
     atomic_store(&L.robot->publishing, false);
-    dds_sleepfor(DDS_MSECS(3)); /* a publish under way has finished */
+    pause_ms(&L, 3); /* a publish under way has finished */
     int64_t last_pub = atomic_load(&L.robot->last_publish_ns);
     int lost_at = -1;
     tp_device_event all[32];
     int n_all = 0;
     for (int i = 0; i < 250 && lost_at < 0; i++) {
         int rc = cycle(&L, TP_CONTROL_ENGAGED);
-        tp_robot_link_health h;
         L.ops->health(L.link.state, L.t, &h);
         int n = take_events(&L, ev, 16);
         for (int e = 0; e < n && n_all < 32; e++)
@@ -608,7 +625,7 @@ static void stale_state_releases_and_reports_lost(void **state)
     assert_int_equal(count_kind(all, n_all, "robot_link_lost"), 1);
     for (int i = 14; i < 28; i++)
         assert_float_equal((float)L.q[i], L.sent[L.k - 2][i], 0);
-    dds_sleepfor(DDS_MSECS(50));
+    pause_ms(&L, 50);
     int quiet_n = robot_arm_count(L.robot);
 
     /* What the robot received after its last state: new targets only until
@@ -644,7 +661,7 @@ static void stale_state_releases_and_reports_lost(void **state)
            (release_from >= 0 ? release_from : r->n_arm) - first_after, releases);
     assert_true(release_from >= 0);
     assert_float_equal(prev_w, 0, 0);
-    assert_true(releases >= (int)(c.weight_ramp_s * 500 / 2));
+    assert_true(releases >= (int)(c.weight_ramp_s * 500 / 10));
     assert_int_equal(r->n_arm, quiet_n); /* nothing after weight 0 */
     pthread_mutex_unlock(&L.robot->mu);
 
@@ -659,7 +676,7 @@ static void stale_state_releases_and_reports_lost(void **state)
         cycle(&L, TP_CONTROL_ENGAGED);
     n += take_events(&L, ev + n, 16 - n);
     assert_int_equal(count_kind(ev, n, "robot_hand_found"), 2);
-    dds_sleepfor(DDS_MSECS(20));
+    pause_ms(&L, 20);
     pthread_mutex_lock(&L.robot->mu);
     assert_true(r->n_arm > n_before + 5);
     float w0 = r->arm[n_before].weight;
@@ -668,6 +685,24 @@ static void stale_state_releases_and_reports_lost(void **state)
         assert_true(r->arm[i].weight >= r->arm[i - 1].weight);
     pthread_mutex_unlock(&L.robot->mu);
     loop_close(&L);
+}
+
+/* Stops the robot publishing and waits until the link has taken its last
+ * state (the count stays put for 30 ms), then reads health. */
+static void quiet(loop *L, tp_robot_link_health *h)
+{
+    atomic_store(&L->robot->publishing, false);
+    uint64_t last = UINT64_MAX;
+    for (int i = 0; i < 100; i++) {
+        dds_sleepfor(DDS_MSECS(30));
+        L->ops->health(L->link.state, tp_now_ns(), h);
+        if (h->states == last) {
+            L->t = tp_now_ns(); /* the control loop goes on from now */
+            return;
+        }
+        last = h->states;
+    }
+    fail_msg("the link never took the robot's last state");
 }
 
 static void bad_crc_is_counted_never_used_and_tick_jumps_count_gaps(void **state)
@@ -680,25 +715,41 @@ static void bad_crc_is_counted_never_used_and_tick_jumps_count_gaps(void **state
     wait_fresh(&L, TP_CONTROL_ENGAGED);
     for (int i = 0; i < 50; i++)
         cycle(&L, TP_CONTROL_ENGAGED);
-    atomic_store(&L.robot->corrupt_next, true);
-    for (int i = 0; i < 50; i++) {
+    /* A window between two quiet moments: what the robot published in it,
+     * what the link took and what it counted. */
+    tp_robot_link_health h0, h1;
+    quiet(&L, &h0);
+    uint64_t published0 = atomic_load(&L.robot->published);
+    atomic_store(&L.robot->publishing, true);
+    for (int i = 0; i < 25; i++)
         cycle(&L, TP_CONTROL_ENGAGED);
-        assert_float_equal(L.q[0], (double)robot_arm_q(15), 0); /* never the corrupt state's 9.0 */
+    /* A corrupt state the receiver was too slow to see (the next one
+     * replaced it) is sent again, at most five times. */
+    int corrupt_sent = 0;
+    for (tp_robot_link_health h; corrupt_sent < 5; corrupt_sent++) {
+        L.ops->health(L.link.state, L.t, &h);
+        if (h.crc_errors > 0)
+            break;
+        atomic_store(&L.robot->corrupt_next, true);
+        for (int i = 0; i < 25; i++) {
+            cycle(&L, TP_CONTROL_ENGAGED);
+            if (L.q[0] != (double)robot_arm_q(15)) /* never the corrupt state's 9.0 */
+                fail_msg("read_state returned arm q %.9g", L.q[0]);
+        }
     }
     atomic_store(&L.robot->jump_next, 7); /* seven states never sent */
     for (int i = 0; i < 50; i++)
         cycle(&L, TP_CONTROL_ENGAGED);
-    atomic_store(&L.robot->publishing, false);
-    dds_sleepfor(DDS_MSECS(20)); /* the last state taken */
-    tp_robot_link_health h;
-    L.ops->health(L.link.state, tp_now_ns(), &h);
-    uint64_t published = atomic_load(&L.robot->published);
+    quiet(&L, &h1);
+    uint64_t published = atomic_load(&L.robot->published) - published0;
+    uint64_t received = h1.states - h0.states;
     printf("published %llu, received %llu, %llu CRC errors, %llu gaps\n", (unsigned long long)published,
-           (unsigned long long)h.states, (unsigned long long)h.crc_errors, (unsigned long long)h.sequence_gaps);
-    assert_int_equal(h.crc_errors, 1);
+           (unsigned long long)received, (unsigned long long)h1.crc_errors,
+           (unsigned long long)(h1.sequence_gaps - h0.sequence_gaps));
+    assert_true(h1.crc_errors >= 1 && h1.crc_errors <= (uint64_t)corrupt_sent);
     /* Every state published but not taken as good (lost on a slow machine,
      * or the one rejected) is a gap, plus the seven skipped. */
-    assert_int_equal(h.sequence_gaps, published - h.states + 7);
+    assert_int_equal(h1.sequence_gaps - h0.sequence_gaps, published - received + 7);
     /* The corrupt state's mode_machine never reached a command. */
     pthread_mutex_lock(&L.robot->mu);
     for (int i = 0; i < L.robot->n_arm; i++)

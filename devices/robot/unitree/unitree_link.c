@@ -132,7 +132,9 @@ static int unitree_link_open(void **state, const tp_robot_link_config *cfg, char
     l->timeout_ns = (int64_t)llround(c->state_timeout_ms * 1e6);
     const char *base = cfg->model_path ? strrchr(cfg->model_path, '/') : NULL;
     snprintf(l->model_name, sizeof l->model_name, "%s", base ? base + 1 : cfg->model_path ? cfg->model_path : "");
-    if (tp_ring_init(&l->events, sizeof(tp_device_event), EVENT_CAPACITY) != 0) {
+    if (tp_ring_init(&l->events, sizeof(tp_device_event), EVENT_CAPACITY) != 0 ||
+        tp_triple_init(&l->command_slot, sizeof(ul_command)) != 0) {
+        tp_ring_free(&l->events);
         free(l);
         snprintf(err, errlen, "unitree: out of memory");
         return -1;
@@ -177,10 +179,10 @@ static int unitree_link_start(void *state, int64_t t_start_ns, char *err, size_t
     (void)err;
     (void)errlen;
     unitree_link *l = state;
+    (void)t_start_ns; /* the session clock's origin may lie ahead of now: the counts start now */
     l->base_states = atomic_load(&l->states);
     l->base_commands = atomic_load(&l->commands);
-    l->seen_states = l->seen_commands = 0;
-    l->seen_ns = t_start_ns;
+    l->start_ns = tp_now_ns();
     return 0;
 }
 
@@ -279,15 +281,16 @@ static int unitree_link_write_command(void *state, int64_t t_ns, const double *c
         }
     /* A hand that is not heard from reads back as last commanded. */
     memcpy(l->last_hand_target, command + UL_HAND_BASE, sizeof l->last_hand_target);
-    if (atomic_load_explicit(&l->slot_full, memory_order_acquire)) {
-        atomic_fetch_add_explicit(&l->commands_refused, 1, memory_order_relaxed);
-        return -1; /* the sender has not taken the previous one */
-    }
-    l->slot.t_ns = t_ns;
-    l->slot.flags = control_flags;
-    l->slot.state_fresh = l->was_fresh;
-    memcpy(l->slot.q, command, sizeof l->slot.q);
-    atomic_store_explicit(&l->slot_full, 1, memory_order_release);
+    /* The newest command wins: one the sender has not taken yet (it ran
+     * late) is overtaken by this one and never sent. */
+    if (tp_triple_unread(&l->command_slot))
+        atomic_fetch_add_explicit(&l->commands_superseded, 1, memory_order_relaxed);
+    ul_command *slot = tp_triple_back(&l->command_slot);
+    slot->t_ns = t_ns;
+    slot->flags = control_flags;
+    slot->state_fresh = l->was_fresh;
+    memcpy(slot->q, command, sizeof slot->q);
+    tp_triple_publish(&l->command_slot);
     ul_wake_sender(l);
     return 0;
 }
@@ -298,19 +301,17 @@ static void unitree_link_health(void *state, int64_t now_ns, tp_robot_link_healt
     memset(out, 0, sizeof *out);
     out->states = atomic_load_explicit(&l->states, memory_order_relaxed) - l->base_states;
     out->commands = atomic_load_explicit(&l->commands, memory_order_relaxed) - l->base_commands;
-    double span_s = (double)(now_ns - l->seen_ns) / 1e9;
+    double span_s = (double)(now_ns - l->start_ns) / 1e9;
     if (span_s > 0) {
-        out->state_hz = (double)(out->states - l->seen_states) / span_s;
-        out->command_hz = (double)(out->commands - l->seen_commands) / span_s;
+        out->state_hz = (double)out->states / span_s;
+        out->command_hz = (double)out->commands / span_s;
     }
-    l->seen_states = out->states;
-    l->seen_commands = out->commands;
-    l->seen_ns = now_ns;
     out->state_age_ms = atomic_load_explicit(&l->state_age_ms, memory_order_relaxed);
     out->sequence_gaps = atomic_load_explicit(&l->sequence_gaps, memory_order_relaxed);
     out->crc_errors = atomic_load_explicit(&l->crc_errors, memory_order_relaxed);
     out->state_stale = atomic_load_explicit(&l->state_stale, memory_order_relaxed);
     out->commands_refused = atomic_load_explicit(&l->commands_refused, memory_order_relaxed);
+    out->commands_superseded = atomic_load_explicit(&l->commands_superseded, memory_order_relaxed);
     out->blend_weight = atomic_load_explicit(&l->weight, memory_order_relaxed);
 }
 
@@ -365,6 +366,7 @@ static void unitree_link_close(void *state)
     tp_unitree_dds_close(l->dds); /* its readers, writers, conditions */
     tp_sim_destroy(l->model);
     tp_ring_free(&l->events);
+    tp_triple_free(&l->command_slot);
     free(l);
 }
 

@@ -13,6 +13,7 @@
 
 #include "teleop/ring.h"
 #include "teleop/robot_link.h"
+#include "teleop/triple_buffer.h"
 #include "unitree_dds.h"
 
 #define UL_JOINTS TP_SIM_ACTION_DIMS /* 14 arm + 7 left hand + 7 right hand */
@@ -76,21 +77,20 @@ typedef struct unitree_link {
     bool have_hand_target;
     tp_ring events; /* tp_device_event: control thread pushes, events op pops */
 
-    /* control thread -> sender: a single slot, full until the sender takes it */
-    _Alignas(64) atomic_int slot_full;
-    ul_command slot;
+    /* control thread -> sender: the newest command (ul_command); one the
+     * sender had not taken when the next came is superseded, never sent */
+    tp_triple command_slot;
 
     /* sender -> everyone */
     atomic_bool stopping, released;
-    _Atomic uint64_t commands, commands_refused;
+    _Atomic uint64_t commands, commands_refused, commands_superseded;
     _Atomic double weight; /* the blend weight last published */
 
     /* health */
     _Atomic double state_age_ms;
     atomic_bool state_stale;
     uint64_t base_states, base_commands; /* totals at start */
-    uint64_t seen_states, seen_commands;
-    int64_t seen_ns;
+    int64_t start_ns; /* health's rates are since then */
 } unitree_link;
 
 /* Threads: started by open once the DDS entities exist, ended by close

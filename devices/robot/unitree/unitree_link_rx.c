@@ -38,28 +38,44 @@ void ul_seqlock_read(ul_seqlock *l, ul_state *s)
 
 /* The robot's tick advances by a fixed step per state (1 per ms on some
  * firmware, 2 at 500 Hz on others): the step is learnt as the smallest
- * positive difference seen, and a larger difference is that many states
- * lost. A tick that goes back (the robot restarted) starts over. */
+ * positive difference seen, and the gaps are the steps the ticks spanned
+ * minus the states that arrived, recounted whenever a smaller step is learnt
+ * (a receiver that missed states from the start would otherwise take their
+ * spacing for the step). A tick that goes back (the robot restarted) starts
+ * a new span. */
 typedef struct tick_tracker {
     bool have;
     uint32_t last, step;
+    uint64_t span, intervals; /* ticks spanned and states taken since the span began */
+    uint64_t gaps_before;     /* counted in earlier spans */
 } tick_tracker;
 
+static uint64_t span_gaps(const tick_tracker *t)
+{
+    if (!t->step)
+        return t->gaps_before;
+    uint64_t steps = (t->span + t->step / 2) / t->step;
+    return t->gaps_before + (steps > t->intervals ? steps - t->intervals : 0);
+}
+
+/* The total of gaps so far. */
 static uint64_t tick_gaps(tick_tracker *t, uint32_t tick)
 {
-    uint64_t gaps = 0;
     if (t->have) {
         uint32_t d = tick - t->last; /* modular: a wrap is a small step */
         if (d != 0 && d < 0x80000000u) {
             if (t->step == 0 || d < t->step)
                 t->step = d;
-            else
-                gaps = (d + t->step / 2) / t->step - 1;
+            t->span += d;
+            t->intervals++;
+        } else if (d != 0) {
+            t->gaps_before = span_gaps(t);
+            t->span = t->intervals = 0;
         }
     }
     t->last = tick;
     t->have = true;
-    return gaps;
+    return span_gaps(t);
 }
 
 static void take_low_states(unitree_link *l, ul_state *st, tick_tracker *ticks, bool *changed)
@@ -78,9 +94,7 @@ static void take_low_states(unitree_link *l, ul_state *st, tick_tracker *ticks, 
             atomic_fetch_add_explicit(&l->crc_errors, 1, memory_order_relaxed);
             continue;
         }
-        uint64_t gaps = tick_gaps(ticks, msg.tick);
-        if (gaps)
-            atomic_fetch_add_explicit(&l->sequence_gaps, gaps, memory_order_relaxed);
+        atomic_store_explicit(&l->sequence_gaps, tick_gaps(ticks, msg.tick), memory_order_relaxed);
         tp_unitree_low_state_read(&msg, TP_G1_ARM_JOINTS, st->arm_q, st->arm_dq);
         st->low_ns = now;
         st->mode_machine = msg.mode_machine;

@@ -45,22 +45,26 @@ void ul_wake_sender(unitree_link *l)
 
 static bool take_command(unitree_link *l, ul_command *c)
 {
-    if (!atomic_load_explicit(&l->slot_full, memory_order_acquire))
+    bool fresh = false;
+    const ul_command *newest = tp_triple_read(&l->command_slot, &fresh);
+    if (!fresh || !newest)
         return false;
-    *c = l->slot;
-    atomic_store_explicit(&l->slot_full, 0, memory_order_release);
+    *c = *newest;
     return true;
 }
 
 /* The weight moves at 1/weight_ramp_s per second of the time since the
- * previous command; a pause (the first command, or after a stall) counts as
- * at most two control periods, so the weight never jumps. */
+ * previous command, so a sender that runs late still ramps in
+ * weight_ramp_s. After a pause longer than MAX_WEIGHT_STEP_PERIODS control
+ * periods (the first command, a stall, the state back after a loss) the step
+ * is one period's, so the weight never jumps. */
+#define MAX_WEIGHT_STEP_PERIODS 10
 static void step_weight(sender *s, bool up, int64_t now)
 {
     const unitree_link *l = s->l;
     int64_t dt = s->last_publish_ns ? now - s->last_publish_ns : l->period_ns;
-    if (dt > 2 * l->period_ns)
-        dt = 2 * l->period_ns;
+    if (dt > MAX_WEIGHT_STEP_PERIODS * l->period_ns)
+        dt = l->period_ns;
     if (dt < 0)
         dt = 0;
     double w = s->weight + (up ? 1.0 : -1.0) * (double)dt / 1e9 / l->cfg.weight_ramp_s;

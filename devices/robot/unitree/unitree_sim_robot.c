@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -49,7 +50,7 @@ struct tp_unitree_sim_robot {
   FILE *trace;
   tp_ring trace_ring;
   pthread_t thread;
-  bool running;
+  bool running, realtime; /* realtime: the physics thread got SCHED_FIFO */
   atomic_bool stop;
   int64_t start_ns, dt_ns;
   _Atomic int64_t end_ns;
@@ -65,6 +66,7 @@ struct tp_unitree_sim_robot {
   uint32_t tick;
   double q[TP_SIM_ACTION_DIMS], dq[TP_SIM_ACTION_DIMS], tau[TP_SIM_ACTION_DIMS];
 
+  _Atomic int64_t max_lateness_ns; /* a wake's worst delay past its step's deadline */
   _Atomic uint64_t states, hand_states, commands, hand_commands, crc_errors, bad_hand_commands, steps, late_steps,
       skipped_steps, trace_dropped;
 };
@@ -327,10 +329,14 @@ static void trace(struct tp_unitree_sim_robot *r, int64_t now)
   if (!tp_ring_push(&r->trace_ring, &line)) count(&r->trace_dropped, 1);
 }
 
+/* A publication late by less than a few periods keeps the schedule (the next
+ * one follows at once, while the physics catches up), so a short stall costs
+ * no messages; further behind, the schedule restarts from now. */
+#define MAX_LATE_PUBLICATIONS 5
 static int64_t next_deadline(int64_t deadline, int64_t period, int64_t now)
 {
   deadline += period;
-  return deadline > now ? deadline : now + period; /* late by a whole period: the schedule restarts */
+  return deadline > now - MAX_LATE_PUBLICATIONS * period ? deadline : now + period;
 }
 
 static void *physics_main(void *arg)
@@ -352,6 +358,9 @@ static void *physics_main(void *arg)
       count(&r->skipped_steps, (uint64_t)(due - 1 - step_index));
       step_index = due - 1;
     }
+    int64_t lateness = now - (t0 + step_index * dt);
+    if (lateness > atomic_load_explicit(&r->max_lateness_ns, memory_order_relaxed))
+      atomic_store_explicit(&r->max_lateness_ns, lateness, memory_order_relaxed);
     int ran = 0;
     for (; step_index < due && ran < MAX_CATCH_UP_STEPS; step_index++, ran++)
       tp_unitree_sim_drive_step(r->drive, r->joint);
@@ -398,7 +407,18 @@ int tp_unitree_sim_robot_start(struct tp_unitree_sim_robot *r, char *err, size_t
   sigaddset(&block, SIGINT);
   sigaddset(&block, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &block, &old);
-  int rc = pthread_create(&r->thread, NULL, physics_main, r);
+  /* SCHED_FIFO at the station control thread's priority when permitted (a
+   * robot's loop does not wait for the desktop); otherwise normal. */
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  struct sched_param sp = {.sched_priority = sched_get_priority_min(SCHED_FIFO) + 40};
+  int rc = -1;
+  if (pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED) == 0 &&
+      pthread_attr_setschedpolicy(&attr, SCHED_FIFO) == 0 && pthread_attr_setschedparam(&attr, &sp) == 0)
+    rc = pthread_create(&r->thread, &attr, physics_main, r);
+  pthread_attr_destroy(&attr);
+  r->realtime = rc == 0;
+  if (rc != 0) rc = pthread_create(&r->thread, NULL, physics_main, r);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   if (rc != 0) {
     snprintf(err, errlen, "sim --dds: cannot start the physics thread: %s", strerror(rc));
@@ -441,6 +461,7 @@ void tp_unitree_sim_robot_stats(const struct tp_unitree_sim_robot *r, struct tp_
       .late_steps = atomic_load(&r->late_steps),
       .skipped_steps = atomic_load(&r->skipped_steps),
       .trace_dropped = atomic_load(&r->trace_dropped),
+      .max_lateness_ms = (double)atomic_load(&r->max_lateness_ns) * 1e-6,
       .seconds = r->start_ns ? (double)((end ? end : monotonic_ns()) - r->start_ns) * 1e-9 : 0.0,
   };
 }
@@ -449,10 +470,11 @@ void tp_unitree_sim_robot_describe(const struct tp_unitree_sim_robot *r, char *b
 {
   snprintf(buf, len,
            "domain %u on %s, model %s (physics %g Hz), rt/lowstate %g Hz (mode_machine %u), "
-           "rt/dex3/{left,right}/state %g Hz, arm_sdk timeout %g s",
+           "rt/dex3/{left,right}/state %g Hz, arm_sdk timeout %g s%s",
            r->cfg.domain_id, *r->interface ? r->interface : "(any interface)", r->model_name,
            1e9 / (double)r->dt_ns, r->cfg.state_hz, r->cfg.mode_machine, r->cfg.hand_state_hz,
-           r->cfg.command_timeout_s);
+           r->cfg.command_timeout_s,
+           !r->running ? "" : r->realtime ? ", SCHED_FIFO" : ", normal priority (no SCHED_FIFO permission)");
 }
 
 void tp_unitree_sim_robot_close(struct tp_unitree_sim_robot *r)

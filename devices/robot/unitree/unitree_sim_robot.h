@@ -44,6 +44,7 @@ struct tp_unitree_sim_robot_stats {
   uint64_t steps, late_steps;          /* physics steps; steps run behind their deadline */
   uint64_t skipped_steps;              /* steps given up after falling > 0.1 s behind */
   uint64_t trace_dropped;              /* trace lines the ring had no room for */
+  double max_lateness_ms;              /* the physics thread's worst wake past a step's deadline */
   double seconds;                      /* wall time since start */
 };
 
@@ -53,7 +54,8 @@ struct tp_unitree_sim_robot;
  * file. NULL with a one-line message in err on failure. */
 struct tp_unitree_sim_robot *tp_unitree_sim_robot_open(const struct tp_unitree_sim_robot_config *cfg,
                                                        char *err, size_t errlen);
-/* Starts the physics thread. 0, or -1 with a message. */
+/* Starts the physics thread (SCHED_FIFO when permitted, else normal
+ * priority; describe says which). 0, or -1 with a message. */
 int tp_unitree_sim_robot_start(struct tp_unitree_sim_robot *robot, char *err, size_t errlen);
 /* Writes pending trace lines to the trace file (call every few ms from the
  * thread that started the robot; does nothing without a trace). */
@@ -61,7 +63,7 @@ void tp_unitree_sim_robot_service(struct tp_unitree_sim_robot *robot);
 /* Stops and joins the physics thread, then writes the remaining trace. */
 void tp_unitree_sim_robot_stop(struct tp_unitree_sim_robot *robot);
 void tp_unitree_sim_robot_stats(const struct tp_unitree_sim_robot *robot, struct tp_unitree_sim_robot_stats *out);
-/* "domain 1 on lo, humanoid.xml, physics 500 Hz, lowstate 500 Hz, ..." */
+/* "domain 1 on lo, model humanoid.xml (physics 500 Hz), rt/lowstate 500 Hz, ..., SCHED_FIFO" */
 void tp_unitree_sim_robot_describe(const struct tp_unitree_sim_robot *robot, char *buf, size_t len);
 void tp_unitree_sim_robot_close(struct tp_unitree_sim_robot *robot);
 
