@@ -556,8 +556,10 @@ int main(int argc, char **argv)
            "%.1f s warm-up; load average %.2f %.2f %.2f\n",
            domain, seconds, WARMUP_S, load[0], load[1], load[2]);
     printf("control: %ld ticks, %ld late (> 1 period), %ld stale-state ticks, %ld commands refused; link health: "
-           "%.1f states/s, %llu sequence gaps, %llu CRC errors\n",
-           b.ticks, b.late_ticks, b.stale_ticks, b.refused, health.state_hz, (unsigned long long)health.sequence_gaps,
+           "%.1f states/s, %llu commands superseded before the sender took them, %llu sequence gaps, %llu CRC "
+           "errors\n",
+           b.ticks, b.late_ticks, b.stale_ticks, b.refused, health.state_hz,
+           (unsigned long long)health.commands_superseded, (unsigned long long)health.sequence_gaps,
            (unsigned long long)health.crc_errors);
     printf("latency, operator capture -> rt/arm_sdk arrival (%d steps of %.1f cm at the robot; %d unsettled, %d "
            "unseen; worst IK residual %.2f mm):\n",
