@@ -2,7 +2,10 @@
  * judged on a recorded episode, whatever robot link recorded it.
  *
  * For every state row at least 2 s after the episode's start (the soft
- * start), per arm: the end effector posed by MuJoCo from the recorded state q
+ * start) and not between a disengage (a hold: input stale, a real robot's
+ * state stale) and min(2 s, twice its length + 0.2 s) after the engage that
+ * ends it (at most half of the rows after the first 2 s may fall there),
+ * per arm: the end effector posed by MuJoCo from the recorded state q
  * (site left_ee/right_ee in the torso_link frame) against the operator's own
  * calibrated wrist at the row's time (the operator stream interpolated there,
  * default calibration as the follow test: filter and upsampling lag count as
@@ -88,6 +91,60 @@ static bool operator_wrist(const tp_operator_frame *a, const tp_operator_frame *
     tp_vec3 pb = tp_calibration_point(cal, hb->joints[TP_HJ_WRIST].pose.p);
     *out = tp_v3_add(pa, tp_v3_scale(tp_v3_sub(pb, pa), u));
     return true;
+}
+
+/* The controller's engage edges from the episode's events, in time order:
+ * +1 engaged, -1 disengaged. */
+typedef struct edges {
+    int64_t *t;
+    int *on;
+    size_t n, cap;
+} edges;
+
+static int collect_edge(const tp_episode_event *ev, void *user)
+{
+    edges *e = user;
+    int on = !strcmp(ev->kind, "engaged") ? 1 : !strcmp(ev->kind, "disengaged") ? -1 : 0;
+    if (!on)
+        return 0;
+    if (e->n == e->cap) {
+        size_t cap = e->cap ? 2 * e->cap : 16;
+        int64_t *t = realloc(e->t, cap * sizeof *t);
+        int *o = t ? realloc(e->on, cap * sizeof *o) : NULL;
+        if (!o) {
+            free(t ? t : e->t);
+            e->t = NULL;
+            return 1;
+        }
+        e->t = t, e->on = o, e->cap = cap;
+    }
+    e->t[e->n] = ev->t_ns;
+    e->on[e->n++] = on;
+    return 0;
+}
+
+/* Whether t lies in a soft start after a later engage: from a disengage
+ * (the robot holds, a real robot's link ramps its weight down) to
+ * min(2 s, 2 d + 0.2 s) after the engage that ends it, d the time
+ * disengaged (the weight needs d to come back; the controller ramps from the
+ * held command to where the operator went meanwhile). */
+static bool in_later_soft_start(const edges *e, int64_t t)
+{
+    for (size_t i = 0; i < e->n; i++) {
+        if (e->on[i] != -1 || e->t[i] > t)
+            continue;
+        size_t j = i + 1;
+        while (j < e->n && e->on[j] != 1)
+            j++;
+        if (j == e->n)
+            return true; /* disengaged to the end */
+        int64_t d = e->t[j] - e->t[i], soft = 2 * d + 200000000LL;
+        if (soft > SOFT_START_NS)
+            soft = SOFT_START_NS;
+        if (t < e->t[j] + soft)
+            return true;
+    }
+    return false;
 }
 
 static int64_t meta_int(tp_episode *ep, const char *key, bool *ok)
@@ -182,7 +239,12 @@ int main(int argc, char **argv)
         q[i] = state.row.samples[i];
     tp_controller_reset(ctl, q);
 
-    long counted[2] = {0, 0}, uncounted[2] = {0, 0};
+    /* The soft start follows the episode's start; a later engage (after a
+     * hold or a disengage) starts a shorter one (in_later_soft_start). */
+    edges eng = {0};
+    if (tp_episode_events(ep, collect_edge, &eng) != 0)
+        return fail_read(path, "events unreadable");
+    long counted[2] = {0, 0}, uncounted[2] = {0, 0}, rows_after_first = 0, rows_resoft = 0;
     double sum_err[2] = {0, 0}, max_err[2] = {0, 0}, worst_t[2] = {0, 0};
     int64_t prev_t = INT64_MIN;
     for (; state.status == 1; advance(&state)) {
@@ -214,6 +276,11 @@ int main(int argc, char **argv)
             return fail_read(path, "a stream became unreadable");
         if (t - start < SOFT_START_NS)
             continue;
+        rows_after_first++;
+        if (in_later_soft_start(&eng, t)) {
+            rows_resoft++;
+            continue;
+        }
         const bool have_action = action.status == 1 && action.row.t_ns == t;
         for (int i = 0; i < TP_SIM_ACTION_DIMS; i++)
             q[i] = state.row.samples[i];
@@ -252,6 +319,13 @@ int main(int argc, char **argv)
     if (state.status < 0)
         return fail_read(path, "stream 'state' unreadable");
 
+    size_t disengages = 0;
+    for (size_t i = 0; i < eng.n; i++)
+        disengages += eng.on[i] == -1;
+    printf("%ld rows after the first 2 s, %ld of them disengaged or re-engaging (%zu disengages)\n",
+           rows_after_first, rows_resoft, disengages);
+    free(eng.t);
+    free(eng.on);
     const char *verdict = NULL;
     char reason[256];
     for (int s = 0; s < 2; s++) {
@@ -263,7 +337,11 @@ int main(int argc, char **argv)
                1e3 * max_err[s], worst_t[s]);
         if (verdict)
             continue;
-        if (rows == 0 || (double)counted[s] < MIN_COUNTED * (double)rows) {
+        if (2 * rows_resoft > rows_after_first) {
+            snprintf(reason, sizeof reason, "%ld of %ld rows after the first 2 s are disengaged or "
+                     "re-engaging: not judged as tracking", rows_resoft, rows_after_first);
+            verdict = reason;
+        } else if (rows == 0 || (double)counted[s] < MIN_COUNTED * (double)rows) {
             snprintf(reason, sizeof reason, "%s wrist: only %ld of %ld rows after the soft start count (need %.0f %%)",
                      side, counted[s], rows, 100 * MIN_COUNTED);
             verdict = reason;
