@@ -42,6 +42,14 @@
 #                                         the console adds a miss or 50 us of p99
 #                                         (scripts/bench_console.sh; a private Xvfb
 #                                         when there is no display)
+#   scripts/bench.sh robot-link [SECONDS] [--fifo] [--targets]
+#                                         the unitree robot link over CycloneDDS on lo
+#                                         against `teleop sim --dds` (SECONDS >= 10, default
+#                                         10): operator sample -> rt/arm_sdk latency p50/p99,
+#                                         command rate and |interval - 2 ms| jitter next to
+#                                         cyclictest's at 2000 us (--fifo: control thread,
+#                                         reader and cyclictest at SCHED_FIFO 41); --targets
+#                                         exits 3 when missed
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -59,6 +67,14 @@ trap 'rm -rf "$out"' EXIT
 status=0
 if [[ "${1:-}" == "upsampling" ]]; then
   build/bench/teleop-bench-upsampling --targets
+  exit $?
+fi
+if [[ "${1:-}" == "robot-link" ]]; then
+  seconds=10 flags=()
+  for a in "${@:2}"; do
+    if [[ "$a" == --* ]]; then flags+=("$a"); else seconds=$a; fi
+  done
+  build/bench/teleop-bench-robot-link --teleop build/src/cli/teleop --seconds "$seconds" "${flags[@]}"
   exit $?
 fi
 if [[ "${1:-}" == "review-ui" ]]; then

@@ -16,6 +16,7 @@ packages=(
   libhdf5-dev hdf5-tools python3-h5py python3-av libjpeg-dev python3-yaml
   libfreetype-dev libfontconfig-dev fonts-noto-cjk xvfb xauth xdotool libpng-dev
   cyclonedds-dev cyclonedds-tools
+  rt-tests
 )
 
 missing=()
