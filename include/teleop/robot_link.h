@@ -12,7 +12,8 @@
  *
  * Threads and real-time safety:
  *   - open, close: the thread that sets the session up.
- *   - start, read_state, write_command, stop: the control thread only.
+ *   - start, read_state, write_command: the control thread only; stop:
+ *     the session's thread once the control thread has ended.
  *     read_state and write_command are on the real-time path: they allocate
  *     nothing, take no lock, do no blocking I/O and log nothing (a network
  *     link hands commands to its own sender thread through a lock-free
@@ -54,10 +55,15 @@ typedef struct tp_unitree_link_config {
 
 void tp_unitree_link_config_default(tp_unitree_link_config *cfg);
 
+/* The control thread's SCHED_FIFO priority above the minimum (session.c). */
+#define TP_ROBOT_LINK_RT_PRIORITY 40
+
 typedef struct tp_robot_link_config {
     const char *model_path; /* the robot's MJCF (sim: the world simulated; a real robot: its kinematics) */
     double control_hz;      /* write_command is called once per 1/control_hz */
     tp_unitree_link_config unitree; /* read by the "unitree" link only */
+    bool realtime_priority; /* the control thread asks for SCHED_FIFO: a link's own threads on the
+                             * control path ask for it too (TP_ROBOT_LINK_RT_PRIORITY above the minimum) */
 } tp_robot_link_config;
 
 /* What a link measures about itself. Rates are averages since start; a

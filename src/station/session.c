@@ -57,7 +57,10 @@ static double pct_i64(int64_t *v, size_t n, double p)
 static int init_session(session *s, char *err, size_t errlen)
 {
     const tp_session_config *cfg = s->cfg;
-    tp_robot_link_config lcfg = {.model_path = cfg->model_path, .control_hz = cfg->control_hz, .unitree = cfg->unitree};
+    tp_robot_link_config lcfg = {.model_path = cfg->model_path,
+                                 .control_hz = cfg->control_hz,
+                                 .unitree = cfg->unitree,
+                                 .realtime_priority = cfg->realtime_priority};
     if (tp_robot_link_open(&s->link, cfg->robot_link, &lcfg, err, errlen) != 0)
         return -1;
     s->sim = tp_robot_link_simulator(&s->link);
@@ -186,7 +189,7 @@ static void raise_priority(pthread_attr_t *attr, bool want)
 {
     if (!want)
         return;
-    struct sched_param sp = {.sched_priority = sched_get_priority_min(SCHED_FIFO) + 40};
+    struct sched_param sp = {.sched_priority = sched_get_priority_min(SCHED_FIFO) + TP_ROBOT_LINK_RT_PRIORITY};
     if (pthread_attr_setinheritsched(attr, PTHREAD_EXPLICIT_SCHED) == 0 &&
         pthread_attr_setschedpolicy(attr, SCHED_FIFO) == 0)
         pthread_attr_setschedparam(attr, &sp);
@@ -284,6 +287,14 @@ int tp_session_run(const tp_session_config *cfg, volatile int *stop_flag, tp_ses
         session_fail(s, "session: cannot start a worker thread");
 
     pthread_join(th_ctl, NULL);
+    /* The link winds down once the loop has ended (a real robot's release
+     * hands the arms back over weight_ramp_s) while the recorder finishes
+     * the episode: the release is not the episode's time. Its figures are
+     * read after it, so the release counts in them. */
+    if (s->link_started) {
+        s->link.ops->stop(s->link.state);
+        s->link.ops->health(s->link.state, tp_now_ns(), &stats->robot_link);
+    }
     atomic_store(&s->device_stop, 1);
     if (wd_ok)
         pthread_join(th_wd, NULL);

@@ -137,6 +137,7 @@ void *session_control_thread(void *arg)
         atomic_store(&s->control_done, 1);
         return NULL;
     }
+    s->link_started = true;
     /* A real robot's first state may still be on its way: the loop starts
      * from the robot's measured joints, never from a guess. */
     int64_t give_up = tp_now_ns() + FIRST_STATE_WAIT_NS;
@@ -144,7 +145,6 @@ void *session_control_thread(void *arg)
         if (tp_now_ns() > give_up || session_stopping(s)) {
             snprintf(link_err, sizeof link_err, "robot link '%s': no robot state within %.0f s (%s)",
                      s->link.ops->name, FIRST_STATE_WAIT_NS / 1e9, "is the robot on and on this network and domain?");
-            s->link.ops->stop(s->link.state);
             session_fail(s, link_err);
             atomic_store(&s->control_done, 1);
             return NULL;
@@ -246,8 +246,6 @@ void *session_control_thread(void *arg)
         }
     }
     s->t_end_ns = tp_now_ns();
-    s->link.ops->stop(s->link.state);
-    s->link.ops->health(s->link.state, tp_now_ns(), &st->robot_link); /* after stop: its release counts too */
     st->sim_lag_at_end_ms = (double)(owed * period) / 1e6;
     st->control_cpu_s = session_thread_cpu_s();
     st->final_control_flags = cc.last_flags;

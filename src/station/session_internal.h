@@ -89,6 +89,7 @@ typedef struct session {
     tp_robot_link link; /* opened at setup; the control thread reads and commands it */
     tp_sim *sim;        /* the link's simulated world (cameras, object poses, the controller's model), borrowed;
                          * for a real robot, the mirror below */
+    bool link_started; /* the control thread started the link: the session stops it after the loop */
     tp_sim *mirror;     /* a real robot's link: the model posed from its measured state (cameras, the
                          * controller's model), owned; NULL for a simulating link */
     tp_operator_device device; /* opened at setup, driven by the device thread */

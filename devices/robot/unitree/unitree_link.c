@@ -113,6 +113,23 @@ static int make_endpoints(unitree_link *l, char *err, size_t errlen)
     return 0;
 }
 
+/* SCHED_FIFO at the control thread's priority when asked and permitted,
+ * else the default policy. */
+static int start_thread(pthread_t *th, void *(*fn)(void *), void *arg, bool realtime)
+{
+    if (realtime) {
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        struct sched_param sp = {.sched_priority = sched_get_priority_min(SCHED_FIFO) + TP_ROBOT_LINK_RT_PRIORITY};
+        int rc = pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED) || pthread_attr_setschedpolicy(&attr, SCHED_FIFO) ||
+                 pthread_attr_setschedparam(&attr, &sp) || pthread_create(th, &attr, fn, arg);
+        pthread_attr_destroy(&attr);
+        if (rc == 0)
+            return 0;
+    }
+    return pthread_create(th, NULL, fn, arg);
+}
+
 static int unitree_link_open(void **state, const tp_robot_link_config *cfg, char *err, size_t errlen)
 {
     const tp_unitree_link_config *c = &cfg->unitree;
@@ -156,13 +173,15 @@ static int unitree_link_open(void **state, const tp_robot_link_config *cfg, char
         goto fail;
     }
     /* The receiver starts now, so the first read_state after start finds the
-     * robot's state if it is there. */
-    if (pthread_create(&l->rx_thread, NULL, ul_receiver_thread, l) != 0) {
+     * robot's state if it is there. Both threads are on the control path
+     * (a late receiver makes the state stale, a late sender supersedes
+     * commands): with a real-time control thread they run at its priority. */
+    if (start_thread(&l->rx_thread, ul_receiver_thread, l, cfg->realtime_priority) != 0) {
         snprintf(err, errlen, "unitree: cannot start the receiver thread");
         goto fail;
     }
     l->rx_started = true;
-    if (pthread_create(&l->tx_thread, NULL, ul_sender_thread, l) != 0) {
+    if (start_thread(&l->tx_thread, ul_sender_thread, l, cfg->realtime_priority) != 0) {
         snprintf(err, errlen, "unitree: cannot start the sender thread");
         goto fail;
     }

@@ -7,6 +7,7 @@
 #define TELEOP_UNITREE_LINK_INTERNAL_H
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
