@@ -371,7 +371,7 @@ int main(int argc, char **argv)
     }
 
     /* The link and the controller, as the session makes them. */
-    tp_robot_link_config lcfg = {.model_path = model, .control_hz = CONTROL_HZ};
+    tp_robot_link_config lcfg = {.model_path = model, .control_hz = CONTROL_HZ, .realtime_priority = fifo};
     tp_unitree_link_config_default(&lcfg.unitree);
     lcfg.unitree.domain_id = domain;
     lcfg.unitree.interface = "lo";
