@@ -8,7 +8,11 @@
  *   - the weight ramps toward 1 at 1/weight_ramp_s per second while the
  *     command is engaged and the state fresh, toward 0 otherwise;
  *   - stale or stopping: the last target sent is held with the weight
- *     falling, one command per control period, down to 0; then nothing. */
+ *     falling, one command per control period, down to 0; then nothing;
+ *   - a command goes out half a control period after its tick (or when it
+ *     arrives, if later): the control thread's varying compute time (IK)
+ *     does not become jitter on the wire, as with a robot-side command
+ *     thread on its own clock. */
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
@@ -29,6 +33,8 @@ typedef struct sender {
     float weight;
     int64_t last_publish_ns; /* 0: nothing published yet */
     int64_t next_release_ns, next_hand_ns;
+    ul_command pending; /* taken, waiting for its publication time */
+    bool have_pending;
     double tau[UL_JOINTS];
     tp_unitree_low_cmd cmd;
     tp_unitree_hand_cmd hand;
@@ -147,7 +153,18 @@ void *ul_sender_thread(void *arg)
         bool fresh = st.low_ns && now - st.low_ns <= l->timeout_ns;
         bool stopping = atomic_load(&l->stopping);
         ul_command c;
-        bool have_command = take_command(l, &c);
+        if (take_command(l, &c)) {
+            if (s.have_pending) /* taken but overtaken before its time: never sent */
+                atomic_fetch_add_explicit(&l->commands_superseded, 1, memory_order_relaxed);
+            s.pending = c;
+            s.have_pending = true;
+        }
+        const int64_t publish_at = s.pending.t_ns + l->period_ns / 2;
+        bool have_command = s.have_pending && (now >= publish_at || stopping || !fresh);
+        if (have_command) {
+            c = s.pending;
+            s.have_pending = false;
+        }
 
         if (have_command && !stopping && fresh && c.state_fresh) {
             memcpy(s.target, c.q, sizeof s.target);
@@ -179,6 +196,8 @@ void *ul_sender_thread(void *arg)
             }
             deadline = s.next_hand_ns;
         }
+        if (s.have_pending && publish_at < deadline)
+            deadline = publish_at;
         /* While the robot is ours, the sender looks at least once a period
          * for the state going stale, even when no command comes. */
         if (s.have_target && s.weight > 0) {
