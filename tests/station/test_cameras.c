@@ -440,7 +440,14 @@ static void test_slow_encoder_drops_at_capture(void **state)
     assert_true(st.period_max_us < 20000);
     assert_int_equal(st.watchdog_stalls, 0);
     assert_int_equal(st.samples_dropped, 0);
-    assert_true(st.control_cycles >= 1495 && st.control_cycles <= 1501);
+    /* A deadline miss of a loaded machine (a few ms late) costs the loop a
+     * cycle or two, which it wakes past; one wait on the encoder would cost
+     * about 50 for its one miss. The simulation replays the ticks either
+     * way: all 1500 are run. */
+    printf("control %lld cycles, %lld ticks, %lld deadline misses\n", (long long)st.control_cycles,
+           (long long)st.control_ticks, (long long)st.deadline_misses);
+    assert_true(st.control_cycles >= 1495 - 2 * st.deadline_misses && st.control_cycles <= 1501);
+    assert_true(st.control_ticks >= 1499 && st.control_ticks <= 1501);
     /* Frames captured before the stop are still encoded: the slow camera's
      * full queue (at 100 ms a frame) bounds the wait. */
     printf("stop-to-final %.3f s, queue %d frames\n", st.stop_to_final_s, queue);
