@@ -111,4 +111,11 @@ void tp_catalog_filter(tp_catalog_listing *l, const tp_catalog_query *q);
  * (free each, then the arrays). 0 or -1. */
 int tp_catalog_tags(tp_catalog *c, char ***names, int **counts, int *n, char *err, size_t errlen);
 
+/* A comma-separated list of an entry (tags, qa_flags) as a JSON array of
+ * strings, for the JSON listings (`teleop catalog --json`, the bucket
+ * catalog's entries). The caller owns the array (cJSON_Delete); NULL out of
+ * memory. */
+struct cJSON;
+struct cJSON *tp_catalog_list_json(const char *comma_list);
+
 #endif

@@ -212,3 +212,17 @@ void catalog_row_clear(catalog_row *r)
     free(r->skip_reason);
     memset(r, 0, sizeof *r);
 }
+
+cJSON *tp_catalog_list_json(const char *s)
+{
+    cJSON *arr = cJSON_CreateArray();
+    while (arr && s && *s) {
+        const char *comma = strchr(s, ',');
+        size_t n = comma ? (size_t)(comma - s) : strlen(s);
+        char *item = strndup(s, n);
+        cJSON_AddItemToArray(arr, cJSON_CreateString(item ? item : ""));
+        free(item);
+        s = comma ? comma + 1 : s + n;
+    }
+    return arr;
+}

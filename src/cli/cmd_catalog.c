@@ -132,20 +132,6 @@ void catalog_print_table(FILE *out, const tp_catalog_listing *l)
     }
 }
 
-static cJSON *split_list(const char *s)
-{
-    cJSON *arr = cJSON_CreateArray();
-    while (arr && s && *s) {
-        const char *comma = strchr(s, ',');
-        size_t n = comma ? (size_t)(comma - s) : strlen(s);
-        char *item = strndup(s, n);
-        cJSON_AddItemToArray(arr, cJSON_CreateString(item ? item : ""));
-        free(item);
-        s = comma ? comma + 1 : s + n;
-    }
-    return arr;
-}
-
 /* One JSON object per line, every field of the entry. 0, or -1 out of
  * memory. */
 int catalog_print_json(FILE *out, const tp_catalog_listing *l)
@@ -167,8 +153,8 @@ int catalog_print_json(FILE *out, const tp_catalog_listing *l)
         cJSON_AddStringToObject(o, "outcome", e->outcome);
         cJSON_AddStringToObject(o, "verdict", e->verdict);
         cJSON_AddNumberToObject(o, "rating", e->rating);
-        cJSON_AddItemToObject(o, "tags", split_list(e->tags));
-        cJSON_AddItemToObject(o, "qa_flags", e->qa_flags ? split_list(e->qa_flags) : cJSON_CreateNull());
+        cJSON_AddItemToObject(o, "tags", tp_catalog_list_json(e->tags));
+        cJSON_AddItemToObject(o, "qa_flags", e->qa_flags ? tp_catalog_list_json(e->qa_flags) : cJSON_CreateNull());
         cJSON_AddStringToObject(o, "notes", e->notes);
         cJSON_AddBoolToObject(o, "live", e->live);
         cJSON_AddBoolToObject(o, "delete_marked", e->delete_marked);

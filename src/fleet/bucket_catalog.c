@@ -2,6 +2,7 @@
  * docs/upload.md "Bucket catalog"): entry objects per episode, snapshots,
  * the merging read and compaction. */
 #include "teleop/bucket_catalog.h"
+#include "fleet_internal.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -25,8 +26,7 @@
 #define MAX_SNAPSHOT_BYTES ((size_t)1 << 31)
 #define READERS 8
 
-static int fail(tp_s3_error *e, const char *code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(tp_s3_error *e, const char *code, const char *fmt, ...)
+int fleet_fail(tp_s3_error *e, const char *code, const char *fmt, ...)
 {
     if (!e)
         return -1;
@@ -133,20 +133,6 @@ out:
 
 /* ---- entries as JSON ---- */
 
-static cJSON *split_list(const char *s)
-{
-    cJSON *arr = cJSON_CreateArray();
-    while (arr && s && *s) {
-        const char *comma = strchr(s, ',');
-        size_t n = comma ? (size_t)(comma - s) : strlen(s);
-        char *item = strndup(s, n);
-        cJSON_AddItemToArray(arr, cJSON_CreateString(item ? item : ""));
-        free(item);
-        s = comma ? comma + 1 : s + n;
-    }
-    return arr;
-}
-
 static void add_i64(cJSON *o, const char *name, int64_t v)
 {
     char t[32];
@@ -183,8 +169,8 @@ static char *entry_json(const tp_catalog_entry *ce, const char *bucket, const ch
     cJSON_AddStringToObject(o, "outcome", ce->outcome);
     cJSON_AddStringToObject(o, "verdict", ce->verdict);
     cJSON_AddNumberToObject(o, "rating", ce->rating);
-    cJSON_AddItemToObject(o, "tags", split_list(ce->tags));
-    cJSON_AddItemToObject(o, "qa_flags", ce->qa_flags ? split_list(ce->qa_flags) : cJSON_CreateNull());
+    cJSON_AddItemToObject(o, "tags", tp_catalog_list_json(ce->tags));
+    cJSON_AddItemToObject(o, "qa_flags", ce->qa_flags ? tp_catalog_list_json(ce->qa_flags) : cJSON_CreateNull());
     cJSON_AddStringToObject(o, "notes", ce->notes);
     cJSON_AddBoolToObject(o, "delete_marked", ce->delete_marked);
     cJSON_AddNumberToObject(o, "size_bytes", (double)size);
@@ -203,17 +189,17 @@ int tp_bcat_put_episode(tp_s3 *s3, const char *bucket, const char *prefix, const
                         tp_s3_error *e)
 {
     if (!tp_bcat_station_valid(station))
-        return fail(e, "InvalidStation", "station name '%s': letters, digits, '.', '_', '-' (at most 64)", station);
+        return fleet_fail(e, "InvalidStation", "station name '%s': letters, digits, '.', '_', '-' (at most 64)", station);
     char ekey[1100], err[1024];
     if (tp_bcat_entry_key(ekey, sizeof ekey, prefix, station, episode_key))
-        return fail(e, "KeyTooLong", "%s: catalog entry key too long", episode_key);
+        return fleet_fail(e, "KeyTooLong", "%s: catalog entry key too long", episode_key);
     tp_catalog_entry ce;
     if (tp_catalog_read_episode(path, &ce, err, sizeof err))
-        return fail(e, "InvalidEpisode", "%s", err);
+        return fleet_fail(e, "InvalidEpisode", "%s", err);
     char *text = entry_json(&ce, bucket, station, episode_key, sha256, etag, ce.size_bytes);
     tp_catalog_entry_clear(&ce);
     if (!text)
-        return fail(e, "OutOfMemory", "%s: out of memory", path);
+        return fleet_fail(e, "OutOfMemory", "%s: out of memory", path);
     tp_s3_put_options po = {.content_type = "application/json"};
     int rc = tp_s3_put(s3, bucket, ekey, text, strlen(text), &po, NULL, e);
     free(text);
@@ -367,7 +353,7 @@ static int fetch_all(tp_s3 *s3, const char *bucket, char **keys, int n, void **d
     fetch_job j = {.s3 = s3, .bucket = bucket, .keys = keys, .data = data, .len = len, .status = status, .n = n};
     j.errs = calloc((size_t)n, sizeof *j.errs);
     if (!j.errs)
-        return fail(e, "OutOfMemory", "catalog: out of memory");
+        return fleet_fail(e, "OutOfMemory", "catalog: out of memory");
     atomic_init(&j.next, 0);
     pthread_t th[READERS];
     int nth = 0;
@@ -505,7 +491,7 @@ int tp_bcat_read(tp_s3 *s3, const char *bucket, const char *prefix, tp_bcat_list
                         bucket, newest);
             se = calloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof *se);
             if (!se) {
-                fail(e, "OutOfMemory", "catalog: out of memory");
+                fleet_fail(e, "OutOfMemory", "catalog: out of memory");
                 goto out;
             }
             const cJSON *it, *list = cJSON_IsArray(arr) ? arr : NULL;
@@ -529,7 +515,7 @@ int tp_bcat_read(tp_s3 *s3, const char *bucket, const char *prefix, tp_bcat_list
     bool *used = calloc((size_t)nse + 1, sizeof *used);
     if (!keys || !etags || !data || !lens || !status || !used) {
         free(used);
-        fail(e, "OutOfMemory", "catalog: out of memory");
+        fleet_fail(e, "OutOfMemory", "catalog: out of memory");
         goto out;
     }
     for (size_t i = 0; i < ls.count; i++) {
@@ -543,7 +529,7 @@ int tp_bcat_read(tp_s3 *s3, const char *bucket, const char *prefix, tp_bcat_list
             used[hit - se] = true;
             if (!add_item(out, &cap, hit->entry, ob->key, ob->etag, ob->key)) {
                 free(used);
-                fail(e, "OutOfMemory", "catalog: out of memory");
+                fleet_fail(e, "OutOfMemory", "catalog: out of memory");
                 goto out;
             }
             out->from_snapshot++;
@@ -559,7 +545,7 @@ int tp_bcat_read(tp_s3 *s3, const char *bucket, const char *prefix, tp_bcat_list
         if (!used[i]) {
             if (!add_item(out, &cap, se[i].entry, se[i].entry_key, se[i].etag, se[i].entry_key)) {
                 free(used);
-                fail(e, "OutOfMemory", "catalog: out of memory");
+                fleet_fail(e, "OutOfMemory", "catalog: out of memory");
                 goto out;
             }
             out->from_snapshot++;
@@ -576,7 +562,7 @@ int tp_bcat_read(tp_s3 *s3, const char *bucket, const char *prefix, tp_bcat_list
         bool ok = add_item(out, &cap, o, keys[i], etags[i], why_key);
         cJSON_Delete(o);
         if (!ok) {
-            fail(e, "OutOfMemory", "catalog: out of memory");
+            fleet_fail(e, "OutOfMemory", "catalog: out of memory");
             goto out;
         }
         out->fetched++;
@@ -618,7 +604,7 @@ int tp_bcat_conditional_writes(tp_s3 *s3, const char *bucket, const char *prefix
     int first = tp_s3_put(s3, bucket, key, "1", 1, &po, NULL, e);
     if (first != 0) {
         if (first == 1)
-            fail(e, "PreconditionFailed", "s3://%s/%s: a new key was refused as existing", bucket, key);
+            fleet_fail(e, "PreconditionFailed", "s3://%s/%s: a new key was refused as existing", bucket, key);
         return -1;
     }
     int second = tp_s3_put(s3, bucket, key, "2", 1, &po, NULL, e);
@@ -633,7 +619,7 @@ int tp_bcat_compact(tp_s3 *s3, const char *bucket, const char *prefix, const cha
                     size_t key_len, int *entries, tp_s3_error *e)
 {
     if (!tp_bcat_station_valid(station))
-        return fail(e, "InvalidStation", "station name '%s': letters, digits, '.', '_', '-' (at most 64)", station);
+        return fleet_fail(e, "InvalidStation", "station name '%s': letters, digits, '.', '_', '-' (at most 64)", station);
     int conditional = tp_bcat_conditional_writes(s3, bucket, prefix, station, e);
     if (conditional < 0)
         return -1;
@@ -669,12 +655,12 @@ int tp_bcat_compact(tp_s3 *s3, const char *bucket, const char *prefix, const cha
     int n = l.n;
     tp_bcat_listing_free(&l);
     if (!text)
-        return fail(e, "OutOfMemory", "catalog: out of memory");
+        return fleet_fail(e, "OutOfMemory", "catalog: out of memory");
     tp_s3_put_options po = {.content_type = "application/json", .if_none_match = conditional == 1};
     int rc = tp_s3_put(s3, bucket, key, text, strlen(text), &po, NULL, e);
     free(text);
     if (rc == 1)
-        return fail(e, "PreconditionFailed", "s3://%s/%s: exists already (another compaction of station %s)", bucket,
+        return fleet_fail(e, "PreconditionFailed", "s3://%s/%s: exists already (another compaction of station %s)", bucket,
                     key, station);
     if (rc)
         return -1;

@@ -10,20 +10,7 @@
 #include <unistd.h>
 
 #include "teleop/bucket_catalog.h"
-
-static int fail(tp_s3_error *e, const char *code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(tp_s3_error *e, const char *code, const char *fmt, ...)
-{
-    if (!e)
-        return -1;
-    e->http_status = 0;
-    snprintf(e->code, sizeof e->code, "%s", code);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(e->message, sizeof e->message, fmt, ap);
-    va_end(ap);
-    return -1;
-}
+#include "fleet_internal.h"
 
 static int make_parents(const char *path)
 {
@@ -60,26 +47,26 @@ static int fetch_item(tp_s3 *s3, const char *bucket, const tp_bcat_item *it, con
                       size_t pathlen, tp_s3_error *e)
 {
     if (!safe_key(it->key))
-        return fail(e, "InvalidKey", "s3://%s/%s: a key the cache cannot hold", bucket, it->key);
+        return fleet_fail(e, "InvalidKey", "s3://%s/%s: a key the cache cannot hold", bucket, it->key);
     if ((size_t)snprintf(path, pathlen, "%s/%s/%s", cache_dir, bucket, it->key) >= pathlen)
-        return fail(e, "KeyTooLong", "s3://%s/%s: path too long", bucket, it->key);
+        return fleet_fail(e, "KeyTooLong", "s3://%s/%s: path too long", bucket, it->key);
     char sha[65], err[1200];
     struct stat st;
     if (stat(path, &st) == 0 && tp_bcat_sha256_file(path, sha, NULL, err, sizeof err) == 0 &&
         !strcmp(sha, it->sha256))
         return 0; /* cached and intact */
     if (make_parents(path))
-        return fail(e, "CacheError", "%s: cannot create its folder: %s", path, strerror(errno));
+        return fleet_fail(e, "CacheError", "%s: cannot create its folder: %s", path, strerror(errno));
     int g = tp_s3_get_file(s3, bucket, it->key, path, NULL, e);
     if (g == 1)
-        return fail(e, "NoSuchKey", "s3://%s/%s: listed in the catalog but not in the bucket", bucket, it->key);
+        return fleet_fail(e, "NoSuchKey", "s3://%s/%s: listed in the catalog but not in the bucket", bucket, it->key);
     if (g)
         return -1;
     if (tp_bcat_sha256_file(path, sha, NULL, err, sizeof err))
-        return fail(e, "CacheError", "%s", err);
+        return fleet_fail(e, "CacheError", "%s", err);
     if (strcmp(sha, it->sha256)) {
         unlink(path);
-        return fail(e, "ChecksumMismatch", "s3://%s/%s: SHA-256 %s, its catalog entry says %s (not used)", bucket,
+        return fleet_fail(e, "ChecksumMismatch", "s3://%s/%s: SHA-256 %s, its catalog entry says %s (not used)", bucket,
                     it->key, sha, it->sha256);
     }
     return 0;
@@ -103,7 +90,7 @@ int tp_bcat_fetch(tp_s3 *s3, const char *url, const char *cache_dir, char ***pat
     *n_paths = 0;
     char bucket[256], key[1024], err[1024];
     if (tp_s3_parse_url(url, bucket, sizeof bucket, key, sizeof key, err, sizeof err))
-        return fail(e, "InvalidURL", "%s", err);
+        return fleet_fail(e, "InvalidURL", "%s", err);
     size_t kl = strlen(key);
     bool one = kl > 3 && !strcmp(key + kl - 3, ".db");
     char prefix[1024];
@@ -118,7 +105,7 @@ int tp_bcat_fetch(tp_s3 *s3, const char *url, const char *cache_dir, char ***pat
             else if (prefix[0])
                 prefix[0] = 0;
             else
-                return fail(e, "NoCatalogEntry",
+                return fleet_fail(e, "NoCatalogEntry",
                             "%s: no catalog entry for it under any enclosing prefix's _catalog (its SHA-256 cannot "
                             "be verified)",
                             url);
@@ -135,15 +122,15 @@ int tp_bcat_fetch(tp_s3 *s3, const char *url, const char *cache_dir, char ***pat
             }
             rc = fetch_item(s3, bucket, it, cache_dir, local, sizeof local, e);
             if (!rc && push(paths, n_paths, local))
-                rc = fail(e, "OutOfMemory", "out of memory");
+                rc = fleet_fail(e, "OutOfMemory", "out of memory");
         } else {
             if (l.n == 0)
-                rc = fail(e, "EmptyCatalog", "%s: no episode in its catalog (%s/_catalog/)", url,
+                rc = fleet_fail(e, "EmptyCatalog", "%s: no episode in its catalog (%s/_catalog/)", url,
                           prefix[0] ? prefix : "");
             for (int i = 0; i < l.n && !rc; i++) {
                 rc = fetch_item(s3, bucket, &l.items[i], cache_dir, local, sizeof local, e);
                 if (!rc && push(paths, n_paths, local))
-                    rc = fail(e, "OutOfMemory", "out of memory");
+                    rc = fleet_fail(e, "OutOfMemory", "out of memory");
             }
         }
         tp_bcat_listing_free(&l);

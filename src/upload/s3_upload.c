@@ -546,10 +546,10 @@ static int multipart(tp_s3 *s3, int fd, int64_t size, int64_t mtime, int64_t par
     mp_job j = {.s3 = s3, .fd = fd, .path = path, .state_path = state_path, .bucket = bucket, .key = key, .st = &st,
                 .pg = pg};
     pthread_mutex_init(&j.lock, NULL);
-    int todo = st.nparts - res->parts_resumed;
+    int parts_left = st.nparts - res->parts_resumed;
     int nthreads = opt->parallel > 0 ? opt->parallel : 4;
-    if (nthreads > todo)
-        nthreads = todo;
+    if (nthreads > parts_left)
+        nthreads = parts_left;
     if (nthreads > 64)
         nthreads = 64;
     pthread_t threads[64];
