@@ -291,6 +291,15 @@ static int verify(tp_s3 *s3, int fd, int64_t size, const char *bucket, const cha
 {
     tp_s3_object o;
     int h = tp_s3_head(s3, bucket, key, &o, e);
+    /* AWS S3 reads its own writes at once; some S3-compatible stores show a
+     * just-written object's size a moment later (s3rver once answered size 0
+     * for a 1003-byte PUT it had acknowledged). A few HEADs over about a
+     * third of a second before calling the upload failed. */
+    for (int again = 0; again < 3 && (h == 1 || (h == 0 && o.size != size)); again++) {
+        struct timespec pause = {0, 50000000L << again};
+        nanosleep(&pause, NULL);
+        h = tp_s3_head(s3, bucket, key, &o, e);
+    }
     if (h == 1) {
         s3_fail_local(s3, "HEAD", bucket, key, "VerifyFailed", e, "not found after upload");
         return 1;
