@@ -170,14 +170,19 @@ void *ul_sender_thread(void *arg)
             memcpy(s.target, c.q, sizeof s.target);
             s.have_target = true;
             s.engaged = (c.flags & TP_CONTROL_ENGAGED) && !(c.flags & TP_CONTROL_EMERGENCY);
-            step_weight(&s, s.engaged, now);
-            publish_arm(&s, st.mode_machine, now);
+            /* The weight's clock is the publication, not the loop's wake:
+             * a sender preempted between the two still ramps in
+             * weight_ramp_s as the robot sees the commands. */
+            int64_t at = tp_now_ns();
+            step_weight(&s, s.engaged, at);
+            publish_arm(&s, st.mode_machine, at);
             s.next_release_ns = now + l->period_ns;
         } else if ((!fresh || stopping) && s.have_target && s.weight > 0 && now >= s.next_release_ns) {
             /* The release: the last target held, the weight falling. */
             s.engaged = false;
-            step_weight(&s, false, now);
-            publish_arm(&s, st.mode_machine, now);
+            int64_t at = tp_now_ns();
+            step_weight(&s, false, at);
+            publish_arm(&s, st.mode_machine, at);
             s.next_release_ns = now + l->period_ns;
         }
         if (!fresh || stopping)
