@@ -54,6 +54,8 @@ void tp_camera_default_params(tp_camera_params *p, const char *name)
     p->seed = 1;
     p->noise = 3.0;
     p->mjpeg_quality = 4;
+    p->uvc_format = "auto";
+    p->gain = -1;
 }
 
 const tp_camera_driver *tp_camera_find_driver(const char *name)

@@ -63,6 +63,17 @@ typedef struct tp_camera_params {
     double stall_at_s;   /* no frames from this time after start ... */
     double stall_for_s;  /* ... for this long (0: never stalls) */
     double vanish_at_s;  /* the device disappears at this time after start (0: never) */
+    /* uvc driver (docs/devices/cameras.md) */
+    const char *device;     /* which camera: NULL or "" the first UVC camera found; a serial number;
+                               "usb:BUS-PORT[.PORT…]" (the port path `teleop devices` prints); or
+                               "VVVV:PPPP" (vendor:product, hex) */
+    const char *uvc_format; /* the stream asked of the device: "auto", "mjpeg" or "yuyv" */
+    double exposure_s;      /* > 0: manual exposure time, seconds; 0: the device's auto exposure */
+    int gain;               /* >= 0: manual gain in the device's units; -1: left as the device has it */
+    int white_balance_k;    /* > 0: manual white balance temperature, kelvin; 0: auto */
+    /* file driver */
+    const char *path;       /* the video file (anything libavformat reads) */
+    bool loop;              /* start over at the end; else the camera ends after the last frame */
 } tp_camera_params;
 
 void tp_camera_default_params(tp_camera_params *p, const char *name);
