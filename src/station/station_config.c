@@ -322,10 +322,14 @@ typedef struct camera_settings {
     const char *driver, *mjcf_camera, *format, *codec, *preset;
     int width, height, crf, gop, threads, seed, mjpeg_quality;
     double fps, noise, stall_at, stall_for, vanish_at;
+    const char *device, *uvc_format; /* uvc */
+    double exposure;
+    int gain, white_balance;
 } camera_settings;
 
 #define C(field) offsetof(camera_settings, field)
-static const char *const driver_choices[] = {"sim", "pattern", NULL};
+static const char *const driver_choices[] = {"sim", "pattern", "uvc", NULL};
+static const char *const uvc_format_choices[] = {"auto", "mjpeg", "yuyv", NULL};
 static const char *const format_choices[] = {"rgb", "mjpeg", NULL};
 static const char *const codec_choices[] = {"h264", "ffv1", "mjpeg", NULL};
 static const char *const preset_choices[] = {"ultrafast", "superfast", "veryfast", "faster", "fast",
@@ -338,8 +342,8 @@ static const tp_config_key camera_name_key[] = {
 
 static const tp_config_key camera_keys[] = {
     {.name = "driver", .type = TP_CFG_ENUM, .offset = C(driver), .choices = driver_choices,
-     .meaning = "`sim` (the simulated robot's MJCF camera, rendered offscreen) or `pattern` (test pattern with "
-                "motion and sensor noise)"},
+     .meaning = "`sim` (the simulated robot's MJCF camera, rendered offscreen), `pattern` (test pattern with "
+                "motion and sensor noise) or `uvc` (a USB camera through libuvc, docs/devices/cameras.md)"},
     {.name = "mjcf_camera", .type = TP_CFG_TEXT, .offset = C(mjcf_camera), .max = 63, .default_text = "`NAME`",
      .meaning = "sim: the camera's name in the MJCF (`head_camera`, `left_wrist_camera`, `right_wrist_camera` in "
                 "the bundled humanoid)"},
@@ -349,7 +353,8 @@ static const tp_config_key camera_keys[] = {
      .meaning = "frame height, even"},
     {.name = "fps", .type = TP_CFG_DOUBLE, .offset = C(fps), .min = 1, .max = 240, .meaning = "frames per second"},
     {.name = "format", .type = TP_CFG_ENUM, .offset = C(format), .choices = format_choices,
-     .meaning = "what the device delivers: `rgb`, or `mjpeg` (pattern driver, as a UVC camera would)"},
+     .meaning = "what the driver delivers: `rgb`, or `mjpeg` (pattern driver, as a UVC camera would; uvc: the "
+                "device's JPEGs passed on untouched, needs an MJPEG stream)"},
     {.name = "codec", .type = TP_CFG_ENUM, .offset = C(codec), .choices = codec_choices,
      .meaning = "`h264` (libx264), `ffv1` (lossless), or `mjpeg` (store an MJPEG camera's JPEGs as they come; "
                 "needs `format = mjpeg`); an MJPEG camera with `h264`/`ffv1` is decoded and re-encoded"},
@@ -373,6 +378,19 @@ static const tp_config_key camera_keys[] = {
      .meaning = "… for this long (0: never stalls)"},
     {.name = "vanish_at", .type = TP_CFG_DOUBLE, .offset = C(vanish_at), .min = 0, .max = 86400,
      .meaning = "pattern fault injection: the device disappears this many seconds after the start (0: never)"},
+    {.name = "device", .type = TP_CFG_TEXT, .offset = C(device), .max = 127, .default_text = "the first UVC camera",
+     .meaning = "uvc: which camera: a serial number, `usb:BUS-PORT[.PORT…]` (its port path, as `teleop devices` "
+                "prints it) or `VVVV:PPPP` (vendor:product, hex); the same camera is found again after a replug"},
+    {.name = "uvc_format", .type = TP_CFG_ENUM, .offset = C(uvc_format), .choices = uvc_format_choices,
+     .meaning = "uvc: the stream asked of the device: `yuyv`, `mjpeg`, or `auto` (`format = mjpeg`: mjpeg; `rgb`: "
+                "yuyv if offered at this size and rate, else mjpeg)"},
+    {.name = "exposure", .type = TP_CFG_DOUBLE, .offset = C(exposure), .min = 0, .max = 10,
+     .meaning = "uvc: manual exposure time, seconds (100 µs steps); 0 = the device's auto exposure"},
+    {.name = "gain", .type = TP_CFG_INT, .offset = C(gain), .min = -1, .max = 65535,
+     .meaning = "uvc: manual gain in the device's units; -1 = left as the device has it"},
+    {.name = "white_balance", .type = TP_CFG_INT, .offset = C(white_balance), .min = 0, .max = 15000,
+     .meaning = "uvc: white balance temperature, kelvin; 0 = auto (a control the camera lacks: a warning, not an "
+                "error)"},
 };
 
 /* The sections of a station file and their tables, in the order applied,
@@ -424,6 +442,11 @@ static void settings_from_camera(camera_settings *s, const tp_session_camera *c)
     s->stall_at = d->stall_at_s;
     s->stall_for = d->stall_for_s;
     s->vanish_at = d->vanish_at_s;
+    s->device = d->device ? d->device : "";
+    s->uvc_format = d->uvc_format ? d->uvc_format : "auto";
+    s->exposure = d->exposure_s;
+    s->gain = d->gain;
+    s->white_balance = d->white_balance_k;
 }
 
 /* The section that gives a camera's key (for a message's line): its own,
@@ -447,6 +470,10 @@ static int camera_from_settings(tp_session_camera *c, const camera_settings *s, 
     if (!strcmp(d->driver, "sim") && d->format != TP_PIXEL_RGB24)
         return tp_config_error(file, key_section(file, own, "format"), "format", err, errlen,
                                "the sim driver delivers rgb only");
+    if (!strcmp(d->driver, "uvc") && d->format == TP_PIXEL_MJPEG && !strcmp(s->uvc_format, "yuyv"))
+        return tp_config_error(file, key_section(file, own, "format"), "format", err, errlen,
+                               "mjpeg passes the device's JPEGs on; `uvc_format = yuyv` asks for a YUYV stream "
+                               "(use format = rgb, or uvc_format = mjpeg or auto)");
     if (!strcmp(s->codec, "mjpeg") && d->format != TP_PIXEL_MJPEG)
         return tp_config_error(file, key_section(file, own, "codec"), "codec", err, errlen,
                                "mjpeg passes MJPEG frames through; this camera delivers %s",
@@ -468,6 +495,11 @@ static int camera_from_settings(tp_session_camera *c, const camera_settings *s, 
     d->stall_at_s = s->stall_at;
     d->stall_for_s = s->stall_for;
     d->vanish_at_s = s->vanish_at;
+    d->device = s->device && s->device[0] ? s->device : NULL;
+    d->uvc_format = s->uvc_format;
+    d->exposure_s = s->exposure;
+    d->gain = s->gain;
+    d->white_balance_k = s->white_balance;
     v->crf = s->crf;
     /* A GOP that is not given follows the frame rate: one keyframe a second. */
     v->gop = s->gop > 0 ? s->gop : (int)lround(s->fps);
