@@ -285,7 +285,7 @@ static int uvc_camera_open(tp_camera *cam, const tp_camera_env *env, char *err, 
         snprintf(err, errlen, "camera '%s': out of memory", p->name);
         return -1;
     }
-    snprintf(c->label, sizeof c->label, "%s", p->device && p->device[0] ? p->device : "first UVC camera");
+    snprintf(c->label, sizeof c->label, "%s", p->device && p->device[0] ? p->device : "any");
     uvc_error_t rc = uvc_init(&c->ctx, NULL);
     if (rc != UVC_SUCCESS) {
         c->ctx = NULL;

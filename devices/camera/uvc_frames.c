@@ -130,7 +130,8 @@ void uvc_frames_push(uvc_frames *f, const uvc_frame_t *frame, int64_t arrival_ns
     s->height = frame->height;
     s->frame_format = (int32_t)frame->frame_format;
     s->bytes = frame->data_bytes;
-    memcpy(s->data, frame->data, frame->data_bytes);
+    if (frame->data_bytes)
+        memcpy(s->data, frame->data, frame->data_bytes);
     tp_ring_commit(&f->ring);
     uint64_t one = 1;
     /* Non-blocking; a full counter (2^64-2 wakes pending) cannot happen. */

@@ -146,6 +146,21 @@ static void test_yuyv_to_rgb(void **state)
     /* 2.41 measured (libav 5.1): chroma halved across the checkerboard's
      * hard colour edges (max error there), 219 luma levels. */
     assert_true(mae < 3.0);
+    /* A short YUYV frame (a transfer cut off): refused with its size, and
+     * the next frame is fine. */
+    in = uvc_frame(yuyv, YUYV_BYTES - 2 * W, UVC_FRAME_FORMAT_YUYV, 8);
+    uvc_frames_push(&f, &in, 2000);
+    char err[256] = "";
+    memset(&fr, 0, sizeof fr);
+    fr.data = out_rgb;
+    fr.capacity = sizeof out_rgb;
+    assert_int_equal(uvc_frames_read(&f, &fr, err, sizeof err), -1);
+    assert_non_null(strstr(err, "camera 'head': frame 8: 613120 bytes of 640x480 YUYV on a 640x480 stream"));
+    in = uvc_frame(yuyv, YUYV_BYTES, UVC_FRAME_FORMAT_YUYV, 9);
+    uvc_frames_push(&f, &in, 3000);
+    read_one(&f, &fr, out_rgb, sizeof out_rgb);
+    assert_int_equal(fr.t_ns, 3000);
+    assert_true(mean_abs_error(source_rgb, out_rgb, RGB_BYTES, &max_err) < 3.0);
     uvc_frames_free(&f);
 }
 
@@ -341,8 +356,12 @@ static void test_open_not_found(void **state)
     tp_camera_params p;
     tp_camera_default_params(&p, "wrist");
     p.driver = "uvc";
-    p.device = "NO-SUCH-SERIAL-0001";
+    p.device = NULL; /* the first UVC camera: CI has none */
     char err[1024] = "";
+    assert_null(tp_camera_open(&p, NULL, err, sizeof err));
+    printf("%s\n", err);
+    assert_non_null(strstr(err, "camera 'wrist' (device any): not found: no UVC camera is connected"));
+    p.device = "NO-SUCH-SERIAL-0001";
     tp_camera *cam = tp_camera_open(&p, NULL, err, sizeof err);
     assert_null(cam);
     printf("%s\n", err);
