@@ -9,7 +9,6 @@
 #include <libusb.h>
 #include <libuvc/libuvc.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,13 +16,14 @@
 #include "camera_drivers.h"
 #include "teleop/clock.h"
 #include "uvc_frames.h"
+#include "uvc_select.h"
 
 typedef struct uvc_camera {
     uvc_context_t *ctx;
     uvc_device_handle_t *devh;
     uvc_stream_ctrl_t ctrl;
     enum uvc_frame_format stream_format;
-    char label[160]; /* "DEVICE" as configured, or the camera found, for messages */
+    char label[400]; /* "DEVICE" as configured, or the camera found, for messages */
     bool streaming;
     uvc_frames frames;
     bool frames_ready;
@@ -35,77 +35,6 @@ typedef struct uvc_camera {
 #define SILENCE_CHECK_NS 500000000LL
 
 static const char *format_word(enum uvc_frame_format f) { return f == UVC_FRAME_FORMAT_MJPEG ? "mjpeg" : "yuyv"; }
-
-/* "usb:BUS-PORT.PORT…" for a device at bus/address (a second libusb context
- * enumerates: libuvc 0.0.6 does not expose its libusb_device). "" if unknown. */
-static void port_path(uint8_t bus, uint8_t address, char *out, size_t outlen)
-{
-    out[0] = 0;
-    libusb_context *usb = NULL;
-    if (libusb_init(&usb) != 0)
-        return;
-    libusb_device **list = NULL;
-    ssize_t n = libusb_get_device_list(usb, &list);
-    for (ssize_t i = 0; i < n; i++) {
-        if (libusb_get_bus_number(list[i]) != bus || libusb_get_device_address(list[i]) != address)
-            continue;
-        uint8_t ports[8];
-        int np = libusb_get_port_numbers(list[i], ports, (int)sizeof ports);
-        if (np <= 0)
-            break;
-        size_t len = (size_t)snprintf(out, outlen, "usb:%u-%u", bus, ports[0]);
-        for (int p = 1; p < np && len < outlen; p++)
-            len += (size_t)snprintf(out + len, outlen - len, ".%u", ports[p]);
-        break;
-    }
-    if (n >= 0)
-        libusb_free_device_list(list, 1);
-    libusb_exit(usb);
-}
-
-typedef struct device_id {
-    uint16_t vendor, product;
-    char serial[128], product_name[128], port[64];
-} device_id;
-
-static void identify(uvc_device_t *dev, device_id *id)
-{
-    memset(id, 0, sizeof *id);
-    uvc_device_descriptor_t *d = NULL;
-    if (uvc_get_device_descriptor(dev, &d) == UVC_SUCCESS && d) {
-        id->vendor = d->idVendor;
-        id->product = d->idProduct;
-        snprintf(id->serial, sizeof id->serial, "%s", d->serialNumber ? d->serialNumber : "");
-        snprintf(id->product_name, sizeof id->product_name, "%s", d->product ? d->product : "");
-        uvc_free_device_descriptor(d);
-    }
-    port_path(uvc_get_bus_number(dev), uvc_get_device_address(dev), id->port, sizeof id->port);
-}
-
-static bool matches(const device_id *id, const char *want)
-{
-    if (!want || !want[0])
-        return true;
-    if (!strncmp(want, "usb:", 4))
-        return !strcmp(id->port, want);
-    unsigned v, p;
-    char tail;
-    if (strlen(want) == 9 && sscanf(want, "%4x:%4x%c", &v, &p, &tail) == 2)
-        return id->vendor == v && id->product == p;
-    return id->serial[0] && !strcmp(id->serial, want);
-}
-
-/* Appends "; " + fmt to buf (for the lists in messages). */
-static void append(char *buf, size_t buflen, const char *fmt, ...)
-{
-    size_t len = strlen(buf);
-    if (len + 1 >= buflen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf + len, buflen - len, fmt, ap);
-    va_end(ap);
-}
 
 static int find_device(uvc_camera *c, const tp_camera_params *p, uvc_device_t **found, char *err, size_t errlen)
 {
@@ -121,18 +50,18 @@ static int find_device(uvc_camera *c, const tp_camera_params *p, uvc_device_t **
     *found = NULL;
     int count = 0;
     for (int i = 0; list[i]; i++, count++) {
-        device_id id;
-        identify(list[i], &id);
-        if (!*found && matches(&id, want)) {
+        uvc_device_id id;
+        uvc_identify(list[i], &id);
+        char described[400];
+        uvc_describe_device(&id, described, sizeof described);
+        if (!*found && uvc_device_matches(&id, want)) {
             *found = list[i];
             uvc_ref_device(list[i]);
             if (!want)
-                snprintf(c->label, sizeof c->label, "%04x:%04x%s%s%s%s", id.vendor, id.product,
-                         id.serial[0] ? " serial " : "", id.serial, id.port[0] ? " at " : "", id.port);
+                snprintf(c->label, sizeof c->label, "%s", described);
         }
-        append(present, sizeof present, "%s%04x:%04x%s%s%s%s%s%s", count ? "; " : "", id.vendor, id.product,
-               id.product_name[0] ? " " : "", id.product_name, id.serial[0] ? " serial " : "", id.serial,
-               id.port[0] ? " at " : "", id.port);
+        size_t len = strlen(present);
+        snprintf(present + len, sizeof present - len, "%s%s", count ? "; " : "", described);
     }
     uvc_free_device_list(list, 1);
     if (*found)
@@ -162,33 +91,6 @@ static void open_error(const tp_camera_params *p, const uvc_camera *c, uvc_devic
                  c->label);
     else
         snprintf(err, errlen, "camera '%s' (device %s): cannot open: %s", p->name, c->label, uvc_strerror(rc));
-}
-
-/* What the camera offers, for the unsupported-mode message: "mjpeg
- * 640x480@30/15, yuyv 1280x720@10, …". */
-static void offered_modes(uvc_device_handle_t *devh, char *out, size_t outlen)
-{
-    out[0] = 0;
-    for (const uvc_format_desc_t *fmt = uvc_get_format_descs(devh); fmt; fmt = fmt->next) {
-        const char *name = fmt->bDescriptorSubtype == UVC_VS_FORMAT_MJPEG ? "mjpeg"
-                           : fmt->bDescriptorSubtype == UVC_VS_FORMAT_UNCOMPRESSED && !memcmp(fmt->fourccFormat, "YUY2", 4)
-                               ? "yuyv"
-                               : NULL;
-        char other[8];
-        if (!name) {
-            snprintf(other, sizeof other, "%.4s", (const char *)fmt->fourccFormat);
-            name = other;
-        }
-        for (const uvc_frame_desc_t *fr = fmt->frame_descs; fr; fr = fr->next) {
-            append(out, outlen, "%s%s %ux%u@", out[0] ? ", " : "", name, fr->wWidth, fr->wHeight);
-            if (fr->intervals) {
-                for (const uint32_t *iv = fr->intervals; *iv; iv++)
-                    append(out, outlen, "%s%g", iv == fr->intervals ? "" : "/", 1e7 / *iv);
-            } else if (fr->dwMinFrameInterval && fr->dwMaxFrameInterval) {
-                append(out, outlen, "%g-%g", 1e7 / fr->dwMaxFrameInterval, 1e7 / fr->dwMinFrameInterval);
-            }
-        }
-    }
 }
 
 static int negotiate(uvc_camera *c, const tp_camera_params *p, char *err, size_t errlen)
@@ -222,7 +124,7 @@ static int negotiate(uvc_camera *c, const tp_camera_params *p, char *err, size_t
         }
     }
     char offers[400];
-    offered_modes(c->devh, offers, sizeof offers);
+    uvc_describe_modes(uvc_get_format_descs(c->devh), offers, sizeof offers);
     snprintf(err, errlen, "camera '%s' (device %s): %s %dx%d@%d is not offered; it offers: %s", p->name, c->label,
              n == 2 ? "yuyv/mjpeg" : format_word(want[0]), p->width, p->height, fps, offers[0] ? offers : "nothing");
     return -1;

@@ -5,7 +5,9 @@
  * JPEG bytes); device capture times map onto CLOCK_MONOTONIC; counter gaps,
  * ring overflow and oversize frames are counted; a producer thread feeds
  * the real callback while the reader waits; opening with no camera gives
- * the not-found message; the config refuses format = mjpeg over YUYV. */
+ * the not-found message; device strings select the right camera and the
+ * offered modes read as the error prints them; the config refuses format =
+ * mjpeg over YUYV. */
 #include <libavcodec/avcodec.h>
 #include <libavutil/imgutils.h>
 #include <libswscale/swscale.h>
@@ -25,6 +27,7 @@
 #include "teleop/config.h"
 #include "teleop/session.h"
 #include "uvc_frames.h"
+#include "uvc_select.h"
 
 enum { W = 640, H = 480, RGB_BYTES = W * H * 3, YUYV_BYTES = W * H * 2 };
 
@@ -376,6 +379,61 @@ static void test_open_not_found(void **state)
     assert_int_equal(tp_camera_calibration_for(&p, NULL, &cal, err, sizeof err), 0); /* none for a real lens */
 }
 
+/* Serial, port path, vendor:product, or any. */
+static void test_device_selection(void **state)
+{
+    (void)state;
+    uvc_device_id id = {.vendor = 0x046d, .product = 0x0825, .serial = "8A1B", .product_name = "Webcam C270",
+                        .port = "usb:1-2.3"};
+    assert_true(uvc_device_matches(&id, NULL));
+    assert_true(uvc_device_matches(&id, ""));
+    assert_true(uvc_device_matches(&id, "8A1B"));
+    assert_false(uvc_device_matches(&id, "8a1b"));
+    assert_false(uvc_device_matches(&id, "8A1"));
+    assert_true(uvc_device_matches(&id, "usb:1-2.3"));
+    assert_false(uvc_device_matches(&id, "usb:1-2"));
+    assert_false(uvc_device_matches(&id, "usb:1-2.3.1"));
+    assert_true(uvc_device_matches(&id, "046d:0825"));
+    assert_true(uvc_device_matches(&id, "046D:0825"));
+    assert_false(uvc_device_matches(&id, "046d:0826"));
+    char out[200];
+    uvc_describe_device(&id, out, sizeof out);
+    assert_string_equal(out, "046d:0825 Webcam C270 serial 8A1B at usb:1-2.3");
+    uvc_device_id bare = {.vendor = 0x1234, .product = 0xabcd};
+    assert_false(uvc_device_matches(&bare, "8A1B")); /* no serial matches no serial string */
+    assert_false(uvc_device_matches(&bare, "usb:1-2.3"));
+    uvc_describe_device(&bare, out, sizeof out);
+    assert_string_equal(out, "1234:abcd");
+}
+
+/* The modes of the unsupported-mode message, from format descriptors as
+ * libuvc parses them: discrete intervals, a continuous range, another fourcc. */
+static void test_offered_modes(void **state)
+{
+    (void)state;
+    uint32_t yuyv_480[] = {333333, 666666, 0}, yuyv_720[] = {1000000, 0}, nv12_480[] = {333333, 0};
+    uvc_frame_desc_t f1 = {.wWidth = 640, .wHeight = 480, .intervals = yuyv_480};
+    uvc_frame_desc_t f2 = {.wWidth = 1280, .wHeight = 720, .intervals = yuyv_720};
+    uvc_frame_desc_t f3 = {.wWidth = 1280, .wHeight = 720, .dwMinFrameInterval = 333333, .dwMaxFrameInterval = 1000000};
+    uvc_frame_desc_t f4 = {.wWidth = 640, .wHeight = 480, .intervals = nv12_480};
+    f1.next = &f2;
+    uvc_format_desc_t yuyv_fmt = {.bDescriptorSubtype = UVC_VS_FORMAT_UNCOMPRESSED, .frame_descs = &f1};
+    memcpy(yuyv_fmt.fourccFormat, "YUY2", 4);
+    uvc_format_desc_t mjpeg_fmt = {.bDescriptorSubtype = UVC_VS_FORMAT_MJPEG, .frame_descs = &f3};
+    uvc_format_desc_t nv12_fmt = {.bDescriptorSubtype = UVC_VS_FORMAT_UNCOMPRESSED, .frame_descs = &f4};
+    memcpy(nv12_fmt.fourccFormat, "NV12", 4);
+    yuyv_fmt.next = &mjpeg_fmt;
+    mjpeg_fmt.next = &nv12_fmt;
+    char out[400];
+    uvc_describe_modes(&yuyv_fmt, out, sizeof out);
+    assert_string_equal(out, "yuyv 640x480@30/15, yuyv 1280x720@10, mjpeg 1280x720@10-30, NV12 640x480@30");
+    uvc_describe_modes(NULL, out, sizeof out);
+    assert_string_equal(out, "");
+    char small[24];
+    uvc_describe_modes(&yuyv_fmt, small, sizeof small); /* truncated, terminated */
+    assert_int_equal(strlen(small), sizeof small - 1);
+}
+
 static void expect_config(const char *text, const char *want_error)
 {
     tp_session_config cfg;
@@ -421,7 +479,8 @@ int main(void)
         cmocka_unit_test(test_yuyv_to_rgb),      cmocka_unit_test(test_mjpeg_to_rgb),
         cmocka_unit_test(test_mjpeg_passthrough), cmocka_unit_test(test_timestamps),
         cmocka_unit_test(test_gaps_and_overflow), cmocka_unit_test(test_callback_thread),
-        cmocka_unit_test(test_open_not_found),    cmocka_unit_test(test_config),
+        cmocka_unit_test(test_open_not_found),    cmocka_unit_test(test_device_selection),
+        cmocka_unit_test(test_offered_modes),     cmocka_unit_test(test_config),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     free(jpeg);
