@@ -80,7 +80,10 @@ void uvc_frames_free(uvc_frames *f)
     tp_ring_free(&f->ring);
 }
 
-void uvc_frames_set_offset(uvc_frames *f, int64_t realtime_minus_mono_ns) { f->realtime_minus_mono_ns = realtime_minus_mono_ns; }
+void uvc_frames_set_offset(uvc_frames *f, int64_t realtime_minus_mono_ns)
+{
+    f->realtime_minus_mono_ns = realtime_minus_mono_ns;
+}
 
 static int64_t ts_ns(const struct timespec *t) { return (int64_t)t->tv_sec * 1000000000LL + t->tv_nsec; }
 

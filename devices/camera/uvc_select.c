@@ -82,10 +82,8 @@ void uvc_describe_modes(const uvc_format_desc_t *formats, char *out, size_t outl
 {
     out[0] = 0;
     for (const uvc_format_desc_t *fmt = formats; fmt; fmt = fmt->next) {
-        const char *name = fmt->bDescriptorSubtype == UVC_VS_FORMAT_MJPEG ? "mjpeg"
-                           : fmt->bDescriptorSubtype == UVC_VS_FORMAT_UNCOMPRESSED && !memcmp(fmt->fourccFormat, "YUY2", 4)
-                               ? "yuyv"
-                               : NULL;
+        bool yuy2 = fmt->bDescriptorSubtype == UVC_VS_FORMAT_UNCOMPRESSED && !memcmp(fmt->fourccFormat, "YUY2", 4);
+        const char *name = fmt->bDescriptorSubtype == UVC_VS_FORMAT_MJPEG ? "mjpeg" : yuy2 ? "yuyv" : NULL;
         char other[8];
         if (!name) {
             snprintf(other, sizeof other, "%.4s", (const char *)fmt->fourccFormat);

@@ -414,7 +414,8 @@ static void test_offered_modes(void **state)
     uint32_t yuyv_480[] = {333333, 666666, 0}, yuyv_720[] = {1000000, 0}, nv12_480[] = {333333, 0};
     uvc_frame_desc_t f1 = {.wWidth = 640, .wHeight = 480, .intervals = yuyv_480};
     uvc_frame_desc_t f2 = {.wWidth = 1280, .wHeight = 720, .intervals = yuyv_720};
-    uvc_frame_desc_t f3 = {.wWidth = 1280, .wHeight = 720, .dwMinFrameInterval = 333333, .dwMaxFrameInterval = 1000000};
+    uvc_frame_desc_t f3 = {.wWidth = 1280, .wHeight = 720, .dwMinFrameInterval = 333333,
+                           .dwMaxFrameInterval = 1000000};
     uvc_frame_desc_t f4 = {.wWidth = 640, .wHeight = 480, .intervals = nv12_480};
     f1.next = &f2;
     uvc_format_desc_t yuyv_fmt = {.bDescriptorSubtype = UVC_VS_FORMAT_UNCOMPRESSED, .frame_descs = &f1};
@@ -469,7 +470,8 @@ static void test_config(void **state)
                   NULL);
     expect_config("[camera.wrist]\ndriver = uvc\nuvc_format = yuyv\nformat = mjpeg\n",
                   "st.ini:4: [camera.wrist] format: mjpeg passes the device's JPEGs on; `uvc_format = yuyv`");
-    expect_config("[camera.wrist]\ndriver = uvc\nuvc_format = h264\n", "[camera.wrist] uvc_format: 'h264' is not one of");
+    expect_config("[camera.wrist]\ndriver = uvc\nuvc_format = h264\n",
+                  "[camera.wrist] uvc_format: 'h264' is not one of");
 }
 
 int main(void)
