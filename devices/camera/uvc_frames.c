@@ -247,7 +247,6 @@ int uvc_frames_read(uvc_frames *f, tp_camera_frame *out, char *err, size_t errle
         f->gaps += (int64_t)(uint32_t)(s->sequence - f->last_sequence - 1);
     f->have_last = true;
     f->last_sequence = s->sequence;
-    f->last_arrival_ns = s->arrival_ns;
     out->t_ns = s->capture_ns ? s->capture_ns : s->arrival_ns;
     out->index = s->sequence;
     out->format = f->out;

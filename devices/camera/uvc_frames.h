@@ -52,7 +52,6 @@ typedef struct uvc_frames {
     bool have_last;
     uint32_t last_sequence;
     int64_t gaps;        /* frames missing from the device's counter */
-    int64_t last_arrival_ns;
     struct AVCodecContext *jpeg;
     struct AVPacket *pkt;
     struct AVFrame *pic;
