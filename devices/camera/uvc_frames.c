@@ -37,6 +37,7 @@ int uvc_frames_init(uvc_frames *f, const char *name, int width, int height, tp_p
     f->out = out;
     f->slot_bytes = slot_bytes;
     f->wake_fd = -1;
+    f->sws_from = AV_PIX_FMT_NONE;
     /* Four frames: a UVC driver's usual queue, ~130 ms at 30 fps. */
     if (tp_ring_init(&f->ring, sizeof(frame_slot) + ((slot_bytes + 15) & ~(size_t)15), 4) != 0) {
         snprintf(err, errlen, "camera '%s': out of memory for the frame ring", name);
@@ -168,11 +169,28 @@ static int to_rgb(uvc_frames *f, const uint8_t *const src[4], const int stride[4
         snprintf(err, errlen, "camera '%s': frame buffer of %zu bytes is too small", f->name, out->capacity);
         return -1;
     }
-    f->sws = sws_getCachedContext(f->sws, f->width, f->height, fmt, f->width, f->height, AV_PIX_FMT_RGB24,
-                                  SWS_BILINEAR, NULL, NULL, NULL);
-    if (!f->sws) {
-        snprintf(err, errlen, "camera '%s': cannot convert %s to RGB", f->name, av_get_pix_fmt_name(fmt));
-        return -1;
+    if (fmt != f->sws_from) {
+        /* A JPEG decodes to yuvj* (full range); libswscale wants the plain
+         * format with the range said separately (and warns otherwise). */
+        bool full = fmt == AV_PIX_FMT_YUVJ420P || fmt == AV_PIX_FMT_YUVJ422P || fmt == AV_PIX_FMT_YUVJ444P ||
+                    fmt == AV_PIX_FMT_YUVJ440P || fmt == AV_PIX_FMT_YUVJ411P;
+        enum AVPixelFormat plain = fmt == AV_PIX_FMT_YUVJ420P   ? AV_PIX_FMT_YUV420P
+                                   : fmt == AV_PIX_FMT_YUVJ422P ? AV_PIX_FMT_YUV422P
+                                   : fmt == AV_PIX_FMT_YUVJ444P ? AV_PIX_FMT_YUV444P
+                                   : fmt == AV_PIX_FMT_YUVJ440P ? AV_PIX_FMT_YUV440P
+                                   : fmt == AV_PIX_FMT_YUVJ411P ? AV_PIX_FMT_YUV411P
+                                                                : fmt;
+        sws_freeContext(f->sws);
+        f->sws = sws_getContext(f->width, f->height, plain, f->width, f->height, AV_PIX_FMT_RGB24, SWS_BILINEAR,
+                                NULL, NULL, NULL);
+        f->sws_from = AV_PIX_FMT_NONE;
+        if (!f->sws) {
+            snprintf(err, errlen, "camera '%s': cannot convert %s to RGB", f->name, av_get_pix_fmt_name(fmt));
+            return -1;
+        }
+        const int *bt601 = sws_getCoefficients(SWS_CS_ITU601);
+        sws_setColorspaceDetails(f->sws, bt601, full, bt601, 1, 0, 1 << 16, 1 << 16);
+        f->sws_from = fmt;
     }
     uint8_t *dst[4] = {out->data, NULL, NULL, NULL};
     int dst_stride[4] = {3 * f->width, 0, 0, 0};

@@ -56,6 +56,7 @@ typedef struct uvc_frames {
     struct AVPacket *pkt;
     struct AVFrame *pic;
     struct SwsContext *sws;
+    int sws_from; /* the AVPixelFormat sws converts from (-1: none yet) */
 } uvc_frames;
 
 /* slot_bytes: the largest frame the device may send (its negotiated
