@@ -48,10 +48,11 @@ static int find_device(uvc_camera *c, const tp_camera_params *p, uvc_device_t **
     }
     char present[512] = "";
     *found = NULL;
-    int count = 0;
+    int count = 0, unreadable = 0;
     for (int i = 0; list[i]; i++, count++) {
         uvc_device_id id;
         uvc_identify(list[i], &id);
+        unreadable += !id.serial[0];
         char described[400];
         uvc_describe_device(&id, described, sizeof described);
         if (!*found && uvc_device_matches(&id, want)) {
@@ -71,7 +72,9 @@ static int find_device(uvc_camera *c, const tp_camera_params *p, uvc_device_t **
                  "`teleop devices` lists them)", p->name, c->label);
     else
         snprintf(err, errlen, "camera '%s' (device %s): not found among the UVC cameras present: %s (`teleop "
-                 "devices` lists them with their config lines)", p->name, c->label, present);
+                 "devices` lists them with their config lines%s)", p->name, c->label, present,
+                 unreadable ? "; a serial number that cannot be read may need the udev rules, docs/devices/usb.md"
+                            : "");
     return -1;
 }
 
