@@ -13,9 +13,10 @@
  *   "pattern" a synthetic scene with motion and sensor-like noise, in RGB or
  *             as MJPEG (like a UVC camera); deterministic for a given seed;
  *             can be told to stall for a while or to vanish at a time.
- * A UVC driver fits the same operations: start opens the stream, poll waits
- * on the frames its callback queued, read copies one (MJPEG or raw) and
- * converts the device's capture time to CLOCK_MONOTONIC.
+ *   "uvc"     a USB Video Class camera through libuvc (devices/camera/
+ *             uvc_camera.c): libuvc's callback queues frames in a ring, poll
+ *             waits on it, read converts YUYV/MJPEG to RGB or passes MJPEG
+ *             on; no calibration op (docs/devices/cameras.md).
  *
  * Memory: tp_camera_open allocates the camera and the driver state;
  * tp_camera_close frees both. Frame buffers belong to the caller (a ring
