@@ -322,10 +322,13 @@ typedef struct camera_settings {
     const char *driver, *mjcf_camera, *format, *codec, *preset;
     int width, height, crf, gop, threads, seed, mjpeg_quality;
     double fps, noise, stall_at, stall_for, vanish_at;
+    const char *path; /* file driver */
+    bool loop;
+    double reappear_at;
 } camera_settings;
 
 #define C(field) offsetof(camera_settings, field)
-static const char *const driver_choices[] = {"sim", "pattern", NULL};
+static const char *const driver_choices[] = {"sim", "pattern", "file", NULL};
 static const char *const format_choices[] = {"rgb", "mjpeg", NULL};
 static const char *const codec_choices[] = {"h264", "ffv1", "mjpeg", NULL};
 static const char *const preset_choices[] = {"ultrafast", "superfast", "veryfast", "faster", "fast",
@@ -338,8 +341,8 @@ static const tp_config_key camera_name_key[] = {
 
 static const tp_config_key camera_keys[] = {
     {.name = "driver", .type = TP_CFG_ENUM, .offset = C(driver), .choices = driver_choices,
-     .meaning = "`sim` (the simulated robot's MJCF camera, rendered offscreen) or `pattern` (test pattern with "
-                "motion and sensor noise)"},
+     .meaning = "`sim` (the simulated robot's MJCF camera, rendered offscreen), `pattern` (test pattern with "
+                "motion and sensor noise) or `file` (a video file played in real time, `docs/devices/cameras.md`)"},
     {.name = "mjcf_camera", .type = TP_CFG_TEXT, .offset = C(mjcf_camera), .max = 63, .default_text = "`NAME`",
      .meaning = "sim: the camera's name in the MJCF (`head_camera`, `left_wrist_camera`, `right_wrist_camera` in "
                 "the bundled humanoid)"},
@@ -373,6 +376,14 @@ static const tp_config_key camera_keys[] = {
      .meaning = "… for this long (0: never stalls)"},
     {.name = "vanish_at", .type = TP_CFG_DOUBLE, .offset = C(vanish_at), .min = 0, .max = 86400,
      .meaning = "pattern fault injection: the device disappears this many seconds after the start (0: never)"},
+    {.name = "reappear_at", .type = TP_CFG_DOUBLE, .offset = C(reappear_at), .min = 0, .max = 86400,
+     .meaning = "pattern fault injection: the vanished device can be opened again this many seconds after the start "
+                "(a replug; 0: never)"},
+    {.name = "path", .type = TP_CFG_PATH, .offset = C(path), .default_text = "none",
+     .meaning = "file: the video file (anything libavformat reads), played on its own timestamps"},
+    {.name = "loop", .type = TP_CFG_BOOL, .offset = C(loop),
+     .meaning = "file: start over at the end (time and frame index go on); `false`: the camera ends after the "
+                "last frame (`camera_ended`)"},
 };
 
 /* The sections of a station file and their tables, in the order applied,
@@ -424,6 +435,9 @@ static void settings_from_camera(camera_settings *s, const tp_session_camera *c)
     s->stall_at = d->stall_at_s;
     s->stall_for = d->stall_for_s;
     s->vanish_at = d->vanish_at_s;
+    s->reappear_at = d->reappear_at_s;
+    s->path = d->path;
+    s->loop = d->loop;
 }
 
 /* The section that gives a camera's key (for a message's line): its own,
@@ -468,6 +482,12 @@ static int camera_from_settings(tp_session_camera *c, const camera_settings *s, 
     d->stall_at_s = s->stall_at;
     d->stall_for_s = s->stall_for;
     d->vanish_at_s = s->vanish_at;
+    d->reappear_at_s = s->reappear_at;
+    d->path = s->path;
+    d->loop = s->loop;
+    if (!strcmp(d->driver, "file") && (!d->path || !d->path[0]))
+        return tp_config_error(file, key_section(file, own, "path"), "path", err, errlen,
+                               "camera '%s': the file driver needs a video file", stream);
     v->crf = s->crf;
     /* A GOP that is not given follows the frame rate: one keyframe a second. */
     v->gop = s->gop > 0 ? s->gop : (int)lround(s->fps);
