@@ -182,15 +182,17 @@ static int pattern_start(tp_camera *cam, int64_t t0_ns, char *err, size_t errlen
     }
     c->vanish_ns = p->vanish_at_s > 0 ? t0_ns + (int64_t)llround(p->vanish_at_s * 1e9) : 0;
     c->started_ns = 0;
-    if (c->vanish_ns && p->reappear_at_s > p->vanish_at_s) {
-        /* Started again (a reconnect): absent until the reappear time, then
-         * a device that stays, counting on from the session's start. */
-        int64_t now = tp_now_ns(), back = t0_ns + (int64_t)llround(p->reappear_at_s * 1e9);
-        if (now >= c->vanish_ns && now < back) {
+    if (c->vanish_ns) {
+        /* Started again (a reconnect): absent from the vanish time until the
+         * reappear time (for good without one), then a device that stays,
+         * counting on from the session's start. */
+        int64_t now = tp_now_ns();
+        int64_t back = p->reappear_at_s > p->vanish_at_s ? t0_ns + (int64_t)llround(p->reappear_at_s * 1e9) : 0;
+        if (now >= c->vanish_ns && (!back || now < back)) {
             snprintf(err, errlen, "camera '%s': device not found", p->name);
             return -1;
         }
-        if (now >= back) {
+        if (back && now >= back) {
             c->vanish_ns = 0;
             c->started_ns = now;
         }
