@@ -849,10 +849,15 @@ static int write_events(cam *c, tp_ring *ring, tp_episode_writer *w, int64_t sta
             kind = "camera_found";
             snprintf(detail, sizeof detail, "camera %s: the device is back, frames resume in the same stream", name);
             break;
-        case CEV_ENDED:
+        case CEV_ENDED: {
+            /* The driver's message names the camera too: said once. */
+            char own[80];
+            snprintf(own, sizeof own, "camera '%s': ", name);
+            const char *why = strncmp(ev.msg, own, strlen(own)) ? ev.msg : ev.msg + strlen(own);
             kind = "camera_ended";
-            snprintf(detail, sizeof detail, "camera %s: %s", name, ev.msg);
+            snprintf(detail, sizeof detail, "camera %s: %s", name, why);
             break;
+        }
         case CEV_READ_ERROR:
             snprintf(detail, sizeof detail, "camera %s: frame %lld: %s", name, (long long)ev.arg, ev.msg);
             break;

@@ -8,7 +8,9 @@
  * through) pass `teleop check`, the once camera records camera_ended and
  * its recorded frames match the source's pixels; a pattern camera that
  * vanishes and reappears is lost, found again, and resumes in the same
- * stream. Usage: test_file_camera MODEL.xml MOTION.csv */
+ * stream. Usage: test_file_camera MODEL.xml MOTION.csv
+ * or test_file_camera --footage OUT.mkv|OUT.avi FRAMES: writes the footage
+ * (ffv1 in Matroska; MJPEG in AVI) at 20 fps, for file_camera_cli_test.sh. */
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/imgutils.h>
@@ -628,6 +630,20 @@ static void test_reconnect(void **state)
 
 int main(int argc, char **argv)
 {
+    if (argc == 4 && !strcmp(argv[1], "--footage")) {
+        int n = atoi(argv[3]);
+        if (n < 1 || n > 10000) {
+            fprintf(stderr, "--footage: FRAMES must be 1-10000\n");
+            return 2;
+        }
+        int64_t *pts = malloc(sizeof *pts * (size_t)n);
+        regular_pts(pts, n, 50);
+        size_t len = strlen(argv[2]);
+        bool avi = len > 4 && !strcmp(argv[2] + len - 4, ".avi");
+        write_video(argv[2], avi ? "mjpeg" : "ffv1", avi ? AV_PIX_FMT_YUVJ420P : AV_PIX_FMT_YUV420P, n, pts);
+        free(pts);
+        return 0;
+    }
     if (argc < 3) {
         fprintf(stderr, "usage: %s MODEL.xml MOTION.csv\n", argv[0]);
         return 2;
