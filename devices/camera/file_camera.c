@@ -187,11 +187,10 @@ static int decode_next(tp_camera *cam, char *err, size_t errlen)
             int64_t pts = c->pkt->pts != AV_NOPTS_VALUE ? c->pkt->pts : c->pkt->dts;
             return hold_frame(cam, pts, err, errlen) == 0 ? 1 : -1;
         }
-        int rc = avcodec_send_packet(c->dec, c->pkt);
-        if (rc < 0 && rc != AVERROR(EAGAIN)) {
-            snprintf(err, errlen, "camera '%s': file '%s': a damaged packet", cam->params.name, cam->params.path);
-            return -1;
-        }
+        /* A damaged packet is skipped, as a player would: its frame is
+         * missing, the file plays on (a file of nothing but damage ends at
+         * its end, or fails to loop). */
+        (void)avcodec_send_packet(c->dec, c->pkt);
     }
 }
 

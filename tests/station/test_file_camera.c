@@ -233,6 +233,50 @@ static void test_file_loop_and_scale(void **state)
     tp_camera_close(cam);
 }
 
+/* A file cut short (a copy that stopped halfway): the frames that are there
+ * play in order, then the camera ends; nothing crashes or hangs. */
+static void test_file_truncated(void **state)
+{
+    (void)state;
+    enum { N = 10 };
+    int64_t pts[N];
+    regular_pts(pts, N, 30);
+    char path[512], cut[512];
+    footage_path(path, sizeof path, "whole.mkv");
+    footage_path(cut, sizeof cut, "cut.mkv");
+    write_video(path, "ffv1", AV_PIX_FMT_YUV420P, N, pts);
+    FILE *in = fopen(path, "rb");
+    assert_non_null(in);
+    static uint8_t bytes[1 << 20];
+    size_t size = fread(bytes, 1, sizeof bytes, in);
+    fclose(in);
+    assert_true(size > 0 && size < sizeof bytes);
+    FILE *out = fopen(cut, "wb");
+    fwrite(bytes, 1, size * 6 / 10, out);
+    fclose(out);
+    tp_camera_params p;
+    file_params(&p, "cut", cut, false);
+    char err[256];
+    tp_camera *cam = tp_camera_open(&p, NULL, err, sizeof err);
+    if (!cam)
+        fail_msg("%s", err);
+    assert_int_equal(tp_camera_start(cam, tp_now_ns(), err, sizeof err), 0);
+    static uint8_t buf[W * H * 3];
+    int n = 0, rc;
+    while ((rc = tp_camera_poll(cam, tp_now_ns() + 50000000, err, sizeof err)) >= 0) {
+        if (rc == 0)
+            continue;
+        tp_camera_frame f = {.data = buf, .capacity = sizeof buf};
+        assert_int_equal(tp_camera_read(cam, &f, err, sizeof err), 0);
+        assert_int_equal(read_number(buf, W, H), n);
+        n++;
+    }
+    printf("cut file: %d of %d frames played, then: %s\n", n, N, err);
+    assert_int_equal(rc, TP_CAMERA_ENDED);
+    assert_true(n >= 1 && n < N);
+    tp_camera_close(cam);
+}
+
 static void expect_open_error(const tp_camera_params *p, const char *want)
 {
     char err[512] = "";
@@ -664,6 +708,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_file_once_variable_rate),
         cmocka_unit_test(test_file_loop_and_scale),
+        cmocka_unit_test(test_file_truncated),
         cmocka_unit_test(test_file_errors),
         cmocka_unit_test(test_three_file_cameras),
         cmocka_unit_test(test_reconnect),
