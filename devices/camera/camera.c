@@ -9,7 +9,7 @@
 #include "camera_drivers.h"
 
 static const tp_camera_driver *const drivers[] = {&tp_camera_sim_driver, &tp_camera_pattern_driver,
-                                                      &tp_camera_uvc_driver};
+                                                    &tp_camera_uvc_driver, &tp_camera_file_driver};
 
 int tp_camera_calibration_for(const tp_camera_params *p, const tp_camera_env *env, tp_camera_calibration *out,
                               char *err, size_t errlen)
@@ -67,7 +67,7 @@ const tp_camera_driver *tp_camera_find_driver(const char *name)
     return NULL;
 }
 
-const char *tp_camera_driver_names(void) { return "sim, pattern, uvc"; }
+const char *tp_camera_driver_names(void) { return "sim, pattern, uvc, file"; }
 
 size_t tp_camera_max_frame_bytes(const tp_camera_params *p)
 {

@@ -7,6 +7,7 @@
 extern const tp_camera_driver tp_camera_sim_driver;
 extern const tp_camera_driver tp_camera_pattern_driver;
 extern const tp_camera_driver tp_camera_uvc_driver;
+extern const tp_camera_driver tp_camera_file_driver;
 
 /* A pinhole of vertical field of view fovy_deg, square pixels, principal
  * point at the image centre, no distortion, MuJoCo convention. */

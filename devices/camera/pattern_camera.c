@@ -2,7 +2,8 @@
  * per-pixel sensor noise, so encoders work as hard as on a real camera;
  * delivered as RGB or as MJPEG (libavcodec's JPEG encoder, like a UVC
  * camera's). Deterministic: frame n of seed s is always the same picture.
- * Fault injection for tests: a stall window and a vanish time. */
+ * Fault injection for tests: a stall window, a vanish time and a time from
+ * which the vanished device can be opened again (a replug). */
 #include <libavcodec/avcodec.h>
 #include <libavutil/imgutils.h>
 #include <libswscale/swscale.h>
@@ -18,6 +19,7 @@ typedef struct pattern_camera {
     camera_ticker ticker;
     int64_t t0_ns, tick_ns, index;
     int64_t stall_from_ns, stall_until_ns, vanish_ns; /* 0: never */
+    int64_t started_ns; /* a replugged device has no frames from before it was started */
     /* MJPEG output */
     uint8_t *rgb;
     AVCodecContext *jpeg;
@@ -146,8 +148,9 @@ static int pattern_open(tp_camera *cam, const tp_camera_env *env, char *err, siz
         snprintf(err, errlen, "camera '%s': %dx%d must be even", p->name, p->width, p->height);
         return -1;
     }
-    if (!(p->noise >= 0 && p->noise <= 64) || p->stall_at_s < 0 || p->stall_for_s < 0 || p->vanish_at_s < 0) {
-        snprintf(err, errlen, "camera '%s': pattern noise must be 0-64 and stall/vanish times not negative",
+    if (!(p->noise >= 0 && p->noise <= 64) || p->stall_at_s < 0 || p->stall_for_s < 0 || p->vanish_at_s < 0 ||
+        p->reappear_at_s < 0) {
+        snprintf(err, errlen, "camera '%s': pattern noise must be 0-64 and stall/vanish/reappear times not negative",
                  p->name);
         return -1;
     }
@@ -166,8 +169,6 @@ static int pattern_open(tp_camera *cam, const tp_camera_env *env, char *err, siz
 
 static int pattern_start(tp_camera *cam, int64_t t0_ns, char *err, size_t errlen)
 {
-    (void)err;
-    (void)errlen;
     pattern_camera *c = cam->state;
     const tp_camera_params *p = &cam->params;
     c->t0_ns = t0_ns;
@@ -180,6 +181,22 @@ static int pattern_start(tp_camera *cam, int64_t t0_ns, char *err, size_t errlen
         c->stall_until_ns = c->stall_from_ns + (int64_t)llround(p->stall_for_s * 1e9);
     }
     c->vanish_ns = p->vanish_at_s > 0 ? t0_ns + (int64_t)llround(p->vanish_at_s * 1e9) : 0;
+    c->started_ns = 0;
+    if (c->vanish_ns) {
+        /* Started again (a reconnect): absent from the vanish time until the
+         * reappear time (for good without one), then a device that stays,
+         * counting on from the session's start. */
+        int64_t now = tp_now_ns();
+        int64_t back = p->reappear_at_s > p->vanish_at_s ? t0_ns + (int64_t)llround(p->reappear_at_s * 1e9) : 0;
+        if (now >= c->vanish_ns && (!back || now < back)) {
+            snprintf(err, errlen, "camera '%s': device not found", p->name);
+            return -1;
+        }
+        if (back && now >= back) {
+            c->vanish_ns = 0;
+            c->started_ns = now;
+        }
+    }
     return 0;
 }
 
@@ -194,6 +211,8 @@ static int pattern_poll(tp_camera *cam, int64_t deadline_ns, char *err, size_t e
         }
         if (c->stall_until_ns && tick >= c->stall_from_ns && tick < c->stall_until_ns)
             continue; /* a stalled sensor delivers nothing; its counter still runs */
+        if (tick < c->started_ns)
+            continue;
         c->tick_ns = tick;
         c->index = (tick - c->t0_ns + c->ticker.period_ns / 2) / c->ticker.period_ns;
         return 1;

@@ -12,11 +12,14 @@
  *             simulated shutter: the frame is stamped with that state's time).
  *   "pattern" a synthetic scene with motion and sensor-like noise, in RGB or
  *             as MJPEG (like a UVC camera); deterministic for a given seed;
- *             can be told to stall for a while or to vanish at a time.
+ *             can be told to stall for a while or to vanish at a time
+ *             (and to come back at a later one).
  *   "uvc"     a USB Video Class camera through libuvc (devices/camera/
  *             uvc_camera.c): libuvc's callback queues frames in a ring, poll
  *             waits on it, read converts YUYV/MJPEG to RGB or passes MJPEG
  *             on; no calibration op (docs/devices/cameras.md).
+ *   "file"    a video file (anything libavformat reads) played in real time
+ *             on its own timestamps, looping or once (then it ends).
  *
  * Memory: tp_camera_open allocates the camera and the driver state;
  * tp_camera_close frees both. Frame buffers belong to the caller (a ring
@@ -64,6 +67,7 @@ typedef struct tp_camera_params {
     double stall_at_s;   /* no frames from this time after start ... */
     double stall_for_s;  /* ... for this long (0: never stalls) */
     double vanish_at_s;  /* the device disappears at this time after start (0: never) */
+    double reappear_at_s; /* ... and can be opened again from this time after start (0: never) */
     /* uvc driver (docs/devices/cameras.md) */
     const char *device;     /* which camera: NULL or "" the first UVC camera found; a serial number;
                                "usb:BUS-PORT[.PORT…]" (the port path `teleop devices` prints); or
@@ -88,6 +92,9 @@ typedef struct tp_camera_env {
 
 typedef struct tp_camera tp_camera;
 
+/* poll's outcome when the source ended (not a lost device). */
+#define TP_CAMERA_ENDED (-2)
+
 typedef struct tp_camera_driver {
     const char *name;
     /* Allocates the driver state into cam->state; checks the params. */
@@ -96,7 +103,10 @@ typedef struct tp_camera_driver {
     int (*start)(tp_camera *cam, int64_t t0_ns, char *err, size_t errlen);
     /* Waits until a frame is ready or the monotonic deadline passes.
      * 1: a frame is ready; 0: none by the deadline; -1: the device is gone
-     * or failed (message in err). */
+     * or failed (message in err): the capture thread closes it and tries
+     * open + start again with the same params (a reconnect);
+     * TP_CAMERA_ENDED (-2): the source has no more frames (a file played
+     * once), not a fault: no reconnect (message in err). */
     int (*poll)(tp_camera *cam, int64_t deadline_ns, char *err, size_t errlen);
     /* Delivers the ready frame into frame->data (or discards it when
      * frame->data is NULL). 0, or -1 with a message (the frame is lost, the

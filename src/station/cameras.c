@@ -36,6 +36,8 @@ typedef enum cam_event_code {
     CEV_GAP,           /* t: the last frame before it; arg: length in ns */
     CEV_GAP_TO_END,    /* a gap still open when the session ended */
     CEV_LOST,          /* the device vanished or failed */
+    CEV_FOUND,         /* a lost device was opened and started again */
+    CEV_ENDED,         /* the source has no more frames (a file played once) */
     CEV_MISSED,        /* the device skipped frames (fell behind its rate); arg: how many */
     CEV_READ_ERROR,
     CEV_BAD_FRAME,     /* the encoder refused a frame (a cut-short JPEG); arg: frame index */
@@ -323,6 +325,18 @@ int camera_rig_snapshot_rings(camera_rig *rig, tp_ring **rings, double *fps, int
 
 /* -------------------------------------------------------- capture thread */
 
+#define RECONNECT_NS 500000000LL
+
+static void device_lost(cam *c, const char *err, int64_t *next_try_ns)
+{
+    push_event(&c->capture_events, tp_now_ns(), CEV_LOST, 0, err);
+    atomic_store(&c->st->lost, 1);
+    tp_camera_stop(c->device);
+    tp_camera_close(c->device);
+    c->device = NULL;
+    *next_try_ns = tp_now_ns() + RECONNECT_NS;
+}
+
 static void *capture_thread(void *arg)
 {
     cam *c = arg;
@@ -345,29 +359,51 @@ static void *capture_thread(void *arg)
      * late frame or two is jitter, not a gap. */
     const int64_t gap_ns = 3 * period > 50000000LL ? 3 * period : 50000000LL;
     int64_t last_ns = t0, last_index = -1;
-    bool stalled = false, lost = false;
-    if (t0 && tp_camera_start(c->device, t0, err, sizeof err) != 0) {
-        push_event(&c->capture_events, tp_now_ns(), CEV_LOST, 0, err);
-        atomic_store(&c->st->lost, 1);
-        lost = true;
-    }
+    bool stalled = false, ended = false;
+    /* A lost device is closed and opened again with the same params every
+     * RECONNECT_NS (a replugged camera; the UVC driver's open finds the same
+     * one by serial number or port path); frames resume in the same stream. */
+    int64_t next_try_ns = 0;
+    if (t0 && tp_camera_start(c->device, t0, err, sizeof err) != 0)
+        device_lost(c, err, &next_try_ns);
     for (;;) {
         /* A sim camera's snapshots were taken at their frame times: those
          * still queued when the session stops are rendered (late) before
          * the camera stops, as frames captured before the stop are still
          * encoded. Other devices stop at once. */
         bool finishing = atomic_load(rig->links.stop);
-        if (lost || (finishing && !c->has_snapshots))
+        if (ended || (finishing && (!c->has_snapshots || !c->device)))
             break;
+        if (!c->device) {
+            if (tp_now_ns() < next_try_ns) {
+                nap_ms(10);
+                continue;
+            }
+            next_try_ns = tp_now_ns() + RECONNECT_NS;
+            tp_camera *dev = tp_camera_open(p, &env, err, sizeof err);
+            if (dev && tp_camera_start(dev, t0, err, sizeof err) != 0) {
+                tp_camera_close(dev);
+                dev = NULL;
+            }
+            if (dev) {
+                c->device = dev;
+                push_event(&c->capture_events, tp_now_ns(), CEV_FOUND, 0, NULL);
+                atomic_store(&c->st->lost, 0);
+            }
+            continue;
+        }
         /* A bounded wait, so the end of the session is noticed promptly. */
         int rc = tp_camera_poll(c->device, tp_now_ns() + (finishing ? 0 : 50000000LL), err, sizeof err);
         if (finishing && rc != 1)
             break;
-        if (rc < 0) {
-            push_event(&c->capture_events, tp_now_ns(), CEV_LOST, 0, err);
-            atomic_store(&c->st->lost, 1);
-            lost = true;
+        if (rc == TP_CAMERA_ENDED) {
+            push_event(&c->capture_events, tp_now_ns(), CEV_ENDED, 0, err);
+            ended = true;
             break;
+        }
+        if (rc < 0) {
+            device_lost(c, err, &next_try_ns);
+            continue;
         }
         if (rc == 0) {
             if (!stalled && tp_now_ns() - last_ns > gap_ns) {
@@ -418,15 +454,15 @@ static void *capture_thread(void *arg)
     tp_camera_stop(c->device);
     tp_camera_close(c->device);
     c->device = NULL;
-    /* A lost camera's gap lasts until the session ends. */
-    while (lost && !atomic_load(rig->links.stop))
+    /* An ended camera's stream is complete: no gap to the end follows. */
+    while (ended && !atomic_load(rig->links.stop))
         nap_ms(5);
     /* A gap open at the end lasts until the session's end, not until this
      * thread noticed it. */
     int64_t end = tp_now_ns();
     if (rig->links.end_ns && *rig->links.end_ns > 0 && *rig->links.end_ns < end)
         end = *rig->links.end_ns;
-    if (t0 && end - last_ns > gap_ns) {
+    if (t0 && !ended && end - last_ns > gap_ns) {
         push_event(&c->capture_events, last_ns, CEV_GAP_TO_END, end - last_ns, NULL);
         atomic_fetch_add(&c->st->gaps, 1);
         atomic_fetch_add(&c->st->gap_ms, (end - last_ns) / 1000000);
@@ -809,6 +845,19 @@ static int write_events(cam *c, tp_ring *ring, tp_episode_writer *w, int64_t sta
             kind = "camera_lost";
             snprintf(detail, sizeof detail, "camera %s: %s", name, ev.msg);
             break;
+        case CEV_FOUND:
+            kind = "camera_found";
+            snprintf(detail, sizeof detail, "camera %s: the device is back, frames resume in the same stream", name);
+            break;
+        case CEV_ENDED: {
+            /* The driver's message names the camera too: said once. */
+            char own[80];
+            snprintf(own, sizeof own, "camera '%s': ", name);
+            const char *why = strncmp(ev.msg, own, strlen(own)) ? ev.msg : ev.msg + strlen(own);
+            kind = "camera_ended";
+            snprintf(detail, sizeof detail, "camera %s: %s", name, why);
+            break;
+        }
         case CEV_READ_ERROR:
             snprintf(detail, sizeof detail, "camera %s: frame %lld: %s", name, (long long)ev.arg, ev.msg);
             break;

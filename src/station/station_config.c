@@ -325,10 +325,13 @@ typedef struct camera_settings {
     const char *device, *uvc_format; /* uvc */
     double exposure;
     int gain, white_balance;
+    const char *path; /* file driver */
+    bool loop;
+    double reappear_at;
 } camera_settings;
 
 #define C(field) offsetof(camera_settings, field)
-static const char *const driver_choices[] = {"sim", "pattern", "uvc", NULL};
+static const char *const driver_choices[] = {"sim", "pattern", "uvc", "file", NULL};
 static const char *const uvc_format_choices[] = {"auto", "mjpeg", "yuyv", NULL};
 static const char *const format_choices[] = {"rgb", "mjpeg", NULL};
 static const char *const codec_choices[] = {"h264", "ffv1", "mjpeg", NULL};
@@ -343,7 +346,8 @@ static const tp_config_key camera_name_key[] = {
 static const tp_config_key camera_keys[] = {
     {.name = "driver", .type = TP_CFG_ENUM, .offset = C(driver), .choices = driver_choices,
      .meaning = "`sim` (the simulated robot's MJCF camera, rendered offscreen), `pattern` (test pattern with "
-                "motion and sensor noise) or `uvc` (a USB camera through libuvc, docs/devices/cameras.md)"},
+                "motion and sensor noise), `uvc` (a USB camera through libuvc) or `file` (a video file played in real "
+                "time); `docs/devices/cameras.md`"},
     {.name = "mjcf_camera", .type = TP_CFG_TEXT, .offset = C(mjcf_camera), .max = 63, .default_text = "`NAME`",
      .meaning = "sim: the camera's name in the MJCF (`head_camera`, `left_wrist_camera`, `right_wrist_camera` in "
                 "the bundled humanoid)"},
@@ -391,6 +395,14 @@ static const tp_config_key camera_keys[] = {
     {.name = "white_balance", .type = TP_CFG_INT, .offset = C(white_balance), .min = 0, .max = 15000,
      .meaning = "uvc: white balance temperature, kelvin; 0 = auto (a control the camera lacks: a warning, not an "
                 "error)"},
+    {.name = "reappear_at", .type = TP_CFG_DOUBLE, .offset = C(reappear_at), .min = 0, .max = 86400,
+     .meaning = "pattern fault injection: the vanished device can be opened again this many seconds after the start "
+                "(a replug; 0: never)"},
+    {.name = "path", .type = TP_CFG_PATH, .offset = C(path), .default_text = "none",
+     .meaning = "file: the video file (anything libavformat reads), played on its own timestamps"},
+    {.name = "loop", .type = TP_CFG_BOOL, .offset = C(loop),
+     .meaning = "file: start over at the end (time and frame index go on); `false`: the camera ends after the "
+                "last frame (`camera_ended`)"},
 };
 
 /* The sections of a station file and their tables, in the order applied,
@@ -447,6 +459,9 @@ static void settings_from_camera(camera_settings *s, const tp_session_camera *c)
     s->exposure = d->exposure_s;
     s->gain = d->gain;
     s->white_balance = d->white_balance_k;
+    s->reappear_at = d->reappear_at_s;
+    s->path = d->path;
+    s->loop = d->loop;
 }
 
 /* The section that gives a camera's key (for a message's line): its own,
@@ -500,6 +515,12 @@ static int camera_from_settings(tp_session_camera *c, const camera_settings *s, 
     d->exposure_s = s->exposure;
     d->gain = s->gain;
     d->white_balance_k = s->white_balance;
+    d->reappear_at_s = s->reappear_at;
+    d->path = s->path;
+    d->loop = s->loop;
+    if (!strcmp(d->driver, "file") && (!d->path || !d->path[0]))
+        return tp_config_error(file, key_section(file, own, "path"), "path", err, errlen,
+                               "camera '%s': the file driver needs a video file", stream);
     v->crf = s->crf;
     /* A GOP that is not given follows the frame rate: one keyframe a second. */
     v->gop = s->gop > 0 ? s->gop : (int)lround(s->fps);
