@@ -55,9 +55,7 @@ typedef struct tp_glove_sample {
     int32_t joystick[2];                                    /* F (x), G (y) */
     int32_t trigger;                                        /* P, analog */
     uint32_t buttons;                                       /* tp_glove_button bits */
-    int32_t battery_percent;                                /* 0..100, or -1 (the alpha encoding has no key) */
-    int32_t info_hand;                                      /* (ZH) as sent, or -1 */
-    int32_t info_firmware;                                  /* (ZV) as sent, or -1 */
+    int32_t battery_percent;                                /* 0..100, or -1 (the glove does not say) */
     int32_t max_value;                                      /* the range in force: 1023 or 4095 */
 } tp_glove_sample;
 

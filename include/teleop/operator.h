@@ -59,9 +59,6 @@ typedef struct tp_hand_joint {
 
 typedef struct tp_hand_frame {
     bool active; /* the tracker reports this hand */
-    /* The joints give the fingers only (a glove without a tracked wrist,
-     * glove.h): the hand follows them, the arm holds. Not in the stream. */
-    bool fingers_only;
     tp_hand_joint joints[TP_HAND_JOINT_COUNT];
 } tp_hand_frame;
 

@@ -73,7 +73,6 @@ void tp_operator_unpack(const float in[TP_OPERATOR_DIMS], int64_t t_ns, tp_opera
     for (int s = 0; s < 2; s++) {
         tp_hand_frame *h = &f->hand[s];
         h->active = *i++ > 0.5f;
-        h->fingers_only = false; /* a glove's doing, never in the stream */
         for (int j = 0; j < TP_HAND_JOINT_COUNT; j++) {
             i = get_pose(i, &h->joints[j].pose);
             h->joints[j].radius = *i++;

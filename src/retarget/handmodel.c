@@ -45,7 +45,6 @@ void tp_hand_model_pose(int side, tp_pose wrist, const double flex_in[5], tp_han
     for (int f = 0; f < 5; f++)
         flex[f] = isfinite(flex_in[f]) ? fmin(1.0, fmax(0.0, flex_in[f])) : 0.0;
     h->active = true;
-    h->fingers_only = false;
     const tp_vec3 up = tp_v3(0, 1, 0);
     put(h, TP_HJ_WRIST, tp_v3(0, 0, 0), tp_quat_identity(), wrist, mirror, 0.020f);
     put(h, TP_HJ_PALM, tp_v3(-0.002, 0, -0.050), tp_quat_identity(), wrist, mirror, 0.025f);

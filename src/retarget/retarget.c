@@ -188,7 +188,7 @@ void tp_retarget_step(tp_retargeter *rt, const tp_operator_frame *f, double *act
         const tp_hand_joint *wrist = &h->joints[TP_HJ_WRIST];
         st->arm_ok[s] = false;
         st->position_error[s] = st->orientation_error[s] = NAN;
-        if (h->active && !h->fingers_only && wrist->valid && tp_v3_isfinite(wrist->pose.p) && tp_quat_isfinite(wrist->pose.q)) {
+        if (h->active && wrist->valid && tp_v3_isfinite(wrist->pose.p) && tp_quat_isfinite(wrist->pose.q)) {
             tp_pose target = {tp_calibration_point(&rt->cfg.calibration, wrist->pose.p),
                               tp_retarget_wrist_to_ee(s, tp_quat_normalize(wrist->pose.q))};
             st->wrist_target[s] = target;
