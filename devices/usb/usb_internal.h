@@ -1,0 +1,13 @@
+/* teleop — shared between the enumeration and the monitor. */
+#ifndef TELEOP_USB_INTERNAL_H
+#define TELEOP_USB_INTERNAL_H
+
+#include <libusb.h>
+
+#include "teleop/usb.h"
+
+/* Every device on ctx's buses (root hubs left out). 0, or -1 when libusb
+ * cannot list them. */
+int tp_usb_list(libusb_context *ctx, tp_usb_device *out, int max, int *count);
+
+#endif
