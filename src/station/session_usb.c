@@ -101,6 +101,10 @@ void session_usb_start(session *s)
     s->usb->monitor = tp_usb_monitor_start(report, s, USB_POLL_S, err, sizeof err);
     if (!s->usb->monitor)
         tp_log_info("USB monitor off: %s", err);
+    else
+        tp_log_info("USB monitor on (%s)", tp_usb_monitor_uses_hotplug(s->usb->monitor)
+                                               ? "libusb hotplug"
+                                               : "re-enumerating every second");
 }
 
 void session_usb_stop(session *s)

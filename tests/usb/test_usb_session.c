@@ -105,6 +105,43 @@ static void test_plug_unplug_events(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* The real monitor (libusb; or off with one info line where USB is not
+ * accessible) starts and stops with the session and, with nothing plugged
+ * or unplugged meanwhile, adds no event: the devices present at the start
+ * are the baseline, not plugs. */
+static void test_real_monitor_quiet(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/teleop-usbsession-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    tp_session_config cfg;
+    tp_session_default_config(&cfg);
+    cfg.duration_s = 1.0;
+    cfg.model_path = model_path;
+    cfg.motion_path = motion_path;
+    cfg.operator_source = "motion";
+    cfg.out_dir = dir;
+    cfg.cameras[0].device.width = cfg.cameras[0].video.width = 160;
+    cfg.cameras[0].device.height = cfg.cameras[0].video.height = 120;
+    cfg.cameras[0].device.fps = cfg.cameras[0].video.fps = 10;
+    cfg.cameras[0].video.gop = 10;
+    tp_session_stats st;
+    char err[1024];
+    if (tp_session_run(&cfg, NULL, &st, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    tp_episode *ep = tp_episode_open(st.episode_path, err, sizeof err);
+    if (!ep)
+        fail_msg("%s", err);
+    seen s = {0};
+    assert_int_equal(tp_episode_events(ep, on_event, &s), 0);
+    tp_episode_close(ep);
+    assert_int_equal(s.added, 0);
+    assert_int_equal(s.removed, 0);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3) {
@@ -113,6 +150,7 @@ int main(int argc, char **argv)
     }
     model_path = argv[1];
     motion_path = argv[2];
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_plug_unplug_events)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_plug_unplug_events),
+                                       cmocka_unit_test(test_real_monitor_quiet)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
