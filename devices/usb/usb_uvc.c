@@ -4,7 +4,7 @@
 
 #include <libuvc/libuvc.h>
 
-#include "teleop/usb.h"
+#include "usb_internal.h"
 
 static void format_name(const uvc_format_desc_t *f, char *buf, size_t len)
 {
@@ -36,9 +36,11 @@ static void add_rate(tp_usb_uvc_format *o, uint32_t interval_100ns)
     o->fps[i] = fps;
 }
 
-static void list_formats(uvc_device_handle_t *h, tp_usb_uvc_format *out, int max, int *count)
+int tp_usb_uvc_list_formats(const uvc_format_desc_t *descs, tp_usb_uvc_format *out, int max)
 {
-    for (const uvc_format_desc_t *f = uvc_get_format_descs(h); f; f = f->next)
+    int n = 0;
+    int *count = &n;
+    for (const uvc_format_desc_t *f = descs; f; f = f->next)
         for (const uvc_frame_desc_t *fr = f->frame_descs; fr && *count < max; fr = fr->next) {
             tp_usb_uvc_format *o = &out[(*count)++];
             memset(o, 0, sizeof *o);
@@ -54,6 +56,7 @@ static void list_formats(uvc_device_handle_t *h, tp_usb_uvc_format *out, int max
                     add_rate(o, fr->dwMaxFrameInterval);
             }
         }
+    return n;
 }
 
 int tp_usb_uvc_formats(const tp_usb_device *d, tp_usb_uvc_format *out, int max, int *count, char *err,
@@ -89,7 +92,7 @@ int tp_usb_uvc_formats(const tp_usb_device *d, tp_usb_uvc_format *out, int max, 
                  : rc == UVC_ERROR_BUSY ? "busy (another program, or the kernel's uvcvideo driver, has it)"
                                         : uvc_strerror(rc));
     else {
-        list_formats(h, out, max, count);
+        *count = tp_usb_uvc_list_formats(uvc_get_format_descs(h), out, max);
         uvc_close(h);
         result = 0;
     }

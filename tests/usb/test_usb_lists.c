@@ -2,7 +2,9 @@
  * plug and unplug reports (the monitor's logic in both its hotplug and its
  * polling mode), the classification against the class codes and the known
  * table, a serial device's tty found in a sysfs tree built here, and the
- * glove hand read from an OpenGloves info key. */
+ * glove hand read from an OpenGloves info key, and a camera's libuvc
+ * format descriptors (built here as libuvc builds them from the device)
+ * turned into the formats, sizes and rates `teleop devices` lists. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,7 +16,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <libuvc/libuvc.h>
+
 #include "teleop/usb.h"
+#include "usb_internal.h"
 
 static tp_usb_device dev(uint8_t bus, uint8_t addr, uint16_t vid, uint16_t pid, const char *port)
 {
@@ -170,6 +175,44 @@ static void test_hand_of_line(void **state)
     assert_null(tp_usb_glove_hand_of_line("(ZH)", 4)); /* the key without its value */
 }
 
+static void test_uvc_formats(void **state)
+{
+    (void)state;
+    /* YUYV 640x480 at 30, 15 and 5 fps (discrete intervals, listed slowest
+     * first as some cameras do) and 1280x720 at 10; MJPEG 1920x1080 with a
+     * continuous range 1/60 .. 1/30 s. */
+    uint32_t vga_iv[] = {2000000, 333333, 666666, 0}, hd_iv[] = {1000000, 0};
+    uvc_frame_desc_t vga = {.wWidth = 640, .wHeight = 480, .bFrameIntervalType = 3, .intervals = vga_iv};
+    uvc_frame_desc_t hd = {.wWidth = 1280, .wHeight = 720, .bFrameIntervalType = 1, .intervals = hd_iv};
+    vga.next = &hd;
+    uvc_frame_desc_t fhd = {.wWidth = 1920, .wHeight = 1080, .dwMinFrameInterval = 166667,
+                            .dwMaxFrameInterval = 333333, .dwFrameIntervalStep = 166666};
+    uvc_format_desc_t mjpeg = {.bDescriptorSubtype = UVC_VS_FORMAT_MJPEG, .frame_descs = &fhd};
+    uvc_format_desc_t yuyv = {.bDescriptorSubtype = UVC_VS_FORMAT_UNCOMPRESSED, .frame_descs = &vga, .next = &mjpeg};
+    memcpy(yuyv.guidFormat, "YUY2\x00\x00\x10\x00\x80\x00\x00\xaa\x00\x38\x9b\x71", 16);
+    tp_usb_uvc_format out[8];
+    assert_int_equal(tp_usb_uvc_list_formats(&yuyv, out, 8), 3);
+    assert_string_equal(out[0].format, "yuyv");
+    assert_int_equal(out[0].width, 640);
+    assert_int_equal(out[0].height, 480);
+    assert_int_equal(out[0].fps_count, 3);
+    assert_float_equal(out[0].fps[0], 30.0, 0.001);
+    assert_float_equal(out[0].fps[1], 15.0, 0.001);
+    assert_float_equal(out[0].fps[2], 5.0, 0.001);
+    assert_string_equal(out[1].format, "yuyv");
+    assert_int_equal(out[1].width, 1280);
+    assert_int_equal(out[1].fps_count, 1);
+    assert_float_equal(out[1].fps[0], 10.0, 0.001);
+    assert_string_equal(out[2].format, "mjpeg");
+    assert_int_equal(out[2].width, 1920);
+    assert_int_equal(out[2].height, 1080);
+    assert_int_equal(out[2].fps_count, 2);
+    assert_float_equal(out[2].fps[0], 60.0, 0.01);
+    assert_float_equal(out[2].fps[1], 30.0, 0.001);
+    assert_int_equal(tp_usb_uvc_list_formats(&yuyv, out, 2), 2); /* the array's size bounds it */
+    assert_int_equal(tp_usb_uvc_list_formats(NULL, out, 8), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -177,6 +220,7 @@ int main(void)
         cmocka_unit_test(test_classify),
         cmocka_unit_test(test_find_tty),
         cmocka_unit_test(test_hand_of_line),
+        cmocka_unit_test(test_uvc_formats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
