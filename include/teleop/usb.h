@@ -81,7 +81,7 @@ int tp_usb_uvc_formats(const tp_usb_device *d, tp_usb_uvc_format *out, int max, 
 
 typedef struct tp_usb_glove {
     char port[256];
-    char hand[8];      /* "left", "right", or "unknown" (the glove sent no (ZH) info key) */
+    char hand[8];      /* "left", "right", or "unknown" (the glove sent no (ZH) info key during the probe) */
     int32_t max_value; /* 1023 (10-bit) or 4095 (12-bit) */
     int lines;         /* accepted lines during the probe */
     int rejected;
@@ -93,8 +93,9 @@ typedef struct tp_usb_glove {
  * with nothing a glove sends; -1 the port could not be opened (message). */
 int tp_usb_probe_glove(const char *port, double window_s, tp_usb_glove *out, char *err, size_t errlen);
 
-/* The hand a line names in an OpenGloves info key "(ZH)L"/"(ZH)R" (also
- * "(ZH)left"/"(ZH)right"), or NULL when it names none. */
+/* The hand a line names in an OpenGloves info key: "(ZH)0" left, "(ZH)1"
+ * right (the firmware's info line "(ZV)n(ZG)n(ZH)n"), or NULL when it
+ * names none. */
 const char *tp_usb_glove_hand_of_line(const char *line, size_t len);
 
 /* ------------------------------------------------------------ monitor */

@@ -166,13 +166,15 @@ static void test_find_tty(void **state)
 static void test_hand_of_line(void **state)
 {
     (void)state;
-    const char *l1 = "A100B200C300D400E500(ZH)R";
+    const char *l1 = "(ZV)1(ZG)0(ZH)1";
     assert_string_equal(tp_usb_glove_hand_of_line(l1, strlen(l1)), "right");
-    const char *l2 = "(ZH)left";
+    const char *l2 = "(ZH)0";
     assert_string_equal(tp_usb_glove_hand_of_line(l2, strlen(l2)), "left");
     const char *l3 = "A100B200C300D400E500F512G512";
     assert_null(tp_usb_glove_hand_of_line(l3, strlen(l3)));
-    assert_null(tp_usb_glove_hand_of_line("(ZH)", 4)); /* the key without its value */
+    assert_null(tp_usb_glove_hand_of_line("(ZH)", 4));   /* the key without its value */
+    assert_null(tp_usb_glove_hand_of_line("(ZH)12", 6)); /* no such side */
+    assert_null(tp_usb_glove_hand_of_line("(ZH)L", 5));  /* L after the key is the grab button */
 }
 
 static void test_uvc_formats(void **state)
