@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -47,6 +48,13 @@ int tp_usb_probe_glove(const char *port, double window_s, tp_usb_glove *out, cha
                  : e == ENOENT ? " (not plugged in?)"
                  : e == EBUSY  ? " (another program has it open)"
                                : "");
+        return -1;
+    }
+    /* A station's glove driver holds the port with an exclusive flock:
+     * reading it now would take lines from the station. */
+    if (flock(fd, LOCK_SH | LOCK_NB) != 0) {
+        snprintf(err, errlen, "%s: busy (a running station or another program has it)", port);
+        close(fd);
         return -1;
     }
     set_raw(fd);

@@ -11,9 +11,11 @@
    it with its hand, range and line rate and the [glove.*] config lines;
    `--json` parses with Python's json and says the same; `--config FILE`
    probes the [glove.left] port the station config names.
-3. A --port that does not exist: its error names the port and says what to
+3. A glove port a station holds (flock): said busy, not read; exit 1.
+4. A --port that does not exist: its error names the port and says what to
    check; exit 1.
 Usage: devices_cli_test.py TELEOP"""
+import fcntl
 import glob
 import json
 import os
@@ -143,7 +145,22 @@ finally:
     right.close()
     left.close()
 
-# 3. A port that is not there.
+# 3. A glove a station holds (the glove driver's exclusive flock): not read,
+# said busy (probing it would take lines from the station); exit 1.
+held = Glove(b"A100B200C300D400E500\n", b"(ZV)1(ZG)0(ZH)0\n")
+try:
+    lock = os.open(held.path, os.O_RDWR | os.O_NOCTTY)
+    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    rc, out, err = run("--port", held.path)
+    os.close(lock)
+    check(rc == 1, "a held port: exit 1 (got %d)" % rc)
+    check("port %s: busy (a running station or another program has it)" % held.path in out.splitlines(),
+          "a held port is said busy: %s" % out)
+    check("glove on " not in out, "a held port is not probed")
+finally:
+    held.close()
+
+# 4. A port that is not there.
 rc, out, err = run("--port", "/dev/ttyACM-not-there")
 print(out, err)
 check(rc == 1, "a missing --port: exit 1 (got %d)" % rc)
