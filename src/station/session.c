@@ -134,6 +134,7 @@ static int init_session(session *s, char *err, size_t errlen)
 
 static void free_session(session *s)
 {
+    session_usb_stop(s); /* its thread pushes to usb_events; done already unless setup failed */
     tp_ring *rings[] = {&s->op_to_control,   &s->op_to_recorder, &s->samples,  &s->control_events,
                         &s->watchdog_events, &s->device_events, &s->usb_events,  &s->commands,  &s->inputs};
     for (size_t i = 0; i < sizeof rings / sizeof rings[0]; i++)
@@ -228,6 +229,9 @@ int tp_session_run(const tp_session_config *cfg, volatile int *stop_flag, tp_ses
         rec.first_opened = true;
     }
 
+    /* The USB monitor's first enumeration (libusb start-up, reading every
+     * device) happens here, before the session's clock is set. */
+    session_usb_start(s);
     pthread_t th_dev, th_ctl, th_rec;
     /* Cameras open first: a sim camera renders its warm-up frame before the
      * session clock starts. */
@@ -256,7 +260,6 @@ int tp_session_run(const tp_session_config *cfg, volatile int *stop_flag, tp_ses
         if (!s->keys)
             tp_log_warn("%s; no command input", kerr);
     }
-    session_usb_start(s);
     pthread_attr_t ctl_attr;
     pthread_attr_init(&ctl_attr);
     raise_priority(&ctl_attr, cfg->realtime_priority);

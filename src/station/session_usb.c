@@ -72,6 +72,8 @@ static void *test_reporter(void *arg)
 {
     session *s = arg;
     const tp_session_config *cfg = s->cfg;
+    while (!atomic_load(&s->usb->stop) && !atomic_load(&s->start_ns)) /* started before the clock is set */
+        nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
     int64_t t0 = atomic_load(&s->start_ns);
     sleep_until(&s->usb->stop, t0 + (int64_t)(cfg->test_usb_plug_at_s * 1e9));
     if (!atomic_load(&s->usb->stop))
