@@ -104,6 +104,15 @@ typedef struct tp_session_config {
      * runs, and its commands read like the terminal's; NULL (default): no
      * console. Borrowed: it outlives the call. */
     tp_console_tap *console;
+    /* [usb] monitor: USB plugs and unplugs become episode events
+     * (usb_device_added/usb_device_removed, docs/devices/usb.md); default true. */
+    bool usb_monitor;
+    /* Test hook (no config key): instead of the USB monitor, this device is
+     * reported plugged in test_usb_plug_at_s after the start and unplugged
+     * at test_usb_unplug_at_s (0: never), through the function the
+     * monitor's callback calls. NULL (default): the real monitor. */
+    const struct tp_usb_device *test_usb_device;
+    double test_usb_plug_at_s, test_usb_unplug_at_s;
 } tp_session_config;
 
 enum { TP_CONSOLE_AUTO = 0, TP_CONSOLE_ON, TP_CONSOLE_OFF };

@@ -16,6 +16,7 @@ int cmd_calibrate_glove(int argc, char **argv); /* teleop calibrate --glove */
 int cmd_retarget(int argc, char **argv);
 int cmd_recover(int argc, char **argv);
 int cmd_xr_probe(int argc, char **argv);
+int cmd_devices(int argc, char **argv); /* teleop devices (cmd_devices.c) */
 int cmd_config(int argc, char **argv);
 /* teleop export --check (cmd_export_check.c) */
 bool cmd_export_is_check(int argc, char **argv);

@@ -16,6 +16,7 @@ static const struct {
     {"recover", cmd_recover, "finalize episodes whose recording was cut off (crash, kill, power loss)"},
     {"retarget", cmd_retarget, "re-run retargeting on a recorded episode into a new episode"},
     {"calibrate", cmd_calibrate, "measure an operator's calibration from a capture"},
+    {"devices", cmd_devices, "list the USB cameras (formats, sizes, rates), gloves and other known devices, with the config lines to use them"},
     {"xr-probe", cmd_xr_probe, "list the OpenXR runtime, system, extensions, spaces and tracked devices"},
     {"export", cmd_export, "write recorded episodes as a training dataset (LeRobot v3.0 or v2.1, HDF5 ALOHA or robomimic); --check DATASET validates a LeRobot or HDF5 dataset"},
     {"review", cmd_review, "the review window: browse, play, plot, tag and curate episodes (keyboard first)"},

@@ -123,6 +123,7 @@ static int init_session(session *s, char *err, size_t errlen)
         tp_ring_init(&s->control_events, sizeof(station_event), 1024) ||
         tp_ring_init(&s->watchdog_events, sizeof(station_event), 64) ||
         tp_ring_init(&s->device_events, sizeof(tp_device_event), 256) ||
+        tp_ring_init(&s->usb_events, sizeof(tp_device_event), 64) ||
         tp_ring_init(&s->commands, sizeof(tp_command_msg), 256) ||
         tp_ring_init(&s->inputs, sizeof(station_input), 64)) {
         snprintf(err, errlen, "session: out of memory");
@@ -133,8 +134,9 @@ static int init_session(session *s, char *err, size_t errlen)
 
 static void free_session(session *s)
 {
+    session_usb_stop(s); /* its thread pushes to usb_events; done already unless setup failed */
     tp_ring *rings[] = {&s->op_to_control,   &s->op_to_recorder, &s->samples,  &s->control_events,
-                        &s->watchdog_events, &s->device_events,  &s->commands,  &s->inputs};
+                        &s->watchdog_events, &s->device_events, &s->usb_events,  &s->commands,  &s->inputs};
     for (size_t i = 0; i < sizeof rings / sizeof rings[0]; i++)
         tp_ring_free(rings[i]);
     if (s->object_count > 0)
@@ -227,6 +229,9 @@ int tp_session_run(const tp_session_config *cfg, volatile int *stop_flag, tp_ses
         rec.first_opened = true;
     }
 
+    /* The USB monitor's first enumeration (libusb start-up, reading every
+     * device) happens here, before the session's clock is set. */
+    session_usb_start(s);
     pthread_t th_dev, th_ctl, th_rec;
     /* Cameras open first: a sim camera renders its warm-up frame before the
      * session clock starts. */
@@ -296,6 +301,7 @@ int tp_session_run(const tp_session_config *cfg, volatile int *stop_flag, tp_ses
         s->link.ops->health(s->link.state, tp_now_ns(), &stats->robot_link);
     }
     atomic_store(&s->device_stop, 1);
+    session_usb_stop(s);
     if (wd_ok)
         pthread_join(th_wd, NULL);
     if (dev_ok)

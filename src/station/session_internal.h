@@ -115,6 +115,8 @@ typedef struct session {
     tp_ring control_events;  /* station_event, control → recorder */
     tp_ring watchdog_events; /* station_event, watchdog → recorder */
     tp_ring device_events;   /* tp_device_event, device → recorder */
+    tp_ring usb_events;      /* tp_device_event, USB monitor → recorder (session_usb.c) */
+    struct session_usb *usb; /* the USB monitor, or NULL */
     /* tp_command_msg, device → recorder: operator commands (record start,
      * stop, clutch, emergency), written as events; the one consumer that a
      * recording workflow takes over. */
@@ -195,6 +197,11 @@ double session_thread_cpu_s(void);
 bool session_stopping(session *s);
 void session_set_thread_name(const char *name);
 void session_push_event(tp_ring *ring, int64_t t_ns, event_code code, int64_t arg); /* never blocks */
+
+/* session_usb.c: USB plugs and unplugs as events (before the recorder
+ * starts; stopped before it is joined). */
+void session_usb_start(session *s);
+void session_usb_stop(session *s);
 
 /* The threads (arg: the session; the recorder's: its recorder). */
 void *session_operator_thread(void *arg);

@@ -75,20 +75,28 @@ static void tell_link_event(recorder *rec, const tp_device_event *ev)
     rec->link_unsaid = 0;
 }
 
-static int write_device_events(recorder *rec, int64_t until)
+static int write_device_event_ring(recorder *rec, tp_ring *ring, int64_t until)
 {
-    session *s = rec->s;
     const tp_device_event *front;
-    while ((front = tp_ring_front(&s->device_events))) {
+    while ((front = tp_ring_front(ring))) {
         if (front->t_ns >= until)
             break;
         int rc = rec->w && front->t_ns >= rec->events_from_ns
                      ? tp_episode_writer_event(rec->w, front->t_ns, front->kind, front->detail[0] ? front->detail : NULL)
                      : 0;
-        tp_ring_release(&s->device_events);
+        tp_ring_release(ring);
         if (rc != 0)
             return -1;
     }
+    return 0;
+}
+
+static int write_device_events(recorder *rec, int64_t until)
+{
+    session *s = rec->s;
+    if (write_device_event_ring(rec, &s->device_events, until) != 0 ||
+        write_device_event_ring(rec, &s->usb_events, until) != 0)
+        return -1;
     tp_device_event link_events[16];
     for (int n; (n = s->link.ops->events(s->link.state, link_events, 16)) > 0;)
         for (int i = 0; i < n; i++) {

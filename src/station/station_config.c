@@ -44,6 +44,7 @@ void tp_session_default_config(tp_session_config *cfg)
     camera_default_config(&cfg->cameras[0], "head_camera");
     cfg->camera_count = 1;
     cfg->realtime_priority = true;
+    cfg->usb_monitor = true;
     cfg->min_free_mb = 100;
     cfg->max_recorder_behind_s = 1.0;
     tp_workflow_default_config(&cfg->workflow);
@@ -283,6 +284,12 @@ static const tp_config_key console_keys[] = {
                 "(no display is an error), `off` never; `--console` and `--no-console` override it"},
 };
 
+static const tp_config_key usb_keys[] = {
+    {.name = "monitor", .type = TP_CFG_BOOL, .offset = S(usb_monitor),
+     .meaning = "report USB plugs and unplugs during `teleop run` as episode events `usb_device_added` / "
+                "`usb_device_removed` and on stderr (`docs/devices/usb.md`)"},
+};
+
 static const tp_config_key upload_keys[] = {
     {.name = "enabled", .type = TP_CFG_BOOL, .offset = S(upload.enabled),
      .meaning = "upload each kept episode in the background while the station records (`docs/upload.md`, Station "
@@ -427,6 +434,7 @@ static const section_table session_tables[] = {
     {"safety", safety_keys, N(safety_keys)},
     {"console", console_keys, N(console_keys)},
     {"upload", upload_keys, N(upload_keys)},
+    {"usb", usb_keys, N(usb_keys)},
 };
 
 /* ------------------------------------------------------------ cameras */
@@ -588,7 +596,7 @@ static int apply_cameras(tp_session_config *cfg, tp_config *file, char *err, siz
 
 static const char *const known_sections[] = {"session",     "recording", "robot",  "operator", "controls",
                                              "calibration", "retarget",  "filter", "safety",   "camera",
-                                             "console",     "upload",    "unitree"};
+                                             "console",     "upload",    "unitree", "usb"};
 
 static int check_sections(tp_config *file, char *err, size_t errlen)
 {
@@ -606,7 +614,7 @@ static int check_sections(tp_config *file, char *err, size_t errlen)
         }
         return tp_config_error(file, sec, NULL, err, errlen,
                                "unknown section (sections: session, recording, robot, unitree, operator, controls, "
-                               "calibration, retarget, filter, safety, console, camera, camera.NAME, upload)");
+                               "calibration, retarget, filter, safety, console, camera, camera.NAME, upload, usb)");
     }
     return 0;
 }
