@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes a robot-description loading path with libFuzzer (clang, ASan, UBSan)
 # for SECONDS (default 60), starting from the seed corpus:
-#   scripts/fuzz.sh [urdf|mjcf|config|episode|parquet] [SECONDS]
+#   scripts/fuzz.sh [urdf|mjcf|config|episode|parquet|glove] [SECONDS]
 #   urdf: our URDF parser and chain extraction (tests/fuzz/fuzz_urdf.c)
 #   mjcf: MuJoCo's XML parser through an in-memory file, then our chain
 #         extraction (tests/fuzz/fuzz_mjcf.c; MuJoCo itself is not
@@ -15,12 +15,14 @@
 #         ok on changed sample, packet or attachment bytes
 #   parquet: arbitrary bytes through the parquet reader's footer, schema
 #         and every column's pages (tests/fuzz/fuzz_parquet_read.c)
+#   glove: one glove line through the OpenGloves parser under each
+#         max_value, and the feedback formatter (tests/fuzz/fuzz_glove.c)
 # Exits non-zero on the first crash, leak or undefined behaviour, leaving the
 # input in the printed folder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=urdf
-if [[ "${1:-}" == urdf || "${1:-}" == mjcf || "${1:-}" == config || "${1:-}" == episode || "${1:-}" == parquet ]]; then target=$1; shift; fi
+if [[ "${1:-}" == urdf || "${1:-}" == mjcf || "${1:-}" == config || "${1:-}" == episode || "${1:-}" == parquet || "${1:-}" == glove ]]; then target=$1; shift; fi
 seconds=${1:-60}
 command -v clang >/dev/null || { echo "fuzz: needs clang (apt-get install clang libclang-rt-dev)" >&2; exit 1; }
 out=$(mktemp -d /tmp/teleop-fuzz-XXXXXX)
@@ -47,6 +49,10 @@ elif [[ $target == episode ]]; then
     $(pkg-config --cflags --libs sqlite3 libcrypto libavcodec libavutil libswscale) -lm -lpthread -o "$out/fuzz"
   cp tests/fuzz/corpus-episode/* "$out/corpus/"
   extra=(-max_len=80 -timeout=30)
+elif [[ $target == glove ]]; then
+  clang "${flags[@]}" tests/fuzz/fuzz_glove.c devices/glove/opengloves_encoding.c -o "$out/fuzz"
+  cp tests/fuzz/corpus-glove/* "$out/corpus/"
+  extra=(-max_len=512 -dict=tests/fuzz/glove.dict)
 elif [[ $target == parquet ]]; then
   clang "${flags[@]}" -Isrc/export tests/fuzz/fuzz_parquet_read.c src/export/parquet_read.c \
     $(pkg-config --cflags --libs snappy zlib libzstd) -o "$out/fuzz"

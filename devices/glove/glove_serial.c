@@ -21,7 +21,7 @@ typedef struct serial_state {
     bool skipping;      /* an overlong line: drop bytes up to its newline */
     char rx[512];       /* bytes read but not yet assembled */
     size_t rx_pos, rx_len;
-    int32_t max_value;  /* learnt from the first accepted line when configured 0 */
+    int32_t max_value;  /* configured, or 0 until a value above 1023 shows 4095 */
     tp_glove_stats stats;
 } serial_state;
 
@@ -90,7 +90,7 @@ static int serial_open(tp_glove *g, char *err, size_t errlen)
     }
     cfmakeraw(&t);
     t.c_cflag |= CLOCAL | CREAD;
-    t.c_cc[VMIN] = 0;
+    t.c_cc[VMIN] = 1; /* with VMIN 0 an empty read returns 0, indistinguishable from a hang-up */
     t.c_cc[VTIME] = 0;
     cfsetspeed(&t, speed);
     if (tcsetattr(fd, TCSANOW, &t) != 0) {
@@ -130,8 +130,10 @@ static int finish_line(tp_glove *g, serial_state *st, int64_t t_ns, tp_glove_sam
         st->stats.lines_rejected[why]++;
         return 0;
     }
-    if (st->max_value == 0)
-        st->max_value = out->max_value;
+    /* Learning: a 12-bit glove may send only small values for a while, so
+     * the range is 1023 until some value exceeds it, then 4095 for good. */
+    if (st->max_value == 0 && out->max_value == 4095)
+        st->max_value = 4095;
     (void)g;
     out->t_ns = t_ns;
     out->seq = st->stats.lines_accepted++;

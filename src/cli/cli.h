@@ -12,6 +12,7 @@ int cmd_info(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
+int cmd_calibrate_glove(int argc, char **argv); /* teleop calibrate --glove */
 int cmd_retarget(int argc, char **argv);
 int cmd_recover(int argc, char **argv);
 int cmd_xr_probe(int argc, char **argv);

@@ -68,6 +68,9 @@ static tp_operator_frame *motion_frames(const char *path, size_t *n, char *err, 
 
 int cmd_calibrate(int argc, char **argv)
 {
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--glove") == 0 || strncmp(argv[i], "--glove=", 8) == 0)
+            return cmd_calibrate_glove(argc, argv);
     static const struct option opts[] = {
         {"operator", required_argument, NULL, 'p'}, {"episode", required_argument, NULL, 'e'},
         {"motion", required_argument, NULL, 'm'},   {"neutral-seconds", required_argument, NULL, 'n'},
@@ -101,7 +104,8 @@ int cmd_calibrate(int argc, char **argv)
                    "looking ahead, for the first S seconds (default 2), then reach both arms out fully.\n"
                    "The capture is the operator stream of a recorded episode or a motion file.\n"
                    "Writes calibration/NAME.ini (or FILE); use it with '[calibration] file = ...' in\n"
-                   "the station config. Each episode records the calibration id it used.\n");
+                   "the station config. Each episode records the calibration id it used.\n"
+                   "Gloves: teleop calibrate --glove left|right --port PATH --operator NAME (--glove --help).\n");
             return 0;
         case ':': return cli_usage_error("calibrate", "%s needs a value", argv[optind - 1]);
         default: return cli_usage_error("calibrate", "unknown option '%s'", argv[optind - 1]);
