@@ -16,4 +16,12 @@
  * Writes all 26 joints (valid) and sets hand->active. */
 void tp_hand_model_pose(int side, tp_pose wrist, const double flex[5], tp_hand_frame *hand);
 
+/* The frame the fingers are read in: the wrist when it is tracked; else,
+ * when the palm is (a glove alone: tp_glove_fuse marks the wrist invalid so
+ * the arm holds), the wrist this model places behind that palm. false when
+ * neither is valid and finite. Used by both hand retargeting methods, so a
+ * hand without a wrist still moves the robot's fingers; the arm's own check
+ * (retarget.c) still requires the tracked wrist. */
+bool tp_hand_finger_frame(int side, const tp_hand_frame *hand, tp_pose *wrist);
+
 #endif

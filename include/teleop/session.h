@@ -24,6 +24,7 @@
 #include "teleop/config.h"
 #include "teleop/controller.h"
 #include "teleop/controls.h"
+#include "teleop/glove.h"
 #include "teleop/retarget.h"
 #include "teleop/robot_link.h"
 #include "teleop/station_sync.h"
@@ -113,6 +114,17 @@ typedef struct tp_session_config {
      * monitor's callback calls. NULL (default): the real monitor. */
     const struct tp_usb_device *test_usb_device;
     double test_usb_plug_at_s, test_usb_unplug_at_s;
+    /* [glove.left] / [glove.right] (docs/devices/gloves.md, In the station):
+     * a glove is configured when its port is set. */
+    struct tp_session_glove {
+        const char *driver;           /* "opengloves" */
+        const char *port;             /* the tty; empty (default): no glove on that side */
+        int baud;                     /* default 115200 */
+        int max_value;                /* 0 (learn), 1023 or 4095 */
+        int timeout_ms;               /* no accepted line for this long: the glove is silent, default 100 */
+        const char *calibration_file; /* [glove.SIDE] calibration, or NULL: the default calibration */
+        tp_glove_calibration calibration; /* loaded from calibration_file when the config is applied */
+    } gloves[2];
 } tp_session_config;
 
 enum { TP_CONSOLE_AUTO = 0, TP_CONSOLE_ON, TP_CONSOLE_OFF };

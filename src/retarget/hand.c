@@ -2,6 +2,7 @@
  * mapping onto a robot hand (Dex3-1-class by default). */
 #include <math.h>
 
+#include "teleop/handmodel.h"
 #include "teleop/retarget.h"
 
 /* Total bend (rad) of a fully curled finger, summed over its joints:
@@ -22,9 +23,10 @@ static tp_vec3 jp(const tp_hand_frame *h, int j) { return h->joints[j].pose.p; }
 
 bool tp_hand_flexion(const tp_hand_frame *h, double flex[5])
 {
-    if (!h->active)
+    tp_pose frame; /* the side only moves the derived wrist, not whether there is one */
+    if (!tp_hand_finger_frame(TP_RIGHT, h, &frame))
         return false;
-    for (int j = TP_HJ_WRIST; j < TP_HAND_JOINT_COUNT; j++)
+    for (int j = TP_HJ_WRIST + 1; j < TP_HAND_JOINT_COUNT; j++)
         if (!h->joints[j].valid || !tp_v3_isfinite(h->joints[j].pose.p))
             return false;
     /* Thumb: metacarpal, proximal, distal bones; bends at MCP and IP. */

@@ -1,6 +1,7 @@
 /* teleop — vector hand retargeting: descriptions from URDF, and a projected
  * Gauss-Newton solver (Huber by iteratively reweighted least squares). */
 #include "teleop/hand_vector.h"
+#include "teleop/handmodel.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -257,23 +258,24 @@ void tp_hand_vector_seed(tp_hand_vector *h, const double *q)
 
 int tp_hand_vector_human_vectors(const tp_hand_vector_desc *d, const tp_hand_frame *hf, tp_vec3 *out)
 {
-    if (!hf->active)
-        return -1;
-    const tp_hand_joint *w = &hf->joints[TP_HJ_WRIST];
-    if (!w->valid || !tp_v3_isfinite(w->pose.p) || !tp_quat_isfinite(w->pose.q))
+    tp_pose wrist; /* the tracked wrist, or the one behind a glove-only hand's palm */
+    if (!tp_hand_finger_frame(d->side, hf, &wrist))
         return -1;
     for (int k = 0; k <= d->n_tips; k++) {
         const tp_hand_joint *j = &hf->joints[d->human[k]];
+        if (d->human[k] == TP_HJ_WRIST)
+            continue;
         if (!j->valid || !tp_v3_isfinite(j->pose.p))
             return -1;
     }
     /* Stage -> wrist frame -> robot hand convention -> URDF base frame. */
-    tp_mat3 rw = tp_quat_to_mat3(tp_quat_normalize(w->pose.q));
+    tp_mat3 rw = tp_quat_to_mat3(wrist.q);
     tp_mat3 m = tp_mat3_mul(d->ee_to_base, tp_mat3_mul(tp_mat3_transpose(C_side[d->side ? 1 : 0]),
                                                        tp_mat3_transpose(rw)));
     for (int k = 0; k < d->n_vectors; k++) {
-        tp_vec3 a = hf->joints[d->human[d->origin[k]]].pose.p;
-        tp_vec3 b = hf->joints[d->human[d->task[k]]].pose.p;
+        int ja = d->human[d->origin[k]], jb = d->human[d->task[k]];
+        tp_vec3 a = ja == TP_HJ_WRIST ? wrist.p : hf->joints[ja].pose.p;
+        tp_vec3 b = jb == TP_HJ_WRIST ? wrist.p : hf->joints[jb].pose.p;
         out[k] = tp_v3_scale(tp_mat3_apply(m, tp_v3_sub(b, a)), d->scaling);
     }
     return 0;

@@ -84,3 +84,25 @@ void tp_hand_model_pose(int side, tp_pose wrist, const double flex_in[5], tp_han
             put(h, TP_HJ_THUMB_TIP, p, frame_along(d, up), wrist, mirror, radius[4]);
     }
 }
+
+static bool pose_finite(tp_pose p) { return tp_v3_isfinite(p.p) && tp_quat_isfinite(p.q); }
+
+bool tp_hand_finger_frame(int side, const tp_hand_frame *h, tp_pose *wrist)
+{
+    if (!h->active)
+        return false;
+    const tp_hand_joint *w = &h->joints[TP_HJ_WRIST], *palm = &h->joints[TP_HJ_PALM];
+    if (w->valid) { /* a valid wrist with garbage in it is refused, not replaced */
+        if (!pose_finite(w->pose))
+            return false;
+        *wrist = (tp_pose){w->pose.p, tp_quat_normalize(w->pose.q)};
+        return true;
+    }
+    if (!palm->valid || !pose_finite(palm->pose))
+        return false;
+    /* The model's palm: the wrist's orientation, PALM_OFFSET ahead of it. */
+    tp_quat q = tp_quat_normalize(palm->pose.q);
+    tp_vec3 off = tp_v3(side == 0 ? 0.002 : -0.002, 0, -0.050);
+    *wrist = (tp_pose){tp_v3_sub(palm->pose.p, tp_quat_rotate(q, off)), q};
+    return true;
+}

@@ -49,6 +49,14 @@ void tp_session_default_config(tp_session_config *cfg)
     cfg->max_recorder_behind_s = 1.0;
     tp_workflow_default_config(&cfg->workflow);
     cfg->command_fd = -1;
+    for (int g = 0; g < 2; g++) {
+        cfg->gloves[g].driver = "opengloves";
+        cfg->gloves[g].port = "";
+        cfg->gloves[g].baud = 115200;
+        cfg->gloves[g].max_value = 0;
+        cfg->gloves[g].timeout_ms = 100;
+        tp_glove_default_calibration(&cfg->gloves[g].calibration, 1023);
+    }
     tp_retarget_default_config(&cfg->retarget);
     tp_controller_default_config(&cfg->control);
     snprintf(cfg->calibration_id, sizeof cfg->calibration_id, "default");
@@ -412,6 +420,25 @@ static const tp_config_key camera_keys[] = {
                 "last frame (`camera_ended`)"},
 };
 
+/* [glove.left] and [glove.right]: one table per side (the offsets differ). */
+static const char *const glove_driver_choices[] = {"opengloves", NULL};
+#define GLOVE_KEYS(g)                                                                                            \
+    {.name = "driver", .type = TP_CFG_ENUM, .offset = S(gloves[g].driver), .choices = glove_driver_choices,      \
+     .meaning = "glove driver: `opengloves` (the OpenGloves/LucidGloves alpha encoding over a serial tty)"},      \
+    {.name = "port", .type = TP_CFG_TEXT, .offset = S(gloves[g].port), .max = 1000, .default_text = "none",    \
+     .meaning = "the glove's tty (`/dev/ttyACM0`, `/dev/serial/by-id/…`); empty: no glove on this side"},     \
+    {.name = "baud", .type = TP_CFG_INT, .offset = S(gloves[g].baud), .min = 1200, .max = 4000000,           \
+     .meaning = "serial speed (a CDC-ACM glove ignores it)"},                                                   \
+    {.name = "max_value", .type = TP_CFG_INT, .offset = S(gloves[g].max_value), .min = 0, .max = 4095,       \
+     .meaning = "the glove's analog range: `1023`, `4095`, or `0` to learn it from the data"},                 \
+    {.name = "timeout_ms", .type = TP_CFG_INT, .offset = S(gloves[g].timeout_ms), .min = 10, .max = 10000,    \
+     .meaning = "no accepted line for this long: the glove is silent (`glove_lost`), that hand holds"},         \
+    {.name = "calibration", .type = TP_CFG_PATH, .offset = S(gloves[g].calibration_file),                    \
+     .default_text = "the full range", .meaning = "a glove calibration file (section `[glove]`, "               \
+     "`calibration/README.md`); its id is recorded in meta `glove_calibration_SIDE`"}
+static const tp_config_key glove_left_keys[] = {GLOVE_KEYS(0)};
+static const tp_config_key glove_right_keys[] = {GLOVE_KEYS(1)};
+
 /* The sections of a station file and their tables, in the order applied,
  * written and documented. */
 typedef struct section_table {
@@ -435,6 +462,8 @@ static const section_table session_tables[] = {
     {"console", console_keys, N(console_keys)},
     {"upload", upload_keys, N(upload_keys)},
     {"usb", usb_keys, N(usb_keys)},
+    {"glove.left", glove_left_keys, N(glove_left_keys)},
+    {"glove.right", glove_right_keys, N(glove_right_keys)},
 };
 
 /* ------------------------------------------------------------ cameras */
@@ -596,7 +625,7 @@ static int apply_cameras(tp_session_config *cfg, tp_config *file, char *err, siz
 
 static const char *const known_sections[] = {"session",     "recording", "robot",  "operator", "controls",
                                              "calibration", "retarget",  "filter", "safety",   "camera",
-                                             "console",     "upload",    "unitree", "usb"};
+                                             "console",     "upload",    "unitree", "usb", "glove.left", "glove.right"};
 
 static int check_sections(tp_config *file, char *err, size_t errlen)
 {
@@ -614,7 +643,8 @@ static int check_sections(tp_config *file, char *err, size_t errlen)
         }
         return tp_config_error(file, sec, NULL, err, errlen,
                                "unknown section (sections: session, recording, robot, unitree, operator, controls, "
-                               "calibration, retarget, filter, safety, console, camera, camera.NAME, upload, usb)");
+                               "calibration, retarget, filter, safety, console, camera, camera.NAME, upload, usb, glove.left, "
+                               "glove.right)");
     }
     return 0;
 }
@@ -683,6 +713,26 @@ static int check_upload(const tp_upload_config *u, tp_config *file, char *err, s
     return 0;
 }
 
+/* After a [glove.SIDE] table: the range is one the parser knows, and the
+ * calibration file (else the default for that range) is loaded. */
+static int check_glove(tp_session_config *cfg, const section_table *st, tp_config *file, char *err, size_t errlen)
+{
+    int g = st->keys == glove_left_keys ? 0 : st->keys == glove_right_keys ? 1 : -1;
+    if (g < 0)
+        return 0;
+    struct tp_session_glove *gl = &cfg->gloves[g];
+    if (gl->max_value != 0 && gl->max_value != 1023 && gl->max_value != 4095)
+        return tp_config_error(file, st->section, "max_value", err, errlen, "%d is not 0 (learn), 1023 or 4095",
+                               gl->max_value);
+    tp_glove_default_calibration(&gl->calibration, gl->max_value ? gl->max_value : 1023);
+    if (gl->calibration_file && gl->calibration_file[0]) {
+        char cal_err[512];
+        if (tp_glove_calibration_load(gl->calibration_file, &gl->calibration, cal_err, sizeof cal_err) != 0)
+            return tp_config_error(file, st->section, "calibration", err, errlen, "%s", cal_err);
+    }
+    return 0;
+}
+
 int tp_session_apply_config(tp_session_config *cfg, tp_config *file, char *err, size_t errlen)
 {
     if (check_sections(file, err, errlen) != 0)
@@ -700,6 +750,8 @@ int tp_session_apply_config(tp_session_config *cfg, tp_config *file, char *err, 
             cfg->retarget.calibration = oc.calibration;
             snprintf(cfg->calibration_id, sizeof cfg->calibration_id, "%s", oc.id);
         }
+        if (check_glove(cfg, st, file, err, errlen) != 0)
+            return -1;
     }
     if (!strcmp(cfg->operator_source, "replay")) /* the name before OpenXR came */
         cfg->operator_source = "motion";

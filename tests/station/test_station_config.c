@@ -1,6 +1,7 @@
 /* The station config's key tables: every key applied, written back and read
  * again into the same configuration; every error one line naming file,
  * line, section and key (issue 10, items 15 and 17). */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -213,6 +214,66 @@ static void test_unitree_section(void **state)
     expect_error("[unitree]\ngravity_feed_forward = maybe\n", "st.ini:2: [unitree] gravity_feed_forward: ");
 }
 
+/* [glove.left] / [glove.right]: values, the calibration file loaded (its id
+ * kept for the episode's meta), the default calibration without one, and
+ * errors naming file, line and key. */
+static void test_glove_sections(void **state)
+{
+    (void)state;
+    char cal_path[] = "/tmp/teleop-glovecal-XXXXXX";
+    int fd = mkstemp(cal_path);
+    assert_true(fd >= 0);
+    close(fd);
+    tp_glove_calibration cal;
+    tp_glove_default_calibration(&cal, 4095);
+    snprintf(cal.id, sizeof cal.id, "op7-right");
+    cal.curl_open[1] = 300;
+    cal.curl_closed[1] = 3800;
+    char err[512];
+    if (tp_glove_calibration_save(cal_path, &cal, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    char text[512];
+    snprintf(text, sizeof text,
+             "[glove.right]\nport = /dev/ttyACM1\nbaud = 230400\nmax_value = 4095\ntimeout_ms = 250\n"
+             "calibration = %s\n[glove.left]\nport = /dev/pts/4\n", cal_path);
+    round_trip(text);
+    tp_session_config c;
+    tp_config *file;
+    assert_int_equal(apply(text, "g.ini", &c, &file, err, sizeof err), 0);
+    assert_string_equal(c.gloves[1].driver, "opengloves");
+    assert_string_equal(c.gloves[1].port, "/dev/ttyACM1");
+    assert_int_equal(c.gloves[1].baud, 230400);
+    assert_int_equal(c.gloves[1].max_value, 4095);
+    assert_int_equal(c.gloves[1].timeout_ms, 250);
+    assert_string_equal(c.gloves[1].calibration.id, "op7-right");
+    assert_int_equal(c.gloves[1].calibration.curl_open[1], 300);
+    assert_int_equal(c.gloves[1].calibration.curl_closed[1], 3800);
+    assert_string_equal(c.gloves[0].port, "/dev/pts/4");
+    assert_int_equal(c.gloves[0].baud, 115200);
+    assert_int_equal(c.gloves[0].timeout_ms, 100);
+    assert_string_equal(c.gloves[0].calibration.id, "default");
+    tp_config_free(file);
+    tp_session_default_config(&c); /* no sections: no gloves */
+    assert_string_equal(c.gloves[0].port, "");
+    assert_string_equal(c.gloves[1].port, "");
+    expect_error("[glove.right]\nport = /dev/ttyACM0\nmax_value = 1000\n",
+                 "st.ini:3: [glove.right] max_value: 1000 is not 0 (learn), 1023 or 4095");
+    expect_error("[glove.left]\ndriver = steamvr\n", "st.ini:2: [glove.left] driver: 'steamvr' is not one of opengloves");
+    expect_error("[glove.left]\ntimeout_ms = 5\n", "st.ini:2: [glove.left] timeout_ms: 5 is out of range");
+    expect_error("[glove.left]\ncalibration = /no/glove.ini\n",
+                 "st.ini:2: [glove.left] calibration: /no/glove.ini: No such file or directory");
+    expect_error("[glove.middle]\nport = x\n", "st.ini:1: [glove.middle]: unknown section");
+    fd = open(cal_path, O_WRONLY | O_TRUNC);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "[glove]\nbogus = 1\n", 19), 19);
+    close(fd);
+    snprintf(text, sizeof text, "[glove.right]\ncalibration = %s\n", cal_path);
+    char want[600];
+    snprintf(want, sizeof want, "st.ini:2: [glove.right] calibration: %s", cal_path);
+    expect_error(text, want);
+    unlink(cal_path);
+}
+
 /* The tables' choices are the registries' names. */
 static void test_registries(void **state)
 {
@@ -263,6 +324,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_registries),
         cmocka_unit_test(test_unitree_section),
+        cmocka_unit_test(test_glove_sections),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
