@@ -283,10 +283,6 @@ int cmd_run(int argc, char **argv)
     }
     cfg.command_fd = command_fd;
     cfg.on_episode = on_episode;
-    for (int g = 0; g < 2; g++) /* the station does not run gloves yet (docs/devices/gloves.md, In the station) */
-        if (cfg.gloves[g].port && cfg.gloves[g].port[0])
-            fprintf(stderr, "teleop run: [glove.%s] port: gloves are not run by the session yet; %s is ignored\n",
-                    g ? "right" : "left", cfg.gloves[g].port);
     /* An existing non-folder as the episode folder: one line, before anything
      * (recovery, the session) tries to use it. */
     struct stat out_st;

@@ -80,6 +80,8 @@ static int init_session(session *s, char *err, size_t errlen)
     if (tp_operator_device_open(&s->device, cfg->operator_source, &dcfg, err, errlen) != 0)
         return -1;
     s->device.ops->describe(s->device.state, s->device_description, sizeof s->device_description);
+    if (session_gloves_open(s, err, errlen) != 0)
+        return -1;
     tp_controls_init(&s->controls, &cfg->controls);
     tp_controller_config ccfg = cfg->control;
     ccfg.rate_hz = cfg->control_hz;
@@ -144,6 +146,7 @@ static void free_session(session *s)
     free(s->object_poses);
     free(s->periods_ns);
     free(s->compute_ns);
+    session_gloves_close(s);
     camera_rig_destroy(s->cameras);
     tp_controller_destroy(s->controller);
     tp_operator_device_close(&s->device);
@@ -280,6 +283,7 @@ int tp_session_run(const tp_session_config *cfg, volatile int *stop_flag, tp_ses
     pthread_attr_destroy(&ctl_attr);
     /* A thread that cannot start ends the session through the failure
      * flag; the ones that did start are joined as usual. */
+    bool gloves_ok = session_gloves_start(s) == 0;
     bool dev_ok = pthread_create(&th_dev, NULL, session_operator_thread, s) == 0;
     char enc_err[256];
     bool enc_ok = camera_rig_start_encoders(s->cameras, enc_err, sizeof enc_err) == 0;
@@ -288,7 +292,7 @@ int tp_session_run(const tp_session_config *cfg, volatile int *stop_flag, tp_ses
     bool wd_ok = pthread_create(&th_wd, NULL, session_watchdog_thread, s) == 0;
     if (!dev_ok)
         atomic_store(&s->device_done, 1);
-    if (!dev_ok || !enc_ok || !rec_ok || !wd_ok)
+    if (!dev_ok || !enc_ok || !rec_ok || !wd_ok || !gloves_ok)
         session_fail(s, "session: cannot start a worker thread");
 
     pthread_join(th_ctl, NULL);
@@ -306,6 +310,7 @@ int tp_session_run(const tp_session_config *cfg, volatile int *stop_flag, tp_ses
         pthread_join(th_wd, NULL);
     if (dev_ok)
         pthread_join(th_dev, NULL);
+    session_gloves_stop(s); /* after the operator thread, their reader */
     camera_rig_join(s->cameras);
     stats->stop_to_encoded_s = (double)(tp_now_ns() - s->t_end_ns) / 1e9;
     if (rec_ok)

@@ -44,12 +44,14 @@
 #include "teleop/clock.h"
 #include "teleop/controller.h"
 #include "teleop/episode.h"
+#include "teleop/glove.h"
 #include "teleop/log.h"
 #include "teleop/motion.h"
 #include "teleop/operator_device.h"
 #include "teleop/paths.h"
 #include "teleop/qa.h"
 #include "teleop/ring.h"
+#include "teleop/triple_buffer.h"
 #include "teleop/robot_link.h"
 #include "teleop/safety.h"
 #include "teleop/sim.h"
@@ -117,6 +119,24 @@ typedef struct session {
     tp_ring device_events;   /* tp_device_event, device → recorder */
     tp_ring usb_events;      /* tp_device_event, USB monitor → recorder (session_usb.c) */
     struct session_usb *usb; /* the USB monitor, or NULL */
+    /* Gloves (session_gloves.c): one reader thread per configured side. */
+    struct session_glove {
+        bool enabled;
+        tp_glove_config cfg;
+        const tp_glove_calibration *cal; /* the config's */
+        int64_t timeout_ns;
+        tp_glove *dev;          /* the reader thread's while it runs */
+        pthread_t thread;
+        bool started;
+        tp_triple newest;       /* glove_newest, reader → operator thread */
+        tp_ring samples;        /* tp_glove_sample, reader → recorder */
+        tp_ring events;         /* tp_device_event, reader → recorder */
+        atomic_llong samples_dropped;
+        tp_glove_stats totals;  /* over every open of the device; read after the join */
+        bool silent;            /* the operator thread's: held inactive last frame */
+        struct session *s;
+    } gloves[2];
+    atomic_int glove_stop;
     /* tp_command_msg, device → recorder: operator commands (record start,
      * stop, clutch, emergency), written as events; the one consumer that a
      * recording workflow takes over. */
@@ -155,8 +175,8 @@ typedef struct session {
 typedef struct recorder {
     session *s;
     tp_episode_writer *w;
-    int id_state, id_velocity, id_action, id_operator, id_objects;
-    int64_t seq_samples, seq_operator, seq_objects;
+    int id_state, id_velocity, id_action, id_operator, id_objects, id_glove[2];
+    int64_t seq_samples, seq_operator, seq_objects, seq_glove[2];
     bool broken; /* a write failed: stop writing, keep what was committed */
     char error[512];
     float op_buf[TP_OPERATOR_DIMS];
@@ -200,6 +220,20 @@ void session_push_event(tp_ring *ring, int64_t t_ns, event_code code, int64_t ar
 
 /* session_usb.c: USB plugs and unplugs as events (before the recorder
  * starts; stopped before it is joined). */
+/* Gloves (session_gloves.c): open at setup (a configured glove that cannot
+ * be opened fails the session with its message), reader threads started
+ * with the other workers and stopped after the operator thread; the
+ * operator thread fuses the newest calibrated values into its frame for
+ * the control thread; the recorder writes glove_left/glove_right rows and
+ * the readers' events. */
+int session_gloves_open(session *s, char *err, size_t errlen);
+int session_gloves_start(session *s);
+void session_gloves_stop(session *s);
+void session_gloves_close(session *s);
+void session_gloves_fuse(session *s, tp_operator_frame *f, int64_t now_ns);
+int session_gloves_add_streams(session *s, recorder *rec);
+int session_gloves_drain(recorder *rec, int64_t until);
+tp_ring *session_glove_events(session *s, int side); /* NULL without a glove */
 void session_usb_start(session *s);
 void session_usb_stop(session *s);
 

@@ -41,7 +41,16 @@ void *session_operator_thread(void *arg)
                 atomic_store(&s->emergency_cause_ns, cmds[i].t_ns);
         }
         atomic_store(&s->emergency, tp_controls_emergency(&s->controls));
-        (void)tp_ring_push(&s->op_to_control, &f);
+        if (s->gloves[0].enabled || s->gloves[1].enabled) {
+            /* The control thread gets the hands with the gloves' fingers;
+             * the recorder the headset's frame as it came (the gloves'
+             * values are their own streams). */
+            tp_operator_frame fused = f;
+            session_gloves_fuse(s, &fused, tp_now_ns());
+            (void)tp_ring_push(&s->op_to_control, &fused);
+        } else {
+            (void)tp_ring_push(&s->op_to_control, &f);
+        }
         if (!tp_ring_push(&s->op_to_recorder, &f))
             s->stats->operator_frames_dropped++;
     }

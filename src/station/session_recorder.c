@@ -97,6 +97,11 @@ static int write_device_events(recorder *rec, int64_t until)
     if (write_device_event_ring(rec, &s->device_events, until) != 0 ||
         write_device_event_ring(rec, &s->usb_events, until) != 0)
         return -1;
+    for (int side = 0; side < 2; side++) {
+        tp_ring *glove_events = session_glove_events(s, side);
+        if (glove_events && write_device_event_ring(rec, glove_events, until) != 0)
+            return -1;
+    }
     tp_device_event link_events[16];
     for (int n; (n = s->link.ops->events(s->link.state, link_events, 16)) > 0;)
         for (int i = 0; i < n; i++) {
@@ -175,6 +180,8 @@ static int drain_to_db(recorder *rec, int64_t until)
             return -1;
         tp_ring_release(&s->objects);
     }
+    if (session_gloves_drain(rec, until) != 0)
+        return -1;
     if (camera_rig_drain_epoch(s->cameras, w, w ? rec->epoch : INT64_MAX, rec->ep_start_ns, until) != 0)
         return -1;
     if (write_event_ring(rec, &s->control_events, until) || write_event_ring(rec, &s->watchdog_events, until) ||

@@ -87,6 +87,7 @@ static void begin_episode(recorder *rec, int64_t t)
     rec->ep_start_ns = t;
     rec->ep_end_ns = INT64_MAX;
     rec->seq_samples = rec->seq_operator = rec->seq_objects = 0;
+    rec->seq_glove[0] = rec->seq_glove[1] = 0;
     tp_episode_writer_event(rec->w, t, "episode_start", rec->task[0] ? rec->task : NULL);
     if (session_chatty(cfg))
         session_say("episode %d: recording %s%s%s",
