@@ -126,7 +126,7 @@ XrResult XRAPI_CALL rt_xrCreateSession(XrInstance instance, const XrSessionCreat
     if (gr != XR_SUCCESS)
         RETURN(gr);
     if (!graphics && !inst->ext_headless)
-        RETURN(inst->ext_opengl ? XR_ERROR_GRAPHICS_DEVICE_INVALID : XR_ERROR_VALIDATION_FAILURE);
+        RETURN(XR_ERROR_GRAPHICS_DEVICE_INVALID); /* a binding is required */
     size_t cursor = 0;
     if (rt_handle_next(RT_SESSION, inst->obj.handle, &cursor))
         RETURN(XR_ERROR_LIMIT_REACHED);
