@@ -161,6 +161,9 @@ int main(int argc, char **argv)
     snprintf(dump, sizeof dump, "%s/dump", dir);
     snprintf(vlog, sizeof vlog, "%s/validation.txt", dir);
     setenv("TELEOP_XR_REPLAY_DUMP", dump, 1);
+    char hlog[512];
+    snprintf(hlog, sizeof hlog, "%s/haptics.txt", dir);
+    setenv("TELEOP_XR_REPLAY_HAPTICS", hlog, 1);
     setenv("XR_CORE_VALIDATION_EXPORT_TYPE", "text", 1);
     setenv("XR_CORE_VALIDATION_FILE_NAME", vlog, 1);
 
@@ -202,6 +205,26 @@ int main(int argc, char **argv)
     XrSessionCreateInfo sci = {XR_TYPE_SESSION_CREATE_INFO, &bind, 0, sys};
     XrSession s;
     OK(xrCreateSession(inst, &sci, &s));
+
+    /* A vibration action on both hands, for the haptics log. */
+    XrActionSetCreateInfo asci = {XR_TYPE_ACTION_SET_CREATE_INFO, NULL, "gfx", "gfx", 0};
+    XrActionSet set;
+    OK(xrCreateActionSet(inst, &asci, &set));
+    XrPath hands[2], haptic_path[2], simple;
+    OK(xrStringToPath(inst, "/user/hand/left", &hands[0]));
+    OK(xrStringToPath(inst, "/user/hand/right", &hands[1]));
+    OK(xrStringToPath(inst, "/user/hand/left/output/haptic", &haptic_path[0]));
+    OK(xrStringToPath(inst, "/user/hand/right/output/haptic", &haptic_path[1]));
+    OK(xrStringToPath(inst, "/interaction_profiles/khr/simple_controller", &simple));
+    XrActionCreateInfo aci = {XR_TYPE_ACTION_CREATE_INFO, NULL, "buzz", XR_ACTION_TYPE_VIBRATION_OUTPUT, 2, hands,
+                              "buzz"};
+    XrAction buzz;
+    OK(xrCreateAction(set, &aci, &buzz));
+    XrActionSuggestedBinding sb[2] = {{buzz, haptic_path[0]}, {buzz, haptic_path[1]}};
+    XrInteractionProfileSuggestedBinding isb = {XR_TYPE_INTERACTION_PROFILE_SUGGESTED_BINDING, NULL, simple, 2, sb};
+    OK(xrSuggestInteractionProfileBindings(inst, &isb));
+    XrSessionActionSetsAttachInfo ai = {XR_TYPE_SESSION_ACTION_SETS_ATTACH_INFO, NULL, 1, &set};
+    OK(xrAttachSessionActionSets(s, &ai));
     XrSessionBeginInfo bi = {XR_TYPE_SESSION_BEGIN_INFO, NULL, XR_VIEW_CONFIGURATION_TYPE_PRIMARY_STEREO};
     for (int i = 0; i < 100; i++) { /* drain IDLE, READY */
         XrEventDataBuffer e = {XR_TYPE_EVENT_DATA_BUFFER};
@@ -237,6 +260,16 @@ int main(int argc, char **argv)
 
     XrFrameState fs = {XR_TYPE_FRAME_STATE};
     OK(xrWaitFrame(s, NULL, &fs));
+    for (int i = 0; i < 100; i++) { /* SYNCHRONIZED, VISIBLE, FOCUSED */
+        XrEventDataBuffer e = {XR_TYPE_EVENT_DATA_BUFFER};
+        if (xrPollEvent(inst, &e) != XR_SUCCESS)
+            break;
+    }
+    XrHapticActionInfo hai = {XR_TYPE_HAPTIC_ACTION_INFO, NULL, buzz, hands[1]};
+    XrHapticVibration vib = {XR_TYPE_HAPTIC_VIBRATION, NULL, 250000000, 160.0f, 0.75f};
+    OK(xrApplyHapticFeedback(s, &hai, (const XrHapticBaseHeader *)&vib));
+    hai.subactionPath = hands[0];
+    OK(xrStopHapticFeedback(s, &hai));
     CHECK(fs.shouldRender, "shouldRender");
     OK(xrBeginFrame(s, NULL));
     XrCompositionLayerQuad q1 = {XR_TYPE_COMPOSITION_LAYER_QUAD};
@@ -302,6 +335,18 @@ int main(int argc, char **argv)
              (long long)fs.predictedDisplayTime);
     CHECK(strcmp(line[3], want) == 0, "index line 4: %s want %s", line[3], want);
     CHECK(strstr(line[0], " projection local ") && strstr(line[0], " left f000000_l0_proj_left.png"), "%s", line[0]);
+
+    f = fopen(hlog, "r");
+    CHECK(f, "%s", hlog);
+    char h1[256], h2[256], h3[256];
+    long long ht1, ht2, dur;
+    double freq, amp;
+    CHECK(fgets(h1, sizeof h1, f) && fgets(h2, sizeof h2, f) && !fgets(h3, sizeof h3, f), "haptics: 2 lines");
+    fclose(f);
+    CHECK(sscanf(h1, "apply %lld buzz /user/hand/right %lld %lf %lf", &ht1, &dur, &freq, &amp) == 4 &&
+              dur == 250000000 && freq == 160.0 && amp == 0.75,
+          "haptics line 1: %s", h1);
+    CHECK(sscanf(h2, "stop %lld buzz /user/hand/left", &ht2) == 1 && ht2 >= ht1, "haptics line 2: %s", h2);
 
     OK(xrDestroySwapchain(a.sc));
     OK(xrDestroySwapchain(b.sc));
