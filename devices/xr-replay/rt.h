@@ -287,6 +287,9 @@ void rt_session_advance(rt_session *s);
 void rt_session_queue_state(rt_session *s, XrSessionState state);
 /* Pose of a space in STAGE at time t; false when not locatable. */
 bool rt_space_pose_in_stage(uint64_t space, XrTime t, tp_pose *out);
+/* "view", "local", "stage", "action" or "other" for a space of session s;
+ * NULL for an invalid handle or another session's space. */
+const char *rt_space_describe(uint64_t space, const rt_session *s);
 
 /* ---- graphics (rt_gfx.c): XR_KHR_opengl_enable with GLX ---- */
 

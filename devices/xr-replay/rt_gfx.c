@@ -268,14 +268,9 @@ static XrResult sub_image_check(rt_session *s, const XrSwapchainSubImage *sub, r
 
 static XrResult space_check(rt_session *s, XrSpace space)
 {
-    /* Any space of this session; rt_space's first fields are obj and sess. */
-    struct {
-        rt_obj obj;
-        rt_session *sess;
-    } *sp = rt_handle_get((uint64_t)space, RT_SPACE);
-    if (!sp)
+    if (!rt_handle_get((uint64_t)space, RT_SPACE))
         return XR_ERROR_HANDLE_INVALID;
-    return sp->sess == s ? XR_SUCCESS : XR_ERROR_VALIDATION_FAILURE;
+    return rt_space_describe((uint64_t)space, s) ? XR_SUCCESS : XR_ERROR_VALIDATION_FAILURE;
 }
 
 XrResult rt_gfx_layer_check(rt_session *s, const XrCompositionLayerBaseHeader *layer)
@@ -374,33 +369,11 @@ static int dump_sub_image(const char *dir, const char *name, const XrSwapchainSu
     return rc;
 }
 
-static const char *space_name(XrSpace space)
-{
-    struct {
-        rt_obj obj;
-        rt_session *sess;
-        bool is_action;
-        XrReferenceSpaceType ref;
-    } *sp = rt_handle_get((uint64_t)space, RT_SPACE);
-    if (sp->is_action)
-        return "action";
-    switch (sp->ref) {
-    case XR_REFERENCE_SPACE_TYPE_VIEW:
-        return "view";
-    case XR_REFERENCE_SPACE_TYPE_LOCAL:
-        return "local";
-    case XR_REFERENCE_SPACE_TYPE_STAGE:
-        return "stage";
-    default:
-        return "other";
-    }
-}
-
-static void index_line(FILE *idx, int64_t frame, XrTime t, const char *type, XrSpace space, XrPosef p, float w,
+static void index_line(FILE *idx, int64_t frame, XrTime t, const char *type, const char *space, XrPosef p, float w,
                        float h, const char *eye, const char *file)
 {
     fprintf(idx, "%lld %lld %s %s %.6f %.6f %.6f %.6f %.6f %.6f %.6f %.6f %.6f %s %s\n", (long long)frame,
-            (long long)t, type, space_name(space), p.position.x, p.position.y, p.position.z, p.orientation.x,
+            (long long)t, type, space, p.position.x, p.position.y, p.position.z, p.orientation.x,
             p.orientation.y, p.orientation.z, p.orientation.w, w, h, eye, file);
 }
 
@@ -436,7 +409,7 @@ void rt_gfx_dump_frame(rt_session *s, const XrFrameEndInfo *info)
             snprintf(name, sizeof name, "f%06lld_l%u_quad.png", (long long)frame, i);
             if (dump_sub_image(dir, name, &q->subImage) != 0)
                 fprintf(stderr, "%s: cannot write %s/%s\n", RT_RUNTIME_NAME, dir, name);
-            index_line(idx, frame, info->displayTime, "quad", q->space, q->pose, q->size.width, q->size.height,
+            index_line(idx, frame, info->displayTime, "quad", rt_space_describe((uint64_t)q->space, s), q->pose, q->size.width, q->size.height,
                        eyes[q->eyeVisibility], name);
         } else {
             const XrCompositionLayerProjection *p = (const void *)l;
@@ -444,7 +417,7 @@ void rt_gfx_dump_frame(rt_session *s, const XrFrameEndInfo *info)
                 snprintf(name, sizeof name, "f%06lld_l%u_proj_%s.png", (long long)frame, i, v ? "right" : "left");
                 if (dump_sub_image(dir, name, &p->views[v].subImage) != 0)
                     fprintf(stderr, "%s: cannot write %s/%s\n", RT_RUNTIME_NAME, dir, name);
-                index_line(idx, frame, info->displayTime, "projection", p->space, p->views[v].pose,
+                index_line(idx, frame, info->displayTime, "projection", rt_space_describe((uint64_t)p->space, s), p->views[v].pose,
                            (float)p->views[v].subImage.imageRect.extent.width,
                            (float)p->views[v].subImage.imageRect.extent.height, v ? "right" : "left", name);
             }

@@ -465,6 +465,25 @@ static bool space_pose(const rt_space *sp, const rt_sample *smp, tp_pose *out)
     return true;
 }
 
+const char *rt_space_describe(uint64_t space, const rt_session *s)
+{
+    const rt_space *sp = rt_handle_get(space, RT_SPACE);
+    if (!sp || sp->sess != s)
+        return NULL;
+    if (sp->is_action)
+        return "action";
+    switch (sp->ref) {
+    case XR_REFERENCE_SPACE_TYPE_VIEW:
+        return "view";
+    case XR_REFERENCE_SPACE_TYPE_LOCAL:
+        return "local";
+    case XR_REFERENCE_SPACE_TYPE_STAGE:
+        return "stage";
+    default:
+        return "other";
+    }
+}
+
 bool rt_space_pose_in_stage(uint64_t space, XrTime t, tp_pose *out)
 {
     const rt_space *sp = rt_handle_get(space, RT_SPACE);
