@@ -151,6 +151,110 @@ static void fill(chain *c, const uint8_t col[4], bool checker)
     OK(xrReleaseSwapchainImage(c->sc, NULL));
 }
 
+/* A scripted session loss in the middle of a graphics frame loop: the
+ * swapchain answers XR_ERROR_SESSION_LOST, and destroying it and the session
+ * still works. */
+static void session_loss(GLFWwindow *win, const char *dir)
+{
+    char script[512];
+    snprintf(script, sizeof script, "%s/loss.txt", dir);
+    FILE *f = fopen(script, "w");
+    CHECK(f, "%s", script);
+    fputs("0.1 session_loss\n", f);
+    fclose(f);
+    setenv("TELEOP_XR_REPLAY_SCRIPT", script, 1);
+    unsetenv("TELEOP_XR_REPLAY_DUMP");
+    static const char *const ext[] = {"XR_KHR_opengl_enable"};
+    XrInstanceCreateInfo ici = {XR_TYPE_INSTANCE_CREATE_INFO};
+    snprintf(ici.applicationInfo.applicationName, sizeof ici.applicationInfo.applicationName, "test_xr_gfx_loss");
+    ici.applicationInfo.apiVersion = XR_MAKE_VERSION(1, 0, 0);
+    ici.enabledExtensionCount = 1;
+    ici.enabledExtensionNames = ext;
+    XrInstance inst;
+    OK(xrCreateInstance(&ici, &inst));
+    XrSystemGetInfo gi = {XR_TYPE_SYSTEM_GET_INFO, NULL, XR_FORM_FACTOR_HEAD_MOUNTED_DISPLAY};
+    XrSystemId sys;
+    OK(xrGetSystem(inst, &gi, &sys));
+    PFN_xrGetOpenGLGraphicsRequirementsKHR get_req;
+    OK(xrGetInstanceProcAddr(inst, "xrGetOpenGLGraphicsRequirementsKHR", (PFN_xrVoidFunction *)&get_req));
+    XrGraphicsRequirementsOpenGLKHR req = {XR_TYPE_GRAPHICS_REQUIREMENTS_OPENGL_KHR};
+    OK(get_req(inst, sys, &req));
+    XrGraphicsBindingOpenGLXlibKHR bind = {XR_TYPE_GRAPHICS_BINDING_OPENGL_XLIB_KHR};
+    bind.xDisplay = glfwGetX11Display();
+    bind.glxContext = glfwGetGLXContext(win);
+    bind.glxDrawable = glfwGetGLXWindow(win);
+    XrSessionCreateInfo sci = {XR_TYPE_SESSION_CREATE_INFO, &bind, 0, sys};
+    XrSession s;
+    OK(xrCreateSession(inst, &sci, &s));
+    XrSessionBeginInfo bi = {XR_TYPE_SESSION_BEGIN_INFO, NULL, XR_VIEW_CONFIGURATION_TYPE_PRIMARY_STEREO};
+    OK(xrBeginSession(s, &bi));
+    chain c = make_chain(s, GL_RGBA8);
+    XrReferenceSpaceCreateInfo rci = {XR_TYPE_REFERENCE_SPACE_CREATE_INFO, NULL, XR_REFERENCE_SPACE_TYPE_VIEW,
+                                      {{0, 0, 0, 1}, {0, 0, 0}}};
+    XrSpace view;
+    OK(xrCreateReferenceSpace(s, &rci, &view));
+    static const uint8_t white[4] = {255, 255, 255, 255};
+    bool lost = false;
+    int frames = 0;
+    bool loss_event = false;
+    for (; frames < 200 && !lost; frames++) {
+        /* The runtime loses the session once LOSS_PENDING has been polled. */
+        XrEventDataBuffer e = {XR_TYPE_EVENT_DATA_BUFFER};
+        while (xrPollEvent(inst, &e) == XR_SUCCESS) {
+            if (e.type == XR_TYPE_EVENT_DATA_SESSION_STATE_CHANGED &&
+                ((XrEventDataSessionStateChanged *)&e)->state == XR_SESSION_STATE_LOSS_PENDING)
+                loss_event = true;
+            e = (XrEventDataBuffer){XR_TYPE_EVENT_DATA_BUFFER};
+        }
+        XrFrameState fs = {XR_TYPE_FRAME_STATE};
+        XrResult r = xrWaitFrame(s, NULL, &fs);
+        if (r == XR_ERROR_SESSION_LOST) {
+            lost = true;
+            break;
+        }
+        CHECK(r == XR_SUCCESS, "xrWaitFrame %d", (int)r);
+        r = xrBeginFrame(s, NULL);
+        if (r == XR_ERROR_SESSION_LOST) {
+            lost = true;
+            break;
+        }
+        uint32_t i;
+        r = xrAcquireSwapchainImage(c.sc, NULL, &i);
+        if (r == XR_ERROR_SESSION_LOST) {
+            lost = true;
+            break;
+        }
+        XrSwapchainImageWaitInfo wi = {XR_TYPE_SWAPCHAIN_IMAGE_WAIT_INFO, NULL, XR_INFINITE_DURATION};
+        OK(xrWaitSwapchainImage(c.sc, &wi));
+        render(c.tex[i], white, false);
+        OK(xrReleaseSwapchainImage(c.sc, NULL));
+        XrCompositionLayerQuad q = {XR_TYPE_COMPOSITION_LAYER_QUAD};
+        q.space = view;
+        q.subImage = (XrSwapchainSubImage){c.sc, {{0, 0}, {W, H}}, 0};
+        q.pose = (XrPosef){{0, 0, 0, 1}, {0, 0, -1}};
+        q.size = (XrExtent2Df){1, 0.5f};
+        const XrCompositionLayerBaseHeader *l[] = {(const void *)&q};
+        XrFrameEndInfo fe = {XR_TYPE_FRAME_END_INFO, NULL, fs.predictedDisplayTime, XR_ENVIRONMENT_BLEND_MODE_OPAQUE,
+                             1, l};
+        r = xrEndFrame(s, &fe);
+        if (r == XR_ERROR_SESSION_LOST) {
+            lost = true;
+            break;
+        }
+        CHECK(r == XR_SUCCESS, "xrEndFrame %d", (int)r);
+    }
+    CHECK(lost && loss_event && frames > 3, "lost after %d frames", frames);
+    uint32_t i;
+    EXPECT(XR_ERROR_SESSION_LOST, xrAcquireSwapchainImage(c.sc, NULL, &i));
+    uint32_t n;
+    EXPECT(XR_ERROR_SESSION_LOST, xrEnumerateSwapchainImages(c.sc, 0, &n, NULL));
+    OK(xrDestroySwapchain(c.sc));
+    EXPECT(XR_ERROR_HANDLE_INVALID, xrDestroySwapchain(c.sc));
+    OK(xrDestroySession(s));
+    OK(xrDestroyInstance(inst));
+    unsetenv("TELEOP_XR_REPLAY_SCRIPT");
+}
+
 int main(int argc, char **argv)
 {
     CHECK(argc == 2, "usage: test_xr_gfx MANIFEST");
@@ -353,6 +457,7 @@ int main(int argc, char **argv)
     OK(xrDestroySwapchain(srgb.sc));
     OK(xrDestroySession(s));
     OK(xrDestroyInstance(inst));
+    session_loss(win, dir);
     glfwDestroyWindow(win);
     glfwTerminate();
 
