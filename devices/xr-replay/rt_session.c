@@ -205,7 +205,23 @@ XrResult XRAPI_CALL rt_xrRequestExitSession(XrSession session)
     RETURN(XR_SUCCESS);
 }
 
-/* ---- frames: display slots every RT_FRAME_PERIOD_NS from xrBeginSession ---- */
+/* ---- frames: display slots every frame period from xrBeginSession ---- */
+
+/* RT_FRAME_PERIOD_NS (90 Hz) unless TELEOP_XR_REPLAY_HZ names a rate in
+ * 1..1000. */
+static int64_t frame_period_ns(void)
+{
+    const char *hz = getenv("TELEOP_XR_REPLAY_HZ");
+    if (!hz || !*hz)
+        return RT_FRAME_PERIOD_NS;
+    char *end;
+    double v = strtod(hz, &end);
+    if (*end || !(v >= 1 && v <= 1000)) {
+        fprintf(stderr, "%s: TELEOP_XR_REPLAY_HZ=%s is not a rate in 1..1000 Hz; using 90\n", RT_RUNTIME_NAME, hz);
+        return RT_FRAME_PERIOD_NS;
+    }
+    return (int64_t)(1e9 / v + 0.5);
+}
 
 XrResult XRAPI_CALL rt_xrWaitFrame(XrSession session, const XrFrameWaitInfo *info, XrFrameState *state)
 {
@@ -215,19 +231,20 @@ XrResult XRAPI_CALL rt_xrWaitFrame(XrSession session, const XrFrameWaitInfo *inf
     if (!s->running)
         RETURN(XR_ERROR_SESSION_NOT_RUNNING);
     XrTime now = rt_now();
-    int64_t k = (now - s->t0) / RT_FRAME_PERIOD_NS + 2;
+    int64_t period = frame_period_ns();
+    int64_t k = (now - s->t0) / period + 2;
     if (k <= s->frame_k)
         k = s->frame_k + 1;
     s->frame_k = k;
     s->waits_pending = 1;
-    XrTime wake = s->t0 + (k - 1) * RT_FRAME_PERIOD_NS;
-    XrTime display = s->t0 + k * RT_FRAME_PERIOD_NS;
+    XrTime wake = s->t0 + (k - 1) * period;
+    XrTime display = s->t0 + k * period;
     rt_unlock();
     struct timespec ts = {(time_t)(wake / 1000000000LL), (long)(wake % 1000000000LL)};
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
     }
     state->predictedDisplayTime = display;
-    state->predictedDisplayPeriod = RT_FRAME_PERIOD_NS;
+    state->predictedDisplayPeriod = period;
     state->shouldRender = s->graphics ? XR_TRUE : XR_FALSE;
     rt_lock();
     if ((s = rt_session_get(session, &res_)) != NULL)

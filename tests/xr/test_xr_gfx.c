@@ -363,7 +363,10 @@ int main(int argc, char **argv)
     OK(xrCreateReferenceSpace(s, &rci, &local));
 
     XrFrameState fs = {XR_TYPE_FRAME_STATE};
+    setenv("TELEOP_XR_REPLAY_HZ", "72", 1);
     OK(xrWaitFrame(s, NULL, &fs));
+    CHECK(fs.predictedDisplayPeriod == 13888889, "period %lld at 72 Hz", (long long)fs.predictedDisplayPeriod);
+    unsetenv("TELEOP_XR_REPLAY_HZ");
     for (int i = 0; i < 100; i++) { /* SYNCHRONIZED, VISIBLE, FOCUSED */
         XrEventDataBuffer e = {XR_TYPE_EVENT_DATA_BUFFER};
         if (xrPollEvent(inst, &e) != XR_SUCCESS)
