@@ -1,0 +1,383 @@
+/* The operator's warnings and haptic pulses near the robot's limits
+ * (operator_feedback.h):
+ *   - each warning switches on exactly when its figure crosses its threshold
+ *     (joint margin, workspace margin, beyond the edge, clamp, hold, lost
+ *     tracking) and off only past the hysteresis band, tested on both sides
+ *     of every threshold;
+ *   - pulses: one per interval at most while a warning lasts, stronger,
+ *     longer and higher nearer the limit, one at the start of a hold, a stop
+ *     when everything clears, nothing with haptics off;
+ *   - on a scripted motion through the real controller and the simulated
+ *     humanoid's model, the left wrist pushed outwards past the workspace box
+ *     and out of reach: the figures match the command and the model's
+ *     limits, every warning appears exactly when its figure says so, each
+ *     kind shows up, and pulses come only while a warning is active.
+ * Usage: test_operator_feedback MODEL.xml */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "teleop/controller.h"
+#include "teleop/handmodel.h"
+#include "teleop/operator_feedback.h"
+#include "teleop/safety.h"
+#include "teleop/sim.h"
+
+static const char *model_path;
+static const int64_t MS = 1000000;
+
+static tp_limit_figures calm(void)
+{
+    tp_limit_figures f = {.t_ns = 1, .control_flags = TP_CONTROL_ENGAGED, .arm_dof = 7};
+    for (int s = 0; s < 2; s++) {
+        for (int j = 0; j < 7; j++)
+            f.joint_margin[s][j] = 1.0f;
+        f.wrist_edge[s] = 0.3f;
+        f.wrist_known[s] = true;
+        f.arm_tracked[s] = f.hand_tracked[s] = true;
+    }
+    return f;
+}
+
+typedef struct run {
+    tp_feedback fb;
+    tp_feedback_output out;
+    int64_t t;
+} run;
+
+/* One update 100 ms after the last (past the pulse interval's rate limit
+ * unless a test says otherwise). */
+static unsigned step(run *r, const tp_limit_figures *f, int side)
+{
+    r->t += 100 * MS;
+    tp_feedback_update(&r->fb, f, r->t, &r->out);
+    return r->out.side[side].active;
+}
+
+static void start(run *r)
+{
+    tp_feedback_config cfg;
+    tp_feedback_default_config(&cfg);
+    cfg.pulse_interval_s = 0.05; /* step() is 0.1 s: every update may pulse */
+    tp_feedback_init(&r->fb, &cfg);
+    r->t = 1000 * MS;
+}
+
+static void test_joint_threshold(void **state)
+{
+    (void)state;
+    run r;
+    start(&r);
+    tp_limit_figures f = calm();
+    assert_int_equal(step(&r, &f, 0), 0);
+    assert_int_equal(r.out.haptic[0].action, TP_HAPTIC_NONE);
+    f.joint_margin[0][3] = 0.1501f; /* just outside 0.15 rad */
+    assert_int_equal(step(&r, &f, 0), 0);
+    assert_int_equal(r.out.haptic[0].action, TP_HAPTIC_NONE);
+    f.joint_margin[0][3] = 0.1499f;
+    assert_int_equal(step(&r, &f, 0), TP_WARN_JOINT_LIMIT);
+    assert_int_equal(r.out.side[0].joint, 3);
+    assert_float_equal(r.out.side[0].joint_margin, 0.1499, 1e-6);
+    assert_int_equal(r.out.haptic[0].action, TP_HAPTIC_PULSE);
+    assert_int_equal(r.out.side[1].active, 0); /* the other side is calm */
+    assert_int_equal(r.out.haptic[1].action, TP_HAPTIC_NONE);
+    /* Hysteresis: stays on up to 0.15 · 1.25 = 0.1875 rad. */
+    f.joint_margin[0][3] = 0.187f;
+    assert_int_equal(step(&r, &f, 0), TP_WARN_JOINT_LIMIT);
+    f.joint_margin[0][3] = 0.188f;
+    assert_int_equal(step(&r, &f, 0), 0);
+    assert_int_equal(r.out.haptic[0].action, TP_HAPTIC_STOP); /* silence */
+    assert_int_equal(step(&r, &f, 0), 0);
+    assert_int_equal(r.out.haptic[0].action, TP_HAPTIC_NONE); /* one stop only */
+    /* Off again: the threshold is 0.15 again, not the band. */
+    f.joint_margin[0][3] = 0.16f;
+    assert_int_equal(step(&r, &f, 0), 0);
+}
+
+static void test_workspace_thresholds(void **state)
+{
+    (void)state;
+    run r;
+    start(&r);
+    tp_limit_figures f = calm();
+    f.wrist_edge[1] = 0.0501f;
+    assert_int_equal(step(&r, &f, 1), 0);
+    f.wrist_edge[1] = 0.0499f;
+    assert_int_equal(step(&r, &f, 1), TP_WARN_WORKSPACE_NEAR);
+    assert_int_equal(r.out.haptic[1].action, TP_HAPTIC_PULSE);
+    assert_int_equal(r.out.side[0].active, 0);
+    f.wrist_edge[1] = 0.0001f;
+    assert_int_equal(step(&r, &f, 1), TP_WARN_WORKSPACE_NEAR);
+    f.wrist_edge[1] = -0.0001f;
+    assert_int_equal(step(&r, &f, 1), TP_WARN_WORKSPACE_BEYOND);
+    assert_true(r.out.side[1].urgency == 1.0);
+    /* Back inside: beyond until 0.05 · 0.25 = 0.0125 m, then near until 0.0625 m. */
+    f.wrist_edge[1] = 0.012f;
+    assert_int_equal(step(&r, &f, 1), TP_WARN_WORKSPACE_BEYOND);
+    f.wrist_edge[1] = 0.013f;
+    assert_int_equal(step(&r, &f, 1), TP_WARN_WORKSPACE_NEAR);
+    f.wrist_edge[1] = 0.062f;
+    assert_int_equal(step(&r, &f, 1), TP_WARN_WORKSPACE_NEAR);
+    f.wrist_edge[1] = 0.063f;
+    assert_int_equal(step(&r, &f, 1), 0);
+    assert_int_equal(r.out.haptic[1].action, TP_HAPTIC_STOP);
+    /* No wrist target (clutch open, not retargeted): no workspace warning. */
+    f.wrist_edge[1] = -0.5f;
+    f.wrist_known[1] = false;
+    assert_int_equal(step(&r, &f, 1), 0);
+}
+
+static void test_clamp_hold_tracking(void **state)
+{
+    (void)state;
+    run r;
+    start(&r);
+    tp_limit_figures f = calm();
+    f.clamped[0] = true;
+    assert_int_equal(step(&r, &f, 0), TP_WARN_CLAMPED);
+    assert_int_equal(r.out.haptic[0].action, TP_HAPTIC_PULSE);
+    int64_t clamp_t = r.t;
+    f.clamped[0] = false;
+    /* Shown for 0.3 s after the last clamp. */
+    r.t = clamp_t + TP_FEEDBACK_CLAMP_HOLD_NS - 1;
+    tp_feedback_update(&r.fb, &f, r.t, &r.out);
+    assert_int_equal(r.out.side[0].active, TP_WARN_CLAMPED);
+    r.t = clamp_t + TP_FEEDBACK_CLAMP_HOLD_NS;
+    tp_feedback_update(&r.fb, &f, r.t, &r.out);
+    assert_int_equal(r.out.side[0].active, 0);
+    assert_int_equal(r.out.haptic[0].action, TP_HAPTIC_STOP);
+
+    /* A hold (emergency, stale robot, stale input): both sides, one pulse at its start. */
+    static const unsigned holds[] = {TP_CONTROL_EMERGENCY, TP_CONTROL_ROBOT_STALE, TP_CONTROL_INPUT_STALE};
+    for (int h = 0; h < 3; h++) {
+        f.control_flags = holds[h];
+        assert_int_equal(step(&r, &f, 0), TP_WARN_HOLDING);
+        assert_int_equal(r.out.side[1].active, TP_WARN_HOLDING);
+        assert_int_equal(r.out.haptic[0].action, TP_HAPTIC_PULSE);
+        assert_int_equal(r.out.haptic[1].action, TP_HAPTIC_PULSE);
+        assert_float_equal(r.out.haptic[0].amplitude, 0.6, 1e-6); /* full urgency */
+        for (int k = 0; k < 5; k++) {
+            assert_int_equal(step(&r, &f, 0), TP_WARN_HOLDING);
+            assert_int_equal(r.out.haptic[0].action, TP_HAPTIC_NONE);
+        }
+        f.control_flags = TP_CONTROL_ENGAGED;
+        assert_int_equal(step(&r, &f, 0), 0);
+        assert_int_equal(r.out.haptic[0].action, TP_HAPTIC_STOP);
+    }
+    /* The clutch released is the operator's doing, not a warning. */
+    f.control_flags = TP_CONTROL_CLUTCH_OPEN;
+    assert_int_equal(step(&r, &f, 0), 0);
+    f.control_flags = TP_CONTROL_ENGAGED;
+
+    /* A lost hand: that side only. */
+    f.hand_tracked[1] = false;
+    assert_int_equal(step(&r, &f, 1), TP_WARN_TRACKING_LOST);
+    assert_int_equal(r.out.side[0].active, 0);
+    assert_int_equal(r.out.haptic[1].action, TP_HAPTIC_PULSE);
+    assert_int_equal(r.out.haptic[0].action, TP_HAPTIC_NONE);
+    f.hand_tracked[1] = true;
+    assert_int_equal(step(&r, &f, 1), 0);
+
+    /* No figures (no session): nothing, and silence. */
+    f.joint_margin[0][0] = 0.01f;
+    assert_int_equal(step(&r, &f, 0), TP_WARN_JOINT_LIMIT);
+    r.t += 100 * MS;
+    tp_feedback_update(&r.fb, NULL, r.t, &r.out);
+    assert_int_equal(r.out.side[0].active, 0);
+    assert_int_equal(r.out.haptic[0].action, TP_HAPTIC_STOP);
+}
+
+static void test_rate_and_shape(void **state)
+{
+    (void)state;
+    tp_feedback_config cfg;
+    tp_feedback_default_config(&cfg);
+    tp_feedback fb;
+    tp_feedback_init(&fb, &cfg);
+    tp_feedback_output out;
+    tp_limit_figures f = calm();
+    f.joint_margin[1][0] = 0.05f;
+    /* Updates every 11 ms for 2 s: pulses at least 0.25 s apart, and within
+     * one update of it. */
+    int64_t t0 = 5000 * MS, last = -1;
+    int pulses = 0;
+    for (int64_t t = t0; t < t0 + 2000 * MS; t += 11 * MS) {
+        tp_feedback_update(&fb, &f, t, &out);
+        assert_int_not_equal(out.haptic[1].action, TP_HAPTIC_STOP);
+        if (out.haptic[1].action != TP_HAPTIC_PULSE)
+            continue;
+        if (last >= 0) {
+            assert_true(t - last >= 250 * MS);
+            assert_true(t - last < 261 * MS);
+        }
+        last = t;
+        pulses++;
+    }
+    assert_int_equal(pulses, 8);
+
+    /* Nearer the limit: stronger, longer, higher. */
+    tp_haptic_pulse far = tp_feedback_pulse(0.6, 1 - 0.12 / 0.15), near = tp_feedback_pulse(0.6, 1 - 0.01 / 0.15);
+    assert_true(near.amplitude > far.amplitude);
+    assert_true(near.duration_ns > far.duration_ns);
+    assert_true(near.frequency_hz > far.frequency_hz);
+    assert_true(near.amplitude <= 0.6f);
+    tp_feedback_init(&fb, &cfg);
+    f.joint_margin[1][0] = 0.03f;
+    tp_feedback_update(&fb, &f, t0, &out);
+    assert_int_equal(out.haptic[1].action, TP_HAPTIC_PULSE);
+    assert_float_equal(out.side[1].urgency, 0.8, 1e-6);
+    tp_haptic_pulse want = tp_feedback_pulse(0.6, 0.8);
+    assert_float_equal(out.haptic[1].amplitude, want.amplitude, 1e-6);
+    assert_int_equal(out.haptic[1].duration_ns, want.duration_ns);
+
+    /* Haptics off: the same warnings, no pulses. */
+    cfg.haptics = false;
+    tp_feedback_init(&fb, &cfg);
+    for (int k = 0; k < 10; k++) {
+        tp_feedback_update(&fb, &f, t0 + k * 300 * MS, &out);
+        assert_int_equal(out.side[1].active, TP_WARN_JOINT_LIMIT);
+        assert_int_equal(out.haptic[1].action, TP_HAPTIC_NONE);
+    }
+    char err[128];
+    tp_feedback_default_config(&cfg);
+    assert_int_equal(tp_feedback_check_config(&cfg, err, sizeof err), 0);
+    cfg.pulse_interval_s = 0.01;
+    assert_int_equal(tp_feedback_check_config(&cfg, err, sizeof err), -1);
+    assert_non_null(strstr(err, "haptics_interval"));
+}
+
+/* ------------------------------------------------ scripted motion */
+
+/* The right wrist stays in front of the robot; the left one starts there
+ * and, from 1 s, moves outwards (operator's left, -X in OpenXR) and up at
+ * 0.25 m/s, far past the workspace box and the arm's reach, then back. */
+static void scripted_frame(int64_t t_ns, int64_t t0, tp_operator_frame *f)
+{
+    memset(f, 0, sizeof *f);
+    f->t_ns = t_ns;
+    f->engaged = true;
+    double t = (double)(t_ns - t0) / 1e9;
+    double out = t < 1 ? 0 : t < 5 ? 0.25 * (t - 1) : fmax(0, 1.0 - 0.25 * (t - 5));
+    const double open[5] = {0, 0, 0, 0, 0};
+    for (int s = 0; s < 2; s++) {
+        tp_vec3 p = tp_v3(s ? 0.15 : -0.15, 1.30, -0.35);
+        if (s == 0)
+            p = tp_v3(p.x - out, p.y + 0.4 * out, p.z);
+        tp_hand_model_pose(s, (tp_pose){p, tp_quat_from_axis_angle(tp_v3(1, 0, 0), -0.3)}, open, &f->hand[s]);
+    }
+}
+
+static void test_scripted_motion(void **state)
+{
+    (void)state;
+    char err[512];
+    tp_sim *sim = tp_sim_create(model_path, err, sizeof err);
+    if (!sim)
+        fail_msg("%s", err);
+    tp_retarget_config rcfg;
+    tp_retarget_default_config(&rcfg);
+    tp_controller_config ccfg;
+    tp_controller_default_config(&ccfg);
+    tp_controller *c = tp_controller_create_for_sim(sim, &ccfg, &rcfg, err, sizeof err);
+    if (!c)
+        fail_msg("%s", err);
+    double home[TP_SIM_ACTION_DIMS], cmd[TP_SIM_ACTION_DIMS];
+    tp_sim_read_state(sim, home, NULL);
+    tp_controller_reset(c, home);
+    tp_feedback_config fcfg;
+    tp_feedback_default_config(&fcfg);
+    tp_feedback fb;
+    tp_feedback_init(&fb, &fcfg);
+    const double jm = fcfg.joint_margin, wm = fcfg.workspace_margin, band = 1 + TP_FEEDBACK_HYSTERESIS;
+
+    const int64_t TICK = 2 * MS, FRAME = 11111111, t0 = 1000 * MS;
+    int64_t next_frame = t0;
+    unsigned seen[2] = {0, 0};
+    int pulses[2] = {0, 0}, clamp_ticks = 0;
+    tp_operator_frame f;
+    /* 9 s at 500 Hz; the view reads every 8th tick (62.5 Hz, as the tap's feed). */
+    for (int64_t t = t0; t < t0 + 9000 * MS; t += TICK) {
+        for (; next_frame <= t; next_frame += FRAME) {
+            scripted_frame(next_frame, t0, &f);
+            tp_controller_push_frame(c, &f, next_frame);
+        }
+        unsigned flags = tp_controller_step(c, NULL, t, cmd);
+        if ((t - t0) / TICK % 8)
+            continue;
+        tp_limit_figures fig;
+        tp_controller_limit_figures(c, t, flags, cmd, &fig);
+        assert_int_equal(fig.arm_dof, 7);
+        tp_feedback_output out;
+        tp_feedback_update(&fb, &fig, t, &out);
+        for (int s = 0; s < 2; s++) {
+            /* The figures: the command against the model's limits less the margin. */
+            double min_margin = 1e9;
+            for (int j = 0; j < 7; j++) {
+                double lo, hi;
+                tp_sim_joint_limits(sim, s * 7 + j, &lo, &hi);
+                double m = fmax(0, fmin(cmd[s * 7 + j] - (lo + ccfg.limit_margin), hi - ccfg.limit_margin - cmd[s * 7 + j]));
+                assert_float_equal(fig.joint_margin[s][j], m, 1e-5);
+                min_margin = fmin(min_margin, m);
+            }
+            unsigned a = out.side[s].active;
+            seen[s] |= a;
+            /* Each warning exactly when its figure says so. */
+            if (min_margin < jm)
+                assert_true(a & TP_WARN_JOINT_LIMIT);
+            if (min_margin > jm * band)
+                assert_false(a & TP_WARN_JOINT_LIMIT);
+            if (fig.wrist_known[s] && fig.wrist_edge[s] < 0)
+                assert_true(a & TP_WARN_WORKSPACE_BEYOND);
+            if (!fig.wrist_known[s] || fig.wrist_edge[s] > wm * TP_FEEDBACK_HYSTERESIS)
+                assert_false(a & TP_WARN_WORKSPACE_BEYOND);
+            if (fig.wrist_known[s] && fig.wrist_edge[s] >= 0 && fig.wrist_edge[s] < wm)
+                assert_true(a & (TP_WARN_WORKSPACE_NEAR | TP_WARN_WORKSPACE_BEYOND));
+            if (!fig.wrist_known[s] || fig.wrist_edge[s] > wm * band)
+                assert_false(a & (TP_WARN_WORKSPACE_NEAR | TP_WARN_WORKSPACE_BEYOND));
+            if (fig.clamped[s]) {
+                assert_true(a & TP_WARN_CLAMPED);
+                clamp_ticks += s == 0;
+            }
+            if (out.haptic[s].action == TP_HAPTIC_PULSE) {
+                assert_int_not_equal(a, 0);
+                pulses[s]++;
+            }
+            if (a == 0)
+                assert_int_not_equal(out.haptic[s].action, TP_HAPTIC_PULSE);
+        }
+    }
+    /* The left arm met every kind of limit; the right one none. */
+    printf("left warnings seen 0x%x, right 0x%x; pulses %d / %d; left clamped samples %d\n", seen[0], seen[1],
+           pulses[0], pulses[1], clamp_ticks);
+    assert_true(seen[0] & TP_WARN_WORKSPACE_NEAR);
+    assert_true(seen[0] & TP_WARN_WORKSPACE_BEYOND);
+    assert_true(seen[0] & TP_WARN_JOINT_LIMIT);
+    assert_true(seen[0] & TP_WARN_CLAMPED);
+    assert_true(pulses[0] >= 4);
+    assert_int_equal(seen[1] & (TP_WARN_JOINT_LIMIT | TP_WARN_WORKSPACE_NEAR | TP_WARN_WORKSPACE_BEYOND |
+                                TP_WARN_CLAMPED), 0);
+    tp_controller_destroy(c);
+    tp_sim_destroy(sim);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s MODEL.xml\n", argv[0]);
+        return 2;
+    }
+    model_path = argv[1];
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_joint_threshold),
+        cmocka_unit_test(test_workspace_thresholds),
+        cmocka_unit_test(test_clamp_hold_tracking),
+        cmocka_unit_test(test_rate_and_shape),
+        cmocka_unit_test(test_scripted_motion),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
