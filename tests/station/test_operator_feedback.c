@@ -23,10 +23,10 @@
 #include <cmocka.h>
 
 #include "teleop/controller.h"
-#include "teleop/handmodel.h"
 #include "teleop/operator_feedback.h"
 #include "teleop/safety.h"
 #include "teleop/sim.h"
+#include "limit_motion.h"
 
 static const char *model_path;
 static const int64_t MS = 1000000;
@@ -253,22 +253,57 @@ static void test_rate_and_shape(void **state)
 
 /* ------------------------------------------------ scripted motion */
 
-/* The right wrist stays in front of the robot; the left one starts there
- * and, from 1 s, moves outwards (operator's left, -X in OpenXR) and up at
- * 0.25 m/s, far past the workspace box and the arm's reach, then back. */
-static void scripted_frame(int64_t t_ns, int64_t t0, tp_operator_frame *f)
+typedef struct scripted {
+    tp_sim *sim;
+    double limit_margin, jm, wm;
+    tp_feedback fb;
+    unsigned seen[2];
+    int pulses[2], clamp_samples;
+} scripted;
+
+static void scripted_sample(void *user, const double *cmd, const tp_limit_figures *fig)
 {
-    memset(f, 0, sizeof *f);
-    f->t_ns = t_ns;
-    f->engaged = true;
-    double t = (double)(t_ns - t0) / 1e9;
-    double out = t < 1 ? 0 : t < 5 ? 0.25 * (t - 1) : fmax(0, 1.0 - 0.25 * (t - 5));
-    const double open[5] = {0, 0, 0, 0, 0};
+    scripted *r = user;
+    const double band = 1 + TP_FEEDBACK_HYSTERESIS;
+    assert_int_equal(fig->arm_dof, 7);
+    tp_feedback_output out;
+    tp_feedback_update(&r->fb, fig, fig->t_ns, &out);
     for (int s = 0; s < 2; s++) {
-        tp_vec3 p = tp_v3(s ? 0.15 : -0.15, 1.30, -0.35);
-        if (s == 0)
-            p = tp_v3(p.x - out, p.y + 0.4 * out, p.z);
-        tp_hand_model_pose(s, (tp_pose){p, tp_quat_from_axis_angle(tp_v3(1, 0, 0), -0.3)}, open, &f->hand[s]);
+        /* The figures: the command against the model's limits less the margin. */
+        double min_margin = 1e9;
+        for (int j = 0; j < 7; j++) {
+            double lo, hi;
+            tp_sim_joint_limits(r->sim, s * 7 + j, &lo, &hi);
+            double q = cmd[s * 7 + j];
+            double m = fmax(0, fmin(q - (lo + r->limit_margin), hi - r->limit_margin - q));
+            assert_float_equal(fig->joint_margin[s][j], m, 1e-5);
+            min_margin = fmin(min_margin, m);
+        }
+        unsigned a = out.side[s].active;
+        r->seen[s] |= a;
+        /* Each warning exactly when its figure says so. */
+        if (min_margin < r->jm)
+            assert_true(a & TP_WARN_JOINT_LIMIT);
+        if (min_margin > r->jm * band)
+            assert_false(a & TP_WARN_JOINT_LIMIT);
+        if (fig->wrist_known[s] && fig->wrist_edge[s] < 0)
+            assert_true(a & TP_WARN_WORKSPACE_BEYOND);
+        if (!fig->wrist_known[s] || fig->wrist_edge[s] > r->wm * TP_FEEDBACK_HYSTERESIS)
+            assert_false(a & TP_WARN_WORKSPACE_BEYOND);
+        if (fig->wrist_known[s] && fig->wrist_edge[s] >= 0 && fig->wrist_edge[s] < r->wm)
+            assert_true(a & (TP_WARN_WORKSPACE_NEAR | TP_WARN_WORKSPACE_BEYOND));
+        if (!fig->wrist_known[s] || fig->wrist_edge[s] > r->wm * band)
+            assert_false(a & (TP_WARN_WORKSPACE_NEAR | TP_WARN_WORKSPACE_BEYOND));
+        if (fig->clamped[s]) {
+            assert_true(a & TP_WARN_CLAMPED);
+            r->clamp_samples += s == 0;
+        }
+        if (out.haptic[s].action == TP_HAPTIC_PULSE) {
+            assert_int_not_equal(a, 0);
+            r->pulses[s]++;
+        }
+        if (a == 0)
+            assert_int_not_equal(out.haptic[s].action, TP_HAPTIC_PULSE);
     }
 }
 
@@ -276,93 +311,31 @@ static void test_scripted_motion(void **state)
 {
     (void)state;
     char err[512];
-    tp_sim *sim = tp_sim_create(model_path, err, sizeof err);
-    if (!sim)
+    scripted r = {0};
+    r.sim = tp_sim_create(model_path, err, sizeof err);
+    if (!r.sim)
         fail_msg("%s", err);
-    tp_retarget_config rcfg;
-    tp_retarget_default_config(&rcfg);
     tp_controller_config ccfg;
     tp_controller_default_config(&ccfg);
-    tp_controller *c = tp_controller_create_for_sim(sim, &ccfg, &rcfg, err, sizeof err);
-    if (!c)
-        fail_msg("%s", err);
-    double home[TP_SIM_ACTION_DIMS], cmd[TP_SIM_ACTION_DIMS];
-    tp_sim_read_state(sim, home, NULL);
-    tp_controller_reset(c, home);
+    r.limit_margin = ccfg.limit_margin;
     tp_feedback_config fcfg;
     tp_feedback_default_config(&fcfg);
-    tp_feedback fb;
-    tp_feedback_init(&fb, &fcfg);
-    const double jm = fcfg.joint_margin, wm = fcfg.workspace_margin, band = 1 + TP_FEEDBACK_HYSTERESIS;
-
-    const int64_t TICK = 2 * MS, FRAME = 11111111, t0 = 1000 * MS;
-    int64_t next_frame = t0;
-    unsigned seen[2] = {0, 0};
-    int pulses[2] = {0, 0}, clamp_ticks = 0;
-    tp_operator_frame f;
-    /* 9 s at 500 Hz; the view reads every 8th tick (62.5 Hz, as the tap's feed). */
-    for (int64_t t = t0; t < t0 + 9000 * MS; t += TICK) {
-        for (; next_frame <= t; next_frame += FRAME) {
-            scripted_frame(next_frame, t0, &f);
-            tp_controller_push_frame(c, &f, next_frame);
-        }
-        unsigned flags = tp_controller_step(c, NULL, t, cmd);
-        if ((t - t0) / TICK % 8)
-            continue;
-        tp_limit_figures fig;
-        tp_controller_limit_figures(c, t, flags, cmd, &fig);
-        assert_int_equal(fig.arm_dof, 7);
-        tp_feedback_output out;
-        tp_feedback_update(&fb, &fig, t, &out);
-        for (int s = 0; s < 2; s++) {
-            /* The figures: the command against the model's limits less the margin. */
-            double min_margin = 1e9;
-            for (int j = 0; j < 7; j++) {
-                double lo, hi;
-                tp_sim_joint_limits(sim, s * 7 + j, &lo, &hi);
-                double m = fmax(0, fmin(cmd[s * 7 + j] - (lo + ccfg.limit_margin), hi - ccfg.limit_margin - cmd[s * 7 + j]));
-                assert_float_equal(fig.joint_margin[s][j], m, 1e-5);
-                min_margin = fmin(min_margin, m);
-            }
-            unsigned a = out.side[s].active;
-            seen[s] |= a;
-            /* Each warning exactly when its figure says so. */
-            if (min_margin < jm)
-                assert_true(a & TP_WARN_JOINT_LIMIT);
-            if (min_margin > jm * band)
-                assert_false(a & TP_WARN_JOINT_LIMIT);
-            if (fig.wrist_known[s] && fig.wrist_edge[s] < 0)
-                assert_true(a & TP_WARN_WORKSPACE_BEYOND);
-            if (!fig.wrist_known[s] || fig.wrist_edge[s] > wm * TP_FEEDBACK_HYSTERESIS)
-                assert_false(a & TP_WARN_WORKSPACE_BEYOND);
-            if (fig.wrist_known[s] && fig.wrist_edge[s] >= 0 && fig.wrist_edge[s] < wm)
-                assert_true(a & (TP_WARN_WORKSPACE_NEAR | TP_WARN_WORKSPACE_BEYOND));
-            if (!fig.wrist_known[s] || fig.wrist_edge[s] > wm * band)
-                assert_false(a & (TP_WARN_WORKSPACE_NEAR | TP_WARN_WORKSPACE_BEYOND));
-            if (fig.clamped[s]) {
-                assert_true(a & TP_WARN_CLAMPED);
-                clamp_ticks += s == 0;
-            }
-            if (out.haptic[s].action == TP_HAPTIC_PULSE) {
-                assert_int_not_equal(a, 0);
-                pulses[s]++;
-            }
-            if (a == 0)
-                assert_int_not_equal(out.haptic[s].action, TP_HAPTIC_PULSE);
-        }
-    }
+    r.jm = fcfg.joint_margin;
+    r.wm = fcfg.workspace_margin;
+    tp_feedback_init(&r.fb, &fcfg);
+    if (limit_motion_run(model_path, scripted_sample, &r, err, sizeof err) != 0)
+        fail_msg("%s", err);
     /* The left arm met every kind of limit; the right one none. */
-    printf("left warnings seen 0x%x, right 0x%x; pulses %d / %d; left clamped samples %d\n", seen[0], seen[1],
-           pulses[0], pulses[1], clamp_ticks);
-    assert_true(seen[0] & TP_WARN_WORKSPACE_NEAR);
-    assert_true(seen[0] & TP_WARN_WORKSPACE_BEYOND);
-    assert_true(seen[0] & TP_WARN_JOINT_LIMIT);
-    assert_true(seen[0] & TP_WARN_CLAMPED);
-    assert_true(pulses[0] >= 4);
-    assert_int_equal(seen[1] & (TP_WARN_JOINT_LIMIT | TP_WARN_WORKSPACE_NEAR | TP_WARN_WORKSPACE_BEYOND |
-                                TP_WARN_CLAMPED), 0);
-    tp_controller_destroy(c);
-    tp_sim_destroy(sim);
+    printf("left warnings seen 0x%x, right 0x%x; pulses %d / %d; left clamped samples %d\n", r.seen[0], r.seen[1],
+           r.pulses[0], r.pulses[1], r.clamp_samples);
+    assert_true(r.seen[0] & TP_WARN_WORKSPACE_NEAR);
+    assert_true(r.seen[0] & TP_WARN_WORKSPACE_BEYOND);
+    assert_true(r.seen[0] & TP_WARN_JOINT_LIMIT);
+    assert_true(r.seen[0] & TP_WARN_CLAMPED);
+    assert_true(r.pulses[0] >= 4);
+    assert_int_equal(r.seen[1] & (TP_WARN_JOINT_LIMIT | TP_WARN_WORKSPACE_NEAR | TP_WARN_WORKSPACE_BEYOND |
+                                  TP_WARN_CLAMPED), 0);
+    tp_sim_destroy(r.sim);
 }
 
 int main(int argc, char **argv)

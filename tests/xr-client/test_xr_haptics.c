@@ -2,12 +2,14 @@
  * teleop's replay runtime, with the core validation layer on (its report
  * file must stay absent): once the session is FOCUSED, pulses of the
  * feedback logic's shapes (operator_feedback.h) and stops are accepted on
- * both controllers (XR_SUCCESS), the driving of a pulse sequence from a
- * limit approach calls the runtime at the feedback's pulse times, and
- * nothing is sent before the session runs.
+ * both controllers (XR_SUCCESS); a scripted motion run through the real
+ * controller (tests/support/limit_motion.h) that drives the left arm into
+ * its limits and past the workspace edge pulses the left controller, from
+ * when it leaves the comfortable pose, and the right one only for the hold
+ * at the start; nothing is sent before the session runs.
  *
  * argv[1]: the replay runtime's manifest; argv[2]: a scratch directory;
- * argv[3]: a motion CSV for the runtime to play. */
+ * argv[3]: a motion CSV for the runtime to play; argv[4]: the robot model. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,8 +26,9 @@
 #include "teleop/controller.h"
 #include "teleop/operator_feedback.h"
 #include "teleop/xr.h"
+#include "limit_motion.h"
 
-static const char *manifest, *scratch, *motion;
+static const char *manifest, *scratch, *motion, *model;
 static char validation_log[4096];
 static tp_xr *live;
 
@@ -83,6 +86,30 @@ static void finish(tp_xr *xr)
     assert_int_equal(st, TP_XR_ENDED);
 }
 
+typedef struct calls {
+    tp_xr *xr;
+    tp_feedback fb;
+    int pulses[2], stops[2];
+    double first_warning_pulse_s[2]; /* motion time of the first pulse for a limit (not a hold) */
+} calls;
+
+static void drive(void *user, const double *command, const tp_limit_figures *fig)
+{
+    (void)command;
+    calls *c = user;
+    tp_feedback_output out;
+    tp_feedback_update(&c->fb, fig, fig->t_ns, &out);
+    for (int s = 0; s < 2; s++) {
+        assert_int_equal(tp_xr_haptic(c->xr, s, &out.haptic[s]), XR_SUCCESS);
+        if (out.haptic[s].action == TP_HAPTIC_PULSE) {
+            c->pulses[s]++;
+            if (!(out.side[s].active & TP_WARN_HOLDING) && !c->first_warning_pulse_s[s])
+                c->first_warning_pulse_s[s] = (double)(fig->t_ns - LIMIT_MOTION_T0_NS) / 1e9;
+        }
+        c->stops[s] += out.haptic[s].action == TP_HAPTIC_STOP;
+    }
+}
+
 static void test_pulses_and_stops(void **state)
 {
     (void)state;
@@ -107,37 +134,21 @@ static void test_pulses_and_stops(void **state)
         tp_haptic_pulse none = {.action = TP_HAPTIC_NONE};
         assert_int_equal(tp_xr_haptic(live, s, &none), XR_SUCCESS);
     }
-    /* The feedback logic driving the controller: a joint closing in on its
-     * limit over 1.5 s, a pulse on every update that asks for one. */
+    /* The scripted motion (tests/support/limit_motion.h) through the real
+     * controller drives the left arm into its limits and past the workspace
+     * edge: the feedback's pulses go to the runtime as they come. */
+    calls c = {.xr = live};
     tp_feedback_config cfg;
     tp_feedback_default_config(&cfg);
-    tp_feedback fb;
-    tp_feedback_init(&fb, &cfg);
-    tp_limit_figures fig = {.control_flags = TP_CONTROL_ENGAGED, .arm_dof = 7};
-    for (int s = 0; s < 2; s++) {
-        fig.arm_tracked[s] = fig.hand_tracked[s] = true;
-        for (int j = 0; j < 7; j++)
-            fig.joint_margin[s][j] = 1.0f;
-    }
-    int pulses = 0, stops = 0;
-    int64_t t0 = tp_now_ns();
-    for (int k = 0; k < 135; k++) { /* 90 Hz, 1.5 s */
-        int64_t t = t0 + (int64_t)k * 11111111LL;
-        fig.t_ns = t;
-        fig.joint_margin[TP_RIGHT][2] = (float)(k < 120 ? 0.3 - 0.3 * k / 120.0 : 0.5);
-        tp_feedback_output out;
-        tp_feedback_update(&fb, &fig, t, &out);
-        for (int s = 0; s < 2; s++) {
-            if (s == TP_LEFT)
-                assert_int_equal(out.haptic[s].action, TP_HAPTIC_NONE);
-            pulses += out.haptic[s].action == TP_HAPTIC_PULSE;
-            stops += out.haptic[s].action == TP_HAPTIC_STOP;
-            assert_int_equal(tp_xr_haptic(live, s, &out.haptic[s]), XR_SUCCESS);
-        }
-    }
-    /* Warned from 0.15 rad (k = 60) to the limit (k = 120): 0.67 s, a pulse every 0.25 s. */
-    assert_int_equal(pulses, 3);
-    assert_int_equal(stops, 1);
+    tp_feedback_init(&c.fb, &cfg);
+    if (limit_motion_run(model, drive, &c, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    printf("pulses left %d right %d, stops %d / %d\n", c.pulses[0], c.pulses[1], c.stops[0], c.stops[1]);
+    /* Pulses on the left while it is past a limit; the right gets only the
+     * hold at the start (input stale before the first frames). */
+    assert_true(c.pulses[0] >= 4);
+    assert_int_equal(c.pulses[1], 1);
+    assert_true(c.first_warning_pulse_s[0] > 1.0); /* the motion leaves the comfortable pose at 1 s */
     finish(live);
     tp_xr_destroy(live);
     live = NULL;
@@ -146,13 +157,14 @@ static void test_pulses_and_stops(void **state)
 
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: %s MANIFEST SCRATCH_DIR MOTION.csv\n", argv[0]);
+    if (argc != 5) {
+        fprintf(stderr, "usage: %s MANIFEST SCRATCH_DIR MOTION.csv MODEL.xml\n", argv[0]);
         return 2;
     }
     manifest = argv[1];
     scratch = argv[2];
     motion = argv[3];
+    model = argv[4];
     snprintf(validation_log, sizeof validation_log, "%s/xr_haptics_validation.txt", scratch);
     unlink(validation_log);
     setenv("XR_RUNTIME_JSON", manifest, 1);
