@@ -12,23 +12,28 @@
  *     and out of reach: the figures match the command and the model's
  *     limits, every warning appears exactly when its figure says so, each
  *     kind shows up, and pulses come only while a warning is active.
- * Usage: test_operator_feedback MODEL.xml */
+ *   - a short session with a console tap publishes the figures and the
+ *     status to the headset view's buffers.
+ * Usage: test_operator_feedback MODEL.xml MOTION.csv */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
+#include "teleop/clock.h"
+#include "teleop/console_tap.h"
 #include "teleop/controller.h"
 #include "teleop/operator_feedback.h"
 #include "teleop/safety.h"
 #include "teleop/sim.h"
 #include "limit_motion.h"
 
-static const char *model_path;
+static const char *model_path, *motion_path;
 static const int64_t MS = 1000000;
 
 static tp_limit_figures calm(void)
@@ -338,19 +343,67 @@ static void test_scripted_motion(void **state)
     tp_sim_destroy(r.sim);
 }
 
+/* ------------------------------------------------ a session's feed */
+
+/* A short session (motion source, simulated robot) with a console tap: the
+ * control loop publishes limit figures and the recorder the status to the
+ * headset view's buffers (read here after the run: the newest of each). */
+static void test_session_feeds_the_view(void **state)
+{
+    (void)state;
+    char out_dir[] = "/tmp/teleop-test-feedback-XXXXXX";
+    assert_non_null(mkdtemp(out_dir));
+    tp_session_config cfg;
+    tp_session_default_config(&cfg);
+    cfg.duration_s = 1.5;
+    cfg.model_path = model_path;
+    cfg.motion_path = motion_path;
+    cfg.operator_source = "motion";
+    cfg.out_dir = out_dir;
+    cfg.camera_count = 0;
+    cfg.realtime_priority = false;
+    char err[512];
+    tp_console_tap *tap = tp_console_tap_create(&cfg, err, sizeof err);
+    assert_non_null(tap);
+    cfg.console = tap;
+    tp_session_stats st;
+    int64_t before = tp_now_ns();
+    if (tp_session_run(&cfg, NULL, &st, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    const tp_limit_figures *fig = tp_console_tap_view_limits(tap, NULL);
+    assert_non_null(fig);
+    assert_int_equal(fig->arm_dof, 7);
+    assert_true(fig->t_ns > before && fig->t_ns <= tp_now_ns());
+    for (int s = 0; s < 2; s++)
+        for (int j = 0; j < 7; j++)
+            assert_true(fig->joint_margin[s][j] >= 0 && fig->joint_margin[s][j] < 7);
+    const tp_console_pose *pose = tp_console_tap_pose(tap, NULL);
+    assert_non_null(pose);
+    assert_int_equal(pose->limits.arm_dof, 7); /* the console's pose carries them too */
+    const tp_console_status *vs = tp_console_tap_view_status(tap, NULL);
+    assert_non_null(vs);
+    assert_true(vs->disk_free_mb > 0);
+    tp_console_tap_destroy(tap);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", out_dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        fprintf(stderr, "usage: %s MODEL.xml\n", argv[0]);
+    if (argc < 3) {
+        fprintf(stderr, "usage: %s MODEL.xml MOTION.csv\n", argv[0]);
         return 2;
     }
     model_path = argv[1];
+    motion_path = argv[2];
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_joint_threshold),
         cmocka_unit_test(test_workspace_thresholds),
         cmocka_unit_test(test_clamp_hold_tracking),
         cmocka_unit_test(test_rate_and_shape),
         cmocka_unit_test(test_scripted_motion),
+        cmocka_unit_test(test_session_feeds_the_view),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
