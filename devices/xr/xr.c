@@ -173,6 +173,7 @@ int tp_xr_haptic(tp_xr *xr, int side, const tp_haptic_pulse *pulse)
         return XR_SUCCESS;
     return xr_haptics_apply(&xr->haptics, xr->session, side, pulse);
 }
+
 const tp_xr_info *tp_xr_get_info(const tp_xr *xr) { return &xr->info; }
 
 void tp_xr_default_config(tp_xr_config *cfg)
