@@ -700,18 +700,46 @@ static XrResult haptic_lookup(rt_session *s, const XrHapticActionInfo *info)
     return s->state == XR_SESSION_STATE_FOCUSED ? XR_SUCCESS : XR_SESSION_NOT_FOCUSED;
 }
 
+/* TELEOP_XR_REPLAY_HAPTICS=FILE: one line appended per accepted call, so
+ * tests can check what an operator's controllers would have felt. */
+static void haptic_log(rt_session *s, const XrHapticActionInfo *info, const XrHapticVibration *v)
+{
+    const char *path = getenv("TELEOP_XR_REPLAY_HAPTICS");
+    if (!path || !*path)
+        return;
+    FILE *f = fopen(path, "a");
+    if (!f) {
+        fprintf(stderr, "%s: TELEOP_XR_REPLAY_HAPTICS=%s: cannot open for appending\n", RT_RUNTIME_NAME, path);
+        return;
+    }
+    rt_action *a = rt_handle_get((uint64_t)info->action, RT_ACTION);
+    const char *sub = info->subactionPath ? rt_path_string(s->inst, info->subactionPath) : NULL;
+    if (v)
+        fprintf(f, "apply %lld %s %s %lld %g %g\n", (long long)rt_now(), a->name, sub ? sub : "-",
+                (long long)v->duration, (double)v->frequency, (double)v->amplitude);
+    else
+        fprintf(f, "stop %lld %s %s\n", (long long)rt_now(), a->name, sub ? sub : "-");
+    fclose(f);
+}
+
 XrResult XRAPI_CALL rt_xrApplyHapticFeedback(XrSession session, const XrHapticActionInfo *info,
                                              const XrHapticBaseHeader *feedback)
 {
     ENTER_SESSION(session);
     if (!feedback || feedback->type != XR_TYPE_HAPTIC_VIBRATION)
         RETURN(XR_ERROR_VALIDATION_FAILURE);
-    /* Accepted and dropped: there is no actuator to drive. */
-    RETURN(haptic_lookup(s, info));
+    /* No actuator to drive: the call is logged when a log is asked for. */
+    XrResult r = haptic_lookup(s, info);
+    if (r == XR_SUCCESS)
+        haptic_log(s, info, (const XrHapticVibration *)feedback);
+    RETURN(r);
 }
 
 XrResult XRAPI_CALL rt_xrStopHapticFeedback(XrSession session, const XrHapticActionInfo *info)
 {
     ENTER_SESSION(session);
-    RETURN(haptic_lookup(s, info));
+    XrResult r = haptic_lookup(s, info);
+    if (r == XR_SUCCESS)
+        haptic_log(s, info, NULL);
+    RETURN(r);
 }
