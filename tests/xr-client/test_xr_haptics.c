@@ -6,7 +6,9 @@
  * controller (tests/support/limit_motion.h) that drives the left arm into
  * its limits and past the workspace edge pulses the left controller, from
  * when it leaves the comfortable pose, and the right one only for the hold
- * at the start; nothing is sent before the session runs.
+ * at the start; nothing is sent before the session runs; the runtime's
+ * haptics log holds exactly the calls made, in order, each stamped within
+ * its call, on its hand, with its amplitude.
  *
  * argv[1]: the replay runtime's manifest; argv[2]: a scratch directory;
  * argv[3]: a motion CSV for the runtime to play; argv[4]: the robot model. */
@@ -29,6 +31,27 @@
 #include "limit_motion.h"
 
 static const char *manifest, *scratch, *motion, *model;
+static char haptics_log[4096];
+
+/* Every pulse or stop the test sent (XR_SUCCESS), in order, with the
+ * monotonic time around the call. */
+typedef struct sent {
+    int side;
+    tp_haptic_action action;
+    float amplitude;
+    int64_t before, after;
+} sent;
+static sent sent_calls[4096];
+static int n_sent;
+
+static XrResult send(tp_xr *xr, int side, const tp_haptic_pulse *p)
+{
+    int64_t before = tp_now_ns();
+    XrResult r = (XrResult)tp_xr_haptic(xr, side, p);
+    if (r == XR_SUCCESS && p->action != TP_HAPTIC_NONE && n_sent < 4096)
+        sent_calls[n_sent++] = (sent){side, p->action, p->amplitude, before, tp_now_ns()};
+    return r;
+}
 static char validation_log[4096];
 static tp_xr *live;
 
@@ -100,7 +123,7 @@ static void drive(void *user, const double *command, const tp_limit_figures *fig
     tp_feedback_output out;
     tp_feedback_update(&c->fb, fig, fig->t_ns, &out);
     for (int s = 0; s < 2; s++) {
-        assert_int_equal(tp_xr_haptic(c->xr, s, &out.haptic[s]), XR_SUCCESS);
+        assert_int_equal(send(c->xr, s, &out.haptic[s]), XR_SUCCESS);
         if (out.haptic[s].action == TP_HAPTIC_PULSE) {
             c->pulses[s]++;
             if (!(out.side[s].active & TP_WARN_HOLDING) && !c->first_warning_pulse_s[s])
@@ -127,12 +150,12 @@ static void test_pulses_and_stops(void **state)
     for (int s = 0; s < 2; s++) {
         for (double u = 0; u <= 1.0; u += 0.25) {
             p = tp_feedback_pulse(0.6, u);
-            assert_int_equal(tp_xr_haptic(live, s, &p), XR_SUCCESS);
+            assert_int_equal(send(live, s, &p), XR_SUCCESS);
         }
         tp_haptic_pulse stop = {.action = TP_HAPTIC_STOP};
-        assert_int_equal(tp_xr_haptic(live, s, &stop), XR_SUCCESS);
+        assert_int_equal(send(live, s, &stop), XR_SUCCESS);
         tp_haptic_pulse none = {.action = TP_HAPTIC_NONE};
-        assert_int_equal(tp_xr_haptic(live, s, &none), XR_SUCCESS);
+        assert_int_equal(send(live, s, &none), XR_SUCCESS);
     }
     /* The scripted motion (tests/support/limit_motion.h) through the real
      * controller drives the left arm into its limits and past the workspace
@@ -153,6 +176,35 @@ static void test_pulses_and_stops(void **state)
     tp_xr_destroy(live);
     live = NULL;
     validation_silent();
+
+    /* The runtime's log (TELEOP_XR_REPLAY_HAPTICS): exactly the calls sent,
+     * in order, each stamped within its call, on its hand, with its
+     * amplitude. */
+    FILE *fp = fopen(haptics_log, "r");
+    assert_non_null(fp);
+    char line[512];
+    int k = 0;
+    while (fgets(line, sizeof line, fp)) {
+        char kind[16], action[64], path[128];
+        long long t;
+        float amplitude = 0, frequency = 0;
+        long long duration = 0;
+        int n = sscanf(line, "%15s %lld %63s %127s %lld %f %f", kind, &t, action, path, &duration, &frequency,
+                       &amplitude);
+        assert_true(n >= 4);
+        assert_true(k < n_sent);
+        const sent *c = &sent_calls[k++];
+        assert_string_equal(kind, c->action == TP_HAPTIC_PULSE ? "apply" : "stop");
+        assert_string_equal(path, c->side ? "/user/hand/right" : "/user/hand/left");
+        assert_true(t >= c->before && t <= c->after);
+        if (c->action == TP_HAPTIC_PULSE) {
+            assert_int_equal(n, 7);
+            assert_true(duration > 0 && frequency > 0);
+            assert_float_equal(amplitude, c->amplitude, 1e-5);
+        }
+    }
+    fclose(fp);
+    assert_int_equal(k, n_sent);
 }
 
 int main(int argc, char **argv)
@@ -167,6 +219,9 @@ int main(int argc, char **argv)
     model = argv[4];
     snprintf(validation_log, sizeof validation_log, "%s/xr_haptics_validation.txt", scratch);
     unlink(validation_log);
+    snprintf(haptics_log, sizeof haptics_log, "%s/xr_haptics_calls.txt", scratch);
+    unlink(haptics_log);
+    setenv("TELEOP_XR_REPLAY_HAPTICS", haptics_log, 1);
     setenv("XR_RUNTIME_JSON", manifest, 1);
     setenv("XR_ENABLE_API_LAYERS", "XR_APILAYER_LUNARG_core_validation", 1);
     setenv("XR_CORE_VALIDATION_EXPORT_TYPE", "text", 1);
