@@ -12,6 +12,7 @@
 #include <openxr/openxr_reflection.h>
 
 #include "teleop/clock.h"
+#include "xr_haptics.h"
 
 enum { PART_HEAD, PART_LEFT_HAND, PART_RIGHT_HAND, PART_LEFT_CTRL, PART_RIGHT_CTRL, PART_COUNT };
 static const char *const part_names[PART_COUNT] = {"head", "left_hand", "right_hand", "left_controller",
@@ -110,6 +111,7 @@ struct tp_xr {
     XrHandTrackerEXT hand_tracker[2];
     XrActionSet action_set;
     XrAction actions[ACT_COUNT];
+    xr_haptics haptics; /* the haptic output action (xr_haptics.c) */
     XrPath hand_path[2];
     XrSpace grip_space[2], aim_space[2];
     char profile[2][128];
@@ -164,6 +166,14 @@ static const char *space_name(XrReferenceSpaceType t)
 
 const char *tp_xr_session_state(const tp_xr *xr) { return state_name(xr->state); }
 const char *tp_xr_interaction_profile(const tp_xr *xr, int side) { return xr->profile[side & 1]; }
+
+int tp_xr_haptic(tp_xr *xr, int side, const tp_haptic_pulse *pulse)
+{
+    if (!xr->running)
+        return XR_SUCCESS;
+    return xr_haptics_apply(&xr->haptics, xr->session, side, pulse);
+}
+
 const tp_xr_info *tp_xr_get_info(const tp_xr *xr) { return &xr->info; }
 
 void tp_xr_default_config(tp_xr_config *cfg)
@@ -364,6 +374,8 @@ static int create_actions(tp_xr *xr, char *err, size_t errlen)
         if (!check(xrCreateAction(xr->action_set, &ai, &xr->actions[a]), "xrCreateAction", err, errlen))
             return -1;
     }
+    if (xr_haptics_create(&xr->haptics, xr->instance, xr->action_set, xr->hand_path, err, errlen) != 0)
+        return -1;
     for (size_t p = 0; p < sizeof profiles / sizeof profiles[0]; p++) {
         XrActionSuggestedBinding sb[32];
         uint32_t n = 0;
@@ -379,6 +391,7 @@ static int create_actions(tp_xr *xr, char *err, size_t errlen)
                     return -1;
                 n++;
             }
+        n += xr_haptics_bindings(&xr->haptics, sb + n, (uint32_t)(sizeof sb / sizeof sb[0]) - n);
         XrPath profile;
         if (!check(xrStringToPath(xr->instance, profiles[p].profile, &profile), "xrStringToPath", err, errlen))
             return -1;

@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "teleop/operator_feedback.h"
 #include "teleop/session.h"
 #include "teleop/text.h"
 #include "teleop/workflow.h"
@@ -51,6 +52,7 @@ typedef struct tp_console_pose {
     unsigned control_flags; /* tp_control_flag bits (controller.h) of the last control tick */
     int nq;
     double qpos[TP_CONSOLE_MAX_QPOS]; /* the simulation's full qpos, nq values */
+    tp_limit_figures limits; /* the newest limit figures (operator_feedback.h); t_ns 0: none yet */
 } tp_console_pose;
 
 typedef struct tp_console_camera_counts {
@@ -76,6 +78,7 @@ typedef struct tp_console_status {
     tp_console_camera_counts cameras[TP_SESSION_MAX_CAMERAS];
     char task[TP_TASK_MAX_BYTES + 1];
     char episode_path[4096]; /* the episode being recorded (else the last kept); "" when none */
+    double disk_free_mb;     /* free space in the recordings folder (statvfs); < 0: unknown */
 } tp_console_status;
 
 /* Buffers for the config's cameras (their sizes and formats). NULL with a
@@ -94,6 +97,16 @@ bool tp_console_tap_frame(tp_console_tap *tap, int camera, tp_console_frame *out
 const tp_console_pose *tp_console_tap_pose(tp_console_tap *tap, bool *fresh);
 /* NULL until the recorder published one. */
 const tp_console_status *tp_console_tap_status(tp_console_tap *tap, bool *fresh);
+
+/* ----------------------------------------------------- headset view side
+ * A second consumer, the headset view's frame loop (its own buffers, so it
+ * and the console each see every newest value): the control loop's limit
+ * figures (about 60 a second, with the console's pose) and the recorder's
+ * status (each batch), for the operator's warnings and status overlay. */
+/* NULL until the control loop published figures. */
+const tp_limit_figures *tp_console_tap_view_limits(tp_console_tap *tap, bool *fresh);
+/* NULL until the recorder published a status. */
+const tp_console_status *tp_console_tap_view_status(tp_console_tap *tap, bool *fresh);
 
 /* Commands into the session's workflow, as the terminal's keys send them
  * (keyboard.c). 0, or -1 when the command queue is full (the session is not

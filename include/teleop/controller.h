@@ -149,6 +149,14 @@ unsigned tp_controller_step(tp_controller *c, const tp_operator_frame *frame, in
 /* How far behind the tick the operator's pose is sampled (ns): the
  * interpolation latency, 0 for predict and none. */
 int64_t tp_controller_upsampling_latency_ns(const tp_controller *c);
+struct tp_limit_figures;
+/* How close the last step's command (command, as tp_controller_step wrote
+ * it, with its flags) is to the limits, per arm, for the operator's warnings
+ * (operator_feedback.h): joint margins to the safety limits, the wrist
+ * target's distance to the workspace box (or minus the IK residual when
+ * out of reach), clamps, tracking. No allocation (control-thread safe). */
+void tp_controller_limit_figures(const tp_controller *c, int64_t t_ns, unsigned flags, const double *command,
+                                 struct tp_limit_figures *out);
 /* The retargeting status of the last step (wrist targets, IK residuals). */
 const tp_retarget_status *tp_controller_status(const tp_controller *c);
 

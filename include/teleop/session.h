@@ -25,6 +25,7 @@
 #include "teleop/controller.h"
 #include "teleop/controls.h"
 #include "teleop/glove.h"
+#include "teleop/operator_feedback.h"
 #include "teleop/retarget.h"
 #include "teleop/robot_link.h"
 #include "teleop/station_sync.h"
@@ -97,6 +98,9 @@ typedef struct tp_session_config {
     /* Test hook (no config key): the control loop stalls once, for this
      * long, this many seconds after the start (0: never). */
     double test_control_stall_at_s, test_control_stall_for_s;
+    /* [xr] haptics, warn_*: the operator's warnings and controller haptics
+     * near the robot's limits (operator_feedback.h). */
+    tp_feedback_config feedback;
     /* [console] enabled: whether `teleop run` opens the operator console
      * (TP_CONSOLE_AUTO: when a display is present). The session itself only
      * feeds the tap below. */

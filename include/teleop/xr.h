@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "teleop/operator.h"
+#include "teleop/operator_feedback.h"
 
 typedef struct tp_xr tp_xr;
 
@@ -110,6 +111,16 @@ void tp_xr_request_exit(tp_xr *xr);
 const char *tp_xr_session_state(const tp_xr *xr);
 /* Current interaction profile of a hand (TP_LEFT/TP_RIGHT), "" when none. */
 const char *tp_xr_interaction_profile(const tp_xr *xr, int side);
+
+/* Plays a haptic pulse on a controller, side TP_LEFT/TP_RIGHT, or stops
+ * one (operator_feedback.h: TP_HAPTIC_PULSE, TP_HAPTIC_STOP; NONE does
+ * nothing), through the client's haptic output action (bound to
+ * /user/hand/{left,right}/output/haptic in every suggested profile).
+ * Nothing while the session is not running. Returns the XrResult: >= 0
+ * (XR_SESSION_NOT_FOCUSED: the runtime plays nothing while unfocused), or
+ * an error (tp_xr_result_name). Allocates nothing; call from the thread
+ * that drives the frame loop. */
+int tp_xr_haptic(tp_xr *xr, int side, const tp_haptic_pulse *pulse);
 
 /* Runtime time ↔ station monotonic nanoseconds (XR_KHR_convert_timespec_time;
  * without it, 0 and -1). */

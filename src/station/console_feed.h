@@ -21,7 +21,12 @@ void console_feed_frame(tp_console_tap *tap, int camera, const tp_camera_frame *
 /* Control thread: the simulation's qpos at t (nothing when the model has
  * more than TP_CONSOLE_MAX_QPOS values). */
 void console_feed_pose(tp_console_tap *tap, int64_t t_ns, unsigned control_flags, const tp_sim *sim);
-/* Recorder thread: fill the slot, then publish it. */
+/* Control thread, before console_feed_pose: the limit figures of the same
+ * tick, published to the headset view and carried in the console's next
+ * pose. */
+void console_feed_limits(tp_console_tap *tap, const tp_limit_figures *fig);
+/* Recorder thread: fill the slot, then publish it (to the console and the
+ * headset view). */
 tp_console_status *console_feed_status_slot(tp_console_tap *tap);
 void console_feed_status_publish(tp_console_tap *tap);
 /* Recorder thread: the next command from the console, in the terminal's form. */

@@ -30,6 +30,9 @@ struct tp_console_tap {
     tap_camera cameras[TP_SESSION_MAX_CAMERAS];
     tp_triple pose;    /* tp_console_pose */
     tp_triple status;  /* tp_console_status */
+    tp_triple view_limits; /* tp_limit_figures, to the headset view */
+    tp_triple view_status; /* tp_console_status, to the headset view */
+    tp_limit_figures last_limits; /* control thread only: for the next pose */
     tp_ring commands;  /* station_input, console → recorder */
     atomic_int ended;
 };
@@ -43,6 +46,8 @@ tp_console_tap *tp_console_tap_create(const tp_session_config *cfg, char *err, s
     if (!tap)
         goto oom;
     if (tp_triple_init(&tap->pose, sizeof(tp_console_pose)) || tp_triple_init(&tap->status, sizeof(tp_console_status)) ||
+        tp_triple_init(&tap->view_limits, sizeof(tp_limit_figures)) ||
+        tp_triple_init(&tap->view_status, sizeof(tp_console_status)) ||
         tp_ring_init(&tap->commands, sizeof(station_input), COMMAND_SLOTS))
         goto oom;
     for (int i = 0; i < cfg->camera_count && i < TP_SESSION_MAX_CAMERAS; i++) {
@@ -71,6 +76,8 @@ void tp_console_tap_destroy(tp_console_tap *tap)
         tp_triple_free(&tap->cameras[i].frames);
     tp_triple_free(&tap->pose);
     tp_triple_free(&tap->status);
+    tp_triple_free(&tap->view_limits);
+    tp_triple_free(&tap->view_status);
     tp_ring_free(&tap->commands);
     free(tap);
 }
@@ -102,12 +109,25 @@ void console_feed_pose(tp_console_tap *tap, int64_t t_ns, unsigned control_flags
     p->control_flags = control_flags;
     p->nq = nq;
     tp_sim_copy_qpos(sim, p->qpos);
+    p->limits = tap->last_limits;
     tp_triple_publish(&tap->pose);
+}
+
+void console_feed_limits(tp_console_tap *tap, const tp_limit_figures *fig)
+{
+    tap->last_limits = *fig;
+    *(tp_limit_figures *)tp_triple_back(&tap->view_limits) = *fig;
+    tp_triple_publish(&tap->view_limits);
 }
 
 tp_console_status *console_feed_status_slot(tp_console_tap *tap) { return tp_triple_back(&tap->status); }
 
-void console_feed_status_publish(tp_console_tap *tap) { tp_triple_publish(&tap->status); }
+void console_feed_status_publish(tp_console_tap *tap)
+{
+    memcpy(tp_triple_back(&tap->view_status), tp_triple_back(&tap->status), sizeof(tp_console_status));
+    tp_triple_publish(&tap->view_status);
+    tp_triple_publish(&tap->status);
+}
 
 bool console_feed_pop_input(tp_console_tap *tap, station_input *in) { return tp_ring_pop(&tap->commands, in); }
 
@@ -142,6 +162,16 @@ const tp_console_pose *tp_console_tap_pose(tp_console_tap *tap, bool *fresh) { r
 const tp_console_status *tp_console_tap_status(tp_console_tap *tap, bool *fresh)
 {
     return tp_triple_read(&tap->status, fresh);
+}
+
+const tp_limit_figures *tp_console_tap_view_limits(tp_console_tap *tap, bool *fresh)
+{
+    return tp_triple_read(&tap->view_limits, fresh);
+}
+
+const tp_console_status *tp_console_tap_view_status(tp_console_tap *tap, bool *fresh)
+{
+    return tp_triple_read(&tap->view_status, fresh);
 }
 
 static int send(tp_console_tap *tap, station_input_kind kind, int input, const char *task, size_t len)

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "teleop/calibration.h"
+#include "teleop/operator_feedback.h"
 #include "teleop/safety.h"
 
 /* Device and control clocks are the same monotonic clock; allow for the
@@ -54,6 +56,9 @@ struct tp_controller {
     double ramp_s;
     bool ramping;
     int64_t intervention_t[32];         /* last time each intervention flag fired */
+    bool workspace_held[2];             /* the last step held this arm at the workspace box */
+    tp_vec3 shoulder[2];                /* each arm's first joint, torso frame */
+    double reach[2];                    /* the farthest the arm's tip gets from it (m) */
 };
 
 /* Interventions (clamps, workspace holds, rejected input) are reported as
@@ -133,6 +138,10 @@ tp_controller *tp_controller_create(const tp_controller_config *cfg, const tp_re
     c->arm_dof = arms[0].n;
     c->arms[0] = arms[0];
     c->arms[1] = arms[1];
+    for (int s = 0; s < 2; s++) { /* the workspace edge the operator is warned of (tp_controller_limit_figures) */
+        c->shoulder[s] = arms[s].origin[0].p;
+        c->reach[s] = tp_robot_reach(&arms[s], c->shoulder[s]);
+    }
     double vmax[TP_CONTROL_MAX_JOINTS] = {0};
     for (int i = 0; i < n; i++) {
         double cap = i < 2 * c->arm_dof ? cfg->arm_velocity_cap : cfg->hand_velocity_cap;
@@ -475,6 +484,7 @@ unsigned tp_controller_step(tp_controller *c, const tp_operator_frame *frame, in
         ramp(c, now_ns);
     for (int s = 0; s < 2; s++) {
         double *arm = c->desired + s * c->arm_dof;
+        c->workspace_held[s] = false;
         if (!c->status.hand_ok[s])
             flags |= TP_CONTROL_TRACKING_LOST; /* the retargeter holds that hand */
         if (!c->status.arm_ok[s]) {
@@ -485,6 +495,7 @@ unsigned tp_controller_step(tp_controller *c, const tp_operator_frame *frame, in
         tp_pose ee = tp_chain_fk(&c->arms[s], arm);
         if (!inside(ee.p, c->cfg.workspace_min, c->cfg.workspace_max)) {
             flags |= TP_CONTROL_WORKSPACE;
+            c->workspace_held[s] = true;
             memcpy(arm, c->held + s * c->arm_dof, sizeof(double) * (size_t)c->arm_dof);
         }
     }
@@ -497,6 +508,54 @@ unsigned tp_controller_step(tp_controller *c, const tp_operator_frame *frame, in
         flags |= TP_CONTROL_NONFINITE;
     memcpy(c->held, command, sizeof(double) * (size_t)c->n);
     return latch(c, flags, now_ns);
+}
+
+/* Signed distance from p to the box's surface: positive inside. */
+static double box_distance(tp_vec3 p, tp_vec3 lo, tp_vec3 hi)
+{
+    double in = fmin(fmin(fmin(p.x - lo.x, hi.x - p.x), fmin(p.y - lo.y, hi.y - p.y)), fmin(p.z - lo.z, hi.z - p.z));
+    if (in >= 0)
+        return in;
+    double dx = fmax(fmax(lo.x - p.x, p.x - hi.x), 0), dy = fmax(fmax(lo.y - p.y, p.y - hi.y), 0),
+           dz = fmax(fmax(lo.z - p.z, p.z - hi.z), 0);
+    return -sqrt(dx * dx + dy * dy + dz * dz);
+}
+
+/* An IK residual above this means the wrist target is out of the arm's
+ * reach (a reachable target converges to micrometres). */
+#define REACH_RESIDUAL_M 0.01
+
+void tp_controller_limit_figures(const tp_controller *c, int64_t t_ns, unsigned flags, const double *command,
+                                 tp_limit_figures *out)
+{
+    int dof = c->arm_dof < TP_FEEDBACK_MAX_ARM_JOINTS ? c->arm_dof : TP_FEEDBACK_MAX_ARM_JOINTS;
+    bool engaged = flags & TP_CONTROL_ENGAGED;
+    out->t_ns = t_ns;
+    out->control_flags = flags;
+    out->arm_dof = dof;
+    for (int s = 0; s < 2; s++) {
+        bool clamped = engaged && c->workspace_held[s];
+        for (int j = 0; j < dof; j++) {
+            int i = s * c->arm_dof + j;
+            out->joint_margin[s][j] = (float)fmax(0, fmin(command[i] - c->safety.lower[i], c->safety.upper[i] - command[i]));
+            /* The engage ramp's own lag behind the bounds is the soft start, not a clamp. */
+            if (engaged && !c->ramping && fabs(c->desired[i] - command[i]) > TP_FEEDBACK_CLAMP_RAD)
+                clamped = true;
+        }
+        out->clamped[s] = clamped;
+        out->wrist_known[s] = engaged && c->status.arm_ok[s];
+        out->arm_tracked[s] = !engaged || c->status.arm_ok[s];
+        out->hand_tracked[s] = !engaged || c->status.hand_ok[s];
+        double edge = 0;
+        if (out->wrist_known[s]) {
+            tp_vec3 p = c->status.wrist_target[s].p;
+            edge = fmin(box_distance(p, c->cfg.workspace_min, c->cfg.workspace_max),
+                        c->reach[s] - tp_v3_norm(tp_v3_sub(p, c->shoulder[s])));
+            if (c->status.position_error[s] > REACH_RESIDUAL_M)
+                edge = fmin(edge, -c->status.position_error[s]);
+        }
+        out->wrist_edge[s] = (float)edge;
+    }
 }
 
 int tp_control_flag_events(unsigned now, unsigned before, const char **kinds, int max)

@@ -93,6 +93,11 @@ static void control_tick(session *s, control_clock *cc, int64_t t, double *q, do
      * at once) is stamped no earlier than the command that asked for it. */
     flag_events(s, t > cc->event_floor_ns ? t : cc->event_floor_ns, flags, cc->last_flags);
     cc->last_flags = flags;
+    if (s->cfg->console && cc->tick % s->console_every == 0) { /* the operator's warnings (headset, console) */
+        tp_limit_figures limits;
+        tp_controller_limit_figures(s->controller, t, flags, command, &limits);
+        console_feed_limits(s->cfg->console, &limits);
+    }
 
     control_sample *cs = tp_ring_reserve(&s->samples);
     if (cs) {

@@ -90,6 +90,8 @@ void session_console_status(recorder *rec, int64_t now)
     snprintf(st->task, sizeof st->task, "%s", rec->task);
     snprintf(st->episode_path, sizeof st->episode_path, "%s",
              rec->w ? rec->path : s->stats->episode_path);
+    struct statvfs vfs;
+    st->disk_free_mb = statvfs(s->cfg->out_dir, &vfs) == 0 ? (double)vfs.f_bavail * (double)vfs.f_frsize / 1e6 : -1;
     console_feed_status_publish(s->cfg->console);
 }
 

@@ -61,6 +61,7 @@ void tp_session_default_config(tp_session_config *cfg)
     tp_controller_default_config(&cfg->control);
     snprintf(cfg->calibration_id, sizeof cfg->calibration_id, "default");
     tp_upload_default_config(&cfg->upload);
+    tp_feedback_default_config(&cfg->feedback);
 }
 
 /* ------------------------------------------------------------ tables */
@@ -298,6 +299,26 @@ static const tp_config_key usb_keys[] = {
                 "`usb_device_removed` and on stderr (`docs/devices/usb.md`)"},
 };
 
+/* The operator's warnings and haptics near the robot's limits
+ * (operator_feedback.h; docs/devices/xr.md, Warnings and haptics). */
+static const tp_config_key xr_feedback_keys[] = {
+    {.name = "haptics", .type = TP_CFG_BOOL, .offset = S(feedback.haptics),
+     .meaning = "pulse the controllers (OpenXR haptics) while an arm is near a limit or the workspace edge, clamped "
+                "or held; false: the headset's visual warnings only"},
+    {.name = "warn_joint_margin", .type = TP_CFG_DOUBLE, .offset = S(feedback.joint_margin), .min = 0.005, .max = 1,
+     .meaning = "warn (amber) when an arm joint's command is within this many radians of its limit (the joint "
+                "limit less `[safety]` margin)"},
+    {.name = "warn_workspace_margin", .type = TP_CFG_DOUBLE, .offset = S(feedback.workspace_margin), .min = 0.005,
+     .max = 1,
+     .meaning = "warn (amber) when a wrist target is within this many metres of the workspace box's edge (red "
+                "beyond it, or out of the arm's reach)"},
+    {.name = "haptics_amplitude", .type = TP_CFG_DOUBLE, .offset = S(feedback.amplitude), .min = 0, .max = 1,
+     .meaning = "amplitude of the strongest pulse (at a limit), 0..1; pulses nearer a limit are stronger, longer "
+                "and higher"},
+    {.name = "haptics_interval", .type = TP_CFG_DOUBLE, .offset = S(feedback.pulse_interval_s), .min = 0.05,
+     .max = 10, .meaning = "seconds between pulses on one controller while a warning lasts (at most one per interval)"},
+};
+
 static const tp_config_key upload_keys[] = {
     {.name = "enabled", .type = TP_CFG_BOOL, .offset = S(upload.enabled),
      .meaning = "upload each kept episode in the background while the station records (`docs/upload.md`, Station "
@@ -460,6 +481,7 @@ static const section_table session_tables[] = {
     {"filter", filter_keys, N(filter_keys)},
     {"safety", safety_keys, N(safety_keys)},
     {"console", console_keys, N(console_keys)},
+    {"xr", xr_feedback_keys, N(xr_feedback_keys)},
     {"upload", upload_keys, N(upload_keys)},
     {"usb", usb_keys, N(usb_keys)},
     {"glove.left", glove_left_keys, N(glove_left_keys)},
@@ -625,7 +647,8 @@ static int apply_cameras(tp_session_config *cfg, tp_config *file, char *err, siz
 
 static const char *const known_sections[] = {"session",     "recording", "robot",  "operator", "controls",
                                              "calibration", "retarget",  "filter", "safety",   "camera",
-                                             "console",     "upload",    "unitree", "usb", "glove.left", "glove.right"};
+                                             "console",     "upload",    "unitree", "usb", "glove.left", "glove.right",
+                                             "xr"};
 
 static int check_sections(tp_config *file, char *err, size_t errlen)
 {
@@ -644,7 +667,7 @@ static int check_sections(tp_config *file, char *err, size_t errlen)
         return tp_config_error(file, sec, NULL, err, errlen,
                                "unknown section (sections: session, recording, robot, unitree, operator, controls, "
                                "calibration, retarget, filter, safety, console, camera, camera.NAME, upload, usb, glove.left, "
-                               "glove.right)");
+                               "glove.right, xr)");
     }
     return 0;
 }

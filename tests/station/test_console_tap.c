@@ -158,6 +158,52 @@ static void test_status_and_commands(void **state)
     tp_console_tap_destroy(tap);
 }
 
+/* The headset view's buffers: the limit figures (also carried in the
+ * console's next pose) and the status, each read independently of the
+ * console's own. */
+static void test_view_limits_and_status(void **state)
+{
+    (void)state;
+    tp_session_config cfg;
+    tp_console_tap *tap = new_tap(&cfg);
+    char err[512];
+    tp_sim *sim = tp_sim_create(model_path, err, sizeof err);
+    assert_non_null(sim);
+    assert_null(tp_console_tap_view_limits(tap, NULL));
+    assert_null(tp_console_tap_view_status(tap, NULL));
+    tp_limit_figures fig = {.t_ns = 42, .control_flags = 1u, .arm_dof = 7};
+    fig.joint_margin[1][6] = 0.125f;
+    fig.wrist_edge[0] = -0.02f;
+    fig.clamped[0] = true;
+    console_feed_limits(tap, &fig);
+    console_feed_pose(tap, 43, 1u, sim);
+    bool fresh;
+    const tp_limit_figures *got = tp_console_tap_view_limits(tap, &fresh);
+    assert_non_null(got);
+    assert_true(fresh);
+    assert_memory_equal(got, &fig, sizeof fig);
+    got = tp_console_tap_view_limits(tap, &fresh);
+    assert_false(fresh);
+    const tp_console_pose *p = tp_console_tap_pose(tap, NULL);
+    assert_non_null(p);
+    assert_memory_equal(&p->limits, &fig, sizeof fig);
+
+    tp_console_status *st = console_feed_status_slot(tap);
+    st->episode = 9;
+    st->disk_free_mb = 1234.5;
+    console_feed_status_publish(tap);
+    const tp_console_status *vs = tp_console_tap_view_status(tap, &fresh);
+    assert_non_null(vs);
+    assert_true(fresh);
+    assert_int_equal(vs->episode, 9);
+    assert_float_equal(vs->disk_free_mb, 1234.5, 0);
+    const tp_console_status *cs = tp_console_tap_status(tap, NULL); /* the console's own copy */
+    assert_non_null(cs);
+    assert_int_equal(cs->episode, 9);
+    tp_sim_destroy(sim);
+    tp_console_tap_destroy(tap);
+}
+
 int main(int argc, char **argv)
 {
     model_path = argc > 1 ? argv[1] : "devices/robot/models/humanoid.xml";
@@ -165,6 +211,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_frames_newest_and_skipped_when_behind),
         cmocka_unit_test(test_pose_is_the_simulations),
         cmocka_unit_test(test_status_and_commands),
+        cmocka_unit_test(test_view_limits_and_status),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
