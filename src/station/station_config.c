@@ -40,6 +40,7 @@ void tp_session_default_config(tp_session_config *cfg)
     cfg->robot_link = "sim";
     tp_unitree_link_config_default(&cfg->unitree);
     cfg->xr_runtime = "replay";
+    cfg->xr_view = "off";
     tp_controls_default_config(&cfg->controls);
     camera_default_config(&cfg->cameras[0], "head_camera");
     cfg->camera_count = 1;
@@ -142,6 +143,14 @@ static const tp_config_key unitree_keys[] = {
 
 static const char *const source_choices[] = {"xr", "motion", "replay", NULL};
 static const char *const runtime_choices[] = {"replay", "system", NULL};
+
+static const char *const xr_view_choices[] = {"off", "headset", NULL};
+
+static const tp_config_key xr_keys[] = {
+    {.name = "view", .type = TP_CFG_ENUM, .offset = S(xr_view), .choices = xr_view_choices,
+     .meaning = "`xr` source: `off` runs the headless session (nothing shown); `headset` an OpenGL session "
+                "(XR_KHR_opengl_enable, needs an X display; `docs/devices/xr.md`)"},
+};
 
 static const tp_config_key operator_keys[] = {
     {.name = "source", .type = TP_CFG_ENUM, .offset = S(operator_source), .choices = source_choices,
@@ -389,6 +398,7 @@ static const section_table session_tables[] = {
     {"robot", robot_keys, N(robot_keys)},
     {"unitree", unitree_keys, N(unitree_keys)},
     {"operator", operator_keys, N(operator_keys)},
+    {"xr", xr_keys, N(xr_keys)},
     {"controls", controls_keys, N(controls_keys)},
     {"calibration", calibration_file_key, N(calibration_file_key)},
     {"calibration", calibration_keys, N(calibration_keys)},
@@ -535,7 +545,7 @@ static int apply_cameras(tp_session_config *cfg, tp_config *file, char *err, siz
 
 static const char *const known_sections[] = {"session",     "recording", "robot",  "operator", "controls",
                                              "calibration", "retarget",  "filter", "safety",   "camera",
-                                             "console",     "upload",    "unitree"};
+                                             "console",     "upload",    "unitree", "xr"};
 
 static int check_sections(tp_config *file, char *err, size_t errlen)
 {
