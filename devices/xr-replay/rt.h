@@ -18,7 +18,12 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <GL/glx.h>
+#include <X11/Xlib.h>
+
 #define XR_USE_TIMESPEC
+#define XR_USE_PLATFORM_XLIB
+#define XR_USE_GRAPHICS_API_OPENGL
 #include <openxr/openxr.h>
 #include <openxr/openxr_platform.h>
 
@@ -161,6 +166,7 @@ enum rt_obj_type {
     RT_ACTION_SET,
     RT_ACTION,
     RT_HAND_TRACKER,
+    RT_SWAPCHAIN,
 };
 
 typedef struct rt_obj {
@@ -217,7 +223,8 @@ typedef struct rt_binding {
 
 typedef struct rt_instance {
     rt_obj obj;
-    bool ext_headless, ext_hand_tracking, ext_timespec;
+    bool ext_headless, ext_hand_tracking, ext_timespec, ext_opengl;
+    bool gl_requirements_queried; /* xrGetOpenGLGraphicsRequirementsKHR called */
     bool lost;          /* instance loss delivered: everything but destroy fails */
     bool system_gotten;
     char **paths;
@@ -260,6 +267,9 @@ typedef struct rt_session {
     int64_t frame_k;     /* last display slot handed out */
     int waits_pending;   /* xrWaitFrame returns not yet consumed by xrBeginFrame */
     bool frame_begun;
+    /* graphics (XR_KHR_opengl_enable); false for a headless session */
+    bool graphics;
+    int64_t frames_submitted;
     /* actions */
     bool attached;
     uint64_t sets[RT_MAX_SESSION_SETS];
@@ -277,6 +287,17 @@ void rt_session_advance(rt_session *s);
 void rt_session_queue_state(rt_session *s, XrSessionState state);
 /* Pose of a space in STAGE at time t; false when not locatable. */
 bool rt_space_pose_in_stage(uint64_t space, XrTime t, tp_pose *out);
+
+/* ---- graphics (rt_gfx.c): XR_KHR_opengl_enable with GLX ---- */
+
+/* XR_SUCCESS with *found false when next has no graphics binding; an error
+ * for an unsupported or invalid binding. */
+XrResult rt_gfx_binding_check(const rt_instance *inst, const void *next, bool *found);
+/* Validates one layer of xrEndFrame for a graphics session. */
+XrResult rt_gfx_layer_check(rt_session *s, const XrCompositionLayerBaseHeader *layer);
+/* Writes the frame's layers to the dump directory when one is set. */
+void rt_gfx_dump_frame(rt_session *s, const XrFrameEndInfo *info);
+void rt_swapchain_free(rt_obj *obj);
 
 /* ---- actions ---- */
 

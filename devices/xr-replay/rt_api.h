@@ -66,7 +66,8 @@
     F(xrDestroyHandTrackerEXT, EXT_HAND)                                                                           \
     F(xrLocateHandJointsEXT, EXT_HAND)                                                                             \
     F(xrConvertTimespecTimeToTimeKHR, EXT_TIMESPEC)                                                                \
-    F(xrConvertTimeToTimespecTimeKHR, EXT_TIMESPEC)
+    F(xrConvertTimeToTimespecTimeKHR, EXT_TIMESPEC)                                                                \
+    F(xrGetOpenGLGraphicsRequirementsKHR, EXT_OPENGL)
 
 #define RT_DECLARE(name, ext) __typeof__(*(PFN_##name)0) rt_##name;
 RT_API_FUNCTIONS(RT_DECLARE)

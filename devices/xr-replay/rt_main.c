@@ -136,6 +136,10 @@ static void purge_session_events(rt_instance *inst, uint64_t session)
 
 void rt_obj_free(rt_obj *obj)
 {
+    if (obj->type == RT_SWAPCHAIN) {
+        rt_swapchain_free(obj);
+        return;
+    }
     if (obj->type == RT_SESSION)
         purge_session_events(((rt_session *)obj)->inst, obj->handle);
     if (obj->type == RT_INSTANCE) {
@@ -195,6 +199,7 @@ static const struct {
     {XR_MND_HEADLESS_EXTENSION_NAME, XR_MND_headless_SPEC_VERSION},
     {XR_EXT_HAND_TRACKING_EXTENSION_NAME, XR_EXT_hand_tracking_SPEC_VERSION},
     {XR_KHR_CONVERT_TIMESPEC_TIME_EXTENSION_NAME, XR_KHR_convert_timespec_time_SPEC_VERSION},
+    {XR_KHR_OPENGL_ENABLE_EXTENSION_NAME, XR_KHR_opengl_enable_SPEC_VERSION},
 };
 #define EXTENSION_COUNT (sizeof g_extensions / sizeof g_extensions[0])
 
@@ -272,6 +277,7 @@ XrResult XRAPI_CALL rt_xrCreateInstance(const XrInstanceCreateInfo *info, XrInst
     inst->ext_headless = ext[0];
     inst->ext_hand_tracking = ext[1];
     inst->ext_timespec = ext[2];
+    inst->ext_opengl = ext[3];
     rt_lock();
     uint64_t h = rt_handle_new(&inst->obj, RT_INSTANCE, 0);
     rt_unlock();
@@ -587,9 +593,18 @@ XrResult XRAPI_CALL rt_xrEnumerateViewConfigurationViews(XrInstance instance, Xr
     for (int i = 0; i < 2; i++)
         if (views[i].type != XR_TYPE_VIEW_CONFIGURATION_VIEW)
             RETURN(XR_ERROR_VALIDATION_FAILURE);
+    /* 640x480 per eye unless TELEOP_XR_REPLAY_EYE_SIZE=WxH: small enough
+     * that tests render and read back every frame. */
+    unsigned w = 640, h = 480;
+    const char *size = getenv("TELEOP_XR_REPLAY_EYE_SIZE");
+    if (size && (sscanf(size, "%ux%u", &w, &h) != 2 || !w || !h || w > 4096 || h > 4096)) {
+        fprintf(stderr, "%s: TELEOP_XR_REPLAY_EYE_SIZE=%s is not WxH within 4096x4096; using 640x480\n",
+                RT_RUNTIME_NAME, size);
+        w = 640, h = 480;
+    }
     for (int i = 0; i < 2; i++) {
-        views[i].recommendedImageRectWidth = 1440;
-        views[i].recommendedImageRectHeight = 1600;
+        views[i].recommendedImageRectWidth = w;
+        views[i].recommendedImageRectHeight = h;
         views[i].maxImageRectWidth = 4096;
         views[i].maxImageRectHeight = 4096;
         views[i].recommendedSwapchainSampleCount = 1;
@@ -647,7 +662,7 @@ XrResult XRAPI_CALL rt_xrConvertTimeToTimespecTimeKHR(XrInstance instance, XrTim
 
 /* ---- function lookup ---- */
 
-enum { EXT_CORE, EXT_HAND, EXT_TIMESPEC, EXT_GLOBAL };
+enum { EXT_CORE, EXT_HAND, EXT_TIMESPEC, EXT_OPENGL, EXT_GLOBAL };
 
 static const struct {
     const char *name;
@@ -690,6 +705,9 @@ XrResult XRAPI_CALL rt_xrGetInstanceProcAddr(XrInstance instance, const char *na
             break;
         case EXT_TIMESPEC:
             enabled = inst->ext_timespec;
+            break;
+        case EXT_OPENGL:
+            enabled = inst->ext_opengl;
             break;
         default:
             enabled = true;

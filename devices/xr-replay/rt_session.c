@@ -110,27 +110,6 @@ void rt_session_advance(rt_session *s)
     }
 }
 
-static bool has_graphics_binding(const void *next)
-{
-    for (const XrBaseInStructure *n = next; n; n = n->next) {
-        switch ((int)n->type) {
-        case XR_TYPE_GRAPHICS_BINDING_OPENGL_WIN32_KHR:
-        case XR_TYPE_GRAPHICS_BINDING_OPENGL_XLIB_KHR:
-        case XR_TYPE_GRAPHICS_BINDING_OPENGL_XCB_KHR:
-        case XR_TYPE_GRAPHICS_BINDING_OPENGL_WAYLAND_KHR:
-        case XR_TYPE_GRAPHICS_BINDING_D3D11_KHR:
-        case XR_TYPE_GRAPHICS_BINDING_D3D12_KHR:
-        case XR_TYPE_GRAPHICS_BINDING_OPENGL_ES_ANDROID_KHR:
-        case XR_TYPE_GRAPHICS_BINDING_VULKAN_KHR:
-        case XR_TYPE_GRAPHICS_BINDING_EGL_MNDX:
-            return true;
-        default:
-            break;
-        }
-    }
-    return false;
-}
-
 XrResult XRAPI_CALL rt_xrCreateSession(XrInstance instance, const XrSessionCreateInfo *info, XrSession *out)
 {
     rt_lock();
@@ -142,9 +121,12 @@ XrResult XRAPI_CALL rt_xrCreateSession(XrInstance instance, const XrSessionCreat
         RETURN(XR_ERROR_VALIDATION_FAILURE);
     if (info->systemId != RT_SYSTEM_ID)
         RETURN(XR_ERROR_SYSTEM_INVALID);
-    /* No graphics API is supported: only headless sessions exist. */
-    if (has_graphics_binding(info->next) || !inst->ext_headless)
-        RETURN(XR_ERROR_GRAPHICS_DEVICE_INVALID);
+    bool graphics = false;
+    XrResult gr = rt_gfx_binding_check(inst, info->next, &graphics);
+    if (gr != XR_SUCCESS)
+        RETURN(gr);
+    if (!graphics && !inst->ext_headless)
+        RETURN(XR_ERROR_GRAPHICS_DEVICE_INVALID); /* a binding is required */
     size_t cursor = 0;
     if (rt_handle_next(RT_SESSION, inst->obj.handle, &cursor))
         RETURN(XR_ERROR_LIMIT_REACHED);
@@ -152,6 +134,7 @@ XrResult XRAPI_CALL rt_xrCreateSession(XrInstance instance, const XrSessionCreat
     if (!s)
         RETURN(XR_ERROR_OUT_OF_MEMORY);
     s->inst = inst;
+    s->graphics = graphics;
     s->profile[0] = s->profile[1] = RP_NONE;
     if (!rt_handle_new(&s->obj, RT_SESSION, inst->obj.handle)) {
         free(s);
@@ -245,7 +228,7 @@ XrResult XRAPI_CALL rt_xrWaitFrame(XrSession session, const XrFrameWaitInfo *inf
     }
     state->predictedDisplayTime = display;
     state->predictedDisplayPeriod = RT_FRAME_PERIOD_NS;
-    state->shouldRender = XR_FALSE; /* headless */
+    state->shouldRender = s->graphics ? XR_TRUE : XR_FALSE;
     rt_lock();
     if ((s = rt_session_get(session, &res_)) != NULL)
         rt_session_advance(s);
@@ -308,11 +291,13 @@ XrResult XRAPI_CALL rt_xrEndFrame(XrSession session, const XrFrameEndInfo *info)
     if (info->layerCount > XR_MIN_COMPOSITION_LAYERS_SUPPORTED)
         RETURN(XR_ERROR_LAYER_LIMIT_EXCEEDED);
     for (uint32_t i = 0; i < info->layerCount; i++) {
-        XrResult r = check_layer(info->layers[i]);
+        XrResult r = s->graphics ? rt_gfx_layer_check(s, info->layers[i]) : check_layer(info->layers[i]);
         if (r != XR_SUCCESS)
             RETURN(r);
     }
     s->frame_begun = false;
+    if (s->graphics)
+        rt_gfx_dump_frame(s, info);
     RETURN(XR_SUCCESS);
 }
 
@@ -707,55 +692,4 @@ XrResult XRAPI_CALL rt_xrLocateHandJointsEXT(XrHandTrackerEXT tracker, const XrH
         }
     }
     RETURN(XR_SUCCESS);
-}
-
-/* ---- swapchains: a headless session has no formats and no swapchains ---- */
-
-XrResult XRAPI_CALL rt_xrEnumerateSwapchainFormats(XrSession session, uint32_t capacity, uint32_t *count,
-                                                   int64_t *formats)
-{
-    ENTER_SESSION(session);
-    (void)s;
-    RETURN(rt_two_call(capacity, count, formats, 0));
-}
-
-XrResult XRAPI_CALL rt_xrCreateSwapchain(XrSession session, const XrSwapchainCreateInfo *info, XrSwapchain *out)
-{
-    ENTER_SESSION(session);
-    (void)s;
-    if (!info || !out || info->type != XR_TYPE_SWAPCHAIN_CREATE_INFO)
-        RETURN(XR_ERROR_VALIDATION_FAILURE);
-    RETURN(XR_ERROR_SWAPCHAIN_FORMAT_UNSUPPORTED);
-}
-
-XrResult XRAPI_CALL rt_xrDestroySwapchain(XrSwapchain swapchain)
-{
-    (void)swapchain;
-    return XR_ERROR_HANDLE_INVALID;
-}
-
-XrResult XRAPI_CALL rt_xrEnumerateSwapchainImages(XrSwapchain swapchain, uint32_t capacity, uint32_t *count,
-                                                  XrSwapchainImageBaseHeader *images)
-{
-    (void)swapchain, (void)capacity, (void)count, (void)images;
-    return XR_ERROR_HANDLE_INVALID;
-}
-
-XrResult XRAPI_CALL rt_xrAcquireSwapchainImage(XrSwapchain swapchain, const XrSwapchainImageAcquireInfo *info,
-                                               uint32_t *index)
-{
-    (void)swapchain, (void)info, (void)index;
-    return XR_ERROR_HANDLE_INVALID;
-}
-
-XrResult XRAPI_CALL rt_xrWaitSwapchainImage(XrSwapchain swapchain, const XrSwapchainImageWaitInfo *info)
-{
-    (void)swapchain, (void)info;
-    return XR_ERROR_HANDLE_INVALID;
-}
-
-XrResult XRAPI_CALL rt_xrReleaseSwapchainImage(XrSwapchain swapchain, const XrSwapchainImageReleaseInfo *info)
-{
-    (void)swapchain, (void)info;
-    return XR_ERROR_HANDLE_INVALID;
 }

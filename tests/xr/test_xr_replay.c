@@ -919,7 +919,7 @@ static void scenario_errors(void)
     XrInstanceCreateInfo ci = {XR_TYPE_INSTANCE_CREATE_INFO};
     snprintf(ci.applicationInfo.applicationName, sizeof ci.applicationInfo.applicationName, "errors");
     ci.applicationInfo.apiVersion = XR_MAKE_VERSION(1, 0, 0);
-    const char *bad_ext[] = {"XR_KHR_opengl_enable"};
+    const char *bad_ext[] = {"XR_KHR_vulkan_enable"};
     ci.enabledExtensionCount = 1;
     ci.enabledExtensionNames = bad_ext;
     XrInstance inst;
@@ -1341,14 +1341,15 @@ static void scenario_direct(const char *manifest)
     EXPECT(XR_ERROR_HANDLE_INVALID, g_gipa(XR_NULL_HANDLE, "xrGetSystem", &pf));
     uint32_t count;
     OK(FN(XR_NULL_HANDLE, xrEnumerateInstanceExtensionProperties)(NULL, 0, &count, NULL));
-    CHECK(count == 3, "extensions %u", count);
-    XrExtensionProperties props[3] = {{XR_TYPE_EXTENSION_PROPERTIES}, {XR_TYPE_EXTENSION_PROPERTIES},
-                                      {XR_TYPE_EXTENSION_PROPERTIES}};
-    EXPECT(XR_ERROR_SIZE_INSUFFICIENT, FN(XR_NULL_HANDLE, xrEnumerateInstanceExtensionProperties)(NULL, 2, &count, props));
-    OK(FN(XR_NULL_HANDLE, xrEnumerateInstanceExtensionProperties)(NULL, 3, &count, props));
+    CHECK(count == 4, "extensions %u", count);
+    XrExtensionProperties props[4] = {{XR_TYPE_EXTENSION_PROPERTIES}, {XR_TYPE_EXTENSION_PROPERTIES},
+                                      {XR_TYPE_EXTENSION_PROPERTIES}, {XR_TYPE_EXTENSION_PROPERTIES}};
+    EXPECT(XR_ERROR_SIZE_INSUFFICIENT, FN(XR_NULL_HANDLE, xrEnumerateInstanceExtensionProperties)(NULL, 3, &count, props));
+    OK(FN(XR_NULL_HANDLE, xrEnumerateInstanceExtensionProperties)(NULL, 4, &count, props));
     CHECK(strcmp(props[0].extensionName, XR_MND_HEADLESS_EXTENSION_NAME) == 0 &&
               strcmp(props[1].extensionName, XR_EXT_HAND_TRACKING_EXTENSION_NAME) == 0 &&
-              strcmp(props[2].extensionName, XR_KHR_CONVERT_TIMESPEC_TIME_EXTENSION_NAME) == 0,
+              strcmp(props[2].extensionName, XR_KHR_CONVERT_TIMESPEC_TIME_EXTENSION_NAME) == 0 &&
+              strcmp(props[3].extensionName, "XR_KHR_opengl_enable") == 0,
           "extension names");
 
     write_script("0.0 /user/hand/left/input/squeeze/value 1\n0.05 exit\n");
