@@ -10,7 +10,7 @@ packages=(
   libmujoco-dev libegl-dev libgl-dev libegl1 libegl-mesa0 libgl1-mesa-dri
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
   libsqlite3-dev sqlite3 libexpat1-dev libssl-dev
-  libuvc-dev libusb-1.0-0-dev libopenxr-dev libopenxr-loader1 openxr-layer-corevalidation libglfw3-dev
+  libuvc-dev libusb-1.0-0-dev libopenxr-dev libopenxr-loader1 openxr-layer-corevalidation libglfw3-dev libxrandr-dev
   libcurl4-openssl-dev
   libcmocka-dev python3 python3-numpy libsnappy-dev zlib1g-dev libzstd-dev libcjson-dev
   libhdf5-dev hdf5-tools python3-h5py python3-av libjpeg-dev python3-yaml

@@ -1,4 +1,4 @@
-/* teleop — OpenXR client: headless session, head, hands and controllers. */
+/* teleop — OpenXR client: headless or OpenGL session, head, hands and controllers. */
 #include "teleop/xr.h"
 
 #include <stdio.h>
@@ -7,12 +7,14 @@
 #include <time.h>
 
 #define XR_USE_TIMESPEC
+#define XR_USE_GRAPHICS_API_OPENGL /* the requirements call; the Xlib binding is in xr_gl.c */
 #include <openxr/openxr.h>
 #include <openxr/openxr_platform.h>
 #include <openxr/openxr_reflection.h>
 
 #include "teleop/clock.h"
 #include "xr_haptics.h"
+#include "xr_gl.h"
 
 enum { PART_HEAD, PART_LEFT_HAND, PART_RIGHT_HAND, PART_LEFT_CTRL, PART_RIGHT_CTRL, PART_COUNT };
 static const char *const part_names[PART_COUNT] = {"head", "left_hand", "right_hand", "left_controller",
@@ -107,7 +109,8 @@ struct tp_xr {
     bool ended;
     XrSpace base, view;
     XrReferenceSpaceType base_type;
-    bool hand_ext, headless_ext, timespec_ext;
+    bool hand_ext, headless_ext, timespec_ext, opengl_ext;
+    tp_xr_gl *gl; /* graphics session only */
     XrHandTrackerEXT hand_tracker[2];
     XrActionSet action_set;
     XrAction actions[ACT_COUNT];
@@ -224,7 +227,9 @@ static int enumerate_extensions(tp_xr *xr, char *err, size_t errlen)
         if (strcmp(props[i].extensionName, XR_EXT_HAND_TRACKING_EXTENSION_NAME) == 0)
             xr->hand_ext = xr->info.extensions[k].enabled = true;
         else if (strcmp(props[i].extensionName, XR_MND_HEADLESS_EXTENSION_NAME) == 0)
-            xr->headless_ext = xr->info.extensions[k].enabled = true;
+            xr->headless_ext = xr->info.extensions[k].enabled = xr->cfg.view == TP_XR_VIEW_OFF;
+        else if (strcmp(props[i].extensionName, XR_KHR_OPENGL_ENABLE_EXTENSION_NAME) == 0)
+            xr->opengl_ext = xr->info.extensions[k].enabled = xr->cfg.view == TP_XR_VIEW_HEADSET;
         else if (strcmp(props[i].extensionName, XR_KHR_CONVERT_TIMESPEC_TIME_EXTENSION_NAME) == 0)
             xr->timespec_ext = xr->info.extensions[k].enabled = true;
     }
@@ -236,10 +241,16 @@ static int create_instance(tp_xr *xr, char *err, size_t errlen)
 {
     if (enumerate_extensions(xr, err, errlen) != 0)
         return -1;
-    if (!xr->headless_ext) {
+    const bool graphics = xr->cfg.view == TP_XR_VIEW_HEADSET;
+    if (!graphics && !xr->headless_ext) {
         snprintf(err, errlen,
                  "OpenXR: the runtime does not offer %s, which teleop needs for a session without rendering",
                  XR_MND_HEADLESS_EXTENSION_NAME);
+        return -1;
+    }
+    if (graphics && !xr->opengl_ext) {
+        snprintf(err, errlen, "OpenXR: the runtime does not offer %s, which '[xr] view = headset' needs",
+                 XR_KHR_OPENGL_ENABLE_EXTENSION_NAME);
         return -1;
     }
     if (!xr->hand_ext && xr->cfg.require_hand_tracking) {
@@ -249,7 +260,7 @@ static int create_instance(tp_xr *xr, char *err, size_t errlen)
     }
     const char *ext[3];
     uint32_t n_ext = 0;
-    ext[n_ext++] = XR_MND_HEADLESS_EXTENSION_NAME;
+    ext[n_ext++] = graphics ? XR_KHR_OPENGL_ENABLE_EXTENSION_NAME : XR_MND_HEADLESS_EXTENSION_NAME;
     if (xr->hand_ext)
         ext[n_ext++] = XR_EXT_HAND_TRACKING_EXTENSION_NAME;
     if (xr->timespec_ext)
@@ -413,10 +424,48 @@ static int create_actions(tp_xr *xr, char *err, size_t errlen)
     return 0;
 }
 
+/* XR_KHR_opengl_enable: the requirements must be queried before the session
+ * is created, and the context must meet them. */
+static int create_gl(tp_xr *xr, char *err, size_t errlen)
+{
+    PFN_xrGetOpenGLGraphicsRequirementsKHR get_requirements = NULL;
+    if (!check(xrGetInstanceProcAddr(xr->instance, "xrGetOpenGLGraphicsRequirementsKHR",
+                                     (PFN_xrVoidFunction *)&get_requirements),
+               "xrGetInstanceProcAddr(xrGetOpenGLGraphicsRequirementsKHR)", err, errlen))
+        return -1;
+    XrGraphicsRequirementsOpenGLKHR req = {.type = XR_TYPE_GRAPHICS_REQUIREMENTS_OPENGL_KHR};
+    if (!check(get_requirements(xr->instance, xr->system, &req), "xrGetOpenGLGraphicsRequirementsKHR", err, errlen))
+        return -1;
+    snprintf(xr->info.gl_min_version, sizeof xr->info.gl_min_version, "%u.%u",
+             (unsigned)XR_VERSION_MAJOR(req.minApiVersionSupported),
+             (unsigned)XR_VERSION_MINOR(req.minApiVersionSupported));
+    snprintf(xr->info.gl_max_version, sizeof xr->info.gl_max_version, "%u.%u",
+             (unsigned)XR_VERSION_MAJOR(req.maxApiVersionSupported),
+             (unsigned)XR_VERSION_MINOR(req.maxApiVersionSupported));
+    /* teleop's context is OpenGL 3.3 core (xr_gl.c). */
+    const XrVersion ours = XR_MAKE_VERSION(3, 3, 0);
+    if (ours < req.minApiVersionSupported ||
+        (req.maxApiVersionSupported && XR_MAKE_VERSION(XR_VERSION_MAJOR(req.maxApiVersionSupported),
+                                                       XR_VERSION_MINOR(req.maxApiVersionSupported), 0) < ours)) {
+        snprintf(err, errlen, "OpenXR: the runtime wants OpenGL %s to %s, teleop makes a 3.3 context",
+                 xr->info.gl_min_version, xr->info.gl_max_version);
+        return -1;
+    }
+    xr->gl = tp_xr_gl_create(err, errlen);
+    if (!xr->gl)
+        return -1;
+    xr->info.graphics = true;
+    return 0;
+}
+
 static int create_session(tp_xr *xr, char *err, size_t errlen)
 {
-    XrSessionCreateInfo ci = {.type = XR_TYPE_SESSION_CREATE_INFO, .systemId = xr->system};
-    if (!check(xrCreateSession(xr->instance, &ci, &xr->session), "xrCreateSession (headless)", err, errlen)) {
+    if (xr->cfg.view == TP_XR_VIEW_HEADSET && create_gl(xr, err, errlen) != 0)
+        return -1;
+    XrSessionCreateInfo ci = {.type = XR_TYPE_SESSION_CREATE_INFO, .next = xr->gl ? tp_xr_gl_binding(xr->gl) : NULL,
+                              .systemId = xr->system};
+    if (!check(xrCreateSession(xr->instance, &ci, &xr->session),
+               xr->gl ? "xrCreateSession (OpenGL)" : "xrCreateSession (headless)", err, errlen)) {
         xr->session = XR_NULL_HANDLE;
         return -1;
     }
@@ -489,6 +538,7 @@ void tp_xr_destroy(tp_xr *xr)
     /* ... and the instance its action sets, actions and paths. */
     if (xr->instance != XR_NULL_HANDLE)
         xrDestroyInstance(xr->instance);
+    tp_xr_gl_destroy(xr->gl); /* after the session: the runtime may use the context until then */
     free(xr);
 }
 

@@ -55,6 +55,8 @@ static int xr_open(void **state, const tp_operator_device_config *cfg, char *err
     }
     tp_xr_config xc;
     tp_xr_default_config(&xc);
+    if (cfg->xr_view && strcmp(cfg->xr_view, "headset") == 0)
+        xc.view = TP_XR_VIEW_HEADSET;
     d->xr = tp_xr_create(&xc, err, errlen);
     if (!d->xr) {
         free(d);

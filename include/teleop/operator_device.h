@@ -29,6 +29,7 @@ typedef struct tp_operator_device_config {
     double rate_hz;          /* motion: frames per second (a headset's 90 by default) */
     const char *xr_runtime;  /* xr: "replay" (teleop's replay runtime) or "system" (the loader's choice) */
     const char *xr_replay_script; /* xr with the replay runtime: scripted input, or NULL */
+    const char *xr_view;          /* xr: "off" (NULL too: headless) or "headset" (OpenGL session) */
 } tp_operator_device_config;
 
 /* One thing a device reports (session state, tracking lost/found, ...). kind

@@ -62,6 +62,7 @@ typedef struct tp_session_config {
     const char *operator_source; /* operator device: "xr" (default) or "motion" (operator_device.h) */
     const char *xr_runtime;      /* "replay" (default: the bundled replay runtime plays motion_path) or "system" */
     const char *xr_replay_script; /* scripted controller input for the replay runtime, or NULL */
+    const char *xr_view;          /* [xr] view: "off" (default: headless session) or "headset" (OpenGL session) */
     tp_controls_config controls; /* [controls]: clutch and command bindings */
     /* Default: one sim camera, "head_camera", 640x480 at 30 fps, H.264. */
     tp_session_camera cameras[TP_SESSION_MAX_CAMERAS];

@@ -4,9 +4,10 @@
  *
  * It works with whatever runtime the loader selects (Monado, SteamVR, WiVRn,
  * ALVR, ..., or teleop's replay runtime through XR_RUNTIME_JSON); see
- * docs/devices/xr.md for what it relies on. The session needs no graphics:
- * XR_MND_headless is required, XR_EXT_hand_tracking and
- * XR_KHR_convert_timespec_time are used when offered.
+ * docs/devices/xr.md for what it relies on. By default the session needs no
+ * graphics: XR_MND_headless is required; with view = TP_XR_VIEW_HEADSET it
+ * is an OpenGL session (XR_KHR_opengl_enable) instead. XR_EXT_hand_tracking
+ * and XR_KHR_convert_timespec_time are used when offered.
  *
  * One thread drives a tp_xr: tp_xr_poll handles the runtime's events (the
  * whole session lifecycle) and, while the session runs, paces itself on
@@ -35,6 +36,11 @@ typedef struct tp_xr_config {
     /* Without XR_EXT_hand_tracking the hands read inactive; true makes its
      * absence an error instead. */
     bool require_hand_tracking;
+    /* TP_XR_VIEW_OFF: the headless session (XR_MND_headless), nothing shown.
+     * TP_XR_VIEW_HEADSET: a graphics session (XR_KHR_opengl_enable, a GLX
+     * context from a hidden GLFW window: needs an X display); tp_xr_create
+     * must then run on the process's main thread. */
+    enum tp_xr_view { TP_XR_VIEW_OFF = 0, TP_XR_VIEW_HEADSET = 1 } view;
 } tp_xr_config;
 
 void tp_xr_default_config(tp_xr_config *cfg);
@@ -61,6 +67,9 @@ typedef struct tp_xr_info {
     int space_count;
     const char *spaces[TP_XR_MAX_SPACES]; /* "VIEW", "LOCAL", "STAGE", ... */
     const char *base_space;               /* the operator frame's space: "STAGE" or "LOCAL" */
+    bool graphics;                        /* an OpenGL session (TP_XR_VIEW_HEADSET) */
+    /* XR_KHR_opengl_enable's requirements (graphics only), "major.minor". */
+    char gl_min_version[16], gl_max_version[16];
 } tp_xr_info;
 
 /* Creates the instance (app name, extensions), gets the head-mounted system,

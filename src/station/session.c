@@ -76,7 +76,7 @@ static int init_session(session *s, char *err, size_t errlen)
     }
     tp_operator_device_config dcfg = {.motion_path = cfg->motion_path, .loop = cfg->loop_motion,
                                       .rate_hz = cfg->operator_hz, .xr_runtime = cfg->xr_runtime,
-                                      .xr_replay_script = cfg->xr_replay_script};
+                                      .xr_replay_script = cfg->xr_replay_script, .xr_view = cfg->xr_view};
     if (tp_operator_device_open(&s->device, cfg->operator_source, &dcfg, err, errlen) != 0)
         return -1;
     s->device.ops->describe(s->device.state, s->device_description, sizeof s->device_description);

@@ -40,6 +40,7 @@ void tp_session_default_config(tp_session_config *cfg)
     cfg->robot_link = "sim";
     tp_unitree_link_config_default(&cfg->unitree);
     cfg->xr_runtime = "replay";
+    cfg->xr_view = "off";
     tp_controls_default_config(&cfg->controls);
     camera_default_config(&cfg->cameras[0], "head_camera");
     cfg->camera_count = 1;
@@ -152,6 +153,9 @@ static const tp_config_key unitree_keys[] = {
 
 static const char *const source_choices[] = {"xr", "motion", "replay", NULL};
 static const char *const runtime_choices[] = {"replay", "system", NULL};
+
+static const char *const xr_view_choices[] = {"off", "headset", NULL};
+
 
 static const tp_config_key operator_keys[] = {
     {.name = "source", .type = TP_CFG_ENUM, .offset = S(operator_source), .choices = source_choices,
@@ -301,7 +305,11 @@ static const tp_config_key usb_keys[] = {
 
 /* The operator's warnings and haptics near the robot's limits
  * (operator_feedback.h; docs/devices/xr.md, Warnings and haptics). */
-static const tp_config_key xr_feedback_keys[] = {
+/* [xr]: the headset view and, in it, the warnings and haptics. */
+static const tp_config_key xr_keys[] = {
+    {.name = "view", .type = TP_CFG_ENUM, .offset = S(xr_view), .choices = xr_view_choices,
+     .meaning = "`xr` source: `off` runs the headless session (nothing shown); `headset` an OpenGL session "
+                "(XR_KHR_opengl_enable, needs an X display; `docs/devices/xr.md`)"},
     {.name = "haptics", .type = TP_CFG_BOOL, .offset = S(feedback.haptics),
      .meaning = "pulse the controllers (OpenXR haptics) while an arm is near a limit or the workspace edge, clamped "
                 "or held; false: the headset's visual warnings only"},
@@ -481,7 +489,7 @@ static const section_table session_tables[] = {
     {"filter", filter_keys, N(filter_keys)},
     {"safety", safety_keys, N(safety_keys)},
     {"console", console_keys, N(console_keys)},
-    {"xr", xr_feedback_keys, N(xr_feedback_keys)},
+    {"xr", xr_keys, N(xr_keys)},
     {"upload", upload_keys, N(upload_keys)},
     {"usb", usb_keys, N(usb_keys)},
     {"glove.left", glove_left_keys, N(glove_left_keys)},

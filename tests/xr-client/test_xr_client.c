@@ -431,6 +431,44 @@ static void test_no_runtime(void **state)
     assert_null(strchr(err, '\n'));
 }
 
+/* view = headset asks for an OpenGL session: a runtime without
+ * XR_KHR_opengl_enable is refused naming the extension (the headless default
+ * would not need it), one that has it is refused without an X display; the
+ * headless session is unaffected either way. */
+static void test_headset_view_requirements(void **state)
+{
+    (void)state;
+    use_runtime(NULL, true);
+    tp_xr *probe = create();
+    bool offers_gl = false;
+    const tp_xr_info *info = tp_xr_get_info(probe);
+    for (int i = 0; i < info->extension_count; i++)
+        if (strcmp(info->extensions[i].name, "XR_KHR_opengl_enable") == 0)
+            offers_gl = true;
+    assert_false(info->graphics);
+    destroy(probe);
+
+    tp_xr_config cfg;
+    tp_xr_default_config(&cfg);
+    assert_int_equal(cfg.view, TP_XR_VIEW_OFF);
+    cfg.view = TP_XR_VIEW_HEADSET;
+    char err[512], *display = getenv("DISPLAY") ? strdup(getenv("DISPLAY")) : NULL;
+    unsetenv("DISPLAY");
+    unsetenv("WAYLAND_DISPLAY");
+    tp_xr *xr = tp_xr_create(&cfg, err, sizeof err);
+    if (display) {
+        setenv("DISPLAY", display, 1);
+        free(display);
+    }
+    live = xr;
+    assert_null(xr);
+    assert_null(strchr(err, '\n'));
+    if (offers_gl)
+        assert_non_null(strstr(err, "needs an X display"));
+    else
+        assert_non_null(strstr(err, "does not offer XR_KHR_opengl_enable, which '[xr] view = headset' needs"));
+}
+
 /* Last: proves the layer is loaded and reports to the file the other tests
  * checked, by making one invalid call straight through the loader. */
 static void test_validation_layer_reports(void **state)
@@ -481,6 +519,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_session_loss, teardown),
         cmocka_unit_test_teardown(test_instance_loss, teardown),
         cmocka_unit_test_teardown(test_no_runtime, teardown),
+        cmocka_unit_test_teardown(test_headset_view_requirements, teardown),
         cmocka_unit_test_teardown(test_validation_layer_reports, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,7 +5,8 @@
 # commands and events; lost tracking holds that arm; session loss, instance
 # loss and a runtime exit end the session cleanly with the episode kept; an
 # episode replayed through the runtime records the same operator stream; and
-# xr-probe describes the runtime.
+# xr-probe describes the runtime; [xr] view = headset fails clearly where it
+# cannot run.
 # Usage: xr_station_test.sh TELEOP_BINARY CHECKER_PY
 set -u
 teleop=$1
@@ -153,6 +154,28 @@ XR_RUNTIME_JSON=$tmp/none.json "$teleop" run --config "$tmp/system.ini" --durati
 rc=$?
 [[ $rc -eq 1 ]] || fail "run with no system runtime: exit $rc"
 grep -q "no runtime available" "$tmp/sys.err" || fail "run with no system runtime: $(cat "$tmp/sys.err")"
+
+# --- [xr] view = headset: one clear line when the runtime has no OpenGL
+# support, or (when it has) without an X display; nothing recorded.
+printf '[session]\nrealtime_priority = false\n[operator]\nsource = xr\n[xr]\nview = headset\n' >"$tmp/headset.ini"
+"$teleop" xr-probe --runtime replay --seconds 1 >"$tmp/probe.out" 2>/dev/null
+if grep -qF "XR_KHR_opengl_enable" "$tmp/probe.out"; then
+  want="needs an X display"
+else
+  want="does not offer XR_KHR_opengl_enable, which '[xr] view = headset' needs"
+fi
+env -u DISPLAY -u WAYLAND_DISPLAY "$teleop" run --config "$tmp/headset.ini" --duration 1 --out "$tmp/headset" \
+  >"$tmp/headset.out" 2>"$tmp/headset.err"
+rc=$?
+[[ $rc -eq 1 ]] || fail "run with view = headset, no display: exit $rc"
+# (the validation layer announces itself on stderr once it has seen a call)
+[[ $(grep -vc "^Core Validation output type" "$tmp/headset.err") -eq 1 ]] && grep -qF "$want" "$tmp/headset.err" ||
+  fail "run with view = headset, no display: $(cat "$tmp/headset.err")"
+validation_silent headset-view
+printf '[operator]\nsource = xr\n[xr]\nview = glasses\n' >"$tmp/badview.ini"
+"$teleop" run --config "$tmp/badview.ini" --duration 1 --out "$tmp/badview" >/dev/null 2>"$tmp/badview.err"
+grep -qF "badview.ini:4: [xr] view: 'glasses' is not one of off, headset" "$tmp/badview.err" ||
+  fail "view = glasses: $(cat "$tmp/badview.err")"
 
 if [[ $failures -eq 0 ]]; then
   echo "xr station: all checks passed"
