@@ -1,12 +1,14 @@
 /* teleop — USB plugs and unplugs during a session: the USB monitor's
  * reports (devices/usb, on the monitor's own thread) become episode events
  * usb_device_added / usb_device_removed and a line on stderr, naming the
- * configured camera the device is when it matches one. */
+ * configured camera or glove the device is when it matches one. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "station/session_internal.h"
+
+#include <limits.h>
 #include "teleop/usb.h"
 
 #define USB_POLL_S 1.0 /* the re-enumeration period when libusb has no hotplug */
@@ -38,6 +40,25 @@ static const char *configured_as(const session *s, const tp_usb_device *d, bool 
     return NULL;
 }
 
+/* The configured glove this device's tty is ("left"/"right"), or NULL. A
+ * configured port may be a /dev/serial/by-id link: compared resolved. An
+ * unplugged device's tty node is gone, so its name as sysfs gave it at the
+ * plug is compared too. */
+static const char *glove_of(const session *s, const tp_usb_device *d)
+{
+    if (!d->tty[0])
+        return NULL;
+    for (int side = 0; side < 2; side++) {
+        const char *port = s->cfg->gloves[side].port;
+        if (!port || !port[0])
+            continue;
+        char resolved[PATH_MAX];
+        if (!strcmp(port, d->tty) || (realpath(port, resolved) && !strcmp(resolved, d->tty)))
+            return side ? "right" : "left";
+    }
+    return NULL;
+}
+
 /* What the monitor's callback calls for each plug and unplug (on the
  * monitor's thread: the ring's only producer). */
 static void report(void *user, bool added, const tp_usb_device *d)
@@ -46,9 +67,12 @@ static void report(void *user, bool added, const tp_usb_device *d)
     tp_device_event ev = {.t_ns = tp_now_ns(), .kind = added ? "usb_device_added" : "usb_device_removed"};
     bool first_found;
     const char *camera = configured_as(s, d, &first_found);
+    const char *glove = camera ? NULL : glove_of(s, d);
     char what[64] = "";
     if (camera)
         snprintf(what, sizeof what, ", camera %.24s%s", camera, first_found ? " (first UVC camera)" : "");
+    else if (glove)
+        snprintf(what, sizeof what, ", glove %s", glove);
     /* The detail is a fixed 96 bytes: the product is cut first, the camera's name is kept. */
     int room = (int)sizeof ev.detail - 1 - (int)strlen(what) - (int)strlen(d->port_path) - 11;
     char line[256];
