@@ -339,6 +339,21 @@ int tp_session_run(const tp_session_config *cfg, volatile int *stop_flag, tp_ses
         char buf[32];
         snprintf(buf, sizeof buf, "%lld", (long long)end);
         tp_episode_writer_set_meta(rec.w, "end_t_ns", buf);
+        /* The gloves' line counts over the session (their threads are joined). */
+        for (int side = 0; side < 2; side++) {
+            const struct session_glove *g = &s->gloves[side];
+            if (!g->enabled)
+                continue;
+            char key[32], lines[160];
+            snprintf(key, sizeof key, "glove_%s_lines", g->cfg.name);
+            snprintf(lines, sizeof lines,
+                     "accepted %lld, rejected: syntax %lld, range %lld, incomplete %lld, too_long %lld",
+                     (long long)g->totals.lines_accepted, (long long)g->totals.lines_rejected[TP_GLOVE_REJECT_SYNTAX],
+                     (long long)g->totals.lines_rejected[TP_GLOVE_REJECT_RANGE],
+                     (long long)g->totals.lines_rejected[TP_GLOVE_REJECT_INCOMPLETE],
+                     (long long)g->totals.lines_rejected[TP_GLOVE_REJECT_TOO_LONG]);
+            tp_episode_writer_set_meta(rec.w, key, lines);
+        }
         tp_episode_writer_event(rec.w, end, "session_end", outcome);
         tp_episode_writer_event(rec.w, end, "episode_end", outcome);
         int frc = tp_episode_writer_finish(rec.w, outcome);

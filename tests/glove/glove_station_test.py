@@ -54,9 +54,22 @@ sent = []  # (monotonic s when written, curls)
 stop = threading.Event()
 
 
+def episode_started():
+    return any(n.endswith(".db") for n in os.listdir(work))
+
+
 def glove():
     for k, (name, seconds, curls) in enumerate(PHASES):
         end = time.monotonic() + seconds
+        if k == 0:
+            # the phases run on the session's time: the first pose is held
+            # until the episode file exists (setup takes longer under ASan)
+            deadline = time.monotonic() + 30
+            while not episode_started() and time.monotonic() < deadline and not stop.is_set():
+                os.write(master, (("A%dB%dC%dD%dE%dF512G512P0\n" % curls)).encode())
+                sent.append(curls)
+                time.sleep(0.005)
+            end = time.monotonic() + seconds
         last = k == len(PHASES) - 1  # the glove speaks on until the session is over
         while (last or time.monotonic() < end) and not stop.is_set():
             if curls is not None:
@@ -114,6 +127,12 @@ else:
     if g_rows[0][1][g_names.index("battery")] != -1 or g_rows[0][1][g_names.index("thumb.splay")] != -1:
         fail("absent values are not -1")
 meta = dict(db.execute("select key, value from meta"))
+# every line the glove sent during the session was accepted: none of them is noise
+lines = meta.get("glove_right_lines", "")
+if not lines.startswith("accepted ") or not lines.endswith("syntax 0, range 0, incomplete 0, too_long 0"):
+    fail("meta glove_right_lines %r" % lines)
+elif int(lines.split()[1].rstrip(",")) < len(g_rows):
+    fail("meta glove_right_lines %r counts fewer lines than the stream holds (%d)" % (lines, len(g_rows)))
 if meta.get("glove_calibration_right") != "default":
     fail("meta glove_calibration_right %r" % meta.get("glove_calibration_right"))
 
