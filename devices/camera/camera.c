@@ -40,6 +40,18 @@ void tp_camera_pinhole(tp_camera_calibration *out, double fovy_deg, int width, i
     out->convention = "mujoco";
 }
 
+int tp_camera_nominal_calibration(const tp_camera_params *p, const tp_camera_env *env, tp_camera_calibration *out,
+                                  char *err, size_t errlen)
+{
+    (void)env;
+    (void)err;
+    (void)errlen;
+    tp_camera_pinhole(out, 60.0, p->width, p->height);
+    out->parent_frame = "none";
+    out->quat_wxyz[0] = 1;
+    return 0;
+}
+
 const char *tp_pixel_format_name(tp_pixel_format f) { return f == TP_PIXEL_MJPEG ? "mjpeg" : "rgb"; }
 
 void tp_camera_default_params(tp_camera_params *p, const char *name)

@@ -9,6 +9,11 @@ extern const tp_camera_driver tp_camera_pattern_driver;
 extern const tp_camera_driver tp_camera_uvc_driver;
 extern const tp_camera_driver tp_camera_file_driver;
 
+/* A camera without optics of its own (a synthetic picture, a video file):
+ * a nominal 60-degree pinhole fixed to no frame, documented as nominal. */
+int tp_camera_nominal_calibration(const tp_camera_params *p, const tp_camera_env *env, tp_camera_calibration *out,
+                                  char *err, size_t errlen);
+
 /* A pinhole of vertical field of view fovy_deg, square pixels, principal
  * point at the image centre, no distortion, MuJoCo convention. */
 void tp_camera_pinhole(tp_camera_calibration *out, double fovy_deg, int width, int height);

@@ -361,21 +361,7 @@ static void file_close(tp_camera *cam)
     cam->state = NULL;
 }
 
-/* A file carries no optics: the same nominal pinhole as the pattern (60
- * degrees vertical), fixed to no frame. */
-static int file_calibration(const tp_camera_params *p, const tp_camera_env *env, tp_camera_calibration *out,
-                            char *err, size_t errlen)
-{
-    (void)env;
-    (void)err;
-    (void)errlen;
-    tp_camera_pinhole(out, 60.0, p->width, p->height);
-    out->parent_frame = "none";
-    out->quat_wxyz[0] = 1;
-    return 0;
-}
-
 const tp_camera_driver tp_camera_file_driver = {
     .name = "file", .open = file_open, .start = file_start, .poll = file_poll,
-    .read = file_read, .stop = file_stop, .close = file_close, .calibration = file_calibration,
+    .read = file_read, .stop = file_stop, .close = file_close, .calibration = tp_camera_nominal_calibration,
 };

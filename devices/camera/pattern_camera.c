@@ -282,21 +282,7 @@ static void pattern_close(tp_camera *cam)
     cam->state = NULL;
 }
 
-/* A synthetic picture has no optics: a nominal pinhole (60 degrees
- * vertical field of view) fixed to no frame, documented as synthetic. */
-static int pattern_calibration(const tp_camera_params *p, const tp_camera_env *env, tp_camera_calibration *out,
-                               char *err, size_t errlen)
-{
-    (void)env;
-    (void)err;
-    (void)errlen;
-    tp_camera_pinhole(out, 60.0, p->width, p->height);
-    out->parent_frame = "none";
-    out->quat_wxyz[0] = 1;
-    return 0;
-}
-
 const tp_camera_driver tp_camera_pattern_driver = {
     .name = "pattern", .open = pattern_open, .start = pattern_start, .poll = pattern_poll,
-    .read = pattern_read, .stop = pattern_stop, .close = pattern_close, .calibration = pattern_calibration,
+    .read = pattern_read, .stop = pattern_stop, .close = pattern_close, .calibration = tp_camera_nominal_calibration,
 };
