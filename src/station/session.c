@@ -347,8 +347,10 @@ int tp_session_run(const tp_session_config *cfg, volatile int *stop_flag, tp_ses
             char key[32], lines[160];
             snprintf(key, sizeof key, "glove_%s_lines", g->cfg.name);
             snprintf(lines, sizeof lines,
-                     "accepted %lld, rejected: syntax %lld, range %lld, incomplete %lld, too_long %lld",
-                     (long long)g->totals.lines_accepted, (long long)g->totals.lines_rejected[TP_GLOVE_REJECT_SYNTAX],
+                     "accepted %lld, not recorded (queue full) %lld, rejected: syntax %lld, range %lld, "
+                     "incomplete %lld, too_long %lld",
+                     (long long)g->totals.lines_accepted, (long long)atomic_load(&g->samples_dropped),
+                     (long long)g->totals.lines_rejected[TP_GLOVE_REJECT_SYNTAX],
                      (long long)g->totals.lines_rejected[TP_GLOVE_REJECT_RANGE],
                      (long long)g->totals.lines_rejected[TP_GLOVE_REJECT_INCOMPLETE],
                      (long long)g->totals.lines_rejected[TP_GLOVE_REJECT_TOO_LONG]);
