@@ -40,6 +40,7 @@ typedef struct tp_console_tap tp_console_tap;
 
 typedef struct tp_console_frame {
     int64_t t_ns;   /* capture time (CLOCK_MONOTONIC) */
+    int64_t published_ns; /* when the capture thread handed it to the tap: its arrival (CLOCK_MONOTONIC) */
     int64_t index;  /* the device's frame counter */
     int width, height;
     tp_pixel_format format; /* rgb: width*height*3 bytes; mjpeg: one JPEG */
@@ -103,6 +104,10 @@ const tp_console_status *tp_console_tap_status(tp_console_tap *tap, bool *fresh)
  * and the console each see every newest value): the control loop's limit
  * figures (about 60 a second, with the console's pose) and the recorder's
  * status (each batch), for the operator's warnings and status overlay. */
+/* The newest frame of a camera, as tp_console_tap_frame (own buffers). */
+bool tp_console_tap_view_frame(tp_console_tap *tap, int camera, tp_console_frame *out, bool *fresh);
+/* The index of the config's camera with this name, or -1. */
+int tp_console_tap_camera_index(const tp_console_tap *tap, const char *name);
 /* NULL until the control loop published figures. */
 const tp_limit_figures *tp_console_tap_view_limits(tp_console_tap *tap, bool *fresh);
 /* NULL until the recorder published a status. */

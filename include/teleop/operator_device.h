@@ -61,6 +61,10 @@ typedef struct tp_operator_device_ops {
     void (*close)(void *state);
     /* One line on what is connected ("OpenXR runtime 'X' 1.2.3, system 'Y'"). */
     void (*describe)(void *state, char *buf, size_t len);
+    /* Optional (NULL for devices without one): the OpenXR client behind the
+     * device (struct tp_xr, xr.h), for the headset view's frame loop; NULL
+     * when the session is headless. Owned by the device. */
+    struct tp_xr *(*xr)(void *state);
 } tp_operator_device_ops;
 
 typedef struct tp_operator_device {

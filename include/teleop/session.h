@@ -36,6 +36,20 @@
 
 typedef struct tp_console_tap tp_console_tap; /* console_tap.h */
 
+/* What the headset view shows and where ([xr] head_camera, stereo_cameras,
+ * wrist_cameras, panel_lock, panel_distance, panel_width, wrist_panels,
+ * mirror). Camera names are the config's [camera.NAME] names. */
+typedef struct tp_xr_view_layout {
+    char head_camera[64];       /* mono view: this camera; "" = the first camera */
+    char stereo_cameras[2][64]; /* left eye, right eye; both "" = mono (head_camera) */
+    char wrist_cameras[2][64];  /* left and right wrist panels; "" = none on that side */
+    bool world_locked;          /* panel_lock = world (LOCAL/STAGE space); false: head (VIEW space) */
+    double distance_m;          /* panel_distance: metres in front of the eyes, default 1.0 */
+    double width_m;             /* panel_width: the head panel's width in metres, default 1.2 */
+    bool wrist_panels;          /* wrist_panels: shown at the start (a controller button toggles), default true */
+    bool mirror;                /* mirror: the desktop mirror window, default false */
+} tp_xr_view_layout;
+
 /* One camera of the station: the device and how its stream is encoded. */
 typedef struct tp_session_camera {
     tp_camera_params device;       /* device.name is the stream name */
@@ -63,6 +77,8 @@ typedef struct tp_session_config {
     const char *xr_runtime;      /* "replay" (default: the bundled replay runtime plays motion_path) or "system" */
     const char *xr_replay_script; /* scripted controller input for the replay runtime, or NULL */
     const char *xr_view;          /* [xr] view: "off" (default: headless session) or "headset" (OpenGL session) */
+    /* [xr] layout of the headset view (view = headset; docs/devices/xr.md). */
+    tp_xr_view_layout xr_layout;
     tp_controls_config controls; /* [controls]: clutch and command bindings */
     /* Default: one sim camera, "head_camera", 640x480 at 30 fps, H.264. */
     tp_session_camera cameras[TP_SESSION_MAX_CAMERAS];

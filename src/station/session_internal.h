@@ -153,6 +153,10 @@ typedef struct session {
     atomic_int recording_failed; /* the recorder stopped writing: control holds the robot */
     atomic_int keyboard_emergency; /* the operator's emergency key, recorder → control */
     atomic_int workflow_done;      /* the recording workflow ended the session */
+    /* The operator's wrist-panel toggles (a controller binding), counted by
+     * the operator device thread; the headset view flips its wrist panels
+     * on each new count. */
+    atomic_int view_wrist_toggles;
     tp_ring inputs;                /* station_input, keyboard → recorder */
     keyboard *keys;
     atomic_llong drop_since_ns;  /* first state/action row lost in the current overflow; 0: none */
