@@ -1,0 +1,353 @@
+#!/usr/bin/env python3
+"""Checks of the headset view (docs/devices/xr.md, "The view in the headset")
+on an episode recorded by `teleop run` with `[xr] view = headset` against the
+replay runtime, and on what the runtime saw: its layer dump
+(TELEOP_XR_REPLAY_DUMP, every Nth frame) and its haptics log
+(TELEOP_XR_REPLAY_HAPTICS). Episode rows are read with sqlite3 and struct
+alone; pixels are compared by xr_view_pixels (C: libpng, teleop's decoder,
+the overlay's own text functions).
+
+  xr_view_check.py session EPISODE DUMP_DIR EVERY HAPTICS_LOG PIXELS_EXE LAYOUT
+      LAYOUT: HEAD_STREAM,WRIST_LEFT_STREAM,PANEL_DISTANCE,PANEL_WIDTH
+      (a) every dumped frame's layers: the head quad, the left wrist panel,
+          the overlay, in that order, head-locked (VIEW), both eyes; the head
+          quad PANEL_DISTANCE in front, PANEL_WIDTH wide, its height by the
+          camera's aspect; the head and wrist PNGs equal, pixel for pixel,
+          the camera frames the headset_view row of that frame names
+      (b) the overlay shows REC (red) on line 1 while the episode records,
+          and `HOLD: emergency` (red) on line 2 exactly from the scripted
+          emergency on
+      (c) haptics: the left controller pulses while the left arm is pushed
+          into its limits, at most once per haptics_interval; the right one
+          only at the start of a hold
+      (d) the headset_view stream: its dims, one row per submitted frame
+          (seq consecutive; every dumped frame has its row, with the dump's
+          display time), each slot's frames non-decreasing, SLOT_new exactly
+          on a frame's first row, latencies non-negative and equal to the
+          camera stream's capture times
+  xr_view_check.py loss EPISODE
+      a scripted session loss: the view started, its rows stop at the loss
+Exit 0 when every check holds, 1 with one line per failure.
+"""
+import json
+import os
+import sqlite3
+import struct
+import subprocess
+import sys
+
+SLOTS = ("head", "head_right", "wrist_left", "wrist_right")
+SLOT_DIMS = ("frame", "new", "capture_ms", "arrival_ms", "late")
+NAMES = ["period_ms", "render_ms", "ahead_ms", "wrist_panels"] + \
+    ["%s_%s" % (s, d) for s in SLOTS for d in SLOT_DIMS]
+RED = "ff3b30ff"  # TP_OVERLAY_RED, include/teleop/xr_overlay.h
+HAPTICS_INTERVAL_S = 0.25  # [xr] haptics_interval default
+MOTION_OUT_S = 1.0  # tests/support/limit_motion.h: the left wrist moves out from 1 s
+
+failures = []
+
+
+def fail(msg):
+    failures.append(msg)
+
+
+def open_db(path):
+    return sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+
+
+def view_rows(db):
+    row = db.execute("select id, dims, names, kind from streams where name = 'headset_view'").fetchone()
+    if not row:
+        return None
+    sid, dims, names, kind = row
+    if kind != "other":
+        fail("headset_view: kind %s, want other" % kind)
+    if json.loads(names or "[]") != NAMES:
+        fail("headset_view: names %s, want %s" % (names, NAMES))
+        return None
+    fmt = "<%df" % dims
+    return [(seq, t, dict(zip(NAMES, struct.unpack(fmt, data)))) for seq, t, data in
+            db.execute("select seq, t_ns, data from samples where stream_id = ? order by seq", (sid,))]
+
+
+def camera_times(db, stream):
+    """pts -> capture t_ns of the camera stream's packets."""
+    return dict(db.execute("select p.pts, p.t_ns from video_packets p join streams s on s.id = p.stream_id "
+                           "where s.name = ?", (stream,)))
+
+
+def events(db, kind, detail=None):
+    q = "select t_ns, detail from events where kind = ?"
+    args = [kind]
+    if detail is not None:
+        q += " and detail = ?"
+        args.append(detail)
+    return db.execute(q + " order by t_ns, id", args).fetchall()
+
+
+def read_index(dump):
+    frames = {}
+    with open(os.path.join(dump, "index.txt")) as f:
+        for line in f:
+            p = line.split()
+            if len(p) != 15:
+                fail("index.txt: bad line %r" % line)
+                continue
+            frames.setdefault(int(p[0]), []).append({
+                "display_time": int(p[1]), "type": p[2], "space": p[3],
+                "pos": tuple(float(v) for v in p[4:7]), "quat": tuple(float(v) for v in p[7:11]),
+                "size": (float(p[11]), float(p[12])), "eye": p[13], "file": os.path.join(dump, p[14])})
+    return frames
+
+
+def pixels(exe, args, lines):
+    r = subprocess.run([exe] + args, input="".join(l + "\n" for l in lines), capture_output=True, text=True)
+    if r.returncode != 0:
+        fail("xr_view_pixels %s: %s" % (" ".join(args), r.stderr.strip()))
+        return None
+    out = r.stdout.splitlines()
+    if len(out) != len(lines):
+        fail("xr_view_pixels %s: %d answers to %d lines" % (" ".join(args), len(out), len(lines)))
+        return None
+    return out
+
+
+def check_stream(db, rows, head, wrist):
+    """(d): the rows themselves and against the camera streams."""
+    seqs = [s for s, _, _ in rows]
+    if seqs != list(range(seqs[0], seqs[0] + len(seqs))):
+        fail("headset_view: seq not consecutive: %s..." % seqs[:10])
+    times = [t for _, t, _ in rows]
+    if any(b <= a for a, b in zip(times, times[1:])):
+        fail("headset_view: t_ns not increasing")
+    cams = {"head": camera_times(db, head), "wrist_left": camera_times(db, wrist)}
+    prev = {}
+    new_count = {s: 0 for s in cams}
+    for seq, t, v in rows:
+        if abs(v["period_ms"] - 1000.0 / 90) > 1e-3:
+            fail("headset_view seq %d: period_ms %g, want the runtime's 11.111" % (seq, v["period_ms"]))
+            break
+        if not v["render_ms"] >= 0:
+            fail("headset_view seq %d: render_ms %g" % (seq, v["render_ms"]))
+            break
+        for slot in ("head_right", "wrist_right"):
+            if any(v["%s_%s" % (slot, d)] != -1 for d in ("frame", "capture_ms", "arrival_ms", "late")) or \
+                    v["%s_new" % slot] not in (0, -1):
+                fail("headset_view seq %d: %s shows %s (nothing is configured there)" % (
+                    seq, slot, [v["%s_%s" % (slot, d)] for d in SLOT_DIMS]))
+                return
+        if v["wrist_panels"] != 1:
+            fail("headset_view seq %d: wrist_panels %g, want 1 (shown, never toggled)" % (seq, v["wrist_panels"]))
+            return
+        for slot, times_of in cams.items():
+            frame = int(v[slot + "_frame"])
+            new = v[slot + "_new"]
+            if frame != v[slot + "_frame"] or frame < -1:
+                fail("headset_view seq %d: %s_frame %r" % (seq, slot, v[slot + "_frame"]))
+                return
+            last = prev.get(slot, -1)
+            if frame < last:
+                fail("headset_view seq %d: %s_frame %d after %d (goes back)" % (seq, slot, frame, last))
+                return
+            want_new = 1 if frame >= 0 and frame != last else 0
+            if new != want_new:
+                fail("headset_view seq %d: %s_new %g, want %d (frame %d, previous row's %d)" % (
+                    seq, slot, new, want_new, frame, last))
+                return
+            prev[slot] = frame
+            if frame < 0 or not new:
+                continue
+            new_count[slot] += 1
+            cap, arr, late = v[slot + "_capture_ms"], v[slot + "_arrival_ms"], v[slot + "_late"]
+            if frame not in times_of:
+                fail("headset_view seq %d: %s_frame %d is not a frame of the camera stream" % (seq, slot, frame))
+                return
+            want_cap = (t - times_of[frame]) / 1e6
+            if abs(cap - want_cap) > 0.01:
+                fail("headset_view seq %d: %s_capture_ms %.4f, the camera stream's frame %d says %.4f" % (
+                    seq, slot, cap, frame, want_cap))
+                return
+            if not (0 <= arr <= cap):
+                fail("headset_view seq %d: %s_arrival_ms %.4f not in [0, capture_ms %.4f]" % (seq, slot, arr, cap))
+                return
+            if late < 0 or late != int(late):
+                fail("headset_view seq %d: %s_late %g" % (seq, slot, late))
+                return
+    span_s = (times[-1] - times[0]) / 1e9
+    # 30 fps head, 15 fps wrist: nearly every camera frame reaches the headset
+    for slot, fps in (("head", 30), ("wrist_left", 15)):
+        if new_count[slot] < 0.8 * fps * span_s:
+            fail("headset_view: only %d new %s frames in %.2f s at %d fps" % (new_count[slot], slot, span_s, fps))
+    return new_count
+
+
+def session(episode, dump, every, haptics_log, exe, layout):
+    head, wrist, distance, width = layout.split(",")
+    distance, width = float(distance), float(width)
+    db = open_db(episode)
+    rows = view_rows(db)
+    if not rows:
+        fail("no headset_view rows")
+        return
+    started = events(db, "headset_view_started")
+    if len(started) != 1 or not started[0][1]:
+        fail("headset_view_started events: %s, want one with the layout" % started)
+    counts = check_stream(db, rows, head, wrist)
+    by_seq = {s: (t, v) for s, t, v in rows}
+    start_ns, end_ns = (int(db.execute("select value from meta where key = ?", (k,)).fetchone()[0])
+                        for k in ("start_t_ns", "end_t_ns"))
+    size = {}
+    for name in (head, wrist):
+        size[name] = db.execute("select width, height from streams where name = ?", (name,)).fetchone()
+
+    # (a) the dump against the rows and the camera streams
+    frames = read_index(dump)
+    first, last = rows[0][0], rows[-1][0]
+    dumped = sorted(f for f in frames if first <= f <= last)
+    want_dumped = [f for f in range(first, last + 1) if f % every == 0]
+    if dumped != want_dumped:
+        fail("dump: frames %s..., want every %dth frame of the rows %s..." % (dumped[:8], every, want_dumped[:8]))
+    if len(dumped) < 15:
+        fail("dump: only %d frames dumped" % len(dumped))
+    cam_lines, overlay = [], []
+    hw, hh = size[head]
+    for f in dumped:
+        layers = frames[f]
+        t, v = by_seq[f]
+        where = "dump frame %d" % f
+        if len(layers) != 3 or any(l["type"] != "quad" for l in layers):
+            fail("%s: layers %s, want 3 quads (head, left wrist, overlay)" % (
+                where, [(l["type"], l["eye"]) for l in layers]))
+            continue
+        hq, wq, oq = layers
+        if abs(hq["display_time"] - (t + v["ahead_ms"] * 1e6)) > 1e4:
+            fail("%s: display time %d, its row's t_ns + ahead_ms %.0f" % (where, hq["display_time"],
+                                                                         t + v["ahead_ms"] * 1e6))
+        for l, what in ((hq, "head"), (wq, "wrist"), (oq, "overlay")):
+            if l["space"] != "view" or l["eye"] != "both":
+                fail("%s: %s quad in %s space for %s eyes, want view / both (panel_lock = head, mono)" % (
+                    where, what, l["space"], l["eye"]))
+        if abs(hq["pos"][2] + distance) > 1e-4 or abs(hq["pos"][0]) > 1e-4 or \
+                abs(hq["size"][0] - width) > 1e-4 or abs(hq["size"][1] - width * hh / hw) > 1e-4:
+            fail("%s: head quad at %s size %s, want %g m in front, %g x %g m" % (
+                where, hq["pos"], hq["size"], distance, width, width * hh / hw))
+        if not (0 < wq["size"][0] < width):
+            fail("%s: wrist panel %g m wide, want smaller than the head panel's %g" % (where, wq["size"][0], width))
+        if v["head_frame"] < 0 or v["wrist_left_frame"] < 0:
+            fail("%s: its row shows no frame (head %d, wrist %d)" % (where, v["head_frame"], v["wrist_left_frame"]))
+            continue
+        cam_lines.append(("%s %s %d" % (hq["file"], head, v["head_frame"]), where + " head"))
+        cam_lines.append(("%s %s %d" % (wq["file"], wrist, v["wrist_left_frame"]), where + " wrist"))
+        overlay.append((f, t, oq["file"]))
+    out = pixels(exe, ["camera", episode], [l for l, _ in cam_lines])
+    if out:
+        bad = [(w, o) for (l, w), o in zip(cam_lines, out) if o != "ok"]
+        for w, o in bad[:6]:
+            fail("%s: %s" % (w, o))
+        if len(bad) > 6:
+            fail("... and %d more layers differ" % (len(bad) - 6))
+        print("pixels: %d camera layers compared, %d equal" % (len(out), len(out) - len(bad)))
+
+    # (b) REC while recording, HOLD from the emergency on
+    emergency = events(db, "operator_command", "emergency_on")
+    if len(emergency) != 1:
+        fail("operator_command emergency_on: %d events, want 1 (scripted)" % len(emergency))
+        return
+    emergency_ns = emergency[0][0]
+    lines = []
+    for f, t, png in overlay:
+        lines.append("%s 0 %s REC" % (png, RED))
+        lines.append("%s 1 %s HOLD: emergency" % (png, RED))
+    out = pixels(exe, ["overlay"], lines)
+    if out:
+        rec_shown = hold_shown = 0
+        for k, (f, t, png) in enumerate(overlay):
+            rec, hold = out[2 * k], out[2 * k + 1]
+            rec_ok = rec.startswith("match ") and int(rec.split()[1]) > 20
+            hold_ok = hold.startswith("match ") and int(hold.split()[1]) > 20
+            # the recorder's status reaches the view within a batch (0.1 s)
+            if t >= start_ns + 300e6 and not rec_ok:
+                fail("dump frame %d (%.2f s into the episode): no red REC: %s" % (f, (t - start_ns) / 1e9, rec))
+            rec_shown += rec_ok
+            # the command reaches the control loop and the tap within the view's next frames
+            if t > emergency_ns + 150e6 and not hold_ok:
+                fail("dump frame %d, %.3f s after the emergency: no red 'HOLD: emergency': %s" % (
+                    f, (t - emergency_ns) / 1e9, hold))
+            if t < emergency_ns and hold_ok:
+                fail("dump frame %d shows 'HOLD: emergency' %.3f s before the emergency" % (
+                    f, (emergency_ns - t) / 1e9))
+            hold_shown += hold_ok
+        print("overlay: %d frames, REC in %d, HOLD: emergency in %d" % (len(overlay), rec_shown, hold_shown))
+        if hold_shown < 3:
+            fail("overlay: 'HOLD: emergency' in only %d dumped frames" % hold_shown)
+
+    # (c) haptics
+    sync = db.execute("select min(t_ns) from events where kind = 'xr_session_state' and detail = 'SYNCHRONIZED'"
+                      ).fetchone()[0]
+    pulses = {"left": [], "right": []}
+    with open(haptics_log) as fp:
+        for line in fp:
+            p = line.split()
+            if p[0] == "apply":
+                pulses[p[3].rsplit("/", 1)[-1]].append(int(p[1]))
+    left = [(t - sync) / 1e9 for t in pulses["left"]]
+    right = [(t - sync) / 1e9 for t in pulses["right"]]
+    emergency_s = (emergency_ns - sync) / 1e9
+    print("haptics: left pulses at %s s, right at %s s (stream time; emergency at %.2f s)" % (
+        " ".join("%.2f" % t for t in left), " ".join("%.2f" % t for t in right), emergency_s))
+    moving = [t for t in left if t > MOTION_OUT_S]
+    if len(moving) < 4:
+        fail("haptics: %d left pulses after the arm moves out at %g s, want >= 4" % (len(moving), MOTION_OUT_S))
+    if len([t for t in left if t <= MOTION_OUT_S]) > 1:
+        fail("haptics: left pulses before the arm moves: %s" % [t for t in left if t <= MOTION_OUT_S])
+    # repeating warnings at most once per interval; the hold's own pulse aside
+    spaced = [t for t in moving if not 0 <= t - emergency_s < 0.2]
+    close = [(a, b) for a, b in zip(spaced, spaced[1:]) if b - a < HAPTICS_INTERVAL_S - 0.002]
+    if close:
+        fail("haptics: left pulses closer than %g s: %s" % (HAPTICS_INTERVAL_S, close))
+    at_hold = [t for t in right if 0 <= t - emergency_s < 0.3]
+    at_start = [t for t in right if t < MOTION_OUT_S]
+    if len(at_hold) != 1 or len(at_start) > 1 or len(right) != len(at_hold) + len(at_start):
+        fail("haptics: right pulses at %s s, want one at the emergency hold (%.2f s) and at most one at the start" % (
+            right, emergency_s))
+    if not any(0 <= t - emergency_s < 0.3 for t in left):
+        fail("haptics: no left pulse at the emergency hold's start")
+    if counts:
+        print("stream: %d rows, %d new head frames, %d new wrist frames" % (
+            len(rows), counts["head"], counts["wrist_left"]))
+
+
+def loss(episode):
+    db = open_db(episode)
+    rows = view_rows(db)
+    if not rows:
+        fail("loss: no headset_view rows before the loss")
+        return
+    if len(events(db, "headset_view_started")) != 1:
+        fail("loss: headset_view_started not once")
+    lost = events(db, "xr_session_lost")
+    if not lost:
+        fail("loss: no xr_session_lost event")
+        return
+    after = [t for _, t, _ in rows if t > lost[0][0] + 100e6]
+    if after:
+        fail("loss: %d headset_view rows more than 0.1 s after the session was lost" % len(after))
+    print("loss: %d rows, the last %.3f s after the loss event" % (len(rows), (rows[-1][1] - lost[0][0]) / 1e9))
+
+
+def main():
+    a = sys.argv[1:]
+    if len(a) == 7 and a[0] == "session":
+        session(a[1], a[2], int(a[3]), a[4], a[5], a[6])
+    elif len(a) == 2 and a[0] == "loss":
+        loss(a[1])
+    else:
+        print(__doc__, file=sys.stderr)
+        return 2
+    for f in failures:
+        print("FAIL: " + f)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

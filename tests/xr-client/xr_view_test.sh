@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# The headset view end to end (issue 16): `teleop run` with [xr] view =
+# headset, a head camera and a left wrist camera (test pattern, FFV1:
+# lossless), against the replay runtime through the real loader with the
+# core validation layer on (its report must stay absent), under a private
+# Xvfb. The runtime plays a motion that drives the left arm into its limits
+# and past the workspace edge (tests/support/limit_motion.h), a scripted
+# menu press sets the emergency hold, and dumps every Nth submitted frame's
+# layers and logs the haptic calls. xr_view_check.py then checks the layers'
+# pixels against the recorded camera frames, the overlay's REC and HOLD, the
+# haptic pulses, the headset_view latency stream and `teleop check`.
+# A second, short run loses the session mid-way: it ends cleanly.
+# Usage: with_xvfb.sh xr_view_test.sh TELEOP XR_VIEW_CHECK_PY XR_VIEW_PIXELS LIMIT_MOTION_CSV
+set -u
+teleop=$1
+checker=$2
+pixels=$3
+motion=$4
+tmp=$(mktemp -d /tmp/teleop-xrview-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+export XR_ENABLE_API_LAYERS=XR_APILAYER_LUNARG_core_validation
+export XR_CORE_VALIDATION_EXPORT_TYPE=text
+export XR_CORE_VALIDATION_FILE_NAME=$tmp/validation.txt
+unset XR_RUNTIME_JSON TELEOP_XR_REPLAY_SCRIPT TELEOP_XR_REPLAY_SOURCE TELEOP_XR_REPLAY_LOOP TELEOP_XR_REPLAY_HZ
+[[ -n ${DISPLAY:-} ]] || { echo "xr_view_test: needs DISPLAY (run under with_xvfb.sh)"; exit 1; }
+
+every=13 # ~30 of the 5 s session's 450 frames
+distance=0.8
+width=1.1
+
+# run NAME DURATION SCRIPT: sets $episode
+run() {
+  local name=$1 duration=$2 script=$3
+  cat >"$tmp/$name.ini" <<INI
+[session]
+realtime_priority = false
+[camera.head]
+driver = pattern
+width = 320
+height = 240
+fps = 30
+codec = ffv1
+seed = 1
+[camera.wrist]
+driver = pattern
+width = 160
+height = 120
+fps = 15
+codec = ffv1
+seed = 2
+[operator]
+source = xr
+motion = $motion
+xr_replay_script = $script
+[controls]
+clutch = always
+[xr]
+view = headset
+head_camera = head
+wrist_cameras = wrist,
+panel_lock = head
+panel_distance = $distance
+panel_width = $width
+INI
+  "$teleop" run --no-console --config "$tmp/$name.ini" --duration "$duration" --out "$tmp/$name" \
+    >"$tmp/$name.out" 2>"$tmp/$name.err"
+  local rc=$?
+  episode=$(sed -n 's/^episode: //p' "$tmp/$name.out" | tail -n 1)
+  [[ $rc -eq 0 ]] || fail "$name: exit $rc: $(cat "$tmp/$name.err")"
+  # a clean run says nothing on stderr (a view thread error would be a line)
+  [[ ! -s $tmp/$name.err ]] || fail "$name: stderr: $(head -c 2000 "$tmp/$name.err")"
+  [[ -n $episode && -f $episode ]] || { fail "$name: no episode"; return 1; }
+  "$teleop" check "$episode" >"$tmp/$name.check" 2>&1 || fail "$name: teleop check rejects $episode: $(cat "$tmp/$name.check")"
+  if [[ -e $XR_CORE_VALIDATION_FILE_NAME ]]; then
+    fail "$name: the core validation layer reported: $(head -c 2000 "$XR_CORE_VALIDATION_FILE_NAME")"
+    rm -f "$XR_CORE_VALIDATION_FILE_NAME"
+  fi
+}
+
+# The emergency hold (the default binding left.menu) at 3.3 s of stream time.
+printf '3.3 /user/hand/left/input/menu/click 1\n3.5 /user/hand/left/input/menu/click 0\n' >"$tmp/emergency.txt"
+if TELEOP_XR_REPLAY_DUMP=$tmp/dump TELEOP_XR_REPLAY_DUMP_EVERY=$every TELEOP_XR_REPLAY_HAPTICS=$tmp/haptics.txt \
+  run view 5 "$tmp/emergency.txt"; then
+  /usr/bin/python3 "$checker" session "$episode" "$tmp/dump" "$every" "$tmp/haptics.txt" "$pixels" \
+    "head,wrist,$distance,$width" || fail "view: the checks above"
+fi
+
+printf '1.0 session_loss\n' >"$tmp/loss.txt"
+if run loss 2.5 "$tmp/loss.txt"; then
+  /usr/bin/python3 "$checker" loss "$episode" || fail "loss: the checks above"
+fi
+
+if [[ $failures -eq 0 ]]; then
+  echo "xr view: all checks passed"
+  exit 0
+fi
+echo "xr view: $failures failure(s)"
+exit 1
