@@ -50,6 +50,14 @@
 #                                         cyclictest's at 2000 us (--fifo: control thread,
 #                                         reader and cyclictest at SCHED_FIFO 41); --targets
 #                                         exits 3 when missed
+#   scripts/bench.sh xr-view [SECONDS] [--targets]
+#                                         the headset view (10 s): teleop run with [xr]
+#                                         view = headset, the replay runtime at 90 Hz, the
+#                                         sim head camera at 30 fps; from the headset_view
+#                                         stream: capture/arrival -> layer submitted p50/p99/
+#                                         max, frames late, render time, display period
+#                                         (scripts/bench_xr_view.sh; a private Xvfb);
+#                                         --targets exits 1 when missed
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -61,6 +69,10 @@ if [[ "${1:-}" == "console" ]]; then
     exec tests/support/with_xvfb.sh scripts/bench_console.sh build/src/cli/teleop "$@"
   fi
   exec scripts/bench_console.sh build/src/cli/teleop "$@"
+fi
+if [[ "${1:-}" == "xr-view" ]]; then
+  shift
+  exec tests/support/with_xvfb.sh --size 640x480x24 scripts/bench_xr_view.sh build/src/cli/teleop "$@"
 fi
 out=$(mktemp -d /tmp/teleop-bench-XXXXXX)
 trap 'rm -rf "$out"' EXIT
