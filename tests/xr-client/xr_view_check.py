@@ -25,8 +25,10 @@ the overlay's own text functions).
           display time), each slot's frames non-decreasing, SLOT_new exactly
           on a frame's first row, latencies non-negative and equal to the
           camera stream's capture times
-  xr_view_check.py loss EPISODE
-      a scripted session loss: the view started, its rows stop at the loss
+  xr_view_check.py loss EPISODE DUMP_DIR
+      a scripted session loss: the view started, its rows stop at the loss;
+      the dumped frames' camera quads (panel_lock = world) are in the
+      session's base space (stage or local)
 Exit 0 when every check holds, 1 with one line per failure.
 """
 import json
@@ -317,7 +319,7 @@ def session(episode, dump, every, haptics_log, exe, layout):
             len(rows), counts["head"], counts["wrist_left"]))
 
 
-def loss(episode):
+def loss(episode, dump):
     db = open_db(episode)
     rows = view_rows(db)
     if not rows:
@@ -332,6 +334,15 @@ def loss(episode):
     after = [t for _, t, _ in rows if t > lost[0][0] + 100e6]
     if after:
         fail("loss: %d headset_view rows more than 0.1 s after the session was lost" % len(after))
+    frames = read_index(dump)
+    if not frames:
+        fail("loss: nothing dumped")
+    for f, layers in sorted(frames.items()):
+        spaces = [l["space"] for l in layers[:2]]
+        if len(layers) != 3 or any(sp not in ("stage", "local") for sp in spaces):
+            fail("loss: dump frame %d: %d layers, camera quads in %s, want 3, in stage or local (world-locked)" % (
+                f, len(layers), spaces))
+            break
     print("loss: %d rows, the last %.3f s after the loss event" % (len(rows), (rows[-1][1] - lost[0][0]) / 1e9))
 
 
@@ -339,8 +350,8 @@ def main():
     a = sys.argv[1:]
     if len(a) == 7 and a[0] == "session":
         session(a[1], a[2], int(a[3]), a[4], a[5], a[6])
-    elif len(a) == 2 and a[0] == "loss":
-        loss(a[1])
+    elif len(a) == 3 and a[0] == "loss":
+        loss(a[1], a[2])
     else:
         print(__doc__, file=sys.stderr)
         return 2

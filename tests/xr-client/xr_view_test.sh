@@ -9,7 +9,8 @@
 # layers and logs the haptic calls. xr_view_check.py then checks the layers'
 # pixels against the recorded camera frames, the overlay's REC and HOLD, the
 # haptic pulses, the headset_view latency stream and `teleop check`.
-# A second, short run loses the session mid-way: it ends cleanly.
+# A second, short run, the panels world-locked, loses the session mid-way:
+# it ends cleanly.
 # Usage: with_xvfb.sh xr_view_test.sh TELEOP XR_VIEW_CHECK_PY XR_VIEW_PIXELS LIMIT_MOTION_CSV
 set -u
 teleop=$1
@@ -30,9 +31,9 @@ every=13 # ~30 of the 5 s session's 450 frames
 distance=0.8
 width=1.1
 
-# run NAME DURATION SCRIPT: sets $episode
+# run NAME DURATION SCRIPT PANEL_LOCK: sets $episode
 run() {
-  local name=$1 duration=$2 script=$3
+  local name=$1 duration=$2 script=$3 lock=$4
   cat >"$tmp/$name.ini" <<INI
 [session]
 realtime_priority = false
@@ -60,7 +61,7 @@ clutch = always
 view = headset
 head_camera = head
 wrist_cameras = wrist,
-panel_lock = head
+panel_lock = $lock
 panel_distance = $distance
 panel_width = $width
 INI
@@ -84,14 +85,15 @@ INI
 # The emergency hold (the default binding left.menu) at 3.3 s of stream time.
 printf '3.3 /user/hand/left/input/menu/click 1\n3.5 /user/hand/left/input/menu/click 0\n' >"$tmp/emergency.txt"
 if TELEOP_XR_REPLAY_DUMP=$tmp/dump TELEOP_XR_REPLAY_DUMP_EVERY=$every TELEOP_XR_REPLAY_HAPTICS=$tmp/haptics.txt \
-  run view 5 "$tmp/emergency.txt"; then
+  run view 5 "$tmp/emergency.txt" head; then
   /usr/bin/python3 "$checker" session "$episode" "$tmp/dump" "$every" "$tmp/haptics.txt" "$pixels" \
     "head,wrist,$distance,$width" || fail "view: the checks above"
 fi
 
 printf '1.0 session_loss\n' >"$tmp/loss.txt"
-if run loss 2.5 "$tmp/loss.txt"; then
-  /usr/bin/python3 "$checker" loss "$episode" || fail "loss: the checks above"
+# world-locked panels this time: placed in the session's base space
+if TELEOP_XR_REPLAY_DUMP=$tmp/dump-loss TELEOP_XR_REPLAY_DUMP_EVERY=20 run loss 2.5 "$tmp/loss.txt" world; then
+  /usr/bin/python3 "$checker" loss "$episode" "$tmp/dump-loss" || fail "loss: the checks above"
 fi
 
 if [[ $failures -eq 0 ]]; then
