@@ -6,32 +6,13 @@
 #include <string.h>
 #include <time.h>
 
-#define XR_USE_TIMESPEC
-#define XR_USE_GRAPHICS_API_OPENGL /* the requirements call; the Xlib binding is in xr_gl.c */
-#include <openxr/openxr.h>
-#include <openxr/openxr_platform.h>
 #include <openxr/openxr_reflection.h>
 
 #include "teleop/clock.h"
-#include "xr_haptics.h"
-#include "xr_gl.h"
+#include "xr_internal.h"
 
-enum { PART_HEAD, PART_LEFT_HAND, PART_RIGHT_HAND, PART_LEFT_CTRL, PART_RIGHT_CTRL, PART_COUNT };
 static const char *const part_names[PART_COUNT] = {"head", "left_hand", "right_hand", "left_controller",
                                                    "right_controller"};
-
-enum {
-    ACT_GRIP,
-    ACT_AIM,
-    ACT_TRIGGER,
-    ACT_SQUEEZE,
-    ACT_PRIMARY,   /* A / X */
-    ACT_SECONDARY, /* B / Y */
-    ACT_MENU,
-    ACT_STICK,
-    ACT_STICK_CLICK,
-    ACT_COUNT
-};
 
 static const struct {
     const char *name, *label;
@@ -96,36 +77,6 @@ static const struct {
     {"/interaction_profiles/htc/vive_controller", vive_bindings, sizeof vive_bindings / sizeof vive_bindings[0]},
 };
 
-struct tp_xr {
-    tp_xr_config cfg;
-    tp_xr_info info;
-    XrInstance instance;
-    XrSystemId system;
-    XrSession session;
-    XrSessionState state;
-    bool running;       /* between xrBeginSession and xrEndSession */
-    bool began;         /* xrBeginSession succeeded once */
-    bool exit_requested;
-    bool ended;
-    XrSpace base, view;
-    XrReferenceSpaceType base_type;
-    bool hand_ext, headless_ext, timespec_ext, opengl_ext;
-    tp_xr_gl *gl; /* graphics session only */
-    XrHandTrackerEXT hand_tracker[2];
-    XrActionSet action_set;
-    XrAction actions[ACT_COUNT];
-    xr_haptics haptics; /* the haptic output action (xr_haptics.c) */
-    XrPath hand_path[2];
-    XrSpace grip_space[2], aim_space[2];
-    char profile[2][128];
-    bool tracked[PART_COUNT]; /* for lost/found events */
-    bool tracked_known[PART_COUNT];
-    PFN_xrCreateHandTrackerEXT create_hand_tracker;
-    PFN_xrDestroyHandTrackerEXT destroy_hand_tracker;
-    PFN_xrLocateHandJointsEXT locate_hand_joints;
-    PFN_xrConvertTimeToTimespecTimeKHR time_to_timespec;
-    PFN_xrConvertTimespecTimeToTimeKHR timespec_to_time;
-};
 
 /* -------------------------------------------------------------- naming */
 
@@ -172,7 +123,7 @@ const char *tp_xr_interaction_profile(const tp_xr *xr, int side) { return xr->pr
 
 int tp_xr_haptic(tp_xr *xr, int side, const tp_haptic_pulse *pulse)
 {
-    if (!xr->running)
+    if (!atomic_load(&xr->running))
         return XR_SUCCESS;
     return xr_haptics_apply(&xr->haptics, xr->session, side, pulse);
 }
@@ -186,7 +137,7 @@ void tp_xr_default_config(tp_xr_config *cfg)
 }
 
 /* "xrCreateSession: XR_ERROR_..." into err; false when r failed. */
-static bool check(XrResult r, const char *call, char *err, size_t errlen)
+bool xr_check(XrResult r, const char *call, char *err, size_t errlen)
 {
     if (XR_SUCCEEDED(r))
         return true;
@@ -215,7 +166,7 @@ static int enumerate_extensions(tp_xr *xr, char *err, size_t errlen)
     for (uint32_t i = 0; i < n; i++)
         props[i].type = XR_TYPE_EXTENSION_PROPERTIES;
     r = xrEnumerateInstanceExtensionProperties(NULL, n, &n, props);
-    if (!check(r, "xrEnumerateInstanceExtensionProperties", err, errlen)) {
+    if (!xr_check(r, "xrEnumerateInstanceExtensionProperties", err, errlen)) {
         free(props);
         return -1;
     }
@@ -276,12 +227,12 @@ static int create_instance(tp_xr *xr, char *err, size_t errlen)
     ci.enabledExtensionCount = n_ext;
     ci.enabledExtensionNames = ext;
     XrResult r = xrCreateInstance(&ci, &xr->instance);
-    if (!check(r, "xrCreateInstance", err, errlen)) {
+    if (!xr_check(r, "xrCreateInstance", err, errlen)) {
         xr->instance = XR_NULL_HANDLE;
         return -1;
     }
     XrInstanceProperties ip = {.type = XR_TYPE_INSTANCE_PROPERTIES};
-    if (!check(xrGetInstanceProperties(xr->instance, &ip), "xrGetInstanceProperties", err, errlen))
+    if (!xr_check(xrGetInstanceProperties(xr->instance, &ip), "xrGetInstanceProperties", err, errlen))
         return -1;
     snprintf(xr->info.runtime_name, sizeof xr->info.runtime_name, "%s", ip.runtimeName);
     snprintf(xr->info.runtime_version, sizeof xr->info.runtime_version, "%u.%u.%u",
@@ -289,7 +240,7 @@ static int create_instance(tp_xr *xr, char *err, size_t errlen)
              (unsigned)XR_VERSION_PATCH(ip.runtimeVersion));
 
 #define TP_XR_PROC(name, dst)                                                                                    \
-    check(xrGetInstanceProcAddr(xr->instance, name, (PFN_xrVoidFunction *)&(dst)), "xrGetInstanceProcAddr(" name ")", \
+    xr_check(xrGetInstanceProcAddr(xr->instance, name, (PFN_xrVoidFunction *)&(dst)), "xrGetInstanceProcAddr(" name ")", \
           err, errlen)
     if (xr->hand_ext && (!TP_XR_PROC("xrCreateHandTrackerEXT", xr->create_hand_tracker) ||
                          !TP_XR_PROC("xrDestroyHandTrackerEXT", xr->destroy_hand_tracker) ||
@@ -312,11 +263,11 @@ static int get_system(tp_xr *xr, char *err, size_t errlen)
                  xr->info.runtime_name);
         return -1;
     }
-    if (!check(r, "xrGetSystem", err, errlen))
+    if (!xr_check(r, "xrGetSystem", err, errlen))
         return -1;
     XrSystemHandTrackingPropertiesEXT hand = {.type = XR_TYPE_SYSTEM_HAND_TRACKING_PROPERTIES_EXT};
     XrSystemProperties sp = {.type = XR_TYPE_SYSTEM_PROPERTIES, .next = xr->hand_ext ? &hand : NULL};
-    if (!check(xrGetSystemProperties(xr->instance, xr->system, &sp), "xrGetSystemProperties", err, errlen))
+    if (!xr_check(xrGetSystemProperties(xr->instance, xr->system, &sp), "xrGetSystemProperties", err, errlen))
         return -1;
     snprintf(xr->info.system_name, sizeof xr->info.system_name, "%s", sp.systemName);
     xr->info.vendor_id = sp.vendorId;
@@ -335,11 +286,11 @@ static int create_spaces(tp_xr *xr, char *err, size_t errlen)
 {
     uint32_t n = 0;
     XrReferenceSpaceType types[TP_XR_MAX_SPACES];
-    if (!check(xrEnumerateReferenceSpaces(xr->session, 0, &n, NULL), "xrEnumerateReferenceSpaces", err, errlen))
+    if (!xr_check(xrEnumerateReferenceSpaces(xr->session, 0, &n, NULL), "xrEnumerateReferenceSpaces", err, errlen))
         return -1;
     if (n > TP_XR_MAX_SPACES)
         n = TP_XR_MAX_SPACES;
-    if (!check(xrEnumerateReferenceSpaces(xr->session, n, &n, types), "xrEnumerateReferenceSpaces", err, errlen))
+    if (!xr_check(xrEnumerateReferenceSpaces(xr->session, n, &n, types), "xrEnumerateReferenceSpaces", err, errlen))
         return -1;
     bool stage = false, local = false;
     xr->info.space_count = (int)n;
@@ -359,30 +310,30 @@ static int create_spaces(tp_xr *xr, char *err, size_t errlen)
     XrReferenceSpaceCreateInfo ci = {.type = XR_TYPE_REFERENCE_SPACE_CREATE_INFO,
                                      .referenceSpaceType = xr->base_type,
                                      .poseInReferenceSpace = {.orientation = {0, 0, 0, 1}}};
-    if (!check(xrCreateReferenceSpace(xr->session, &ci, &xr->base), "xrCreateReferenceSpace", err, errlen))
+    if (!xr_check(xrCreateReferenceSpace(xr->session, &ci, &xr->base), "xrCreateReferenceSpace", err, errlen))
         return -1;
     ci.referenceSpaceType = XR_REFERENCE_SPACE_TYPE_VIEW;
-    if (!check(xrCreateReferenceSpace(xr->session, &ci, &xr->view), "xrCreateReferenceSpace(VIEW)", err, errlen))
+    if (!xr_check(xrCreateReferenceSpace(xr->session, &ci, &xr->view), "xrCreateReferenceSpace(VIEW)", err, errlen))
         return -1;
     return 0;
 }
 
 static int create_actions(tp_xr *xr, char *err, size_t errlen)
 {
-    if (!check(xrStringToPath(xr->instance, "/user/hand/left", &xr->hand_path[0]), "xrStringToPath", err, errlen) ||
-        !check(xrStringToPath(xr->instance, "/user/hand/right", &xr->hand_path[1]), "xrStringToPath", err, errlen))
+    if (!xr_check(xrStringToPath(xr->instance, "/user/hand/left", &xr->hand_path[0]), "xrStringToPath", err, errlen) ||
+        !xr_check(xrStringToPath(xr->instance, "/user/hand/right", &xr->hand_path[1]), "xrStringToPath", err, errlen))
         return -1;
     XrActionSetCreateInfo si = {.type = XR_TYPE_ACTION_SET_CREATE_INFO, .priority = 0};
     snprintf(si.actionSetName, sizeof si.actionSetName, "teleop");
     snprintf(si.localizedActionSetName, sizeof si.localizedActionSetName, "Teleoperation");
-    if (!check(xrCreateActionSet(xr->instance, &si, &xr->action_set), "xrCreateActionSet", err, errlen))
+    if (!xr_check(xrCreateActionSet(xr->instance, &si, &xr->action_set), "xrCreateActionSet", err, errlen))
         return -1;
     for (int a = 0; a < ACT_COUNT; a++) {
         XrActionCreateInfo ai = {.type = XR_TYPE_ACTION_CREATE_INFO, .actionType = action_desc[a].type,
                                  .countSubactionPaths = 2, .subactionPaths = xr->hand_path};
         snprintf(ai.actionName, sizeof ai.actionName, "%s", action_desc[a].name);
         snprintf(ai.localizedActionName, sizeof ai.localizedActionName, "%s", action_desc[a].label);
-        if (!check(xrCreateAction(xr->action_set, &ai, &xr->actions[a]), "xrCreateAction", err, errlen))
+        if (!xr_check(xrCreateAction(xr->action_set, &ai, &xr->actions[a]), "xrCreateAction", err, errlen))
             return -1;
     }
     if (xr_haptics_create(&xr->haptics, xr->instance, xr->action_set, xr->hand_path, err, errlen) != 0)
@@ -398,13 +349,13 @@ static int create_actions(tp_xr *xr, char *err, size_t errlen)
                 char path[160];
                 snprintf(path, sizeof path, "/user/hand/%s/%s", side ? "right" : "left", b->path);
                 sb[n].action = xr->actions[b->action];
-                if (!check(xrStringToPath(xr->instance, path, &sb[n].binding), "xrStringToPath", err, errlen))
+                if (!xr_check(xrStringToPath(xr->instance, path, &sb[n].binding), "xrStringToPath", err, errlen))
                     return -1;
                 n++;
             }
         n += xr_haptics_bindings(&xr->haptics, sb + n, (uint32_t)(sizeof sb / sizeof sb[0]) - n);
         XrPath profile;
-        if (!check(xrStringToPath(xr->instance, profiles[p].profile, &profile), "xrStringToPath", err, errlen))
+        if (!xr_check(xrStringToPath(xr->instance, profiles[p].profile, &profile), "xrStringToPath", err, errlen))
             return -1;
         XrInteractionProfileSuggestedBinding s = {.type = XR_TYPE_INTERACTION_PROFILE_SUGGESTED_BINDING,
                                                   .interactionProfile = profile,
@@ -415,7 +366,7 @@ static int create_actions(tp_xr *xr, char *err, size_t errlen)
          * apply. */
         if (r == XR_ERROR_PATH_UNSUPPORTED)
             continue;
-        if (!check(r, "xrSuggestInteractionProfileBindings", err, errlen)) {
+        if (!xr_check(r, "xrSuggestInteractionProfileBindings", err, errlen)) {
             size_t len = strlen(err);
             snprintf(err + len, errlen - len, " (%s)", profiles[p].profile);
             return -1;
@@ -429,12 +380,12 @@ static int create_actions(tp_xr *xr, char *err, size_t errlen)
 static int create_gl(tp_xr *xr, char *err, size_t errlen)
 {
     PFN_xrGetOpenGLGraphicsRequirementsKHR get_requirements = NULL;
-    if (!check(xrGetInstanceProcAddr(xr->instance, "xrGetOpenGLGraphicsRequirementsKHR",
+    if (!xr_check(xrGetInstanceProcAddr(xr->instance, "xrGetOpenGLGraphicsRequirementsKHR",
                                      (PFN_xrVoidFunction *)&get_requirements),
                "xrGetInstanceProcAddr(xrGetOpenGLGraphicsRequirementsKHR)", err, errlen))
         return -1;
     XrGraphicsRequirementsOpenGLKHR req = {.type = XR_TYPE_GRAPHICS_REQUIREMENTS_OPENGL_KHR};
-    if (!check(get_requirements(xr->instance, xr->system, &req), "xrGetOpenGLGraphicsRequirementsKHR", err, errlen))
+    if (!xr_check(get_requirements(xr->instance, xr->system, &req), "xrGetOpenGLGraphicsRequirementsKHR", err, errlen))
         return -1;
     snprintf(xr->info.gl_min_version, sizeof xr->info.gl_min_version, "%u.%u",
              (unsigned)XR_VERSION_MAJOR(req.minApiVersionSupported),
@@ -451,7 +402,7 @@ static int create_gl(tp_xr *xr, char *err, size_t errlen)
                  xr->info.gl_min_version, xr->info.gl_max_version);
         return -1;
     }
-    xr->gl = tp_xr_gl_create(err, errlen);
+    xr->gl = tp_xr_gl_create(xr->cfg.mirror_width, xr->cfg.mirror_height, err, errlen);
     if (!xr->gl)
         return -1;
     xr->info.graphics = true;
@@ -464,7 +415,7 @@ static int create_session(tp_xr *xr, char *err, size_t errlen)
         return -1;
     XrSessionCreateInfo ci = {.type = XR_TYPE_SESSION_CREATE_INFO, .next = xr->gl ? tp_xr_gl_binding(xr->gl) : NULL,
                               .systemId = xr->system};
-    if (!check(xrCreateSession(xr->instance, &ci, &xr->session),
+    if (!xr_check(xrCreateSession(xr->instance, &ci, &xr->session),
                xr->gl ? "xrCreateSession (OpenGL)" : "xrCreateSession (headless)", err, errlen)) {
         xr->session = XR_NULL_HANDLE;
         return -1;
@@ -474,17 +425,17 @@ static int create_session(tp_xr *xr, char *err, size_t errlen)
         return -1;
     XrSessionActionSetsAttachInfo ai = {.type = XR_TYPE_SESSION_ACTION_SETS_ATTACH_INFO, .countActionSets = 1,
                                         .actionSets = &xr->action_set};
-    if (!check(xrAttachSessionActionSets(xr->session, &ai), "xrAttachSessionActionSets", err, errlen))
+    if (!xr_check(xrAttachSessionActionSets(xr->session, &ai), "xrAttachSessionActionSets", err, errlen))
         return -1;
     for (int s = 0; s < 2; s++) {
         XrActionSpaceCreateInfo asi = {.type = XR_TYPE_ACTION_SPACE_CREATE_INFO,
                                        .action = xr->actions[ACT_GRIP],
                                        .subactionPath = xr->hand_path[s],
                                        .poseInActionSpace = {.orientation = {0, 0, 0, 1}}};
-        if (!check(xrCreateActionSpace(xr->session, &asi, &xr->grip_space[s]), "xrCreateActionSpace", err, errlen))
+        if (!xr_check(xrCreateActionSpace(xr->session, &asi, &xr->grip_space[s]), "xrCreateActionSpace", err, errlen))
             return -1;
         asi.action = xr->actions[ACT_AIM];
-        if (!check(xrCreateActionSpace(xr->session, &asi, &xr->aim_space[s]), "xrCreateActionSpace", err, errlen))
+        if (!xr_check(xrCreateActionSpace(xr->session, &asi, &xr->aim_space[s]), "xrCreateActionSpace", err, errlen))
             return -1;
     }
     if (xr->info.hand_tracking_supported)
@@ -492,7 +443,7 @@ static int create_session(tp_xr *xr, char *err, size_t errlen)
             XrHandTrackerCreateInfoEXT hi = {.type = XR_TYPE_HAND_TRACKER_CREATE_INFO_EXT,
                                              .hand = s ? XR_HAND_RIGHT_EXT : XR_HAND_LEFT_EXT,
                                              .handJointSet = XR_HAND_JOINT_SET_DEFAULT_EXT};
-            if (!check(xr->create_hand_tracker(xr->session, &hi, &xr->hand_tracker[s]), "xrCreateHandTrackerEXT",
+            if (!xr_check(xr->create_hand_tracker(xr->session, &hi, &xr->hand_tracker[s]), "xrCreateHandTrackerEXT",
                        err, errlen))
                 return -1;
         }
@@ -510,15 +461,20 @@ tp_xr *tp_xr_create(const tp_xr_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "OpenXR: out of memory");
         return NULL;
     }
+    xr->sync.wake_fd = -1;
     if (cfg)
         xr->cfg = *cfg;
     else
         tp_xr_default_config(&xr->cfg);
-    if (create_instance(xr, err, errlen) != 0 || get_system(xr, err, errlen) != 0 ||
+    if (xr_view_sync_init(&xr->sync, err, errlen) != 0 || create_instance(xr, err, errlen) != 0 || get_system(xr, err, errlen) != 0 ||
         create_actions(xr, err, errlen) != 0 || create_session(xr, err, errlen) != 0) {
         tp_xr_destroy(xr);
         return NULL;
     }
+    /* The view thread makes the context current on itself; GLX allows a
+     * context current on one thread at a time. */
+    if (xr->gl)
+        tp_xr_gl_make_current(NULL);
     return xr;
 }
 
@@ -527,7 +483,7 @@ void tp_xr_destroy(tp_xr *xr)
     if (!xr)
         return;
     if (xr->session != XR_NULL_HANDLE) {
-        if (xr->running)
+        if (atomic_load(&xr->running))
             xrEndSession(xr->session);
         for (int s = 0; s < 2; s++)
             if (xr->hand_tracker[s] != XR_NULL_HANDLE)
@@ -539,6 +495,7 @@ void tp_xr_destroy(tp_xr *xr)
     if (xr->instance != XR_NULL_HANDLE)
         xrDestroyInstance(xr->instance);
     tp_xr_gl_destroy(xr->gl); /* after the session: the runtime may use the context until then */
+    xr_view_sync_free(&xr->sync);
     free(xr);
 }
 
@@ -622,7 +579,7 @@ static int handle_events(tp_xr *xr, event_sink *sink, char *err, size_t errlen)
             return 0;
         if (lost(xr, r, sink))
             return 0;
-        if (!check(r, "xrPollEvent", err, errlen))
+        if (!xr_check(r, "xrPollEvent", err, errlen))
             return -1;
         switch (ev.type) {
         case XR_TYPE_EVENT_DATA_INSTANCE_LOSS_PENDING:
@@ -661,19 +618,22 @@ static int handle_events(tp_xr *xr, event_sink *sink, char *err, size_t errlen)
                 r = xrBeginSession(xr->session, &bi);
                 if (lost(xr, r, sink))
                     return 0;
-                if (!check(r, "xrBeginSession", err, errlen))
+                if (!xr_check(r, "xrBeginSession", err, errlen))
                     return -1;
-                xr->running = xr->began = true;
+                xr->began = true;
+                xr_view_resume(xr);
+                atomic_store(&xr->running, true);
                 if (xr->exit_requested)
                     xrRequestExitSession(xr->session);
                 break;
             }
             case XR_SESSION_STATE_STOPPING:
+                xr_view_quiesce(xr); /* the view thread's frame ends before the session does */
                 r = xrEndSession(xr->session);
-                xr->running = false;
+                atomic_store(&xr->running, false);
                 if (lost(xr, r, sink))
                     return 0;
-                if (!check(r, "xrEndSession", err, errlen))
+                if (!xr_check(r, "xrEndSession", err, errlen))
                     return -1;
                 break;
             case XR_SESSION_STATE_EXITING:
@@ -830,23 +790,11 @@ static void tracking_events(tp_xr *xr, const tp_operator_frame *f, event_sink *s
     }
 }
 
-static int frame(tp_xr *xr, tp_operator_frame *f, event_sink *sink, char *err, size_t errlen)
+/* Locates head, hands and controllers at display time t into f, stamped
+ * on the station's clock. */
+static int locate_frame(tp_xr *xr, XrTime t, tp_operator_frame *f, event_sink *sink, XrResult end_result, char *err,
+                        size_t errlen)
 {
-    XrFrameWaitInfo wi = {.type = XR_TYPE_FRAME_WAIT_INFO};
-    XrFrameState fs = {.type = XR_TYPE_FRAME_STATE};
-    XrResult r = xrWaitFrame(xr->session, &wi, &fs);
-    if (lost(xr, r, sink))
-        return TP_XR_ENDED;
-    if (!check(r, "xrWaitFrame", err, errlen))
-        return TP_XR_ERROR;
-    XrFrameBeginInfo bi = {.type = XR_TYPE_FRAME_BEGIN_INFO};
-    r = xrBeginFrame(xr->session, &bi);
-    if (lost(xr, r, sink))
-        return TP_XR_ENDED;
-    if (!check(r, "xrBeginFrame", err, errlen))
-        return TP_XR_ERROR;
-
-    const XrTime t = fs.predictedDisplayTime;
     memset(f, 0, sizeof *f);
     f->head.q.w = 1;
     XrResult rr = locate(xr, xr->view, t, &f->head, &f->head_valid, true);
@@ -854,21 +802,57 @@ static int frame(tp_xr *xr, tp_operator_frame *f, event_sink *sink, char *err, s
         rr = read_hands(xr, t, f);
     if (XR_SUCCEEDED(rr))
         rr = read_controllers(xr, t, f);
-
-    /* Headless: nothing to show, but the frame is closed so the runtime
-     * keeps pacing xrWaitFrame. */
-    XrFrameEndInfo ei = {.type = XR_TYPE_FRAME_END_INFO, .displayTime = t,
-                         .environmentBlendMode = XR_ENVIRONMENT_BLEND_MODE_OPAQUE, .layerCount = 0};
-    r = xrEndFrame(xr->session, &ei);
-    if (lost(xr, rr, sink) || lost(xr, r, sink))
+    if (lost(xr, rr, sink) || lost(xr, end_result, sink))
         return TP_XR_ENDED;
-    if (!check(rr, "locating head, hands and controllers", err, errlen) || !check(r, "xrEndFrame", err, errlen))
+    if (!xr_check(rr, "locating head, hands and controllers", err, errlen) ||
+        !xr_check(end_result, "xrEndFrame", err, errlen))
         return TP_XR_ERROR;
-
     int64_t ns;
     f->t_ns = tp_xr_time_to_ns(xr, t, &ns) == 0 ? ns : tp_now_ns();
     tracking_events(xr, f, sink);
     return TP_XR_FRAME;
+}
+
+/* The headless frame loop (and a graphics session without a view thread):
+ * this thread waits, begins, locates and ends each frame itself. */
+static int frame(tp_xr *xr, tp_operator_frame *f, event_sink *sink, char *err, size_t errlen)
+{
+    XrFrameWaitInfo wi = {.type = XR_TYPE_FRAME_WAIT_INFO};
+    XrFrameState fs = {.type = XR_TYPE_FRAME_STATE};
+    XrResult r = xrWaitFrame(xr->session, &wi, &fs);
+    if (lost(xr, r, sink))
+        return TP_XR_ENDED;
+    if (!xr_check(r, "xrWaitFrame", err, errlen))
+        return TP_XR_ERROR;
+    XrFrameBeginInfo bi = {.type = XR_TYPE_FRAME_BEGIN_INFO};
+    r = xrBeginFrame(xr->session, &bi);
+    if (lost(xr, r, sink))
+        return TP_XR_ENDED;
+    if (!xr_check(r, "xrBeginFrame", err, errlen))
+        return TP_XR_ERROR;
+    const XrTime t = fs.predictedDisplayTime;
+    tp_operator_frame located;
+    /* Nothing to show, but the frame is closed so the runtime keeps pacing
+     * xrWaitFrame. */
+    XrFrameEndInfo ei = {.type = XR_TYPE_FRAME_END_INFO, .displayTime = t,
+                         .environmentBlendMode = XR_ENVIRONMENT_BLEND_MODE_OPAQUE, .layerCount = 0};
+    int rc = locate_frame(xr, t, &located, sink, XR_SUCCESS, err, errlen);
+    r = xrEndFrame(xr->session, &ei);
+    if (rc == TP_XR_FRAME && (lost(xr, r, sink) || !xr_check(r, "xrEndFrame", err, errlen)))
+        rc = xr->ended ? TP_XR_ENDED : TP_XR_ERROR;
+    *f = located;
+    return rc;
+}
+
+/* With a view thread driving the frames: locate at the newest display time
+ * it published (the operator's poses are predicted for the instant the
+ * view shows them), never calling xrWaitFrame here. */
+static int view_driven_frame(tp_xr *xr, tp_operator_frame *f, event_sink *sink, char *err, size_t errlen)
+{
+    XrTime t;
+    if (!xr_view_next_display_time(xr, 50000000LL, &t))
+        return TP_XR_IDLE;
+    return locate_frame(xr, t, f, sink, XR_SUCCESS, err, errlen);
 }
 
 int tp_xr_poll(tp_xr *xr, tp_operator_frame *f, tp_xr_event *events, int max, int *n_events, char *err,
@@ -880,8 +864,9 @@ int tp_xr_poll(tp_xr *xr, tp_operator_frame *f, tp_xr_event *events, int max, in
         rc = TP_XR_ERROR;
     else if (xr->ended)
         rc = TP_XR_ENDED;
-    else if (xr->running)
-        rc = frame(xr, f, &sink, err, errlen);
+    else if (atomic_load(&xr->running))
+        rc = atomic_load(&xr->sync.active) ? view_driven_frame(xr, f, &sink, err, errlen)
+                                           : frame(xr, f, &sink, err, errlen);
     else if (xr->exit_requested && !xr->began)
         rc = TP_XR_ENDED; /* never ran: nothing to wind down */
     else {
@@ -899,6 +884,6 @@ void tp_xr_request_exit(tp_xr *xr)
     if (xr->exit_requested || xr->ended)
         return;
     xr->exit_requested = true;
-    if (xr->running)
+    if (atomic_load(&xr->running))
         xrRequestExitSession(xr->session);
 }

@@ -55,8 +55,11 @@ static int xr_open(void **state, const tp_operator_device_config *cfg, char *err
     }
     tp_xr_config xc;
     tp_xr_default_config(&xc);
-    if (cfg->xr_view && strcmp(cfg->xr_view, "headset") == 0)
+    if (cfg->xr_view && strcmp(cfg->xr_view, "headset") == 0) {
         xc.view = TP_XR_VIEW_HEADSET;
+        xc.mirror_width = cfg->xr_mirror_width;
+        xc.mirror_height = cfg->xr_mirror_height;
+    }
     d->xr = tp_xr_create(&xc, err, errlen);
     if (!d->xr) {
         free(d);
@@ -141,6 +144,12 @@ static void xr_describe(void *state, char *buf, size_t len)
              in->runtime_version, in->system_name, in->base_space, in->hand_tracking_supported ? "yes" : "no");
 }
 
+static struct tp_xr *xr_client(void *state)
+{
+    xr_device *d = state;
+    return tp_xr_get_info(d->xr)->graphics ? d->xr : NULL;
+}
+
 const tp_operator_device_ops tp_xr_operator_device = {
     .name = "xr",
     .open = xr_open,
@@ -149,4 +158,5 @@ const tp_operator_device_ops tp_xr_operator_device = {
     .stop = xr_stop,
     .close = xr_close,
     .describe = xr_describe,
+    .xr = xr_client,
 };

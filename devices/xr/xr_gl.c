@@ -13,6 +13,7 @@
 #include <openxr/openxr_platform.h>
 
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "xr_gl.h"
@@ -22,7 +23,7 @@ struct tp_xr_gl {
     XrGraphicsBindingOpenGLXlibKHR binding;
 };
 
-tp_xr_gl *tp_xr_gl_create(char *err, size_t errlen)
+tp_xr_gl *tp_xr_gl_create(int width, int height, char *err, size_t errlen)
 {
     if (!glfwInit()) {
         const char *why = NULL;
@@ -37,13 +38,16 @@ tp_xr_gl *tp_xr_gl_create(char *err, size_t errlen)
         return NULL;
     }
     glfwDefaultWindowHints();
-    glfwWindowHint(GLFW_VISIBLE, GLFW_FALSE);
+    const bool mirror = width > 0 && height > 0;
+    glfwWindowHint(GLFW_VISIBLE, mirror ? GLFW_TRUE : GLFW_FALSE);
+    glfwWindowHint(GLFW_RESIZABLE, GLFW_FALSE); /* the mirror copies images 1:1 */
     glfwWindowHint(GLFW_CLIENT_API, GLFW_OPENGL_API);
     glfwWindowHint(GLFW_CONTEXT_CREATION_API, GLFW_NATIVE_CONTEXT_API); /* GLX, not EGL */
     glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
     glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
     glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
-    gl->window = glfwCreateWindow(64, 64, "teleop xr", NULL, NULL);
+    gl->window = mirror ? glfwCreateWindow(width, height, "teleop: the operator's view", NULL, NULL)
+                        : glfwCreateWindow(64, 64, "teleop xr", NULL, NULL);
     if (!gl->window) {
         const char *why = NULL;
         glfwGetError(&why);
@@ -105,4 +109,9 @@ const void *tp_xr_gl_binding(const tp_xr_gl *gl)
 void tp_xr_gl_make_current(tp_xr_gl *gl)
 {
     glfwMakeContextCurrent(gl ? gl->window : NULL);
+}
+
+void tp_xr_gl_swap(tp_xr_gl *gl)
+{
+    glfwSwapBuffers(gl->window);
 }

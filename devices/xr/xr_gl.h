@@ -17,8 +17,12 @@
 typedef struct tp_xr_gl tp_xr_gl;
 
 /* NULL with a one-line message when there is no X display or no GLX
- * context can be made. The context is current on the calling thread. */
-tp_xr_gl *tp_xr_gl_create(char *err, size_t errlen);
+ * context can be made. The context is current on the calling thread.
+ * width, height > 0: the window is shown at that size (the desktop
+ * mirror); else it is a hidden 64x64 window. */
+tp_xr_gl *tp_xr_gl_create(int width, int height, char *err, size_t errlen);
+/* Shows what was drawn into the window (the mirror). */
+void tp_xr_gl_swap(tp_xr_gl *gl);
 void tp_xr_gl_destroy(tp_xr_gl *gl);
 /* The XrGraphicsBindingOpenGLXlibKHR to chain into XrSessionCreateInfo. */
 const void *tp_xr_gl_binding(const tp_xr_gl *gl);

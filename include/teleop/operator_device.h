@@ -30,6 +30,7 @@ typedef struct tp_operator_device_config {
     const char *xr_runtime;  /* xr: "replay" (teleop's replay runtime) or "system" (the loader's choice) */
     const char *xr_replay_script; /* xr with the replay runtime: scripted input, or NULL */
     const char *xr_view;          /* xr: "off" (NULL too: headless) or "headset" (OpenGL session) */
+    int xr_mirror_width, xr_mirror_height; /* xr, view = headset: > 0 shows the desktop mirror this size */
 } tp_operator_device_config;
 
 /* One thing a device reports (session state, tracking lost/found, ...). kind

@@ -79,6 +79,11 @@ typedef struct tp_session_config {
     const char *xr_view;          /* [xr] view: "off" (default: headless session) or "headset" (OpenGL session) */
     /* [xr] layout of the headset view (view = headset; docs/devices/xr.md). */
     tp_xr_view_layout xr_layout;
+    /* Test and documentation hook (`teleop run --mirror-screenshot`): the
+     * mirror's picture is written to this PNG (and PNG.txt: each panel's
+     * place and frame) this many seconds into the session; NULL: never. */
+    const char *xr_mirror_screenshot;
+    double xr_mirror_screenshot_after_s;
     tp_controls_config controls; /* [controls]: clutch and command bindings */
     /* Default: one sim camera, "head_camera", 640x480 at 30 fps, H.264. */
     tp_session_camera cameras[TP_SESSION_MAX_CAMERAS];

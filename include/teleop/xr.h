@@ -41,6 +41,10 @@ typedef struct tp_xr_config {
      * context from a hidden GLFW window: needs an X display); tp_xr_create
      * must then run on the process's main thread. */
     enum tp_xr_view { TP_XR_VIEW_OFF = 0, TP_XR_VIEW_HEADSET = 1 } view;
+    /* Graphics session only: > 0 shows the GL context's window, this many
+     * pixels, as the desktop mirror (tp_xr_mirror_draw). 0: it stays a
+     * hidden 64x64 window. */
+    int mirror_width, mirror_height;
 } tp_xr_config;
 
 void tp_xr_default_config(tp_xr_config *cfg);
@@ -130,6 +134,90 @@ const char *tp_xr_interaction_profile(const tp_xr *xr, int side);
  * an error (tp_xr_result_name). Allocates nothing; call from the thread
  * that drives the frame loop. */
 int tp_xr_haptic(tp_xr *xr, int side, const tp_haptic_pulse *pulse);
+
+/* ------------------------------------------------ the view's frame loop
+ * A graphics session (TP_XR_VIEW_HEADSET) is shown by a second thread, the
+ * view thread: it waits for, begins and ends every display frame and draws
+ * into swapchains, while the thread calling tp_xr_poll keeps the events and
+ * the session's lifecycle and locates the operator at the display times the
+ * view thread publishes (docs/devices/xr.md, Threads). Call
+ * tp_xr_view_attach before either thread starts; then, on the view thread
+ * only: tp_xr_view_enter (makes the GL context current there), the
+ * swapchain and frame functions, tp_xr_view_leave. The view thread must
+ * have left before tp_xr_destroy. None of these allocates except
+ * tp_xr_swapchain_create. */
+
+/* From now on tp_xr_poll never calls xrWaitFrame itself. -1 when the
+ * session is headless. */
+int tp_xr_view_attach(tp_xr *xr);
+/* Makes the session's GL context current on the calling thread. */
+int tp_xr_view_enter(tp_xr *xr, char *err, size_t errlen);
+void tp_xr_view_leave(tp_xr *xr);
+
+typedef struct tp_xr_frame {
+    int64_t display_time; /* predicted display time (XrTime) */
+    int64_t display_ns;   /* the same on the station's clock */
+    int64_t period_ns;    /* predicted display period */
+    int64_t woke_ns;      /* when xrWaitFrame returned (station clock) */
+    bool should_render;   /* false: submit no layers (the runtime shows nothing) */
+} tp_xr_frame;
+
+/* Waits for the next display frame (xrWaitFrame) and begins it. Returns
+ * TP_XR_FRAME (end it with tp_xr_frame_submit), TP_XR_IDLE when the session
+ * is not running (after about 5 ms; nothing to end), TP_XR_ENDED when the
+ * runtime reported the session or instance lost, TP_XR_ERROR with err. */
+int tp_xr_frame_begin(tp_xr *xr, tp_xr_frame *f, char *err, size_t errlen);
+
+/* The head (the VIEW space) in the session's base space at a display
+ * time: 0, or -1 when the runtime cannot locate it then. */
+int tp_xr_locate_head(tp_xr *xr, int64_t display_time, tp_pose *head);
+
+typedef struct tp_xr_swapchain tp_xr_swapchain;
+
+/* A quad layer showing a swapchain's last released image (its full size). */
+typedef struct tp_xr_quad {
+    const tp_xr_swapchain *swapchain;
+    bool head_locked;   /* the VIEW space (moves with the head); else the base space (world-locked) */
+    int eye;            /* 0 both eyes, 1 left only, 2 right only */
+    tp_pose pose;       /* the quad's centre and orientation in that space (it faces +z) */
+    double width_m, height_m;
+    bool blend;         /* blend by the image's (straight) alpha; else opaque */
+} tp_xr_quad;
+
+/* Ends the frame begun by tp_xr_frame_begin with these quads, back to
+ * front (a quad whose swapchain was never released is left out).
+ * *submitted_ns: the station clock just before xrEndFrame. Returns as
+ * tp_xr_frame_begin. */
+int tp_xr_frame_submit(tp_xr *xr, const tp_xr_frame *f, const tp_xr_quad *quads, int n, int64_t *submitted_ns,
+                       char *err, size_t errlen);
+
+/* A swapchain of width x height RGBA images (GL_SRGB8_ALPHA8 when the
+ * runtime offers it, else GL_RGBA8: the bytes uploaded are stored as they
+ * are, camera images being sRGB-encoded already). NULL with err. */
+tp_xr_swapchain *tp_xr_swapchain_create(tp_xr *xr, int width, int height, char *err, size_t errlen);
+void tp_xr_swapchain_destroy(tp_xr_swapchain *sc);
+/* The GL internal format chosen (GL_SRGB8_ALPHA8 or GL_RGBA8). */
+int64_t tp_xr_swapchain_format(const tp_xr_swapchain *sc);
+/* Acquires the next image, uploads the picture into it and releases it:
+ * pixels top row first, channels 3 (RGB, alpha 255) or 4 (RGBA), stride
+ * bytes per row. Rows are flipped to OpenGL's bottom-up order, so the
+ * headset shows the picture upright. 0; -2 when the runtime reported the
+ * session or instance lost (as TP_XR_ENDED); -1 with err. */
+int tp_xr_swapchain_upload(tp_xr_swapchain *sc, const uint8_t *pixels, int channels, int stride, char *err,
+                           size_t errlen);
+
+/* The desktop mirror (mirror_width > 0): copies swapchains' last released
+ * images 1:1 into rectangles of the mirror window (x, y from its top left)
+ * and shows the result. The window's own events are GLFW's, polled on the
+ * process's main thread. */
+typedef struct tp_xr_mirror_rect {
+    const tp_xr_swapchain *swapchain;
+    int x, y;
+} tp_xr_mirror_rect;
+/* read_rgb (may be NULL) gets the picture drawn (RGB, top row first,
+ * mirror_width x mirror_height x 3 bytes). */
+int tp_xr_mirror_draw(tp_xr *xr, const tp_xr_mirror_rect *rects, int n, uint8_t *read_rgb, char *err,
+                      size_t errlen);
 
 /* Runtime time ↔ station monotonic nanoseconds (XR_KHR_convert_timespec_time;
  * without it, 0 and -1). */

@@ -74,10 +74,25 @@ static int init_session(session *s, char *err, size_t errlen)
             return -1;
         s->sim = s->mirror;
     }
+    s->tap = cfg->console;
+    int mirror_w = 0, mirror_h = 0;
+    if (session_view_prepare(s, &mirror_w, &mirror_h, err, errlen) != 0)
+        return -1;
+    if (s->view && !s->tap) {
+        /* The headset view reads the cameras, limits and status the console
+         * would: the session feeds a tap of its own. */
+        s->own_tap = tp_console_tap_create(cfg, err, errlen);
+        if (!s->own_tap)
+            return -1;
+        s->tap = s->own_tap;
+    }
     tp_operator_device_config dcfg = {.motion_path = cfg->motion_path, .loop = cfg->loop_motion,
                                       .rate_hz = cfg->operator_hz, .xr_runtime = cfg->xr_runtime,
-                                      .xr_replay_script = cfg->xr_replay_script, .xr_view = cfg->xr_view};
+                                      .xr_replay_script = cfg->xr_replay_script, .xr_view = cfg->xr_view,
+                                      .xr_mirror_width = mirror_w, .xr_mirror_height = mirror_h};
     if (tp_operator_device_open(&s->device, cfg->operator_source, &dcfg, err, errlen) != 0)
+        return -1;
+    if (session_view_attach(s, err, errlen) != 0)
         return -1;
     s->device.ops->describe(s->device.state, s->device_description, sizeof s->device_description);
     if (session_gloves_open(s, err, errlen) != 0)
@@ -93,7 +108,7 @@ static int init_session(session *s, char *err, size_t errlen)
     s->stats->camera_count = cfg->camera_count;
     camera_rig_links links = {.sim = s->sim,          .start_ns = &s->start_ns, .stop = &s->control_done,
                               .end_ns = &s->t_end_ns, .fail = fail_hook,        .user = s,
-                              .stats = s->stats->cameras, .console = cfg->console};
+                              .stats = s->stats->cameras, .console = s->tap};
     s->cameras = camera_rig_create(cfg, &links, err, errlen);
     if (!s->cameras)
         return -1;
@@ -149,7 +164,9 @@ static void free_session(session *s)
     session_gloves_close(s);
     camera_rig_destroy(s->cameras);
     tp_controller_destroy(s->controller);
+    session_view_close(s); /* its thread is gone before the device's OpenXR session */
     tp_operator_device_close(&s->device);
+    tp_console_tap_destroy(s->own_tap);
     tp_robot_link_close(&s->link);
     tp_sim_destroy(s->mirror);
 }
@@ -284,6 +301,7 @@ int tp_session_run(const tp_session_config *cfg, volatile int *stop_flag, tp_ses
     /* A thread that cannot start ends the session through the failure
      * flag; the ones that did start are joined as usual. */
     bool gloves_ok = session_gloves_start(s) == 0;
+    bool view_ok = session_view_start(s) == 0;
     bool dev_ok = pthread_create(&th_dev, NULL, session_operator_thread, s) == 0;
     char enc_err[256];
     bool enc_ok = camera_rig_start_encoders(s->cameras, enc_err, sizeof enc_err) == 0;
@@ -292,7 +310,7 @@ int tp_session_run(const tp_session_config *cfg, volatile int *stop_flag, tp_ses
     bool wd_ok = pthread_create(&th_wd, NULL, session_watchdog_thread, s) == 0;
     if (!dev_ok)
         atomic_store(&s->device_done, 1);
-    if (!dev_ok || !enc_ok || !rec_ok || !wd_ok || !gloves_ok)
+    if (!dev_ok || !enc_ok || !rec_ok || !wd_ok || !gloves_ok || !view_ok)
         session_fail(s, "session: cannot start a worker thread");
 
     pthread_join(th_ctl, NULL);
@@ -311,6 +329,7 @@ int tp_session_run(const tp_session_config *cfg, volatile int *stop_flag, tp_ses
     if (dev_ok)
         pthread_join(th_dev, NULL);
     session_gloves_stop(s); /* after the operator thread, their reader */
+    session_view_stop(s); /* after the operator thread, which ends the OpenXR session */
     camera_rig_join(s->cameras);
     stats->stop_to_encoded_s = (double)(tp_now_ns() - s->t_end_ns) / 1e9;
     if (rec_ok)

@@ -161,7 +161,7 @@ static int setup_episode(session *s, recorder *rec, char *err, size_t errlen)
     free(op_name_ptrs);
     free(op_units);
     rec->id_objects = 0;
-    if (session_gloves_add_streams(s, rec) != 0) {
+    if (session_gloves_add_streams(s, rec) != 0 || session_view_add_streams(s, rec) != 0) {
         snprintf(err, errlen, "%s: %s", path, tp_episode_writer_error(w));
         return -1;
     }

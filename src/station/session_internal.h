@@ -157,6 +157,13 @@ typedef struct session {
      * the operator device thread; the headset view flips its wrist panels
      * on each new count. */
     atomic_int view_wrist_toggles;
+    /* The headset view (session_view.c); NULL unless [xr] view = headset
+     * with the xr source. */
+    struct session_view *view;
+    /* The tap the console and the headset view read: cfg->console, or the
+     * session's own for a headset view without a console. */
+    tp_console_tap *tap;
+    tp_console_tap *own_tap;
     tp_ring inputs;                /* station_input, keyboard → recorder */
     keyboard *keys;
     atomic_llong drop_since_ns;  /* first state/action row lost in the current overflow; 0: none */
@@ -179,8 +186,8 @@ typedef struct session {
 typedef struct recorder {
     session *s;
     tp_episode_writer *w;
-    int id_state, id_velocity, id_action, id_operator, id_objects, id_glove[2];
-    int64_t seq_samples, seq_operator, seq_objects, seq_glove[2];
+    int id_state, id_velocity, id_action, id_operator, id_objects, id_glove[2], id_view;
+    int64_t seq_samples, seq_operator, seq_objects, seq_glove[2], seq_view;
     bool broken; /* a write failed: stop writing, keep what was committed */
     char error[512];
     float op_buf[TP_OPERATOR_DIMS];
@@ -238,6 +245,21 @@ void session_gloves_fuse(session *s, tp_operator_frame *f, int64_t now_ns);
 int session_gloves_add_streams(session *s, recorder *rec);
 int session_gloves_drain(recorder *rec, int64_t until);
 tp_ring *session_glove_events(session *s, int side); /* NULL without a glove */
+
+/* The headset view (session_view.c): prepared before the operator device
+ * opens (its layout, overlay and the mirror's size, which the device's
+ * window needs), attached to the device's OpenXR session before any thread
+ * starts, its tp-xr-view thread started with the workers and stopped after
+ * the operator thread; the recorder writes its headset_view rows and
+ * events. All are no-ops without a headset view. */
+int session_view_prepare(session *s, int *mirror_w, int *mirror_h, char *err, size_t errlen);
+int session_view_attach(session *s, char *err, size_t errlen);
+int session_view_start(session *s);
+void session_view_stop(session *s);
+void session_view_close(session *s);
+int session_view_add_streams(session *s, recorder *rec);
+int session_view_drain(recorder *rec, int64_t until);
+tp_ring *session_view_events(session *s); /* NULL without a view */
 void session_usb_start(session *s);
 void session_usb_stop(session *s);
 

@@ -97,6 +97,9 @@ static int write_device_events(recorder *rec, int64_t until)
     if (write_device_event_ring(rec, &s->device_events, until) != 0 ||
         write_device_event_ring(rec, &s->usb_events, until) != 0)
         return -1;
+    tp_ring *view_events = session_view_events(s);
+    if (view_events && write_device_event_ring(rec, view_events, until) != 0)
+        return -1;
     for (int side = 0; side < 2; side++) {
         tp_ring *glove_events = session_glove_events(s, side);
         if (glove_events && write_device_event_ring(rec, glove_events, until) != 0)
@@ -180,7 +183,7 @@ static int drain_to_db(recorder *rec, int64_t until)
             return -1;
         tp_ring_release(&s->objects);
     }
-    if (session_gloves_drain(rec, until) != 0)
+    if (session_gloves_drain(rec, until) != 0 || session_view_drain(rec, until) != 0)
         return -1;
     if (camera_rig_drain_epoch(s->cameras, w, w ? rec->epoch : INT64_MAX, rec->ep_start_ns, until) != 0)
         return -1;
@@ -277,7 +280,7 @@ void *session_recorder_thread(void *arg)
             discard_queues(rec);
         camera_rig_report(s->cameras, tp_now_ns());
         session_status_line(rec, tp_now_ns());
-        if (s->cfg->console)
+        if (s->tap)
             session_console_status(rec, tp_now_ns());
         if (last)
             break;

@@ -41,6 +41,9 @@ void tp_session_default_config(tp_session_config *cfg)
     tp_unitree_link_config_default(&cfg->unitree);
     cfg->xr_runtime = "replay";
     cfg->xr_view = "off";
+    cfg->xr_layout.distance_m = 1.0;
+    cfg->xr_layout.width_m = 1.2;
+    cfg->xr_layout.wrist_panels = true;
     tp_controls_default_config(&cfg->controls);
     camera_default_config(&cfg->cameras[0], "head_camera");
     cfg->camera_count = 1;

@@ -25,7 +25,7 @@ static void test_binding_describes_current_context(void **state)
 {
     (void)state;
     char err[256] = "";
-    tp_xr_gl *gl = tp_xr_gl_create(err, sizeof err);
+    tp_xr_gl *gl = tp_xr_gl_create(0, 0, err, sizeof err);
     if (!gl)
         fail_msg("tp_xr_gl_create: %s", err);
     const XrGraphicsBindingOpenGLXlibKHR *b = tp_xr_gl_binding(gl);
@@ -62,7 +62,7 @@ static void test_no_display(void **state)
     char *display = strdup(getenv("DISPLAY"));
     unsetenv("DISPLAY");
     char err[256] = "";
-    tp_xr_gl *gl = tp_xr_gl_create(err, sizeof err);
+    tp_xr_gl *gl = tp_xr_gl_create(0, 0, err, sizeof err);
     setenv("DISPLAY", display, 1);
     free(display);
     assert_null(gl);
