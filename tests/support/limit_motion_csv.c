@@ -1,9 +1,11 @@
 /* Test support: writes the limit-reaching operator motion (limit_motion.h)
  * as a motion CSV (docs/motion-format.md) for the replay runtime to play, so
  * a whole `teleop run` session drives the left arm into its limits and past
- * the workspace edge. The head is added, tracked and still at the operator's
- * neutral head position (the calibration's anchor), as a headset reports it;
- * the retargeting does not use it.
+ * the workspace edge. Added, as a headset reports them (the retargeting uses
+ * neither): the head, tracked and still at the operator's neutral head
+ * position (the calibration's anchor), and the controllers held in the
+ * hands, grips squeezed (the clutch), as in the demo motion, so scripted
+ * button presses (the emergency) count.
  * Usage: limit-motion-csv [--rate HZ] OUT.csv */
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +50,13 @@ int main(int argc, char **argv)
         limit_motion_frame(LIMIT_MOTION_T0_NS + (int64_t)(t * 1e9 + 0.5), &f);
         f.head = (tp_pose){cal.xr_anchor, tp_quat_identity()};
         f.head_valid = true;
+        for (int side = 0; side < 2; side++) {
+            tp_controller_frame *c = &f.ctrl[side];
+            c->active = true;
+            c->squeeze = 1.0f;
+            c->grip = c->aim = f.hand[side].joints[TP_HJ_PALM].pose;
+            c->grip_valid = c->aim_valid = true;
+        }
         tp_operator_pack(&f, row);
         fprintf(out, "%.6f", t);
         for (int i = 0; i < TP_OPERATOR_DIMS; i++)

