@@ -19,18 +19,14 @@ done
 here=$(dirname "$0")
 out=$(mktemp -d /tmp/teleop-bench-xr-view-XXXXXX)
 trap 'rm -rf "$out"' EXIT
+# The default session's camera (head_camera: sim, 640x480, 30 fps, H.264)
+# is the head panel's.
 cat >"$out/view.ini" <<INI
-[camera.head_camera]
-driver = sim
-width = 640
-height = 480
-fps = 30
 [operator]
 source = xr
 loop = true
 [xr]
 view = headset
-head_camera = head_camera
 INI
 unset XR_RUNTIME_JSON TELEOP_XR_REPLAY_DUMP TELEOP_XR_REPLAY_SCRIPT TELEOP_XR_REPLAY_SOURCE
 export TELEOP_XR_REPLAY_HZ=90
