@@ -7,7 +7,7 @@ replay runtime, and on what the runtime saw: its layer dump
 alone; pixels are compared by xr_view_pixels (C: libpng, teleop's decoder,
 the overlay's own text functions).
 
-  xr_view_check.py session EPISODE DUMP_DIR EVERY HAPTICS_LOG PIXELS_EXE LAYOUT
+  xr_headset_view_check.py session EPISODE DUMP_DIR EVERY HAPTICS_LOG PIXELS_EXE LAYOUT
       LAYOUT: HEAD_STREAM,WRIST_LEFT_STREAM,PANEL_DISTANCE,PANEL_WIDTH (no wrist
       camera: WRIST_LEFT_STREAM empty)
       (a) every dumped frame's layers: the head quad, the left wrist panel,
@@ -26,7 +26,7 @@ the overlay's own text functions).
           display time), each slot's frames non-decreasing, SLOT_new exactly
           on a frame's first row, latencies non-negative and equal to the
           camera stream's capture times
-  xr_view_check.py loss EPISODE DUMP_DIR
+  xr_headset_view_check.py loss EPISODE DUMP_DIR
       a scripted session loss: the view started, its rows stop at the loss;
       the dumped frames' camera quads (panel_lock = world) are in the
       session's base space (stage or local)

@@ -6,12 +6,12 @@
 # Xvfb. The runtime plays a motion that drives the left arm into its limits
 # and past the workspace edge (tests/support/limit_motion.h), a scripted
 # menu press sets the emergency hold, and dumps every Nth submitted frame's
-# layers and logs the haptic calls. xr_view_check.py then checks the layers'
+# layers and logs the haptic calls. xr_headset_view_check.py then checks the layers'
 # pixels against the recorded camera frames, the overlay's REC and HOLD, the
 # haptic pulses, the headset_view latency stream and `teleop check`.
 # A second, short run, the panels world-locked, loses the session mid-way:
 # it ends cleanly.
-# Usage: with_xvfb.sh xr_view_test.sh TELEOP XR_VIEW_CHECK_PY XR_VIEW_PIXELS LIMIT_MOTION_CSV
+# Usage: with_xvfb.sh xr_headset_view_test.sh TELEOP CHECK_PY XR_VIEW_PIXELS LIMIT_MOTION_CSV
 set -u
 teleop=$1
 checker=$2
@@ -25,7 +25,7 @@ export XR_ENABLE_API_LAYERS=XR_APILAYER_LUNARG_core_validation
 export XR_CORE_VALIDATION_EXPORT_TYPE=text
 export XR_CORE_VALIDATION_FILE_NAME=$tmp/validation.txt
 unset XR_RUNTIME_JSON TELEOP_XR_REPLAY_SCRIPT TELEOP_XR_REPLAY_SOURCE TELEOP_XR_REPLAY_LOOP TELEOP_XR_REPLAY_HZ
-[[ -n ${DISPLAY:-} ]] || { echo "xr_view_test: needs DISPLAY (run under with_xvfb.sh)"; exit 1; }
+[[ -n ${DISPLAY:-} ]] || { echo "xr_headset_view_test: needs DISPLAY (run under with_xvfb.sh)"; exit 1; }
 
 every=13 # ~30 of the 5 s session's 450 frames
 distance=0.8
@@ -95,8 +95,8 @@ if TELEOP_XR_REPLAY_DUMP=$tmp/dump-loss TELEOP_XR_REPLAY_DUMP_EVERY=20 run loss 
 fi
 
 if [[ $failures -eq 0 ]]; then
-  echo "xr view: all checks passed"
+  echo "xr headset view: all checks passed"
   exit 0
 fi
-echo "xr view: $failures failure(s)"
+echo "xr headset view: $failures failure(s)"
 exit 1
