@@ -26,6 +26,10 @@ the overlay's own text functions).
           display time), each slot's frames non-decreasing, SLOT_new exactly
           on a frame's first row, latencies non-negative and equal to the
           camera stream's capture times
+  xr_headset_view_check.py mirror EPISODE PNG PIXELS_EXE
+      the desktop mirror's screenshot (teleop run --mirror-screenshot PNG):
+      each camera panel at its place in PNG.txt equals, pixel for pixel, the
+      camera frame PNG.txt says it shows
   xr_headset_view_check.py loss EPISODE DUMP_DIR
       a scripted session loss: the view started, its rows stop at the loss;
       the dumped frames' camera quads (panel_lock = world) are in the
@@ -336,6 +340,31 @@ def session(episode, dump, every, haptics_log, exe, layout):
         print("stream: %d rows, new frames shown: %s" % (len(rows), counts))
 
 
+def mirror(episode, png, exe):
+    """The mirror's screenshot: each camera panel, at the place PNG.txt gives,
+    equals the camera frame PNG.txt says it shows, pixel for pixel."""
+    lines, what = [], []
+    with open(png + ".txt") as f:
+        header = f.readline().split()
+        if header != ["panel", "x", "y", "width", "height", "camera", "frame"]:
+            fail("mirror: %s.txt header %s" % (png, header))
+            return
+        panels = [l.split() for l in f if l.strip()]
+    for p in panels:
+        if p[0] == "overlay":
+            continue
+        lines.append("%s %s %s %s %s" % (png, p[5], p[6], p[1], p[2]))
+        what.append("mirror %s panel (%s frame %s)" % (p[0], p[5], p[6]))
+    if sorted(p[0] for p in panels) != ["head", "overlay", "wrist_left"]:
+        fail("mirror: panels %s, want head, wrist_left and the overlay" % [p[0] for p in panels])
+    out = pixels(exe, ["camera", episode], lines)
+    for w, o in zip(what, out or []):
+        if o != "ok":
+            fail("%s: %s" % (w, o))
+    if out:
+        print("mirror: %d camera panels compared, %d equal" % (len(out), out.count("ok")))
+
+
 def loss(episode, dump):
     db = open_db(episode)
     rows = view_rows(db)
@@ -367,6 +396,8 @@ def main():
     a = sys.argv[1:]
     if len(a) == 7 and a[0] == "session":
         session(a[1], a[2], int(a[3]), a[4], a[5], a[6])
+    elif len(a) == 4 and a[0] == "mirror":
+        mirror(a[1], a[2], a[3])
     elif len(a) == 3 and a[0] == "loss":
         loss(a[1], a[2])
     else:

@@ -2,12 +2,13 @@
  * dumped layers (the replay runtime's TELEOP_XR_REPLAY_DUMP PNGs).
  *
  *   xr_view_pixels camera EPISODE
- *       stdin, one per line: PNG STREAM PTS. Decodes the camera stream's
+ *       stdin, one per line: PNG STREAM PTS [X Y]. Decodes the camera stream's
  *       packet with that pts from the episode (FFV1: every packet decodes
  *       alone) and compares it with the PNG: same size, RGB equal pixel for
  *       pixel, alpha 255. Prints one line per input: `ok`, or `differs: ...`
  *       saying where, and whether the PNG is another frame of the stream or
- *       the frame upside down (what went wrong, for the log).
+ *       the frame upside down (what went wrong, for the log). With X Y, the
+ *       frame is compared with the PNG's region of its size at (X, Y).
  *   xr_view_pixels overlay
  *       stdin, one per line: PNG LINE RRGGBBAA TEXT... The overlay's text
  *       size is the one whose tp_overlay_height is the PNG's height; TEXT
@@ -138,7 +139,9 @@ static int camera_mode(const char *episode)
     long long pts;
     int status = 0;
     while (status == 0 && fgets(line, sizeof line, stdin)) {
-        if (sscanf(line, "%4095s %127s %lld", png_path, stream, &pts) != 3) {
+        int cx = -1, cy = -1;
+        int fields = sscanf(line, "%4095s %127s %lld %d %d", png_path, stream, &pts, &cx, &cy);
+        if (fields != 3 && fields != 5) {
             fprintf(stderr, "xr_view_pixels: bad input line: %s", line);
             status = 1;
             break;
@@ -151,6 +154,21 @@ static int camera_mode(const char *episode)
             break;
         }
         int r = decode_frame(db, stream, pts, &rgb, &w, &h);
+        if (r == 0 && fields == 5) {
+            /* the frame's place in a bigger picture (the mirror) */
+            if (cx < 0 || cy < 0 || cx + w > png.w || cy + h > png.h) {
+                printf("differs: a %dx%d frame at (%d, %d) is outside the %dx%d PNG\n", w, h, cx, cy, png.w, png.h);
+                free(rgb);
+                free(png.rgba);
+                continue;
+            }
+            uint8_t *crop = malloc((size_t)w * (size_t)h * 4);
+            for (int y = 0; y < h; y++)
+                memcpy(crop + (size_t)y * (size_t)w * 4, png.rgba + ((size_t)(cy + y) * (size_t)png.w + (size_t)cx) * 4,
+                       (size_t)w * 4);
+            free(png.rgba);
+            png = (image){w, h, crop};
+        }
         if (r < 0) {
             status = 1;
         } else if (r == 1) {
