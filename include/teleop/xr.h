@@ -13,7 +13,9 @@
  * whole session lifecycle) and, while the session runs, paces itself on
  * xrWaitFrame and locates everything at the frame's predicted display time.
  * Frames are stamped on the station's monotonic clock at that instant (see
- * tp_xr_poll).
+ * tp_xr_poll). A graphics session shown in the headset has a second thread,
+ * the view thread, which then owns the frame loop (below, "the view's frame
+ * loop"); tp_xr_poll locates at the display times it publishes.
  *
  * Memory: tp_xr_create allocates the client; tp_xr_destroy frees it and every
  * OpenXR handle. tp_xr_poll allocates nothing. Pointers returned by
@@ -131,8 +133,8 @@ const char *tp_xr_interaction_profile(const tp_xr *xr, int side);
  * /user/hand/{left,right}/output/haptic in every suggested profile).
  * Nothing while the session is not running. Returns the XrResult: >= 0
  * (XR_SESSION_NOT_FOCUSED: the runtime plays nothing while unfocused), or
- * an error (tp_xr_result_name). Allocates nothing; call from the thread
- * that drives the frame loop. */
+ * an error (tp_xr_result_name). Allocates nothing; call from one thread
+ * (the view thread when there is one). */
 int tp_xr_haptic(tp_xr *xr, int side, const tp_haptic_pulse *pulse);
 
 /* ------------------------------------------------ the view's frame loop
