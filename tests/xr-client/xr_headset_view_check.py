@@ -331,11 +331,18 @@ def session(episode, dump, every, haptics_log, exe, layout):
     close = [(a, b) for a, b in zip(spaced, spaced[1:]) if b - a < HAPTICS_INTERVAL_S - 0.002]
     if close:
         fail("haptics: left pulses closer than %g s: %s" % (HAPTICS_INTERVAL_S, close))
-    at_hold = [t for t in right if 0 <= t - emergency_s < 0.3]
-    at_start = [t for t in right if t < MOTION_OUT_S]
-    if len(at_hold) != 1 or len(at_start) > 1 or len(right) != len(at_hold) + len(at_start):
-        fail("haptics: right pulses at %s s, want one at the emergency hold (%.2f s) and at most one at the start" % (
-            right, emergency_s))
+    # The right arm stays in front: its controller pulses only at the start
+    # of a hold (both sides): the emergency, and any hold the episode
+    # records (operator input or robot state stale, as on a loaded machine)
+    # or the session's start (no input yet).
+    hold_starts = [0.0] + [(t - sync) / 1e9 for k in ("emergency_hold", "input_stale", "robot_state_stale")
+                           for t, _ in events(db, k)]
+    stray = [t for t in right if not any(0 <= t - h < 0.3 for h in hold_starts)]
+    if stray:
+        fail("haptics: right pulses at %s s, not at the start of a hold (holds start at %s s)" % (
+            ["%.3f" % t for t in stray], ["%.3f" % h for h in sorted(hold_starts)]))
+    if len([t for t in right if 0 <= t - emergency_s < 0.3]) != 1:
+        fail("haptics: right pulses at %s s, want one at the emergency hold (%.2f s)" % (right, emergency_s))
     if counts:
         print("stream: %d rows, new frames shown: %s" % (len(rows), counts))
 

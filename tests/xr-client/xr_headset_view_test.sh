@@ -68,9 +68,13 @@ INI
   local rc=$?
   episode=$(sed -n 's/^episode: //p' "$tmp/$name.out" | tail -n 1)
   [[ $rc -eq 0 ]] || fail "$name: exit $rc: $(cat "$tmp/$name.err")"
-  # a clean run prints only its progress on stderr (a view thread's error would be a line)
+  # a clean run prints only its progress on stderr (a view thread's error
+  # would be a line); the validation layer's banner and, under ASan, the
+  # leak checker's suppression summary aside
   local other
-  other=$(grep -v -e '^teleop: episode [0-9]*: ' -e '^\[recording\] ' -e '^Core Validation output type: ' "$tmp/$name.err")
+  other=$(grep -v -e '^teleop: episode [0-9]*: ' -e '^\[recording\] ' -e '^Core Validation output type: ' \
+    -e '^-*$' -e '^Suppressions used:' -e '^ *count  *bytes  *template' -e '^ *[0-9][0-9]*  *[0-9][0-9]*  *[^ ]*$' \
+    "$tmp/$name.err")
   [[ -z $other ]] || fail "$name: stderr: $(head -c 2000 <<<"$other")"
   [[ -n $episode && -f $episode ]] || { fail "$name: no episode"; return 1; }
   "$teleop" check "$episode" >"$tmp/$name.check" 2>&1 || fail "$name: teleop check rejects $episode: $(cat "$tmp/$name.check")"
