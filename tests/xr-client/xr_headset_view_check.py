@@ -321,23 +321,28 @@ def session(episode, dump, every, haptics_log, exe, layout):
     emergency_s = (emergency_ns - sync) / 1e9
     print("haptics: left pulses at %s s, right at %s s (stream time; emergency at %.2f s)" % (
         " ".join("%.2f" % t for t in left), " ".join("%.2f" % t for t in right), emergency_s))
-    moving = [t for t in left if t > MOTION_OUT_S]
-    if len(moving) < 4:
-        fail("haptics: %d left pulses after the arm moves out at %g s, want >= 4" % (len(moving), MOTION_OUT_S))
-    if len([t for t in left if t <= MOTION_OUT_S]) > 1:
-        fail("haptics: left pulses before the arm moves: %s" % [t for t in left if t <= MOTION_OUT_S])
-    # repeating warnings at most once per interval; the hold's own pulse aside
-    spaced = [t for t in moving if not 0 <= t - emergency_s < 0.2]
-    close = [(a, b) for a, b in zip(spaced, spaced[1:]) if b - a < HAPTICS_INTERVAL_S - 0.002]
-    if close:
-        fail("haptics: left pulses closer than %g s: %s" % (HAPTICS_INTERVAL_S, close))
-    # The right arm stays in front: its controller pulses only at the start
-    # of a hold (both sides): the emergency, and any hold the episode
-    # records (operator input or robot state stale, as on a loaded machine)
-    # or the session's start (no input yet).
+    # Holds pulse both controllers once at their start: the emergency, any
+    # hold the episode records (operator input or robot state stale, as on a
+    # loaded machine), the session's start (no input yet).
     hold_starts = [0.0] + [(t - sync) / 1e9 for k in ("emergency_hold", "input_stale", "robot_state_stale")
                            for t, _ in events(db, k)]
-    stray = [t for t in right if not any(0 <= t - h < 0.3 for h in hold_starts)]
+
+    def at_hold(t):
+        return any(0 <= t - h < 0.3 for h in hold_starts)
+    # The left arm is pushed into its limits from 1 s: repeating pulses (no
+    # hold explains them), at most one per haptics_interval; none before.
+    limits = [t for t in left if not at_hold(t)]
+    if len([t for t in limits if t > MOTION_OUT_S]) < 3:
+        fail("haptics: left pulses at %s s: %d of them after the arm moves out at %g s and not at the start of a "
+             "hold (at %s s), want >= 3" % (["%.3f" % t for t in left], len(limits), MOTION_OUT_S,
+                                            ["%.3f" % h for h in sorted(hold_starts)]))
+    if [t for t in limits if t <= MOTION_OUT_S]:
+        fail("haptics: left pulses before the arm moves: %s" % [t for t in limits if t <= MOTION_OUT_S])
+    close = [(a, b) for a, b in zip(limits, limits[1:]) if b - a < HAPTICS_INTERVAL_S - 0.002]
+    if close:
+        fail("haptics: left pulses closer than %g s: %s" % (HAPTICS_INTERVAL_S, close))
+    # The right arm stays in front: its controller pulses only at holds.
+    stray = [t for t in right if not at_hold(t)]
     if stray:
         fail("haptics: right pulses at %s s, not at the start of a hold (holds start at %s s)" % (
             ["%.3f" % t for t in stray], ["%.3f" % h for h in sorted(hold_starts)]))
