@@ -1,5 +1,5 @@
 /* teleop — the console tap: triple buffers from the session's threads to the
- * console, a command ring back. */
+ * console and the headset view, a command ring back. */
 #include "teleop/console_tap.h"
 #include "station/console_feed.h"
 
@@ -13,7 +13,7 @@
 #include "teleop/triple_buffer.h"
 
 typedef struct frame_slot_header {
-    int64_t t_ns, index;
+    int64_t t_ns, published_ns, index;
     size_t size;
     tp_pixel_format format;
 } frame_slot_header;
@@ -22,7 +22,8 @@ typedef struct tap_camera {
     char name[64];
     int width, height;
     size_t capacity; /* frame bytes a slot holds */
-    tp_triple frames; /* frame_slot_header + bytes */
+    tp_triple frames;      /* frame_slot_header + bytes, to the console */
+    tp_triple view_frames; /* the same, to the headset view */
 } tap_camera;
 
 struct tp_console_tap {
@@ -58,7 +59,8 @@ tp_console_tap *tp_console_tap_create(const tp_session_config *cfg, char *err, s
         c->width = p->width;
         c->height = p->height;
         c->capacity = tp_camera_max_frame_bytes(p);
-        if (tp_triple_init(&c->frames, sizeof(frame_slot_header) + c->capacity))
+        if (tp_triple_init(&c->frames, sizeof(frame_slot_header) + c->capacity) ||
+            tp_triple_init(&c->view_frames, sizeof(frame_slot_header) + c->capacity))
             goto oom;
     }
     return tap;
@@ -72,8 +74,10 @@ void tp_console_tap_destroy(tp_console_tap *tap)
 {
     if (!tap)
         return;
-    for (int i = 0; i < tap->camera_count; i++)
+    for (int i = 0; i < tap->camera_count; i++) {
         tp_triple_free(&tap->cameras[i].frames);
+        tp_triple_free(&tap->cameras[i].view_frames);
+    }
     tp_triple_free(&tap->pose);
     tp_triple_free(&tap->status);
     tp_triple_free(&tap->view_limits);
@@ -84,19 +88,28 @@ void tp_console_tap_destroy(tp_console_tap *tap)
 
 /* ------------------------------------------------------- session side */
 
+/* A reader that has not taken the last frame is behind: skip the copy. */
+static void offer_frame(tp_triple *frames, const frame_slot_header *h, const uint8_t *data)
+{
+    if (tp_triple_unread(frames))
+        return;
+    unsigned char *slot = tp_triple_back(frames);
+    memcpy(slot, h, sizeof *h);
+    memcpy(slot + sizeof *h, data, h->size);
+    tp_triple_publish(frames);
+}
+
 void console_feed_frame(tp_console_tap *tap, int camera, const tp_camera_frame *f)
 {
     if (camera < 0 || camera >= tap->camera_count || !f->data)
         return;
     tap_camera *c = &tap->cameras[camera];
-    /* The console has not shown the last one: it is behind, skip the copy. */
-    if (f->size > c->capacity || tp_triple_unread(&c->frames))
+    if (f->size > c->capacity)
         return;
-    unsigned char *slot = tp_triple_back(&c->frames);
-    frame_slot_header h = {.t_ns = f->t_ns, .index = f->index, .size = f->size, .format = f->format};
-    memcpy(slot, &h, sizeof h);
-    memcpy(slot + sizeof h, f->data, f->size);
-    tp_triple_publish(&c->frames);
+    frame_slot_header h = {.t_ns = f->t_ns, .published_ns = tp_now_ns(), .index = f->index, .size = f->size,
+                           .format = f->format};
+    offer_frame(&c->frames, &h, f->data);
+    offer_frame(&c->view_frames, &h, f->data);
 }
 
 void console_feed_pose(tp_console_tap *tap, int64_t t_ns, unsigned control_flags, const tp_sim *sim)
@@ -140,21 +153,42 @@ const char *tp_console_tap_camera_name(const tp_console_tap *tap, int camera)
     return camera >= 0 && camera < tap->camera_count ? tap->cameras[camera].name : "";
 }
 
+int tp_console_tap_camera_index(const tp_console_tap *tap, const char *name)
+{
+    for (int i = 0; name && i < tap->camera_count; i++)
+        if (!strcmp(tap->cameras[i].name, name))
+            return i;
+    return -1;
+}
+
+static bool read_frame(const tap_camera *c, tp_triple *frames, tp_console_frame *out, bool *fresh)
+{
+    const unsigned char *slot = tp_triple_read(frames, fresh);
+    if (!slot)
+        return false;
+    frame_slot_header h;
+    memcpy(&h, slot, sizeof h);
+    *out = (tp_console_frame){.t_ns = h.t_ns, .published_ns = h.published_ns, .index = h.index, .width = c->width,
+                              .height = c->height, .format = h.format, .size = h.size, .data = slot + sizeof h};
+    return true;
+}
+
 bool tp_console_tap_frame(tp_console_tap *tap, int camera, tp_console_frame *out, bool *fresh)
 {
     if (fresh)
         *fresh = false;
     if (camera < 0 || camera >= tap->camera_count)
         return false;
-    tap_camera *c = &tap->cameras[camera];
-    const unsigned char *slot = tp_triple_read(&c->frames, fresh);
-    if (!slot)
+    return read_frame(&tap->cameras[camera], &tap->cameras[camera].frames, out, fresh);
+}
+
+bool tp_console_tap_view_frame(tp_console_tap *tap, int camera, tp_console_frame *out, bool *fresh)
+{
+    if (fresh)
+        *fresh = false;
+    if (camera < 0 || camera >= tap->camera_count)
         return false;
-    frame_slot_header h;
-    memcpy(&h, slot, sizeof h);
-    *out = (tp_console_frame){.t_ns = h.t_ns, .index = h.index, .width = c->width, .height = c->height,
-                              .format = h.format, .size = h.size, .data = slot + sizeof h};
-    return true;
+    return read_frame(&tap->cameras[camera], &tap->cameras[camera].view_frames, out, fresh);
 }
 
 const tp_console_pose *tp_console_tap_pose(tp_console_tap *tap, bool *fresh) { return tp_triple_read(&tap->pose, fresh); }

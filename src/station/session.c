@@ -90,10 +90,17 @@ static int init_session(session *s, char *err, size_t errlen)
     if (!s->controller)
         return -1;
 
+    s->tap = cfg->console;
+    if (!s->tap && cfg->xr_view && !strcmp(cfg->xr_view, "headset")) {
+        s->own_tap = tp_console_tap_create(cfg, err, errlen);
+        if (!s->own_tap)
+            return -1;
+        s->tap = s->own_tap;
+    }
     s->stats->camera_count = cfg->camera_count;
     camera_rig_links links = {.sim = s->sim,          .start_ns = &s->start_ns, .stop = &s->control_done,
                               .end_ns = &s->t_end_ns, .fail = fail_hook,        .user = s,
-                              .stats = s->stats->cameras, .console = cfg->console};
+                              .stats = s->stats->cameras, .console = s->tap};
     s->cameras = camera_rig_create(cfg, &links, err, errlen);
     if (!s->cameras)
         return -1;
@@ -148,6 +155,7 @@ static void free_session(session *s)
     free(s->compute_ns);
     session_gloves_close(s);
     camera_rig_destroy(s->cameras);
+    tp_console_tap_destroy(s->own_tap); /* after the threads that fed it */
     tp_controller_destroy(s->controller);
     tp_operator_device_close(&s->device);
     tp_robot_link_close(&s->link);

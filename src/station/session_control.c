@@ -73,8 +73,8 @@ static void control_tick(session *s, control_clock *cc, int64_t t, double *q, do
         }
         cc->frame_at[k] = frame_tick(++cc->frame[k], s->snapshot_fps[k], s->cfg->control_hz);
     }
-    if (s->cfg->console && cc->tick % s->console_every == 0)
-        console_feed_pose(s->cfg->console, t, cc->last_flags, s->sim);
+    if (s->tap && cc->tick % s->console_every == 0)
+        console_feed_pose(s->tap, t, cc->last_flags, s->sim);
     if (s->object_count > 0 && cc->tick % s->object_decimation == 0) {
         unsigned char *row = tp_ring_reserve(&s->objects);
         if (row) { /* a full ring: the recorder is behind; state rows count that loss */
@@ -93,10 +93,10 @@ static void control_tick(session *s, control_clock *cc, int64_t t, double *q, do
      * at once) is stamped no earlier than the command that asked for it. */
     flag_events(s, t > cc->event_floor_ns ? t : cc->event_floor_ns, flags, cc->last_flags);
     cc->last_flags = flags;
-    if (s->cfg->console && cc->tick % s->console_every == 0) { /* the operator's warnings (headset, console) */
+    if (s->tap && cc->tick % s->console_every == 0) { /* the operator's warnings (headset, console) */
         tp_limit_figures limits;
         tp_controller_limit_figures(s->controller, t, flags, command, &limits);
-        console_feed_limits(s->cfg->console, &limits);
+        console_feed_limits(s->tap, &limits);
     }
 
     control_sample *cs = tp_ring_reserve(&s->samples);

@@ -277,7 +277,7 @@ void *session_recorder_thread(void *arg)
             discard_queues(rec);
         camera_rig_report(s->cameras, tp_now_ns());
         session_status_line(rec, tp_now_ns());
-        if (s->cfg->console)
+        if (s->tap)
             session_console_status(rec, tp_now_ns());
         if (last)
             break;

@@ -65,7 +65,7 @@ void session_console_status(recorder *rec, int64_t now)
 {
     session *s = rec->s;
     const tp_workflow *wf = &rec->wf;
-    tp_console_status *st = console_feed_status_slot(s->cfg->console);
+    tp_console_status *st = console_feed_status_slot(s->tap);
     st->t_ns = now;
     st->start_ns = s->t_start_ns;
     st->duration_s = s->cfg->duration_s;
@@ -92,6 +92,6 @@ void session_console_status(recorder *rec, int64_t now)
              rec->w ? rec->path : s->stats->episode_path);
     struct statvfs vfs;
     st->disk_free_mb = statvfs(s->cfg->out_dir, &vfs) == 0 ? (double)vfs.f_bavail * (double)vfs.f_frsize / 1e6 : -1;
-    console_feed_status_publish(s->cfg->console);
+    console_feed_status_publish(s->tap);
 }
 

@@ -203,7 +203,7 @@ void session_workflow_step(recorder *rec, int64_t now)
     tp_wf_action acts[TP_WF_MAX_ACTIONS];
     station_input in;
     /* The terminal's commands, then the console's (console_tap.h): one path. */
-    while (tp_ring_pop(&s->inputs, &in) || (s->cfg->console && console_feed_pop_input(s->cfg->console, &in))) {
+    while (tp_ring_pop(&s->inputs, &in) || (s->tap && console_feed_pop_input(s->tap, &in))) {
         if (in.kind == STATION_INPUT_WORKFLOW) {
             session_perform(rec, acts, tp_workflow_input(&rec->wf, (tp_wf_input)in.input, in.t_ns, acts));
         } else if (in.kind == STATION_INPUT_EMERGENCY) {
