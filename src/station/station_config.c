@@ -205,6 +205,9 @@ static const tp_config_key controls_keys[] = {
     BINDING("record_stop_discard", TP_ACTION_RECORD_STOP_DISCARD, "stops recording and discards the episode"),
     BINDING("emergency", TP_ACTION_EMERGENCY, "latches the emergency hold"),
     BINDING("emergency_release", TP_ACTION_EMERGENCY_RELEASE, "releases it"),
+    BINDING("wrist_panels", TP_ACTION_WRIST_PANELS,
+            "shows or hides the headset view's wrist panels (`[xr] wrist_cameras`; `operator_command` "
+            "`wrist_panels_toggle`)"),
 };
 
 /* Applied first: a calibration file sets the whole calibration, and the
