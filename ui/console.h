@@ -33,7 +33,11 @@ bool tp_console_display_present(void);
  * asks for one: TP_CONSOLE_ON opens it or fails before the session starts
  * (-1, err: why no window); TP_CONSOLE_AUTO opens it when a display is
  * present and the window opens, else runs without; TP_CONSOLE_OFF never.
- * Returns the session's result (0, or -1 with err). */
+ * With the headset view's desktop mirror on (cfg->xr_layout.mirror and
+ * [xr] view = headset) and no console window, the session runs on a thread
+ * of its own while this (main) thread processes GLFW's events until it
+ * ends (no display: -1 before the session starts). Returns the session's
+ * result (0, or -1 with err). */
 int tp_console_run_session(tp_session_config *cfg, const tp_console_options *opt, volatile int *stop_flag,
                            tp_session_stats *stats, char *err, size_t errlen);
 

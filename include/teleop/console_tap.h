@@ -12,8 +12,12 @@
  * the terminal's keys take.
  *
  * One console thread reads (the consumer of every buffer, the producer of
- * the command ring); the session's threads feed. Without a console
- * (tp_session_config.console NULL) the session feeds nothing.
+ * the command ring), and the headset view's frame loop reads its own
+ * buffers (the view functions below); the session's threads feed. Without
+ * a console (tp_session_config.console NULL) the session feeds a tap of its
+ * own when the headset view is on ([xr] view = headset), else nothing.
+ * Each frame is stamped with the moment the capture thread handed it over
+ * (published_ns), for the headset view's latency figures.
  *
  * Memory: tp_console_tap_create allocates every buffer up front from the
  * config (camera sizes); the caller owns the tap and destroys it after both

@@ -1,7 +1,7 @@
 /* teleop — operator controls: the headset operator's buttons and grips turned
  * into station commands (clutch, start recording, stop and keep, stop and
- * discard, emergency hold and its release), so nobody has to take the headset
- * off to run a session.
+ * discard, emergency hold and its release, the headset view's wrist panels
+ * shown or hidden), so nobody has to take the headset off to run a session.
  *
  * A pure module: it sees only the sequence of operator frames (controller
  * state and each frame's t_ns) and keeps a little state for edge detection,
@@ -33,6 +33,7 @@ typedef enum tp_command {
     TP_CMD_RECORD_STOP_DISCARD,
     TP_CMD_EMERGENCY_ON,
     TP_CMD_EMERGENCY_OFF,
+    TP_CMD_WRIST_PANELS_TOGGLE, /* show or hide the headset view's wrist panels */
     TP_CMD_COUNT
 } tp_command;
 
@@ -78,6 +79,7 @@ typedef enum tp_control_action {
     TP_ACTION_RECORD_STOP_DISCARD,
     TP_ACTION_EMERGENCY,
     TP_ACTION_EMERGENCY_RELEASE,
+    TP_ACTION_WRIST_PANELS,
     TP_ACTION_COUNT
 } tp_control_action;
 
@@ -98,7 +100,7 @@ typedef struct tp_controls_config {
 
 /* Defaults: clutch = either, record_start = right.a, record_stop_keep =
  * right.b, record_stop_discard = left.b hold 1, emergency = left.menu,
- * emergency_release = left.menu hold 2. */
+ * emergency_release = left.menu hold 2, wrist_panels = left.stick. */
 void tp_controls_default_config(tp_controls_config *cfg);
 
 /* Parses "right.a", "left.menu+right.a", "any.stick hold 1.5", "none".

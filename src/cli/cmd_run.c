@@ -34,6 +34,7 @@ static void run_help(void)
     printf("usage: teleop run [--config FILE] [--duration SECONDS] [--out DIR] [--task TEXT] [--no-record]\n"
            "                  [--robot LINK] [--episodes N] [--episode-time S] [--reset-time S] [--manual] [--commands FILE|-]\n"
            "                  [--console | --no-console] [--console-screenshot PNG [--console-screenshot-after S]]\n"
+           "                  [--mirror | --no-mirror] [--mirror-screenshot PNG [--mirror-screenshot-after S]]\n"
            "\n"
            "Runs a teleoperation session. With no devices configured it runs the embedded default: the\n"
            "bundled operator motion replayed through the OpenXR replay runtime and retargeting into the\n"
@@ -63,6 +64,12 @@ static void run_help(void)
            "  --console-screenshot PNG  write a PNG of the console window (and PNG.txt: where each camera\n"
            "                      view is and which frame it shows) S seconds into the session\n"
            "  --console-screenshot-after S  (default 2)\n"
+           "  --mirror            open the desktop mirror of the headset view (what the operator sees), for\n"
+           "                      an assistant; needs [xr] view = headset. Default: [xr] mirror\n"
+           "  --no-mirror         never open it\n"
+           "  --mirror-screenshot PNG  write a PNG of the mirror (and PNG.txt: where each panel is and which\n"
+           "                      camera frame it shows) S seconds into the session; implies --mirror\n"
+           "  --mirror-screenshot-after S  (default 2)\n"
            "  -v, --verbose       progress and timing on stderr\n"
            "\n"
            "Prints 'episode: PATH' for each episode kept ('discarded: PATH', 'deleted: PATH' for the\n"
@@ -148,6 +155,9 @@ int cmd_run(int argc, char **argv)
         {"console-screenshot", required_argument, NULL, 'S'},
         {"console-screenshot-after", required_argument, NULL, 'A'},
         {"robot", required_argument, NULL, 'r'},
+        {"mirror", no_argument, NULL, 'X'},       {"no-mirror", no_argument, NULL, 'Y'},
+        {"mirror-screenshot", required_argument, NULL, 'P'},
+        {"mirror-screenshot-after", required_argument, NULL, 'Q'},
         {NULL, 0, NULL, 0},
     };
     long episodes = -1;
@@ -155,8 +165,11 @@ int cmd_run(int argc, char **argv)
     bool manual = false;
     const char *commands = NULL;
     int console_mode = -1; /* -1: as the config says */
+    int mirror = -1;       /* --mirror 1, --no-mirror 0; -1: as [xr] mirror says */
     tp_console_options console_opt = {.screenshot_after_s = 2.0};
     bool screenshot_after_given = false;
+    const char *mirror_shot = NULL;
+    double mirror_shot_after = -1;
     const char *config_path = NULL, *out = NULL, *task = NULL, *robot = NULL;
     double duration = -1;
     bool no_record = false, verbose = false;
@@ -186,6 +199,21 @@ int cmd_run(int argc, char **argv)
             if (console_mode >= 0 && console_mode != (c == 'K' ? TP_CONSOLE_ON : TP_CONSOLE_OFF))
                 return cli_usage_error("run", "--console and --no-console exclude each other");
             console_mode = c == 'K' ? TP_CONSOLE_ON : TP_CONSOLE_OFF;
+            break;
+        case 'X':
+        case 'Y':
+            if (mirror >= 0 && mirror != (c == 'X'))
+                return cli_usage_error("run", "--mirror and --no-mirror exclude each other");
+            mirror = c == 'X';
+            break;
+        case 'P':
+            if (!*optarg)
+                return cli_usage_error("run", "--mirror-screenshot: expected a file name");
+            mirror_shot = optarg;
+            break;
+        case 'Q':
+            if (parse_seconds("--mirror-screenshot-after", optarg, false, &mirror_shot_after) != 0)
+                return 2;
             break;
         case 'S':
             if (!*optarg)
@@ -229,6 +257,12 @@ int cmd_run(int argc, char **argv)
         return cli_usage_error("run", "--console-screenshot needs the console: not with --no-console");
     if (screenshot_after_given && !console_opt.screenshot_path)
         return cli_usage_error("run", "--console-screenshot-after needs --console-screenshot");
+    if (mirror_shot && mirror == 0)
+        return cli_usage_error("run", "--mirror-screenshot needs the mirror: not with --no-mirror");
+    if (mirror_shot_after >= 0 && !mirror_shot)
+        return cli_usage_error("run", "--mirror-screenshot-after needs --mirror-screenshot");
+    if (mirror_shot)
+        mirror = 1;
     if (verbose)
         tp_log_set_level(TP_LOG_INFO);
 
@@ -247,6 +281,14 @@ int cmd_run(int argc, char **argv)
         cfg.task = task;
     if (no_record)
         cfg.record = false;
+    if (mirror == 1 && strcmp(cfg.xr_view, "headset") != 0) {
+        tp_config_free(file);
+        return cli_usage_error("run", "--mirror shows the headset view: it needs [xr] view = headset in the config");
+    }
+    if (mirror >= 0)
+        cfg.xr_layout.mirror = mirror == 1;
+    cfg.xr_mirror_screenshot = mirror_shot;
+    cfg.xr_mirror_screenshot_after_s = mirror_shot_after >= 0 ? mirror_shot_after : 2.0;
     console_opt.mode = console_mode >= 0 ? console_mode : cfg.console_mode;
     /* A screenshot is asked of the console: it must open. */
     if (console_opt.screenshot_path && console_opt.mode == TP_CONSOLE_AUTO)

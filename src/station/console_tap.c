@@ -1,5 +1,5 @@
 /* teleop — the console tap: triple buffers from the session's threads to the
- * console, a command ring back. */
+ * console and the headset view, a command ring back. */
 #include "teleop/console_tap.h"
 #include "station/console_feed.h"
 
@@ -88,18 +88,15 @@ void tp_console_tap_destroy(tp_console_tap *tap)
 
 /* ------------------------------------------------------- session side */
 
-/* A reader that has not taken the last frame is behind: the copy is
- * skipped (it would be overwritten unseen). */
-static void feed_frame(tp_triple *t, size_t capacity, const tp_camera_frame *f, int64_t now)
+/* A reader that has not taken the last frame is behind: skip the copy. */
+static void offer_frame(tp_triple *frames, const frame_slot_header *h, const uint8_t *data)
 {
-    if (f->size > capacity || tp_triple_unread(t))
+    if (tp_triple_unread(frames))
         return;
-    unsigned char *slot = tp_triple_back(t);
-    frame_slot_header h = {.t_ns = f->t_ns, .published_ns = now, .index = f->index, .size = f->size,
-                           .format = f->format};
-    memcpy(slot, &h, sizeof h);
-    memcpy(slot + sizeof h, f->data, f->size);
-    tp_triple_publish(t);
+    unsigned char *slot = tp_triple_back(frames);
+    memcpy(slot, h, sizeof *h);
+    memcpy(slot + sizeof *h, data, h->size);
+    tp_triple_publish(frames);
 }
 
 void console_feed_frame(tp_console_tap *tap, int camera, const tp_camera_frame *f)
@@ -107,9 +104,12 @@ void console_feed_frame(tp_console_tap *tap, int camera, const tp_camera_frame *
     if (camera < 0 || camera >= tap->camera_count || !f->data)
         return;
     tap_camera *c = &tap->cameras[camera];
-    const int64_t now = tp_now_ns();
-    feed_frame(&c->frames, c->capacity, f, now);
-    feed_frame(&c->view_frames, c->capacity, f, now);
+    if (f->size > c->capacity)
+        return;
+    frame_slot_header h = {.t_ns = f->t_ns, .published_ns = tp_now_ns(), .index = f->index, .size = f->size,
+                           .format = f->format};
+    offer_frame(&c->frames, &h, f->data);
+    offer_frame(&c->view_frames, &h, f->data);
 }
 
 void console_feed_pose(tp_console_tap *tap, int64_t t_ns, unsigned control_flags, const tp_sim *sim)
@@ -153,9 +153,17 @@ const char *tp_console_tap_camera_name(const tp_console_tap *tap, int camera)
     return camera >= 0 && camera < tap->camera_count ? tap->cameras[camera].name : "";
 }
 
-static bool read_frame(tap_camera *c, tp_triple *t, tp_console_frame *out, bool *fresh)
+int tp_console_tap_camera_index(const tp_console_tap *tap, const char *name)
 {
-    const unsigned char *slot = tp_triple_read(t, fresh);
+    for (int i = 0; name && i < tap->camera_count; i++)
+        if (!strcmp(tap->cameras[i].name, name))
+            return i;
+    return -1;
+}
+
+static bool read_frame(const tap_camera *c, tp_triple *frames, tp_console_frame *out, bool *fresh)
+{
+    const unsigned char *slot = tp_triple_read(frames, fresh);
     if (!slot)
         return false;
     frame_slot_header h;
@@ -181,14 +189,6 @@ bool tp_console_tap_view_frame(tp_console_tap *tap, int camera, tp_console_frame
     if (camera < 0 || camera >= tap->camera_count)
         return false;
     return read_frame(&tap->cameras[camera], &tap->cameras[camera].view_frames, out, fresh);
-}
-
-int tp_console_tap_camera_index(const tp_console_tap *tap, const char *name)
-{
-    for (int i = 0; i < tap->camera_count; i++)
-        if (strcmp(tap->cameras[i].name, name) == 0)
-            return i;
-    return -1;
 }
 
 const tp_console_pose *tp_console_tap_pose(tp_console_tap *tap, bool *fresh) { return tp_triple_read(&tap->pose, fresh); }

@@ -13,16 +13,16 @@
 
 static const char *const command_names[TP_CMD_COUNT] = {
     "none",          "clutch_engage",       "clutch_release", "record_start", "record_stop_keep",
-    "record_stop_discard", "emergency_on", "emergency_off",
+    "record_stop_discard", "emergency_on", "emergency_off", "wrist_panels_toggle",
 };
 
 static const char *const action_keys[TP_ACTION_COUNT] = {
-    "record_start", "record_stop_keep", "record_stop_discard", "emergency", "emergency_release",
+    "record_start", "record_stop_keep", "record_stop_discard", "emergency", "emergency_release", "wrist_panels",
 };
 
 static const int action_command[TP_ACTION_COUNT] = {
     TP_CMD_RECORD_START, TP_CMD_RECORD_STOP_KEEP, TP_CMD_RECORD_STOP_DISCARD, TP_CMD_EMERGENCY_ON,
-    TP_CMD_EMERGENCY_OFF,
+    TP_CMD_EMERGENCY_OFF, TP_CMD_WRIST_PANELS_TOGGLE,
 };
 
 static const char *const input_names[TP_INPUT_COUNT] = {"a", "b", "menu", "stick", "trigger", "squeeze"};
@@ -45,7 +45,7 @@ void tp_controls_default_config(tp_controls_config *cfg)
     cfg->threshold = 0.5;
     cfg->debounce_s = 0.03;
     static const char *const defaults[TP_ACTION_COUNT] = {
-        "right.a", "right.b", "left.b hold 1", "left.menu", "left.menu hold 2",
+        "right.a", "right.b", "left.b hold 1", "left.menu", "left.menu hold 2", "left.stick",
     };
     char err[128];
     for (int a = 0; a < TP_ACTION_COUNT; a++)

@@ -163,10 +163,10 @@ static void free_session(session *s)
     free(s->compute_ns);
     session_gloves_close(s);
     camera_rig_destroy(s->cameras);
+    tp_console_tap_destroy(s->own_tap); /* after the threads that fed it */
     tp_controller_destroy(s->controller);
     session_view_close(s); /* its thread is gone before the device's OpenXR session */
     tp_operator_device_close(&s->device);
-    tp_console_tap_destroy(s->own_tap);
     tp_robot_link_close(&s->link);
     tp_sim_destroy(s->mirror);
 }

@@ -109,6 +109,12 @@ typedef struct session {
     int object_decimation; /* a row every this many control ticks */
     double *object_poses;  /* scratch, object_count * TP_SIM_POSE_DIMS */
     int console_every;     /* the console's pose: every this many control ticks */
+    /* What the capture, control and recorder threads feed (console_tap.h)
+     * and the headset view reads: the console's tap (cfg->console), else,
+     * for the headset view ([xr] view = headset), the session's own
+     * (own_tap, created at setup and destroyed at teardown), else NULL. */
+    tp_console_tap *tap;
+    tp_console_tap *own_tap;
     atomic_llong emergency_cause_ns; /* the command that last set or cleared an emergency hold */
 
     tp_ring op_to_control;   /* tp_operator_frame, device → control */
@@ -160,10 +166,6 @@ typedef struct session {
     /* The headset view (session_view.c); NULL unless [xr] view = headset
      * with the xr source. */
     struct session_view *view;
-    /* The tap the console and the headset view read: cfg->console, or the
-     * session's own for a headset view without a console. */
-    tp_console_tap *tap;
-    tp_console_tap *own_tap;
     tp_ring inputs;                /* station_input, keyboard → recorder */
     keyboard *keys;
     atomic_llong drop_since_ns;  /* first state/action row lost in the current overflow; 0: none */

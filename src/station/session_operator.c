@@ -39,6 +39,8 @@ void *session_operator_thread(void *arg)
             (void)tp_ring_push(&s->commands, &cmds[i]);
             if (cmds[i].code == TP_CMD_EMERGENCY_ON || cmds[i].code == TP_CMD_EMERGENCY_OFF)
                 atomic_store(&s->emergency_cause_ns, cmds[i].t_ns);
+            if (cmds[i].code == TP_CMD_WRIST_PANELS_TOGGLE) /* the headset view flips its wrist panels */
+                atomic_fetch_add(&s->view_wrist_toggles, 1);
         }
         atomic_store(&s->emergency, tp_controls_emergency(&s->controls));
         if (s->gloves[0].enabled || s->gloves[1].enabled) {

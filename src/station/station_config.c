@@ -41,9 +41,7 @@ void tp_session_default_config(tp_session_config *cfg)
     tp_unitree_link_config_default(&cfg->unitree);
     cfg->xr_runtime = "replay";
     cfg->xr_view = "off";
-    cfg->xr_layout.distance_m = 1.0;
-    cfg->xr_layout.width_m = 1.2;
-    cfg->xr_layout.wrist_panels = true;
+    cfg->xr_layout = (tp_xr_view_layout){.distance_m = 1.0, .width_m = 1.2, .wrist_panels = true};
     tp_controls_default_config(&cfg->controls);
     camera_default_config(&cfg->cameras[0], "head_camera");
     cfg->camera_count = 1;
@@ -207,6 +205,9 @@ static const tp_config_key controls_keys[] = {
     BINDING("record_stop_discard", TP_ACTION_RECORD_STOP_DISCARD, "stops recording and discards the episode"),
     BINDING("emergency", TP_ACTION_EMERGENCY, "latches the emergency hold"),
     BINDING("emergency_release", TP_ACTION_EMERGENCY_RELEASE, "releases it"),
+    BINDING("wrist_panels", TP_ACTION_WRIST_PANELS,
+            "shows or hides the headset view's wrist panels (`[xr] wrist_cameras`; `operator_command` "
+            "`wrist_panels_toggle`)"),
 };
 
 /* Applied first: a calibration file sets the whole calibration, and the
@@ -306,6 +307,87 @@ static const tp_config_key usb_keys[] = {
                 "`usb_device_removed` and on stderr (`docs/devices/usb.md`)"},
 };
 
+/* [xr] layout keys: two camera names "LEFT,RIGHT" (stereo_cameras,
+ * wrist_cameras) into char[2][64]; whether they name configured cameras is
+ * checked once the cameras are known (check_xr_layout). */
+typedef char camera_pair[2][64];
+
+static int parse_camera_pair(const char *text, camera_pair *pair, bool both, char *msg, size_t msglen)
+{
+    memset(pair, 0, sizeof *pair);
+    const char *comma = strchr(text, ',');
+    if (!text[0])
+        return 0;
+    if (!comma || strchr(comma + 1, ',')) {
+        snprintf(msg, msglen, "'%s' is not LEFT,RIGHT (two camera names and one comma%s)", text,
+                 both ? "" : "; a side may be empty");
+        return -1;
+    }
+    const char *part[2] = {text, comma + 1};
+    size_t len[2] = {(size_t)(comma - text), strlen(comma + 1)};
+    for (int side = 0; side < 2; side++) {
+        while (len[side] && part[side][0] == ' ')
+            part[side]++, len[side]--;
+        while (len[side] && part[side][len[side] - 1] == ' ')
+            len[side]--;
+        if (len[side] >= sizeof (*pair)[side]) {
+            snprintf(msg, msglen, "'%.*s' is not a camera name: %zu bytes, the limit is %zu", (int)len[side],
+                     part[side], len[side], sizeof (*pair)[side] - 1);
+            return -1;
+        }
+        memcpy((*pair)[side], part[side], len[side]);
+        (*pair)[side][len[side]] = '\0';
+        char why[160];
+        if ((*pair)[side][0] && tp_name_check((*pair)[side], TP_NAME_MAX_BYTES, why, sizeof why) != 0) {
+            snprintf(msg, msglen, "'%s' is not a camera name: %s", (*pair)[side], why);
+            return -1;
+        }
+        if (both && !(*pair)[side][0]) {
+            snprintf(msg, msglen, "'%s': stereo needs two cameras, LEFT,RIGHT", text);
+            return -1;
+        }
+    }
+    if ((*pair)[0][0] && !strcmp((*pair)[0], (*pair)[1])) {
+        snprintf(msg, msglen, "'%s' names the same camera twice", text);
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_stereo(const char *text, void *field, char *msg, size_t msglen)
+{
+    return parse_camera_pair(text, field, true, msg, msglen);
+}
+
+static int parse_wrists(const char *text, void *field, char *msg, size_t msglen)
+{
+    return parse_camera_pair(text, field, false, msg, msglen);
+}
+
+static void format_camera_pair(const void *field, char *buf, size_t len)
+{
+    const camera_pair *pair = field;
+    if ((*pair)[0][0] || (*pair)[1][0])
+        snprintf(buf, len, "%s,%s", (*pair)[0], (*pair)[1]);
+    else
+        snprintf(buf, len, "%s", "");
+}
+
+static int parse_panel_lock(const char *text, void *field, char *msg, size_t msglen)
+{
+    if (strcmp(text, "head") && strcmp(text, "world")) {
+        snprintf(msg, msglen, "'%s' is not one of head, world", text);
+        return -1;
+    }
+    *(bool *)field = !strcmp(text, "world");
+    return 0;
+}
+
+static void format_panel_lock(const void *field, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s", *(const bool *)field ? "world" : "head");
+}
+
 /* The operator's warnings and haptics near the robot's limits
  * (operator_feedback.h; docs/devices/xr.md, Warnings and haptics). */
 /* [xr]: the headset view and, in it, the warnings and haptics. */
@@ -328,6 +410,32 @@ static const tp_config_key xr_keys[] = {
                 "and higher"},
     {.name = "haptics_interval", .type = TP_CFG_DOUBLE, .offset = S(feedback.pulse_interval_s), .min = 0.05,
      .max = 10, .meaning = "seconds between pulses on one controller while a warning lasts (at most one per interval)"},
+    {.name = "head_camera", .type = TP_CFG_NAME, .offset = S(xr_layout.head_camera), .size = 64,
+     .default_text = "empty: the first camera",
+     .meaning = "`view = headset`: the camera (a `[camera.NAME]` name) shown to both eyes on the head panel; not "
+                "used with `stereo_cameras`"},
+    {.name = "stereo_cameras", .type = TP_CFG_CUSTOM, .offset = S(xr_layout.stereo_cameras), .parse = parse_stereo,
+     .format = format_camera_pair, .syntax = "`LEFT,RIGHT`: two camera names", .default_text = "empty: mono",
+     .meaning = "a stereo head view: LEFT's frames to the left eye, RIGHT's to the right (two distinct configured "
+                "cameras)"},
+    {.name = "wrist_cameras", .type = TP_CFG_CUSTOM, .offset = S(xr_layout.wrist_cameras), .parse = parse_wrists,
+     .format = format_camera_pair, .syntax = "`LEFT,RIGHT`: camera names, either may be empty",
+     .default_text = "empty: none",
+     .meaning = "the smaller panels by the left and right wrists (`left_wrist,`: the left only); a wrist camera is "
+                "not also the head or a stereo camera"},
+    {.name = "panel_lock", .type = TP_CFG_CUSTOM, .offset = S(xr_layout.world_locked), .parse = parse_panel_lock,
+     .format = format_panel_lock, .syntax = "one of head, world",
+     .meaning = "`head`: the camera panels follow the head (VIEW space); `world`: they stay where they were placed "
+                "in the room (LOCAL space)"},
+    {.name = "panel_distance", .type = TP_CFG_DOUBLE, .offset = S(xr_layout.distance_m), .min = 0.2, .max = 10,
+     .meaning = "metres from the eyes to the head panel"},
+    {.name = "panel_width", .type = TP_CFG_DOUBLE, .offset = S(xr_layout.width_m), .min = 0.1, .max = 5,
+     .meaning = "the head panel's width in metres (its height follows the camera's aspect)"},
+    {.name = "wrist_panels", .type = TP_CFG_BOOL, .offset = S(xr_layout.wrist_panels),
+     .meaning = "show the wrist panels at the start; the `[controls] wrist_panels` binding toggles them"},
+    {.name = "mirror", .type = TP_CFG_BOOL, .offset = S(xr_layout.mirror),
+     .meaning = "`view = headset`: a desktop window mirroring what the operator sees, for an assistant; "
+                "`teleop run --mirror` and `--no-mirror` override it"},
 };
 
 static const tp_config_key upload_keys[] = {
@@ -747,6 +855,53 @@ static int check_upload(const tp_upload_config *u, tp_config *file, char *err, s
     return 0;
 }
 
+/* [xr] layout: every camera it names is a configured one, and a wrist
+ * panel shows no camera the head view shows. */
+static int check_xr_layout(const tp_session_config *cfg, tp_config *file, char *err, size_t errlen)
+{
+    const tp_xr_view_layout *l = &cfg->xr_layout;
+    char known[512] = "";
+    size_t used = 0;
+    for (int i = 0; i < cfg->camera_count && used < sizeof known; i++)
+        used += (size_t)snprintf(known + used, sizeof known - used, "%s%s", i ? ", " : "",
+                                 cfg->cameras[i].device.name);
+    const struct {
+        const char *key, *name;
+    } named[] = {{"head_camera", l->head_camera},
+                 {"stereo_cameras", l->stereo_cameras[0]},
+                 {"stereo_cameras", l->stereo_cameras[1]},
+                 {"wrist_cameras", l->wrist_cameras[0]},
+                 {"wrist_cameras", l->wrist_cameras[1]}};
+    for (size_t k = 0; k < N(named); k++) {
+        if (!named[k].name[0])
+            continue;
+        bool found = false;
+        for (int i = 0; i < cfg->camera_count; i++)
+            found |= !strcmp(cfg->cameras[i].device.name, named[k].name);
+        if (!found)
+            return tp_config_error(file, "xr", named[k].key, err, errlen,
+                                   "'%s' is not a configured camera (cameras: %s)", named[k].name,
+                                   used ? known : "none");
+    }
+    /* The head view: the stereo pair, else head_camera, else the first camera. */
+    bool stereo = l->stereo_cameras[0][0];
+    const char *head = l->head_camera[0] ? l->head_camera : cfg->camera_count > 0 ? cfg->cameras[0].device.name : "";
+    for (int side = 0; side < 2; side++) {
+        const char *w = l->wrist_cameras[side];
+        if (!w[0])
+            continue;
+        if (stereo && (!strcmp(w, l->stereo_cameras[0]) || !strcmp(w, l->stereo_cameras[1])))
+            return tp_config_error(file, "xr", "wrist_cameras", err, errlen,
+                                   "'%s' is a stereo camera too (stereo_cameras); a wrist panel shows another camera",
+                                   w);
+        if (!stereo && !strcmp(w, head))
+            return tp_config_error(file, "xr", "wrist_cameras", err, errlen,
+                                   "'%s' is the head camera too (head_camera%s); a wrist panel shows another camera",
+                                   w, l->head_camera[0] ? "" : " empty: the first camera");
+    }
+    return 0;
+}
+
 /* After a [glove.SIDE] table: the range is one the parser knows, and the
  * calibration file (else the default for that range) is loaded. */
 static int check_glove(tp_session_config *cfg, const section_table *st, tp_config *file, char *err, size_t errlen)
@@ -794,7 +949,8 @@ int tp_session_apply_config(tp_session_config *cfg, tp_config *file, char *err, 
     if (!tp_config_has(file, "retarget.upsampling_latency")) /* one operator frame period, within the key's range */
         cc->upsampling_latency_s = fmin(fmax(1.0 / cfg->operator_hz, 0.001), 0.09);
     if (check_bindings(&cfg->controls, file, err, errlen) != 0 || check_workspace(cc, file, err, errlen) != 0 ||
-        check_upload(&cfg->upload, file, err, errlen) != 0 || apply_cameras(cfg, file, err, errlen) != 0)
+        check_upload(&cfg->upload, file, err, errlen) != 0 || apply_cameras(cfg, file, err, errlen) != 0 ||
+        check_xr_layout(cfg, file, err, errlen) != 0)
         return -1;
     return tp_config_check_unused(file, err, errlen);
 }

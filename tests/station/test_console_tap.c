@@ -2,7 +2,9 @@
  * feed is what the console reads, newest first; a console that has not taken
  * a frame makes the capture side skip the next one (never wait, never
  * queue); the pose is the simulation's qpos; commands arrive in order in
- * the terminal's form; a task is checked as the terminal's is. */
+ * the terminal's form; a task is checked as the terminal's is; the headset
+ * view's frame buffers are a second, independent consumer of the same
+ * frames, each stamped with its arrival. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +14,7 @@
 #include <cmocka.h>
 
 #include "station/console_feed.h"
+#include "teleop/clock.h"
 #include "teleop/sim.h"
 
 static const char *model_path;
@@ -204,6 +207,117 @@ static void test_view_limits_and_status(void **state)
     tp_console_tap_destroy(tap);
 }
 
+/* The headset view reads every camera's frames from buffers of its own:
+ * what the console takes (or does not take) changes nothing for the view,
+ * and the other way round; a view that has not taken a frame skips the next
+ * copy, as the console does; both see the arrival time (published_ns, at
+ * or after the capture time, the same for both) and the cameras by name. */
+static void test_view_frames_independent_of_the_console(void **state)
+{
+    (void)state;
+    tp_session_config cfg;
+    tp_session_default_config(&cfg);
+    cfg.camera_count = 2;
+    cfg.cameras[1] = cfg.cameras[0];
+    cfg.cameras[1].device.name = "left_wrist";
+    cfg.cameras[1].device.width = 32;
+    cfg.cameras[1].device.height = 16;
+    char err[256];
+    tp_console_tap *tap = tp_console_tap_create(&cfg, err, sizeof err);
+    assert_non_null(tap);
+    assert_int_equal(tp_console_tap_camera_index(tap, "head_camera"), 0);
+    assert_int_equal(tp_console_tap_camera_index(tap, "left_wrist"), 1);
+    assert_int_equal(tp_console_tap_camera_index(tap, "right_wrist"), -1);
+    assert_int_equal(tp_console_tap_camera_index(tap, ""), -1);
+    assert_int_equal(tp_console_tap_camera_index(tap, NULL), -1);
+
+    int w = cfg.cameras[0].device.width, h = cfg.cameras[0].device.height;
+    size_t n = (size_t)w * h * 3;
+    static uint8_t a[640 * 480 * 3], b[640 * 480 * 3], c[640 * 480 * 3];
+    assert_true(n <= sizeof a);
+    fill(a, n, 11);
+    fill(b, n, 22);
+    fill(c, n, 33);
+    tp_console_frame vf, cf;
+    bool fresh = true;
+    assert_false(tp_console_tap_view_frame(tap, 0, &vf, &fresh)); /* nothing yet */
+    assert_false(fresh);
+
+    /* Capture time a little before the hand-over, as on a capture thread. */
+    int64_t t0 = tp_now_ns();
+    tp_camera_frame in0 = {.t_ns = t0, .index = 0, .format = TP_PIXEL_RGB24, .data = a, .capacity = n, .size = n};
+    int64_t before = tp_now_ns();
+    console_feed_frame(tap, 0, &in0);
+    int64_t after = tp_now_ns();
+    /* The console takes frame 0; the view does not. */
+    assert_true(tp_console_tap_frame(tap, 0, &cf, &fresh));
+    assert_true(fresh);
+    assert_int_equal(cf.index, 0);
+    assert_true(cf.published_ns >= in0.t_ns);
+    assert_true(cf.published_ns >= before && cf.published_ns <= after);
+
+    /* Frame 1: the console took its last one, so it gets it; the view has
+     * not, so its copy is skipped (frame 0 stays its newest). */
+    tp_camera_frame in1 = {.t_ns = tp_now_ns(), .index = 1, .format = TP_PIXEL_RGB24, .data = b, .capacity = n,
+                           .size = n};
+    console_feed_frame(tap, 0, &in1);
+    assert_true(tp_console_tap_view_frame(tap, 0, &vf, &fresh));
+    assert_true(fresh);
+    assert_int_equal(vf.index, 0);
+    assert_int_equal(vf.t_ns, t0);
+    assert_int_equal(vf.published_ns, cf.published_ns); /* one arrival, both consumers */
+    assert_int_equal(vf.width, w);
+    assert_int_equal(vf.height, h);
+    assert_int_equal(vf.format, TP_PIXEL_RGB24);
+    assert_int_equal(vf.size, n);
+    assert_memory_equal(vf.data, a, n);
+    assert_true(tp_console_tap_frame(tap, 0, &cf, &fresh));
+    assert_true(fresh);
+    assert_int_equal(cf.index, 1);
+    assert_memory_equal(cf.data, b, n);
+    assert_true(tp_console_tap_view_frame(tap, 0, &vf, &fresh));
+    assert_false(fresh); /* the view's frame 0 again: frame 1 never reached it */
+
+    /* Frame 2: both took their last one, both get it; reading one side
+     * leaves the other's fresh flag alone. */
+    tp_camera_frame in2 = {.t_ns = tp_now_ns(), .index = 2, .format = TP_PIXEL_RGB24, .data = c, .capacity = n,
+                           .size = n};
+    console_feed_frame(tap, 0, &in2);
+    assert_true(tp_console_tap_view_frame(tap, 0, &vf, &fresh));
+    assert_true(fresh);
+    assert_int_equal(vf.index, 2);
+    assert_true(vf.published_ns >= in2.t_ns);
+    assert_memory_equal(vf.data, c, n);
+    assert_true(tp_console_tap_view_frame(tap, 0, &vf, &fresh));
+    assert_false(fresh);
+    assert_true(tp_console_tap_frame(tap, 0, &cf, &fresh));
+    assert_true(fresh); /* the console's own, untouched by the view's reads */
+    assert_int_equal(cf.index, 2);
+    assert_int_equal(cf.published_ns, vf.published_ns);
+
+    /* The other camera: its own buffers and size; the head camera's frames
+     * never show there. */
+    assert_false(tp_console_tap_view_frame(tap, 1, &vf, &fresh));
+    size_t nw = 32 * 16 * 3;
+    tp_camera_frame wr = {.t_ns = tp_now_ns(), .index = 7, .format = TP_PIXEL_RGB24, .data = b, .capacity = nw,
+                          .size = nw};
+    console_feed_frame(tap, 1, &wr);
+    assert_true(tp_console_tap_view_frame(tap, 1, &vf, &fresh));
+    assert_true(fresh);
+    assert_int_equal(vf.index, 7);
+    assert_int_equal(vf.width, 32);
+    assert_int_equal(vf.height, 16);
+    assert_memory_equal(vf.data, b, nw);
+    assert_true(tp_console_tap_view_frame(tap, 0, &vf, &fresh));
+    assert_false(fresh);
+    assert_int_equal(vf.index, 2);
+    /* Out of range cameras: nothing. */
+    assert_false(tp_console_tap_view_frame(tap, 2, &vf, &fresh));
+    assert_false(fresh);
+    assert_false(tp_console_tap_view_frame(tap, -1, &vf, &fresh));
+    tp_console_tap_destroy(tap);
+}
+
 int main(int argc, char **argv)
 {
     model_path = argc > 1 ? argv[1] : "devices/robot/models/humanoid.xml";
@@ -212,6 +326,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_pose_is_the_simulations),
         cmocka_unit_test(test_status_and_commands),
         cmocka_unit_test(test_view_limits_and_status),
+        cmocka_unit_test(test_view_frames_independent_of_the_console),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

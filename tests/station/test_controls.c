@@ -1,5 +1,6 @@
 /* Operator controls: bindings and their config, clutch modes, debounce and
- * hysteresis, press and hold bindings, the emergency latch and its release. */
+ * hysteresis, press and hold bindings, the emergency latch and its release,
+ * the wrist-panel toggle. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -345,6 +346,122 @@ static void test_output_bound(void **state)
     assert_int_equal(out[0].code, TP_CMD_RECORD_START);
 }
 
+/* The headset view's wrist-panel toggle: bound by default to the left
+ * thumbstick click (no other default uses it), one command per press however
+ * long it is held, debounced like every input, never fired by another
+ * chord; rebindable in [controls] wrist_panels. */
+static void test_wrist_panels_toggle(void **state)
+{
+    (void)state;
+    tp_controls_config cfg;
+    tp_controls_default_config(&cfg);
+    char buf[96];
+    tp_control_binding_format(&cfg.bindings[TP_ACTION_WRIST_PANELS], buf, sizeof buf);
+    assert_string_equal(buf, "left.stick");
+    assert_string_equal(tp_control_action_key(TP_ACTION_WRIST_PANELS), "wrist_panels");
+    assert_string_equal(tp_command_name(TP_CMD_WRIST_PANELS_TOGGLE), "wrist_panels_toggle");
+    /* No other default binding uses the left stick (or any stick). */
+    for (int a = 0; a < TP_ACTION_COUNT; a++) {
+        if (a == TP_ACTION_WRIST_PANELS)
+            continue;
+        for (int k = 0; k < cfg.bindings[a].count; k++)
+            assert_int_not_equal(cfg.bindings[a].keys[k].input, TP_INPUT_STICK);
+    }
+
+    rig r;
+    rig_init(&r, &cfg);
+    /* Every other input and chord, each pressed and held: no toggle. */
+    const struct {
+        int side;
+        uint32_t buttons;
+        float trigger, squeeze;
+    } others[] = {
+        {1, TP_BTN_STICK, 0, 0}, /* the right stick */
+        {0, TP_BTN_A, 0, 0},     {0, TP_BTN_B, 0, 0},     {0, TP_BTN_MENU, 0, 0}, {1, TP_BTN_A, 0, 0},
+        {1, TP_BTN_B, 0, 0},     {1, TP_BTN_MENU, 0, 0},  {0, 0, 1, 0},           {0, 0, 0, 1},
+        {1, 0, 1, 1},
+    };
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+        r.f.ctrl[others[i].side].buttons = others[i].buttons;
+        r.f.ctrl[others[i].side].trigger = others[i].trigger;
+        r.f.ctrl[others[i].side].squeeze = others[i].squeeze;
+        run(&r, 2500);
+        r.f.ctrl[others[i].side].buttons = 0;
+        r.f.ctrl[others[i].side].trigger = r.f.ctrl[others[i].side].squeeze = 0;
+        run(&r, 100);
+    }
+    assert_int_equal(count(&r, TP_CMD_WRIST_PANELS_TOGGLE), 0);
+    /* Release the emergency hold the left menu latched above. */
+    r.f.ctrl[0].buttons = TP_BTN_MENU;
+    run(&r, 2100);
+    r.f.ctrl[0].buttons = 0;
+    run(&r, 100);
+    assert_false(tp_controls_emergency(&r.c));
+    int before = r.n;
+
+    /* A 20 ms blip (under the 30 ms debounce): nothing. */
+    r.f.ctrl[0].buttons = TP_BTN_STICK;
+    run(&r, 20);
+    r.f.ctrl[0].buttons = 0;
+    run(&r, 100);
+    assert_int_equal(count(&r, TP_CMD_WRIST_PANELS_TOGGLE), 0);
+    /* A press held three seconds: one toggle, once the debounce time has passed. */
+    int64_t pressed = r.t;
+    r.f.ctrl[0].buttons = TP_BTN_STICK;
+    run(&r, 3000);
+    assert_int_equal(count(&r, TP_CMD_WRIST_PANELS_TOGGLE), 1);
+    assert_int_equal(r.n, before + 1); /* nothing else came of it */
+    const tp_command_msg *t = &r.cmds[r.n - 1];
+    assert_int_equal(t->code, TP_CMD_WRIST_PANELS_TOGGLE);
+    assert_true(t->t_ns - pressed >= 30 * MS && t->t_ns - pressed < 42 * MS);
+    /* Each new press toggles again. */
+    for (int k = 0; k < 3; k++) {
+        r.f.ctrl[0].buttons = 0;
+        run(&r, 100);
+        r.f.ctrl[0].buttons = TP_BTN_STICK;
+        run(&r, 100);
+    }
+    assert_int_equal(count(&r, TP_CMD_WRIST_PANELS_TOGGLE), 4);
+    /* With the grip squeezed (teleoperating): toggles all the same, the clutch untouched. */
+    r.f.ctrl[0].buttons = 0;
+    r.f.ctrl[1].squeeze = 1;
+    run(&r, 200);
+    assert_true(r.f.engaged);
+    r.f.ctrl[0].buttons = TP_BTN_STICK;
+    run(&r, 200);
+    assert_true(r.f.engaged);
+    assert_int_equal(count(&r, TP_CMD_WRIST_PANELS_TOGGLE), 5);
+    assert_int_equal(count(&r, TP_CMD_CLUTCH_RELEASE), 0);
+
+    /* Rebound in [controls]; the same input as another binding is refused. */
+    tp_session_config session;
+    tp_session_default_config(&session);
+    char err[256];
+    tp_config *file = tp_config_parse("[controls]\nwrist_panels = right.stick hold 0.5\n", "st.ini", err, sizeof err);
+    assert_non_null(file);
+    assert_int_equal(tp_session_apply_config(&session, file, err, sizeof err), 0);
+    tp_control_binding_format(&session.controls.bindings[TP_ACTION_WRIST_PANELS], buf, sizeof buf);
+    assert_string_equal(buf, "right.stick hold 0.5");
+    tp_config_free(file);
+    rig_init(&r, &session.controls);
+    r.f.ctrl[0].buttons = TP_BTN_STICK; /* the left stick no longer toggles */
+    run(&r, 1000);
+    r.f.ctrl[0].buttons = 0;
+    r.f.ctrl[1].buttons = TP_BTN_STICK;
+    run(&r, 400);
+    assert_int_equal(count(&r, TP_CMD_WRIST_PANELS_TOGGLE), 0);
+    run(&r, 300);
+    assert_int_equal(count(&r, TP_CMD_WRIST_PANELS_TOGGLE), 1);
+    tp_session_default_config(&session);
+    file = tp_config_parse("[controls]\nrecord_start = left.stick\n", "st.ini", err, sizeof err);
+    assert_non_null(file);
+    assert_int_equal(tp_session_apply_config(&session, file, err, sizeof err), -1);
+    if (!strstr(err, "st.ini:2: [controls] record_start: controls.record_start and controls.wrist_panels are bound "
+                     "to the same input"))
+        fail_msg("%s", err);
+    tp_config_free(file);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -356,6 +473,7 @@ int main(void)
         cmocka_unit_test(test_chord),
         cmocka_unit_test(test_emergency_latch),
         cmocka_unit_test(test_output_bound),
+        cmocka_unit_test(test_wrist_panels_toggle),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

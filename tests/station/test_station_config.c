@@ -312,6 +312,124 @@ static void test_registries(void **state)
             fail_msg("operator.source choice '%s' is not a registered device", n);
 }
 
+/* [xr] layout of the headset view: each key's default, values read into
+ * tp_session_config.xr_layout and written back the same, and each error one
+ * line naming file, line and key. */
+static void test_xr_layout(void **state)
+{
+    (void)state;
+    tp_session_config c;
+    tp_session_default_config(&c); /* the defaults, where the session config's are set */
+    const tp_xr_view_layout *l = &c.xr_layout;
+    assert_string_equal(l->head_camera, "");
+    assert_string_equal(l->stereo_cameras[0], "");
+    assert_string_equal(l->stereo_cameras[1], "");
+    assert_string_equal(l->wrist_cameras[0], "");
+    assert_string_equal(l->wrist_cameras[1], "");
+    assert_false(l->world_locked);
+    assert_true(l->distance_m == 1.0 && l->width_m == 1.2);
+    assert_true(l->wrist_panels);
+    assert_false(l->mirror);
+    round_trip("");
+    char *ini = tp_station_config_resolved_ini(&c);
+    assert_non_null(ini);
+    assert_non_null(strstr(ini, "\npanel_lock = head\n"));
+    assert_non_null(strstr(ini, "\nwrist_panels = true\n"));
+    assert_non_null(strstr(ini, "\nmirror = false\n"));
+    free(ini);
+
+    const char *cams = "[camera.head]\ndriver = pattern\n[camera.eye_l]\ndriver = pattern\n[camera.eye_r]\n"
+                       "driver = pattern\n[camera.left_wrist]\ndriver = pattern\n[camera.right_wrist]\n"
+                       "driver = pattern\n";
+    char text[1024];
+    snprintf(text, sizeof text,
+             "%s[xr]\nview = headset\nhead_camera = head\nstereo_cameras = eye_l, eye_r\n"
+             "wrist_cameras = left_wrist,right_wrist\npanel_lock = world\npanel_distance = 0.75\n"
+             "panel_width = 2.5\nwrist_panels = false\nmirror = true\n",
+             cams);
+    round_trip(text);
+    tp_config *file;
+    char err[1024];
+    if (apply(text, "x.ini", &c, &file, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_string_equal(c.xr_view, "headset");
+    assert_string_equal(l->head_camera, "head");
+    assert_string_equal(l->stereo_cameras[0], "eye_l");
+    assert_string_equal(l->stereo_cameras[1], "eye_r");
+    assert_string_equal(l->wrist_cameras[0], "left_wrist");
+    assert_string_equal(l->wrist_cameras[1], "right_wrist");
+    assert_true(l->world_locked);
+    assert_true(l->distance_m == 0.75 && l->width_m == 2.5);
+    assert_false(l->wrist_panels);
+    assert_true(l->mirror);
+    ini = tp_station_config_resolved_ini(&c);
+    assert_non_null(strstr(ini, "\nstereo_cameras = eye_l,eye_r\n"));
+    assert_non_null(strstr(ini, "\npanel_lock = world\n"));
+    free(ini);
+    tp_config_free(file);
+
+    /* One wrist only, either side; the mono head view on the default (first) camera. */
+    snprintf(text, sizeof text, "%s[xr]\nwrist_cameras = ,right_wrist\n", cams);
+    round_trip(text);
+    if (apply(text, "x.ini", &c, &file, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_string_equal(l->wrist_cameras[0], "");
+    assert_string_equal(l->wrist_cameras[1], "right_wrist");
+    ini = tp_station_config_resolved_ini(&c);
+    assert_non_null(strstr(ini, "\nwrist_cameras = ,right_wrist\n"));
+    free(ini);
+    tp_config_free(file);
+    snprintf(text, sizeof text, "%s[xr]\nwrist_cameras = left_wrist,\n", cams);
+    round_trip(text);
+    if (apply(text, "x.ini", &c, &file, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_string_equal(l->wrist_cameras[0], "left_wrist");
+    assert_string_equal(l->wrist_cameras[1], "");
+    tp_config_free(file);
+    /* Without [camera.NAME] sections the single camera is the default head_camera. */
+    if (apply("[xr]\nhead_camera = head_camera\n", "x.ini", &c, &file, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_string_equal(l->head_camera, "head_camera");
+    tp_config_free(file);
+
+    /* Errors: ranges and choices. */
+    expect_error("[xr]\npanel_lock = hand\n", "st.ini:2: [xr] panel_lock: 'hand' is not one of head, world");
+    expect_error("[xr]\npanel_distance = 0.1\n", "st.ini:2: [xr] panel_distance: 0.1 is out of range [0.2, 10]");
+    expect_error("[xr]\npanel_distance = 11\n", "st.ini:2: [xr] panel_distance: 11 is out of range [0.2, 10]");
+    expect_error("[xr]\npanel_width = 0.05\n", "st.ini:2: [xr] panel_width: 0.05 is out of range [0.1, 5]");
+    expect_error("[xr]\npanel_width = 6\n", "st.ini:2: [xr] panel_width: 6 is out of range [0.1, 5]");
+    expect_error("[xr]\nwrist_panels = some\n", "st.ini:2: [xr] wrist_panels: expected true or false, got 'some'");
+    expect_error("[xr]\nmirror = 2\n", "st.ini:2: [xr] mirror: expected true or false, got '2'");
+    expect_error("[xr]\nhead_camera = a b\n", "st.ini:2: [xr] head_camera: 'a b' is not a name");
+    /* Names that are no configured camera. */
+    expect_error("[xr]\nhead_camera = front\n",
+                 "st.ini:2: [xr] head_camera: 'front' is not a configured camera (cameras: head_camera)");
+    snprintf(text, sizeof text, "%s[xr]\n\nstereo_cameras = eye_l,eye_x\n", cams);
+    expect_error(text, "st.ini:13: [xr] stereo_cameras: 'eye_x' is not a configured camera (cameras: head, eye_l, "
+                       "eye_r, left_wrist, right_wrist)");
+    snprintf(text, sizeof text, "%s[xr]\nwrist_cameras = ,hand\n", cams);
+    expect_error(text, "st.ini:12: [xr] wrist_cameras: 'hand' is not a configured camera");
+    /* Stereo: exactly two distinct names. */
+    expect_error("[xr]\nstereo_cameras = eye_l\n",
+                 "st.ini:2: [xr] stereo_cameras: 'eye_l' is not LEFT,RIGHT (two camera names and one comma)");
+    expect_error("[xr]\nstereo_cameras = a,b,c\n", "st.ini:2: [xr] stereo_cameras: 'a,b,c' is not LEFT,RIGHT");
+    expect_error("[xr]\nstereo_cameras = eye_l,\n",
+                 "st.ini:2: [xr] stereo_cameras: 'eye_l,': stereo needs two cameras, LEFT,RIGHT");
+    expect_error("[xr]\nstereo_cameras = eye_l,eye_l\n",
+                 "st.ini:2: [xr] stereo_cameras: 'eye_l,eye_l' names the same camera twice");
+    expect_error("[xr]\nstereo_cameras = eye_l,-x\n", "st.ini:2: [xr] stereo_cameras: '-x' is not a camera name");
+    expect_error("[xr]\nwrist_cameras = a;b\n", "st.ini:2: [xr] wrist_cameras: 'a;b' is not LEFT,RIGHT (two camera names and one comma; a side may be empty)");
+    expect_error("[xr]\nwrist_cameras = w,w\n", "st.ini:2: [xr] wrist_cameras: 'w,w' names the same camera twice");
+    /* A camera on a wrist panel and in the head view. */
+    snprintf(text, sizeof text, "%s[xr]\nstereo_cameras = eye_l,eye_r\nwrist_cameras = eye_r,\n", cams);
+    expect_error(text, "st.ini:13: [xr] wrist_cameras: 'eye_r' is a stereo camera too (stereo_cameras)");
+    snprintf(text, sizeof text, "%s[xr]\nhead_camera = left_wrist\nwrist_cameras = left_wrist,\n", cams);
+    expect_error(text, "st.ini:13: [xr] wrist_cameras: 'left_wrist' is the head camera too (head_camera)");
+    snprintf(text, sizeof text, "%s[xr]\nwrist_cameras = ,head\n", cams);
+    expect_error(text,
+                 "st.ini:12: [xr] wrist_cameras: 'head' is the head camera too (head_camera empty: the first camera)");
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -325,6 +443,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_registries),
         cmocka_unit_test(test_unitree_section),
         cmocka_unit_test(test_glove_sections),
+        cmocka_unit_test(test_xr_layout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -48,10 +48,14 @@ meta() { sqlite3 "file:$1?mode=ro" "select value from meta where key = '$2'"; }
 # session of episodes (docs/recording.md): episode A runs from the start to
 # the stop-keep press (its record-start press changes nothing, A is already
 # recording); B starts there and is discarded by the held Y; C starts there
-# and ends with the session, its emergency press inside it.
+# and ends with the session, its emergency press inside it. A left
+# thumbstick click in A toggles the headset view's wrist panels: recorded,
+# nothing else changed.
 cat >"$tmp/buttons.txt" <<'EOF'
 0.6 /user/hand/left/input/squeeze/value 0.0
 0.6 /user/hand/right/input/squeeze/value 0.0
+0.9 /user/hand/left/input/thumbstick/click 1
+1.0 /user/hand/left/input/thumbstick/click 0
 1.2 /user/hand/right/input/squeeze/value 1.0
 1.5 /user/hand/right/input/a/click 1
 1.7 /user/hand/right/input/a/click 0
@@ -77,6 +81,8 @@ if run buttons 4.5 "xr_replay_script = $tmp/buttons.txt" "[recording]" "episodes
   check count "$a" operator_command record_start 1
   check events "$a" operator_command record_stop_keep 2.03 2.120
   check count "$a" operator_command record_stop_keep 1
+  check events "$a" operator_command wrist_panels_toggle 0.93 1.020
+  check count "$a" operator_command wrist_panels_toggle 1
   # the effect after its cause: the control tick that samples the released
   # frame, one upsampling latency (11.1 ms) after its stamp
   check events "$a" disengaged "" 0.60 0.70
