@@ -8,15 +8,16 @@
 # menu press sets the emergency hold, and dumps every Nth submitted frame's
 # layers and logs the haptic calls. xr_headset_view_check.py then checks the layers'
 # pixels against the recorded camera frames, the overlay's REC and HOLD, the
-# haptic pulses, the headset_view latency stream and `teleop check`.
+# haptic pulses, the headset_view latency stream and `teleop check`, and the
+# desktop mirror's screenshot against the camera frames it names.
 # A second, short run, the panels world-locked, loses the session mid-way:
 # it ends cleanly.
 # Usage: with_xvfb.sh xr_headset_view_test.sh TELEOP CHECK_PY XR_VIEW_PIXELS LIMIT_MOTION_CSV
 set -u
-teleop=$1
-checker=$2
-pixels=$3
-motion=$4
+teleop=$(realpath "$1")
+checker=$(realpath "$2")
+pixels=$(realpath "$3")
+motion=$(realpath "$4")
 tmp=$(mktemp -d /tmp/teleop-xrview-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 failures=0
@@ -31,9 +32,10 @@ every=18 # ~20 frames (each dumped frame holds the view thread ~50 ms: PNG writi
 distance=0.8
 width=1.1
 
-# run NAME DURATION SCRIPT PANEL_LOCK: sets $episode
+# run NAME DURATION SCRIPT PANEL_LOCK [teleop run options]: sets $episode
 run() {
   local name=$1 duration=$2 script=$3 lock=$4
+  shift 4
   cat >"$tmp/$name.ini" <<INI
 [session]
 realtime_priority = false
@@ -63,7 +65,7 @@ panel_lock = $lock
 panel_distance = $distance
 panel_width = $width
 INI
-  "$teleop" run --no-console --config "$tmp/$name.ini" --duration "$duration" --out "$tmp/$name" \
+  "$teleop" run --no-console --config "$tmp/$name.ini" --duration "$duration" --out "$tmp/$name" "$@" \
     >"$tmp/$name.out" 2>"$tmp/$name.err"
   local rc=$?
   episode=$(sed -n 's/^episode: //p' "$tmp/$name.out" | tail -n 1)
@@ -87,9 +89,10 @@ INI
 # The emergency hold (the default binding left.menu) at 3.3 s of stream time.
 printf '3.3 /user/hand/left/input/menu/click 1\n3.5 /user/hand/left/input/menu/click 0\n' >"$tmp/emergency.txt"
 if TELEOP_XR_REPLAY_DUMP=$tmp/dump TELEOP_XR_REPLAY_DUMP_EVERY=$every TELEOP_XR_REPLAY_HAPTICS=$tmp/haptics.txt \
-  run view 5 "$tmp/emergency.txt" head; then
+  run view 5 "$tmp/emergency.txt" head --mirror-screenshot "$tmp/mirror.png" --mirror-screenshot-after 2; then
   /usr/bin/python3 "$checker" session "$episode" "$tmp/dump" "$every" "$tmp/haptics.txt" "$pixels" \
     "head,wrist,$distance,$width" || fail "view: the checks above"
+  /usr/bin/python3 "$checker" mirror "$episode" "$tmp/mirror.png" "$pixels" || fail "mirror: the checks above"
 fi
 
 printf '1.0 session_loss\n' >"$tmp/loss.txt"
