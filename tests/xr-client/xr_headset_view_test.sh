@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The headset view end to end (issue 16): `teleop run` with [xr] view =
-# headset, a head camera and a left wrist camera (test pattern, FFV1:
-# lossless), against the replay runtime through the real loader with the
+# headset, a head camera (the test pattern: every frame differs) and a left
+# wrist camera (the simulated robot's, rendered by Mesa), both FFV1
+# (lossless), against the replay runtime through the real loader with the
 # core validation layer on (its report must stay absent), under a private
 # Xvfb. The runtime plays a motion that drives the left arm into its limits
 # and past the workspace edge (tests/support/limit_motion.h), a scripted
@@ -47,12 +48,12 @@ fps = 30
 codec = ffv1
 seed = 1
 [camera.wrist]
-driver = pattern
+driver = sim
+mjcf_camera = left_wrist_camera
 width = 160
 height = 120
 fps = 15
 codec = ffv1
-seed = 2
 [operator]
 source = xr
 motion = $motion
