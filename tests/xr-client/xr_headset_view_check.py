@@ -15,6 +15,7 @@ the overlay's own text functions).
           quad PANEL_DISTANCE in front, PANEL_WIDTH wide, its height by the
           camera's aspect; the head and wrist PNGs equal, pixel for pixel,
           the camera frames the headset_view row of that frame names
+          the wrist panel hidden by the scripted toggle from its event on
       (b) the overlay shows REC (red) on line 1 while the episode records,
           and `HOLD: emergency` (red) on line 2 exactly from the scripted
           emergency on
@@ -129,7 +130,7 @@ def pixels(exe, args, lines):
     return out
 
 
-def check_stream(db, rows, head, wrist):
+def check_stream(db, rows, head, wrist, hidden_ns):
     """(d): the rows themselves and against the camera streams."""
     times = [t for _, t, _ in rows]
     if any(b <= a for a, b in zip(times, times[1:])):
@@ -137,7 +138,7 @@ def check_stream(db, rows, head, wrist):
     cams = {"head": camera_times(db, head)}
     if wrist:
         cams["wrist_left"] = camera_times(db, wrist)
-    prev = {}
+    prev, shown_max = {}, {}
     new_count = {s: 0 for s in cams}
     for seq, t, v in rows:
         if abs(v["period_ms"] - 1000.0 / 90) > 1e-3:
@@ -152,8 +153,16 @@ def check_stream(db, rows, head, wrist):
                 fail("headset_view frame %d: %s shows %s (nothing is configured there)" % (
                     seq, slot, [v["%s_%s" % (slot, d)] for d in SLOT_DIMS]))
                 return
-        if v["wrist_panels"] != 1:
-            fail("headset_view frame %d: wrist_panels %g, want 1 (shown, never toggled)" % (seq, v["wrist_panels"]))
+        # shown from the start, hidden by the scripted toggle (the event is
+        # stamped when its display frame began, before that frame's row)
+        want_shown = 1 if t < hidden_ns else 0
+        if v["wrist_panels"] != want_shown:
+            fail("headset_view frame %d, %.3f s from the toggle: wrist_panels %g, want %d" % (
+                seq, (t - hidden_ns) / 1e9, v["wrist_panels"], want_shown))
+            return
+        if not want_shown and any(v["wrist_left_" + d] != -1 for d in ("frame", "capture_ms", "arrival_ms", "late")):
+            fail("headset_view frame %d: the wrist panels are hidden, wrist_left shows %s" % (
+                seq, [v["wrist_left_" + d] for d in SLOT_DIMS]))
             return
         for slot, times_of in cams.items():
             frame = int(v[slot + "_frame"])
@@ -162,9 +171,14 @@ def check_stream(db, rows, head, wrist):
                 fail("headset_view frame %d: %s_frame %r" % (seq, slot, v[slot + "_frame"]))
                 return
             last = prev.get(slot, -1)
-            if frame < last:
-                fail("headset_view frame %d: %s_frame %d after %d (goes back)" % (seq, slot, frame, last))
+            if frame < 0 and last >= 0 and (slot == "head" or v["wrist_panels"] == 1):
+                fail("headset_view frame %d: %s shows nothing after frame %d" % (seq, slot, last))
                 return
+            if 0 <= frame < shown_max.get(slot, -1):
+                fail("headset_view frame %d: %s_frame %d after %d (goes back)" % (
+                    seq, slot, frame, shown_max[slot]))
+                return
+            shown_max[slot] = max(frame, shown_max.get(slot, -1))
             want_new = 1 if frame >= 0 and frame != last else 0
             if new != want_new and not (frame < 0 and new == -1):
                 fail("headset_view frame %d: %s_new %g, want %d (frame %d, previous row's %d)" % (
@@ -209,7 +223,13 @@ def session(episode, dump, every, haptics_log, exe, layout):
     started = events(db, "headset_view_started")
     if len(started) != 1 or not started[0][1]:
         fail("headset_view_started events: %s, want one with the layout" % started)
-    counts = check_stream(db, rows, head, wrist)
+    toggled = events(db, "headset_view_wrist_panels")
+    commands = events(db, "operator_command", "wrist_panels_toggle")
+    if [d for _, d in toggled] != ["hidden"] or len(commands) != 1:
+        fail("wrist panel toggle: events %s and %d operator_command wrist_panels_toggle, want one press: hidden" % (
+            toggled, len(commands)))
+    hidden_ns = toggled[0][0] if toggled else float("inf")
+    counts = check_stream(db, rows, head, wrist, hidden_ns)
     by_seq = {s: (t, v) for s, t, v in rows}
     start_ns, end_ns = (int(db.execute("select value from meta where key = ?", (k,)).fetchone()[0])
                         for k in ("start_t_ns", "end_t_ns"))
@@ -260,7 +280,7 @@ def session(episode, dump, every, haptics_log, exe, layout):
                 fail("%s: wrist panel %g m wide, want smaller than the head panel's %g" % (
                     where, q["wrist"]["size"][0], width))
             cam_lines.append(("%s %s %d" % (q["wrist"]["file"], wrist, v["wrist_left_frame"]), where + " wrist"))
-        shown_both += len(want) == (3 if wrist else 2)
+        shown_both += len(want) == (3 if wrist and v["wrist_panels"] == 1 else 2)
         overlay.append((f, t, q["overlay"]["file"]))
     if shown_both < len(dumped) - 2:
         fail("dump: only %d of %d dumped frames show every camera panel" % (shown_both, len(dumped)))

@@ -6,7 +6,8 @@
 # core validation layer on (its report must stay absent), under a private
 # Xvfb. The runtime plays a motion that drives the left arm into its limits
 # and past the workspace edge (tests/support/limit_motion.h), a scripted
-# menu press sets the emergency hold, and dumps every Nth submitted frame's
+# menu press sets the emergency hold, a stick click hides the wrist panel,
+# and the runtime dumps every Nth submitted frame's
 # layers and logs the haptic calls. xr_headset_view_check.py then checks the layers'
 # pixels against the recorded camera frames, the overlay's REC and HOLD, the
 # haptic pulses, the headset_view latency stream and `teleop check`, and the
@@ -87,8 +88,10 @@ INI
   fi
 }
 
-# The emergency hold (the default binding left.menu) at 3.3 s of stream time.
-printf '3.3 /user/hand/left/input/menu/click 1\n3.5 /user/hand/left/input/menu/click 0\n' >"$tmp/emergency.txt"
+# The emergency hold (the default binding left.menu) at 3.3 s of stream time;
+# the wrist panels hidden (the default binding left.stick) at 4.2 s.
+printf '3.3 /user/hand/left/input/menu/click 1\n3.5 /user/hand/left/input/menu/click 0\n%s\n%s\n' \
+  '4.2 /user/hand/left/input/thumbstick/click 1' '4.4 /user/hand/left/input/thumbstick/click 0' >"$tmp/emergency.txt"
 if TELEOP_XR_REPLAY_DUMP=$tmp/dump TELEOP_XR_REPLAY_DUMP_EVERY=$every TELEOP_XR_REPLAY_HAPTICS=$tmp/haptics.txt \
   run view 5 "$tmp/emergency.txt" head --mirror-screenshot "$tmp/mirror.png" --mirror-screenshot-after 2; then
   /usr/bin/python3 "$checker" session "$episode" "$tmp/dump" "$every" "$tmp/haptics.txt" "$pixels" \
