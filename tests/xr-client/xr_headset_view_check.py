@@ -221,8 +221,9 @@ def session(episode, dump, every, haptics_log, exe, layout):
         fail("no headset_view rows")
         return
     started = events(db, "headset_view_started")
-    if len(started) != 1 or not started[0][1]:
-        fail("headset_view_started events: %s, want one with the layout" % started)
+    if len(started) != 1 or not all(w in started[0][1] for w in (head, "wrist " + wrist, "head-locked")):
+        fail("headset_view_started events: %s, want one with the layout (%s, wrist %s, head-locked)" % (
+            started, head, wrist))
     toggled = events(db, "headset_view_wrist_panels")
     commands = events(db, "operator_command", "wrist_panels_toggle")
     if [d for _, d in toggled] != ["hidden"] or len(commands) != 1:
@@ -231,8 +232,7 @@ def session(episode, dump, every, haptics_log, exe, layout):
     hidden_ns = toggled[0][0] if toggled else float("inf")
     counts = check_stream(db, rows, head, wrist, hidden_ns)
     by_seq = {s: (t, v) for s, t, v in rows}
-    start_ns, end_ns = (int(db.execute("select value from meta where key = ?", (k,)).fetchone()[0])
-                        for k in ("start_t_ns", "end_t_ns"))
+    start_ns = int(db.execute("select value from meta where key = 'start_t_ns'").fetchone()[0])
     size = {}
     for name in (head, wrist) if wrist else (head,):
         size[name] = db.execute("select width, height from streams where name = ?", (name,)).fetchone()
