@@ -31,10 +31,12 @@ the overlay's own text functions).
       the desktop mirror's screenshot (teleop run --mirror-screenshot PNG):
       each camera panel at its place in PNG.txt equals, pixel for pixel, the
       camera frame PNG.txt says it shows
-  xr_headset_view_check.py loss EPISODE DUMP_DIR
+  xr_headset_view_check.py loss EPISODE DUMP_DIR PIXELS_EXE
       a scripted session loss: the view started, its rows stop at the loss;
-      the dumped frames' camera quads (panel_lock = world) are in the
-      session's base space (stage or local)
+      stereo_cameras = head,right with panel_lock = world: the dumped frames
+      have the left eye's quad, the right eye's, the wrist panel, in the
+      session's base space (stage or local), then the overlay; each eye's
+      PNG equals its camera's frame
 Exit 0 when every check holds, 1 with one line per failure.
 """
 import json
@@ -397,14 +399,15 @@ def mirror(episode, png, exe):
         print("mirror: %d camera panels compared, %d equal" % (len(out), out.count("ok")))
 
 
-def loss(episode, dump):
+def loss(episode, dump, exe):
     db = open_db(episode)
     rows = view_rows(db)
     if not rows:
         fail("loss: no headset_view rows before the loss")
         return
-    if len(events(db, "headset_view_started")) != 1:
-        fail("loss: headset_view_started not once")
+    started = events(db, "headset_view_started")
+    if len(started) != 1 or not all(w in started[0][1] for w in ("stereo head right", "world-locked")):
+        fail("loss: headset_view_started %s, want one with the layout (stereo head right, world-locked)" % started)
     lost = events(db, "xr_session_lost")
     if not lost:
         fail("loss: no xr_session_lost event")
@@ -412,19 +415,34 @@ def loss(episode, dump):
     after = [t for _, t, _ in rows if t > lost[0][0] + 100e6]
     if after:
         fail("loss: %d headset_view rows more than 0.1 s after the session was lost" % len(after))
+    # Stereo, world-locked: the left eye's quad, the right eye's, the wrist
+    # panel in the base space, the overlay last; each eye its camera's frame.
+    by_frame = {f: v for f, _, v in rows}
     frames = read_index(dump)
-    if not frames:
-        fail("loss: nothing dumped")
-    with_cameras = 0
+    lines = []
     for f, layers in sorted(frames.items()):
-        spaces = [l["space"] for l in layers[:-1]]  # the camera quads; the overlay last
-        if any(sp not in ("stage", "local") for sp in spaces):
-            fail("loss: dump frame %d: camera quads in %s, want stage or local (world-locked)" % (f, spaces))
-            break
-        with_cameras += len(layers) == 3
-    if not with_cameras:
-        fail("loss: no dumped frame shows the head and wrist panels")
-    print("loss: %d rows, the last %.3f s after the loss event" % (len(rows), (rows[-1][1] - lost[0][0]) / 1e9))
+        v = by_frame.get(f)
+        if v is None:
+            continue
+        if len(layers) != 4:
+            continue  # a panel waits for its camera's first frame
+        got = [(l["space"] in ("stage", "local"), l["eye"]) for l in layers[:3]]
+        if got != [(True, "left"), (True, "right"), (True, "both")] or layers[3]["eye"] != "both":
+            fail("loss: dump frame %d: layers %s, want left eye, right eye, wrist in stage or local, then the "
+                 "overlay" % (f, [(l["space"], l["eye"]) for l in layers]))
+            continue
+        lines.append("%s head %d" % (layers[0]["file"], v["head_frame"]))
+        lines.append("%s right %d" % (layers[1]["file"], v["head_right_frame"]))
+        lines.append("%s wrist %d" % (layers[2]["file"], v["wrist_left_frame"]))
+    if not lines:
+        fail("loss: no dumped frame shows both eyes and the wrist panel")
+        return
+    out = pixels(exe, ["camera", episode], lines)
+    for l, o in zip(lines, out or []):
+        if o != "ok":
+            fail("loss: %s: %s" % (l, o))
+    print("loss: %d rows, the last %.3f s after the loss event; %d stereo and wrist layers compared, %d equal" % (
+        len(rows), (rows[-1][1] - lost[0][0]) / 1e9, len(lines), (out or []).count("ok")))
 
 
 def main():
@@ -433,8 +451,8 @@ def main():
         session(a[1], a[2], int(a[3]), a[4], a[5], a[6])
     elif len(a) == 4 and a[0] == "mirror":
         mirror(a[1], a[2], a[3])
-    elif len(a) == 3 and a[0] == "loss":
-        loss(a[1], a[2])
+    elif len(a) == 4 and a[0] == "loss":
+        loss(a[1], a[2], a[3])
     else:
         print(__doc__, file=sys.stderr)
         return 2

@@ -12,8 +12,8 @@
 # pixels against the recorded camera frames, the overlay's REC and HOLD, the
 # haptic pulses, the headset_view latency stream and `teleop check`, and the
 # desktop mirror's screenshot against the camera frames it names.
-# A second, short run, the panels world-locked, loses the session mid-way:
-# it ends cleanly.
+# A second, short run, a stereo head view (one camera per eye), the panels
+# world-locked, loses the session mid-way: it ends cleanly.
 # Usage: with_xvfb.sh xr_headset_view_test.sh TELEOP CHECK_PY XR_VIEW_PIXELS LIMIT_MOTION_CSV
 set -u
 teleop=$(realpath "$1")
@@ -34,7 +34,11 @@ every=18 # ~20 frames (each dumped frame holds the view thread ~50 ms: PNG writi
 distance=0.8
 width=1.1
 
-# run NAME DURATION SCRIPT PANEL_LOCK [teleop run options]: sets $episode
+# run NAME DURATION SCRIPT PANEL_LOCK [teleop run options]: sets $episode;
+# $head_view: the [xr] line choosing the head panel, $more_cameras: more
+# [camera.NAME] sections
+head_view='head_camera = head'
+more_cameras=
 run() {
   local name=$1 duration=$2 script=$3 lock=$4
   shift 4
@@ -55,13 +59,14 @@ width = 160
 height = 120
 fps = 15
 codec = ffv1
+$more_cameras
 [operator]
 source = xr
 motion = $motion
 xr_replay_script = $script
 [xr]
 view = headset
-head_camera = head
+$head_view
 wrist_cameras = wrist,
 panel_lock = $lock
 panel_distance = $distance
@@ -100,9 +105,12 @@ if TELEOP_XR_REPLAY_DUMP=$tmp/dump TELEOP_XR_REPLAY_DUMP_EVERY=$every TELEOP_XR_
 fi
 
 printf '1.0 session_loss\n' >"$tmp/loss.txt"
-# world-locked panels this time: placed in the session's base space
+# stereo (a second pattern camera for the right eye) and world-locked panels
+# this time: placed in the session's base space
+head_view='stereo_cameras = head,right'
+more_cameras=$(printf '[camera.right]\ndriver = pattern\nwidth = 320\nheight = 240\nfps = 30\ncodec = ffv1\nseed = 3')
 if TELEOP_XR_REPLAY_DUMP=$tmp/dump-loss TELEOP_XR_REPLAY_DUMP_EVERY=20 run loss 2.5 "$tmp/loss.txt" world; then
-  /usr/bin/python3 "$checker" loss "$episode" "$tmp/dump-loss" || fail "loss: the checks above"
+  /usr/bin/python3 "$checker" loss "$episode" "$tmp/dump-loss" "$pixels" || fail "loss: the checks above"
 fi
 
 if [[ $failures -eq 0 ]]; then
