@@ -32,7 +32,7 @@ export XR_CORE_VALIDATION_FILE_NAME=$tmp/validation.txt
 unset XR_RUNTIME_JSON TELEOP_XR_REPLAY_SCRIPT TELEOP_XR_REPLAY_SOURCE TELEOP_XR_REPLAY_LOOP TELEOP_XR_REPLAY_HZ
 [[ -n ${DISPLAY:-} ]] || { echo "xr_headset_view_test: needs DISPLAY (run under with_xvfb.sh)"; exit 1; }
 
-every=18 # ~20 frames (each dumped frame holds the view thread ~50 ms: PNG writing in xrEndFrame)
+every=13 # ~30 of the 5 s session's 450 frames
 distance=0.8
 width=1.1
 
