@@ -85,13 +85,14 @@ static int run_with_mirror(tp_session_config *cfg, volatile int *stop_flag, tp_s
     atomic_init(&job.ended, 0);
     pthread_t th;
     if (pthread_create(&th, NULL, session_main, &job) != 0) {
-        glfwTerminate();
         snprintf(err, errlen, "mirror: cannot start the session thread");
         return -1;
     }
     process_events_until_ended(&job);
     pthread_join(th, NULL);
-    glfwTerminate(); /* the session closed the OpenXR client's window */
+    /* GLFW is not terminated, as the OpenXR client never terminates it:
+     * that would unload the GL driver while its allocations are still
+     * owned (the process ends soon after the session). */
     return job.rc;
 }
 
@@ -145,7 +146,6 @@ int tp_console_run_session(tp_session_config *cfg, const tp_console_options *opt
         console_close(c);
     } else if (mirror_events) {
         process_events_until_ended(&job);
-        glfwTerminate();
     }
     pthread_join(th, NULL);
     cfg->console = NULL;

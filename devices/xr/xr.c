@@ -844,13 +844,14 @@ static int frame(tp_xr *xr, tp_operator_frame *f, event_sink *sink, char *err, s
     return rc;
 }
 
-/* With a view thread driving the frames: locate at the newest display time
- * it published (the operator's poses are predicted for the instant the
- * view shows them), never calling xrWaitFrame here. */
+/* With a view thread driving the frames: locate at each display time it
+ * publishes (the operator's poses are predicted for the instant the view
+ * shows them), or a period on when it is held up, never calling
+ * xrWaitFrame here. */
 static int view_driven_frame(tp_xr *xr, tp_operator_frame *f, event_sink *sink, char *err, size_t errlen)
 {
     XrTime t;
-    if (!xr_view_next_display_time(xr, 50000000LL, &t))
+    if (!xr_view_next_display_time(xr, &t))
         return TP_XR_IDLE;
     return locate_frame(xr, t, f, sink, XR_SUCCESS, err, errlen);
 }

@@ -70,20 +70,27 @@ void xr_view_quiesce(tp_xr *xr)
 
 void xr_view_resume(tp_xr *xr) { atomic_store(&xr->sync.stopping, false); }
 
-bool xr_view_next_display_time(tp_xr *xr, int64_t timeout_ns, XrTime *t)
+bool xr_view_next_display_time(tp_xr *xr, XrTime *t)
 {
     xr_view_sync *v = &xr->sync;
-    int64_t deadline = tp_now_ns() + timeout_ns;
+    const int64_t period = atomic_load(&v->period_ns);
+    const bool started = v->located_time > 0 && period > 0;
+    int64_t deadline = tp_now_ns() + (started ? period * 3 / 2 : 50000000LL);
     for (;;) {
         long long seq = atomic_load(&v->display_seq);
         if (seq != v->located_seq) {
             v->located_seq = seq;
-            *t = (XrTime)atomic_load(&v->display_time);
-            return true;
+            XrTime published = (XrTime)atomic_load(&v->display_time);
+            if (published > v->located_time) {
+                v->located_time = published;
+                *t = published;
+                return true;
+            }
+            continue; /* already located past it (below) */
         }
         int64_t left = deadline - tp_now_ns();
         if (left <= 0)
-            return false;
+            break;
         struct pollfd p = {.fd = v->wake_fd, .events = POLLIN};
         if (poll(&p, 1, (int)((left + 999999) / 1000000)) > 0) {
             uint64_t n;
@@ -91,10 +98,16 @@ bool xr_view_next_display_time(tp_xr *xr, int64_t timeout_ns, XrTime *t)
             (void)got; /* only a wake-up: the count does not matter */
         }
     }
+    if (!started)
+        return false;
+    v->located_time += period;
+    *t = v->located_time;
+    return true;
 }
 
-static void publish_display_time(xr_view_sync *v, XrTime t)
+static void publish_display_time(xr_view_sync *v, XrTime t, int64_t period_ns)
 {
+    atomic_store(&v->period_ns, period_ns);
     atomic_store(&v->display_time, (int64_t)t);
     atomic_fetch_add(&v->display_seq, 1);
     uint64_t one = 1;
@@ -170,7 +183,7 @@ int tp_xr_frame_begin(tp_xr *xr, tp_xr_frame *f, char *err, size_t errlen)
     f->should_render = fs.shouldRender;
     int64_t ns;
     f->display_ns = tp_xr_time_to_ns(xr, fs.predictedDisplayTime, &ns) == 0 ? ns : f->woke_ns + f->period_ns;
-    publish_display_time(v, fs.predictedDisplayTime);
+    publish_display_time(v, fs.predictedDisplayTime, fs.predictedDisplayPeriod);
     return TP_XR_FRAME;
 }
 

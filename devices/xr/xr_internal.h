@@ -42,7 +42,9 @@ typedef struct xr_view_sync {
     atomic_bool lost;         /* the view thread's frame call reported session or instance loss */
     _Atomic int64_t display_time; /* the newest frame's predicted display time (XrTime) */
     atomic_llong display_seq;     /* bumped after each display_time store */
-    long long located_seq;        /* operator thread: the last display_seq it located at */
+    _Atomic int64_t period_ns;    /* the newest frame's predicted display period */
+    long long located_seq;        /* operator thread: the last display_seq it took */
+    XrTime located_time;          /* operator thread: the last display time it located at */
     int wake_fd;                  /* eventfd: written after each publication; -1 when none */
 } xr_view_sync;
 
@@ -92,9 +94,12 @@ void xr_view_sync_free(xr_view_sync *v);
 void xr_view_quiesce(tp_xr *xr);
 /* Operator thread, after xrBeginSession: frames may begin again. */
 void xr_view_resume(tp_xr *xr);
-/* Operator thread, with a view thread active: waits (at most timeout_ns)
- * for a display time newer than the last one located at; true with it in
- * *t. */
-bool xr_view_next_display_time(tp_xr *xr, int64_t timeout_ns, XrTime *t);
+/* Operator thread, with a view thread active: the next display time to
+ * locate at. Waits for the view thread's next publication, at most one and
+ * a half display periods; when none comes (the view thread is held up), it
+ * goes on one period after the last time it located at, so operator input
+ * keeps the display rate. Times only increase. False (after about 50 ms)
+ * until the view published a first frame. */
+bool xr_view_next_display_time(tp_xr *xr, XrTime *t);
 
 #endif
