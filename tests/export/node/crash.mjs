@@ -1,5 +1,6 @@
 // Crash test: pq-crash-child writes a large parquet file and is killed with
-// SIGKILL at random moments (20 times). Afterwards PATH must be absent, the
+// SIGKILL at random moments (20 times; TELEOP_PARQUET_CRASH_KILLS, at least
+// 2, sets another count: the sanitizer run walks the same paths with 8). Afterwards PATH must be absent, the
 // previous complete file, or the new complete file, and whatever is there
 // must be read completely and exactly by hyparquet and DuckDB.
 //
@@ -11,7 +12,11 @@ import path from 'node:path';
 import { readers, fail, failures } from './common.mjs';
 
 const child = process.argv[2];
-const KILLS = 20;
+const KILLS = Number(process.env.TELEOP_PARQUET_CRASH_KILLS ?? 20);
+if (!Number.isInteger(KILLS) || KILLS < 2) {
+  console.error(`TELEOP_PARQUET_CRASH_KILLS: expected a whole number of at least 2, got '${process.env.TELEOP_PARQUET_CRASH_KILLS}'`);
+  process.exit(2);
+}
 const ROWS = 400000;
 const OLD_ROWS = 3000;
 const DIM = 28;
