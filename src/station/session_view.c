@@ -140,9 +140,10 @@ int session_view_prepare(session *s, int *mirror_w, int *mirror_h, char *err, si
         set_slot(&v->slot[SLOT_WRIST_LEFT], cfg, lay->wrist_cameras[0], "wrist_cameras", err, errlen) != 0 ||
         set_slot(&v->slot[SLOT_WRIST_RIGHT], cfg, lay->wrist_cameras[1], "wrist_cameras", err, errlen) != 0)
         return -1;
-    v->overlay_w = v->slot[SLOT_HEAD].camera >= 0 ? v->slot[SLOT_HEAD].width : 640;
-    int px = (int)lround(OVERLAY_PX_AT_640 * v->overlay_w / 640.0);
-    v->overlay = tp_overlay_create(px < 10 ? 10 : px, err, errlen);
+    /* As wide as the head panel's pixels, and never under 640: the four
+     * lines must fit at a readable size over a small camera too. */
+    v->overlay_w = v->slot[SLOT_HEAD].camera >= 0 && v->slot[SLOT_HEAD].width > 640 ? v->slot[SLOT_HEAD].width : 640;
+    v->overlay = tp_overlay_create((int)lround(OVERLAY_PX_AT_640 * v->overlay_w / 640.0), err, errlen);
     if (!v->overlay)
         return -1;
     v->overlay_h = tp_overlay_height(v->overlay);
