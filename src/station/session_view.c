@@ -548,6 +548,9 @@ void session_view_stop(session *s)
     atomic_store(&v->stop, 1);
     pthread_join(v->thread, NULL);
     v->started = false;
+    if (v->rows_dropped > 0)
+        tp_log_warn("headset view: %lld display frames' headset_view rows not recorded (the recorder's queue "
+                    "was full)", v->rows_dropped);
 }
 
 void session_view_close(session *s)
