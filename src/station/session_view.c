@@ -186,6 +186,18 @@ int session_view_attach(session *s, char *err, size_t errlen)
         snprintf(err, errlen, "[xr] view = headset: the session has no tap to read the cameras from");
         return -1;
     }
+    /* The panels read the tap's cameras: their indices from the tap, by name. */
+    for (int k = 0; k < SLOT_COUNT; k++) {
+        struct view_slot *sl = &v->slot[k];
+        if (sl->camera < 0)
+            continue;
+        const char *name = s->cfg->cameras[sl->camera].device.name;
+        sl->camera = tp_console_tap_camera_index(s->tap, name);
+        if (sl->camera < 0) {
+            snprintf(err, errlen, "[xr] view = headset: camera '%s' is not fed to the view", name);
+            return -1;
+        }
+    }
     return 0;
 }
 
@@ -517,7 +529,7 @@ static int write_mirror_shot(const struct session_view *v, const char *path, con
         } else {
             const struct view_slot *sl = &v->slot[k];
             fprintf(f, "%s %d %d %d %d %s %lld\n", slot_names[k], r[i].x, r[i].y, sl->width, sl->height,
-                    v->s->cfg->cameras[sl->camera].device.name, (long long)sl->index);
+                    tp_console_tap_camera_name(v->s->tap, sl->camera), (long long)sl->index);
         }
     }
     if (fclose(f) != 0) {
